@@ -1,0 +1,133 @@
+/**
+ * The article's SimpleCNN: conv1 (3→k, 3×3, stride 1, same padding) → ReLU → flatten → fc1 (k·32·32 → 10).
+ * With k = 64 it has 657,162 parameters.
+ *
+ * The model is four named tf.Variables and a forward function rather than a tf.LayersModel:
+ * pruning needs to read, mask and rebuild individual weights, and a plain forward pass avoids
+ * the layers API's per-call overhead in the training loop.
+ *
+ * Layouts are TensorFlow.js's: conv kernel [kh, kw, in, out], dense kernel [in, out],
+ * activations NHWC, so the flatten puts filter c of pixel (h, w) at row (h·32 + w)·k + c.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { deriveSeed, mulberry32, uniformArray } from '../random';
+
+export const IMAGE_SIZE = 32;
+export const IMAGE_CHANNELS = 3;
+export const NUM_CLASSES = 10;
+export const KERNEL_SIZE = 3;
+export const FULL_FILTERS = 64;
+
+export type LayerName = 'conv1' | 'fc1';
+
+/** Plain typed-array copy of a SimpleCNN's weights (tfjs layouts). */
+export interface SimpleCnnWeights {
+  filters: number;
+  conv1Kernel: Float32Array; // [3, 3, 3, filters]
+  conv1Bias: Float32Array; // [filters]
+  fc1Kernel: Float32Array; // [filters·1024, 10]
+  fc1Bias: Float32Array; // [10]
+}
+
+export const shapes = (filters: number) => ({
+  conv1Kernel: [KERNEL_SIZE, KERNEL_SIZE, IMAGE_CHANNELS, filters] as [number, number, number, number],
+  conv1Bias: [filters] as [number],
+  fc1Kernel: [filters * IMAGE_SIZE * IMAGE_SIZE, NUM_CLASSES] as [number, number],
+  fc1Bias: [NUM_CLASSES] as [number],
+});
+
+/**
+ * PyTorch's default initialisation (kaiming_uniform with a=√5 for weights, and the bias rule),
+ * both of which reduce to U(-1/√fan_in, 1/√fan_in), drawn from a seeded stream.
+ */
+export function initialWeights(seed: number, filters = FULL_FILTERS): SimpleCnnWeights {
+  const s = shapes(filters);
+  const convFanIn = KERNEL_SIZE * KERNEL_SIZE * IMAGE_CHANNELS;
+  const fcFanIn = filters * IMAGE_SIZE * IMAGE_SIZE;
+  const bc = 1 / Math.sqrt(convFanIn);
+  const bf = 1 / Math.sqrt(fcFanIn);
+  const rand = (label: string) => mulberry32(deriveSeed(seed, label));
+  return {
+    filters,
+    conv1Kernel: uniformArray(size(s.conv1Kernel), -bc, bc, rand('conv1.kernel')),
+    conv1Bias: uniformArray(filters, -bc, bc, rand('conv1.bias')),
+    fc1Kernel: uniformArray(size(s.fc1Kernel), -bf, bf, rand('fc1.kernel')),
+    fc1Bias: uniformArray(NUM_CLASSES, -bf, bf, rand('fc1.bias')),
+  };
+}
+
+export function parameterCount(filters: number): number {
+  const s = shapes(filters);
+  return size(s.conv1Kernel) + size(s.conv1Bias) + size(s.fc1Kernel) + size(s.fc1Bias);
+}
+
+function size(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** A SimpleCNN living on the active tfjs backend. Call dispose() when done. */
+export class SimpleCNN {
+  readonly filters: number;
+  readonly conv1Kernel: tf.Variable<tf.Rank.R4>;
+  readonly conv1Bias: tf.Variable<tf.Rank.R1>;
+  readonly fc1Kernel: tf.Variable<tf.Rank.R2>;
+  readonly fc1Bias: tf.Variable<tf.Rank.R1>;
+
+  constructor(w: SimpleCnnWeights) {
+    const s = shapes(w.filters);
+    this.filters = w.filters;
+    this.conv1Kernel = tf.variable(tf.tensor4d(w.conv1Kernel, s.conv1Kernel), true, uniqueName('conv1/kernel'));
+    this.conv1Bias = tf.variable(tf.tensor1d(w.conv1Bias), true, uniqueName('conv1/bias'));
+    this.fc1Kernel = tf.variable(tf.tensor2d(w.fc1Kernel, s.fc1Kernel), true, uniqueName('fc1/kernel'));
+    this.fc1Bias = tf.variable(tf.tensor1d(w.fc1Bias), true, uniqueName('fc1/bias'));
+  }
+
+  static create(seed: number, filters = FULL_FILTERS): SimpleCNN {
+    return new SimpleCNN(initialWeights(seed, filters));
+  }
+
+  get variables(): tf.Variable[] {
+    return [this.conv1Kernel, this.conv1Bias, this.fc1Kernel, this.fc1Bias];
+  }
+
+  get parameterCount(): number {
+    return parameterCount(this.filters);
+  }
+
+  /** Logits [n, 10] for NHWC images [n, 32, 32, 3]. */
+  predict(x: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => {
+      const conv = tf.conv2d(x, this.conv1Kernel, 1, 'same');
+      const act = tf.relu(tf.add(conv, this.conv1Bias));
+      const flat = tf.reshape(act, [x.shape[0], -1]);
+      return tf.add(tf.matMul(flat, this.fc1Kernel), this.fc1Bias) as tf.Tensor2D;
+    });
+  }
+
+  async readWeights(): Promise<SimpleCnnWeights> {
+    const [a, b, c, d] = await Promise.all(this.variables.map((v) => v.data() as Promise<Float32Array>));
+    return { filters: this.filters, conv1Kernel: a, conv1Bias: b, fc1Kernel: c, fc1Bias: d };
+  }
+
+  /** Overwrites the weights in place; shapes must match this model's. */
+  assignWeights(w: SimpleCnnWeights): void {
+    if (w.filters !== this.filters) throw new Error(`assignWeights: model has ${this.filters} filters, weights have ${w.filters}`);
+    const s = shapes(w.filters);
+    tf.tidy(() => {
+      this.conv1Kernel.assign(tf.tensor4d(w.conv1Kernel, s.conv1Kernel));
+      this.conv1Bias.assign(tf.tensor1d(w.conv1Bias));
+      this.fc1Kernel.assign(tf.tensor2d(w.fc1Kernel, s.fc1Kernel));
+      this.fc1Bias.assign(tf.tensor1d(w.fc1Bias));
+    });
+  }
+
+  dispose(): void {
+    for (const v of this.variables) v.dispose();
+  }
+}
+
+// tfjs variable names must be unique per engine; several models (baseline, pruned) coexist.
+let nameCounter = 0;
+function uniqueName(base: string): string {
+  return `${base}_${nameCounter++}`;
+}
