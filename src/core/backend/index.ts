@@ -1,0 +1,20 @@
+export {
+  registerFastConv2dGradient,
+  unregisterFastConv2dGradient,
+  fastConv2dGradientVariant,
+  conv2dFilterGradIm2col,
+  conv2dFilterGradStride1,
+  convGradStats,
+  DEFAULT_FILTER_GRAD_VARIANT,
+  type FilterGradVariant,
+} from './convGrad';
+export { registerWasmTrainingKernels } from './wasmKernels';
+export {
+  selectBackend,
+  probeWebgl,
+  DEFAULT_WASM_THREADS,
+  type BackendName,
+  type BackendSelection,
+  type SelectBackendOptions,
+  type WebglProbe,
+} from './selectBackend';

@@ -1,0 +1,212 @@
+/**
+ * Picks and starts the tfjs backend. Works on the main thread and inside a dedicated Web Worker
+ * (no `document`: the WebGL probe uses OffscreenCanvas).
+ *
+ * Policy
+ * - `requested` ('webgl' | 'wasm' | 'cpu') wins if it initialises; otherwise fall back by the
+ *   default policy and say why in `reason`.
+ * - Default: WebGL on a hardware GPU. When WebGL is software (SwiftShader, llvmpipe, softpipe,
+ *   or only a failIfMajorPerformanceCaveat-rejected context) or missing, WASM (SIMD; threads
+ *   when the page is cross-origin isolated). Then software WebGL, then cpu.
+ * - Every choice is verified with tf.getBackend(): setBackend can resolve false and leave tfjs
+ *   on another backend silently.
+ * - The fast Conv2D gradient is registered for every backend (it is faster than the stock one on
+ *   all three), and the kernels wasm lacks for training are registered.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+// Vite copies these into the build (hashed, relative to base './') and gives their URLs.
+import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { registerFastConv2dGradient } from './convGrad';
+import { registerWasmTrainingKernels } from './wasmKernels';
+
+export type BackendName = 'webgl' | 'wasm' | 'cpu';
+
+export interface BackendSelection {
+  backend: string;
+  /** Unmasked WebGL renderer string (null when WebGL is unavailable). */
+  renderer: string | null;
+  /** Human-readable: why this backend (and why not the requested / preferred one). */
+  reason: string;
+  /** wasm only: XNNPACK thread-pool size. */
+  threads?: number;
+  /** wasm only: SIMD binary in use. */
+  simd?: boolean;
+}
+
+export interface SelectBackendOptions {
+  /**
+   * wasm thread-pool size when the page is cross-origin isolated. Default
+   * DEFAULT_WASM_THREADS (tfjs itself would use hardwareConcurrency / 2). Only effective
+   * before the wasm backend first initialises.
+   */
+  wasmThreads?: number;
+}
+
+/** null → navigator.hardwareConcurrency (chosen from bench measurements, see README Performance). */
+export const DEFAULT_WASM_THREADS: number | null = null;
+
+export interface WebglProbe {
+  available: boolean;
+  renderer: string | null;
+  vendor: string | null;
+  /** Renderer matches a known software rasteriser or the context fails failIfMajorPerformanceCaveat. */
+  software: boolean;
+  majorPerformanceCaveat: boolean;
+  version: 1 | 2 | null;
+}
+
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software rasterizer|microsoft basic render/i;
+
+function makeCanvas(): OffscreenCanvas | HTMLCanvasElement | null {
+  if (typeof OffscreenCanvas !== 'undefined') return new OffscreenCanvas(1, 1);
+  if (typeof document !== 'undefined') return document.createElement('canvas');
+  return null;
+}
+
+type GL = WebGLRenderingContext | WebGL2RenderingContext;
+
+function context(kind: 'webgl2' | 'webgl', caveat: boolean): GL | null {
+  const canvas = makeCanvas();
+  if (!canvas) return null;
+  try {
+    const attrs: WebGLContextAttributes = { failIfMajorPerformanceCaveat: caveat, antialias: false, depth: false };
+    return (canvas.getContext(kind, attrs) as GL | null) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Reads the WebGL renderer without starting tfjs's webgl backend. */
+export function probeWebgl(): WebglProbe {
+  for (const kind of ['webgl2', 'webgl'] as const) {
+    let gl = context(kind, true);
+    let majorPerformanceCaveat = false;
+    if (!gl) {
+      gl = context(kind, false);
+      majorPerformanceCaveat = gl != null;
+    }
+    if (!gl) continue;
+    let renderer: string | null = null;
+    let vendor: string | null = null;
+    try {
+      const dbg = gl.getExtension('WEBGL_debug_renderer_info');
+      renderer = String(gl.getParameter(dbg ? dbg.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+      vendor = String(gl.getParameter(dbg ? dbg.UNMASKED_VENDOR_WEBGL : gl.VENDOR));
+    } catch {
+      /* renderer stays null */
+    }
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    const software = majorPerformanceCaveat || (renderer != null && SOFTWARE_RENDERER.test(renderer));
+    return { available: true, renderer, vendor, software, majorPerformanceCaveat, version: kind === 'webgl2' ? 2 : 1 };
+  }
+  return { available: false, renderer: null, vendor: null, software: false, majorPerformanceCaveat: false, version: null };
+}
+
+let wasmConfigured = false;
+
+function configureWasm(threads: number | undefined): void {
+  if (wasmConfigured) return;
+  wasmConfigured = true;
+  setWasmPaths({
+    'tfjs-backend-wasm.wasm': wasmPlainUrl,
+    'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
+    'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
+  });
+  const hc = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
+  const n = threads ?? DEFAULT_WASM_THREADS ?? hc;
+  setThreadsCount(Math.max(1, Math.floor(n)));
+}
+
+function errorText(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  if (e && typeof e === 'object' && 'message' in e) return String((e as { message: unknown }).message);
+  return String(e);
+}
+
+/** Starts `name` and checks it is really active. Returns null on success, else why not. */
+async function tryStart(name: BackendName, opts: SelectBackendOptions): Promise<string | null> {
+  try {
+    if (name === 'webgl') tf.env().set('SOFTWARE_WEBGL_ENABLED', true);
+    if (name === 'wasm') configureWasm(opts.wasmThreads);
+    const ok = await tf.setBackend(name);
+    await tf.ready();
+    const active = tf.getBackend();
+    if (!ok || active !== name) return `${name} did not initialise (tfjs is on ${active ?? 'no backend'})`;
+    return null;
+  } catch (e) {
+    return `${name} failed to initialise: ${errorText(e)}`;
+  }
+}
+
+async function describe(backend: string, renderer: string | null, reason: string): Promise<BackendSelection> {
+  const sel: BackendSelection = { backend, renderer, reason };
+  if (backend === 'wasm') {
+    sel.simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+    try {
+      sel.threads = getThreadsCount();
+    } catch {
+      sel.threads = 1;
+    }
+  }
+  return sel;
+}
+
+function wasmFeatures(): string {
+  const iso = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated;
+  return iso ? 'SIMD, threads (cross-origin isolated)' : 'SIMD, single thread (page not cross-origin isolated)';
+}
+
+/**
+ * Selects, starts and verifies a backend. Safe to call again (e.g. when the user switches);
+ * variables created on another backend move lazily on first use.
+ */
+export async function selectBackend(
+  requested?: BackendName | null,
+  opts: SelectBackendOptions = {},
+): Promise<BackendSelection> {
+  registerFastConv2dGradient();
+  registerWasmTrainingKernels();
+  const probe = probeWebgl();
+  const renderer = probe.renderer;
+  const failures: string[] = [];
+
+  if (requested) {
+    const why = await tryStart(requested, opts);
+    if (!why) {
+      let reason = `requested ${requested}`;
+      if (requested === 'webgl' && probe.software) reason += ` (WebGL renderer is software: ${renderer ?? 'unknown'})`;
+      if (requested === 'wasm') reason += ` (${wasmFeatures()})`;
+      return describe(requested, renderer, reason);
+    }
+    failures.push(`requested ${why}`);
+  }
+
+  const order: Array<[BackendName, string]> = [];
+  const glSummary = !probe.available
+    ? 'WebGL is unavailable'
+    : `WebGL${probe.version} renderer ${renderer ?? 'unknown'}${probe.software ? ' (software)' : ''}`;
+  if (probe.available && !probe.software) {
+    order.push(['webgl', `hardware WebGL${probe.version} (${renderer ?? 'renderer unknown'})`]);
+    order.push(['wasm', `WASM (${wasmFeatures()})`]);
+  } else {
+    const whyNotGl = !probe.available
+      ? 'WebGL is unavailable'
+      : probe.majorPerformanceCaveat
+        ? `WebGL only with a major performance caveat (${renderer ?? 'renderer unknown'})`
+        : `WebGL renderer is software (${renderer})`;
+    order.push(['wasm', `${whyNotGl}, so WASM (${wasmFeatures()}) — it trains several times faster than software WebGL`]);
+    if (probe.available) order.push(['webgl', `software WebGL (${renderer ?? 'renderer unknown'}) because WASM failed`]);
+  }
+  order.push(['cpu', `${glSummary}; nothing faster initialised, so the plain JavaScript cpu backend`]);
+
+  for (const [name, why] of order) {
+    if (name === requested) continue; // already tried
+    const err = await tryStart(name, opts);
+    if (!err) return describe(name, renderer, [...failures, why].join('; '));
+    failures.push(err);
+  }
+  throw new Error(`No tfjs backend initialised: ${failures.join('; ')}`);
+}

@@ -1,0 +1,146 @@
+/**
+ * The wasm backend trains the SimpleCNN: gradients of a full training step, and the optimiser
+ * updates, match the cpu backend within 1e-4. tfjs-backend-wasm runs under Node (it reads the
+ * .wasm binary from node_modules).
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { NUM_CLASSES, SimpleCNN } from '../model/simpleCnn';
+import { createOptimizer, trainStep } from '../train/trainer';
+import { registerFastConv2dGradient, unregisterFastConv2dGradient } from './convGrad';
+import { registerWasmTrainingKernels } from './wasmKernels';
+
+const N = 6;
+const FILTERS = 8;
+
+function batch(): { x: Float32Array; y: Int32Array } {
+  let s = 12345;
+  const r = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  const x = new Float32Array(N * 32 * 32 * 3).map(() => r());
+  const y = new Int32Array(N).map((_, i) => (i * 7) % NUM_CLASSES);
+  return { x, y };
+}
+
+/**
+ * Gradients of the training loss (trainer's loss: softmax cross-entropy on oneHot labels).
+ * Also checks the gradient computation leaves no tensor behind.
+ */
+function stepGrads(): Float32Array[] {
+  const { x, y } = batch();
+  const model = SimpleCNN.create(7, FILTERS);
+  const xb = tf.tensor4d(x, [N, 32, 32, 3]);
+  const yb = tf.tensor1d(y, 'int32');
+  const before = tf.memory().numTensors;
+  const { grads, value } = tf.variableGrads(
+    () => tf.losses.softmaxCrossEntropy(tf.oneHot(yb, NUM_CLASSES), model.predict(xb)) as tf.Scalar,
+    model.variables,
+  );
+  const out = model.variables.map((v) => grads[v.name].dataSync() as Float32Array);
+  tf.dispose([value, ...Object.values(grads)]);
+  expect(tf.memory().numTensors).toBe(before);
+  tf.dispose([xb, yb]);
+  model.dispose();
+  return out;
+}
+
+/**
+ * Weights after three real trainStep calls (trainer.ts), plus the last loss and correct count.
+ * The optimiser creates its slots on the first step; later steps must not change numTensors.
+ */
+async function afterSteps(opt: 'adam' | 'sgd', lr: number): Promise<{ weights: Float32Array[]; loss: number; correct: number }> {
+  const { x, y } = batch();
+  const model = SimpleCNN.create(7, FILTERS);
+  const optimizer = createOptimizer({ optimizer: opt, learningRate: lr, momentum: 0.9 });
+  const xb = tf.tensor4d(x, [N, 32, 32, 3]);
+  const yb = tf.tensor1d(y, 'int32');
+  let loss = 0;
+  let correct = 0;
+  let after1 = 0;
+  for (let i = 0; i < 3; i++) {
+    const [l, c] = trainStep(model, optimizer, xb, yb);
+    loss = (await l.data())[0];
+    correct = (await c.data())[0];
+    tf.dispose([l, c]);
+    if (i === 0) after1 = tf.memory().numTensors;
+  }
+  expect(tf.memory().numTensors).toBe(after1);
+  const w = await model.readWeights();
+  tf.dispose([xb, yb]);
+  optimizer.dispose();
+  model.dispose();
+  return { weights: [w.conv1Kernel, w.conv1Bias, w.fc1Kernel, w.fc1Bias], loss, correct };
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe('wasm training matches cpu', () => {
+  beforeAll(async () => {
+    setWasmPaths(path.resolve('node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/');
+    registerWasmTrainingKernels();
+  });
+  afterAll(async () => {
+    unregisterFastConv2dGradient();
+    await tf.setBackend('cpu');
+  });
+
+  for (const fast of [true, false]) {
+    test(`full step gradients within 1e-4 (${fast ? 'fast' : 'stock'} Conv2D gradient)`, async () => {
+      if (fast) registerFastConv2dGradient();
+      else unregisterFastConv2dGradient();
+      await tf.setBackend('cpu');
+      const ref = stepGrads();
+      expect(await tf.setBackend('wasm')).toBe(true);
+      expect(tf.getBackend()).toBe('wasm');
+      const got = stepGrads();
+      for (let i = 0; i < ref.length; i++) expect(maxAbsDiff(got[i], ref[i])).toBeLessThan(1e-4);
+    });
+  }
+
+  for (const [opt, lr] of [['sgd', 0.01], ['adam', 1e-3]] as const) {
+    test(`three trainStep updates with ${opt} match (weights within 1e-4)`, async () => {
+      registerFastConv2dGradient();
+      await tf.setBackend('cpu');
+      const ref = await afterSteps(opt, lr);
+      await tf.setBackend('wasm');
+      const got = await afterSteps(opt, lr);
+      expect(Math.abs(got.loss - ref.loss)).toBeLessThan(1e-4);
+      expect(got.correct).toBe(ref.correct);
+      for (let i = 0; i < ref.weights.length; i++) expect(maxAbsDiff(got.weights[i], ref.weights[i])).toBeLessThan(1e-4);
+    });
+  }
+
+  test('wasm Conv2DBackpropFilter kernel (stride 2, same/valid, NHWC) matches cpu', async () => {
+    const run = () => {
+      const x = tf.randomUniform([2, 9, 8, 3], -1, 1, 'float32', 11) as tf.Tensor4D;
+      const res: Float32Array[] = [];
+      for (const pad of ['same', 'valid'] as const) {
+        for (const stride of [1, 2] as const) {
+          const y = tf.conv2d(x, tf.zeros([3, 3, 3, 5]) as tf.Tensor4D, stride, pad);
+          const dy = tf.randomUniform(y.shape, -1, 1, 'float32', 12) as tf.Tensor4D;
+          const dw = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, {
+            strides: stride,
+            pad,
+            dataFormat: 'NHWC',
+            filterShape: [3, 3, 3, 5],
+          }) as tf.Tensor;
+          res.push(dw.dataSync() as Float32Array);
+          tf.dispose([y, dy, dw]);
+        }
+      }
+      x.dispose();
+      return res;
+    };
+    await tf.setBackend('cpu');
+    const ref = run();
+    await tf.setBackend('wasm');
+    const got = run();
+    for (let i = 0; i < ref.length; i++) expect(maxAbsDiff(got[i], ref[i])).toBeLessThan(1e-4);
+  });
+});
