@@ -1,0 +1,69 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SETTINGS, FIELDS, type Settings, parseSettings, settingsToQuery } from './urlState';
+
+describe('URL settings table', () => {
+  it('round-trips any valid settings exactly', () => {
+    const arb = fc.record<Settings>({
+      method: fc.constantFrom('random', 'l1', 'l2'),
+      mode: fc.constantFrom('mask', 'remove', 'global'),
+      conv1: fc.double({ min: 0, max: 100, noNaN: true }),
+      fc1: fc.integer({ min: 0, max: 100 }),
+      seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      epochs: fc.integer({ min: 1, max: 100 }),
+      ftEpochs: fc.integer({ min: 1, max: 20 }),
+      lr: fc.double({ min: 1e-6, max: 1, noNaN: true }),
+      batch: fc.integer({ min: 1, max: 1024 }),
+      opt: fc.constantFrom('adam', 'sgd'),
+      backend: fc.constantFrom('auto', 'webgl', 'wasm', 'cpu'),
+      trainSubset: fc.integer({ min: 0, max: 50_000 }),
+    });
+    fc.assert(
+      fc.property(arb, (s) => {
+        const back = parseSettings(settingsToQuery(s));
+        expect(back.notices).toEqual([]);
+        expect(back.settings).toEqual(s);
+      }),
+    );
+  });
+
+  it('uses defaults for an empty query', () => {
+    expect(parseSettings('')).toEqual({ settings: DEFAULT_SETTINGS, notices: [] });
+  });
+
+  it('reads a shared link', () => {
+    const { settings, notices } = parseSettings('?method=l2&mode=remove&conv1=50&fc1=10&seed=7&lr=0.01&opt=sgd');
+    expect(notices).toEqual([]);
+    expect(settings).toMatchObject({ method: 'l2', mode: 'remove', conv1: 50, fc1: 10, seed: 7, lr: 0.01, opt: 'sgd' });
+  });
+
+  it('clamps out-of-range numbers with a notice', () => {
+    const { settings, notices } = parseSettings('conv1=150&batch=0&fc1=-5');
+    expect(settings.conv1).toBe(100);
+    expect(settings.batch).toBe(1);
+    expect(settings.fc1).toBe(0);
+    expect(notices).toEqual([
+      'conv1=150 is outside 0–100; using 100.',
+      'fc1=-5 is outside 0–100; using 0.',
+      'batch=0 is outside 1–1024; using 1.',
+    ]);
+  });
+
+  it('ignores bad values and unknown keys with a notice, keeping the rest', () => {
+    const { settings, notices } = parseSettings('method=magic&lr=fast&epochs=2.5&conv1=&foo=1&mode=remove');
+    expect(settings.method).toBe(DEFAULT_SETTINGS.method);
+    expect(settings.lr).toBe(DEFAULT_SETTINGS.lr);
+    expect(settings.conv1).toBe(DEFAULT_SETTINGS.conv1);
+    expect(settings.epochs).toBe(3);
+    expect(settings.mode).toBe('remove');
+    expect(notices).toContain('Unknown URL parameter “foo” was ignored.');
+    expect(notices).toContain('method=magic is not one of random, l1, l2; using l1.');
+    expect(notices).toContain('lr=fast is not a number; using 0.001.');
+    expect(notices).toContain('epochs=2.5 must be a whole number; using 3.');
+    expect(notices).toContain('conv1= is not a number; using 0.');
+  });
+
+  it('declares a field for every setting', () => {
+    expect(Object.keys(FIELDS).sort()).toEqual(Object.keys(DEFAULT_SETTINGS).sort());
+  });
+});

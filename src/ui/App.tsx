@@ -1,0 +1,27 @@
+import { Header } from './Header';
+import { Notices } from './Notices';
+import { DataPanel } from './DataPanel';
+import { TrainPanel } from './TrainPanel';
+import { PrunePanel } from './PrunePanel';
+import { HistoryPanel } from './HistoryPanel';
+import { GotchaPanel } from './GotchaPanel';
+
+export function App() {
+  return (
+    <>
+      <Header />
+      <main>
+        <Notices />
+        <DataPanel />
+        <TrainPanel />
+        <PrunePanel />
+        <HistoryPanel />
+        <GotchaPanel />
+      </main>
+      <footer>
+        Data: CIFAR-10 (Krizhevsky, <i>Learning Multiple Layers of Features from Tiny Images</i>, 2009), a balanced
+        subset of 5,000 training and 1,000 test images. Everything runs in this tab; your files are never uploaded.
+      </footer>
+    </>
+  );
+}

@@ -1,0 +1,28 @@
+import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { CurvePoint } from '../state/store';
+
+/** Loss (left axis) and train/test accuracy (right axis) against thousands of images seen. */
+export function CurvesChart({ data, title, testId }: { data: CurvePoint[]; title: string; testId: string }) {
+  return (
+    <figure className="chart" data-testid={testId} data-points={data.length}>
+      <figcaption>{title}</figcaption>
+      {data.length === 0 ? (
+        <div className="empty">No training yet: curves appear here batch by batch.</div>
+      ) : (
+        <ResponsiveContainer width="100%" height={220}>
+          <LineChart data={data} margin={{ top: 8, right: 8, bottom: 16, left: 0 }}>
+            <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
+            <XAxis dataKey="step" type="number" domain={[0, 'dataMax']} tickFormatter={(v: number) => `${v}k`} label={{ value: 'images seen', position: 'insideBottom', offset: -8, fontSize: 11 }} />
+            <YAxis yAxisId="loss" width={40} tick={{ fontSize: 11 }} />
+            <YAxis yAxisId="acc" orientation="right" domain={[0, 1]} width={40} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} tick={{ fontSize: 11 }} />
+            <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(3) : String(v))} labelFormatter={(l) => `${l}k images`} />
+            <Legend verticalAlign="top" height={24} />
+            <Line yAxisId="loss" dataKey="loss" name="train loss" stroke="#dc2626" dot={false} isAnimationActive={false} strokeWidth={1.5} />
+            <Line yAxisId="acc" dataKey="trainAcc" name="train acc (batch)" stroke="#93c5fd" dot={false} isAnimationActive={false} strokeWidth={1} />
+            <Line yAxisId="acc" dataKey="testAcc" name="test acc" stroke="#1d4ed8" connectNulls dot isAnimationActive={false} strokeWidth={2} />
+          </LineChart>
+        </ResponsiveContainer>
+      )}
+    </figure>
+  );
+}

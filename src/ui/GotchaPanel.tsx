@@ -1,0 +1,52 @@
+import { previewCosts } from '../core/pruning';
+import { setSetting, useStore } from '../state/store';
+import { int } from './format';
+
+/**
+ * The article's mistake, with numbers computed by the engine: global_unstructured with
+ * RandomUnstructured zeroes single weights, and its nonzero count reads weight_orig.
+ */
+export function GotchaPanel() {
+  const seed = useStore((s) => s.settings.seed);
+  const busy = useStore((s) => s.job !== null);
+  const c = previewCosts({ method: 'random', mode: 'global', conv1: 0.2, fc1: 0, seed });
+  const zeroed = c.articlePrints - c.nonzeroParams;
+  const removed = previewCosts({ method: 'l1', mode: 'remove', conv1: 0.2, fc1: 0, seed });
+  const showMe = () => {
+    setSetting('mode', 'global');
+    setSetting('method', 'random');
+    setSetting('fc1', 0);
+    setSetting('conv1', 20);
+  };
+  return (
+    <section className="panel gotcha" aria-labelledby="gotcha-h">
+      <h2 id="gotcha-h">The article's gotcha</h2>
+      <p>The article this playground grew from “prunes filters” like this:</p>
+      <pre>
+        <code>{`prune.global_unstructured([(model.conv1, 'weight')],
+                        pruning_method=prune.RandomUnstructured, amount=0.2)
+print(parameters_to_vector(model.parameters()).nonzero().size(0))`}</code>
+      </pre>
+      <ul>
+        <li>
+          It prints <strong data-testid="gotcha-prints">{int(c.articlePrints)}</strong> — the same as before pruning. After
+          pruning, <code>model.parameters()</code> holds <code>conv1.weight_orig</code>, the untouched original; the zeros
+          live in <code>conv1.weight = weight_orig × weight_mask</code>, which is not a parameter.
+        </li>
+        <li>
+          The true count of nonzero parameters is <strong data-testid="gotcha-true">{int(c.nonzeroParams)}</strong>:{' '}
+          {int(zeroed)} of conv1's 1,728 weights (20%, rounded as torch rounds) were zeroed.
+        </li>
+        <li>
+          Those zeros are single weights scattered over all 64 filters: no filter is gone, the network has the same shape,
+          the same {int(c.macs)} MACs per image and the same size. That is unstructured pruning, not filter pruning. To
+          remove filters, use the Remove mode above: at 20% it drops {64 - removed.filters} filters and{' '}
+          {int(c.params - removed.params)} parameters.
+        </li>
+      </ul>
+      <button onClick={showMe} disabled={busy} data-testid="show-article">
+        Set the sliders to the article's step
+      </button>
+    </section>
+  );
+}

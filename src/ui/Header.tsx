@@ -1,0 +1,50 @@
+import { parameterCount } from '../core/model/simpleCnn';
+import { setSetting, useStore } from '../state/store';
+import type { BackendChoice } from '../state/urlState';
+import { int } from './format';
+import { ShareBar } from './ShareBar';
+
+export function Header() {
+  const backend = useStore((s) => s.backend);
+  const engineError = useStore((s) => s.engineError);
+  const choice = useStore((s) => s.settings.backend);
+  return (
+    <header className="top">
+      <div>
+        <h1>Pruning Playground</h1>
+        <p className="tagline">
+          Train the SimpleCNN (<span data-testid="param-count">{int(parameterCount(64))}</span> parameters) on CIFAR-10 in
+          your browser, then prune it — by masks, as <code>torch.nn.utils.prune</code> does, or by really removing filters.
+        </p>
+      </div>
+      <div className="backend" data-testid="backend-box">
+        <label>
+          Backend{' '}
+          <select
+            value={choice}
+            onChange={(e) => setSetting('backend', e.target.value as BackendChoice)}
+            aria-label="TensorFlow.js backend"
+          >
+            <option value="auto">auto (fastest)</option>
+            <option value="webgl">webgl</option>
+            <option value="wasm">wasm</option>
+            <option value="cpu">cpu</option>
+          </select>
+        </label>
+        <div>
+          running on <strong data-testid="backend">{backend ? backend.backend : engineError ? 'failed' : '…'}</strong>
+          {backend?.threads ? ` · ${backend.threads} thread${backend.threads > 1 ? 's' : ''}` : ''}
+          {backend?.simd ? ' · SIMD' : ''}
+        </div>
+        {backend && (
+          <div className="muted small" data-testid="backend-reason">
+            {backend.renderer ? <>GPU: <span data-testid="renderer">{backend.renderer}</span>. </> : null}
+            {backend.reason}
+          </div>
+        )}
+        {engineError && <div className="error small">{engineError}</div>}
+        <ShareBar />
+      </div>
+    </header>
+  );
+}

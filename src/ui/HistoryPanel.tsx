@@ -1,0 +1,97 @@
+import { CartesianGrid, Legend, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
+import { useStore } from '../state/store';
+import { type HistoryRow, historyToCsv } from '../state/history';
+import { compact, int, pct } from './format';
+
+const METHOD_COLORS: Record<HistoryRow['method'], string> = { random: '#dc2626', l1: '#2563eb', l2: '#16a34a' };
+
+function download(name: string, type: string, text: string) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** Every fine-tuned configuration as a point: accuracy against nonzero parameters, one colour per method. */
+export function HistoryPanel() {
+  const history = useStore((s) => s.history);
+  return (
+    <section className="panel" aria-labelledby="hist-h">
+      <h2 id="hist-h">4 · Runs</h2>
+      <p className="help">
+        Each fine-tuning adds a run. Points further up and to the left are better: fewer nonzero parameters, higher
+        accuracy. Compare Random against L1 and L2 at the same sparsity.
+      </p>
+      <figure className="chart" data-testid="pareto" data-points={history.length}>
+        <figcaption>Accuracy after fine-tuning vs nonzero parameters</figcaption>
+        {history.length === 0 ? (
+          <div className="empty">No runs yet: prune, then press Fine-tune.</div>
+        ) : (
+          <ResponsiveContainer width="100%" height={240}>
+            <ScatterChart margin={{ top: 8, right: 16, bottom: 16, left: 0 }}>
+              <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
+              <XAxis dataKey="nonzeroParams" type="number" name="nonzero parameters" tickFormatter={compact} domain={[0, 'auto']} label={{ value: 'nonzero parameters', position: 'insideBottom', offset: -8, fontSize: 11 }} />
+              <YAxis dataKey="finetunedAcc" type="number" name="accuracy" domain={[0, 1]} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} width={40} />
+              <ZAxis range={[60, 60]} />
+              <Tooltip formatter={(v, n) => (n === 'accuracy' ? pct(Number(v)) : int(Number(v)))} />
+              <Legend verticalAlign="top" height={24} />
+              {(['random', 'l1', 'l2'] as const).map((m) => (
+                <Scatter key={m} name={m === 'random' ? 'Random' : m.toUpperCase()} data={history.filter((h) => h.method === m)} fill={METHOD_COLORS[m]} isAnimationActive={false} />
+              ))}
+            </ScatterChart>
+          </ResponsiveContainer>
+        )}
+      </figure>
+      {history.length > 0 && (
+        <>
+          <div className="table-wrap">
+            <table className="history" data-testid="history">
+              <thead>
+                <tr>
+                  <th>#</th>
+                  <th>method</th>
+                  <th>mode</th>
+                  <th>conv1</th>
+                  <th>fc1</th>
+                  <th>filters</th>
+                  <th>nonzero params</th>
+                  <th>MACs</th>
+                  <th>baseline</th>
+                  <th>pruned</th>
+                  <th>fine-tuned</th>
+                </tr>
+              </thead>
+              <tbody>
+                {history.map((h) => (
+                  <tr key={h.run}>
+                    <td>{h.run}</td>
+                    <td>{h.method}</td>
+                    <td>{h.mode}</td>
+                    <td>{h.conv1}%</td>
+                    <td>{h.fc1}%</td>
+                    <td>{h.keptFilters}</td>
+                    <td>{int(h.nonzeroParams)}</td>
+                    <td>{int(h.nonzeroMacs)}</td>
+                    <td>{pct(h.baselineAcc)}</td>
+                    <td>{pct(h.prunedAcc)}</td>
+                    <td>{pct(h.finetunedAcc)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <div className="actions">
+            <button onClick={() => download('pruning-runs.csv', 'text/csv', historyToCsv(history))} data-testid="export-csv">
+              Export CSV
+            </button>
+            <button onClick={() => download('pruning-runs.json', 'application/json', JSON.stringify(history, null, 2))} data-testid="export-json">
+              Export JSON
+            </button>
+          </div>
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,27 @@
+import { useState } from 'react';
+import { shareLink } from '../state/store';
+
+/** Copies a link that reproduces every setting on this page. */
+export function ShareBar() {
+  const [copied, setCopied] = useState<string | null>(null);
+  const copy = async () => {
+    const link = shareLink();
+    try {
+      await navigator.clipboard.writeText(link);
+      setCopied('Link copied.');
+    } catch {
+      // Clipboard access can be refused (permissions, insecure origin): show the link to copy by hand.
+      setCopied(link);
+    }
+  };
+  return (
+    <div className="share">
+      <button onClick={() => void copy()} data-testid="copy-link">
+        Copy link
+      </button>
+      <span className="muted small" data-testid="copy-status">
+        {copied ?? 'The link holds every setting on this page.'}
+      </span>
+    </div>
+  );
+}

@@ -1,0 +1,82 @@
+import { cancelJob, newBaseline, setSetting, trainBaseline, useStore } from '../state/store';
+import type { Settings } from '../state/urlState';
+import { CurvesChart } from './CurvesChart';
+import { JobProgress } from './JobProgress';
+import { PerClass } from './PerClass';
+import { pct } from './format';
+
+function NumberInput(props: { k: 'epochs' | 'batch' | 'lr' | 'seed'; label: string; step?: number; min: number; max: number; help: string }) {
+  const value = useStore((s) => s.settings[props.k]);
+  const busy = useStore((s) => s.job !== null);
+  return (
+    <label className="field" title={props.help}>
+      <span>{props.label}</span>
+      <input
+        type="number"
+        value={value}
+        step={props.step ?? 1}
+        min={props.min}
+        max={props.max}
+        disabled={busy}
+        data-testid={`input-${props.k}`}
+        onChange={(e) => {
+          const v = Number(e.target.value);
+          if (e.target.value !== '' && Number.isFinite(v)) setSetting(props.k, Math.min(props.max, Math.max(props.min, v)));
+        }}
+      />
+    </label>
+  );
+}
+
+export function TrainPanel() {
+  const job = useStore((s) => s.job);
+  const opt = useStore((s) => s.settings.opt);
+  const ready = useStore((s) => s.data.train.status === 'ready' && s.data.test.status === 'ready' && s.backend !== null);
+  const evaluation = useStore((s) => s.baselineEval);
+  const epochs = useStore((s) => s.baselineEpochs);
+  const curve = useStore((s) => s.curves.baseline);
+  const subset = useStore((s) => s.settings.trainSubset);
+  return (
+    <section className="panel" aria-labelledby="train-h">
+      <h2 id="train-h">2 · Train a baseline</h2>
+      <p className="help">
+        conv1 (3→64 filters, 3×3) → ReLU → flatten → fc1 (65,536→10). Adam with learning rate 0.001 is the article's
+        recipe. Training continues from the current weights; “New model” starts again from the seed.
+      </p>
+      <div className="fields">
+        <NumberInput k="epochs" label="Epochs" min={1} max={100} help="Passes over the training set per click." />
+        <NumberInput k="batch" label="Batch size" min={1} max={1024} help="Images per optimiser step." />
+        <NumberInput k="lr" label="Learning rate" step={0.0001} min={0.000001} max={1} help="Step size of the optimiser." />
+        <label className="field" title="Adam adapts the step per weight; SGD uses momentum 0.9.">
+          <span>Optimizer</span>
+          <select value={opt} disabled={job !== null} onChange={(e) => setSetting('opt', e.target.value as Settings['opt'])}>
+            <option value="adam">Adam</option>
+            <option value="sgd">SGD + momentum 0.9</option>
+          </select>
+        </label>
+        <NumberInput k="seed" label="Seed" min={0} max={2147483647} help="Seeds initialisation, shuffling and random pruning." />
+      </div>
+      <div className="actions">
+        <button className="primary" disabled={!ready || job !== null} onClick={() => void trainBaseline()} data-testid="train">
+          Train {epochs > 0 ? 'more' : ''}
+        </button>
+        <button disabled={!ready || job !== null} onClick={() => void newBaseline()}>
+          New model
+        </button>
+        {subset > 0 && <span className="muted small">training on the first {subset} images (URL trainSubset)</span>}
+      </div>
+      {job?.role === 'baseline' && <JobProgress job={job} onCancel={cancelJob} />}
+      <div className="result">
+        Test accuracy{' '}
+        <strong data-testid="baseline-acc">{evaluation ? pct(evaluation.accuracy) : '…'}</strong>{' '}
+        <span className="muted">
+          after {epochs} epoch{epochs === 1 ? '' : 's'} (1,000 test images; chance is 10%)
+        </span>
+      </div>
+      <div className="two-col">
+        <CurvesChart data={curve} title="Baseline training" testId="baseline-curve" />
+        {evaluation && <PerClass evaluation={evaluation} />}
+      </div>
+    </section>
+  );
+}

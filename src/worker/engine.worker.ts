@@ -1,0 +1,33 @@
+/// <reference lib="webworker" />
+/**
+ * Worker entry: runs requests one at a time (TensorFlow.js work must not interleave), except
+ * cancel and memory, which answer at once so Cancel works while a job runs.
+ */
+import { Engine, SupersededError } from './engine';
+import type { Request, WorkerMessage } from './protocol';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+const post = (m: WorkerMessage) => self.postMessage(m);
+const engine = new Engine((event) => post({ event }));
+let queue: Promise<void> = Promise.resolve();
+
+async function run(id: number, req: Request): Promise<void> {
+  try {
+    const result = await engine.handle(req, id);
+    post({ id, ok: true, result });
+  } catch (e) {
+    const superseded = e instanceof SupersededError;
+    post({ id, ok: false, error: e instanceof Error ? e.message : String(e), superseded });
+  }
+}
+
+self.onmessage = (ev: MessageEvent<{ id: number; req: Request }>) => {
+  const { id, req } = ev.data;
+  if (Engine.isImmediate(req)) {
+    void run(id, req);
+    return;
+  }
+  if (req.type === 'preview') engine.notePreview(id);
+  queue = queue.then(() => run(id, req));
+};
