@@ -1,0 +1,11 @@
+import { chromium } from '@playwright/test';
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless=new','--no-sandbox','--enable-unsafe-swiftshader','--use-angle=swiftshader','--disable-background-networking','--disable-component-update','--no-first-run'] });
+const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+page.on('console', (m) => console.log('console', m.type(), m.text().slice(0, 300)));
+page.on('pageerror', (e) => console.log('pageerror', e.message));
+await page.goto(process.argv[2] || 'http://localhost:4199/?trainSubset=256');
+await page.waitForTimeout(Number(process.argv[3] || 8000));
+console.log(await page.locator('[data-testid=backend-box]').innerText());
+console.log(await page.locator('[data-testid=baseline-acc]').innerText());
+await page.screenshot({ path: '/tmp/shots/smoke.png', fullPage: true });
+await browser.close();
