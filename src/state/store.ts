@@ -149,7 +149,10 @@ export async function start(): Promise<void> {
     return;
   }
   await Promise.all([loadShipped('train', 'data/cifar10/train_5000.bin'), loadShipped('test', 'data/cifar10/test_1000.bin')]);
-  if (get().data.train.status === 'ready' && get().data.test.status === 'ready') await evaluateBaseline();
+  if (get().data.train.status === 'ready' && get().data.test.status === 'ready') {
+    await evaluateBaseline();
+    schedulePreview();
+  }
 }
 
 async function initBackend(): Promise<void> {
@@ -297,7 +300,8 @@ export async function newBaseline(): Promise<void> {
 // ---------------------------------------------------------------- pruning preview and fine-tuning
 
 let previewTimer: ReturnType<typeof setTimeout> | null = null;
-let previewSeq = 0;
+/** Bumped on every slider change: only the answer for the newest settings is shown. */
+let previewGeneration = 0;
 const PREVIEW_DEBOUNCE_MS = 120;
 
 /** The pruned model's accuracy follows the sliders once a drag settles; stale answers are dropped. */
@@ -305,19 +309,19 @@ export function schedulePreview(): void {
   if (previewTimer) clearTimeout(previewTimer);
   const s = get();
   if (!client || s.data.test.status !== 'ready' || s.data.train.status !== 'ready') return;
+  const generation = ++previewGeneration;
   set({ preview: { ...s.preview, status: 'pending' }, finetunedEval: null, curves: { ...s.curves, pruned: [] } });
-  previewTimer = setTimeout(() => void runPreview(), PREVIEW_DEBOUNCE_MS);
+  previewTimer = setTimeout(() => void runPreview(generation), PREVIEW_DEBOUNCE_MS);
 }
 
-async function runPreview(): Promise<void> {
+async function runPreview(generation: number): Promise<void> {
   if (get().job) return; // runs again when the job ends
-  const seq = ++previewSeq;
   const settings = pruneSettingsOf(get().settings);
   try {
     const reply = await engine().request<PreviewReply>({ type: 'preview', settings });
-    if (seq === previewSeq) set({ preview: { status: 'ready', reply, error: null } });
+    if (generation === previewGeneration) set({ preview: { status: 'ready', reply, error: null } });
   } catch (e) {
-    if (e instanceof SupersededRequest || seq !== previewSeq) return;
+    if (e instanceof SupersededRequest || generation !== previewGeneration) return;
     set({ preview: { status: 'error', reply: null, error: message(e) } });
   }
 }

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../core/backend/selectBackend';
 import { type ChannelStats, type Cifar10Set, channelStats, takeFirst } from '../core/data/cifar10';
 import { SimpleCNN, type SimpleCnnWeights } from '../core/model/simpleCnn';
-import { type PruneResult, type PruneSettings, applyMasks, prune } from '../core/pruning';
+import { type PruneResult, type PruneSettings, createMaskApplier, prune } from '../core/pruning';
 import {
   type DeviceSet,
   type Evaluation,
@@ -55,9 +55,9 @@ export class Engine {
 
   constructor(private readonly emit: (e: EngineEvent) => void) {}
 
-  /** Requests that must not wait behind a running job. */
+  /** Requests that must not wait behind a running job (memory waits, so it reads a settled count). */
   static isImmediate(r: Request): boolean {
-    return r.type === 'cancel' || r.type === 'memory';
+    return r.type === 'cancel';
   }
 
   /** Called as a preview request arrives, so an older queued preview knows it is stale. */
@@ -181,7 +181,8 @@ export class Engine {
       optimizer = Object.assign(createOptimizer(config), { ppKey: key });
       this.optimizers[role] = optimizer;
     }
-    const masks = role === 'pruned' ? this.pruned!.result.masks : null;
+    // Pruned weights stay zero while fine-tuning: the masks are re-applied after every step.
+    const masker = role === 'pruned' ? createMaskApplier(model, this.pruned!.result.masks) : null;
     this.cancelRequested = false;
     const offset = role === 'baseline' ? this.baselineEpochs : this.prunedEpochs;
     const outcome = await train(
@@ -195,12 +196,12 @@ export class Engine {
           const evaluation = await evaluate(model, test);
           this.emit({ type: 'epoch', role, epoch, trainLoss, evaluation });
         },
-        afterStep: masks ? () => applyMasks(model, masks) : undefined,
+        afterStep: masker ? () => masker.apply() : undefined,
         shouldStop: () => this.cancelRequested,
         yieldEvery: () => new Promise((r) => setTimeout(r, 0)),
       },
       offset,
-    );
+    ).finally(() => masker?.dispose());
     const epochsDone = outcome.cancelled ? Math.floor(outcome.steps / Math.ceil(data.count / config.batchSize)) : config.epochs;
     if (role === 'baseline') this.baselineEpochs += epochsDone;
     else this.prunedEpochs += epochsDone;

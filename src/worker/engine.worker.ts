@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 /**
  * Worker entry: runs requests one at a time (TensorFlow.js work must not interleave), except
- * cancel and memory, which answer at once so Cancel works while a job runs.
+ * cancel, which answers at once so Cancel works while a job runs.
  */
 import { Engine, SupersededError } from './engine';
 import type { Request, WorkerMessage } from './protocol';

@@ -14,6 +14,14 @@ describe('SimpleCNN', () => {
     m.dispose();
   });
 
+  it('holds exactly its four variables, and frees them on dispose', () => {
+    const before = tf.memory().numTensors;
+    const m = SimpleCNN.create(1, 4);
+    expect(tf.memory().numTensors).toBe(before + 4);
+    m.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('maps [n,32,32,3] images to [n,10] logits without leaking tensors', () => {
     const m = SimpleCNN.create(1);
     const before = tf.memory().numTensors;

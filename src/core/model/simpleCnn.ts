@@ -76,10 +76,13 @@ export class SimpleCNN {
   constructor(w: SimpleCnnWeights) {
     const s = shapes(w.filters);
     this.filters = w.filters;
-    this.conv1Kernel = tf.variable(tf.tensor4d(w.conv1Kernel, s.conv1Kernel), true, uniqueName('conv1/kernel'));
-    this.conv1Bias = tf.variable(tf.tensor1d(w.conv1Bias), true, uniqueName('conv1/bias'));
-    this.fc1Kernel = tf.variable(tf.tensor2d(w.fc1Kernel, s.fc1Kernel), true, uniqueName('fc1/kernel'));
-    this.fc1Bias = tf.variable(tf.tensor1d(w.fc1Bias), true, uniqueName('fc1/bias'));
+    // tf.variable() keeps its initial tensor registered; tidy disposes those, the variables stay.
+    [this.conv1Kernel, this.conv1Bias, this.fc1Kernel, this.fc1Bias] = tf.tidy(() => [
+      tf.variable(tf.tensor4d(w.conv1Kernel, s.conv1Kernel), true, uniqueName('conv1/kernel')),
+      tf.variable(tf.tensor1d(w.conv1Bias), true, uniqueName('conv1/bias')),
+      tf.variable(tf.tensor2d(w.fc1Kernel, s.fc1Kernel), true, uniqueName('fc1/kernel')),
+      tf.variable(tf.tensor1d(w.fc1Bias), true, uniqueName('fc1/bias')),
+    ]);
   }
 
   static create(seed: number, filters = FULL_FILTERS): SimpleCNN {
@@ -90,6 +93,11 @@ export class SimpleCNN {
     return [this.conv1Kernel, this.conv1Bias, this.fc1Kernel, this.fc1Bias];
   }
 
+  /** Variables with at least one entry: a model with every filter removed trains only fc1's bias. */
+  get trainableVariables(): tf.Variable[] {
+    return this.variables.filter((v) => v.size > 0);
+  }
+
   get parameterCount(): number {
     return parameterCount(this.filters);
   }
@@ -97,6 +105,8 @@ export class SimpleCNN {
   /** Logits [n, 10] for NHWC images [n, 32, 32, 3]. */
   predict(x: tf.Tensor4D): tf.Tensor2D {
     return tf.tidy(() => {
+      // Every filter removed: the network is a constant, fc1's bias (tfjs cannot convolve to 0 channels).
+      if (this.filters === 0) return tf.add(tf.zeros([x.shape[0], NUM_CLASSES]), this.fc1Bias) as tf.Tensor2D;
       const conv = tf.conv2d(x, this.conv1Kernel, 1, 'same');
       const act = tf.relu(tf.add(conv, this.conv1Bias));
       const flat = tf.reshape(act, [x.shape[0], -1]);

@@ -70,7 +70,7 @@ export function trainStep(
       return tf.losses.softmaxCrossEntropy(tf.oneHot(yb, NUM_CLASSES), logits) as tf.Scalar;
     },
     true,
-    model.variables,
+    model.trainableVariables,
   ) as tf.Scalar;
   const kept = logits as unknown as tf.Tensor2D;
   const correct = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(kept, 1), yb), 'int32')) as tf.Scalar);

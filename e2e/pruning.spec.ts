@@ -1,0 +1,116 @@
+import { expect, test } from '@playwright/test';
+import { openReady, setSlider, tensorCount, trackErrors } from './helpers';
+
+test('prune 50% of conv1 filters by L1 norm, removed; fine-tune; history; share link', async ({ page, context }) => {
+  const errors = trackErrors(page);
+  await openReady(page, '?trainSubset=256');
+
+  // A short baseline.
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('job')).toBeHidden({ timeout: 120_000 });
+  const baseline = await page.getByTestId('baseline-acc').innerText();
+
+  await page.getByLabel('L1 norm').check();
+  await page.getByLabel('Remove filters (true structured)').check();
+  await setSlider(page, 'slider-conv1', 50);
+  await expect(page.getByTestId('detail-conv1')).toHaveText('32 of 64 filters removed · 32 kept');
+  await expect(page.getByTestId('fig-filters')).toHaveText('32');
+  await expect(page.getByTestId('fig-params')).toHaveText('328,586');
+  await expect(page.getByTestId('fig-nonzero')).toHaveText('328,586');
+  await expect(page.getByTestId('fig-macs')).toHaveText('1,212,416');
+  await expect(page.getByTestId('fig-size')).toHaveText('1.25 MiB');
+  await expect(page.getByTestId('pruned-acc')).toHaveText(/%$/);
+
+  // Mask mode keeps the shape: only conv1's 32·27 weights become zero.
+  await page.getByLabel('Mask (torch.nn.utils.prune)').check();
+  await expect(page.getByTestId('fig-params')).toHaveText('657,162');
+  await expect(page.getByTestId('fig-nonzero')).toHaveText('656,298');
+  await page.getByLabel('Remove filters (true structured)').check();
+  await expect(page.getByTestId('pruned-acc')).toHaveText(/%$/);
+
+  // Fine-tune one epoch: a new point in the history.
+  await expect(page.getByTestId('input-ftEpochs')).toHaveValue('1');
+  await page.getByTestId('finetune').click();
+  await expect(page.getByTestId('job')).toBeVisible();
+  await expect(page.getByTestId('job')).toBeHidden({ timeout: 120_000 });
+  await expect(page.getByTestId('finetuned-acc')).toHaveText(/%$/);
+  await expect(page.getByTestId('pareto')).toHaveAttribute('data-points', '1');
+  const row = page.getByTestId('history').locator('tbody tr');
+  await expect(row).toHaveCount(1);
+  await expect(row.first()).toContainText('l1');
+  await expect(row.first()).toContainText('remove');
+  await expect(row.first()).toContainText('328,586');
+  await expect(row.first()).toContainText(baseline);
+
+  // Exports.
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+  expect(csv.suggestedFilename()).toBe('pruning-runs.csv');
+  const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
+  expect(json.suggestedFilename()).toBe('pruning-runs.json');
+
+  // The copied link reproduces the settings in a new page.
+  await page.getByTestId('input-seed').fill('7');
+  await page.getByTestId('copy-link').click();
+  await expect(page.getByTestId('copy-status')).toHaveText('Link copied.');
+  const link = await page.evaluate(() => navigator.clipboard.readText());
+  expect(link).toContain('mode=remove');
+  const other = await context.newPage();
+  const otherErrors = trackErrors(other);
+  await other.goto(link);
+  await expect(other.getByLabel('L1 norm')).toBeChecked();
+  await expect(other.getByLabel('Remove filters (true structured)')).toBeChecked();
+  await expect(other.getByTestId('slider-conv1')).toHaveValue('50');
+  await expect(other.getByTestId('input-seed')).toHaveValue('7');
+  await expect(other.getByTestId('detail-conv1')).toHaveText('32 of 64 filters removed · 32 kept');
+  await expect(other.getByTestId('fig-params')).toHaveText('328,586');
+  expect(otherErrors).toEqual([]);
+
+  // Reset restores the baseline exactly.
+  await page.getByTestId('reset').click();
+  await expect(page.getByTestId('slider-conv1')).toHaveValue('0');
+  await expect(page.getByTestId('fig-params')).toHaveText('657,162');
+  await expect(page.getByTestId('pruned-acc')).toHaveText(baseline);
+  expect(errors).toEqual([]);
+});
+
+test('the article’s gotcha: what it prints vs the true nonzero count', async ({ page }) => {
+  const errors = trackErrors(page);
+  await openReady(page);
+  await expect(page.getByTestId('gotcha-prints')).toHaveText('657,162');
+  await expect(page.getByTestId('gotcha-true')).toHaveText('656,816');
+  await page.getByTestId('show-article').click();
+  await expect(page.getByLabel('Global unstructured (the article)')).toBeChecked();
+  await expect(page.getByLabel('Random')).toBeChecked();
+  await expect(page.getByTestId('detail-conv1')).toHaveText('346 of 1,728 conv1 weights zeroed');
+  await expect(page.getByTestId('fig-params')).toHaveText('657,162');
+  await expect(page.getByTestId('fig-nonzero')).toHaveText('656,816');
+  await expect(page.getByTestId('fig-filters')).toHaveText('64');
+  expect(errors).toEqual([]);
+});
+
+test('20 slider changes leave the tensor count flat', async ({ page }) => {
+  const errors = trackErrors(page);
+  await openReady(page);
+  await page.getByLabel('Remove filters (true structured)').check();
+  await setSlider(page, 'slider-conv1', 10);
+  await expect(page.getByTestId('pruned-acc')).toHaveText(/%$/);
+  const before = await tensorCount(page);
+  for (let i = 0; i < 20; i++) {
+    await setSlider(page, i % 2 ? 'slider-fc1' : 'slider-conv1', 5 + ((i * 37) % 90));
+  }
+  await setSlider(page, 'slider-fc1', 0);
+  await setSlider(page, 'slider-conv1', 10);
+  await expect(page.getByTestId('detail-conv1')).toHaveText('6 of 64 filters removed · 58 kept');
+  await expect(page.getByTestId('pruned-acc')).toHaveText(/%$/);
+  expect(await tensorCount(page)).toBe(before);
+  expect(errors).toEqual([]);
+});
+
+test('every filter removed is an impossible network but not a crash', async ({ page }) => {
+  const errors = trackErrors(page);
+  await openReady(page, '?mode=remove&conv1=100');
+  await expect(page.getByTestId('detail-conv1')).toHaveText('64 of 64 filters removed · 0 kept');
+  await expect(page.getByTestId('fig-params')).toHaveText('10');
+  await expect(page.getByTestId('pruned-acc')).toHaveText('10.0%');
+  expect(errors).toEqual([]);
+});
