@@ -5,7 +5,8 @@
 import { create } from 'zustand';
 import { type Cifar10Set, Cifar10FormatError, classCounts, concatSets, parseCifar10 } from '../core/data/cifar10';
 import { fetchBytes } from '../core/data/fetchBytes';
-import { type Costs, type PruneSettings, previewCosts } from '../core/pruning';
+import { type Costs, previewCosts } from '../core/pruning/costs';
+import type { PruneSettings } from '../core/pruning/settings';
 import type { Evaluation, TrainConfig } from '../core/train/trainer';
 import { EngineClient, SupersededRequest } from '../worker/client';
 import type { BackendInfo, DataRole, EngineEvent, ModelRole, PreviewReply, TrainReply } from '../worker/protocol';

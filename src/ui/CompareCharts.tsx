@@ -1,6 +1,6 @@
 import { Bar, BarChart, CartesianGrid, Cell, LabelList, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { parameterCount } from '../core/model/simpleCnn';
-import { previewCosts } from '../core/pruning';
+import { parameterCount } from '../core/model/architecture';
+import { previewCosts } from '../core/pruning/costs';
 import { pruneSettingsOf, useStore } from '../state/store';
 import type { Settings } from '../state/urlState';
 import { compact, int, pct } from './format';

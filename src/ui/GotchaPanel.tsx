@@ -1,4 +1,4 @@
-import { previewCosts } from '../core/pruning';
+import { previewCosts } from '../core/pruning/costs';
 import { setSetting, useStore } from '../state/store';
 import { int } from './format';
 

@@ -1,4 +1,4 @@
-import { parameterCount } from '../core/model/simpleCnn';
+import { parameterCount } from '../core/model/architecture';
 import { setSetting, useStore } from '../state/store';
 import type { BackendChoice } from '../state/urlState';
 import { int } from './format';

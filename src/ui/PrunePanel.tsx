@@ -1,5 +1,6 @@
-import { FULL_FILTERS, parameterCount } from '../core/model/simpleCnn';
-import { type Costs, fraction, pruneCount } from '../core/pruning';
+import { FULL_FILTERS, parameterCount } from '../core/model/architecture';
+import { fraction, pruneCount } from '../core/pruning/amount';
+import type { Costs } from '../core/pruning/costs';
 import {
   cancelJob,
   currentCosts,

@@ -2,6 +2,7 @@
  * The article's SimpleCNN: conv1 (3→k, 3×3, stride 1, same padding) → ReLU → flatten → fc1 (k·32·32 → 10).
  * With k = 64 it has 657,162 parameters.
  *
+
  * The model is four named tf.Variables and a forward function rather than a tf.LayersModel:
  * pruning needs to read, mask and rebuild individual weights, and a plain forward pass avoids
  * the layers API's per-call overhead in the training loop.
@@ -10,60 +11,9 @@
  * activations NHWC, so the flatten puts filter c of pixel (h, w) at row (h·32 + w)·k + c.
  */
 import * as tf from '@tensorflow/tfjs';
-import { deriveSeed, mulberry32, uniformArray } from '../random';
+import { FULL_FILTERS, NUM_CLASSES, type SimpleCnnWeights, initialWeights, parameterCount, shapes } from './architecture';
 
-export const IMAGE_SIZE = 32;
-export const IMAGE_CHANNELS = 3;
-export const NUM_CLASSES = 10;
-export const KERNEL_SIZE = 3;
-export const FULL_FILTERS = 64;
-
-export type LayerName = 'conv1' | 'fc1';
-
-/** Plain typed-array copy of a SimpleCNN's weights (tfjs layouts). */
-export interface SimpleCnnWeights {
-  filters: number;
-  conv1Kernel: Float32Array; // [3, 3, 3, filters]
-  conv1Bias: Float32Array; // [filters]
-  fc1Kernel: Float32Array; // [filters·1024, 10]
-  fc1Bias: Float32Array; // [10]
-}
-
-export const shapes = (filters: number) => ({
-  conv1Kernel: [KERNEL_SIZE, KERNEL_SIZE, IMAGE_CHANNELS, filters] as [number, number, number, number],
-  conv1Bias: [filters] as [number],
-  fc1Kernel: [filters * IMAGE_SIZE * IMAGE_SIZE, NUM_CLASSES] as [number, number],
-  fc1Bias: [NUM_CLASSES] as [number],
-});
-
-/**
- * PyTorch's default initialisation (kaiming_uniform with a=√5 for weights, and the bias rule),
- * both of which reduce to U(-1/√fan_in, 1/√fan_in), drawn from a seeded stream.
- */
-export function initialWeights(seed: number, filters = FULL_FILTERS): SimpleCnnWeights {
-  const s = shapes(filters);
-  const convFanIn = KERNEL_SIZE * KERNEL_SIZE * IMAGE_CHANNELS;
-  const fcFanIn = filters * IMAGE_SIZE * IMAGE_SIZE;
-  const bc = 1 / Math.sqrt(convFanIn);
-  const bf = 1 / Math.sqrt(fcFanIn);
-  const rand = (label: string) => mulberry32(deriveSeed(seed, label));
-  return {
-    filters,
-    conv1Kernel: uniformArray(size(s.conv1Kernel), -bc, bc, rand('conv1.kernel')),
-    conv1Bias: uniformArray(filters, -bc, bc, rand('conv1.bias')),
-    fc1Kernel: uniformArray(size(s.fc1Kernel), -bf, bf, rand('fc1.kernel')),
-    fc1Bias: uniformArray(NUM_CLASSES, -bf, bf, rand('fc1.bias')),
-  };
-}
-
-export function parameterCount(filters: number): number {
-  const s = shapes(filters);
-  return size(s.conv1Kernel) + size(s.conv1Bias) + size(s.fc1Kernel) + size(s.fc1Bias);
-}
-
-function size(shape: number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
+export * from './architecture';
 
 /** A SimpleCNN living on the active tfjs backend. Call dispose() when done. */
 export class SimpleCNN {

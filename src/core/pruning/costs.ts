@@ -6,7 +6,7 @@
  * are additions, not MACs. Size assumes float32 stored densely: a masked model keeps its zeros, so it is
  * as large as the unpruned one; only removal shrinks the file.
  */
-import { FULL_FILTERS, IMAGE_CHANNELS, IMAGE_SIZE, KERNEL_SIZE, NUM_CLASSES, type SimpleCnnWeights } from '../model/simpleCnn';
+import { FULL_FILTERS, IMAGE_CHANNELS, IMAGE_SIZE, KERNEL_SIZE, NUM_CLASSES, type SimpleCnnWeights } from '../model/architecture';
 import { fraction, pruneCount } from './amount';
 import type { PruneSettings } from './settings';
 

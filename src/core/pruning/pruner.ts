@@ -9,7 +9,7 @@
  * In every mode fc1 (its outputs are the 10 classes: never structurally pruned) gets an unstructured mask.
  */
 import { deriveSeed } from '../random';
-import { shapes, type SimpleCnnWeights } from '../model/simpleCnn';
+import { shapes, type SimpleCnnWeights } from '../model/architecture';
 import { fraction } from './amount';
 import { measureCosts, type Costs } from './costs';
 import { applyMask, countKept, l1UnstructuredMask, lnStructuredMask, randomStructuredMask, randomUnstructuredMask } from './masks';

@@ -3,7 +3,7 @@
  * tfjs flattens NHWC, so filter c owns fc1 rows (h·32 + w)·k + c — one row per pixel, spread through
  * the kernel rather than one contiguous block.
  */
-import { IMAGE_SIZE, KERNEL_SIZE, IMAGE_CHANNELS, NUM_CLASSES, type SimpleCnnWeights } from '../model/simpleCnn';
+import { IMAGE_SIZE, KERNEL_SIZE, IMAGE_CHANNELS, NUM_CLASSES, type SimpleCnnWeights } from '../model/architecture';
 
 const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
 const TAPS = KERNEL_SIZE * KERNEL_SIZE * IMAGE_CHANNELS; // conv1 kernel entries per filter

@@ -1,0 +1,11 @@
+import { chromium } from '@playwright/test';
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless=new','--no-sandbox','--enable-unsafe-swiftshader','--use-angle=swiftshader','--disable-background-networking','--disable-component-update','--no-first-run'] });
+const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });
+await page.goto('http://localhost:4199/?mode=remove&conv1=50');
+await page.getByTestId('pruned-acc').filter({ hasText: '%' }).waitFor();
+await page.screenshot({ path: '/tmp/shots/phone1.png' });
+await page.locator('#prune-h').scrollIntoViewIfNeeded();
+await page.screenshot({ path: '/tmp/shots/phone2.png' });
+await page.getByTestId('fig-params').scrollIntoViewIfNeeded();
+await page.screenshot({ path: '/tmp/shots/phone3.png' });
+await browser.close();
