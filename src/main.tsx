@@ -1,11 +1,11 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
-import { start, tensorCount } from './state/store';
+import { start, tensorCount, useStore } from './state/store';
 import './ui/styles.css';
 
 // A small, stable hook for end-to-end tests and the benchmark (the engine lives in a worker).
-(window as unknown as { __playground: object }).__playground = { tensorCount };
+(window as unknown as { __playground: object }).__playground = { tensorCount, state: () => useStore.getState() };
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>

@@ -303,7 +303,7 @@ export async function newBaseline(): Promise<void> {
 let previewTimer: ReturnType<typeof setTimeout> | null = null;
 /** Bumped on every slider change: only the answer for the newest settings is shown. */
 let previewGeneration = 0;
-const PREVIEW_DEBOUNCE_MS = 120;
+const PREVIEW_DEBOUNCE_MS = 80;
 
 /** The pruned model's accuracy follows the sliders once a drag settles; stale answers are dropped. */
 export function schedulePreview(): void {

@@ -221,7 +221,9 @@ export class Engine {
     const result = prune(this.baselineWeights, settings);
     this.dropPruned();
     this.pruned = { model: new SimpleCNN(result.weights), result, settings };
-    const evaluation = await this.evaluate(this.pruned.model);
+    const evaluation = await evaluate(this.pruned.model, this.testDevice(), () => {
+      if (seq !== this.latestPreview) throw new SupersededError();
+    });
     return {
       settings,
       costs: result.costs,

@@ -172,13 +172,17 @@ export interface Evaluation {
   count: number;
 }
 
-/** Accuracy, mean loss and per-class accuracy over a device set, in chunks to bound memory. */
-export async function evaluate(model: SimpleCNN, set: DeviceSet, chunk = 250, limit = set.count): Promise<Evaluation> {
-  const n = Math.min(limit, set.count);
+/**
+ * Accuracy, mean loss and per-class accuracy over a device set, in chunks to bound memory.
+ * `abortIfStale` is checked between chunks, so a superseded evaluation stops early (it throws).
+ */
+export async function evaluate(model: SimpleCNN, set: DeviceSet, abortIfStale?: () => void, chunk = 250): Promise<Evaluation> {
+  const n = set.count;
   const correct = new Array<number>(NUM_CLASSES).fill(0);
   const total = new Array<number>(NUM_CLASSES).fill(0);
   let lossSum = 0;
   for (let start = 0; start < n; start += chunk) {
+    abortIfStale?.();
     const m = Math.min(chunk, n - start);
     const [predT, labelT, lossT] = tf.tidy(() => {
       const x = set.xs.slice([start, 0, 0, 0], [m, 32, 32, 3]);
