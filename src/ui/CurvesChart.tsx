@@ -1,8 +1,12 @@
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import type { CurvePoint } from '../state/store';
+import { downsampleCurve } from '../state/downsample';
+import { useStore } from '../state/store';
+import type { ModelRole } from '../worker/protocol';
 
 /** Loss (left axis) and train/test accuracy (right axis) against thousands of images seen. */
-export function CurvesChart({ data, title, testId }: { data: CurvePoint[]; title: string; testId: string }) {
+export function CurvesChart({ role, title, testId }: { role: ModelRole; title: string; testId: string }) {
+  // Subscribes itself, so only the chart re-renders on every batch.
+  const data = useStore((s) => s.curves[role]);
   return (
     <figure className="chart" data-testid={testId} data-points={data.length}>
       <figcaption>{title}</figcaption>
@@ -10,7 +14,7 @@ export function CurvesChart({ data, title, testId }: { data: CurvePoint[]; title
         <div className="empty">No training yet: curves appear here batch by batch.</div>
       ) : (
         <ResponsiveContainer width="100%" height={220}>
-          <LineChart data={data} margin={{ top: 8, right: 8, bottom: 16, left: 0 }}>
+          <LineChart data={downsampleCurve(data)} margin={{ top: 8, right: 8, bottom: 16, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
             <XAxis dataKey="step" type="number" domain={[0, 'dataMax']} tickFormatter={(v: number) => `${v}k`} label={{ value: 'images seen', position: 'insideBottom', offset: -8, fontSize: 11 }} />
             <YAxis yAxisId="loss" width={40} tick={{ fontSize: 11 }} />

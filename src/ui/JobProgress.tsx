@@ -1,6 +1,9 @@
-import type { Job } from '../state/store';
+import { cancelJob, useStore } from '../state/store';
 
-export function JobProgress({ job, onCancel }: { job: Job; onCancel: () => void }) {
+/** Progress of the running job; subscribes on its own so its panel does not re-render per batch. */
+export function JobProgress() {
+  const job = useStore((s) => s.job);
+  if (!job) return null;
   const total = job.epochs * Math.max(1, job.batchesPerEpoch);
   const done = job.epoch * job.batchesPerEpoch + job.batch;
   const local = job.batchesPerEpoch ? done : 0;
@@ -12,7 +15,7 @@ export function JobProgress({ job, onCancel }: { job: Job; onCancel: () => void 
           ? `batch ${job.batch} of ${job.batchesPerEpoch}, epoch ${job.epoch + 1} of ${job.epochs} · ${Math.round(job.imagesPerSecond)} images/s`
           : 'starting…'}
       </span>
-      <button onClick={onCancel} disabled={job.cancelling} data-testid="cancel">
+      <button onClick={cancelJob} disabled={job.cancelling} data-testid="cancel">
         {job.cancelling ? 'Stopping…' : 'Cancel'}
       </button>
     </div>

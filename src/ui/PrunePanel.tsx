@@ -2,7 +2,6 @@ import { FULL_FILTERS, parameterCount } from '../core/model/architecture';
 import { fraction, pruneCount } from '../core/pruning/amount';
 import type { Costs } from '../core/pruning/costs';
 import {
-  cancelJob,
   currentCosts,
   fineTune,
   resetPruning,
@@ -129,13 +128,12 @@ function Figures({ costs }: { costs: Costs }) {
 
 export function PrunePanel() {
   const settings = useStore((s) => s.settings);
-  const job = useStore((s) => s.job);
+  const jobRole = useStore((s) => s.job?.role ?? null);
   const preview = useStore((s) => s.preview);
   const baselineEval = useStore((s) => s.baselineEval);
   const finetuned = useStore((s) => s.finetunedEval);
-  const curve = useStore((s) => s.curves.pruned);
   const costs = currentCosts(settings);
-  const busy = job !== null;
+  const busy = jobRole !== null;
   const fresh = preview.status === 'ready';
   return (
     <section className="panel" aria-labelledby="prune-h">
@@ -199,7 +197,7 @@ export function PrunePanel() {
               Reset to baseline
             </button>
           </div>
-          {job?.role === 'pruned' && <JobProgress job={job} onCancel={cancelJob} />}
+          {jobRole === 'pruned' && <JobProgress />}
           {finetuned && (
             <div className="result">
               After fine-tuning: <strong data-testid="finetuned-acc">{pct(finetuned.accuracy)}</strong>
@@ -208,7 +206,7 @@ export function PrunePanel() {
         </div>
       </div>
       <CompareCharts settings={settings} />
-      <CurvesChart data={curve} title="Fine-tuning the pruned model" testId="finetune-curve" />
+      <CurvesChart role="pruned" title="Fine-tuning the pruned model" testId="finetune-curve" />
     </section>
   );
 }

@@ -1,4 +1,4 @@
-import { cancelJob, newBaseline, setSetting, trainBaseline, useStore } from '../state/store';
+import { newBaseline, setSetting, trainBaseline, useStore } from '../state/store';
 import type { Settings } from '../state/urlState';
 import { CurvesChart } from './CurvesChart';
 import { JobProgress } from './JobProgress';
@@ -29,12 +29,11 @@ function NumberInput(props: { k: 'epochs' | 'batch' | 'lr' | 'seed'; label: stri
 }
 
 export function TrainPanel() {
-  const job = useStore((s) => s.job);
+  const jobRole = useStore((s) => s.job?.role ?? null);
   const opt = useStore((s) => s.settings.opt);
   const ready = useStore((s) => s.data.train.status === 'ready' && s.data.test.status === 'ready' && s.backend !== null);
   const evaluation = useStore((s) => s.baselineEval);
   const epochs = useStore((s) => s.baselineEpochs);
-  const curve = useStore((s) => s.curves.baseline);
   const subset = useStore((s) => s.settings.trainSubset);
   return (
     <section className="panel" aria-labelledby="train-h">
@@ -49,7 +48,7 @@ export function TrainPanel() {
         <NumberInput k="lr" label="Learning rate" step={0.0001} min={0.000001} max={1} help="Step size of the optimiser." />
         <label className="field" title="Adam adapts the step per weight; SGD uses momentum 0.9.">
           <span>Optimizer</span>
-          <select value={opt} disabled={job !== null} onChange={(e) => setSetting('opt', e.target.value as Settings['opt'])}>
+          <select value={opt} disabled={jobRole !== null} onChange={(e) => setSetting('opt', e.target.value as Settings['opt'])}>
             <option value="adam">Adam</option>
             <option value="sgd">SGD + momentum 0.9</option>
           </select>
@@ -57,15 +56,15 @@ export function TrainPanel() {
         <NumberInput k="seed" label="Seed" min={0} max={2147483647} help="Seeds initialisation, shuffling and random pruning." />
       </div>
       <div className="actions">
-        <button className="primary" disabled={!ready || job !== null} onClick={() => void trainBaseline()} data-testid="train">
+        <button className="primary" disabled={!ready || jobRole !== null} onClick={() => void trainBaseline()} data-testid="train">
           Train {epochs > 0 ? 'more' : ''}
         </button>
-        <button disabled={!ready || job !== null} onClick={() => void newBaseline()}>
+        <button disabled={!ready || jobRole !== null} onClick={() => void newBaseline()}>
           New model
         </button>
         {subset > 0 && <span className="muted small">training on the first {subset} images (URL trainSubset)</span>}
       </div>
-      {job?.role === 'baseline' && <JobProgress job={job} onCancel={cancelJob} />}
+      {jobRole === 'baseline' && <JobProgress />}
       <div className="result">
         Test accuracy{' '}
         <strong data-testid="baseline-acc">{evaluation ? pct(evaluation.accuracy) : '…'}</strong>{' '}
@@ -74,7 +73,7 @@ export function TrainPanel() {
         </span>
       </div>
       <div className="two-col">
-        <CurvesChart data={curve} title="Baseline training" testId="baseline-curve" />
+        <CurvesChart role="baseline" title="Baseline training" testId="baseline-curve" />
         {evaluation && <PerClass evaluation={evaluation} />}
       </div>
     </section>

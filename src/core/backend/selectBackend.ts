@@ -107,6 +107,40 @@ export function probeWebgl(): WebglProbe {
 
 let wasmConfigured = false;
 
+const THREADED_FACTORY_PREFIX = 'var WasmBackendModuleThreadedSimd = ';
+
+/**
+ * Works around a tfjs-backend-wasm + minifier bug: for its pthread workers tfjs builds a Blob
+ * from `wasmFactoryThreadedSimd.toString()`, but in a minified bundle that function refers to a
+ * renamed closure variable (`_scriptDir` → e.g. `e`) that does not exist inside the worker, so
+ * every pthread worker dies with "ReferenceError: e is not defined" and init hangs.
+ * While the backend initialises we swap that Blob's text for the package's original,
+ * self-contained emscripten loader (same code, unminified, imported as a string).
+ */
+async function withThreadedLoaderFix<T>(f: () => Promise<T>): Promise<T> {
+  const iso = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated;
+  if (!iso || typeof Blob === 'undefined') return f();
+  const raw: string = (await import('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js?raw')).default;
+  const Original = globalThis.Blob;
+  class LoaderBlob extends Original {
+    constructor(parts?: BlobPart[], options?: BlobPropertyBag) {
+      const fixed =
+        parts && parts.length === 1 && typeof parts[0] === 'string' && parts[0].startsWith(THREADED_FACTORY_PREFIX)
+          ? [raw]
+          : parts;
+      super(fixed, options);
+    }
+  }
+  globalThis.Blob = LoaderBlob;
+  try {
+    return await f();
+  } finally {
+    globalThis.Blob = Original;
+  }
+}
+
+let wasmThreadsWanted = 1;
+
 function configureWasm(threads: number | undefined): void {
   if (wasmConfigured) return;
   wasmConfigured = true;
@@ -116,8 +150,32 @@ function configureWasm(threads: number | undefined): void {
     'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
   });
   const hc = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
-  const n = threads ?? DEFAULT_WASM_THREADS ?? hc;
-  setThreadsCount(Math.max(1, Math.floor(n)));
+  wasmThreadsWanted = Math.max(1, Math.floor(threads ?? DEFAULT_WASM_THREADS ?? hc));
+  setThreadsCount(wasmThreadsWanted);
+}
+
+/**
+ * tfjs-backend-wasm 4.22's native init ignores setThreadsCount and sizes the XNNPACK pool at
+ * navigator.hardwareConcurrency / 2 (measured: getThreadsCount() stays 1 on a 2-core machine
+ * whatever setThreadsCount says, and a 1024² matMul runs at single-thread speed). So while the
+ * backend initialises, report hardwareConcurrency = 2 × the wanted thread count.
+ */
+async function withThreadCount<T>(f: () => Promise<T>): Promise<T> {
+  if (typeof navigator === 'undefined') return f();
+  const nav = navigator as Navigator & { hardwareConcurrency: number };
+  const had = Object.prototype.hasOwnProperty.call(nav, 'hardwareConcurrency');
+  const prev = Object.getOwnPropertyDescriptor(nav, 'hardwareConcurrency');
+  try {
+    Object.defineProperty(nav, 'hardwareConcurrency', { value: 2 * wasmThreadsWanted, configurable: true });
+  } catch {
+    return f();
+  }
+  try {
+    return await f();
+  } finally {
+    if (had && prev) Object.defineProperty(nav, 'hardwareConcurrency', prev);
+    else delete (nav as { hardwareConcurrency?: number }).hardwareConcurrency;
+  }
 }
 
 function errorText(e: unknown): string {
@@ -131,7 +189,10 @@ async function tryStart(name: BackendName, opts: SelectBackendOptions): Promise<
   try {
     if (name === 'webgl') tf.env().set('SOFTWARE_WEBGL_ENABLED', true);
     if (name === 'wasm') configureWasm(opts.wasmThreads);
-    const ok = await tf.setBackend(name);
+    const ok =
+      name === 'wasm'
+        ? await withThreadedLoaderFix(() => withThreadCount(() => tf.setBackend(name)))
+        : await tf.setBackend(name);
     await tf.ready();
     const active = tf.getBackend();
     if (!ok || active !== name) return `${name} did not initialise (tfjs is on ${active ?? 'no backend'})`;
