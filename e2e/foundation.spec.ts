@@ -84,3 +84,25 @@ test('a bad URL value is clamped or ignored with a visible notice', async ({ pag
   await expect(notices.filter({ hasText: 'Unknown URL parameter “bogus”' })).toBeVisible();
   await expect(page.getByTestId('detail-conv1')).toHaveText('64 of 64 filters removed · 0 kept');
 });
+
+test('dropping CIFAR-10 batches on the page replaces the training set', async ({ page }) => {
+  const errors = trackErrors(page);
+  await openReady(page);
+  const dataTransfer = await page.evaluateHandle(() => {
+    const record = new Uint8Array(3073 * 3);
+    record[0] = 1;
+    record[3073] = 2;
+    record[6146] = 9;
+    const dt = new DataTransfer();
+    dt.items.add(new File([record], 'data_batch_1.bin'));
+    return dt;
+  });
+  await page.locator('.drop').dispatchEvent('drop', { dataTransfer });
+  await expect(page.getByTestId('train-count')).toHaveText('3 images');
+  await expect(page.getByTestId('test-count')).toHaveText('1,000 images');
+  // Training works on the new data.
+  await page.getByTestId('train').click();
+  await expect(page.getByTestId('job')).toBeHidden({ timeout: 60_000 });
+  await expect(page.getByTestId('baseline-curve')).toHaveAttribute('data-points', '1');
+  expect(errors).toEqual([]);
+});

@@ -114,3 +114,22 @@ test('every filter removed is an impossible network but not a crash', async ({ p
   await expect(page.getByTestId('pruned-acc')).toHaveText('10.0%');
   expect(errors).toEqual([]);
 });
+
+test('mask mode: masked weights stay zero through fine-tuning (counted on the trained weights)', async ({ page }) => {
+  const errors = trackErrors(page);
+  await openReady(page, '?trainSubset=128&method=l2&mode=mask&conv1=50&fc1=30');
+  await expect(page.getByTestId('detail-conv1')).toHaveText('32 of 64 filters masked · 32 kept');
+  await expect(page.getByTestId('detail-fc1')).toHaveText('196,608 of 655,360 fc1 weights zeroed');
+  // 657,162 − 32·27 conv1 weights − 196,608 fc1 weights; biases are not masked (torch semantics).
+  await expect(page.getByTestId('fig-nonzero')).toHaveText('459,690');
+  await expect(page.getByTestId('fig-params')).toHaveText('657,162');
+  await expect(page.getByTestId('pruned-acc')).toHaveText(/%$/);
+  await page.getByTestId('finetune').click();
+  await expect(page.getByTestId('job')).toBeVisible();
+  await expect(page.getByTestId('job')).toBeHidden({ timeout: 120_000 });
+  const row = page.getByTestId('history').locator('tbody tr').first();
+  await expect(row).toContainText('459,690');
+  await expect(row).toContainText('l2');
+  await expect(row).toContainText('mask');
+  expect(errors).toEqual([]);
+});

@@ -336,7 +336,8 @@ export async function fineTune(): Promise<void> {
   const out = await runTraining('pruned', settings.ftEpochs);
   if (!out) return;
   set({ finetunedEval: out.evaluation });
-  const c = reply.costs;
+  // Counted on the fine-tuned weights, so the history shows that masked weights stayed zero.
+  const c = out.measured ?? reply.costs;
   set((st) => ({
     history: [
       ...st.history,

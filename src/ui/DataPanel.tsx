@@ -10,7 +10,7 @@ function Progress({ role, d }: { role: string; d: DataStatus }) {
       <div className="data-label">
         <strong>{role}</strong>{' '}
         {d.status === 'ready' ? (
-          <span data-testid={`${role}-count`}>{int(d.count)} images</span>
+          <span data-testid={`${role}-count`}>{int(d.count)} image{d.count === 1 ? '' : 's'}</span>
         ) : d.status === 'loading' ? (
           <span>
             loading… {bytes(d.loaded)}

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../core/backend/selectBackend';
 import { type ChannelStats, type Cifar10Set, channelStats, takeFirst } from '../core/data/cifar10';
 import { SimpleCNN, type SimpleCnnWeights } from '../core/model/simpleCnn';
-import { type PruneResult, type PruneSettings, createMaskApplier, prune } from '../core/pruning';
+import { type PruneResult, type PruneSettings, createMaskApplier, measureCosts, prune } from '../core/pruning';
 import {
   type DeviceSet,
   type Evaluation,
@@ -206,7 +206,8 @@ export class Engine {
     if (role === 'baseline') this.baselineEpochs += epochsDone;
     else this.prunedEpochs += epochsDone;
     const evaluation = await evaluate(model, test);
-    return { ...outcome, evaluation };
+    const measured = role === 'pruned' ? measureCosts(await model.readWeights()) : null;
+    return { ...outcome, evaluation, measured };
   }
 
   private async evaluate(model: SimpleCNN): Promise<Evaluation> {

@@ -55,6 +55,8 @@ export interface TrainReply {
   images: number;
   seconds: number;
   evaluation: Evaluation;
+  /** For the pruned model: counts measured on its weights after training (masked ones must still be zero). */
+  measured: Costs | null;
 }
 
 /** Replies carry the request id; events (progress) carry none. */
