@@ -1,0 +1,283 @@
+/**
+ * Measurements that run inside the browser (bench page or bench worker). Each returns plain
+ * JSON. Timings: warm-up, then the median of several runs; every tensor is disposed and the
+ * tensor count before/after is reported.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { type ChannelStats, type Cifar10Set, channelStats, parseCifar10 } from '../src/core/data/cifar10';
+import { NUM_CLASSES, SimpleCNN } from '../src/core/model/simpleCnn';
+import { type DeviceSet, createOptimizer, disposeDeviceSet, toDevice, trainStep } from '../src/core/train/trainer';
+import { deriveSeed, mulberry32, shuffledIndices } from '../src/core/random';
+import {
+  type BackendName,
+  type BackendSelection,
+  type FilterGradVariant,
+  conv2dFilterGradStride1,
+  registerFastConv2dGradient,
+  selectBackend,
+  unregisterFastConv2dGradient,
+} from '../src/core/backend';
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export interface Loaded {
+  train: Cifar10Set;
+  test: Cifar10Set;
+  stats: ChannelStats;
+}
+
+let loaded: Loaded | null = null;
+
+export async function loadData(base: string): Promise<Loaded> {
+  if (loaded) return loaded;
+  const get = async (f: string) => new Uint8Array(await (await fetch(new URL(`data/cifar10/${f}`, base))).arrayBuffer());
+  const [tr, te] = await Promise.all([get('train_5000.bin'), get('test_1000.bin')]);
+  const train = parseCifar10(tr, 'train_5000.bin');
+  const test = parseCifar10(te, 'test_1000.bin');
+  loaded = { train, test, stats: channelStats(train) };
+  return loaded;
+}
+
+let selection: BackendSelection | null = null;
+
+export async function initBackend(requested: BackendName | null, threads?: number): Promise<BackendSelection> {
+  selection = await selectBackend(requested, threads ? { wasmThreads: threads } : {});
+  return selection;
+}
+
+/** A training forward/loss alternative to SimpleCNN.predict (to evaluate proposed changes). */
+export type ForwardName = 'stock' | 'fusedConv';
+
+function forward(model: SimpleCNN, x: tf.Tensor4D, kind: ForwardName): tf.Tensor2D {
+  if (kind === 'stock') return model.predict(x);
+  return tf.tidy(() => {
+    const act = tf.fused.conv2d({
+      x,
+      filter: model.conv1Kernel,
+      strides: 1,
+      pad: 'same',
+      bias: model.conv1Bias,
+      activation: 'relu',
+    });
+    const flat = tf.reshape(act, [x.shape[0], -1]);
+    return tf.add(tf.matMul(flat, model.fc1Kernel), model.fc1Bias) as tf.Tensor2D;
+  });
+}
+
+/** trainer.trainStep with a replaceable forward (same loss and accuracy). */
+function trainStepWith(
+  model: SimpleCNN,
+  optimizer: tf.Optimizer,
+  xb: tf.Tensor4D,
+  yb: tf.Tensor1D,
+  kind: ForwardName,
+): [tf.Scalar, tf.Scalar] {
+  if (kind === 'stock') return trainStep(model, optimizer, xb, yb);
+  let logits: tf.Tensor2D | null = null;
+  const loss = optimizer.minimize(
+    () => {
+      logits = tf.keep(forward(model, xb, kind));
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(yb, NUM_CLASSES), logits) as tf.Scalar;
+    },
+    true,
+    model.variables,
+  ) as tf.Scalar;
+  const kept = logits as unknown as tf.Tensor2D;
+  const correct = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(kept, 1), yb), 'int32')) as tf.Scalar);
+  kept.dispose();
+  return [loss, correct];
+}
+
+export interface TrainBenchOptions {
+  batch: number;
+  warmup: number;
+  steps: number;
+  optimizer?: 'adam' | 'sgd';
+  /** Conv2D gradient: the fast one (with a variant) or the stock one. */
+  grad?: FilterGradVariant | 'stock';
+  forward?: ForwardName;
+  /** Images on device (the step gathers a shuffled batch from them, like trainer.train). */
+  subset?: number;
+  /** Called after each step (the worker uses it to report progress). */
+  onStep?: (i: number, ms: number) => void;
+}
+
+export interface TrainBenchResult {
+  backend: string;
+  batch: number;
+  steps: number;
+  medianStepMs: number;
+  imagesPerSecond: number;
+  stepMs: number[];
+  finalLoss: number;
+  tensorsBefore: number;
+  tensorsAfter: number;
+}
+
+/** Real trainStep on real CIFAR images, exactly as trainer.train does a batch (gather + step + read loss). */
+export async function benchTrain(data: Loaded, o: TrainBenchOptions): Promise<TrainBenchResult> {
+  if (o.grad === 'stock') unregisterFastConv2dGradient();
+  else registerFastConv2dGradient(o.grad);
+  const subset = Math.min(o.subset ?? 2048, data.train.count);
+  const set: DeviceSet = toDevice({ ...data.train, count: subset, pixels: data.train.pixels.subarray(0, subset * 3072), labels: data.train.labels.subarray(0, subset) }, data.stats);
+  const model = SimpleCNN.create(1);
+  const optimizer = createOptimizer({ optimizer: o.optimizer ?? 'adam', learningRate: 1e-3, momentum: 0.9 });
+  const order = tf.tensor1d(shuffledIndices(subset, mulberry32(deriveSeed(1, 'bench'))), 'int32');
+  let tensorsBefore = 0;
+  const times: number[] = [];
+  let finalLoss = NaN;
+  const total = o.warmup + o.steps;
+  for (let i = 0; i < total; i++) {
+    const start = ((i * o.batch) % (subset - o.batch + 1)) | 0;
+    const t0 = performance.now();
+    const [lossT, correctT] = tf.tidy(() => {
+      const idx = order.slice(start, o.batch);
+      return trainStepWith(model, optimizer, tf.gather(set.xs, idx), tf.gather(set.ys, idx), o.forward ?? 'stock');
+    });
+    const [l] = await Promise.all([lossT.data(), correctT.data()]);
+    tf.dispose([lossT, correctT]);
+    const ms = performance.now() - t0;
+    finalLoss = l[0];
+    if (i === 0) tensorsBefore = tf.memory().numTensors; // optimiser slots exist from step 1 on
+    if (i >= o.warmup) times.push(ms);
+    o.onStep?.(i, ms);
+  }
+  const tensorsAfter = tf.memory().numTensors;
+  order.dispose();
+  optimizer.dispose();
+  model.dispose();
+  disposeDeviceSet(set);
+  registerFastConv2dGradient();
+  const med = median(times);
+  return {
+    backend: tf.getBackend(),
+    batch: o.batch,
+    steps: o.steps,
+    medianStepMs: med,
+    imagesPerSecond: (o.batch * 1000) / med,
+    stepMs: times.map((t) => Math.round(t * 10) / 10),
+    finalLoss,
+    tensorsBefore,
+    tensorsAfter,
+  };
+}
+
+export interface InferenceResult {
+  backend: string;
+  filters: number;
+  batch: number;
+  medianMs: number;
+  imagesPerSecond: number;
+  runsMs: number[];
+}
+
+/** model.predict on `batch` real test images + reading the argmax back, median of runs. */
+export async function benchInference(
+  data: Loaded,
+  o: { filters: number; batch: number; warmup: number; runs: number; forward?: ForwardName },
+): Promise<InferenceResult> {
+  const set = toDevice({ ...data.test, count: o.batch, pixels: data.test.pixels.subarray(0, o.batch * 3072), labels: data.test.labels.subarray(0, o.batch) }, data.stats);
+  const model = SimpleCNN.create(2, o.filters);
+  const times: number[] = [];
+  for (let i = 0; i < o.warmup + o.runs; i++) {
+    const t0 = performance.now();
+    const pred = tf.tidy(() => tf.argMax(forward(model, set.xs, o.forward ?? 'stock'), 1));
+    await pred.data();
+    pred.dispose();
+    const ms = performance.now() - t0;
+    if (i >= o.warmup) times.push(ms);
+  }
+  model.dispose();
+  disposeDeviceSet(set);
+  const med = median(times);
+  return {
+    backend: tf.getBackend(),
+    filters: o.filters,
+    batch: o.batch,
+    medianMs: med,
+    imagesPerSecond: (o.batch * 1000) / med,
+    runsMs: times.map((t) => Math.round(t * 10) / 10),
+  };
+}
+
+export interface KernelProfileRow {
+  name: string;
+  calls: number;
+  ms: number;
+  share: number;
+}
+
+/** Per-kernel time of one training step (tf.profile), aggregated by kernel name. */
+export async function profileTrainStep(
+  data: Loaded,
+  o: { batch: number; warmup: number; forward?: ForwardName; grad?: FilterGradVariant | 'stock' },
+): Promise<{ backend: string; wallMs: number; kernelMs: number; rows: KernelProfileRow[] }> {
+  if (o.grad === 'stock') unregisterFastConv2dGradient();
+  else registerFastConv2dGradient(o.grad);
+  const n = o.batch;
+  const set = toDevice({ ...data.train, count: n, pixels: data.train.pixels.subarray(0, n * 3072), labels: data.train.labels.subarray(0, n) }, data.stats);
+  const model = SimpleCNN.create(3);
+  const optimizer = createOptimizer({ optimizer: 'adam', learningRate: 1e-3, momentum: 0.9 });
+  const step = async () => {
+    const [a, b] = trainStepWith(model, optimizer, set.xs, set.ys as tf.Tensor1D, o.forward ?? 'stock');
+    await a.data();
+    tf.dispose([a, b]);
+  };
+  for (let i = 0; i < o.warmup; i++) await step();
+  const t0 = performance.now();
+  const info = await tf.profile(step);
+  const wallMs = performance.now() - t0;
+  const agg = new Map<string, { calls: number; ms: number }>();
+  let total = 0;
+  for (const k of info.kernels) {
+    const raw = await (k.kernelTimeMs as unknown as Promise<number | { error: string }> | number | { error: string });
+    const ms = typeof raw === 'number' ? raw : 0;
+    const a = agg.get(k.name) ?? { calls: 0, ms: 0 };
+    a.calls++;
+    a.ms += ms;
+    agg.set(k.name, a);
+    total += ms;
+  }
+  optimizer.dispose();
+  model.dispose();
+  disposeDeviceSet(set);
+  registerFastConv2dGradient();
+  const rows = [...agg.entries()]
+    .map(([name, a]) => ({ name, calls: a.calls, ms: Math.round(a.ms * 10) / 10, share: a.ms / Math.max(total, 1e-9) }))
+    .sort((x, y) => y.ms - x.ms);
+  return { backend: tf.getBackend(), wallMs, kernelMs: total, rows };
+}
+
+/** Times an arbitrary op closure (median of runs) — used for micro-benchmarks of kernels. */
+export async function timeOp(f: () => tf.Tensor, warmup: number, runs: number): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < warmup + runs; i++) {
+    const t0 = performance.now();
+    const t = f();
+    await t.data();
+    t.dispose();
+    if (i >= warmup) times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+/** Filter-gradient variants head to head on the conv1 shapes (x [b,32,32,3], dy [b,32,32,64]). */
+export async function benchFilterGradVariants(batch: number, runs: number): Promise<Record<string, number>> {
+  const x = tf.randomNormal([batch, 32, 32, 3]) as tf.Tensor4D;
+  const dy = tf.randomNormal([batch, 32, 32, 64]) as tf.Tensor4D;
+  const out: Record<string, number> = {};
+  for (const v of ['im2col', 'im2colT', 'perPosition'] as FilterGradVariant[]) {
+    out[v] = await timeOp(() => conv2dFilterGradStride1(x, dy, [3, 3, 3, 64], 'same', v), 2, runs);
+  }
+  if (tf.getBackend() !== 'wasm' || tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
+    out.stockKernel = await timeOp(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 3, 64] }) as tf.Tensor, 1, Math.min(runs, 3));
+  }
+  tf.dispose([x, dy]);
+  return out;
+}
+
+export { selection };

@@ -1,0 +1,121 @@
+/**
+ * Bench page (bench.html). scripts/bench.mjs opens it in headless Chromium and calls
+ * window.bench.* through page.evaluate. URL: bench.html?backend=webgl|wasm|cpu&threads=N
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  benchFilterGradVariants,
+  benchInference,
+  benchTrain,
+  initBackend,
+  loadData,
+  profileTrainStep,
+  timeOp,
+} from './benchCore';
+import { probeWebgl, type BackendName } from '../src/core/backend';
+
+const params = new URLSearchParams(location.search);
+const requested = (params.get('backend') as BackendName | null) ?? null;
+const threads = params.get('threads') ? Number(params.get('threads')) : undefined;
+const base = new URL('./', location.href).href;
+const out = document.getElementById('out')!;
+const log = (s: string) => (out.textContent += s + '\n');
+
+/** Longest main-thread task while `f` runs (PerformanceObserver 'longtask', ≥ 50 ms by spec). */
+async function withLongTasks<T>(f: () => Promise<T>): Promise<{ value: T; longest: number; count: number; total: number }> {
+  const tasks: number[] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) tasks.push(e.duration);
+  });
+  obs.observe({ type: 'longtask' });
+  const value = await f();
+  // Entries are delivered asynchronously; let the observer flush.
+  await new Promise((r) => setTimeout(r, 100));
+  obs.takeRecords().forEach((e) => tasks.push(e.duration));
+  obs.disconnect();
+  return { value, longest: tasks.length ? Math.max(...tasks) : 0, count: tasks.length, total: tasks.reduce((a, b) => a + b, 0) };
+}
+
+/** Trains in a dedicated worker; measures the page's longest task meanwhile. */
+function trainInWorker(o: { backend: BackendName | null; batch: number; warmup: number; steps: number; threads?: number }) {
+  return withLongTasks(
+    () =>
+      new Promise<Record<string, unknown>>((resolve, reject) => {
+        const w = new Worker(new URL('./trainWorker.ts', import.meta.url), { type: 'module' });
+        w.onmessage = (ev) => {
+          const m = ev.data;
+          if (m.type === 'done') {
+            w.terminate();
+            resolve(m);
+          } else if (m.type === 'error') {
+            w.terminate();
+            reject(new Error(m.message));
+          }
+        };
+        w.onerror = (e) => {
+          w.terminate();
+          reject(new Error(`worker error: ${e.message}`));
+        };
+        w.postMessage({ ...o, base });
+      }),
+  );
+}
+
+const api = {
+  async init() {
+    const t0 = performance.now();
+    const selection = await initBackend(requested, threads);
+    const data = await loadData(base);
+    return {
+      selection,
+      probe: probeWebgl(),
+      crossOriginIsolated: self.crossOriginIsolated,
+      hardwareConcurrency: navigator.hardwareConcurrency,
+      userAgent: navigator.userAgent,
+      initMs: performance.now() - t0,
+      trainCount: data.train.count,
+      testCount: data.test.count,
+    };
+  },
+  async train(o: Parameters<typeof benchTrain>[1]) {
+    return benchTrain(await loadData(base), o);
+  },
+  async trainMainThreadLongTasks(o: Parameters<typeof benchTrain>[1]) {
+    const data = await loadData(base);
+    return withLongTasks(() => benchTrain(data, o));
+  },
+  async inference(o: Parameters<typeof benchInference>[1]) {
+    return benchInference(await loadData(base), o);
+  },
+  async profile(o: Parameters<typeof profileTrainStep>[1]) {
+    return profileTrainStep(await loadData(base), o);
+  },
+  filterGradVariants: benchFilterGradVariants,
+  trainInWorker,
+  memory: () => tf.memory(),
+  /** Square float32 matMul, median ms (thread-scaling sanity check). */
+  async matmul(n: number, runs = 5) {
+    const a = tf.randomNormal([n, n]);
+    const b = tf.randomNormal([n, n]);
+    const ms = await timeOp(() => tf.matMul(a, b), 2, runs);
+    tf.dispose([a, b]);
+    return ms;
+  },
+  /** Direct conv2d forward (x [b,32,32,3] → 64 filters), median ms. */
+  async conv(batch: number, runs = 5) {
+    const x = tf.randomNormal([batch, 32, 32, 3]) as tf.Tensor4D;
+    const w = tf.randomNormal([3, 3, 3, 64]) as tf.Tensor4D;
+    const ms = await timeOp(() => tf.conv2d(x, w, 1, 'same'), 2, runs);
+    tf.dispose([x, w]);
+    return ms;
+  },
+};
+
+declare global {
+  interface Window {
+    bench: typeof api;
+  }
+}
+window.bench = api;
+log(`bench ready (backend request: ${requested ?? 'default'})`);
+document.title = 'bench ready';

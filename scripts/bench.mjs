@@ -1,0 +1,348 @@
+#!/usr/bin/env node
+/**
+ * npm run bench  (= vite build && node scripts/bench.mjs)
+ *
+ * Serves the production build with `vite preview` (port BENCH_PORT, default 4180; the e2e tests
+ * use 4173), opens bench.html in headless Chromium and runs a list of named measurements.
+ * Prints a Markdown table and writes bench/results.json.
+ *
+ * Env: CHROMIUM_PATH (default /usr/bin/chromium), BENCH_PORT, BENCH_ONLY=name1,name2 (subset),
+ *      BENCH_QUICK=1 (fewer steps, for a smoke run).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from '@playwright/test';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const PORT = Number(process.env.BENCH_PORT || 4180);
+const BASE = `http://localhost:${PORT}/`;
+const QUICK = process.env.BENCH_QUICK === '1';
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
+const q = (full, quick) => (QUICK ? quick : full);
+
+const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--enable-unsafe-swiftshader',
+  '--use-angle=swiftshader',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--no-first-run',
+];
+
+// ---------------------------------------------------------------------------------------------
+// Measurements. Each: { name, run(ctx) → rows[] }, row = { metric, value, unit, target?, ok?, detail? }.
+// Add new ones (slider latencies, prune/reset tensor counts) by appending to this list; they get
+// ctx.openPage(url) for any page of the build (e.g. the app at './?backend=wasm').
+// ---------------------------------------------------------------------------------------------
+const fmt = (x, d = 0) => (x == null || Number.isNaN(x) ? '–' : Number(x).toFixed(d));
+
+const measurements = [
+  {
+    name: 'environment',
+    async run(ctx) {
+      const { page, info } = await ctx.benchPage(null);
+      ctx.env.defaultSelection = info.selection;
+      ctx.env.probe = info.probe;
+      ctx.env.crossOriginIsolated = info.crossOriginIsolated;
+      ctx.env.hardwareConcurrency = info.hardwareConcurrency;
+      ctx.env.userAgent = info.userAgent;
+      await page.close();
+      return [
+        { metric: 'default backend', value: info.selection.backend, unit: '', detail: info.selection.reason },
+        { metric: 'WebGL renderer', value: info.selection.renderer ?? 'none', unit: '' },
+        { metric: 'wasm threads / SIMD', value: `${info.selection.threads ?? '–'} / ${info.selection.simd ?? '–'}`, unit: '', detail: `crossOriginIsolated=${info.crossOriginIsolated}` },
+      ];
+    },
+  },
+  {
+    name: 'train',
+    async run(ctx) {
+      const rows = [];
+      const plan = [
+        ['wasm', { warmup: 3, steps: q(10, 3) }],
+        ['webgl', { warmup: 2, steps: q(5, 2) }],
+        ['cpu', { warmup: 1, steps: q(3, 1) }],
+      ];
+      for (const [backend, s] of plan) {
+        const { page, info } = await ctx.benchPage(backend);
+        for (const batch of [32, 64]) {
+          const r = await page.evaluate((o) => window.bench.train(o), { batch, ...s });
+          const isDefault = backend === ctx.env.defaultSelection?.backend;
+          rows.push({
+            metric: `train img/s ${backend} b${batch}${isDefault ? ' (default)' : ''}`,
+            value: r.imagesPerSecond,
+            unit: 'img/s',
+            target: isDefault ? '≥ 300' : undefined,
+            ok: isDefault ? r.imagesPerSecond >= 300 : undefined,
+            detail: `median ${fmt(r.medianStepMs, 1)} ms/step of ${r.steps} after ${s.warmup} warm-up; tensors ${r.tensorsBefore}→${r.tensorsAfter}; ${info.selection.backend}${info.selection.threads ? ` ${info.selection.threads} thr` : ''}`,
+            raw: r,
+          });
+        }
+        await page.close();
+      }
+      return rows;
+    },
+  },
+  {
+    name: 'inference',
+    async run(ctx) {
+      const rows = [];
+      for (const backend of ['wasm', 'webgl', 'cpu']) {
+        const { page } = await ctx.benchPage(backend);
+        const runs = backend === 'cpu' ? q(3, 1) : q(7, 2);
+        const r = await page.evaluate((o) => window.bench.inference(o), { filters: 64, batch: 250, warmup: 2, runs });
+        rows.push({ metric: `inference img/s ${backend} b250`, value: r.imagesPerSecond, unit: 'img/s', detail: `median ${fmt(r.medianMs, 1)} ms of ${runs}`, raw: r });
+        await page.close();
+      }
+      return rows;
+    },
+  },
+  {
+    name: 'pruned-inference',
+    async run(ctx) {
+      // Default backend; dense 64 filters vs physically smaller models (k = 48/32/16 kept).
+      const { page, info } = await ctx.benchPage(null);
+      const rows = [];
+      const runs = q(15, 3);
+      const res = {};
+      // Interleave sizes over rounds so drift (thermal, GC) hits them alike.
+      for (let round = 0; round < 3; round++) {
+        for (const k of [64, 48, 32, 16]) {
+          const r = await page.evaluate((o) => window.bench.inference(o), { filters: k, batch: 250, warmup: 2, runs });
+          (res[k] ??= []).push(r.medianMs);
+        }
+      }
+      const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+      const dense = med(res[64]);
+      for (const k of [64, 48, 32, 16]) {
+        const t = med(res[k]);
+        const macRatio = 64 / k; // MACs ∝ 37,888·k per image
+        const speedup = dense / t;
+        rows.push({
+          metric: `pruned inference k=${k} (${Math.round((k / 64) * 100)} % kept)`,
+          value: t,
+          unit: 'ms/250 img',
+          detail: `speedup ${fmt(speedup, 2)}× vs MAC ratio ${fmt(macRatio, 2)}× → ${fmt(speedup / macRatio, 2)} of theoretical (${info.selection.backend})`,
+          target: k < 64 ? '≥ 0.8 × MAC ratio' : undefined,
+          ok: k < 64 ? speedup >= 0.8 * macRatio : undefined,
+          raw: { k, medians: res[k], macsPerImage: 37888 * k, speedup, macRatio },
+        });
+      }
+      await page.close();
+      return rows;
+    },
+  },
+  {
+    name: 'longtask-worker',
+    async run(ctx) {
+      const { page, info } = await ctx.benchPage(null);
+      const backend = info.selection.backend;
+      const r = await page.evaluate((o) => window.bench.trainInWorker(o), { backend, batch: 64, warmup: 2, steps: q(15, 3) });
+      await page.close();
+      return [
+        { metric: 'longest main-thread task, training in worker', value: r.longest, unit: 'ms', target: '< 100', ok: r.longest < 100, detail: `${r.count} long tasks (≥ 50 ms); worker ${r.value.result.backend} ${fmt(r.value.result.imagesPerSecond)} img/s b64`, raw: r },
+      ];
+    },
+  },
+  {
+    name: 'longtask-main-thread',
+    async run(ctx) {
+      // Contrast: the same training on the main thread (what the worker avoids).
+      const { page, info } = await ctx.benchPage(null);
+      const r = await page.evaluate((o) => window.bench.trainMainThreadLongTasks(o), { batch: 64, warmup: 1, steps: q(5, 2) });
+      await page.close();
+      return [{ metric: 'longest main-thread task, training on main thread (contrast)', value: r.longest, unit: 'ms', detail: `${r.count} long tasks; ${info.selection.backend}`, raw: r }];
+    },
+  },
+  {
+    name: 'filter-grad-variants',
+    async run(ctx) {
+      const rows = [];
+      for (const backend of ['wasm', 'webgl']) {
+        const { page } = await ctx.benchPage(backend);
+        const r = await page.evaluate(() => window.bench.filterGradVariants(64, 5));
+        for (const [v, ms] of Object.entries(r)) {
+          rows.push({ metric: `conv1 filter gradient b64 ${backend}: ${v}`, value: ms, unit: 'ms', raw: r });
+        }
+        await page.close();
+      }
+      return rows;
+    },
+  },
+  {
+    name: 'wasm-options',
+    async run(ctx) {
+      // Training step at b64 on wasm: threads 1 vs 2, fused conv+bias+relu forward, stock grad.
+      const rows = [];
+      const cfgs = [
+        { label: 'wasm 1 thread', threads: 1, o: {} },
+        { label: 'wasm 2 threads', threads: 2, o: {} },
+        { label: 'wasm 2 threads, fused conv2d+bias+relu forward', threads: 2, o: { forward: 'fusedConv' } },
+        { label: 'wasm 2 threads, SGD momentum', threads: 2, o: { optimizer: 'sgd' } },
+        { label: 'wasm 2 threads, stock Conv2D gradient (registered kernel)', threads: 2, o: { grad: 'stock' } },
+        { label: 'wasm 2 threads, filter grad im2col (transposeA)', threads: 2, o: { grad: 'im2col' } },
+        { label: 'wasm 2 threads, filter grad perPosition', threads: 2, o: { grad: 'perPosition' } },
+      ];
+      for (const c of cfgs) {
+        const { page, info } = await ctx.benchPage('wasm', c.threads);
+        for (const batch of [32, 64, 128]) {
+          if (batch !== 64 && c.o.forward == null && c.label !== 'wasm 2 threads' && c.label !== 'wasm 1 thread') continue;
+          const r = await page.evaluate((o) => window.bench.train(o), { batch, warmup: 3, steps: q(8, 2), ...c.o });
+          rows.push({ metric: `train img/s ${c.label} b${batch}`, value: r.imagesPerSecond, unit: 'img/s', detail: `${fmt(r.medianStepMs, 1)} ms/step; threads=${info.selection.threads}`, raw: r });
+        }
+        await page.close();
+      }
+      return rows;
+    },
+  },
+  {
+    name: 'profile-wasm',
+    async run(ctx) {
+      const rows = [];
+      for (const forward of ['stock', 'fusedConv']) {
+        const { page } = await ctx.benchPage('wasm');
+        const r = await page.evaluate((o) => window.bench.profile(o), { batch: 64, warmup: 2, forward });
+        await page.close();
+        rows.push({ metric: `wasm b64 step profile (${forward}): kernel total`, value: r.kernelMs, unit: 'ms', detail: `wall ${fmt(r.wallMs)} ms incl. profiler overhead`, raw: r });
+        for (const k of r.rows.slice(0, 8)) {
+          rows.push({ metric: `  ${forward}: ${k.name} ×${k.calls}`, value: k.ms, unit: 'ms', detail: `${fmt(k.share * 100, 1)} %` });
+        }
+      }
+      return rows;
+    },
+  },
+  // Hooks for the app (issue 5 items that need the UI); fill in once src/App exists:
+  { name: 'slider-to-counts', pending: 'needs the app: time from a pruning-slider input event to the parameter/MAC counts repainting (target ≤ 16 ms)' },
+  { name: 'slider-to-accuracy', pending: 'needs the app: time from slider release to test accuracy on 1,000 images shown (target ≤ 300 ms)' },
+  { name: 'prune-reset-tensors', pending: 'needs the app: tf.memory().numTensors before/after 100 prune/reset cycles (target: equal)' },
+];
+
+// ---------------------------------------------------------------------------------------------
+
+async function waitForServer(url, ms) {
+  const t0 = Date.now();
+  while (Date.now() - t0 < ms) {
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`vite preview did not answer on ${url}`);
+}
+
+async function main() {
+  const t0 = Date.now();
+  const server = spawn(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'preview', '--port', String(PORT), '--strictPort'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let serverLog = '';
+  server.stdout.on('data', (d) => (serverLog += d));
+  server.stderr.on('data', (d) => (serverLog += d));
+  const browser = await (async () => {
+    await waitForServer(`${BASE}bench.html`, 30_000);
+    return chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  })().catch((e) => {
+    server.kill();
+    console.error(serverLog);
+    throw e;
+  });
+  const context = await browser.newContext();
+  const consoleErrors = [];
+  const ctx = {
+    env: {},
+    async openPage(url) {
+      const page = await context.newPage();
+      page.on('console', (m) => {
+        if (m.type() === 'error') consoleErrors.push(m.text());
+      });
+      page.on('pageerror', (e) => consoleErrors.push(String(e)));
+      await page.goto(new URL(url, BASE).href);
+      return page;
+    },
+    async benchPage(backend, threads) {
+      const qs = new URLSearchParams();
+      if (backend) qs.set('backend', backend);
+      if (threads) qs.set('threads', String(threads));
+      const page = await ctx.openPage(`bench.html?${qs}`);
+      await page.waitForFunction(() => window.bench != null, null, { timeout: 60_000 });
+      const info = await page.evaluate(() => window.bench.init());
+      if (backend && info.selection.backend !== backend) {
+        throw new Error(`asked for ${backend}, got ${info.selection.backend}: ${info.selection.reason}`);
+      }
+      return { page, info };
+    },
+  };
+
+  const results = [];
+  try {
+    for (const m of measurements) {
+      if (ONLY && !ONLY.has(m.name)) continue;
+      if (m.pending) {
+        results.push({ name: m.name, pending: m.pending, rows: [] });
+        continue;
+      }
+      const ts = Date.now();
+      process.stderr.write(`[bench] ${m.name} …`);
+      try {
+        const rows = await m.run(ctx);
+        results.push({ name: m.name, seconds: (Date.now() - ts) / 1000, rows });
+        process.stderr.write(` ${((Date.now() - ts) / 1000).toFixed(0)} s\n`);
+      } catch (e) {
+        results.push({ name: m.name, error: String(e?.stack ?? e), rows: [] });
+        process.stderr.write(` FAILED: ${e}\n`);
+      }
+    }
+  } finally {
+    await browser.close();
+    server.kill();
+  }
+
+  const machine = {
+    cpu: os.cpus()[0]?.model,
+    cores: os.cpus().length,
+    memGB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.platform()} ${os.release()}`,
+    node: process.version,
+    ...ctx.env,
+  };
+  const out = { date: new Date().toISOString(), quick: QUICK, totalSeconds: (Date.now() - t0) / 1000, machine, consoleErrors, results };
+  mkdirSync(path.join(root, 'bench'), { recursive: true });
+  writeFileSync(path.join(root, 'bench/results.json'), JSON.stringify(out, null, 2) + '\n');
+
+  const lines = [];
+  lines.push(`Machine: ${machine.cpu} (${machine.cores} cores), ${machine.userAgent?.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? ''}, crossOriginIsolated=${machine.crossOriginIsolated}`);
+  lines.push('');
+  lines.push('| measurement | value | unit | target | detail |');
+  lines.push('|---|---:|---|---|---|');
+  for (const r of results) {
+    if (r.pending) {
+      lines.push(`| ${r.name} | pending | | | ${r.pending} |`);
+      continue;
+    }
+    if (r.error) {
+      lines.push(`| ${r.name} | ERROR | | | ${r.error.split('\n')[0]} |`);
+      continue;
+    }
+    for (const row of r.rows) {
+      const v = typeof row.value === 'number' ? fmt(row.value, row.value < 10 ? 2 : row.value < 100 ? 1 : 0) : row.value;
+      const target = row.target ? `${row.target} ${row.ok ? '✅' : '❌'}` : '';
+      lines.push(`| ${row.metric} | ${v} | ${row.unit} | ${target} | ${String(row.detail ?? '').replace(/\|/g, '/')} |`);
+    }
+  }
+  lines.push('');
+  lines.push(`Total ${fmt(out.totalSeconds)} s. JSON: bench/results.json${consoleErrors.length ? `. Console errors: ${consoleErrors.length}` : ''}`);
+  console.log(lines.join('\n'));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
