@@ -14,8 +14,10 @@ import {
   type FilterGradVariant,
   conv2dFilterGradStride1,
   registerFastConv2dGradient,
+  registerFastMatMulGradient,
   selectBackend,
   unregisterFastConv2dGradient,
+  unregisterFastMatMulGradient,
 } from '../src/core/backend';
 
 export function median(xs: number[]): number {
@@ -99,11 +101,25 @@ export interface TrainBenchOptions {
   optimizer?: 'adam' | 'sgd';
   /** Conv2D gradient: the fast one (with a variant) or the stock one. */
   grad?: FilterGradVariant | 'stock';
+  /** BatchMatMul gradient: the wasm fast path (default) or tfjs's stock one. */
+  mmGrad?: 'fast' | 'stock';
   forward?: ForwardName;
   /** Images on device (the step gathers a shuffled batch from them, like trainer.train). */
   subset?: number;
   /** Called after each step (the worker uses it to report progress). */
   onStep?: (i: number, ms: number) => void;
+}
+
+function applyGradOptions(o: { grad?: FilterGradVariant | 'stock'; mmGrad?: 'fast' | 'stock' }): void {
+  if (o.grad === 'stock') unregisterFastConv2dGradient();
+  else registerFastConv2dGradient(o.grad);
+  if (o.mmGrad === 'stock') unregisterFastMatMulGradient();
+  else registerFastMatMulGradient();
+}
+
+function restoreGradDefaults(): void {
+  registerFastConv2dGradient();
+  registerFastMatMulGradient();
 }
 
 export interface TrainBenchResult {
@@ -120,8 +136,7 @@ export interface TrainBenchResult {
 
 /** Real trainStep on real CIFAR images, exactly as trainer.train does a batch (gather + step + read loss). */
 export async function benchTrain(data: Loaded, o: TrainBenchOptions): Promise<TrainBenchResult> {
-  if (o.grad === 'stock') unregisterFastConv2dGradient();
-  else registerFastConv2dGradient(o.grad);
+  applyGradOptions(o);
   const subset = Math.min(o.subset ?? 2048, data.train.count);
   const set: DeviceSet = toDevice({ ...data.train, count: subset, pixels: data.train.pixels.subarray(0, subset * 3072), labels: data.train.labels.subarray(0, subset) }, data.stats);
   const model = SimpleCNN.create(1);
@@ -151,7 +166,7 @@ export async function benchTrain(data: Loaded, o: TrainBenchOptions): Promise<Tr
   optimizer.dispose();
   model.dispose();
   disposeDeviceSet(set);
-  registerFastConv2dGradient();
+  restoreGradDefaults();
   const med = median(times);
   return {
     backend: tf.getBackend(),
@@ -214,10 +229,9 @@ export interface KernelProfileRow {
 /** Per-kernel time of one training step (tf.profile), aggregated by kernel name. */
 export async function profileTrainStep(
   data: Loaded,
-  o: { batch: number; warmup: number; forward?: ForwardName; grad?: FilterGradVariant | 'stock' },
+  o: { batch: number; warmup: number; forward?: ForwardName; grad?: FilterGradVariant | 'stock'; mmGrad?: 'fast' | 'stock' },
 ): Promise<{ backend: string; wallMs: number; kernelMs: number; rows: KernelProfileRow[] }> {
-  if (o.grad === 'stock') unregisterFastConv2dGradient();
-  else registerFastConv2dGradient(o.grad);
+  applyGradOptions(o);
   const n = o.batch;
   const set = toDevice({ ...data.train, count: n, pixels: data.train.pixels.subarray(0, n * 3072), labels: data.train.labels.subarray(0, n) }, data.stats);
   const model = SimpleCNN.create(3);
@@ -245,7 +259,7 @@ export async function profileTrainStep(
   optimizer.dispose();
   model.dispose();
   disposeDeviceSet(set);
-  registerFastConv2dGradient();
+  restoreGradDefaults();
   const rows = [...agg.entries()]
     .map(([name, a]) => ({ name, calls: a.calls, ms: Math.round(a.ms * 10) / 10, share: a.ms / Math.max(total, 1e-9) }))
     .sort((x, y) => y.ms - x.ms);

@@ -101,6 +101,35 @@ const api = {
     tf.dispose([a, b]);
     return ms;
   },
+  /** Times matMul(a[aShape], b[bShape], tA, tB), median ms. */
+  async mm(aShape: [number, number], bShape: [number, number], tA = false, tB = false, runs = 5) {
+    const a = tf.randomNormal(aShape) as tf.Tensor2D;
+    const b = tf.randomNormal(bShape) as tf.Tensor2D;
+    void a.shape;
+    const ms = await timeOp(() => tf.matMul(a, b, tA, tB), 2, runs);
+    tf.dispose([a, b]);
+    return ms;
+  },
+  /**
+   * Median ms of f(a, b) on fresh operands each run (so per-tensor caches such as XNNPACK's
+   * packed weights do not flatter the result, as in a real training step).
+   */
+  async mmFresh(aShape: number[], bShape: number[], expr: string, runs = 7) {
+    const f = new Function('tf', 'a', 'b', `return ${expr};`) as (t: typeof tf, a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+    const times: number[] = [];
+    for (let i = 0; i < runs + 2; i++) {
+      const a = tf.randomNormal(aShape);
+      const b = tf.randomNormal(bShape);
+      await Promise.all([a.data(), b.data()]);
+      const t0 = performance.now();
+      const c = tf.tidy(() => f(tf, a, b));
+      await c.data();
+      const ms = performance.now() - t0;
+      tf.dispose([a, b, c]);
+      if (i >= 2) times.push(ms);
+    }
+    return times.sort((x, y) => x - y)[times.length >> 1];
+  },
   /** Direct conv2d forward (x [b,32,32,3] → 64 filters), median ms. */
   async conv(batch: number, runs = 5) {
     const x = tf.randomNormal([batch, 32, 32, 3]) as tf.Tensor4D;

@@ -179,18 +179,18 @@ const measurements = [
       // Training step at b64 on wasm: threads 1 vs 2, fused conv+bias+relu forward, stock grad.
       const rows = [];
       const cfgs = [
-        { label: 'wasm 1 thread', threads: 1, o: {} },
-        { label: 'wasm 2 threads', threads: 2, o: {} },
-        { label: 'wasm 2 threads, fused conv2d+bias+relu forward', threads: 2, o: { forward: 'fusedConv' } },
-        { label: 'wasm 2 threads, SGD momentum', threads: 2, o: { optimizer: 'sgd' } },
-        { label: 'wasm 2 threads, stock Conv2D gradient (registered kernel)', threads: 2, o: { grad: 'stock' } },
-        { label: 'wasm 2 threads, filter grad im2col (transposeA)', threads: 2, o: { grad: 'im2col' } },
-        { label: 'wasm 2 threads, filter grad perPosition', threads: 2, o: { grad: 'perPosition' } },
+        { label: 'wasm 1 thread', threads: 1, o: {}, batches: [32, 64, 128] },
+        { label: 'wasm 2 threads', threads: 2, o: {}, batches: [32, 64, 128] },
+        { label: 'wasm 2 threads, stock matMul gradient', threads: 2, o: { mmGrad: 'stock' }, batches: [64] },
+        { label: 'wasm 2 threads, stock Conv2D gradient (→ registered im2col kernel)', threads: 2, o: { grad: 'stock' }, batches: [64] },
+        { label: 'wasm 2 threads, filter grad im2col (NHWC concat)', threads: 2, o: { grad: 'im2col' }, batches: [64] },
+        { label: 'wasm 2 threads, filter grad one matMul per kernel position', threads: 2, o: { grad: 'perPosition' }, batches: [64] },
+        { label: 'wasm 2 threads, fused conv2d+bias+relu forward', threads: 2, o: { forward: 'fusedConv' }, batches: [64] },
+        { label: 'wasm 2 threads, SGD momentum', threads: 2, o: { optimizer: 'sgd' }, batches: [64] },
       ];
       for (const c of cfgs) {
         const { page, info } = await ctx.benchPage('wasm', c.threads);
-        for (const batch of [32, 64, 128]) {
-          if (batch !== 64 && c.o.forward == null && c.label !== 'wasm 2 threads' && c.label !== 'wasm 1 thread') continue;
+        for (const batch of c.batches) {
           const r = await page.evaluate((o) => window.bench.train(o), { batch, warmup: 3, steps: q(8, 2), ...c.o });
           rows.push({ metric: `train img/s ${c.label} b${batch}`, value: r.imagesPerSecond, unit: 'img/s', detail: `${fmt(r.medianStepMs, 1)} ms/step; threads=${info.selection.threads}`, raw: r });
         }

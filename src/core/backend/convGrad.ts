@@ -15,6 +15,7 @@
  * stock gradient captured from tf.getGradient('Conv2D') before the override.
  */
 import * as tf from '@tensorflow/tfjs';
+import { fastMatMul } from './matMulGrad';
 
 /**
  * How the filter gradient is computed.
@@ -87,7 +88,7 @@ export function conv2dFilterGradIm2col(
     const [dh, dw] = dilations;
     const padded = pad.top + pad.bottom + pad.left + pad.right > 0;
     const rows = n * outH * outW;
-    const dy2 = tf.reshape(dy, [rows, outC]);
+    const dy2 = tf.reshape(dy, [rows, outC]) as tf.Tensor2D;
     const unit = sh === 1 && sw === 1;
     // Window of kernel position (i, j) along the two spatial axes at `axis`, `axis + 1`.
     const window = (t: tf.Tensor4D, axis: 1 | 2, i: number, j: number, lead: number, last: number): tf.Tensor4D => {
@@ -114,7 +115,9 @@ export function conv2dFilterGradIm2col(
       const parts: tf.Tensor4D[] = [];
       for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) parts.push(window(xp, 1, i, j, n, inC));
       const patches = tf.reshape(parts.length === 1 ? parts[0] : tf.concat(parts, 3), [rows, kh * kw * inC]);
-      return tf.reshape(tf.matMul(patches, dy2, true, false), filterShape);
+      // On wasm a transposed matMul operand is slow; fastMatMul rewrites it (see matMulGrad.ts).
+      const dw = tf.getBackend() === 'wasm' ? fastMatMul(patches as tf.Tensor2D, dy2, true, false) : tf.matMul(patches, dy2, true, false);
+      return tf.reshape(dw, filterShape);
     }
     // perPosition: kh·kw matMuls [in, rows]·[rows, out], stacked in (i, j) order.
     const blocks: tf.Tensor2D[] = [];

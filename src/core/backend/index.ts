@@ -9,6 +9,7 @@ export {
   type FilterGradVariant,
 } from './convGrad';
 export { registerWasmTrainingKernels } from './wasmKernels';
+export { registerFastMatMulGradient, unregisterFastMatMulGradient, fastMatMul, matMulGradStats } from './matMulGrad';
 export {
   selectBackend,
   probeWebgl,

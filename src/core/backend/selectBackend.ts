@@ -11,7 +11,7 @@
  * - Every choice is verified with tf.getBackend(): setBackend can resolve false and leave tfjs
  *   on another backend silently.
  * - The fast Conv2D gradient is registered for every backend (it is faster than the stock one on
- *   all three), and the kernels wasm lacks for training are registered.
+ *   all three), the wasm-only fast matMul gradient, and the kernels wasm lacks for training.
  */
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -20,6 +20,7 @@ import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.w
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { registerFastConv2dGradient } from './convGrad';
+import { registerFastMatMulGradient } from './matMulGrad';
 import { registerWasmTrainingKernels } from './wasmKernels';
 
 export type BackendName = 'webgl' | 'wasm' | 'cpu';
@@ -229,6 +230,7 @@ export async function selectBackend(
   opts: SelectBackendOptions = {},
 ): Promise<BackendSelection> {
   registerFastConv2dGradient();
+  registerFastMatMulGradient();
   registerWasmTrainingKernels();
   const probe = probeWebgl();
   const renderer = probe.renderer;

@@ -11,6 +11,7 @@ import { NUM_CLASSES, SimpleCNN } from '../model/simpleCnn';
 import { createOptimizer, trainStep } from '../train/trainer';
 import { registerFastConv2dGradient, unregisterFastConv2dGradient } from './convGrad';
 import { registerWasmTrainingKernels } from './wasmKernels';
+import { fastMatMul, matMulGradStats, registerFastMatMulGradient, unregisterFastMatMulGradient } from './matMulGrad';
 
 const N = 6;
 const FILTERS = 8;
@@ -91,14 +92,21 @@ describe('wasm training matches cpu', () => {
   });
 
   for (const fast of [true, false]) {
-    test(`full step gradients within 1e-4 (${fast ? 'fast' : 'stock'} Conv2D gradient)`, async () => {
-      if (fast) registerFastConv2dGradient();
-      else unregisterFastConv2dGradient();
+    test(`full step gradients within 1e-4 (${fast ? 'fast' : 'stock'} Conv2D and matMul gradients)`, async () => {
+      if (fast) {
+        registerFastConv2dGradient();
+        registerFastMatMulGradient();
+      } else {
+        unregisterFastConv2dGradient();
+        unregisterFastMatMulGradient();
+      }
       await tf.setBackend('cpu');
       const ref = stepGrads();
       expect(await tf.setBackend('wasm')).toBe(true);
       expect(tf.getBackend()).toBe('wasm');
+      const mmFast = matMulGradStats.fast;
       const got = stepGrads();
+      expect(matMulGradStats.fast > mmFast).toBe(fast);
       for (let i = 0; i < ref.length; i++) expect(maxAbsDiff(got[i], ref[i])).toBeLessThan(1e-4);
     });
   }
@@ -106,6 +114,7 @@ describe('wasm training matches cpu', () => {
   for (const [opt, lr] of [['sgd', 0.01], ['adam', 1e-3]] as const) {
     test(`three trainStep updates with ${opt} match (weights within 1e-4)`, async () => {
       registerFastConv2dGradient();
+      registerFastMatMulGradient();
       await tf.setBackend('cpu');
       const ref = await afterSteps(opt, lr);
       await tf.setBackend('wasm');
@@ -115,6 +124,35 @@ describe('wasm training matches cpu', () => {
       for (let i = 0; i < ref.weights.length; i++) expect(maxAbsDiff(got.weights[i], ref.weights[i])).toBeLessThan(1e-4);
     });
   }
+
+  test('fast matMul gradient: all transpose combinations match cpu', async () => {
+    registerFastMatMulGradient();
+    const run = () => {
+      const res: Float32Array[] = [];
+      for (const [tA, tB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+        // Shapes where either rewrite wins: a is [5, 300] or [300, 5], b is [300, 4] or [4, 300].
+        const a = tf.randomUniform(tA ? [300, 5] : [5, 300], -1, 1, 'float32', 21) as tf.Tensor2D;
+        const b = tf.randomUniform(tB ? [4, 300] : [300, 4], -1, 1, 'float32', 22) as tf.Tensor2D;
+        const r = tf.randomUniform([5, 4], -1, 1, 'float32', 23);
+        const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(tf.matMul(x, y, tA, tB), r)))([a, b]);
+        const direct = fastMatMul(a, b, tA, tB);
+        const ref = tf.matMul(a, b, tA, tB);
+        res.push(da.dataSync() as Float32Array, db.dataSync() as Float32Array, tf.sub(direct, ref).abs().max().dataSync() as Float32Array);
+        tf.dispose([a, b, r, da, db, direct, ref]);
+      }
+      return res;
+    };
+    await tf.setBackend('cpu');
+    const ref = run();
+    await tf.setBackend('wasm');
+    const before = matMulGradStats.fast;
+    const got = run();
+    expect(matMulGradStats.fast).toBeGreaterThan(before);
+    for (let i = 0; i < ref.length; i++) {
+      if (i % 3 === 2) expect(got[i][0]).toBeLessThan(1e-4); // fastMatMul == matMul
+      else expect(maxAbsDiff(got[i], ref[i])).toBeLessThan(1e-4);
+    }
+  });
 
   test('wasm Conv2DBackpropFilter kernel (stride 2, same/valid, NHWC) matches cpu', async () => {
     const run = () => {
