@@ -141,10 +141,14 @@ const measurements = [
     async run(ctx) {
       const { page, info } = await ctx.benchPage(null);
       const backend = info.selection.backend;
+      // Calibration first: a deliberate 150 ms busy task must be observed, else the zero below means nothing.
+      const cal = await page.evaluate(() => window.bench.busyTask(150));
       const r = await page.evaluate((o) => window.bench.trainInWorker(o), { backend, batch: 64, warmup: 2, steps: q(15, 3) });
       await page.close();
+      const longest = Math.max(r.longest, r.maxHeartbeatGap);
       return [
-        { metric: 'longest main-thread task, training in worker', value: r.longest, unit: 'ms', target: '< 100', ok: r.longest < 100, detail: `${r.count} long tasks (≥ 50 ms); worker ${r.value.result.backend} ${fmt(r.value.result.imagesPerSecond)} img/s b64`, raw: r },
+        { metric: 'long-task observer calibration (150 ms busy loop)', value: cal.longest, unit: 'ms', detail: `heartbeat gap ${fmt(cal.maxHeartbeatGap)} ms` },
+        { metric: 'longest main-thread task, training in worker', value: longest, unit: 'ms', target: '< 100', ok: longest < 100, detail: `longtask entries ${r.count} (max ${fmt(r.longest)} ms); max 10 ms-heartbeat gap ${fmt(r.maxHeartbeatGap)} ms; worker ${r.value.result.backend} ${fmt(r.value.result.imagesPerSecond)} img/s b64`, raw: r },
       ];
     },
   },
@@ -155,7 +159,7 @@ const measurements = [
       const { page, info } = await ctx.benchPage(null);
       const r = await page.evaluate((o) => window.bench.trainMainThreadLongTasks(o), { batch: 64, warmup: 1, steps: q(5, 2) });
       await page.close();
-      return [{ metric: 'longest main-thread task, training on main thread (contrast)', value: r.longest, unit: 'ms', detail: `${r.count} long tasks; ${info.selection.backend}`, raw: r }];
+      return [{ metric: 'longest main-thread task, training on main thread (contrast)', value: Math.max(r.longest, r.maxHeartbeatGap), unit: 'ms', detail: `longtask entries ${r.count} (max ${fmt(r.longest)} ms); heartbeat gap ${fmt(r.maxHeartbeatGap)} ms; ${info.selection.backend}`, raw: r }];
     },
   },
   {

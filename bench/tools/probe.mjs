@@ -1,3 +1,5 @@
+// Dev tool: node bench/tools/probe.mjs "<bench.html query>" "<JS expression evaluated in the page>"
+// Serves dist/ with vite preview on port 4187 (DEV=1: the dev server) and prints the result.
 import { chromium } from '@playwright/test';
 import { spawn } from 'node:child_process';
 const server = spawn(process.execPath, (process.env.DEV ? ['node_modules/vite/bin/vite.js','--port','4187','--strictPort'] : ['node_modules/vite/bin/vite.js','preview','--port','4187','--strictPort']), {cwd:'/work/main', stdio:'ignore'});
