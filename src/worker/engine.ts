@@ -14,6 +14,7 @@ import {
   type TrainConfig,
   createOptimizer,
   disposeDeviceSet,
+  disposeOptimizer,
   evaluate,
   toDevice,
   train,
@@ -93,10 +94,6 @@ export class Engine {
   }
 
   private async init(requested: BackendName | null): Promise<BackendInfo> {
-    // The threaded WASM build starts its pthreads from a classic-script blob that cannot load the
-    // bundle from inside this module worker ("e is not defined"). Measured: threads did not speed
-    // up training anyway (the gradient kernels run single-threaded), so use the SIMD build.
-    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     this.info = await selectBackend(requested);
     return this.info;
   }
@@ -139,7 +136,7 @@ export class Engine {
   private newBaseline(seed: number): void {
     this.dropPruned();
     this.baseline?.dispose();
-    this.optimizers.baseline?.dispose();
+    if (this.optimizers.baseline) disposeOptimizer(this.optimizers.baseline);
     delete this.optimizers.baseline;
     this.baseline = SimpleCNN.create(seed);
     this.baselineEpochs = 0;
@@ -159,7 +156,7 @@ export class Engine {
     this.pruned?.model.dispose();
     this.pruned = null;
     this.prunedEpochs = 0;
-    this.optimizers.pruned?.dispose();
+    if (this.optimizers.pruned) disposeOptimizer(this.optimizers.pruned);
     delete this.optimizers.pruned;
   }
 
@@ -177,7 +174,7 @@ export class Engine {
     const existing = this.optimizers[role] as (tf.Optimizer & { ppKey?: string }) | undefined;
     let optimizer = existing;
     if (!existing || existing.ppKey !== key) {
-      existing?.dispose();
+      if (existing) disposeOptimizer(existing);
       optimizer = Object.assign(createOptimizer(config), { ppKey: key });
       this.optimizers[role] = optimizer;
     }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SimpleCNN } from '../model/simpleCnn';
-import { type DeviceSet, createOptimizer, evaluate, train } from './trainer';
+import { type DeviceSet, createOptimizer, disposeOptimizer, evaluate, train, trainStep } from './trainer';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -34,7 +34,7 @@ describe('train', () => {
         },
       });
       const ev = await evaluate(model, data);
-      opt.dispose();
+      disposeOptimizer(opt);
       model.dispose();
       return { losses, counts, ev };
     };
@@ -64,7 +64,21 @@ describe('train', () => {
     const ev = await evaluate(model, data);
     expect(ev.count).toBe(16);
     tf.dispose([data.xs, data.ys]);
-    opt.dispose();
+    disposeOptimizer(opt);
     model.dispose();
   });
+
+  for (const optimizer of ['adam', 'sgd'] as const) {
+    it(`frees every tensor of a used ${optimizer} optimiser`, () => {
+      const data = tinySet();
+      const model = SimpleCNN.create(3, 1);
+      const before = tf.memory().numTensors;
+      const opt = createOptimizer({ optimizer, learningRate: 1e-2, momentum: 0.9 });
+      tf.dispose(tf.tidy(() => trainStep(model, opt, data.xs.slice(0, 2), data.ys.slice(0, 2))));
+      disposeOptimizer(opt);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([data.xs, data.ys]);
+      model.dispose();
+    });
+  }
 });

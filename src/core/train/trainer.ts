@@ -54,6 +54,16 @@ export function createOptimizer(cfg: Pick<TrainConfig, 'optimizer' | 'learningRa
 }
 
 /**
+ * Disposes an optimiser completely: tfjs 4.22's MomentumOptimizer keeps its momentum scalar
+ * (`c`) alive after dispose(), one leaked tensor per optimiser.
+ */
+export function disposeOptimizer(opt: tf.Optimizer): void {
+  const c = (opt as unknown as { c?: tf.Tensor }).c;
+  opt.dispose();
+  if (opt instanceof tf.MomentumOptimizer && c && !c.isDisposed) c.dispose();
+}
+
+/**
  * One optimiser step on a batch. Returns [mean cross-entropy loss, number of correct predictions]
  * as scalars (caller disposes); the accuracy comes from the same forward pass, at no extra cost.
  */
