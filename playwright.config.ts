@@ -1,16 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from '@playwright/test';
 
 /** Debian's Chromium by default; CHROMIUM_PATH points the tests at another build. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless=new',
-  '--no-sandbox',
-  '--enable-unsafe-swiftshader',
-  '--use-angle=swiftshader',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--no-first-run',
-];
+/** The flags known to give WebGL (SwiftShader) in headless Chromium here; shared with scripts/. */
+export const CHROMIUM_ARGS: string[] = JSON.parse(readFileSync(new URL('./e2e/chromium-args.json', import.meta.url), 'utf8'));
 
 export default defineConfig({
   testDir: 'e2e',

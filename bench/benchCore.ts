@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type ChannelStats, type Cifar10Set, channelStats, parseCifar10 } from '../src/core/data/cifar10';
-import { NUM_CLASSES, SimpleCNN } from '../src/core/model/simpleCnn';
+import { SimpleCNN } from '../src/core/model/simpleCnn';
 import { type DeviceSet, createOptimizer, disposeDeviceSet, toDevice, trainStep } from '../src/core/train/trainer';
 import { deriveSeed, mulberry32, shuffledIndices } from '../src/core/random';
 import {
@@ -71,27 +71,8 @@ function forward(model: SimpleCNN, x: tf.Tensor4D, kind: ForwardName): tf.Tensor
 }
 
 /** trainer.trainStep with a replaceable forward (same loss and accuracy). */
-function trainStepWith(
-  model: SimpleCNN,
-  optimizer: tf.Optimizer,
-  xb: tf.Tensor4D,
-  yb: tf.Tensor1D,
-  kind: ForwardName,
-): [tf.Scalar, tf.Scalar] {
-  if (kind === 'stock') return trainStep(model, optimizer, xb, yb);
-  let logits: tf.Tensor2D | null = null;
-  const loss = optimizer.minimize(
-    () => {
-      logits = tf.keep(forward(model, xb, kind));
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(yb, NUM_CLASSES), logits) as tf.Scalar;
-    },
-    true,
-    model.variables,
-  ) as tf.Scalar;
-  const kept = logits as unknown as tf.Tensor2D;
-  const correct = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(kept, 1), yb), 'int32')) as tf.Scalar);
-  kept.dispose();
-  return [loss, correct];
+function trainStepWith(model: SimpleCNN, optimizer: tf.Optimizer, xb: tf.Tensor4D, yb: tf.Tensor1D, kind: ForwardName): [tf.Scalar, tf.Scalar] {
+  return trainStep(model, optimizer, xb, yb, (x) => forward(model, x, kind));
 }
 
 export interface TrainBenchOptions {

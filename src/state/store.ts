@@ -128,8 +128,13 @@ export function setSetting<K extends keyof Settings>(key: K, value: Settings[K])
   if (PRUNING_KEYS.includes(key)) schedulePreview();
 }
 
+let urlTimer: ReturnType<typeof setTimeout> | null = null;
+
+/** Mirrors settings into the address bar, debounced: browsers throttle rapid replaceState calls. */
 function writeUrl(s: Settings): void {
-  if (typeof history !== 'undefined') history.replaceState(null, '', `?${settingsToQuery(s)}`);
+  if (typeof history === 'undefined') return;
+  if (urlTimer) clearTimeout(urlTimer);
+  urlTimer = setTimeout(() => history.replaceState(null, '', `?${settingsToQuery(s)}`), 150);
 }
 
 export function shareLink(): string {

@@ -1,20 +1,23 @@
+import { memo, useDeferredValue, useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { downsampleCurve } from '../state/downsample';
 import { useStore } from '../state/store';
 import type { ModelRole } from '../worker/protocol';
 
 /** Loss (left axis) and train/test accuracy (right axis) against thousands of images seen. */
-export function CurvesChart({ role, title, testId }: { role: ModelRole; title: string; testId: string }) {
+export const CurvesChart = memo(function CurvesChart({ role, title, testId }: { role: ModelRole; title: string; testId: string }) {
   // Subscribes itself, so only the chart re-renders on every batch.
   const data = useStore((s) => s.curves[role]);
+  // Rendered at low priority and thinned, so a long run never blocks the page for long.
+  const shown = useDeferredValue(data);
+  const points = useMemo(() => downsampleCurve(shown), [shown]);
   return (
     <figure className="chart" data-testid={testId} data-points={data.length}>
       <figcaption>{title}</figcaption>
-      {data.length === 0 ? (
-        <div className="empty">No training yet: curves appear here batch by batch.</div>
-      ) : (
+      {/* The chart stays mounted even when empty: mounting recharts mid-training costs a long task. */}
+      <div className="chart-body">
         <ResponsiveContainer width="100%" height={220}>
-          <LineChart data={downsampleCurve(data)} margin={{ top: 8, right: 8, bottom: 16, left: 0 }}>
+          <LineChart data={points} margin={{ top: 8, right: 8, bottom: 16, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
             <XAxis dataKey="step" type="number" domain={[0, 'dataMax']} tickFormatter={(v: number) => `${v}k`} label={{ value: 'images seen', position: 'insideBottom', offset: -8, fontSize: 11 }} />
             <YAxis yAxisId="loss" width={40} tick={{ fontSize: 11 }} />
@@ -26,7 +29,8 @@ export function CurvesChart({ role, title, testId }: { role: ModelRole; title: s
             <Line yAxisId="acc" dataKey="testAcc" name="test acc" stroke="#1d4ed8" connectNulls dot isAnimationActive={false} strokeWidth={2} />
           </LineChart>
         </ResponsiveContainer>
-      )}
+        {data.length === 0 && <div className="empty overlay">No training yet: curves appear here batch by batch.</div>}
+      </div>
     </figure>
   );
-}
+});

@@ -1,8 +1,8 @@
 // Takes README screenshots of a short session: node scripts/dev/screenshot.mjs <baseUrl> <outDir>
-import { chromium } from '@playwright/test';
+import { launchChromium } from './chromium.mjs';
 const base = process.argv[2] || 'http://localhost:4199/';
 const out = process.argv[3] || '/tmp/shots';
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium', args: ['--headless=new', '--no-sandbox', '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+const browser = await launchChromium();
 const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
 page.on('pageerror', (e) => console.log('pageerror', e.message));
 await page.goto(`${base}?trainSubset=1000&epochs=2`);
