@@ -57,8 +57,8 @@ export class SimpleCNN {
     return tf.tidy(() => {
       // Every filter removed: the network is a constant, fc1's bias (tfjs cannot convolve to 0 channels).
       if (this.filters === 0) return tf.add(tf.zeros([x.shape[0], NUM_CLASSES]), this.fc1Bias) as tf.Tensor2D;
-      const conv = tf.conv2d(x, this.conv1Kernel, 1, 'same');
-      const act = tf.relu(tf.add(conv, this.conv1Bias));
+      // One fused kernel for conv + bias + ReLU: saves two passes over the k·1,024 activations per image.
+      const act = tf.fused.conv2d({ x, filter: this.conv1Kernel, strides: 1, pad: 'same', bias: this.conv1Bias, activation: 'relu' });
       const flat = tf.reshape(act, [x.shape[0], -1]);
       return tf.add(tf.matMul(flat, this.fc1Kernel), this.fc1Bias) as tf.Tensor2D;
     });
