@@ -368,13 +368,15 @@ export async function fineTune(): Promise<void> {
   }));
 }
 
-/** Back to the unpruned baseline, exactly: the baseline's weights were never touched. */
-export async function resetPruning(): Promise<void> {
+/**
+ * Back to the unpruned baseline, exactly: pruning always starts from an untouched copy of the
+ * baseline, so sliders at 0 give back the baseline's weights bit for bit.
+ */
+export function resetPruning(): void {
   if (get().job) return;
   const settings = { ...get().settings, conv1: 0, fc1: 0 };
   set({ settings, finetunedEval: null, curves: { ...get().curves, pruned: [] } });
   writeUrl(settings);
-  await engine().request({ type: 'resetPruned' });
   schedulePreview();
 }
 

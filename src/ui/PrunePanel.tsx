@@ -193,7 +193,7 @@ export function PrunePanel() {
             <button className="primary" disabled={busy || !fresh} onClick={() => void fineTune()} data-testid="finetune">
               Fine-tune
             </button>
-            <button disabled={busy} onClick={() => void resetPruning()} data-testid="reset">
+            <button disabled={busy} onClick={resetPruning} data-testid="reset">
               Reset to baseline
             </button>
           </div>

@@ -82,9 +82,6 @@ export class Engine {
       case 'preview':
         if (seq !== this.latestPreview) throw new SupersededError();
         return this.preview(r.settings, seq);
-      case 'resetPruned':
-        this.dropPruned();
-        return true;
       case 'resetBaseline':
         this.newBaseline(r.seed);
         return true;

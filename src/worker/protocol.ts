@@ -29,7 +29,6 @@ export type Request =
   | { type: 'evaluate'; role: ModelRole }
   /** Prunes a fresh copy of the baseline and evaluates it; a newer preview supersedes an older one. */
   | { type: 'preview'; settings: PruneSettings }
-  | { type: 'resetPruned' }
   | { type: 'resetBaseline'; seed: number }
   | { type: 'memory' };
 
