@@ -19,7 +19,7 @@ export const CurvesChart = memo(function CurvesChart({ role, title, testId }: { 
         <ResponsiveContainer width="100%" height={220}>
           <LineChart data={points} margin={{ top: 8, right: 8, bottom: 16, left: 0 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-            <XAxis dataKey="step" type="number" domain={[0, 'dataMax']} tickFormatter={(v: number) => `${v}k`} label={{ value: 'images seen', position: 'insideBottom', offset: -8, fontSize: 11 }} />
+            <XAxis dataKey="step" type="number" domain={[0, 'dataMax']} tickFormatter={(v: number) => `${v}k`} tick={{ fontSize: 11 }} label={{ value: 'images seen', position: 'insideBottom', offset: -8, fontSize: 11 }} />
             <YAxis yAxisId="loss" width={40} tick={{ fontSize: 11 }} />
             <YAxis yAxisId="acc" orientation="right" domain={[0, 1]} width={40} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} tick={{ fontSize: 11 }} />
             <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(3) : String(v))} labelFormatter={(l) => `${l}k images`} />

@@ -32,8 +32,8 @@ export function HistoryPanel() {
           <ResponsiveContainer width="100%" height={240}>
             <ScatterChart margin={{ top: 8, right: 16, bottom: 16, left: 0 }}>
               <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
-              <XAxis dataKey="nonzeroParams" type="number" name="nonzero parameters" tickFormatter={compact} domain={[0, 'auto']} label={{ value: 'nonzero parameters', position: 'insideBottom', offset: -8, fontSize: 11 }} />
-              <YAxis dataKey="finetunedAcc" type="number" name="accuracy" domain={[0, 1]} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} width={40} />
+              <XAxis dataKey="nonzeroParams" type="number" name="nonzero parameters" tickFormatter={compact} tick={{ fontSize: 11 }} domain={[0, 'auto']} label={{ value: 'nonzero parameters', position: 'insideBottom', offset: -8, fontSize: 11 }} />
+              <YAxis dataKey="finetunedAcc" type="number" name="accuracy" domain={[0, 1]} tickFormatter={(v: number) => `${Math.round(v * 100)}%`} width={48} tick={{ fontSize: 11 }} />
               <ZAxis range={[60, 60]} />
               <Tooltip formatter={(v, n) => (n === 'accuracy' ? pct(Number(v)) : int(Number(v)))} />
               <Legend verticalAlign="top" height={24} />
