@@ -111,6 +111,7 @@ test('every filter removed is an impossible network but not a crash', async ({ p
   await openReady(page, '?mode=remove&conv1=100');
   await expect(page.getByTestId('detail-conv1')).toHaveText('64 of 64 filters removed · 0 kept');
   await expect(page.getByTestId('fig-params')).toHaveText('10');
+  await expect(page.getByTestId('no-filters')).toBeVisible();
   await expect(page.getByTestId('pruned-acc')).toHaveText('10.0%');
   expect(errors).toEqual([]);
 });
@@ -131,5 +132,27 @@ test('mask mode: masked weights stay zero through fine-tuning (counted on the tr
   await expect(row).toContainText('459,690');
   await expect(row).toContainText('l2');
   await expect(row).toContainText('mask');
+  expect(errors).toEqual([]);
+});
+
+test('the sliders work from the keyboard and announce the exact count', async ({ page }) => {
+  const errors = trackErrors(page);
+  await openReady(page, '?mode=remove');
+  const slider = page.getByTestId('slider-conv1');
+  await slider.focus();
+  for (let i = 0; i < 30; i++) await page.keyboard.press('ArrowRight');
+  await expect(slider).toHaveValue('30');
+  // round(0.30 × 64) = round(19.2) = 19
+  await expect(page.getByTestId('detail-conv1')).toHaveText('19 of 64 filters removed · 45 kept');
+  await expect(slider).toHaveAttribute('aria-valuetext', '30%, 19 of 64 filters removed · 45 kept');
+  await page.keyboard.press('End');
+  await expect(slider).toHaveValue('100');
+  await page.keyboard.press('Home');
+  await expect(slider).toHaveValue('0');
+  await page.getByTestId('slider-fc1').focus();
+  await page.keyboard.press('PageUp');
+  await expect(page.getByTestId('slider-fc1')).toHaveValue('10');
+  await expect(page.getByTestId('detail-fc1')).toHaveText('65,536 of 655,360 fc1 weights zeroed');
+  await expect(page.getByTestId('pruned-acc')).toHaveText(/%$/);
   expect(errors).toEqual([]);
 });

@@ -235,7 +235,7 @@ function onEngineEvent(e: EngineEvent): void {
     set((s) => {
       const curve = s.curves[e.role];
       const prev = curve.length ? curve[curve.length - 1].step : 0;
-      const step = prev + get().settings.batch / 1000;
+      const step = prev + r.size / 1000;
       return {
         job: s.job && {
           ...s.job,

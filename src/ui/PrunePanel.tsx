@@ -163,6 +163,11 @@ export function PrunePanel() {
         </div>
         <div>
           <Figures costs={costs} />
+          {costs.filters === 0 && (
+            <p className="warn" role="status" data-testid="no-filters">
+              Every filter is removed: what is left is fc1's bias, so the network gives every image the same answer.
+            </p>
+          )}
           <div className="result" data-testid="preview">
             Test accuracy after pruning, before fine-tuning:{' '}
             <strong data-testid="pruned-acc">

@@ -94,6 +94,8 @@ export interface BatchReport {
   epoch: number;
   batch: number;
   batchesPerEpoch: number;
+  /** Images in this batch (the last one of an epoch may be smaller). */
+  size: number;
   loss: number;
   /** Accuracy on this training batch (before the step's update). */
   accuracy: number;
@@ -163,6 +165,7 @@ export async function train(
           epoch,
           batch: b,
           batchesPerEpoch,
+          size: n,
           loss,
           accuracy: correctA[0] / n,
           imagesPerSecond: (n * 1000) / (performance.now() - tb),
