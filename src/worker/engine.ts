@@ -50,7 +50,8 @@ export class Engine {
   private baselineWeights: SimpleCnnWeights | null = null;
   private pruned: PrunedState | null = null;
   private prunedEpochs = 0;
-  private optimizers: Partial<Record<ModelRole, tf.Optimizer>> = {};
+  /** Each model's optimiser with the settings it was made for (state carries over between runs). */
+  private optimizers: Partial<Record<ModelRole, { optimizer: tf.Optimizer; key: string }>> = {};
   private cancelRequested = false;
   private latestPreview = 0;
 
@@ -133,8 +134,7 @@ export class Engine {
   private newBaseline(seed: number): void {
     this.dropPruned();
     this.baseline?.dispose();
-    if (this.optimizers.baseline) disposeOptimizer(this.optimizers.baseline);
-    delete this.optimizers.baseline;
+    this.dropOptimizer('baseline');
     this.baseline = SimpleCNN.create(seed);
     this.baselineEpochs = 0;
     this.baselineWeights = null;
@@ -153,8 +153,23 @@ export class Engine {
     this.pruned?.model.dispose();
     this.pruned = null;
     this.prunedEpochs = 0;
-    if (this.optimizers.pruned) disposeOptimizer(this.optimizers.pruned);
-    delete this.optimizers.pruned;
+    this.dropOptimizer('pruned');
+  }
+
+  private dropOptimizer(role: ModelRole): void {
+    const o = this.optimizers[role];
+    if (o) disposeOptimizer(o.optimizer);
+    delete this.optimizers[role];
+  }
+
+  /** The role's optimiser, made afresh when its settings change; otherwise training continues with its state. */
+  private optimizerFor(role: ModelRole, config: TrainConfig): tf.Optimizer {
+    const key = `${config.optimizer}:${config.learningRate}:${config.momentum}`;
+    if (this.optimizers[role]?.key !== key) {
+      this.dropOptimizer(role);
+      this.optimizers[role] = { optimizer: createOptimizer(config), key };
+    }
+    return this.optimizers[role]!.optimizer;
   }
 
   private async train(role: ModelRole, config: TrainConfig, subset: number): Promise<TrainReply> {
@@ -166,28 +181,22 @@ export class Engine {
       this.dropPruned();
       this.baselineWeights = null;
     }
-    // A fresh optimiser when its settings change; otherwise training continues with its state.
-    const key = `${config.optimizer}:${config.learningRate}:${config.momentum}`;
-    const existing = this.optimizers[role] as (tf.Optimizer & { ppKey?: string }) | undefined;
-    let optimizer = existing;
-    if (!existing || existing.ppKey !== key) {
-      if (existing) disposeOptimizer(existing);
-      optimizer = Object.assign(createOptimizer(config), { ppKey: key });
-      this.optimizers[role] = optimizer;
-    }
+    const optimizer = this.optimizerFor(role, config);
     // Pruned weights stay zero while fine-tuning: the masks are re-applied after every step.
     const masker = role === 'pruned' ? createMaskApplier(model, this.pruned!.result.masks) : null;
     this.cancelRequested = false;
     const offset = role === 'baseline' ? this.baselineEpochs : this.prunedEpochs;
+    let lastEpochEval: Evaluation | null = null;
     const outcome = await train(
       model,
-      optimizer!,
+      optimizer,
       data,
       config,
       {
         onBatch: (report) => this.emit({ type: 'batch', role, report }),
         onEpochEnd: async (epoch, trainLoss) => {
           const evaluation = await evaluate(model, test);
+          lastEpochEval = evaluation;
           this.emit({ type: 'epoch', role, epoch, trainLoss, evaluation });
         },
         afterStep: masker ? () => masker.apply() : undefined,
@@ -199,7 +208,8 @@ export class Engine {
     const epochsDone = outcome.cancelled ? Math.floor(outcome.steps / Math.ceil(data.count / config.batchSize)) : config.epochs;
     if (role === 'baseline') this.baselineEpochs += epochsDone;
     else this.prunedEpochs += epochsDone;
-    const evaluation = await evaluate(model, test);
+    // The last epoch's evaluation already describes the final weights unless the run was cancelled.
+    const evaluation = (!outcome.cancelled && lastEpochEval) || (await evaluate(model, test));
     const measured = role === 'pruned' ? measureCosts(await model.readWeights()) : null;
     return { ...outcome, evaluation, measured };
   }
