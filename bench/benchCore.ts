@@ -4,9 +4,9 @@
  * tensor count before/after is reported.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type ChannelStats, type Cifar10Set, channelStats, parseCifar10 } from '../src/core/data/cifar10';
+import { type ChannelStats, type Cifar10Set, channelStats, parseCifar10, takeFirst } from '../src/core/data/cifar10';
 import { SimpleCNN } from '../src/core/model/simpleCnn';
-import { type DeviceSet, createOptimizer, disposeDeviceSet, toDevice, trainStep } from '../src/core/train/trainer';
+import { type DeviceSet, createOptimizer, disposeDeviceSet, disposeOptimizer, toDevice, trainStep } from '../src/core/train/trainer';
 import { deriveSeed, mulberry32, shuffledIndices } from '../src/core/random';
 import {
   type BackendName,
@@ -144,7 +144,7 @@ export async function benchTrain(data: Loaded, o: TrainBenchOptions): Promise<Tr
   }
   const tensorsAfter = tf.memory().numTensors;
   order.dispose();
-  optimizer.dispose();
+  disposeOptimizer(optimizer);
   model.dispose();
   disposeDeviceSet(set);
   restoreGradDefaults();
@@ -176,7 +176,7 @@ export async function benchInference(
   data: Loaded,
   o: { filters: number; batch: number; warmup: number; runs: number; forward?: ForwardName },
 ): Promise<InferenceResult> {
-  const set = toDevice({ ...data.test, count: o.batch, pixels: data.test.pixels.subarray(0, o.batch * 3072), labels: data.test.labels.subarray(0, o.batch) }, data.stats);
+  const set = toDevice(takeFirst(data.test, o.batch), data.stats);
   const model = SimpleCNN.create(2, o.filters);
   const times: number[] = [];
   for (let i = 0; i < o.warmup + o.runs; i++) {
@@ -237,7 +237,7 @@ export async function profileTrainStep(
     agg.set(k.name, a);
     total += ms;
   }
-  optimizer.dispose();
+  disposeOptimizer(optimizer);
   model.dispose();
   disposeDeviceSet(set);
   restoreGradDefaults();
