@@ -121,6 +121,10 @@ export function trainConfigOf(s: Settings, epochs: number): TrainConfig {
 const PRUNING_KEYS: (keyof Settings)[] = ['method', 'mode', 'conv1', 'fc1', 'seed'];
 
 export function setSetting<K extends keyof Settings>(key: K, value: Settings[K]): void {
+  if (key === 'backend' && get().job) {
+    notify('The backend cannot change while training runs; cancel it or wait for it to finish.', 'info');
+    return;
+  }
   const settings = { ...get().settings, [key]: value };
   set({ settings });
   writeUrl(settings);
@@ -168,10 +172,6 @@ async function initBackend(): Promise<void> {
 }
 
 async function switchBackend(): Promise<void> {
-  if (get().job) {
-    notify('The backend changes when the current job ends; change it again then.', 'info');
-    return;
-  }
   try {
     await initBackend();
     await evaluateBaseline();
