@@ -106,3 +106,19 @@ test('dropping CIFAR-10 batches on the page replaces the training set', async ({
   await expect(page.getByTestId('baseline-curve')).toHaveAttribute('data-points', '1');
   expect(errors).toEqual([]);
 });
+
+test('switching the backend in the page keeps the model and its accuracy', async ({ page }) => {
+  const errors = trackErrors(page);
+  await openReady(page);
+  const accuracy = await page.getByTestId('baseline-acc').innerText();
+  await page.getByLabel('TensorFlow.js backend').selectOption('cpu');
+  await expect(page.getByTestId('backend')).toHaveText('cpu');
+  await expect(page.getByTestId('backend-reason')).toContainText('requested cpu');
+  // The same weights on another backend give the same test accuracy (up to a rare float near-tie).
+  await expect(page.getByTestId('baseline-acc')).toHaveText(/%$/, { timeout: 90_000 });
+  await expect(page.getByTestId('pruned-acc')).toHaveText(/%$/, { timeout: 90_000 });
+  const onCpu = parseFloat(await page.getByTestId('baseline-acc').innerText());
+  expect(Math.abs(onCpu - parseFloat(accuracy))).toBeLessThanOrEqual(0.3);
+  await expect(page).toHaveURL(/backend=cpu/);
+  expect(errors).toEqual([]);
+});

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { openReady, setSlider, tensorCount, trackErrors } from './helpers';
 
@@ -45,8 +46,15 @@ test('prune 50% of conv1 filters by L1 norm, removed; fine-tune; history; share 
   // Exports.
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
   expect(csv.suggestedFilename()).toBe('pruning-runs.csv');
+  const csvLines = readFileSync(await csv.path(), 'utf8').trimEnd().split('\r\n');
+  expect(csvLines).toHaveLength(2);
+  expect(csvLines[0].startsWith('run,method,mode,conv1,fc1,seed,keptFilters,totalParams,nonzeroParams,macs')).toBe(true);
+  expect(csvLines[1].startsWith('1,l1,remove,50,0,42,32,328586,328586,1212416,')).toBe(true);
   const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
   expect(json.suggestedFilename()).toBe('pruning-runs.json');
+  const runs = JSON.parse(readFileSync(await json.path(), 'utf8'));
+  expect(runs).toHaveLength(1);
+  expect(runs[0]).toMatchObject({ method: 'l1', mode: 'remove', keptFilters: 32, nonzeroParams: 328_586, macs: 1_212_416 });
 
   // The copied link reproduces the settings in a new page.
   await page.getByTestId('input-seed').fill('7');

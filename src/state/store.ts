@@ -172,6 +172,8 @@ async function initBackend(): Promise<void> {
 }
 
 async function switchBackend(): Promise<void> {
+  // The figures are re-measured on the new backend; until then they show as pending.
+  set({ baselineEval: null, preview: { status: 'pending', reply: null, error: null } });
   try {
     await initBackend();
     await evaluateBaseline();

@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseCifar10, takeFirst } from '../core/data/cifar10';
+import { Engine, SupersededError } from './engine';
+import type { EngineEvent, PreviewReply } from './protocol';
+
+const dir = new URL('../../public/data/cifar10/', import.meta.url);
+const test = takeFirst(parseCifar10(new Uint8Array(readFileSync(new URL('test_1000.bin', dir))), 'test_1000.bin'), 20);
+
+describe('Engine (cpu backend, no worker)', () => {
+  const events: EngineEvent[] = [];
+  const engine = new Engine((e) => events.push(e));
+  let seq = 0;
+  const send = (req: Parameters<Engine['handle']>[0]) => engine.handle(req, ++seq);
+  const preview = (conv1: number, mode: 'mask' | 'remove' = 'remove') => {
+    const id = ++seq;
+    engine.notePreview(id);
+    return engine.handle({ type: 'preview', settings: { method: 'l1', mode, conv1, fc1: 0, seed: 1 } }, id) as Promise<PreviewReply>;
+  };
+
+  beforeAll(async () => {
+    const info = (await send({ type: 'init', backend: 'cpu' })) as { backend: string };
+    expect(info.backend).toBe('cpu');
+    expect(tf.getBackend()).toBe('cpu');
+    await send({ type: 'setData', role: 'train', set: test });
+    await send({ type: 'setData', role: 'test', set: test });
+    await send({ type: 'resetBaseline', seed: 3 });
+  });
+
+  it('answers a preview with the pruned model’s costs and accuracy', async () => {
+    const r = await preview(0.5);
+    expect(r.keptFilters).toHaveLength(32);
+    expect(r.costs.params).toBe(328_586);
+    expect(r.evaluation.count).toBe(20);
+  });
+
+  it('drops a preview that a newer one superseded, before doing the work', async () => {
+    const older = ++seq;
+    engine.notePreview(older);
+    const newer = ++seq;
+    engine.notePreview(newer);
+    await expect(
+      engine.handle({ type: 'preview', settings: { method: 'l1', mode: 'remove', conv1: 0.25, fc1: 0, seed: 1 } }, older),
+    ).rejects.toBeInstanceOf(SupersededError);
+    const r = (await engine.handle({ type: 'preview', settings: { method: 'l1', mode: 'remove', conv1: 0.75, fc1: 0, seed: 1 } }, newer)) as PreviewReply;
+    expect(r.keptFilters).toHaveLength(16);
+  });
+
+  it('at 0 % gives back the baseline exactly, and repeated previews do not leak tensors', async () => {
+    const base = (await send({ type: 'evaluate', role: 'baseline' })) as { accuracy: number; loss: number };
+    const zero = await preview(0, 'mask');
+    expect(zero.evaluation.accuracy).toBe(base.accuracy);
+    expect(zero.evaluation.loss).toBe(base.loss);
+    const before = tf.memory().numTensors;
+    for (const c of [0.1, 0.9, 0.3, 1, 0]) await preview(c);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
