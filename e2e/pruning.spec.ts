@@ -20,12 +20,15 @@ test('prune 50% of conv1 filters by L1 norm, removed; fine-tune; history; share 
   await expect(page.getByTestId('fig-nonzero')).toHaveText('328,586');
   await expect(page.getByTestId('fig-macs')).toHaveText('1,212,416');
   await expect(page.getByTestId('fig-size')).toHaveText('1.25 MiB');
+  await expect(page.getByTestId('what-changed')).toContainText('32 filters, and fc1 reads 32,768 inputs instead of 65,536. 328,576 parameters are gone');
   await expect(page.getByTestId('pruned-acc')).toHaveText(/%$/);
 
   // Mask mode keeps the shape: only conv1's 32·27 weights become zero.
   await page.getByLabel('Mask (torch.nn.utils.prune)').check();
   await expect(page.getByTestId('fig-params')).toHaveText('657,162');
   await expect(page.getByTestId('fig-nonzero')).toHaveText('656,298');
+  await expect(page.getByTestId('what-changed')).toContainText('Masks zero 864 of 657,162 parameters');
+  await expect(page.getByTestId('what-changed')).toContainText('fc1 holds 99.7%');
   await page.getByLabel('Remove filters (true structured)').check();
   await expect(page.getByTestId('pruned-acc')).toHaveText(/%$/);
 

@@ -126,6 +126,32 @@ function Figures({ costs }: { costs: Costs }) {
   );
 }
 
+/** One sentence on what the current mode did to the network, with this setting's numbers. */
+function WhatChanged({ costs, mode }: { costs: Costs; mode: Mode }) {
+  const base = parameterCount(FULL_FILTERS);
+  const fc1Share = (10_240 * FULL_FILTERS) / base;
+  const zeroed = base - costs.nonzeroParams;
+  let text: string;
+  if (mode === 'remove') {
+    text =
+      `The network is physically smaller: ${costs.filters} filters, and fc1 reads ${int(costs.filters * 1024)} inputs ` +
+      `instead of ${int(FULL_FILTERS * 1024)}. ${int(base - costs.params)} parameters are gone, not zeroed.`;
+  } else if (mode === 'mask') {
+    text =
+      `Masks zero ${int(zeroed)} of ${int(base)} parameters, but every tensor keeps its shape: the stored size and the ` +
+      `dense MACs do not change. fc1 holds ${pct(fc1Share)} of the parameters, and its rows for a masked filter still ` +
+      `read that filter's ReLU(bias), so only removal shrinks it.`;
+  } else {
+    text =
+      `Single weights are zeroed anywhere in conv1 (${int(zeroed)} here); no filter is gone, so size and dense MACs stay the same.`;
+  }
+  return (
+    <p className="help small" data-testid="what-changed">
+      {text}
+    </p>
+  );
+}
+
 export function PrunePanel() {
   const settings = useStore((s) => s.settings);
   const jobRole = useStore((s) => s.job?.role ?? null);
@@ -163,6 +189,7 @@ export function PrunePanel() {
         </div>
         <div>
           <Figures costs={costs} />
+          <WhatChanged costs={costs} mode={settings.mode} />
           {costs.filters === 0 && (
             <p className="warn" role="status" data-testid="no-filters">
               Every filter is removed: what is left is fc1's bias, so the network gives every image the same answer.
