@@ -20,6 +20,7 @@ test('prune 50% of conv1 filters by L1 norm, removed; fine-tune; history; share 
   await expect(page.getByTestId('fig-nonzero')).toHaveText('328,586');
   await expect(page.getByTestId('fig-macs')).toHaveText('1,212,416');
   await expect(page.getByTestId('fig-size')).toHaveText('1.25 MiB');
+  await expect(page.getByTestId('filter-grid')).toHaveAttribute('data-kept', '32');
   await expect(page.getByTestId('what-changed')).toContainText('32 filters, and fc1 reads 32,768 inputs instead of 65,536. 328,576 parameters are gone');
   await expect(page.getByTestId('pruned-acc')).toHaveText(/%$/);
 

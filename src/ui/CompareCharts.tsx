@@ -27,7 +27,7 @@ const BarFigure = memo(function BarFigure({ title, testId, data, yMax, format, a
         <BarChart data={data} margin={{ top: 18, right: 8, bottom: 0, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" vertical={false} />
           <XAxis dataKey="name" tick={{ fontSize: 11 }} />
-          <YAxis domain={[0, yMax]} tickFormatter={axisFormat} width={44} tick={{ fontSize: 11 }} />
+          <YAxis domain={[0, yMax]} tickFormatter={axisFormat} width={52} tick={{ fontSize: 11 }} />
           <Tooltip formatter={(v) => format(Number(v))} />
           <Bar dataKey="value" isAnimationActive={false}>
             {data.map((_, i) => (

@@ -11,6 +11,7 @@ import {
 import type { Method, Mode, Settings } from '../state/urlState';
 import { CompareCharts } from './CompareCharts';
 import { CurvesChart } from './CurvesChart';
+import { FilterGrid } from './FilterGrid';
 import { JobProgress } from './JobProgress';
 import { bytes, int, pct } from './format';
 
@@ -235,6 +236,7 @@ export function PrunePanel() {
               After fine-tuning: <strong data-testid="finetuned-acc">{pct(finetuned.accuracy)}</strong>
             </div>
           )}
+          {preview.reply && <FilterGrid kernel={preview.reply.conv1.kernel} kept={preview.reply.conv1.kept} />}
         </div>
       </div>
       <CompareCharts settings={settings} />

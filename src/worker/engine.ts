@@ -234,6 +234,7 @@ export class Engine {
       costs: result.costs,
       evaluation,
       keptFilters: result.keptFilters,
+      conv1: { kernel: this.baselineWeights.conv1Kernel, kept: conv1Survivors(result, settings, this.baselineWeights.filters) },
       millis: performance.now() - t0,
     };
   }
@@ -249,4 +250,14 @@ export class SupersededError extends Error {
     super('superseded by a newer request');
     this.name = 'SupersededError';
   }
+}
+
+/** Which baseline conv1 weights survive, in the baseline's layout (removal leaves no mask, only kept filters). */
+function conv1Survivors(result: PruneResult, settings: PruneSettings, filters: number): Uint8Array {
+  if (settings.mode !== 'remove' && result.masks.conv1Kernel) return result.masks.conv1Kernel;
+  const kept = new Uint8Array(filters);
+  for (const c of result.keptFilters) kept[c] = 1;
+  const out = new Uint8Array(27 * filters);
+  for (let i = 0; i < out.length; i++) out[i] = kept[i % filters];
+  return out;
 }

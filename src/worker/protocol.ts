@@ -39,6 +39,8 @@ export interface PreviewReply {
   costs: Costs;
   evaluation: Evaluation;
   keptFilters: number[];
+  /** The baseline's conv1 kernel [3, 3, 3, 64] and which of its weights survive (1), for drawing the filters. */
+  conv1: { kernel: Float32Array; kept: Uint8Array };
   /** Milliseconds from receiving the request to the evaluated result. */
   millis: number;
 }
