@@ -3,8 +3,8 @@
 //     test_1000 after each epoch, and training throughput;
 //  2. prunes conv1 filters (remove mode) with Random and L1 at 50% and 90%: test accuracy before and
 //     after one fine-tuning epoch, and the slider → accuracy latency seen in the page.
-// Usage: npm run build && node scripts/measure-recipe.mjs [--epochs 10] [--backend auto]
-// Writes docs/measurements/recipe-<backend>.json and prints a Markdown table.
+// Usage: npm run build && node scripts/measure-recipe.mjs [--epochs 10] [--backend auto] [--seed 42]
+// Writes docs/measurements/recipe-<backend>[-seed<N>].json and prints a Markdown table.
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { launchChromium } from './chromium.mjs';
@@ -15,6 +15,7 @@ const arg = (name, dflt) => {
 };
 const epochs = Number(arg('epochs', 10));
 const backend = arg('backend', 'auto');
+const seed = Number(arg('seed', 42));
 const port = 4181;
 const server = spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort'], { stdio: 'ignore' });
 await new Promise((r) => setTimeout(r, 2500));
@@ -27,7 +28,7 @@ const waitJob = async (page) => {
 try {
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error('pageerror', e.message));
-  await page.goto(`http://localhost:${port}/?epochs=${epochs}${backend === 'auto' ? '' : `&backend=${backend}`}`);
+  await page.goto(`http://localhost:${port}/?epochs=${epochs}&seed=${seed}${backend === 'auto' ? '' : `&backend=${backend}`}`);
   await page.getByTestId('baseline-acc').filter({ hasText: '%' }).waitFor({ timeout: 120_000 });
   const backendUsed = (await state(page)).backend;
   console.error(`backend ${backendUsed.backend}: ${backendUsed.reason}`);
@@ -60,9 +61,9 @@ try {
       console.error(JSON.stringify(run));
     }
   }
-  const result = { date: new Date().toISOString(), backend: backendUsed, baseline, runs };
+  const result = { date: new Date().toISOString(), seed, backend: backendUsed, baseline, runs };
   mkdirSync('docs/measurements', { recursive: true });
-  writeFileSync(`docs/measurements/recipe-${backendUsed.backend}.json`, JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(`docs/measurements/recipe-${backendUsed.backend}${seed === 42 ? '' : `-seed${seed}`}.json`, JSON.stringify(result, null, 2) + '\n');
   const pct = (x) => `${(x * 100).toFixed(1)}%`;
   console.log(`Baseline (${backendUsed.backend}): ${epochs} epochs in ${baseline.seconds} s, ${baseline.imagesPerSecondIncludingEvaluation} img/s incl. per-epoch evaluation; test accuracy ${pct(baseline.testAccuracy)} (per epoch: ${perEpoch.map(pct).join(', ')})`);
   console.log('\n| method | conv1 pruned | filters kept | accuracy after pruning | after 1 fine-tune epoch | slider → accuracy (ms) |\n|---|---|---|---|---|---|');
