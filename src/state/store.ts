@@ -275,7 +275,7 @@ async function runTraining(role: ModelRole, epochs: number): Promise<TrainReply 
 export async function trainBaseline(): Promise<void> {
   if (get().job) return;
   // Training the baseline invalidates the pruned copy, whose numbers described the old weights.
-  set({ preview: { status: 'idle', reply: null, error: null }, finetunedEval: null, curves: { ...get().curves, pruned: [] } });
+  set({ preview: { status: 'idle', reply: null, error: null }, finetunedEval: null, curves: withoutPrunedCurve(get().curves) });
   const out = await runTraining('baseline', get().settings.epochs);
   if (out) set({ baselineEval: out.evaluation });
   schedulePreview();
@@ -318,7 +318,7 @@ export function schedulePreview(): void {
   const s = get();
   if (!client || s.data.test.status !== 'ready' || s.data.train.status !== 'ready') return;
   const generation = ++previewGeneration;
-  set({ preview: { ...s.preview, status: 'pending' }, finetunedEval: null, curves: { ...s.curves, pruned: [] } });
+  set({ preview: { ...s.preview, status: 'pending' }, finetunedEval: null, curves: withoutPrunedCurve(s.curves) });
   previewTimer = setTimeout(() => void runPreview(generation), PREVIEW_DEBOUNCE_MS);
 }
 
@@ -377,13 +377,18 @@ export async function fineTune(): Promise<void> {
 export function resetPruning(): void {
   if (get().job) return;
   const settings = { ...get().settings, conv1: 0, fc1: 0 };
-  set({ settings, finetunedEval: null, curves: { ...get().curves, pruned: [] } });
+  set({ settings, finetunedEval: null, curves: withoutPrunedCurve(get().curves) });
   writeUrl(settings);
   schedulePreview();
 }
 
 export async function tensorCount(): Promise<number> {
   return (await engine().request<{ numTensors: number }>({ type: 'memory' })).numTensors;
+}
+
+/** Clears the fine-tuning curve, keeping the same object when it is already empty (no re-render). */
+function withoutPrunedCurve(curves: State['curves']): State['curves'] {
+  return curves.pruned.length === 0 ? curves : { ...curves, pruned: [] };
 }
 
 function message(e: unknown): string {

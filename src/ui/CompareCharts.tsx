@@ -1,6 +1,6 @@
 import { memo, useDeferredValue, useMemo } from 'react';
 import { Bar, BarChart, CartesianGrid, Cell, LabelList, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { parameterCount } from '../core/model/architecture';
+import { FULL_FILTERS, parameterCount } from '../core/model/architecture';
 import { previewCosts } from '../core/pruning/costs';
 import { pruneSettingsOf, useStore } from '../state/store';
 import type { Settings } from '../state/urlState';
@@ -55,7 +55,7 @@ export function CompareCharts({ settings: urgent }: { settings: Settings }) {
     const ps = pruneSettingsOf(settings);
     const global = settings.mode === 'global';
     return [
-      { name: 'baseline', value: parameterCount(64) },
+      { name: 'baseline', value: parameterCount(FULL_FILTERS) },
       { name: global ? 'global unstructured' : 'masked', value: previewCosts({ ...ps, mode: global ? 'global' : 'mask' }).nonzeroParams },
       ...(global ? [] : [{ name: 'filters removed', value: previewCosts({ ...ps, mode: 'remove' }).nonzeroParams }]),
     ];
@@ -70,7 +70,7 @@ export function CompareCharts({ settings: urgent }: { settings: Settings }) {
   );
   return (
     <div className="two-col">
-      <BarFigure title="Nonzero parameters" testId="nonzero-chart" data={params} yMax={parameterCount(64)} format={int} axisFormat={compact} />
+      <BarFigure title="Nonzero parameters" testId="nonzero-chart" data={params} yMax={parameterCount(FULL_FILTERS)} format={int} axisFormat={compact} />
       <BarFigure
         title="Test accuracy"
         testId="accuracy-chart"

@@ -1,3 +1,4 @@
+import { FULL_FILTERS } from '../core/model/architecture';
 import { previewCosts } from '../core/pruning/costs';
 import { setSetting, useStore } from '../state/store';
 import { int } from './format';
@@ -35,12 +36,12 @@ print(parameters_to_vector(model.parameters()).nonzero().size(0))`}</code>
         </li>
         <li>
           The true count of nonzero parameters is <strong data-testid="gotcha-true">{int(c.nonzeroParams)}</strong>:{' '}
-          {int(zeroed)} of conv1's 1,728 weights (20%, rounded as torch rounds) were zeroed.
+          {int(zeroed)} of conv1's {int(c.layers.conv1.weights)} weights (20%, rounded as torch rounds) were zeroed.
         </li>
         <li>
           Those zeros are single weights scattered over all 64 filters: no filter is gone, the network has the same shape,
           the same {int(c.macs)} MACs per image and the same size. That is unstructured pruning, not filter pruning. To
-          remove filters, use the Remove mode above: at 20% it drops {64 - removed.filters} filters and{' '}
+          remove filters, use the Remove mode above: at 20% it drops {FULL_FILTERS - removed.filters} filters and{' '}
           {int(c.params - removed.params)} parameters.
         </li>
       </ul>

@@ -1,4 +1,4 @@
-import { parameterCount } from '../core/model/architecture';
+import { FULL_FILTERS, parameterCount } from '../core/model/architecture';
 import { setSetting, useStore } from '../state/store';
 import type { BackendChoice } from '../state/urlState';
 import { int } from './format';
@@ -13,7 +13,7 @@ export function Header() {
       <div>
         <h1>Pruning Playground</h1>
         <p className="tagline">
-          Train the SimpleCNN (<span data-testid="param-count">{int(parameterCount(64))}</span> parameters) on CIFAR-10 in
+          Train the SimpleCNN (<span data-testid="param-count">{int(parameterCount(FULL_FILTERS))}</span> parameters) on CIFAR-10 in
           your browser, then prune it — by masks, as <code>torch.nn.utils.prune</code> does, or by really removing filters.
         </p>
       </div>

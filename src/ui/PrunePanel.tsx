@@ -1,6 +1,6 @@
 import { FULL_FILTERS, parameterCount } from '../core/model/architecture';
 import { fraction, pruneCount } from '../core/pruning/amount';
-import type { Costs } from '../core/pruning/costs';
+import { type Costs, macsFor, previewCosts } from '../core/pruning/costs';
 import {
   currentCosts,
   fineTune,
@@ -101,8 +101,8 @@ function Figures({ costs }: { costs: Costs }) {
     ['conv1 filters in the network', String(FULL_FILTERS), String(costs.filters), 'filters'],
     ['Parameters stored', int(base), int(costs.params), 'params'],
     ['Nonzero parameters', int(base), int(costs.nonzeroParams), 'nonzero'],
-    ['MACs per image (dense kernels)', int(37_888 * FULL_FILTERS), int(costs.macs), 'macs'],
-    ['MACs per image (nonzero weights only)', int(37_888 * FULL_FILTERS), int(costs.nonzeroMacs), 'nonzero-macs'],
+    ['MACs per image (dense kernels)', int(macsFor(FULL_FILTERS)), int(costs.macs), 'macs'],
+    ['MACs per image (nonzero weights only)', int(macsFor(FULL_FILTERS)), int(costs.nonzeroMacs), 'nonzero-macs'],
     ['Model size (float32)', bytes(base * 4), bytes(costs.sizeBytes), 'size'],
   ];
   return (
@@ -127,10 +127,13 @@ function Figures({ costs }: { costs: Costs }) {
   );
 }
 
+/** The unpruned network's figures (what every setting is compared with). */
+const BASELINE_COSTS = previewCosts({ method: 'l1', mode: 'mask', conv1: 0, fc1: 0, seed: 0 });
+
 /** One sentence on what the current mode did to the network, with this setting's numbers. */
 function WhatChanged({ costs, mode }: { costs: Costs; mode: Mode }) {
   const base = parameterCount(FULL_FILTERS);
-  const fc1Share = (10_240 * FULL_FILTERS) / base;
+  const fc1Share = BASELINE_COSTS.layers.fc1.params / base;
   const zeroed = base - costs.nonzeroParams;
   let text: string;
   if (mode === 'remove') {

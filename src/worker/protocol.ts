@@ -32,8 +32,6 @@ export type Request =
   | { type: 'resetBaseline'; seed: number }
   | { type: 'memory' };
 
-export type RequestType = Request['type'];
-
 export interface PreviewReply {
   settings: PruneSettings;
   costs: Costs;

@@ -20,15 +20,6 @@ export interface TrainConfig {
   seed: number;
 }
 
-export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
-  epochs: 1,
-  batchSize: 64,
-  learningRate: 1e-3,
-  optimizer: 'adam',
-  momentum: 0.9,
-  seed: 42,
-};
-
 /** A data set held on the backend as normalised NHWC float32 plus int32 labels. */
 export interface DeviceSet {
   xs: tf.Tensor4D;
