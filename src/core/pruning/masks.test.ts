@@ -116,15 +116,11 @@ describe('iterative pruning (PruningContainer)', () => {
   });
 });
 
-describe('speed', () => {
-  it('L1 unstructured on fc1-sized weights (655,360) runs well under 150 ms', () => {
+// Timings of the mask functions belong to `npm run bench`; here only their results on fc1-sized input.
+describe('fc1-sized input', () => {
+  it('L1 unstructured on 655,360 weights keeps exactly half', () => {
     const w = randomWeights(655_360, 1);
-    l1UnstructuredMask(w, fraction(0.5)); // warm-up (JIT)
-    const t0 = performance.now();
     const m = l1UnstructuredMask(w, fraction(0.5));
-    const ms = performance.now() - t0;
-    console.log(`l1UnstructuredMask(655,360 weights, 50%): ${ms.toFixed(1)} ms`);
     expect(countKept(m)).toBe(327_680);
-    expect(ms).toBeLessThan(150);
   });
 });

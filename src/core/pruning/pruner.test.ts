@@ -37,27 +37,16 @@ describe('SimpleCNN formulas', () => {
     expect(macsFor(64)).toBe(2_424_832);
   });
 
-  it('50% L1 remove keeps 32 of 64 filters: 328,586 params, 1,212,416 MACs (and times prune())', () => {
+  it('50% L1 remove keeps 32 of 64 filters: 328,586 params, 1,212,416 MACs', () => {
     const base = initialWeights(1);
     const s: PruneSettings = { method: 'l1', mode: 'remove', conv1: 0.5, fc1: 0.5, seed: 1 };
-    prune(base, s); // warm-up (JIT)
-    const times: number[] = [];
-    let r = prune(base, s);
-    for (let i = 0; i < 7; i++) {
-      const t0 = performance.now();
-      r = prune(base, s);
-      times.push(performance.now() - t0);
-    }
-    times.sort((a, b) => a - b);
-    const ms = times[3];
-    console.log(`prune(64 filters, L1 remove 50% + fc1 L1 50%): median ${ms.toFixed(1)} ms, min ${times[0].toFixed(1)} ms over 7 runs`);
+    const r = prune(base, s);
     expect(r.keptFilters.length).toBe(32);
     expect(r.weights.filters).toBe(32);
     expect(r.costs.params).toBe(328_586);
     expect(r.costs.macs).toBe(1_212_416);
     expect(r.costs.layers.fc1.nonzeroWeights).toBe(163_840);
     expect(r.masks.conv1Kernel).toBeNull();
-    expect(ms).toBeLessThan(300);
   });
 });
 
@@ -136,12 +125,5 @@ describe('prune()', () => {
       { method: 'l2', mode: 'mask', conv1: 0.9, fc1: 0.75, seed: 1 },
     ] as PruneSettings[])
       expect(previewCosts(s)).toEqual(prune(full, s).costs);
-  });
-
-  it('previewCosts is cheap enough for every slider move', () => {
-    const s: PruneSettings = { method: 'l1', mode: 'remove', conv1: 0.37, fc1: 0.5, seed: 1 };
-    const t0 = performance.now();
-    for (let i = 0; i < 10_000; i++) previewCosts({ ...s, conv1: i / 10_000 });
-    expect((performance.now() - t0) / 10_000).toBeLessThan(0.05); // < 50 µs each
   });
 });
