@@ -3,28 +3,24 @@
  * An optimizer step moves every weight, masked or not, so call this after each step.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { SimpleCNN } from '../model/simpleCnn';
-import type { PruneMasks } from './pruner';
+import type { Net } from '../model/net';
 
-/** One-off: variable ← variable × mask, inside tf.tidy (no tensor survives but the variables). */
-export function applyMasks(model: SimpleCNN, masks: PruneMasks): void {
-  tf.tidy(() => {
-    if (masks.conv1Kernel) model.conv1Kernel.assign(tf.mul(model.conv1Kernel, maskTensor(masks.conv1Kernel, model.conv1Kernel)));
-    if (masks.fc1Kernel) model.fc1Kernel.assign(tf.mul(model.fc1Kernel, maskTensor(masks.fc1Kernel, model.fc1Kernel)));
-  });
+/** One-off: variable ← variable × mask for every masked tensor, inside tf.tidy. */
+export function applyMasks(model: Net, masks: Record<string, Uint8Array>): void {
+  const applier = createMaskApplier(model, masks);
+  applier.apply();
+  applier.dispose();
 }
 
 /** For the training loop: uploads the masks once, then apply() after every step. dispose() when done. */
-export function createMaskApplier(model: SimpleCNN, masks: PruneMasks): { apply(): void; dispose(): void } {
-  const conv = masks.conv1Kernel ? maskTensor(masks.conv1Kernel, model.conv1Kernel) : null;
-  const fc = masks.fc1Kernel ? maskTensor(masks.fc1Kernel, model.fc1Kernel) : null;
+export function createMaskApplier(model: Net, masks: Record<string, Uint8Array>): { apply(): void; dispose(): void } {
+  const pairs = Object.entries(masks).map(([name, mask]) => {
+    const v = model.variable(name);
+    return { v, m: maskTensor(mask, v) };
+  });
   return {
-    apply: () =>
-      tf.tidy(() => {
-        if (conv) model.conv1Kernel.assign(tf.mul(model.conv1Kernel, conv));
-        if (fc) model.fc1Kernel.assign(tf.mul(model.fc1Kernel, fc));
-      }),
-    dispose: () => tf.dispose([conv, fc].filter((t): t is tf.Tensor => t !== null)),
+    apply: () => tf.tidy(() => pairs.forEach(({ v, m }) => v.assign(tf.mul(v, m)))),
+    dispose: () => tf.dispose(pairs.map((p) => p.m)),
   };
 }
 

@@ -1,30 +1,32 @@
 /**
- * Parameter, MAC and size figures for SimpleCNN with k conv1 filters:
- *   params = 3·3·3·k + k (conv1) + 1024·k·10 + 10 (fc1) = 10,268·k + 10
- *   MACs per image = 27·k·1024 (conv1: every weight at all 32×32 output positions) + 1024·k·10 (fc1) = 37,888·k
- * Nonzero MACs follow ShrinkBench: a layer costs (nonzero kernel weights) × (output positions); biases
- * are additions, not MACs. Size assumes float32 stored densely: a masked model keeps its zeros, so it is
- * as large as the unpruned one; only removal shrinks the file.
+ * Parameter, MAC and size figures for any network the spec describes, counted on real weights
+ * (`measureCosts`) or predicted from the settings alone (`previewCosts`, pure arithmetic for every
+ * slider move). Per layer:
+ *   conv   params = k·k·in·out (+ out bias) (+ 2·out BatchNorm γ, β); MACs = k·k·in·out × output pixels
+ *   linear params = in·out + out;                                       MACs = in·out
+ * Nonzero MACs follow ShrinkBench: nonzero kernel weights × output positions (biases and BatchNorm are
+ * additions, not MACs). Size = float32 bytes of everything stored (parameters and BatchNorm's running
+ * statistics), dense: a masked model keeps its zeros, so only removal shrinks the file.
+ * SimpleCNN with k filters: params = 10,268·k + 10, MACs = 37,888·k.
  */
-import { FULL_FILTERS, IMAGE_CHANNELS, IMAGE_SIZE, KERNEL_SIZE, NUM_CLASSES, type SimpleCnnWeights } from '../model/architecture';
+import { type Channels, type NetSpec, type NetWeights, fullChannels, geometry, sizeOf, tensors } from '../model/spec';
 import { fraction, pruneCount } from './amount';
 import type { PruneSettings } from './settings';
 
-const PIXELS = IMAGE_SIZE * IMAGE_SIZE; // conv1 output positions ('same' padding, stride 1)
-const TAPS = KERNEL_SIZE * KERNEL_SIZE * IMAGE_CHANNELS; // conv1 weights per filter
-const BYTES_PER_PARAM = 4;
+const BYTES_PER_VALUE = 4;
 
 export interface LayerCosts {
-  params: number; // kernel + bias
+  params: number; // weights + bias + BatchNorm γ, β
   nonzeroParams: number;
   weights: number; // kernel entries only
   nonzeroWeights: number;
   macs: number; // dense, per image
-  nonzeroMacs: number; // ShrinkBench: nonzero kernel entries × output positions
+  nonzeroMacs: number;
 }
 
 export interface Costs {
-  filters: number; // conv1 filters physically present
+  /** Filters physically present in each conv layer. */
+  channels: Channels;
   params: number;
   nonzeroParams: number;
   /** What the article's `parameters_to_vector(model.parameters()).nonzero()` reports: torch's parameters are weight_orig, so masking never lowers it. */
@@ -32,11 +34,10 @@ export interface Costs {
   macs: number;
   nonzeroMacs: number;
   sizeBytes: number;
-  layers: { conv1: LayerCosts; fc1: LayerCosts };
+  layers: Record<string, LayerCosts>;
+  /** False only for a preview of global mode over several conv layers: where the pruned weights fall is known only after ranking them. */
+  exact: boolean;
 }
-
-export const paramsFor = (k: number): number => 10_268 * k + 10;
-export const macsFor = (k: number): number => 37_888 * k;
 
 export function countNonzero(a: ArrayLike<number>): number {
   let c = 0;
@@ -44,57 +45,107 @@ export function countNonzero(a: ArrayLike<number>): number {
   return c;
 }
 
+/** Per layer: nonzero kernel weights, and nonzero other parameters (bias, γ, β). */
+interface Nonzeros {
+  weights: number;
+  others: number;
+}
+
 /** Figures counted on actual weights. `unmasked` = the same architecture before masks (torch's weight_orig). */
-export function measureCosts(effective: SimpleCnnWeights, unmasked: SimpleCnnWeights = effective): Costs {
-  return assemble(
-    effective.filters,
-    { weights: countNonzero(effective.conv1Kernel), bias: countNonzero(effective.conv1Bias) },
-    { weights: countNonzero(effective.fc1Kernel), bias: countNonzero(effective.fc1Bias) },
-    countNonzero(unmasked.conv1Kernel) + countNonzero(unmasked.conv1Bias) + countNonzero(unmasked.fc1Kernel) + countNonzero(unmasked.fc1Bias),
-  );
+export function measureCosts(spec: NetSpec, effective: NetWeights, unmasked: NetWeights = effective): Costs {
+  const nz: Record<string, Nonzeros> = {};
+  let articlePrints = 0;
+  for (const t of tensors(spec, effective.channels)) {
+    if (!t.parameter) continue;
+    const n = (nz[t.layer] ??= { weights: 0, others: 0 });
+    const c = countNonzero(effective.tensors[t.name]);
+    if (t.role === 'weight') n.weights += c;
+    else n.others += c;
+    articlePrints += countNonzero(unmasked.tensors[t.name]);
+  }
+  return assemble(spec, effective.channels, nz, articlePrints, true);
 }
 
 /**
- * The same figures from the settings alone (pure arithmetic, for every slider move). Equals measureCosts on
- * the real prune() result whenever the baseline has no weights that are exactly zero (true of any trained or
- * freshly initialised float model in practice).
+ * The same figures from the settings alone. Equals measureCosts on the real prune() result whenever
+ * the baseline has no parameters that are exactly zero (true of any trained float model in practice;
+ * an untrained ConvNet-3 starts with β = 0, which the measured figures then show).
  */
-export function previewCosts(s: PruneSettings, filters = FULL_FILTERS): Costs {
-  const k = filters;
-  let arch = k; // filters present after pruning
-  let conv1Weights = TAPS * k; // nonzero conv1 kernel entries
-  let conv1Bias = k; // the bias is never masked, only removed
-  if (s.mode === 'global') conv1Weights -= pruneCount(fraction(s.conv1), TAPS * k);
-  else {
-    const kept = k - pruneCount(fraction(s.conv1), k);
-    conv1Weights = TAPS * kept;
-    if (s.mode === 'remove') arch = conv1Bias = kept;
-  }
-  const fc1Size = PIXELS * arch * NUM_CLASSES;
-  const fc1Weights = fc1Size - pruneCount(fraction(s.fc1), fc1Size);
-  return assemble(arch, { weights: conv1Weights, bias: conv1Bias }, { weights: fc1Weights, bias: NUM_CLASSES }, paramsFor(arch));
+export function previewCosts(spec: NetSpec, s: PruneSettings): Costs {
+  const full = fullChannels(spec);
+  const g0 = geometry(spec, full);
+  const kept = g0.convs.map((c) => c.outChannels - prunedFilterCount(s, c.name, c.outChannels));
+  const channels = s.mode === 'remove' ? kept : full;
+  const g = geometry(spec, channels);
+  const nz: Record<string, Nonzeros> = {};
+  let exact = true;
+  if (s.mode === 'global') {
+    // torch's global_unstructured over all conv weights; how the pruned ones split between layers is
+    // only known after ranking, so split in proportion to size (exact when there is one conv layer).
+    const sizes = g.convs.map((c) => c.kernel * c.kernel * c.inChannels * c.outChannels);
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const first = g.convs[0]?.name;
+    const pruned = first ? pruneCount(fraction(s.amounts[first] ?? 0), total) : 0;
+    let left = pruned;
+    g.convs.forEach((c, i) => {
+      const share = i === g.convs.length - 1 ? left : Math.round((pruned * sizes[i]) / total);
+      left -= share;
+      nz[c.name] = { weights: sizes[i] - share, others: otherParams(c) };
+    });
+    exact = g.convs.length <= 1 || pruned === 0;
+  } else
+    g.convs.forEach((c, i) => {
+      const filters = s.mode === 'remove' ? c.outChannels : kept[i];
+      nz[c.name] = { weights: c.kernel * c.kernel * c.inChannels * filters, others: otherParams(c) };
+    });
+  const fcWeights = g.linear.inFeatures * g.linear.outFeatures;
+  nz[g.linear.name] = { weights: fcWeights - pruneCount(fraction(s.amounts[g.linear.name] ?? 0), fcWeights), others: g.linear.outFeatures };
+  const articlePrints = tensors(spec, channels).reduce((a, t) => a + (t.parameter ? sizeOf(t.shape) : 0), 0);
+  return assemble(spec, channels, nz, articlePrints, exact);
 }
 
-function assemble(k: number, conv1: { weights: number; bias: number }, fc1: { weights: number; bias: number }, articlePrints: number): Costs {
-  const c1 = layer(TAPS * k, k, conv1, PIXELS);
-  const f1 = layer(PIXELS * k * NUM_CLASSES, NUM_CLASSES, fc1, 1);
-  const params = c1.params + f1.params;
+/** How many of a conv layer's filters the settings prune (structured modes). */
+export function prunedFilterCount(s: PruneSettings, layer: string, filters: number): number {
+  if (s.mode === 'global') return 0;
+  if (s.method === 'manual') return new Set((s.manual?.[layer] ?? []).filter((j) => j >= 0 && j < filters)).size;
+  return pruneCount(fraction(s.amounts[layer] ?? 0), filters);
+}
+
+/** Bias and BatchNorm γ, β: never masked (torch masks weights only), only removed. */
+function otherParams(c: { outChannels: number; bias: boolean; batchNorm: string | null }): number {
+  return (c.bias ? c.outChannels : 0) + (c.batchNorm ? 2 * c.outChannels : 0);
+}
+
+function assemble(spec: NetSpec, channels: Channels, nz: Record<string, Nonzeros>, articlePrints: number, exact: boolean): Costs {
+  const g = geometry(spec, channels);
+  const layers: Record<string, LayerCosts> = {};
+  for (const c of g.convs) {
+    const weights = c.kernel * c.kernel * c.inChannels * c.outChannels;
+    const pixels = c.size * c.size;
+    const n = nz[c.name];
+    layers[c.name] = layer(weights, otherParams(c), n, pixels);
+  }
+  const f = g.linear;
+  layers[f.name] = layer(f.inFeatures * f.outFeatures, f.outFeatures, nz[f.name], 1);
+  const sum = (k: keyof LayerCosts) => Object.values(layers).reduce((a, l) => a + l[k], 0);
+  const stored = tensors(spec, channels).reduce((a, t) => a + sizeOf(t.shape), 0);
   return {
-    filters: k,
-    params,
-    nonzeroParams: c1.nonzeroParams + f1.nonzeroParams,
+    channels: [...channels],
+    params: sum('params'),
+    nonzeroParams: sum('nonzeroParams'),
     articlePrints,
-    macs: c1.macs + f1.macs,
-    nonzeroMacs: c1.nonzeroMacs + f1.nonzeroMacs,
-    sizeBytes: params * BYTES_PER_PARAM,
-    layers: { conv1: c1, fc1: f1 },
+    macs: sum('macs'),
+    nonzeroMacs: sum('nonzeroMacs'),
+    sizeBytes: stored * BYTES_PER_VALUE,
+    layers,
+    exact,
   };
 }
 
-function layer(weights: number, bias: number, nonzero: { weights: number; bias: number }, positions: number): LayerCosts {
+function layer(weights: number, others: number, nonzero: Nonzeros, positions: number): LayerCosts {
   return {
-    params: weights + bias,
-    nonzeroParams: nonzero.weights + nonzero.bias,
+    params: weights + others,
+    nonzeroParams: nonzero.weights + nonzero.others,
     weights,
     nonzeroWeights: nonzero.weights,
     macs: weights * positions,

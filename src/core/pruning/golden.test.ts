@@ -7,7 +7,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { initialWeights } from '../model/simpleCnn';
+import { initialWeights } from '../model/init';
+import { simpleCnn } from '../model/zoo';
 import { type Amount, PruneAmountError, count, fraction, pruneCount } from './amount';
 import { applyMask, globalUnstructuredMasks, l1UnstructuredMask, lnStructuredMask } from './masks';
 import { countNonzero } from './costs';
@@ -91,7 +92,7 @@ function check(c: GoldenCase): void {
     case 'simplecnn_article_count': {
       // Random choices differ between frameworks; the counts must not. L1 too: same counts.
       for (const method of ['random', 'l1'] as const) {
-        const r = prune(initialWeights(11), { method, mode: 'global', conv1: c.amount, fc1: 0, seed: 5 });
+        const r = prune(simpleCnn, initialWeights(simpleCnn, 11), { method, mode: 'global', amounts: { conv1: c.amount }, seed: 5 });
         expect(r.costs.params, method).toBe(c.total_params);
         expect(r.costs.articlePrints, method).toBe(c.article_prints);
         expect(r.costs.nonzeroParams, method).toBe(c.true_nonzero);

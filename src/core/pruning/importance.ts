@@ -71,15 +71,19 @@ export function keepFlags(scores: ArrayLike<number>, nPrune: number, eligible: U
     for (let i = 0; i < n; i++) keep[i] = !eligible || eligible[i] ? 1 : 0;
     return keep;
   }
+  // A diverged model can score NaN. torch's topk ranks NaN above every number, so NaN units are kept
+  // first; reading NaN as +∞ does the same and keeps the count exact (a raw NaN compares false with
+  // everything and would be pruned on top of the nPrune chosen).
+  const score = (i: number) => (Number.isNaN(scores[i]) ? Infinity : scores[i]);
   const vals = new Float64Array(m);
-  for (let i = 0, j = 0; i < n; i++) if (!eligible || eligible[i]) vals[j++] = scores[i];
+  for (let i = 0, j = 0; i < n; i++) if (!eligible || eligible[i]) vals[j++] = score(i);
   const t = kthSmallest(vals, nPrune - 1);
   let below = 0;
   for (let j = 0; j < m; j++) if (vals[j] < t) below++;
   let tiesToPrune = nPrune - below; // ≥ 1: prune these among scores equal to t, highest indices first
   for (let i = n - 1; i >= 0; i--) {
     if (eligible && !eligible[i]) continue;
-    const s = scores[i];
+    const s = score(i);
     if (s > t) keep[i] = 1;
     else if (s === t) {
       if (tiesToPrune > 0) tiesToPrune--;

@@ -6,7 +6,9 @@ export {
   lnStructuredMask, randomStructuredMask, randomUnstructuredMask,
 } from './masks';
 export { convTfToTorch, convTorchToTf, tfToTorch, torchDimToTf, torchShapeToTf, torchToTf, transpose2d } from './layout';
-export { removeConv1Filters, zeroConv1Filters } from './remove';
-export { type Costs, type LayerCosts, countNonzero, macsFor, measureCosts, paramsFor, previewCosts } from './costs';
-export { type Method, type Mode, type PruneMasks, type PruneResult, type PruneSettings, prune } from './pruner';
+export { type KeptChannels, removeChannels, zeroChannels } from './remove';
+export { type Costs, type LayerCosts, countNonzero, measureCosts, previewCosts, prunedFilterCount } from './costs';
+export { type GroupMember, dependencyGroup, describeGroup } from './groups';
+export { METHODS, MODES, type Method, type Mode, type PruneSettings, unsupported } from './settings';
+export { type PruneResult, chooseFilters, prune } from './pruner';
 export { applyMasks, createMaskApplier } from './applyMasks';

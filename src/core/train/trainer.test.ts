@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SimpleCNN } from '../model/simpleCnn';
+import { Net } from '../model/net';
+import { simpleCnn } from '../model/zoo';
 import { type DeviceSet, createOptimizer, disposeOptimizer, evaluate, train, trainStep } from './trainer';
 
 beforeAll(async () => {
@@ -23,7 +24,7 @@ describe('train', () => {
   it('lowers the loss on tiny data, keeps the tensor count flat, and is deterministic', async () => {
     const data = tinySet();
     const run = async () => {
-      const model = SimpleCNN.create(3, 2); // 2 filters: Node's cpu conv gradient is slow
+      const model = Net.create(simpleCnn, 3, [2]); // 2 filters: Node's cpu conv gradient is slow
       const opt = createOptimizer({ optimizer: 'adam', learningRate: 1e-2, momentum: 0 });
       const losses: number[] = [];
       const counts: number[] = [];
@@ -51,7 +52,7 @@ describe('train', () => {
 
   it('stops within one batch when asked', async () => {
     const data = tinySet();
-    const model = SimpleCNN.create(3, 1);
+    const model = Net.create(simpleCnn, 3, [1]);
     const opt = createOptimizer({ optimizer: 'sgd', learningRate: 1e-2, momentum: 0.9 });
     let batches = 0;
     const out = await train(model, opt, data, { epochs: 5, batchSize: 4, learningRate: 1e-2, optimizer: 'sgd', momentum: 0.9, seed: 1 }, {
@@ -71,7 +72,7 @@ describe('train', () => {
   for (const optimizer of ['adam', 'sgd'] as const) {
     it(`frees every tensor of a used ${optimizer} optimiser`, () => {
       const data = tinySet();
-      const model = SimpleCNN.create(3, 1);
+      const model = Net.create(simpleCnn, 3, [1]);
       const before = tf.memory().numTensors;
       const opt = createOptimizer({ optimizer, learningRate: 1e-2, momentum: 0.9 });
       tf.dispose(tf.tidy(() => trainStep(model, opt, data.xs.slice(0, 2), data.ys.slice(0, 2))));

@@ -1,11 +1,12 @@
 /**
- * Training and evaluation of a SimpleCNN with a hand-written loop (not tf.LayersModel.fit):
+ * Training and evaluation of a network with a hand-written loop (not tf.LayersModel.fit):
  * fit shuffles with Math.random, and a plain loop lets us keep masks applied, report every
  * batch and stop within one batch.
  */
 import * as tf from '@tensorflow/tfjs';
 import { type ChannelStats, type Cifar10Set, normalisedBatch } from '../data/cifar10';
-import { NUM_CLASSES, type SimpleCNN } from '../model/simpleCnn';
+import type { Net } from '../model/net';
+import { NUM_CLASSES } from '../model/architecture';
 import { deriveSeed, mulberry32, shuffledIndices } from '../random';
 
 export type OptimizerName = 'adam' | 'sgd';
@@ -59,12 +60,12 @@ export function disposeOptimizer(opt: tf.Optimizer): void {
  * as scalars (caller disposes); the accuracy comes from the same forward pass, at no extra cost.
  */
 export function trainStep(
-  model: SimpleCNN,
+  model: Net,
   optimizer: tf.Optimizer,
   xb: tf.Tensor4D,
   yb: tf.Tensor1D,
-  /** The forward pass; the benchmark swaps in alternatives to measure them. */
-  forward: (x: tf.Tensor4D) => tf.Tensor2D = (x) => model.predict(x),
+  /** The forward pass in training mode; the benchmark swaps in alternatives to measure them. */
+  forward: (x: tf.Tensor4D) => tf.Tensor2D = (x) => model.trainLogits(x),
 ): [tf.Scalar, tf.Scalar] {
   let logits: tf.Tensor2D | null = null;
   const loss = optimizer.minimize(
@@ -75,6 +76,7 @@ export function trainStep(
     true,
     model.trainableVariables,
   ) as tf.Scalar;
+  model.commitBatchStatistics(); // BatchNorm's running statistics move after the step, as in PyTorch
   const kept = logits as unknown as tf.Tensor2D;
   const correct = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(kept, 1), yb), 'int32')) as tf.Scalar);
   kept.dispose();
@@ -116,7 +118,7 @@ export interface TrainOutcome {
  * `epochOffset` keeps shuffles different when training continues.
  */
 export async function train(
-  model: SimpleCNN,
+  model: Net,
   optimizer: tf.Optimizer,
   train: DeviceSet,
   cfg: TrainConfig,
@@ -182,7 +184,7 @@ export interface Evaluation {
  * Accuracy, mean loss and per-class accuracy over a device set, in chunks to bound memory.
  * `abortIfStale` is checked between chunks, so a superseded evaluation stops early (it throws).
  */
-export async function evaluate(model: SimpleCNN, set: DeviceSet, abortIfStale?: () => void, chunk = 250): Promise<Evaluation> {
+export async function evaluate(model: Net, set: DeviceSet, abortIfStale?: () => void, chunk = 250): Promise<Evaluation> {
   const n = set.count;
   const correct = new Array<number>(NUM_CLASSES).fill(0);
   const total = new Array<number>(NUM_CLASSES).fill(0);
