@@ -1,10 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS, chromiumPathOrExit } from './scripts/browser.mjs';
 
-/** Debian's Chromium by default; CHROMIUM_PATH points the tests at another build. */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-/** The flags known to give WebGL (SwiftShader) in headless Chromium here; shared with scripts/. */
-export const CHROMIUM_ARGS: string[] = JSON.parse(readFileSync(new URL('./e2e/chromium-args.json', import.meta.url), 'utf8'));
+/**
+ * The browser: CHROMIUM_PATH, else Playwright's Chromium, else chromium / chromium-browser /
+ * google-chrome (scripts/browser.mjs). `npm run test:e2e` installs one first when there is none
+ * (scripts/ensure-browser.mjs); run directly, a missing browser stops `playwright test` here,
+ * once, with what to do — not with one launch error per test.
+ */
+const CHROMIUM_PATH = chromiumPathOrExit();
 
 /** Port and build folder are overridable so several checkouts or agents can run e2e side by side. */
 const PORT = Number(process.env.E2E_PORT || 4173);

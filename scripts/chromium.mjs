@@ -1,8 +1,9 @@
-// Launches Debian's Chromium (or CHROMIUM_PATH) with the same flags as the e2e tests.
-import { readFileSync } from 'node:fs';
+// Launches the e2e tests' Chromium (scripts/browser.mjs: CHROMIUM_PATH, Playwright's, then
+// chromium / chromium-browser / google-chrome) with the same flags, for the bench and screenshot
+// scripts. Without a browser it stops with the same one message as the tests.
 import { chromium } from '@playwright/test';
+import { CHROMIUM_ARGS, chromiumPathOrExit } from './browser.mjs';
 
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-export const CHROMIUM_ARGS = JSON.parse(readFileSync(new URL('../e2e/chromium-args.json', import.meta.url), 'utf8'));
+export { CHROMIUM_ARGS };
 
-export const launchChromium = () => chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+export const launchChromium = () => chromium.launch({ executablePath: chromiumPathOrExit(), args: CHROMIUM_ARGS });
