@@ -23,5 +23,8 @@ export default defineConfig({
     include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],
     environment: 'node',
     testTimeout: 60_000,
+    // tfjs-backend-cpu greets every test file once ("Hi, looks like you are running TensorFlow.js
+    // in Node.js…", pointing at tfjs-node); it says nothing about the tests, so keep it out of the log.
+    onConsoleLog: (log) => !/looks like you are running TensorFlow\.js in Node\.js/.test(log),
   },
 });
