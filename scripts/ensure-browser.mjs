@@ -5,6 +5,7 @@
 // tried and the command that fixes it. playwright.config.ts then finds the same browser.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { stripVTControlCharacters } from 'node:util';
 import { findChromium, noBrowserMessage, osIds } from './browser.mjs';
 
 /** Room for the ~170 MB download on a slow line; with no network it fails within seconds. */
@@ -29,7 +30,7 @@ function run(cmd, args, timeout, env = process.env) {
   if (r.status === 0) return null;
   const lines = `${r.stderr}\n${r.stdout}`
     .split('\n')
-    .map((l) => l.replace(/\x1b\[[0-9;]*m/g, '').trim())
+    .map((l) => stripVTControlCharacters(l).trim())
     .filter((l) => l && !l.startsWith('at '));
   // The root cause (no network, a proxy, permissions) says more than "Failed to install browsers".
   const why =
