@@ -1,11 +1,14 @@
 /**
  * Measurements that run inside the browser (bench page or bench worker). Each returns plain
  * JSON. Timings: warm-up, then the median of several runs; every tensor is disposed and the
- * tensor count before/after is reported.
+ * tensor count before/after is reported. Models are the playground's own: `Net` with a spec
+ * from src/core/model/zoo, trained with trainer.trainStep exactly as the app's worker does.
  */
 import * as tf from '@tensorflow/tfjs';
 import { type ChannelStats, type Cifar10Set, channelStats, parseCifar10, takeFirst } from '../src/core/data/cifar10';
-import { SimpleCNN } from '../src/core/model/simpleCnn';
+import { Net } from '../src/core/model/net';
+import type { ModelId } from '../src/core/model/spec';
+import { specFor } from '../src/core/model/zoo';
 import { type DeviceSet, createOptimizer, disposeDeviceSet, disposeOptimizer, toDevice, trainStep } from '../src/core/train/trainer';
 import { deriveSeed, mulberry32, shuffledIndices } from '../src/core/random';
 import {
@@ -51,47 +54,15 @@ export async function initBackend(requested: BackendName | null, threads?: numbe
   return selection;
 }
 
-/** A training forward/loss alternative to SimpleCNN.predict (to evaluate proposed changes). */
-export type ForwardName = 'stock' | 'fusedConv';
-
-function forward(model: SimpleCNN, x: tf.Tensor4D, kind: ForwardName): tf.Tensor2D {
-  if (kind === 'stock') return model.predict(x);
-  return tf.tidy(() => {
-    const act = tf.fused.conv2d({
-      x,
-      filter: model.conv1Kernel,
-      strides: 1,
-      pad: 'same',
-      bias: model.conv1Bias,
-      activation: 'relu',
-    });
-    const flat = tf.reshape(act, [x.shape[0], -1]);
-    return tf.add(tf.matMul(flat, model.fc1Kernel), model.fc1Bias) as tf.Tensor2D;
-  });
-}
-
-/** trainer.trainStep with a replaceable forward (same loss and accuracy). */
-function trainStepWith(model: SimpleCNN, optimizer: tf.Optimizer, xb: tf.Tensor4D, yb: tf.Tensor1D, kind: ForwardName): [tf.Scalar, tf.Scalar] {
-  return trainStep(model, optimizer, xb, yb, (x) => forward(model, x, kind));
-}
-
-export interface TrainBenchOptions {
-  batch: number;
-  warmup: number;
-  steps: number;
-  optimizer?: 'adam' | 'sgd';
-  /** Conv2D gradient: the fast one (with a variant) or the stock one. */
+/** Gradient switches for A/B measurements; the defaults are what the app uses. */
+export interface GradOptions {
+  /** Conv2D gradient: the fast one (with a filter-gradient variant) or tfjs's stock one. */
   grad?: FilterGradVariant | 'stock';
   /** BatchMatMul gradient: the wasm fast path (default) or tfjs's stock one. */
   mmGrad?: 'fast' | 'stock';
-  forward?: ForwardName;
-  /** Images on device (the step gathers a shuffled batch from them, like trainer.train). */
-  subset?: number;
-  /** Called after each step (the worker uses it to report progress). */
-  onStep?: (i: number, ms: number) => void;
 }
 
-function applyGradOptions(o: { grad?: FilterGradVariant | 'stock'; mmGrad?: 'fast' | 'stock' }): void {
+function applyGradOptions(o: GradOptions): void {
   if (o.grad === 'stock') unregisterFastConv2dGradient();
   else registerFastConv2dGradient(o.grad);
   if (o.mmGrad === 'stock') unregisterFastMatMulGradient();
@@ -103,8 +74,22 @@ function restoreGradDefaults(): void {
   registerFastMatMulGradient();
 }
 
+export interface TrainBenchOptions extends GradOptions {
+  model?: ModelId;
+  batch: number;
+  warmup: number;
+  steps: number;
+  optimizer?: 'adam' | 'sgd';
+  /** Images on device (the step gathers a shuffled batch from them, like trainer.train). */
+  subset?: number;
+  /** Called after each step (the worker uses it to report progress). */
+  onStep?: (i: number, ms: number) => void;
+}
+
 export interface TrainBenchResult {
   backend: string;
+  model: ModelId;
+  optimizer: 'adam' | 'sgd';
   batch: number;
   steps: number;
   medianStepMs: number;
@@ -118,10 +103,12 @@ export interface TrainBenchResult {
 /** Real trainStep on real CIFAR images, exactly as trainer.train does a batch (gather + step + read loss). */
 export async function benchTrain(data: Loaded, o: TrainBenchOptions): Promise<TrainBenchResult> {
   applyGradOptions(o);
+  const modelId = o.model ?? 'simplecnn';
+  const optName = o.optimizer ?? 'adam';
   const subset = Math.min(o.subset ?? 2048, data.train.count);
-  const set: DeviceSet = toDevice({ ...data.train, count: subset, pixels: data.train.pixels.subarray(0, subset * 3072), labels: data.train.labels.subarray(0, subset) }, data.stats);
-  const model = SimpleCNN.create(1);
-  const optimizer = createOptimizer({ optimizer: o.optimizer ?? 'adam', learningRate: 1e-3, momentum: 0.9 });
+  const set: DeviceSet = toDevice(takeFirst(data.train, subset), data.stats);
+  const model = Net.create(specFor(modelId), 1);
+  const optimizer = createOptimizer({ optimizer: optName, learningRate: optName === 'sgd' ? 0.01 : 1e-3, momentum: 0.9 });
   const order = tf.tensor1d(shuffledIndices(subset, mulberry32(deriveSeed(1, 'bench'))), 'int32');
   let tensorsBefore = 0;
   const times: number[] = [];
@@ -132,7 +119,7 @@ export async function benchTrain(data: Loaded, o: TrainBenchOptions): Promise<Tr
     const t0 = performance.now();
     const [lossT, correctT] = tf.tidy(() => {
       const idx = order.slice(start, o.batch);
-      return trainStepWith(model, optimizer, tf.gather(set.xs, idx), tf.gather(set.ys, idx), o.forward ?? 'stock');
+      return trainStep(model, optimizer, tf.gather(set.xs, idx), tf.gather(set.ys, idx));
     });
     const [l] = await Promise.all([lossT.data(), correctT.data()]);
     tf.dispose([lossT, correctT]);
@@ -151,6 +138,8 @@ export async function benchTrain(data: Loaded, o: TrainBenchOptions): Promise<Tr
   const med = median(times);
   return {
     backend: tf.getBackend(),
+    model: modelId,
+    optimizer: optName,
     batch: o.batch,
     steps: o.steps,
     medianStepMs: med,
@@ -164,35 +153,42 @@ export async function benchTrain(data: Loaded, o: TrainBenchOptions): Promise<Tr
 
 export interface InferenceResult {
   backend: string;
-  filters: number;
+  model: ModelId;
+  channels: number[];
   batch: number;
   medianMs: number;
   imagesPerSecond: number;
   runsMs: number[];
 }
 
-/** model.predict on `batch` real test images + reading the argmax back, median of runs. */
+/**
+ * model.predict on `batch` real test images + reading the argmax back, median of runs.
+ * `channels`: a physically smaller network (filters removed), default the full one.
+ */
 export async function benchInference(
   data: Loaded,
-  o: { filters: number; batch: number; warmup: number; runs: number; forward?: ForwardName },
+  o: { model?: ModelId; channels?: number[]; batch: number; warmup: number; runs: number },
 ): Promise<InferenceResult> {
+  const modelId = o.model ?? 'simplecnn';
   const set = toDevice(takeFirst(data.test, o.batch), data.stats);
-  const model = SimpleCNN.create(2, o.filters);
+  const model = Net.create(specFor(modelId), 2, o.channels);
   const times: number[] = [];
   for (let i = 0; i < o.warmup + o.runs; i++) {
     const t0 = performance.now();
-    const pred = tf.tidy(() => tf.argMax(forward(model, set.xs, o.forward ?? 'stock'), 1));
+    const pred = tf.tidy(() => tf.argMax(model.predict(set.xs), 1));
     await pred.data();
     pred.dispose();
     const ms = performance.now() - t0;
     if (i >= o.warmup) times.push(ms);
   }
+  const channels = [...model.channels];
   model.dispose();
   disposeDeviceSet(set);
   const med = median(times);
   return {
     backend: tf.getBackend(),
-    filters: o.filters,
+    model: modelId,
+    channels,
     batch: o.batch,
     medianMs: med,
     imagesPerSecond: (o.batch * 1000) / med,
@@ -210,15 +206,16 @@ export interface KernelProfileRow {
 /** Per-kernel time of one training step (tf.profile), aggregated by kernel name. */
 export async function profileTrainStep(
   data: Loaded,
-  o: { batch: number; warmup: number; forward?: ForwardName; grad?: FilterGradVariant | 'stock'; mmGrad?: 'fast' | 'stock' },
-): Promise<{ backend: string; wallMs: number; kernelMs: number; rows: KernelProfileRow[] }> {
+  o: GradOptions & { model?: ModelId; batch: number; warmup: number; optimizer?: 'adam' | 'sgd' },
+): Promise<{ backend: string; model: ModelId; wallMs: number; kernelMs: number; rows: KernelProfileRow[]; matMuls: Array<{ shape: string; ms: number }> }> {
   applyGradOptions(o);
+  const modelId = o.model ?? 'simplecnn';
   const n = o.batch;
-  const set = toDevice({ ...data.train, count: n, pixels: data.train.pixels.subarray(0, n * 3072), labels: data.train.labels.subarray(0, n) }, data.stats);
-  const model = SimpleCNN.create(3);
-  const optimizer = createOptimizer({ optimizer: 'adam', learningRate: 1e-3, momentum: 0.9 });
+  const set = toDevice(takeFirst(data.train, n), data.stats);
+  const model = Net.create(specFor(modelId), 3);
+  const optimizer = createOptimizer({ optimizer: o.optimizer ?? 'adam', learningRate: 1e-3, momentum: 0.9 });
   const step = async () => {
-    const [a, b] = trainStepWith(model, optimizer, set.xs, set.ys as tf.Tensor1D, o.forward ?? 'stock');
+    const [a, b] = trainStep(model, optimizer, set.xs, set.ys);
     await a.data();
     tf.dispose([a, b]);
   };
@@ -227,6 +224,7 @@ export async function profileTrainStep(
   const info = await tf.profile(step);
   const wallMs = performance.now() - t0;
   const agg = new Map<string, { calls: number; ms: number }>();
+  const matMuls: Array<{ shape: string; ms: number }> = [];
   let total = 0;
   for (const k of info.kernels) {
     const raw = await (k.kernelTimeMs as unknown as Promise<number | { error: string }> | number | { error: string });
@@ -236,6 +234,7 @@ export async function profileTrainStep(
     a.ms += ms;
     agg.set(k.name, a);
     total += ms;
+    if (/MatMul|Conv2D/.test(k.name)) matMuls.push({ shape: `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('·')}→[${k.outputShapes.join('],[')}]`, ms: Math.round(ms * 100) / 100 });
   }
   disposeOptimizer(optimizer);
   model.dispose();
@@ -244,7 +243,7 @@ export async function profileTrainStep(
   const rows = [...agg.entries()]
     .map(([name, a]) => ({ name, calls: a.calls, ms: Math.round(a.ms * 10) / 10, share: a.ms / Math.max(total, 1e-9) }))
     .sort((x, y) => y.ms - x.ms);
-  return { backend: tf.getBackend(), wallMs, kernelMs: total, rows };
+  return { backend: tf.getBackend(), model: modelId, wallMs, kernelMs: total, rows, matMuls };
 }
 
 /** Times an arbitrary op closure (median of runs) — used for micro-benchmarks of kernels. */

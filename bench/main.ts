@@ -13,6 +13,8 @@ import {
   timeOp,
 } from './benchCore';
 import { probeWebgl, type BackendName } from '../src/core/backend';
+import { geometry } from '../src/core/model/spec';
+import { MODELS } from '../src/core/model/zoo';
 
 const params = new URLSearchParams(location.search);
 const requested = (params.get('backend') as BackendName | null) ?? null;
@@ -99,6 +101,7 @@ const api = {
       initMs: performance.now() - t0,
       trainCount: data.train.count,
       testCount: data.test.count,
+      geometry: Object.fromEntries(Object.entries(MODELS).map(([id, spec]) => [id, geometry(spec)])),
     };
   },
   async train(o: Parameters<typeof benchTrain>[1]) {
@@ -118,6 +121,25 @@ const api = {
   trainInWorker,
   busyTask,
   memory: () => tf.memory(),
+  /**
+   * The backend's matMul rate: an n×n·n×n float32 matMul, kernel time from tf.profile (no
+   * download), median of runs, in GFLOP/s.
+   */
+  async matMulGflops(n: number, runs = 7) {
+    const a = tf.randomNormal([n, n]);
+    const b = tf.randomNormal([n, n]);
+    const times: number[] = [];
+    for (let i = 0; i < runs + 2; i++) {
+      const info = await tf.profile(() => tf.matMul(a, b));
+      (info.result as tf.Tensor).dispose();
+      const k = info.kernels.find((x) => x.name === 'BatchMatMul');
+      const ms = await (k?.kernelTimeMs as unknown as Promise<number> | number);
+      if (i >= 2 && typeof ms === 'number') times.push(ms);
+    }
+    tf.dispose([a, b]);
+    const med = times.sort((x, y) => x - y)[times.length >> 1];
+    return (2 * n * n * n) / (med * 1e6);
+  },
   /** Square float32 matMul, median ms (thread-scaling sanity check). */
   async matmul(n: number, runs = 5) {
     const a = tf.randomNormal([n, n]);
@@ -154,6 +176,30 @@ const api = {
       if (i >= 2) times.push(ms);
     }
     return times.sort((x, y) => x - y)[times.length >> 1];
+  },
+  /** Per-kernel times (tf.profile) of f(tf, a, b) on fresh random operands: for kernel micro-benchmarks. */
+  async profileExpr(shapes: number[][], expr: string, runs = 3) {
+    const f = new Function('tf', 'a', 'b', 'c', `return ${expr};`) as (t: typeof tf, ...xs: tf.Tensor[]) => tf.Tensor;
+    const totals = new Map<string, number[]>();
+    for (let i = 0; i < runs + 1; i++) {
+      const xs = shapes.map((s) => tf.randomNormal(s));
+      await Promise.all(xs.map((x) => x.data()));
+      const info = await tf.profile(() => {
+        const out = tf.tidy(() => f(tf, ...xs));
+        return out;
+      });
+      tf.dispose(xs);
+      (Array.isArray(info.result) ? (info.result as tf.Tensor[]) : [info.result as tf.Tensor]).forEach((t) => t.dispose());
+      if (i === 0) continue;
+      const per = new Map<string, number>();
+      for (const k of info.kernels) {
+        const ms = await (k.kernelTimeMs as unknown as Promise<number> | number);
+        per.set(k.name, (per.get(k.name) ?? 0) + (typeof ms === 'number' ? ms : 0));
+      }
+      per.set('TOTAL', [...per.values()].reduce((a, b) => a + b, 0));
+      for (const [k, v] of per) totals.set(k, [...(totals.get(k) ?? []), v]);
+    }
+    return Object.fromEntries([...totals].map(([k, v]) => [k, Math.round(v.sort((x, y) => x - y)[v.length >> 1] * 100) / 100]));
   },
   /** Direct conv2d forward (x [b,32,32,3] → 64 filters), median ms. */
   async conv(batch: number, runs = 5) {

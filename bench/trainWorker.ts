@@ -4,10 +4,12 @@
  * so the page can measure its longest main-thread task meanwhile.
  */
 import { benchTrain, initBackend, loadData } from './benchCore';
+import type { ModelId } from '../src/core/model/spec';
 import type { BackendName } from '../src/core/backend';
 
 interface Start {
   backend: BackendName | null;
+  model?: ModelId;
   threads?: number;
   batch: number;
   warmup: number;
@@ -22,6 +24,7 @@ self.onmessage = async (ev: MessageEvent<Start>) => {
     const data = await loadData(m.base);
     self.postMessage({ type: 'ready', selection: sel });
     const result = await benchTrain(data, {
+      model: m.model,
       batch: m.batch,
       warmup: m.warmup,
       steps: m.steps,

@@ -3,11 +3,16 @@
  * npm run bench  (= vite build && node scripts/bench.mjs)
  *
  * Serves the production build with `vite preview` (port BENCH_PORT, default 4180; the e2e tests
- * use 4173), opens bench.html in headless Chromium and runs a list of named measurements.
- * Prints a Markdown table and writes bench/results.json.
+ * use 4173), opens bench.html in headless Chromium and runs a list of named sections. When
+ * `/usr/bin/python3 -c "import torch"` works it first times the same networks in PyTorch on this
+ * machine (bench/torch_bench.py), so training and inference are reported as ratios to PyTorch's.
+ * Prints a Markdown table, writes bench/results.json, and exits 1 when a target is missed or a
+ * section fails (without torch the ratios are "not measured" and are not held against targets).
  *
- * Env: CHROMIUM_PATH (default /usr/bin/chromium), BENCH_PORT, BENCH_ONLY=name1,name2 (subset),
- *      BENCH_QUICK=1 (fewer steps, for a smoke run).
+ * Env: BENCH_JSON (where to write the JSON, default bench/results.json), CHROMIUM_PATH (default /usr/bin/chromium), BENCH_PORT, BENCH_ONLY=name1,name2 (subset of
+ *      sections), BENCH_QUICK=1 (fewer steps, for a smoke run), BENCH_DIST (serve another build
+ *      directory, e.g. one made by `vite build --config bench/vite.config.ts`), BENCH_PYTHON
+ *      (default /usr/bin/python3; BENCH_PYTHON=none skips PyTorch).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -21,6 +26,9 @@ const PORT = Number(process.env.BENCH_PORT || 4180);
 const BASE = `http://localhost:${PORT}/`;
 const QUICK = process.env.BENCH_QUICK === '1';
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',')) : null;
+const DIST = process.env.BENCH_DIST ? path.resolve(process.env.BENCH_DIST) : null;
+const PYTHON = process.env.BENCH_PYTHON || '/usr/bin/python3';
+const OUT_JSON = process.env.BENCH_JSON ? path.resolve(process.env.BENCH_JSON) : path.join(root, 'bench/results.json');
 const q = (full, quick) => (QUICK ? quick : full);
 
 
@@ -31,6 +39,41 @@ const q = (full, quick) => (QUICK ? quick : full);
 // ---------------------------------------------------------------------------------------------
 const fmt = (x, d = 0) => (x == null || Number.isNaN(x) ? '–' : Number(x).toFixed(d));
 
+const ratio = (ours, ref) => (ref ? ours / ref : null);
+const fmtRatio = (r) => (r == null ? 'ratio not measured' : `${fmt(r, 2)}× PyTorch`);
+
+// Targets (issue 11): training ≥ 1.0× PyTorch at batch 64 on the default backend, both models;
+// inference ≥ 2× PyTorch.
+const TRAIN_RATIO_TARGET = 1.0;
+const INFER_RATIO_TARGET = 2.0;
+const MODELS = ['simplecnn', 'convnet3'];
+const LABEL = { simplecnn: 'SimpleCNN', convnet3: 'ConvNet-3' };
+
+/** PyTorch's figure for the same model / optimizer / batch, or null. */
+function torchTrain(ctx, model, optimizer, batch) {
+  return ctx.torch?.train.find((r) => r.model === model && r.optimizer === optimizer && r.batch === batch) ?? null;
+}
+
+/**
+ * Matrix-multiply FLOPs of one training step (forward + weight gradients + input gradients, no
+ * input gradient for the first layer: its input is data), from the network's geometry.
+ */
+function stepMatMulFlops(geom, batch) {
+  let macs = 0;
+  geom.convs.forEach((c, i) => {
+    const m = batch * c.size * c.size * c.kernel * c.kernel * c.inChannels * c.outChannels;
+    macs += m * (i === 0 ? 2 : 3);
+  });
+  macs += batch * geom.linear.inFeatures * geom.linear.outFeatures * 3;
+  return 2 * macs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections. Each: { name, run(ctx) → rows[] }, row = { metric, value, unit, target?, ok?, detail?, raw? }.
+// A new measurement is one more entry in this list (e.g. "navigation → first pruned accuracy" or a
+// sensitivity scan in the app: ctx.openPage('./?…') gives a page of the build; ctx.benchPage(backend)
+// gives bench.html with window.bench; ctx.torch holds PyTorch's figures when measured).
+// ---------------------------------------------------------------------------------------------
 const measurements = [
   {
     name: 'environment',
@@ -41,40 +84,49 @@ const measurements = [
       ctx.env.crossOriginIsolated = info.crossOriginIsolated;
       ctx.env.hardwareConcurrency = info.hardwareConcurrency;
       ctx.env.userAgent = info.userAgent;
+      ctx.env.geometry = info.geometry;
       await page.close();
       return [
         { metric: 'default backend', value: info.selection.backend, unit: '', detail: info.selection.reason },
         { metric: 'WebGL renderer', value: info.selection.renderer ?? 'none', unit: '' },
         { metric: 'wasm threads / SIMD', value: `${info.selection.threads ?? '–'} / ${info.selection.simd ?? '–'}`, unit: '', detail: `crossOriginIsolated=${info.crossOriginIsolated}` },
+        {
+          metric: 'PyTorch reference',
+          value: ctx.torch ? `torch ${ctx.torch.torch}` : 'not measured',
+          unit: '',
+          detail: ctx.torch ? `${ctx.torch.threads} threads (cpu count ${ctx.torch.cpuCount}), python ${ctx.torch.python}, mkldnn ${ctx.torch.mkldnn}` : ctx.torchWhyNot,
+        },
       ];
     },
   },
   {
     name: 'train',
     async run(ctx) {
+      // Default backend: both models, batch 32/64/128, Adam and SGD, each beside PyTorch's figure.
       const rows = [];
-      const plan = [
-        ['wasm', { warmup: 3, steps: q(10, 3) }],
-        ['webgl', { warmup: 2, steps: q(5, 2) }],
-        ['cpu', { warmup: 1, steps: q(3, 1) }],
-      ];
-      for (const [backend, s] of plan) {
-        const { page, info } = await ctx.benchPage(backend);
-        for (const batch of [32, 64]) {
-          const r = await page.evaluate((o) => window.bench.train(o), { batch, ...s });
-          const isDefault = backend === ctx.env.defaultSelection?.backend;
-          rows.push({
-            metric: `train img/s ${backend} b${batch}${isDefault ? ' (default)' : ''}`,
-            value: r.imagesPerSecond,
-            unit: 'img/s',
-            target: isDefault ? '≥ 300' : undefined,
-            ok: isDefault ? r.imagesPerSecond >= 300 : undefined,
-            detail: `median ${fmt(r.medianStepMs, 1)} ms/step of ${r.steps} after ${s.warmup} warm-up; tensors ${r.tensorsBefore}→${r.tensorsAfter}; ${info.selection.backend}${info.selection.threads ? ` ${info.selection.threads} thr` : ''}`,
-            raw: r,
-          });
+      const { page, info } = await ctx.benchPage(null);
+      const backend = info.selection.backend;
+      for (const model of MODELS) {
+        for (const batch of [32, 64, 128]) {
+          for (const optimizer of ['adam', 'sgd']) {
+            const steps = q(batch === 128 ? 8 : 12, 3);
+            const r = await page.evaluate((o) => window.bench.train(o), { model, batch, optimizer, warmup: 3, steps });
+            const ref = torchTrain(ctx, model, optimizer, batch);
+            const rr = ratio(r.imagesPerSecond, ref?.imagesPerSecond);
+            const targeted = batch === 64;
+            rows.push({
+              metric: `train ${LABEL[model]} b${batch} ${optimizer} (${backend})`,
+              value: rr ?? r.imagesPerSecond,
+              unit: rr == null ? 'img/s' : '× PyTorch',
+              target: targeted && rr != null ? `≥ ${TRAIN_RATIO_TARGET}×` : undefined,
+              ok: targeted && rr != null ? rr >= TRAIN_RATIO_TARGET : undefined,
+              detail: `${fmt(r.imagesPerSecond)} img/s (${fmt(r.medianStepMs, 1)} ms/step, median of ${r.steps})${ref ? ` vs PyTorch ${fmt(ref.imagesPerSecond)} img/s (${fmt(ref.medianStepMs, 1)} ms)` : '; PyTorch ratio not measured'}; tensors ${r.tensorsBefore}→${r.tensorsAfter}`,
+              raw: { playground: r, pytorch: ref, ratio: rr },
+            });
+          }
         }
-        await page.close();
       }
+      await page.close();
       return rows;
     },
   },
@@ -82,11 +134,63 @@ const measurements = [
     name: 'inference',
     async run(ctx) {
       const rows = [];
-      for (const backend of ['wasm', 'webgl', 'cpu']) {
+      const { page, info } = await ctx.benchPage(null);
+      for (const model of MODELS) {
+        const r = await page.evaluate((o) => window.bench.inference(o), { model, batch: 250, warmup: 2, runs: q(9, 2) });
+        const ref = ctx.torch?.inference.find((x) => x.model === model) ?? null;
+        const rr = ratio(r.imagesPerSecond, ref?.imagesPerSecond);
+        rows.push({
+          metric: `inference ${LABEL[model]} b250 (${info.selection.backend})`,
+          value: rr ?? r.imagesPerSecond,
+          unit: rr == null ? 'img/s' : '× PyTorch',
+          target: rr != null ? `≥ ${INFER_RATIO_TARGET}×` : undefined,
+          ok: rr != null ? rr >= INFER_RATIO_TARGET : undefined,
+          detail: `${fmt(r.imagesPerSecond)} img/s (${fmt(r.medianMs, 1)} ms per 250)${ref ? ` vs PyTorch ${fmt(ref.imagesPerSecond)} img/s` : '; PyTorch ratio not measured'}`,
+          raw: { playground: r, pytorch: ref, ratio: rr },
+        });
+      }
+      await page.close();
+      return rows;
+    },
+  },
+  {
+    name: 'peak',
+    async run(ctx) {
+      // Fraction of the reachable peak: a step's time against its matMuls alone at the backend's
+      // measured matMul rate (1024² float32 matMul, kernel time only).
+      const { page, info } = await ctx.benchPage(null);
+      const gflops = await page.evaluate(() => window.bench.matMulGflops(1024, 7));
+      const rows = [{ metric: `matMul rate (${info.selection.backend}, 1024², kernel time)`, value: gflops, unit: 'GFLOP/s', detail: 'the "reachable peak" below' }];
+      for (const model of MODELS) {
+        const flops = stepMatMulFlops(info.geometry[model], 64);
+        const ideal = flops / (gflops * 1e6);
+        const r = await page.evaluate((o) => window.bench.train(o), { model, batch: 64, optimizer: 'adam', warmup: 3, steps: q(10, 3) });
+        const ref = torchTrain(ctx, model, 'adam', 64);
+        rows.push({
+          metric: `${LABEL[model]} b64 step vs its matMuls at ${fmt(gflops, 1)} GFLOP/s`,
+          value: ideal / r.medianStepMs,
+          unit: 'of peak',
+          detail: `${fmt(flops / 1e9, 2)} GFLOP of matMuls → ${fmt(ideal, 1)} ms at peak; step ${fmt(r.medianStepMs, 1)} ms${ref ? `; PyTorch's step ${fmt(ref.medianStepMs, 1)} ms = ${fmt(flops / ref.medianStepMs / 1e6, 1)} GFLOP/s effective` : ''}`,
+          raw: { flops, gflops, idealMs: ideal, stepMs: r.medianStepMs, pytorchStepMs: ref?.medianStepMs ?? null },
+        });
+      }
+      await page.close();
+      return rows;
+    },
+  },
+  {
+    name: 'other-backends',
+    async run(ctx) {
+      // Absolute figures on the backends that are not the default here (SimpleCNN, fewer steps).
+      const rows = [];
+      const def = ctx.env.defaultSelection?.backend;
+      for (const [backend, s] of [['wasm', { warmup: 2, steps: q(5, 2), runs: q(5, 2) }], ['webgl', { warmup: 2, steps: q(4, 2), runs: q(4, 2) }], ['cpu', { warmup: 1, steps: q(2, 1), runs: q(2, 1) }]]) {
+        if (backend === def) continue;
         const { page } = await ctx.benchPage(backend);
-        const runs = backend === 'cpu' ? q(3, 1) : q(7, 2);
-        const r = await page.evaluate((o) => window.bench.inference(o), { filters: 64, batch: 250, warmup: 2, runs });
-        rows.push({ metric: `inference img/s ${backend} b250`, value: r.imagesPerSecond, unit: 'img/s', detail: `median ${fmt(r.medianMs, 1)} ms of ${runs}`, raw: r });
+        const t = await page.evaluate((o) => window.bench.train(o), { model: 'simplecnn', batch: 64, warmup: s.warmup, steps: s.steps });
+        rows.push({ metric: `train SimpleCNN b64 adam (${backend})`, value: t.imagesPerSecond, unit: 'img/s', detail: `${fmt(t.medianStepMs, 1)} ms/step`, raw: t });
+        const r = await page.evaluate((o) => window.bench.inference(o), { model: 'simplecnn', batch: 250, warmup: 1, runs: s.runs });
+        rows.push({ metric: `inference SimpleCNN b250 (${backend})`, value: r.imagesPerSecond, unit: 'img/s', detail: `${fmt(r.medianMs, 1)} ms per 250`, raw: r });
         await page.close();
       }
       return rows;
@@ -103,7 +207,7 @@ const measurements = [
       // Interleave sizes over rounds so drift (thermal, GC) hits them alike.
       for (let round = 0; round < 3; round++) {
         for (const k of [64, 48, 32, 16]) {
-          const r = await page.evaluate((o) => window.bench.inference(o), { filters: k, batch: 250, warmup: 2, runs });
+          const r = await page.evaluate((o) => window.bench.inference(o), { model: 'simplecnn', channels: [k], batch: 250, warmup: 2, runs });
           (res[k] ??= []).push(r.medianMs);
         }
       }
@@ -171,23 +275,19 @@ const measurements = [
   {
     name: 'wasm-options',
     async run(ctx) {
-      // Training step at b64 on wasm: threads 1 vs 2, fused conv+bias+relu forward, stock grad.
+      // Training step at b64 on wasm, A/B: threads 1 vs 2, stock gradients instead of ours.
       const rows = [];
       const cfgs = [
-        { label: 'wasm 1 thread', threads: 1, o: {}, batches: [32, 64, 128] },
-        { label: 'wasm 2 threads', threads: 2, o: {}, batches: [32, 64, 128] },
-        { label: 'wasm 2 threads, stock matMul gradient', threads: 2, o: { mmGrad: 'stock' }, batches: [64] },
-        { label: 'wasm 2 threads, stock Conv2D gradient (→ registered im2col kernel)', threads: 2, o: { grad: 'stock' }, batches: [64] },
-        { label: 'wasm 2 threads, filter grad im2col (NHWC concat)', threads: 2, o: { grad: 'im2col' }, batches: [64] },
-        { label: 'wasm 2 threads, filter grad one matMul per kernel position', threads: 2, o: { grad: 'perPosition' }, batches: [64] },
-        { label: 'wasm 2 threads, fused conv2d+bias+relu forward', threads: 2, o: { forward: 'fusedConv' }, batches: [64] },
-        { label: 'wasm 2 threads, SGD momentum', threads: 2, o: { optimizer: 'sgd' }, batches: [64] },
+        { label: '1 thread', threads: 1, o: {} },
+        { label: '2 threads', threads: 2, o: {} },
+        { label: '2 threads, stock matMul gradient', threads: 2, o: { mmGrad: 'stock' } },
+        { label: '2 threads, stock Conv2D gradient', threads: 2, o: { grad: 'stock' } },
       ];
       for (const c of cfgs) {
         const { page, info } = await ctx.benchPage('wasm', c.threads);
-        for (const batch of c.batches) {
-          const r = await page.evaluate((o) => window.bench.train(o), { batch, warmup: 3, steps: q(8, 2), ...c.o });
-          rows.push({ metric: `train img/s ${c.label} b${batch}`, value: r.imagesPerSecond, unit: 'img/s', detail: `${fmt(r.medianStepMs, 1)} ms/step; threads=${info.selection.threads}`, raw: r });
+        for (const model of MODELS) {
+          const r = await page.evaluate((o) => window.bench.train(o), { model, batch: 64, warmup: 3, steps: q(8, 2), ...c.o });
+          rows.push({ metric: `train ${LABEL[model]} b64 wasm ${c.label}`, value: r.imagesPerSecond, unit: 'img/s', detail: `${fmt(r.medianStepMs, 1)} ms/step; threads=${info.selection.threads}`, raw: r });
         }
         await page.close();
       }
@@ -195,18 +295,19 @@ const measurements = [
     },
   },
   {
-    name: 'profile-wasm',
+    name: 'profile',
     async run(ctx) {
+      // Where a step's time goes on the default backend (tf.profile, kernel time by kernel name).
       const rows = [];
-      for (const forward of ['stock', 'fusedConv']) {
-        const { page } = await ctx.benchPage('wasm');
-        const r = await page.evaluate((o) => window.bench.profile(o), { batch: 64, warmup: 2, forward });
-        await page.close();
-        rows.push({ metric: `wasm b64 step profile (${forward}): kernel total`, value: r.kernelMs, unit: 'ms', detail: `wall ${fmt(r.wallMs)} ms incl. profiler overhead`, raw: r });
+      const { page, info } = await ctx.benchPage(null);
+      for (const model of MODELS) {
+        const r = await page.evaluate((o) => window.bench.profile(o), { model, batch: 64, warmup: 3 });
+        rows.push({ metric: `${LABEL[model]} b64 step profile (${info.selection.backend}): kernel total`, value: r.kernelMs, unit: 'ms', detail: `wall ${fmt(r.wallMs)} ms incl. profiler overhead`, raw: r });
         for (const k of r.rows.slice(0, 8)) {
-          rows.push({ metric: `  ${forward}: ${k.name} ×${k.calls}`, value: k.ms, unit: 'ms', detail: `${fmt(k.share * 100, 1)} %` });
+          rows.push({ metric: `  ${LABEL[model]}: ${k.name} ×${k.calls}`, value: k.ms, unit: 'ms', detail: `${fmt(k.share * 100, 1)} %` });
         }
       }
+      await page.close();
       return rows;
     },
   },
@@ -343,9 +444,40 @@ async function waitForServer(url, ms) {
   throw new Error(`vite preview did not answer on ${url}`);
 }
 
+/** Runs a command, resolves with { code, stdout, stderr }. */
+function run(cmd, args, opts = {}) {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], ...opts });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('error', (e) => resolve({ code: -1, stdout, stderr: String(e) }));
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/**
+ * PyTorch on this machine, before the browser starts (so the two never share the CPU):
+ * bench/torch_bench.py, threads = cores. Returns [figures | null, why not].
+ */
+async function measureTorch() {
+  if (PYTHON === 'none') return [null, 'PyTorch skipped (BENCH_PYTHON=none)'];
+  const probe = await run(PYTHON, ['-c', 'import torch']);
+  if (probe.code !== 0) return [null, `${PYTHON} -c "import torch" failed (${(probe.stderr.trim().split('\n').pop() || `exit ${probe.code}`).slice(0, 120)}); install python3-torch to measure the ratio`];
+  process.stderr.write('[bench] pytorch …');
+  const ts = Date.now();
+  const r = await run(PYTHON, [path.join(root, 'bench/torch_bench.py'), '--threads', String(os.cpus().length), ...(QUICK ? ['--quick'] : [])]);
+  process.stderr.write(` ${((Date.now() - ts) / 1000).toFixed(0)} s\n`);
+  if (r.code !== 0) return [null, `bench/torch_bench.py failed: ${r.stderr.trim().split('\n').pop()}`];
+  return [JSON.parse(r.stdout.trim().split('\n').pop()), null];
+}
+
 async function main() {
   const t0 = Date.now();
-  const server = spawn(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'preview', '--port', String(PORT), '--strictPort'], {
+  const needsTorch = !ONLY || ['environment', 'train', 'inference', 'peak'].some((n) => ONLY.has(n));
+  const [torch, torchWhyNot] = needsTorch ? await measureTorch() : [null, 'not needed by BENCH_ONLY'];
+  const server = spawn(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'preview', '--port', String(PORT), '--strictPort', ...(DIST ? ['--config', 'bench/vite.config.ts', '--outDir', DIST] : [])], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -364,6 +496,8 @@ async function main() {
   const consoleErrors = [];
   const ctx = {
     env: {},
+    torch,
+    torchWhyNot,
     context,
     async openPage(url) {
       const page = await context.newPage();
@@ -420,12 +554,14 @@ async function main() {
     node: process.version,
     ...ctx.env,
   };
-  const out = { date: new Date().toISOString(), quick: QUICK, totalSeconds: (Date.now() - t0) / 1000, machine, consoleErrors, results };
-  mkdirSync(path.join(root, 'bench'), { recursive: true });
-  writeFileSync(path.join(root, 'bench/results.json'), JSON.stringify(out, null, 2) + '\n');
+  const missed = results.flatMap((r) => r.rows.filter((row) => row.ok === false).map((row) => row.metric));
+  const failed = results.filter((r) => r.error).map((r) => r.name);
+  const out = { date: new Date().toISOString(), quick: QUICK, totalSeconds: (Date.now() - t0) / 1000, machine, pytorch: torch, pytorchNotMeasured: torchWhyNot, missedTargets: missed, failedSections: failed, consoleErrors, results };
+  mkdirSync(path.dirname(OUT_JSON), { recursive: true });
+  writeFileSync(OUT_JSON, JSON.stringify(out, null, 2) + '\n');
 
   const lines = [];
-  lines.push(`Machine: ${machine.cpu} (${machine.cores} cores), ${machine.userAgent?.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? ''}, crossOriginIsolated=${machine.crossOriginIsolated}`);
+  lines.push(`Machine: ${machine.cpu} (${machine.cores} cores, ${machine.memGB} GiB), ${machine.userAgent?.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? ''}, crossOriginIsolated=${machine.crossOriginIsolated}${torch ? `; PyTorch ${torch.torch}, ${torch.threads} threads` : ''}`);
   lines.push('');
   lines.push('| measurement | value | unit | target | detail |');
   lines.push('|---|---:|---|---|---|');
@@ -445,8 +581,12 @@ async function main() {
     }
   }
   lines.push('');
-  lines.push(`Total ${fmt(out.totalSeconds)} s. JSON: bench/results.json${consoleErrors.length ? `. Console errors: ${consoleErrors.length}` : ''}`);
+  lines.push(`Total ${fmt(out.totalSeconds)} s. JSON: ${path.relative(root, OUT_JSON)}${consoleErrors.length ? `. Console errors: ${consoleErrors.length}` : ''}`);
+  if (!torch) lines.push(`PyTorch ratio not measured: ${torchWhyNot}`);
+  if (missed.length) lines.push(`Missed targets: ${missed.join('; ')}`);
+  if (failed.length) lines.push(`Failed sections: ${failed.join(', ')}`);
   console.log(lines.join('\n'));
+  if (missed.length || failed.length) process.exitCode = 1;
 }
 
 main().catch((e) => {

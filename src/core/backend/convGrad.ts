@@ -143,6 +143,59 @@ export function conv2dFilterGradStride1(
   return conv2dFilterGradIm2col(x, dy, filterShape, [1, 1], [1, 1], { top, bottom, left, right }, variant);
 }
 
+/**
+ * Input gradient of a stride-1, dilation-1 NHWC conv2d ('same' or 'valid'): a forward conv2d of
+ * dy with the filter flipped in space and its in/out channels swapped, padded by the mirror of the
+ * forward padding (the "full" padding for 'valid'). On wasm this runs on XNNPACK's convolution;
+ * the backend's Conv2DBackpropInput there is a plain loop (~20× slower at ConvNet-3's shapes).
+ */
+export function conv2dInputGradStride1(dy: tf.Tensor4D, filter: tf.Tensor4D, pad: 'same' | 'valid'): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [kh, kw] = filter.shape;
+    const [[top, bottom], [left, right]] = stride1Padding(kh, kw, pad);
+    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+    const pt = kh - 1 - top;
+    const pb = kh - 1 - bottom;
+    const pl = kw - 1 - left;
+    const pr = kw - 1 - right;
+    // 'same' with symmetric padding is the conv's own 'same'; otherwise explicit (mirrored) padding.
+    if (pad === 'same' && pt === pb && pl === pr) return tf.conv2d(dy, flipped, 1, 'same');
+    return tf.conv2d(dy, flipped, 1, [[0, 0], [pt, pb], [pl, pr], [0, 0]]);
+  });
+}
+
+/**
+ * Filter gradient of a stride-1 'same' conv (im2colT: the patch matrix built transposed) with,
+ * optionally, the bias gradient folded into the same matMul: a row of ones appended to the patch
+ * matrix makes the last output row Σ dz over N·H·W. Returns [dW, db or null].
+ */
+export function filterGradWithBias(
+  x: tf.Tensor4D,
+  dz: tf.Tensor4D,
+  filterShape: [number, number, number, number],
+  withBias: boolean,
+): [tf.Tensor4D, tf.Tensor1D | null] {
+  const res = tf.tidy((): tf.Tensor[] => {
+    const [kh, kw, inC, outC] = filterShape;
+    const [n, h, w] = dz.shape;
+    const rows = n * h * w;
+    const [[top, bottom], [left, right]] = stride1Padding(kh, kw, 'same');
+    const xt = tf.transpose(x, [3, 0, 1, 2]);
+    const xp = top + bottom + left + right > 0 ? tf.pad(xt, [[0, 0], [0, 0], [top, bottom], [left, right]]) : xt;
+    const parts: tf.Tensor[] = [];
+    for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) parts.push(tf.reshape(tf.slice(xp, [0, 0, i, j], [inC, n, h, w]), [inC, rows]));
+    if (withBias) parts.push(tf.ones([1, rows]));
+    const patchesT = parts.length === 1 ? parts[0] : tf.concat(parts, 0);
+    const out = tf.matMul(patchesT as tf.Tensor2D, tf.reshape(dz, [rows, outC]) as tf.Tensor2D);
+    const k = kh * kw * inC;
+    if (!withBias) return [tf.reshape(out, filterShape)];
+    const dW = tf.reshape(tf.slice(out, [0, 0], [k, outC]), filterShape) as tf.Tensor4D;
+    const db = tf.reshape(tf.slice(out, [k, 0], [1, outC]), [outC]) as tf.Tensor1D;
+    return [dW, db];
+  });
+  return [res[0] as tf.Tensor4D, (res[1] as tf.Tensor1D | undefined) ?? null];
+}
+
 function handles(x: tf.Tensor, attrs: Conv2DAttrs): attrs is Conv2DAttrs & { pad: 'same' | 'valid' } {
   const [sh, sw] = pair(attrs.strides);
   const [dh, dw] = pair(attrs.dilations);
@@ -182,7 +235,7 @@ export function registerFastConv2dGradient(variant: FilterGradVariant = DEFAULT_
       convGradStats.fast++;
       const dy4 = dy as tf.Tensor4D;
       return {
-        x: () => tf.conv2dTranspose(dy4, filter, x.shape, 1, a.pad),
+        x: () => conv2dInputGradStride1(dy4, filter, a.pad),
         filter: () =>
           conv2dFilterGradStride1(x, dy4, filter.shape as [number, number, number, number], a.pad),
       };

@@ -1,20 +1,27 @@
 /**
- * The wasm backend trains the SimpleCNN: gradients of a full training step, and the optimiser
- * updates, match the cpu backend within 1e-4. tfjs-backend-wasm runs under Node (it reads the
+ * The wasm backend trains both zoo networks (Net with the simpleCnn and convNet3 specs): gradients
+ * of a full training step, and the optimiser updates, match the cpu backend within 1e-4. tfjs-backend-wasm runs under Node (it reads the
  * .wasm binary from node_modules).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { NUM_CLASSES, SimpleCNN } from '../model/simpleCnn';
+import { NUM_CLASSES } from '../model/architecture';
+import { Net } from '../model/net';
+import type { NetSpec } from '../model/spec';
+import { convNet3, simpleCnn } from '../model/zoo';
 import { createOptimizer, trainStep } from '../train/trainer';
 import { registerFastConv2dGradient, unregisterFastConv2dGradient } from './convGrad';
 import { registerWasmTrainingKernels } from './wasmKernels';
 import { fastMatMul, matMulGradStats, registerFastMatMulGradient, unregisterFastMatMulGradient } from './matMulGrad';
 
 const N = 6;
-const FILTERS = 8;
+/** Small channel counts: Node's cpu conv gradient is slow. */
+const NETS: Array<[NetSpec, number[]]> = [
+  [simpleCnn, [8]],
+  [convNet3, [4, 6, 8]],
+];
 
 function batch(): { x: Float32Array; y: Int32Array } {
   let s = 12345;
@@ -28,17 +35,18 @@ function batch(): { x: Float32Array; y: Int32Array } {
  * Gradients of the training loss (trainer's loss: softmax cross-entropy on oneHot labels).
  * Also checks the gradient computation leaves no tensor behind.
  */
-function stepGrads(): Float32Array[] {
+function stepGrads(spec: NetSpec, channels: number[]): Float32Array[] {
   const { x, y } = batch();
-  const model = SimpleCNN.create(7, FILTERS);
+  const model = Net.create(spec, 7, channels);
   const xb = tf.tensor4d(x, [N, 32, 32, 3]);
   const yb = tf.tensor1d(y, 'int32');
   const before = tf.memory().numTensors;
   const { grads, value } = tf.variableGrads(
-    () => tf.losses.softmaxCrossEntropy(tf.oneHot(yb, NUM_CLASSES), model.predict(xb)) as tf.Scalar,
-    model.variables,
+    () => tf.losses.softmaxCrossEntropy(tf.oneHot(yb, NUM_CLASSES), model.trainLogits(xb)) as tf.Scalar,
+    model.trainableVariables,
   );
-  const out = model.variables.map((v) => grads[v.name].dataSync() as Float32Array);
+  const out = model.trainableVariables.map((v) => grads[v.name].dataSync() as Float32Array);
+  model.commitBatchStatistics();
   tf.dispose([value, ...Object.values(grads)]);
   expect(tf.memory().numTensors).toBe(before);
   tf.dispose([xb, yb]);
@@ -50,9 +58,9 @@ function stepGrads(): Float32Array[] {
  * Weights after three real trainStep calls (trainer.ts), plus the last loss and correct count.
  * The optimiser creates its slots on the first step; later steps must not change numTensors.
  */
-async function afterSteps(opt: 'adam' | 'sgd', lr: number): Promise<{ weights: Float32Array[]; loss: number; correct: number }> {
+async function afterSteps(spec: NetSpec, channels: number[], opt: 'adam' | 'sgd', lr: number): Promise<{ weights: Float32Array[]; loss: number; correct: number }> {
   const { x, y } = batch();
-  const model = SimpleCNN.create(7, FILTERS);
+  const model = Net.create(spec, 7, channels);
   const optimizer = createOptimizer({ optimizer: opt, learningRate: lr, momentum: 0.9 });
   const xb = tf.tensor4d(x, [N, 32, 32, 3]);
   const yb = tf.tensor1d(y, 'int32');
@@ -71,7 +79,8 @@ async function afterSteps(opt: 'adam' | 'sgd', lr: number): Promise<{ weights: F
   tf.dispose([xb, yb]);
   optimizer.dispose();
   model.dispose();
-  return { weights: [w.conv1Kernel, w.conv1Bias, w.fc1Kernel, w.fc1Bias], loss, correct };
+  // Every tensor, running statistics included.
+  return { weights: Object.keys(w.tensors).sort().map((k) => w.tensors[k]), loss, correct };
 }
 
 function maxAbsDiff(a: Float32Array, b: Float32Array): number {
@@ -91,8 +100,9 @@ describe('wasm training matches cpu', () => {
     await tf.setBackend('cpu');
   });
 
+  for (const [spec, channels] of NETS)
   for (const fast of [true, false]) {
-    test(`full step gradients within 1e-4 (${fast ? 'fast' : 'stock'} Conv2D and matMul gradients)`, async () => {
+    test(`${spec.id}: full step gradients within 1e-4 (${fast ? 'fast' : 'stock'} Conv2D and matMul gradients)`, async () => {
       if (fast) {
         registerFastConv2dGradient();
         registerFastMatMulGradient();
@@ -101,24 +111,25 @@ describe('wasm training matches cpu', () => {
         unregisterFastMatMulGradient();
       }
       await tf.setBackend('cpu');
-      const ref = stepGrads();
+      const ref = stepGrads(spec, channels);
       expect(await tf.setBackend('wasm')).toBe(true);
       expect(tf.getBackend()).toBe('wasm');
       const mmFast = matMulGradStats.fast;
-      const got = stepGrads();
+      const got = stepGrads(spec, channels);
       expect(matMulGradStats.fast > mmFast).toBe(fast);
       for (let i = 0; i < ref.length; i++) expect(maxAbsDiff(got[i], ref[i])).toBeLessThan(1e-4);
     });
   }
 
+  for (const [spec, channels] of NETS)
   for (const [opt, lr] of [['sgd', 0.01], ['adam', 1e-3]] as const) {
-    test(`three trainStep updates with ${opt} match (weights within 1e-4)`, async () => {
+    test(`${spec.id}: three trainStep updates with ${opt} match (weights within 1e-4)`, async () => {
       registerFastConv2dGradient();
       registerFastMatMulGradient();
       await tf.setBackend('cpu');
-      const ref = await afterSteps(opt, lr);
+      const ref = await afterSteps(spec, channels, opt, lr);
       await tf.setBackend('wasm');
-      const got = await afterSteps(opt, lr);
+      const got = await afterSteps(spec, channels, opt, lr);
       expect(Math.abs(got.loss - ref.loss)).toBeLessThan(1e-4);
       expect(got.correct).toBe(ref.correct);
       for (let i = 0; i < ref.weights.length; i++) expect(maxAbsDiff(got.weights[i], ref.weights[i])).toBeLessThan(1e-4);

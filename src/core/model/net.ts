@@ -9,6 +9,7 @@
  * variance). A layer with no filters left outputs nothing; the next layer then sees zeros.
  */
 import * as tf from '@tensorflow/tfjs';
+import { batchNormRelu, convBiasRelu } from '../backend/convBlock';
 import { initialWeights } from './init';
 import { BN_EPS, BN_MOMENTUM, type Channels, type ConvInfo, type Geometry, type NetSpec, type NetWeights, checkWeights, geometry, parameterCount, tensors } from './spec';
 
@@ -128,19 +129,21 @@ export class Net {
       const zeros = tf.zeros([n, c.size, c.size, c.outChannels]) as tf.Tensor4D;
       return tf.relu(bias ? tf.add(zeros, bias) : zeros) as tf.Tensor4D;
     }
-    return tf.fused.conv2d({ x, filter, strides: 1, pad: 'same', bias, activation: 'relu' });
+    // One taped op (fused conv + bias + ReLU forward; its own gradient, see backend/convBlock.ts).
+    return convBiasRelu(x, filter, bias);
   }
 
   /** conv → BatchNorm with the batch's statistics (kept for commitBatchStatistics) → ReLU. */
   private convBlockTraining(c: ConvInfo, x: tf.Tensor4D | null, n: number): tf.Tensor4D {
     const filter = this.variable(`${c.name}.weight`) as tf.Tensor4D;
     const bias = c.bias ? (this.variable(`${c.name}.bias`) as tf.Tensor1D) : undefined;
-    const y = x ? tf.fused.conv2d({ x, filter, strides: 1, pad: 'same', bias }) : (tf.zeros([n, c.size, c.size, c.outChannels]) as tf.Tensor4D);
-    const { mean, variance } = tf.moments(y, [0, 1, 2]);
+    let y = x ? tf.conv2d(x, filter, 1, 'same') : (tf.zeros([n, c.size, c.size, c.outChannels]) as tf.Tensor4D);
+    if (bias) y = tf.add(y, bias);
     const b = c.batchNorm!;
-    const out = tf.batchNorm(y, mean, variance, this.variable(`${b}.bias`) as tf.Tensor1D, this.variable(`${b}.weight`) as tf.Tensor1D, BN_EPS);
-    this.pending.push({ conv: c, mean: tf.keep(mean) as tf.Tensor1D, variance: tf.keep(variance) as tf.Tensor1D, count: n * c.size * c.size });
-    return tf.relu(out) as tf.Tensor4D;
+    // BatchNorm (batch statistics) + ReLU as one taped op with a broadcast-only gradient (backend/convBlock.ts).
+    const { y: out, mean, variance } = batchNormRelu(y, this.variable(`${b}.weight`) as tf.Tensor1D, this.variable(`${b}.bias`) as tf.Tensor1D, BN_EPS);
+    this.pending.push({ conv: c, mean: tf.keep(mean), variance: tf.keep(variance), count: n * c.size * c.size });
+    return out;
   }
 
   async readWeights(): Promise<NetWeights> {

@@ -1,0 +1,143 @@
+/**
+ * convBiasRelu and batchNormRelu (one taped op each, hand-written gradients) against the stock
+ * tfjs composition, on the cpu backend (the reference) and on wasm, within 1e-4: values and
+ * gradients for every input. Tiny tensors: Node's cpu conv gradient is slow.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { batchNormRelu, convBiasRelu, convBlockStats } from './convBlock';
+import { registerFastConv2dGradient } from './convGrad';
+import { registerFastMatMulGradient } from './matMulGrad';
+import { registerWasmTrainingKernels } from './wasmKernels';
+
+function rand(shape: number[], seed: number): tf.Tensor {
+  return tf.randomUniform(shape, -1, 1, 'float32', seed);
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+type Arrays = Float32Array[];
+
+/** Value and gradients (w.r.t. every input) of sum(f(inputs) · r). */
+function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, inputs: tf.Tensor[], seed: number): Arrays {
+  return tf.tidy(() => {
+    const y = f(...inputs);
+    const r = rand(y.shape, seed);
+    const grads = tf.grads((...xs: tf.Tensor[]) => tf.sum(tf.mul(f(...xs), r)))(inputs);
+    return [y, ...grads].map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+const convCases = [
+  { n: 2, h: 5, w: 6, cin: 3, cout: 4, k: 3, bias: true },
+  { n: 1, h: 4, w: 4, cin: 2, cout: 3, k: 3, bias: false },
+  { n: 2, h: 6, w: 5, cin: 4, cout: 2, k: 2, bias: true }, // even kernel: asymmetric 'same' padding
+  { n: 1, h: 5, w: 5, cin: 1, cout: 5, k: 1, bias: true },
+];
+
+function convRun(c: (typeof convCases)[number], ours: boolean): Arrays {
+  const x = rand([c.n, c.h, c.w, c.cin], 1);
+  const w = rand([c.k, c.k, c.cin, c.cout], 2);
+  const b = rand([c.cout], 3);
+  const inputs = c.bias ? [x, w, b] : [x, w];
+  const f = ours
+    ? (xx: tf.Tensor, ww: tf.Tensor, bb?: tf.Tensor) => convBiasRelu(xx as tf.Tensor4D, ww as tf.Tensor4D, bb as tf.Tensor1D | undefined)
+    : (xx: tf.Tensor, ww: tf.Tensor, bb?: tf.Tensor) => {
+        const z = tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 1, 'same');
+        return tf.relu(bb ? tf.add(z, bb) : z);
+      };
+  const out = valueAndGrads(f as (...xs: tf.Tensor[]) => tf.Tensor, inputs, 4);
+  tf.dispose([x, w, b]);
+  return out;
+}
+
+function bnRun(shape: number[], ours: boolean): Arrays {
+  const z = rand(shape, 5);
+  const gamma = tf.add(rand([shape[3]], 6), 1.5);
+  const beta = rand([shape[3]], 7);
+  const eps = 1e-5;
+  const f = ours
+    ? (zz: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const { y, mean, variance } = batchNormRelu(zz as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, eps);
+        tf.dispose([mean, variance]);
+        return y;
+      }
+    : (zz: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const { mean, variance } = tf.moments(zz, [0, 1, 2]);
+        return tf.relu(tf.batchNorm(zz as tf.Tensor4D, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, eps));
+      };
+  const out = valueAndGrads(f as (...xs: tf.Tensor[]) => tf.Tensor, [z, gamma, beta], 8);
+  // The batch statistics it reports: mean and biased variance.
+  const { mean, variance } = tf.tidy(() => batchNormRelu(z as tf.Tensor4D, gamma as tf.Tensor1D, beta as tf.Tensor1D, eps));
+  const ref = tf.moments(z, [0, 1, 2]);
+  out.push(mean.dataSync() as Float32Array, variance.dataSync() as Float32Array, ref.mean.dataSync() as Float32Array, ref.variance.dataSync() as Float32Array);
+  tf.dispose([z, gamma, beta, mean, variance, ref.mean, ref.variance]);
+  return out;
+}
+
+describe('conv blocks with hand-written gradients', () => {
+  beforeAll(() => {
+    setWasmPaths(path.resolve('node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/');
+    registerWasmTrainingKernels();
+    registerFastConv2dGradient();
+    registerFastMatMulGradient();
+  });
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  for (const c of convCases) {
+    test(`convBiasRelu ${c.h}×${c.w} ${c.cin}→${c.cout} k${c.k}${c.bias ? ' +bias' : ''}: stock cpu = ours on cpu = ours on wasm (1e-4)`, async () => {
+      await tf.setBackend('cpu');
+      const ref = convRun(c, false);
+      const before = tf.memory().numTensors;
+      const cpu = convRun(c, true);
+      expect(tf.memory().numTensors).toBe(before);
+      await tf.setBackend('wasm');
+      const wasm = convRun(c, true);
+      expect(ref.length).toBe(c.bias ? 4 : 3);
+      for (let i = 0; i < ref.length; i++) {
+        expect(maxAbsDiff(cpu[i], ref[i])).toBeLessThan(1e-4);
+        expect(maxAbsDiff(wasm[i], ref[i])).toBeLessThan(1e-4);
+      }
+    });
+  }
+
+  for (const shape of [[4, 3, 3, 5], [2, 4, 4, 3]]) {
+    test(`batchNormRelu ${shape.join('×')}: stock cpu = ours on cpu = ours on wasm (1e-4), batch statistics too`, async () => {
+      await tf.setBackend('cpu');
+      const ref = bnRun(shape, false);
+      const cpu = bnRun(shape, true);
+      await tf.setBackend('wasm');
+      const wasm = bnRun(shape, true);
+      for (let i = 0; i < 4; i++) {
+        expect(maxAbsDiff(cpu[i], ref[i])).toBeLessThan(1e-4);
+        expect(maxAbsDiff(wasm[i], ref[i])).toBeLessThan(1e-4);
+      }
+      for (const got of [cpu, wasm]) {
+        expect(maxAbsDiff(got[4], got[6])).toBeLessThan(1e-5); // mean
+        expect(maxAbsDiff(got[5], got[7])).toBeLessThan(1e-5); // biased variance
+      }
+    });
+  }
+
+  test('the input gradient is computed only when asked for (the first layer sees data)', async () => {
+    await tf.setBackend('cpu');
+    const x = rand([1, 4, 4, 2], 9) as tf.Tensor4D;
+    const w = tf.variable(rand([3, 3, 2, 3], 10)) as tf.Variable<tf.Rank.R4>;
+    const before = convBlockStats.inputGrads;
+    const { grads, value } = tf.variableGrads(() => tf.sum(convBiasRelu(x, w)), [w]);
+    expect(convBlockStats.inputGrads).toBe(before);
+    const [dx] = tf.grads((a: tf.Tensor) => tf.sum(convBiasRelu(a as tf.Tensor4D, w)))([x]);
+    expect(convBlockStats.inputGrads).toBe(before + 1);
+    expect(dx.shape).toEqual(x.shape);
+    tf.dispose([x, w, value, dx, ...Object.values(grads)]);
+  });
+});

@@ -1,0 +1,142 @@
+/**
+ * The training graph's two conv blocks as single taped ops with hand-written gradients:
+ *
+ *   convBiasRelu(x, W, b?)        = relu(conv2d(x, W, stride 1, 'same') + b)
+ *   batchNormRelu(z, γ, β, eps)   = relu(γ·(z − μ)/√(σ² + eps) + β), μ, σ² the batch's (NHWC, per channel)
+ *
+ * Why (measured per kernel in the bench, wasm, batch 64; see README Performance):
+ * - tf.fused.conv2d's gradient always computes the input gradient, with Conv2DBackpropInput, which on
+ *   wasm is a plain loop (55 ms for ConvNet-3's conv3 at b64) — here the input gradient is a forward
+ *   conv2d of dz with the flipped filter (XNNPACK, ~2.5 ms), and it is only computed when the tape
+ *   asks for it: tfjs prunes inputs that do not lead to a variable, so the first layer (its input is
+ *   data) gets none.
+ * - the bias gradient is folded into the filter-gradient matMul (a row of ones appended to the
+ *   im2col matrix) instead of a Sum over N·H·W, which wasm does slowly for a non-last axis.
+ * - tf.batchNorm's gradient tiles γ/√(σ²+eps) to the full activation shape (wasm Tile: ~30 ms per
+ *   layer); here every per-channel factor broadcasts, and the two per-channel sums of the backward
+ *   pass are one matMul.
+ *
+ * Both are registered kernels (one per backend, running tfjs ops inside) with registered
+ * gradients, so the tape sees one node per block. Results agree with the stock ops to float noise
+ * (src/core/backend/convBlock.test.ts checks values and gradients against the cpu backend).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { conv2dInputGradStride1, filterGradWithBias } from './convGrad';
+
+export const CONV_BIAS_RELU = 'PlaygroundConvBiasRelu';
+export const BATCH_NORM_RELU = 'PlaygroundBatchNormRelu';
+const BACKENDS = ['cpu', 'wasm', 'webgl', 'webgpu'];
+
+function asTensor<T extends tf.Tensor>(info: tf.TensorInfo): { t: T; wrapped: boolean } {
+  if (info instanceof tf.Tensor) return { t: info as T, wrapped: false };
+  return { t: tf.engine().makeTensorFromTensorInfo(info) as T, wrapped: true };
+}
+
+/** Runs f on Tensor views of the kernel's inputs, releasing the wrappers made for bare TensorInfos. */
+function withTensors<R>(infos: Array<tf.TensorInfo | undefined>, f: (ts: Array<tf.Tensor | undefined>) => R): R {
+  const views = infos.map((i) => (i ? asTensor(i) : undefined));
+  try {
+    return f(views.map((v) => v?.t));
+  } finally {
+    for (const v of views) if (v?.wrapped) v.t.dispose();
+  }
+}
+
+/** How often the input gradient ran (tests check that a data input gets none). */
+export const convBlockStats = { inputGrads: 0 };
+
+let registered = false;
+
+/** Registers both ops' kernels (every backend) and gradients. Idempotent. */
+export function registerConvBlockOps(): void {
+  if (registered) return;
+  registered = true;
+  for (const backendName of BACKENDS) {
+    tf.registerKernel({
+      kernelName: CONV_BIAS_RELU,
+      backendName,
+      kernelFunc: ({ inputs }) =>
+        withTensors([inputs.x, inputs.filter, inputs.bias], ([x, filter, bias]) =>
+          tf.fused.conv2d({ x: x as tf.Tensor4D, filter: filter as tf.Tensor4D, bias, strides: 1, pad: 'same', activation: 'relu' }),
+        ),
+    });
+    tf.registerKernel({
+      kernelName: BATCH_NORM_RELU,
+      backendName,
+      kernelFunc: ({ inputs, attrs }) =>
+        withTensors([inputs.z, inputs.gamma, inputs.beta], ([z, gamma, beta]) => batchNormReluForward(z as tf.Tensor4D, gamma!, beta!, (attrs as unknown as { eps: number }).eps)),
+    });
+  }
+  tf.registerGradient({
+    kernelName: CONV_BIAS_RELU,
+    inputsToSave: ['x', 'filter'],
+    outputsToSave: [true],
+    gradFunc: (dy, saved) => {
+      const [x, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
+      // Runs in the tape's 'backward' scope: disposed when backprop ends.
+      const dz = tf.mul(dy as tf.Tensor4D, tf.step(y)) as tf.Tensor4D;
+      const [dW, db] = filterGradWithBias(x, dz, filter.shape as [number, number, number, number], true);
+      const x2 = () => {
+        convBlockStats.inputGrads++;
+        return conv2dInputGradStride1(dz, filter, 'same');
+      };
+      return { x: x2, filter: () => dW, bias: () => db! };
+    },
+  });
+  tf.registerGradient({
+    kernelName: BATCH_NORM_RELU,
+    inputsToSave: ['z', 'gamma'],
+    outputsToSave: [true, true, false, true],
+    gradFunc: (dys, saved) => {
+      const [z, gamma, y, mean, rstd] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
+      const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor4D;
+      const c = z.shape[3];
+      const m = z.size / c;
+      const du = tf.reshape(tf.mul(dy, tf.step(y)), [m, c]) as tf.Tensor2D;
+      const xhat = tf.reshape(tf.mul(tf.sub(z, mean), rstd), [m, c]) as tf.Tensor2D;
+      // [Σ du, Σ du·x̂] per channel in one matMul: ones[1, m] · [du | du·x̂][m, 2c].
+      const sums = tf.reshape(tf.matMul(tf.ones([1, m]), tf.concat([du, tf.mul(du, xhat)], 1)), [2, c]);
+      const dBeta = tf.reshape(tf.slice(sums, [0, 0], [1, c]), [c]) as tf.Tensor1D;
+      const dGamma = tf.reshape(tf.slice(sums, [1, 0], [1, c]), [c]) as tf.Tensor1D;
+      const a = tf.mul(gamma, rstd); // γ/σ
+      // dz = γ/σ · (du − Σdu/m − x̂·Σ(du·x̂)/m)
+      const dz = () => tf.reshape(tf.mul(tf.sub(tf.sub(du, tf.div(dBeta, m)), tf.mul(xhat, tf.div(dGamma, m))), a), z.shape) as tf.Tensor4D;
+      return { z: dz, gamma: () => dGamma, beta: () => dBeta };
+    },
+  });
+}
+
+/** Outputs [y, mean, variance (biased), rstd]; y = relu(γ·(z − μ)·rstd + β). */
+function batchNormReluForward(z: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor[] {
+  return tf.tidy(() => {
+    const c = z.shape[3];
+    const m = z.size / c;
+    const z2 = tf.reshape(z, [m, c]);
+    // Column sums as one matMul (a Sum over a non-last axis is slow on wasm).
+    const ones = tf.ones([1, m]);
+    const mean = tf.reshape(tf.div(tf.matMul(ones, z2), m), [c]);
+    const centred = tf.sub(z2, mean);
+    const variance = tf.reshape(tf.div(tf.matMul(ones, tf.square(centred)), m), [c]);
+    const rstd = tf.rsqrt(tf.add(variance, eps));
+    const y = tf.reshape(tf.relu(tf.add(tf.mul(centred, tf.mul(gamma, rstd)), beta)), z.shape);
+    return [y, mean, variance, rstd];
+  });
+}
+
+/** relu(conv2d(x, W, 1, 'same') + b) as one taped op (see the file comment for its gradient). */
+export function convBiasRelu(x: tf.Tensor4D, filter: tf.Tensor4D, bias?: tf.Tensor1D): tf.Tensor4D {
+  registerConvBlockOps();
+  const inputs: tf.NamedTensorMap = bias ? { x, filter, bias } : { x, filter };
+  return tf.engine().runKernel(CONV_BIAS_RELU, inputs as unknown as tf.NamedTensorMap, {}) as tf.Tensor4D;
+}
+
+/**
+ * BatchNorm with the batch's statistics, then ReLU, as one taped op. Returns the activation and
+ * the batch mean and biased variance per channel (for the running statistics; not differentiated).
+ */
+export function batchNormRelu(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  registerConvBlockOps();
+  const [y, mean, variance, rstd] = tf.engine().runKernel(BATCH_NORM_RELU, { z, gamma, beta } as unknown as tf.NamedTensorMap, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  rstd.dispose();
+  return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
