@@ -20,7 +20,7 @@ test('prune 50% of conv1 filters by L1 norm, removed; fine-tune; history; share 
   await expect(page.getByTestId('fig-nonzero')).toHaveText('328,586');
   await expect(page.getByTestId('fig-macs')).toHaveText('1,212,416');
   await expect(page.getByTestId('fig-size')).toHaveText('1.25 MiB');
-  await expect(page.getByTestId('filter-grid')).toHaveAttribute('data-kept', '32');
+  await expect(page.getByTestId('filter-grid-conv1')).toHaveAttribute('data-kept', '32');
   await expect(page.getByTestId('what-changed')).toContainText('32 filters, and fc1 reads 32,768 inputs instead of 65,536. 328,576 parameters are gone');
   await expect(page.getByTestId('pruned-acc')).toHaveText(/%$/);
 
@@ -52,13 +52,14 @@ test('prune 50% of conv1 filters by L1 norm, removed; fine-tune; history; share 
   expect(csv.suggestedFilename()).toBe('pruning-runs.csv');
   const csvLines = readFileSync(await csv.path(), 'utf8').trimEnd().split('\r\n');
   expect(csvLines).toHaveLength(2);
-  expect(csvLines[0].startsWith('run,method,mode,conv1,fc1,seed,keptFilters,totalParams,nonzeroParams,macs')).toBe(true);
-  expect(csvLines[1].startsWith('1,l1,remove,50,0,42,32,328586,328586,1212416,')).toBe(true);
+  expect(csvLines[0].startsWith('run,model,method,mode,amounts,manual,seed,channels,totalParams,nonzeroParams,macs')).toBe(true);
+  expect(csvLines[1].startsWith('1,simplecnn,l1,remove,conv1=50 fc1=0,,42,32,328586,328586,1212416,')).toBe(true);
   const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-json').click()]);
   expect(json.suggestedFilename()).toBe('pruning-runs.json');
   const runs = JSON.parse(readFileSync(await json.path(), 'utf8'));
   expect(runs).toHaveLength(1);
-  expect(runs[0]).toMatchObject({ method: 'l1', mode: 'remove', keptFilters: 32, nonzeroParams: 328_586, macs: 1_212_416 });
+  expect(runs[0]).toMatchObject({ method: 'l1', mode: 'remove', channels: [32], nonzeroParams: 328_586, macs: 1_212_416 });
+  expect(runs[0].keptFilters.conv1).toHaveLength(32);
 
   // The copied link reproduces the settings in a new page.
   await page.getByTestId('input-seed').fill('7');

@@ -1,15 +1,20 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
-import { start, tensorCount, useStore } from './state/store';
+import { actions } from './state/app';
+import { appStore } from './state/store';
 import './ui/styles.css';
 
 // A small, stable hook for end-to-end tests and the benchmark (the engine lives in a worker).
-(window as unknown as { __playground: object }).__playground = { tensorCount, state: () => useStore.getState() };
+(window as unknown as { __playground: object }).__playground = {
+  tensorCount: actions.tensorCount,
+  state: () => appStore.getState(),
+  flushSaves: () => appStore.storage.controls.flush(),
+};
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <App />
   </StrictMode>,
 );
-void start();
+void actions.start();

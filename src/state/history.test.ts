@@ -1,19 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { type HistoryRow, historyToCsv } from './history';
+import { type HistoryRow, describeFineTuning, historyToCsv } from './history';
 
 const row: HistoryRow = {
-  run: 1, method: 'l1', mode: 'remove', conv1: 50, fc1: 0, seed: 42, keptFilters: 32, totalParams: 328_586,
-  nonzeroParams: 328_586, macs: 1_212_416, nonzeroMacs: 1_212_416, sizeBytes: 1_314_344, baselineAcc: 0.41,
-  prunedAcc: 0.3, finetunedAcc: 0.4, ftEpochs: 1,
+  run: 1, model: 'simplecnn', method: 'l1', mode: 'remove', amounts: { conv1: 50, fc1: 0 }, manual: '', seed: 42,
+  channels: [32], keptFilters: { conv1: [] }, totalParams: 328_586, nonzeroParams: 328_586, macs: 1_212_416,
+  nonzeroMacs: 1_212_416, sizeBytes: 1_314_344, baselineAcc: 0.41, prunedAcc: 0.3, finetunedAcc: 0.4, ftEpochs: 1,
+  ftPlanned: 1, cancelled: false,
 };
 
 describe('historyToCsv', () => {
   it('writes a header and one line per run', () => {
-    const csv = historyToCsv([row, { ...row, run: 2, method: 'random' }]);
+    const csv = historyToCsv([row, { ...row, run: 2, method: 'manual', manual: '3,17;conv2:1', model: 'convnet3', channels: [16, 31, 64] }]);
     const lines = csv.trimEnd().split('\r\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toBe('run,method,mode,conv1,fc1,seed,keptFilters,totalParams,nonzeroParams,macs,nonzeroMacs,sizeBytes,baselineAcc,prunedAcc,finetunedAcc,ftEpochs');
-    expect(lines[1]).toBe('1,l1,remove,50,0,42,32,328586,328586,1212416,1212416,1314344,0.41,0.3,0.4,1');
-    expect(lines[2].startsWith('2,random,')).toBe(true);
+    expect(lines[0]).toBe('run,model,method,mode,amounts,manual,seed,channels,totalParams,nonzeroParams,macs,nonzeroMacs,sizeBytes,baselineAcc,prunedAcc,finetunedAcc,ftEpochs,cancelled');
+    expect(lines[1]).toBe('1,simplecnn,l1,remove,conv1=50 fc1=0,,42,32,328586,328586,1212416,1212416,1314344,0.41,0.3,0.4,1,false');
+    expect(lines[2].split(',')).toHaveLength(18);
+    expect(lines[2]).toContain(',3 17;conv2:1,');
+    expect(lines[2]).toContain(',16 31 64,');
+  });
+});
+
+describe('describeFineTuning', () => {
+  it('says how far a cancelled run got, never "0 epochs" for a model that trained', () => {
+    expect(describeFineTuning({ ftEpochs: 2, ftPlanned: 2, cancelled: false })).toBe('2 epochs');
+    expect(describeFineTuning({ ftEpochs: 1, ftPlanned: 1, cancelled: false })).toBe('1 epoch');
+    expect(describeFineTuning({ ftEpochs: 0.4, ftPlanned: 5, cancelled: true })).toBe('cancelled after 0.4 of 5 epochs');
+    expect(describeFineTuning({ ftEpochs: 3, ftPlanned: 5, cancelled: true })).toBe('cancelled after 3 of 5 epochs');
   });
 });

@@ -1,17 +1,20 @@
 /**
- * The page's state: settings (mirrored in the URL), what the engine reported, and the run
- * history. Actions talk to the engine worker; components only read state and call actions.
+ * The page's state and nothing else: settings (mirrored in the URL), what the engine reported, the
+ * baseline's record and the run history. Orchestration (engine, data, jobs, previews) lives in
+ * controller.ts; components read this store and call the controller's actions.
+ *
+ * The baseline record, the history and the settings persist in IndexedDB (persistence.ts), so a
+ * reload or a crashed tab gets them back.
  */
-import { create } from 'zustand';
-import { type Cifar10Set, Cifar10FormatError, classCounts, concatSets, parseCifar10 } from '../core/data/cifar10';
-import { fetchBytes } from '../core/data/fetchBytes';
-import { type Costs, previewCosts } from '../core/pruning/costs';
-import type { PruneSettings } from '../core/pruning/settings';
-import type { Evaluation, TrainConfig } from '../core/train/trainer';
-import { EngineClient, SupersededRequest } from '../worker/client';
-import type { BackendInfo, DataRole, EngineEvent, ModelRole, PreviewReply, TrainReply } from '../worker/protocol';
+import { createStore } from 'zustand/vanilla';
+import { useStore as useZustand } from 'zustand';
+import { persist } from 'zustand/middleware';
+import type { ModelId, NetWeights } from '../core/model/spec';
+import type { Evaluation } from '../core/train/trainer';
+import type { BackendInfo, DataRole, ModelRole, PreviewReply } from '../worker/protocol';
 import type { HistoryRow } from './history';
-import { type Settings, parseSettings, settingsToQuery } from './urlState';
+import { type ControlledStorage, PERSIST_KEY, PERSIST_VERSION, idbStorage } from './persistence';
+import { DEFAULT_SETTINGS, type Settings } from './urlState';
 
 export type { HistoryRow } from './history';
 
@@ -19,6 +22,8 @@ export interface Notice {
   id: number;
   level: 'info' | 'error';
   text: string;
+  /** Offers a Retry button that calls this action. */
+  retry?: 'data';
 }
 
 export interface DataStatus {
@@ -51,6 +56,28 @@ export interface Job {
   cancelling: boolean;
 }
 
+/** Where the baseline came from, shown in the page ("pretrained: 10 epochs, seed 42, 47.9 %"). */
+export interface BaselineOrigin {
+  kind: 'pretrained' | 'scratch' | 'file';
+  model: ModelId;
+  seed: number;
+  /** Epochs trained so far (fractional after a cancelled run). */
+  epochs: number;
+  /** Of those, epochs trained in this browser (switching model asks before throwing them away). */
+  trainedHere: number;
+  /** Pretrained: the manifest's test accuracy and backend; file: the file name. */
+  detail?: string;
+}
+
+/** The baseline as it is saved: enough to restore it exactly after a reload. */
+export interface BaselineRecord {
+  origin: BaselineOrigin;
+  /** Weights after the last completed epoch (null until the first one, or for an untouched seeded start). */
+  weights: NetWeights | null;
+  curve: CurvePoint[];
+  /** Set while training runs; a reload that finds it knows the training was interrupted. */
+  trainingUntil: number | null;
+}
 
 export interface State {
   settings: Settings;
@@ -59,343 +86,73 @@ export interface State {
   engineError: string | null;
   data: Record<DataRole, DataStatus>;
   job: Job | null;
-  baselineEpochs: number;
+  baseline: BaselineRecord;
   baselineEval: Evaluation | null;
-  curves: Record<ModelRole, CurvePoint[]>;
+  /** The fine-tuning curve of the pruned model (the baseline's lives in its record). */
+  prunedCurve: CurvePoint[];
   preview: { status: 'idle' | 'pending' | 'ready' | 'error'; reply: PreviewReply | null; error: string | null };
   finetunedEval: Evaluation | null;
+  /** Epochs the current pruned model has been fine-tuned for (fine-tuning again continues it). */
+  prunedEpochs: number;
   history: HistoryRow[];
+  /** 'off' when IndexedDB is missing, full or failing: the page then works from memory only. */
+  persistence: 'pending' | 'on' | 'off';
 }
 
 const emptyData = (): DataStatus => ({ status: 'idle', loaded: 0, total: null, count: 0, source: '', perClass: [] });
 
-const initial = parseSettings(typeof location === 'undefined' ? '' : location.search);
+export const freshBaseline = (model: ModelId, seed: number, kind: BaselineOrigin['kind'] = 'scratch'): BaselineRecord => ({
+  origin: { kind, model, seed, epochs: 0, trainedHere: 0 },
+  weights: null,
+  curve: [],
+  trainingUntil: null,
+});
 
-export const useStore = create<State>(() => ({
-  settings: initial.settings,
-  notices: initial.notices.map((text, i) => ({ id: i + 1, level: 'info' as const, text })),
-  backend: null,
-  engineError: null,
-  data: { train: emptyData(), test: emptyData() },
-  job: null,
-  baselineEpochs: 0,
-  baselineEval: null,
-  curves: { baseline: [], pruned: [] },
-  preview: { status: 'idle', reply: null, error: null },
-  finetunedEval: null,
-  history: [],
-}));
-
-const set = useStore.setState;
-const get = useStore.getState;
-
-let client: EngineClient | null = null;
-let noticeId = 100;
-
-export function notify(text: string, level: Notice['level'] = 'error'): void {
-  set((s) => ({ notices: [...s.notices, { id: noticeId++, level, text }] }));
+export function initialState(settings: Settings = DEFAULT_SETTINGS): State {
+  return {
+    settings,
+    notices: [],
+    backend: null,
+    engineError: null,
+    data: { train: emptyData(), test: emptyData() },
+    job: null,
+    baseline: freshBaseline(settings.model, settings.seed),
+    baselineEval: null,
+    prunedCurve: [],
+    preview: { status: 'idle', reply: null, error: null },
+    finetunedEval: null,
+    prunedEpochs: 0,
+    history: [],
+    persistence: 'pending',
+  };
 }
 
-export function dismissNotice(id: number): void {
-  set((s) => ({ notices: s.notices.filter((n) => n.id !== id) }));
-}
-
-function engine(): EngineClient {
-  if (!client) throw new Error('engine not started');
-  return client;
-}
-
-export function pruneSettingsOf(s: Settings): PruneSettings {
-  return { method: s.method, mode: s.mode, conv1: s.conv1 / 100, fc1: s.fc1 / 100, seed: s.seed };
-}
-
-/** Counts and costs for the current sliders: pure arithmetic, so it runs on every drag event. */
-export function currentCosts(s: Settings): Costs {
-  return previewCosts(pruneSettingsOf(s));
-}
-
-export function trainConfigOf(s: Settings, epochs: number): TrainConfig {
-  return { epochs, batchSize: s.batch, learningRate: s.lr, optimizer: s.opt, momentum: 0.9, seed: s.seed };
-}
-
-const PRUNING_KEYS: (keyof Settings)[] = ['method', 'mode', 'conv1', 'fc1', 'seed'];
-
-export function setSetting<K extends keyof Settings>(key: K, value: Settings[K]): void {
-  if (key === 'backend' && get().job) {
-    notify('The backend cannot change while training runs; cancel it or wait for it to finish.', 'info');
-    return;
-  }
-  const settings = { ...get().settings, [key]: value };
-  set({ settings });
-  writeUrl(settings);
-  if (key === 'backend') void switchBackend();
-  if (PRUNING_KEYS.includes(key)) schedulePreview();
-}
-
-let urlTimer: ReturnType<typeof setTimeout> | null = null;
-
-/** Mirrors settings into the address bar, debounced: browsers throttle rapid replaceState calls. */
-function writeUrl(s: Settings): void {
-  if (typeof history === 'undefined') return;
-  if (urlTimer) clearTimeout(urlTimer);
-  urlTimer = setTimeout(() => history.replaceState(null, '', `?${settingsToQuery(s)}`), 150);
-}
-
-export function shareLink(): string {
-  return `${location.origin}${location.pathname}?${settingsToQuery(get().settings)}`;
-}
-
-// ---------------------------------------------------------------- engine start and data
-
-export async function start(): Promise<void> {
-  client = new EngineClient();
-  client.onEvent(onEngineEvent);
-  writeUrl(get().settings);
-  try {
-    await initBackend();
-    await engine().request({ type: 'resetBaseline', seed: get().settings.seed });
-  } catch (e) {
-    set({ engineError: message(e) });
-    return;
-  }
-  await Promise.all([loadShipped('train', 'data/cifar10/train_5000.bin'), loadShipped('test', 'data/cifar10/test_1000.bin')]);
-  if (get().data.train.status === 'ready' && get().data.test.status === 'ready') {
-    await evaluateBaseline();
-    schedulePreview();
-  }
-}
-
-async function initBackend(): Promise<void> {
-  const choice = get().settings.backend;
-  const info = await engine().request<BackendInfo>({ type: 'init', backend: choice === 'auto' ? null : choice });
-  set({ backend: info });
-}
-
-async function switchBackend(): Promise<void> {
-  // The figures are re-measured on the new backend; until then they show as pending.
-  set({ baselineEval: null, preview: { status: 'pending', reply: null, error: null } });
-  try {
-    await initBackend();
-    await evaluateBaseline();
-    schedulePreview();
-  } catch (e) {
-    notify(`Backend switch failed: ${message(e)}`);
-  }
-}
-
-function updateData(role: DataRole, patch: Partial<DataStatus>): void {
-  set((s) => ({ data: { ...s.data, [role]: { ...s.data[role], ...patch } } }));
-}
-
-async function loadShipped(role: DataRole, url: string): Promise<void> {
-  updateData(role, { status: 'loading', loaded: 0, total: null });
-  try {
-    const bytes = await fetchBytes(url, (loaded, total) => updateData(role, { loaded, total }));
-    await useSet(role, parseCifar10(bytes, url.split('/').pop()!));
-  } catch (e) {
-    updateData(role, { status: 'error' });
-    notify(`Could not load ${url}: ${message(e)}`);
-  }
-}
-
-async function useSet(role: DataRole, set: Cifar10Set): Promise<void> {
-  await engine().request({ type: 'setData', role, set });
-  updateData(role, { status: 'ready', count: set.count, source: set.source, perClass: classCounts(set), loaded: set.pixels.length });
-}
+/** What survives a reload. */
+export type Persisted = Pick<State, 'settings' | 'baseline' | 'history'> & { baselineEval: Evaluation | null };
 
 /**
- * The user's own CIFAR-10 batches, parsed here and never uploaded. `test_batch*` files become the
- * test set, the rest the training set. A bad file is reported and the data already loaded stays.
+ * The store with zustand's persist middleware writing the persisted slice on every change (coalesced
+ * by the storage). Reading it back is the controller's job (`restoreSaved`), because what to do with a
+ * saved baseline depends on the URL and the model: so hydration is skipped here.
  */
-export async function loadUserFiles(files: File[]): Promise<void> {
-  const parsed: Record<DataRole, Cifar10Set[]> = { train: [], test: [] };
-  for (const f of files) {
-    try {
-      const set = parseCifar10(new Uint8Array(await f.arrayBuffer()), f.name);
-      parsed[/test/i.test(f.name) ? 'test' : 'train'].push(set);
-    } catch (e) {
-      notify(e instanceof Cifar10FormatError ? `${e.message} The data already loaded is unchanged.` : `${f.name}: ${message(e)}`);
-    }
-  }
-  for (const role of ['train', 'test'] as const) {
-    if (parsed[role].length === 0) continue;
-    const merged = parsed[role].length === 1 ? parsed[role][0] : concatSets(parsed[role]);
-    await useSet(role, merged);
-    notify(`Loaded ${merged.count.toLocaleString('en-US')} ${role} images from ${merged.source}.`, 'info');
-  }
-  if (parsed.train.length + parsed.test.length > 0) {
-    await evaluateBaseline();
-    schedulePreview();
-  }
+export function createAppStore(storage: ControlledStorage<Persisted> = idbStorage<Persisted>()) {
+  const store = createStore<State>()(
+    persist(() => initialState(), {
+      name: PERSIST_KEY,
+      version: PERSIST_VERSION,
+      storage,
+      skipHydration: true,
+      partialize: (s): Persisted => ({ settings: s.settings, baseline: s.baseline, history: s.history, baselineEval: s.baselineEval }),
+    }),
+  );
+  return Object.assign(store, { storage });
 }
 
-// ---------------------------------------------------------------- training
+export type AppStore = ReturnType<typeof createAppStore>;
 
-function onEngineEvent(e: EngineEvent): void {
-  if (e.type === 'batch') {
-    const r = e.report;
-    set((s) => {
-      const curve = s.curves[e.role];
-      const prev = curve.length ? curve[curve.length - 1].step : 0;
-      const step = prev + r.size / 1000;
-      return {
-        job: s.job && {
-          ...s.job,
-          firstEpoch: s.job.firstEpoch ?? r.epoch,
-          epoch: r.epoch - (s.job.firstEpoch ?? r.epoch),
-          batch: r.batch + 1, batchesPerEpoch: r.batchesPerEpoch, imagesPerSecond: r.imagesPerSecond },
-        curves: { ...s.curves, [e.role]: [...curve, { step: round(step, 3), loss: r.loss, trainAcc: r.accuracy }] },
-      };
-    });
-  } else {
-    set((s) => {
-      const curve = s.curves[e.role].slice();
-      if (curve.length) curve[curve.length - 1] = { ...curve[curve.length - 1], testAcc: e.evaluation.accuracy };
-      return {
-        curves: { ...s.curves, [e.role]: curve },
-        ...(e.role === 'baseline' ? { baselineEval: e.evaluation, baselineEpochs: s.baselineEpochs + 1 } : {}),
-      };
-    });
-  }
-}
+export const appStore: AppStore = createAppStore();
 
-async function runTraining(role: ModelRole, epochs: number): Promise<TrainReply | null> {
-  const s = get().settings;
-  set({ job: { role, epochs, epoch: 0, firstEpoch: null, batch: 0, batchesPerEpoch: 0, imagesPerSecond: 0, cancelling: false } });
-  try {
-    return await engine().request<TrainReply>({ type: 'train', role, config: trainConfigOf(s, epochs), trainSubset: s.trainSubset });
-  } catch (e) {
-    notify(`Training failed: ${message(e)}`);
-    return null;
-  } finally {
-    set({ job: null });
-  }
-}
-
-export async function trainBaseline(): Promise<void> {
-  if (get().job) return;
-  // Training the baseline invalidates the pruned copy, whose numbers described the old weights.
-  set({ preview: { status: 'idle', reply: null, error: null }, finetunedEval: null, curves: withoutPrunedCurve(get().curves) });
-  const out = await runTraining('baseline', get().settings.epochs);
-  if (out) set({ baselineEval: out.evaluation });
-  schedulePreview();
-}
-
-export function cancelJob(): void {
-  const job = get().job;
-  if (!job || job.cancelling) return;
-  set({ job: { ...job, cancelling: true } });
-  void engine().request({ type: 'cancel' });
-}
-
-export async function evaluateBaseline(): Promise<void> {
-  try {
-    set({ baselineEval: await engine().request<Evaluation>({ type: 'evaluate', role: 'baseline' }) });
-  } catch (e) {
-    notify(`Evaluation failed: ${message(e)}`);
-  }
-}
-
-/** Starts over from a freshly initialised model (seeded). */
-export async function newBaseline(): Promise<void> {
-  if (get().job) return;
-  await engine().request({ type: 'resetBaseline', seed: get().settings.seed });
-  set({ baselineEpochs: 0, curves: { baseline: [], pruned: [] }, finetunedEval: null, preview: { status: 'idle', reply: null, error: null } });
-  await evaluateBaseline();
-  schedulePreview();
-}
-
-// ---------------------------------------------------------------- pruning preview and fine-tuning
-
-let previewTimer: ReturnType<typeof setTimeout> | null = null;
-/** Bumped on every slider change: only the answer for the newest settings is shown. */
-let previewGeneration = 0;
-const PREVIEW_DEBOUNCE_MS = 80;
-
-/** The pruned model's accuracy follows the sliders once a drag settles; stale answers are dropped. */
-export function schedulePreview(): void {
-  if (previewTimer) clearTimeout(previewTimer);
-  const s = get();
-  if (!client || s.data.test.status !== 'ready' || s.data.train.status !== 'ready') return;
-  const generation = ++previewGeneration;
-  set({ preview: { ...s.preview, status: 'pending' }, finetunedEval: null, curves: withoutPrunedCurve(s.curves) });
-  previewTimer = setTimeout(() => void runPreview(generation), PREVIEW_DEBOUNCE_MS);
-}
-
-async function runPreview(generation: number): Promise<void> {
-  if (get().job) return; // runs again when the job ends
-  const settings = pruneSettingsOf(get().settings);
-  try {
-    const reply = await engine().request<PreviewReply>({ type: 'preview', settings });
-    if (generation === previewGeneration) set({ preview: { status: 'ready', reply, error: null } });
-  } catch (e) {
-    if (e instanceof SupersededRequest || generation !== previewGeneration) return;
-    set({ preview: { status: 'error', reply: null, error: message(e) } });
-  }
-}
-
-/** Fine-tunes the pruned model and records a history point. */
-export async function fineTune(): Promise<void> {
-  const s = get();
-  if (s.job || s.preview.status !== 'ready' || !s.preview.reply || !s.baselineEval) return;
-  const reply = s.preview.reply;
-  const settings = s.settings;
-  const out = await runTraining('pruned', settings.ftEpochs);
-  if (!out) return;
-  set({ finetunedEval: out.evaluation });
-  // Counted on the fine-tuned weights, so the history shows that masked weights stayed zero.
-  const c = out.measured ?? reply.costs;
-  set((st) => ({
-    history: [
-      ...st.history,
-      {
-        run: st.history.length + 1,
-        method: settings.method,
-        mode: settings.mode,
-        conv1: settings.conv1,
-        fc1: settings.fc1,
-        seed: settings.seed,
-        keptFilters: reply.keptFilters.length,
-        totalParams: c.params,
-        nonzeroParams: c.nonzeroParams,
-        macs: c.macs,
-        nonzeroMacs: c.nonzeroMacs,
-        sizeBytes: c.sizeBytes,
-        baselineAcc: s.baselineEval!.accuracy,
-        prunedAcc: reply.evaluation.accuracy,
-        finetunedAcc: out.evaluation.accuracy,
-        ftEpochs: out.cancelled ? 0 : settings.ftEpochs,
-      },
-    ],
-  }));
-}
-
-/**
- * Back to the unpruned baseline, exactly: pruning always starts from an untouched copy of the
- * baseline, so sliders at 0 give back the baseline's weights bit for bit.
- */
-export function resetPruning(): void {
-  if (get().job) return;
-  const settings = { ...get().settings, conv1: 0, fc1: 0 };
-  set({ settings, finetunedEval: null, curves: withoutPrunedCurve(get().curves) });
-  writeUrl(settings);
-  schedulePreview();
-}
-
-export async function tensorCount(): Promise<number> {
-  return (await engine().request<{ numTensors: number }>({ type: 'memory' })).numTensors;
-}
-
-/** Clears the fine-tuning curve, keeping the same object when it is already empty (no re-render). */
-function withoutPrunedCurve(curves: State['curves']): State['curves'] {
-  return curves.pruned.length === 0 ? curves : { ...curves, pruned: [] };
-}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
+/** React hook over the app store. */
+export function useStore<T>(selector: (s: State) => T): T {
+  return useZustand(appStore, selector);
 }

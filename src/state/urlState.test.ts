@@ -1,14 +1,19 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, FIELDS, type Settings, parseSettings, settingsToQuery } from './urlState';
+import { DEFAULT_SETTINGS, FIELDS, type Settings, formatManual, parseManual, parseSettings, settingsToQuery } from './urlState';
 
 describe('URL settings table', () => {
   it('round-trips any valid settings exactly', () => {
     const arb = fc.record<Settings>({
-      method: fc.constantFrom('random', 'l1', 'l2'),
+      model: fc.constantFrom('simplecnn', 'convnet3'),
+      baseline: fc.constantFrom('pretrained', 'scratch'),
+      method: fc.constantFrom('random', 'l1', 'l2', 'bn', 'manual'),
       mode: fc.constantFrom('mask', 'remove', 'global'),
       conv1: fc.double({ min: 0, max: 100, noNaN: true }),
+      conv2: fc.integer({ min: 0, max: 100 }),
+      conv3: fc.integer({ min: 0, max: 100 }),
       fc1: fc.integer({ min: 0, max: 100 }),
+      manual: fc.constantFrom('', '3,17,40', '0;conv2:5,31', 'conv3:63'),
       seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
       epochs: fc.integer({ min: 1, max: 100 }),
       ftEpochs: fc.integer({ min: 1, max: 20 }),
@@ -19,7 +24,10 @@ describe('URL settings table', () => {
       trainSubset: fc.integer({ min: 0, max: 50_000 }),
     });
     fc.assert(
-      fc.property(arb, (s) => {
+      fc.property(arb, (drawn) => {
+        // Layers the model lacks are not part of its settings (they stay 0 and out of the link).
+        const s = drawn.model === 'simplecnn' ? { ...drawn, conv2: 0, conv3: 0, manual: drawn.manual.includes(':') ? '' : drawn.manual } : drawn;
+        if (s.model === 'convnet3' && s.manual === '3,17,40') s.manual = '3';
         const back = parseSettings(settingsToQuery(s));
         expect(back.notices).toEqual([]);
         expect(back.settings).toEqual(s);
@@ -57,7 +65,7 @@ describe('URL settings table', () => {
     expect(settings.epochs).toBe(3);
     expect(settings.mode).toBe('remove');
     expect(notices).toContain('Unknown URL parameter “foo” was ignored.');
-    expect(notices).toContain('method=magic is not one of random, l1, l2; using l1.');
+    expect(notices).toContain('method=magic is not one of random, l1, l2, bn, manual; using l1.');
     expect(notices).toContain('lr=fast is not a number; using 0.001.');
     expect(notices).toContain('epochs=2.5 must be a whole number; using 3.');
     expect(notices).toContain('conv1= is not a number; using 0.');
@@ -65,5 +73,30 @@ describe('URL settings table', () => {
 
   it('declares a field for every setting', () => {
     expect(Object.keys(FIELDS).sort()).toEqual(Object.keys(DEFAULT_SETTINGS).sort());
+  });
+});
+
+describe('per-layer amounts and hand-picked filters', () => {
+  it('reads ConvNet-3 layer amounts, and ignores layers a model lacks with a notice', () => {
+    const c = parseSettings('model=convnet3&conv2=50&conv3=25');
+    expect(c.notices).toEqual([]);
+    expect(c.settings).toMatchObject({ model: 'convnet3', conv2: 50, conv3: 25 });
+    const s = parseSettings('conv2=50');
+    expect(s.settings.conv2).toBe(0);
+    expect(s.notices).toEqual(['conv2=50 was ignored: SimpleCNN has no conv2.']);
+    expect(settingsToQuery(s.settings)).not.toContain('conv2');
+    expect(settingsToQuery(c.settings)).toContain('conv2=50&conv3=25');
+  });
+
+  it('parses manual=3,17,40 as conv1 filters, other layers by name, and drops impossible indices', () => {
+    expect(parseManual('3,17,40', 'simplecnn')).toEqual({ manual: { conv1: [3, 17, 40] }, problems: [] });
+    expect(parseManual('40,3;conv2:31,0', 'convnet3').manual).toEqual({ conv1: [3, 40].filter((j) => j < 16), conv2: [0, 31] });
+    expect(parseManual('40,3;conv2:31,0', 'convnet3').problems).toEqual(['manual: conv1 has filters 0–15; 40 was ignored.']);
+    expect(parseManual('conv9:1', 'convnet3').problems[0]).toMatch(/conv9:1: expected filter numbers/);
+    expect(formatManual({ conv2: [5], conv1: [3, 17] }, 'convnet3')).toBe('3,17;conv2:5');
+    const link = parseSettings('method=manual&manual=17,3,40,99');
+    expect(link.settings.manual).toBe('3,17,40');
+    expect(link.notices).toEqual(['manual: conv1 has filters 0–63; 99 was ignored.']);
+    expect(settingsToQuery(link.settings)).toContain('manual=3,17,40');
   });
 });

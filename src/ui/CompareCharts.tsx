@@ -1,8 +1,10 @@
 import { memo, useDeferredValue, useMemo } from 'react';
 import { Bar, BarChart, CartesianGrid, Cell, LabelList, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
-import { FULL_FILTERS, parameterCount } from '../core/model/architecture';
+import { parameterCount } from '../core/model/spec';
+import { specFor } from '../core/model/zoo';
 import { previewCosts } from '../core/pruning/costs';
-import { pruneSettingsOf, useStore } from '../state/store';
+import { pruneSettingsOf } from '../state/controller';
+import { useStore } from '../state/store';
 import type { Settings } from '../state/urlState';
 import { compact, int, pct } from './format';
 
@@ -51,15 +53,16 @@ export function CompareCharts({ settings: urgent }: { settings: Settings }) {
   const preview = useDeferredValue(useStore((s) => s.preview));
   const baselineEval = useStore((s) => s.baselineEval);
   const finetuned = useDeferredValue(useStore((s) => s.finetunedEval));
+  const spec = specFor(settings.model);
   const params = useMemo(() => {
     const ps = pruneSettingsOf(settings);
     const global = settings.mode === 'global';
     return [
-      { name: 'baseline', value: parameterCount(FULL_FILTERS) },
-      { name: global ? 'global unstructured' : 'masked', value: previewCosts({ ...ps, mode: global ? 'global' : 'mask' }).nonzeroParams },
-      ...(global ? [] : [{ name: 'filters removed', value: previewCosts({ ...ps, mode: 'remove' }).nonzeroParams }]),
+      { name: 'baseline', value: parameterCount(spec) },
+      { name: global ? 'global unstructured' : 'masked', value: previewCosts(spec, { ...ps, mode: global ? 'global' : 'mask' }).nonzeroParams },
+      ...(global ? [] : [{ name: 'filters removed', value: previewCosts(spec, { ...ps, mode: 'remove' }).nonzeroParams }]),
     ];
-  }, [settings]);
+  }, [settings, spec]);
   const acc = useMemo(
     () => [
       { name: 'baseline', value: baselineEval?.accuracy ?? 0 },
@@ -70,7 +73,7 @@ export function CompareCharts({ settings: urgent }: { settings: Settings }) {
   );
   return (
     <div className="two-col">
-      <BarFigure title="Nonzero parameters" testId="nonzero-chart" data={params} yMax={parameterCount(FULL_FILTERS)} format={int} axisFormat={compact} />
+      <BarFigure title="Nonzero parameters" testId="nonzero-chart" data={params} yMax={parameterCount(spec)} format={int} axisFormat={compact} />
       <BarFigure
         title="Test accuracy"
         testId="accuracy-chart"

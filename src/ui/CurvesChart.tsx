@@ -7,7 +7,7 @@ import type { ModelRole } from '../worker/protocol';
 /** Loss (left axis) and train/test accuracy (right axis) against thousands of images seen. */
 export const CurvesChart = memo(function CurvesChart({ role, title, testId }: { role: ModelRole; title: string; testId: string }) {
   // Subscribes itself, so only the chart re-renders on every batch.
-  const data = useStore((s) => s.curves[role]);
+  const data = useStore((s) => (role === 'baseline' ? s.baseline.curve : s.prunedCurve));
   // Rendered at low priority and thinned, so a long run never blocks the page for long.
   const shown = useDeferredValue(data);
   const points = useMemo(() => downsampleCurve(shown), [shown]);

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { CLASS_NAMES } from '../core/data/cifar10';
-import { type DataStatus, loadUserFiles, useStore } from '../state/store';
+import { actions } from '../state/app';
+import { type DataStatus, useStore } from '../state/store';
 import { bytes, int } from './format';
 
 function Progress({ role, d }: { role: string; d: DataStatus }) {
@@ -32,7 +33,7 @@ export function DataPanel() {
   const data = useStore((s) => s.data);
   const [over, setOver] = useState(false);
   const take = (list: FileList | null) => {
-    if (list && list.length) void loadUserFiles(Array.from(list));
+    if (list && list.length) void actions.loadUserFiles(Array.from(list));
   };
   return (
     <section className="panel" aria-labelledby="data-h">

@@ -1,74 +1,73 @@
 import { memo, useEffect, useRef } from 'react';
+import type { FilterView } from '../worker/protocol';
 
-const COLS = 8;
-const PX = 8; // screen pixels per kernel pixel
-const TILE = 3 * PX;
-const GAP = 4;
+const PX = 8; // screen pixels per kernel pixel of an RGB tile
 
-/**
- * conv1's filters as 3×3 RGB tiles (each scaled to its own largest weight; mid-grey is zero).
- * Pruned weights draw as zero; a filter with every weight pruned is crossed out.
- */
-export const FilterGrid = memo(function FilterGrid({ kernel, kept }: { kernel: Float32Array; kept: Uint8Array }) {
+/** One RGB filter (3×3×3) as a colour tile, scaled to its own largest weight; grey is zero, pruned weights draw as zero. */
+function RgbTile({ view, j }: { view: FilterView; j: number }) {
   const ref = useRef<HTMLCanvasElement>(null);
-  const filters = kernel.length / 27;
-  const rows = Math.ceil(filters / COLS);
-  let keptFilters = 0;
-  for (let c = 0; c < filters; c++) {
-    for (let t = 0; t < 27; t++) {
-      if (kept[t * filters + c]) {
-        keptFilters++;
-        break;
-      }
-    }
-  }
+  const { kernel, kept } = view.rgb!;
+  const [kh, kw, cin, cout] = view.shape;
   useEffect(() => {
     const ctx = ref.current?.getContext('2d');
     if (!ctx) return;
-    ctx.clearRect(0, 0, ctx.canvas.width, ctx.canvas.height);
-    for (let c = 0; c < filters; c++) {
-      // Layout [kh, kw, in, out]: weight (ky, kx, ch) of filter c sits at ((ky·3 + kx)·3 + ch)·filters + c.
-      let max = 1e-12;
-      let alive = false;
-      for (let t = 0; t < 27; t++) {
-        max = Math.max(max, Math.abs(kernel[t * filters + c]));
-        alive ||= kept[t * filters + c] === 1;
-      }
-      const x0 = (c % COLS) * (TILE + GAP);
-      const y0 = Math.floor(c / COLS) * (TILE + GAP);
-      for (let p = 0; p < 9; p++) {
-        const rgb = [0, 1, 2].map((ch) => {
-          const i = (p * 3 + ch) * filters + c;
-          return kept[i] ? Math.round(128 + (127 * kernel[i]) / max) : 128;
-        });
-        ctx.fillStyle = `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`;
-        ctx.fillRect(x0 + (p % 3) * PX, y0 + Math.floor(p / 3) * PX, PX, PX);
-      }
-      if (!alive) {
-        ctx.strokeStyle = '#dc2626';
-        ctx.lineWidth = 2;
-        ctx.beginPath();
-        ctx.moveTo(x0, y0);
-        ctx.lineTo(x0 + TILE, y0 + TILE);
-        ctx.moveTo(x0 + TILE, y0);
-        ctx.lineTo(x0, y0 + TILE);
-        ctx.stroke();
-      }
+    // Layout [kh, kw, in, out]: weight (ky, kx, ch) of filter j sits at ((ky·kw + kx)·in + ch)·out + j.
+    let max = 1e-12;
+    for (let t = 0; t < kh * kw * cin; t++) max = Math.max(max, Math.abs(kernel[t * cout + j]));
+    for (let p = 0; p < kh * kw; p++) {
+      const rgb = [0, 1, 2].map((ch) => {
+        const i = (p * cin + Math.min(ch, cin - 1)) * cout + j;
+        return kept[i] ? Math.round(128 + (127 * kernel[i]) / max) : 128;
+      });
+      ctx.fillStyle = `rgb(${rgb[0]},${rgb[1]},${rgb[2]})`;
+      ctx.fillRect((p % kw) * PX, Math.floor(p / kw) * PX, PX, PX);
     }
-  }, [kernel, kept, filters]);
+  }, [kernel, kept, j, kh, kw, cin, cout]);
+  return <canvas ref={ref} width={kw * PX} height={kh * PX} aria-hidden />;
+}
+
+/**
+ * A conv layer's filters as clickable tiles: the first layer's as RGB colour tiles, deeper layers' as
+ * grey cells whose shade is the filter's L2 norm (darker = larger). Pruned filters are crossed out.
+ * Clicking a tile prunes or restores that filter by hand (the "manual" criterion).
+ */
+export const FilterGrid = memo(function FilterGrid({ view, onToggle, disabled }: { view: FilterView; onToggle: (layer: string, j: number) => void; disabled: boolean }) {
+  const n = view.alive.length;
+  let kept = 0;
+  for (let j = 0; j < n; j++) kept += view.alive[j];
+  let maxNorm = 1e-12;
+  for (let j = 0; j < n; j++) maxNorm = Math.max(maxNorm, view.norms[j]);
   return (
-    <figure className="chart filter-grid" data-testid="filter-grid" data-kept={keptFilters}>
+    <figure className="chart filter-grid" data-testid={`filter-grid-${view.layer}`} data-kept={kept}>
       <figcaption>
-        conv1's {filters} filters: {keptFilters} with weights left
+        {view.layer}'s {n} filters: {kept} with weights left
       </figcaption>
-      <canvas
-        ref={ref}
-        width={COLS * (TILE + GAP) - GAP}
-        height={rows * (TILE + GAP) - GAP}
-        role="img"
-        aria-label={`${filters} conv1 filters drawn as 3 by 3 colour tiles; ${filters - keptFilters} fully pruned ones are crossed out`}
-      />
-      <p className="help small">Each tile is one 3×3 RGB filter (grey = 0). Crossed-out filters are pruned entirely.</p>
+      <div className={`tiles ${view.rgb ? 'rgb' : 'grey'}`} role="group" aria-label={`${view.layer} filters`}>
+        {Array.from({ length: n }, (_, j) => {
+          const alive = view.alive[j] === 1;
+          const shade = Math.round(235 - 200 * (view.norms[j] / maxNorm));
+          return (
+            <button
+              key={j}
+              className={`tile ${alive ? '' : 'pruned'}`}
+              data-testid={`tile-${view.layer}-${j}`}
+              data-pruned={alive ? 'false' : 'true'}
+              disabled={disabled}
+              title={`${view.layer} filter ${j}: L2 norm ${view.norms[j].toFixed(3)}, ${alive ? 'kept' : 'pruned'}. Click to ${alive ? 'prune' : 'restore'} it.`}
+              aria-label={`${view.layer} filter ${j}, ${alive ? 'kept' : 'pruned'}`}
+              aria-pressed={!alive}
+              style={view.rgb ? undefined : { background: `rgb(${shade},${shade},${shade})` }}
+              onClick={() => onToggle(view.layer, j)}
+            >
+              {view.rgb && <RgbTile view={view} j={j} />}
+            </button>
+          );
+        })}
+      </div>
+      <p className="help small">
+        {view.rgb ? 'Each tile is one 3×3 RGB filter (grey = 0).' : 'Shade = the filter’s L2 norm (darker = larger).'} Crossed-out
+        filters are pruned. Click a tile to prune or restore it by hand.
+      </p>
     </figure>
   );
 });

@@ -1,6 +1,9 @@
-import { FULL_FILTERS } from '../core/model/architecture';
+import { geometry } from '../core/model/spec';
+import { specFor } from '../core/model/zoo';
 import { previewCosts } from '../core/pruning/costs';
-import { setSetting, useStore } from '../state/store';
+import { actions } from '../state/app';
+import { useStore } from '../state/store';
+import { AMOUNT_KEYS } from '../state/urlState';
 import { int } from './format';
 
 /**
@@ -10,14 +13,17 @@ import { int } from './format';
 export function GotchaPanel() {
   const seed = useStore((s) => s.settings.seed);
   const busy = useStore((s) => s.job !== null);
-  const c = previewCosts({ method: 'random', mode: 'global', conv1: 0.2, fc1: 0, seed });
+  const spec = specFor(useStore((s) => s.settings.model));
+  const first = geometry(spec).convs[0];
+  const c = previewCosts(spec, { method: 'random', mode: 'global', amounts: { [first.name]: 0.2 }, seed });
   const zeroed = c.articlePrints - c.nonzeroParams;
-  const removed = previewCosts({ method: 'l1', mode: 'remove', conv1: 0.2, fc1: 0, seed });
+  const removed = previewCosts(spec, { method: 'l1', mode: 'remove', amounts: { [first.name]: 0.2 }, seed });
+  const convWeights = geometry(spec).convs.reduce((a, x) => a + c.layers[x.name].weights, 0);
   const showMe = () => {
-    setSetting('mode', 'global');
-    setSetting('method', 'random');
-    setSetting('fc1', 0);
-    setSetting('conv1', 20);
+    actions.setSetting('mode', 'global');
+    actions.setSetting('method', 'random');
+    for (const k of AMOUNT_KEYS) if (k !== first.name) actions.setSetting(k, 0);
+    actions.setSetting(first.name as (typeof AMOUNT_KEYS)[number], 20);
   };
   return (
     <section className="panel gotcha" aria-labelledby="gotcha-h">
@@ -36,13 +42,13 @@ print(parameters_to_vector(model.parameters()).nonzero().size(0))`}</code>
         </li>
         <li>
           The true count of nonzero parameters is <strong data-testid="gotcha-true">{int(c.nonzeroParams)}</strong>:{' '}
-          {int(zeroed)} of conv1's {int(c.layers.conv1.weights)} weights (20%, rounded as torch rounds) were zeroed.
+          {int(zeroed)} of the {int(convWeights)} conv weights (20%, rounded as torch rounds) were zeroed.
         </li>
         <li>
-          Those zeros are single weights scattered over all 64 filters: no filter is gone, the network has the same shape,
-          the same {int(c.macs)} MACs per image and the same size. That is unstructured pruning, not filter pruning. To
-          remove filters, use the Remove mode above: at 20% it drops {FULL_FILTERS - removed.filters} filters and{' '}
-          {int(c.params - removed.params)} parameters.
+          Those zeros are single weights scattered over all {first.outChannels} filters: no filter is gone, the network has the
+          same shape, the same {int(c.macs)} MACs per image and the same size. That is unstructured pruning, not filter
+          pruning. To remove filters, use the Remove mode above: at 20% of {first.name} it drops{' '}
+          {first.outChannels - removed.channels[0]} filters and {int(c.params - removed.params)} parameters.
         </li>
       </ul>
       <button onClick={showMe} disabled={busy} data-testid="show-article">

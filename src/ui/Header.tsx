@@ -1,5 +1,7 @@
-import { FULL_FILTERS, parameterCount } from '../core/model/architecture';
-import { setSetting, useStore } from '../state/store';
+import { parameterCount } from '../core/model/spec';
+import { specFor } from '../core/model/zoo';
+import { actions } from '../state/app';
+import { useStore } from '../state/store';
 import type { BackendChoice } from '../state/urlState';
 import { int } from './format';
 import { ShareBar } from './ShareBar';
@@ -8,13 +10,19 @@ export function Header() {
   const backend = useStore((s) => s.backend);
   const engineError = useStore((s) => s.engineError);
   const choice = useStore((s) => s.settings.backend);
+  const spec = specFor(useStore((s) => s.settings.model));
+  const persistence = useStore((s) => s.persistence);
   return (
     <header className="top">
       <div>
         <h1>Pruning Playground</h1>
         <p className="tagline">
-          Train the SimpleCNN (<span data-testid="param-count">{int(parameterCount(FULL_FILTERS))}</span> parameters) on CIFAR-10 in
+          Train the {spec.label} (<span data-testid="param-count">{int(parameterCount(spec))}</span> parameters) on CIFAR-10 in
           your browser, then prune it — by masks, as <code>torch.nn.utils.prune</code> does, or by really removing filters.
+          <span className="muted small" data-testid="persistence">
+            {' '}
+            {persistence === 'on' ? 'Your work is saved in this browser.' : persistence === 'off' ? 'Not saving in this browser.' : ''}
+          </span>
         </p>
       </div>
       <div className="backend" data-testid="backend-box">
@@ -22,7 +30,7 @@ export function Header() {
           Backend{' '}
           <select
             value={choice}
-            onChange={(e) => setSetting('backend', e.target.value as BackendChoice)}
+            onChange={(e) => actions.setSetting('backend', e.target.value as BackendChoice)}
             aria-label="TensorFlow.js backend"
           >
             <option value="auto">auto (fastest)</option>

@@ -1,9 +1,11 @@
 import { CartesianGrid, Legend, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
+import { specFor } from '../core/model/zoo';
 import { useStore } from '../state/store';
-import { type HistoryRow, historyToCsv } from '../state/history';
+import { type HistoryRow, describeFineTuning, historyToCsv } from '../state/history';
 import { compact, int, pct } from './format';
 
-const METHOD_COLORS: Record<HistoryRow['method'], string> = { random: '#dc2626', l1: '#2563eb', l2: '#16a34a' };
+const METHOD_COLORS: Record<HistoryRow['method'], string> = { random: '#dc2626', l1: '#2563eb', l2: '#16a34a', bn: '#9333ea', manual: '#f59e0b' };
+const METHOD_LABELS: Record<HistoryRow['method'], string> = { random: 'Random', l1: 'L1', l2: 'L2', bn: 'BatchNorm γ', manual: 'By hand' };
 
 function download(name: string, type: string, text: string) {
   const url = URL.createObjectURL(new Blob([text], { type }));
@@ -37,9 +39,11 @@ export function HistoryPanel() {
               <ZAxis range={[60, 60]} />
               <Tooltip formatter={(v, n) => (n === 'accuracy' ? pct(Number(v)) : int(Number(v)))} />
               <Legend verticalAlign="top" height={24} />
-              {(['random', 'l1', 'l2'] as const).map((m) => (
-                <Scatter key={m} name={m === 'random' ? 'Random' : m.toUpperCase()} data={history.filter((h) => h.method === m)} fill={METHOD_COLORS[m]} isAnimationActive={false} />
-              ))}
+              {(Object.keys(METHOD_LABELS) as HistoryRow['method'][])
+                .filter((m) => history.some((h) => h.method === m))
+                .map((m) => (
+                  <Scatter key={m} name={METHOD_LABELS[m]} data={history.filter((h) => h.method === m)} fill={METHOD_COLORS[m]} isAnimationActive={false} />
+                ))}
             </ScatterChart>
           </ResponsiveContainer>
         )}
@@ -53,14 +57,15 @@ export function HistoryPanel() {
                   <th>#</th>
                   <th>method</th>
                   <th>mode</th>
-                  <th>conv1</th>
-                  <th>fc1</th>
+                  <th>model</th>
+                  <th>amounts</th>
                   <th>filters</th>
                   <th>nonzero params</th>
                   <th>MACs</th>
                   <th>baseline</th>
                   <th>pruned</th>
                   <th>fine-tuned</th>
+                  <th>fine-tuning</th>
                 </tr>
               </thead>
               <tbody>
@@ -69,14 +74,15 @@ export function HistoryPanel() {
                     <td>{h.run}</td>
                     <td>{h.method}</td>
                     <td>{h.mode}</td>
-                    <td>{h.conv1}%</td>
-                    <td>{h.fc1}%</td>
-                    <td>{h.keptFilters}</td>
+                    <td>{specFor(h.model).label}</td>
+                    <td>{h.method === 'manual' ? `by hand: ${h.manual}` : Object.entries(h.amounts).map(([k, v]) => `${k} ${v}%`).join(', ')}</td>
+                    <td>{h.channels.join(' · ')}</td>
                     <td>{int(h.nonzeroParams)}</td>
                     <td>{int(h.nonzeroMacs)}</td>
                     <td>{pct(h.baselineAcc)}</td>
                     <td>{pct(h.prunedAcc)}</td>
                     <td>{pct(h.finetunedAcc)}</td>
+                    <td data-testid="ft-description">{describeFineTuning(h)}</td>
                   </tr>
                 ))}
               </tbody>

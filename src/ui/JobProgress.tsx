@@ -1,4 +1,5 @@
-import { cancelJob, useStore } from '../state/store';
+import { actions } from '../state/app';
+import { useStore } from '../state/store';
 
 /** Progress of the running job; subscribes on its own so its panel does not re-render per batch. */
 export function JobProgress() {
@@ -15,7 +16,7 @@ export function JobProgress() {
           ? `batch ${job.batch} of ${job.batchesPerEpoch}, epoch ${job.epoch + 1} of ${job.epochs} · ${Math.round(job.imagesPerSecond)} images/s`
           : 'starting…'}
       </span>
-      <button onClick={cancelJob} disabled={job.cancelling} data-testid="cancel">
+      <button onClick={actions.cancelJob} disabled={job.cancelling} data-testid="cancel">
         {job.cancelling ? 'Stopping…' : 'Cancel'}
       </button>
     </div>

@@ -1,6 +1,7 @@
-import { dismissNotice, useStore } from '../state/store';
+import { actions } from '../state/app';
+import { useStore } from '../state/store';
 
-/** Messages about bad input (URL values, files) and finished actions; each can be dismissed. */
+/** Messages about bad input (URL values, files), failures and finished actions; each can be dismissed. */
 export function Notices() {
   const notices = useStore((s) => s.notices);
   if (notices.length === 0) return null;
@@ -9,7 +10,12 @@ export function Notices() {
       {notices.map((n) => (
         <div key={n.id} className={`notice ${n.level}`} role={n.level === 'error' ? 'alert' : 'status'} data-testid="notice">
           <span>{n.text}</span>
-          <button className="link" onClick={() => dismissNotice(n.id)} aria-label="Dismiss">
+          {n.retry === 'data' && (
+            <button onClick={() => void actions.retryData()} data-testid="data-retry">
+              Retry
+            </button>
+          )}
+          <button className="link" onClick={() => actions.dismissNotice(n.id)} aria-label="Dismiss" data-testid="dismiss-notice">
             ×
           </button>
         </div>

@@ -1,14 +1,14 @@
-import { FULL_FILTERS, parameterCount } from '../core/model/architecture';
+import { useState } from 'react';
+import { type NetSpec, fullChannels, geometry, parameterCount } from '../core/model/spec';
+import { specFor } from '../core/model/zoo';
 import { fraction, pruneCount } from '../core/pruning/amount';
-import { type Costs, macsFor, previewCosts } from '../core/pruning/costs';
-import {
-  currentCosts,
-  fineTune,
-  resetPruning,
-  setSetting,
-  useStore,
-} from '../state/store';
-import type { Method, Mode, Settings } from '../state/urlState';
+import { type Costs, previewCosts, prunedFilterCount } from '../core/pruning/costs';
+import { describeGroup } from '../core/pruning/groups';
+import { type Method, type Mode, unsupported } from '../core/pruning/settings';
+import { actions } from '../state/app';
+import { currentCosts, hasBatchNorm, pruneSettingsOf } from '../state/controller';
+import { useStore } from '../state/store';
+import type { AmountKey, Settings } from '../state/urlState';
 import { CompareCharts } from './CompareCharts';
 import { CurvesChart } from './CurvesChart';
 import { FilterGrid } from './FilterGrid';
@@ -16,50 +16,86 @@ import { JobProgress } from './JobProgress';
 import { bytes, int, pct } from './format';
 
 const METHODS: { value: Method; label: string; help: string }[] = [
-  { value: 'random', label: 'Random', help: 'Picks units with the seeded random generator: the baseline any criterion must beat.' },
+  { value: 'random', label: 'Random', help: 'Picks filters with the seeded random generator: the baseline any criterion must beat.' },
   { value: 'l1', label: 'L1 norm', help: 'Prunes the filters whose weights have the smallest sum of absolute values.' },
   { value: 'l2', label: 'L2 norm', help: 'Prunes the filters with the smallest Euclidean norm.' },
+  {
+    value: 'bn',
+    label: 'BatchNorm γ',
+    help: 'Prunes the channels whose BatchNorm scale |γ| is smallest (Network Slimming, Liu et al. 2017): a small γ means the channel barely reaches the next layer.',
+  },
+  { value: 'manual', label: 'By hand', help: 'The filters you clicked in the grids below (the link keeps them: manual=…).' },
 ];
 
-const MODES: { value: Mode; label: string; help: string }[] = [
-  {
-    value: 'mask',
-    label: 'Mask (torch.nn.utils.prune)',
-    help: 'Multiplies chosen filters by a 0/1 mask, like prune.ln_structured: the tensors keep their shape, so size and speed do not change, and the bias of a masked filter still flows into fc1.',
-  },
-  {
-    value: 'remove',
-    label: 'Remove filters (true structured)',
-    help: 'Builds a smaller network: conv1 loses the chosen filters (and biases), fc1 loses the 1,024 input rows each of them fed. Parameters, MACs and size really drop.',
-  },
-  {
-    value: 'global',
-    label: 'Global unstructured (the article)',
-    help: 'prune.global_unstructured on conv1.weight: zeroes single weights anywhere in conv1, not filters. The article called this “filter pruning”.',
-  },
-];
+function modeHelp(mode: Mode, spec: NetSpec): string {
+  const bn = hasBatchNorm(spec.id);
+  const g = geometry(spec);
+  const first = g.convs[0];
+  switch (mode) {
+    case 'mask':
+      return (
+        'Multiplies chosen filters by a 0/1 mask, like prune.ln_structured: the tensors keep their shape, so size and speed do not change' +
+        (bn
+          ? ', and a masked filter’s BatchNorm β still reaches the next layer (ReLU(β) is a constant map, not zero).'
+          : `, and the bias of a masked filter still flows into ${g.linear.name}.`)
+      );
+    case 'remove':
+      return (
+        'Builds a smaller network: each layer loses the chosen filters' +
+        (bn ? ', their BatchNorm channels (γ, β, running mean and variance)' : ' and their biases') +
+        ', and the next layer loses the input channels (or the flattened rows) they fed. Parameters, MACs and size really drop.'
+      );
+    default:
+      return g.convs.length > 1
+        ? 'prune.global_unstructured over every conv weight: single weights anywhere, ranked together by magnitude (or at random), not filters.'
+        : `prune.global_unstructured on ${first.name}.weight: zeroes single weights anywhere in ${first.name}, not filters. The article called this “filter pruning”.`;
+  }
+}
 
-function Radio<T extends string>(props: { name: string; value: T; options: { value: T; label: string; help: string }[]; onChange: (v: T) => void; disabled: boolean }) {
+function Radio<T extends string>(props: {
+  name: string;
+  value: T;
+  options: { value: T; label: string; help: string; disabled?: string | null }[];
+  onChange: (v: T) => void;
+  disabled: boolean;
+  help: string;
+}) {
   return (
     <fieldset className="radios" disabled={props.disabled}>
       <legend>{props.name}</legend>
       {props.options.map((o) => (
-        <label key={o.value} title={o.help}>
-          <input type="radio" name={props.name} checked={props.value === o.value} onChange={() => props.onChange(o.value)} />
+        <label key={o.value} title={o.disabled ?? o.help} className={o.disabled ? 'muted' : ''}>
+          <input
+            type="radio"
+            name={props.name}
+            checked={props.value === o.value}
+            disabled={!!o.disabled}
+            data-testid={`${props.name.toLowerCase()}-${o.value}`}
+            onChange={() => props.onChange(o.value)}
+          />
           {o.label}
         </label>
       ))}
-      <p className="help small">{props.options.find((o) => o.value === props.value)?.help}</p>
+      <p className="help small">{props.help}</p>
     </fieldset>
   );
 }
 
-function Slider(props: { k: 'conv1' | 'fc1'; label: string; detail: string; help: string; disabled: boolean }) {
-  const value = useStore((s) => s.settings[props.k]);
+function Slider(props: {
+  k: AmountKey | 'allconv';
+  value: number;
+  label: string;
+  detail: string;
+  help?: string;
+  disabled: boolean;
+  onChange: (v: number) => void;
+  onFocus?: () => void;
+  onBlur?: () => void;
+}) {
   return (
     <div className="slider">
       <label htmlFor={`slider-${props.k}`}>
-        <span>{props.label}</span> <strong>{value}%</strong>
+        <span>{props.label}</span> <strong>{props.value}%</strong>
       </label>
       <input
         id={`slider-${props.k}`}
@@ -68,42 +104,47 @@ function Slider(props: { k: 'conv1' | 'fc1'; label: string; detail: string; help
         min={0}
         max={100}
         step={1}
-        value={value}
+        value={props.value}
         disabled={props.disabled}
-        aria-valuetext={`${value}%, ${props.detail}`}
-        onChange={(e) => setSetting(props.k, Number(e.target.value))}
+        aria-valuetext={`${props.value}%, ${props.detail}`}
+        onChange={(e) => props.onChange(Number(e.target.value))}
+        onFocus={props.onFocus}
+        onBlur={props.onBlur}
+        onPointerEnter={props.onFocus}
       />
       <div className="slider-detail" data-testid={`detail-${props.k}`}>
         {props.detail}
       </div>
-      <p className="help small">{props.help}</p>
+      {props.help && <p className="help small">{props.help}</p>}
     </div>
   );
 }
 
-function conv1Detail(s: Settings): string {
+function convDetail(s: Settings, spec: NetSpec, layer: string): string {
+  const convs = geometry(spec).convs;
   if (s.mode === 'global') {
-    const n = 27 * FULL_FILTERS;
-    return `${int(pruneCount(fraction(s.conv1 / 100), n))} of ${int(n)} conv1 weights zeroed`;
+    const n = convs.reduce((a, x) => a + x.kernel * x.kernel * x.inChannels * x.outChannels, 0);
+    return `${int(pruneCount(fraction(s[layer as AmountKey] / 100), n))} of ${int(n)} ${convs.length > 1 ? 'conv' : convs[0].name} weights zeroed`;
   }
-  const pruned = pruneCount(fraction(s.conv1 / 100), FULL_FILTERS);
-  return `${pruned} of ${FULL_FILTERS} filters ${s.mode === 'remove' ? 'removed' : 'masked'} · ${FULL_FILTERS - pruned} kept`;
+  const c = convs.find((x) => x.name === layer)!;
+  const pruned = prunedFilterCount(pruneSettingsOf(s), layer, c.outChannels);
+  return `${pruned} of ${c.outChannels} filters ${s.mode === 'remove' ? 'removed' : 'masked'} · ${c.outChannels - pruned} kept`;
 }
 
-function fc1Detail(s: Settings, c: Costs): string {
-  const n = c.layers.fc1.weights;
-  return `${int(pruneCount(fraction(s.fc1 / 100), n))} of ${int(n)} fc1 weights zeroed`;
+function fcDetail(s: Settings, c: Costs, layer: string): string {
+  const n = c.layers[layer].weights;
+  return `${int(pruneCount(fraction(s[layer as AmountKey] / 100), n))} of ${int(n)} ${layer} weights zeroed`;
 }
 
-function Figures({ costs }: { costs: Costs }) {
-  const base = parameterCount(FULL_FILTERS);
+function Figures({ costs, spec }: { costs: Costs; spec: NetSpec }) {
+  const base = previewCosts(spec, { method: 'l1', mode: 'mask', amounts: {}, seed: 0 });
   const rows: [string, string, string, string][] = [
-    ['conv1 filters in the network', String(FULL_FILTERS), String(costs.filters), 'filters'],
-    ['Parameters stored', int(base), int(costs.params), 'params'],
-    ['Nonzero parameters', int(base), int(costs.nonzeroParams), 'nonzero'],
-    ['MACs per image (dense kernels)', int(macsFor(FULL_FILTERS)), int(costs.macs), 'macs'],
-    ['MACs per image (nonzero weights only)', int(macsFor(FULL_FILTERS)), int(costs.nonzeroMacs), 'nonzero-macs'],
-    ['Model size (float32)', bytes(base * 4), bytes(costs.sizeBytes), 'size'],
+    ['Filters in the network (per conv layer)', fullChannels(spec).join(' · '), costs.channels.join(' · '), 'filters'],
+    ['Parameters stored', int(parameterCount(spec)), int(costs.params), 'params'],
+    ['Nonzero parameters', int(base.nonzeroParams), int(costs.nonzeroParams), 'nonzero'],
+    ['MACs per image (dense kernels)', int(base.macs), int(costs.macs), 'macs'],
+    ['MACs per image (nonzero weights only)', int(base.nonzeroMacs), int(costs.nonzeroMacs), 'nonzero-macs'],
+    ['Model size (float32)', bytes(base.sizeBytes), bytes(costs.sizeBytes), 'size'],
   ];
   return (
     <table className="figures">
@@ -127,32 +168,91 @@ function Figures({ costs }: { costs: Costs }) {
   );
 }
 
-/** The unpruned network's figures (what every setting is compared with). */
-const BASELINE_COSTS = previewCosts({ method: 'l1', mode: 'mask', conv1: 0, fc1: 0, seed: 0 });
-
 /** One sentence on what the current mode did to the network, with this setting's numbers. */
-function WhatChanged({ costs, mode }: { costs: Costs; mode: Mode }) {
-  const base = parameterCount(FULL_FILTERS);
-  const fc1Share = BASELINE_COSTS.layers.fc1.params / base;
+function WhatChanged({ costs, settings, spec }: { costs: Costs; settings: Settings; spec: NetSpec }) {
+  const full = geometry(spec);
+  const base = parameterCount(spec);
   const zeroed = base - costs.nonzeroParams;
+  const lin = full.linear;
   let text: string;
-  if (mode === 'remove') {
+  if (settings.mode === 'remove') {
+    const now = geometry(spec, costs.channels);
     text =
-      `The network is physically smaller: ${costs.filters} filters, and fc1 reads ${int(costs.filters * 1024)} inputs ` +
-      `instead of ${int(FULL_FILTERS * 1024)}. ${int(base - costs.params)} parameters are gone, not zeroed.`;
-  } else if (mode === 'mask') {
+      `The network is physically smaller: ${now.convs.map((c, i) => `${c.name} ${full.convs[i].outChannels}→${c.outChannels}`).join(', ')} filters, ` +
+      `and ${lin.name} reads ${int(now.linear.inFeatures)} inputs instead of ${int(lin.inFeatures)}. ${int(base - costs.params)} parameters are gone, not zeroed.`;
+  } else if (settings.mode === 'mask') {
+    const bn = hasBatchNorm(spec.id);
+    const share = previewCosts(spec, { method: 'l1', mode: 'mask', amounts: {}, seed: 0 }).layers[lin.name].params / base;
     text =
-      `Masks zero ${int(zeroed)} of ${int(base)} parameters, but every tensor keeps its shape: the stored size and the ` +
-      `dense MACs do not change. fc1 holds ${pct(fc1Share)} of the parameters, and its rows for a masked filter still ` +
-      `read that filter's ReLU(bias), so only removal shrinks it.`;
+      `Masks zero ${int(zeroed)} of ${int(base)} parameters, but every tensor keeps its shape: the stored size and the dense MACs do not change. ` +
+      (bn
+        ? `A masked filter's conv output is zero, yet BatchNorm adds its β: the channel becomes the constant ReLU(β), which the next layer still reads. Only removal takes the channel out.`
+        : `${lin.name} holds ${pct(share)} of the parameters, and its rows for a masked filter still read that filter's ReLU(bias), so only removal shrinks it.`);
   } else {
-    text =
-      `Single weights are zeroed anywhere in conv1 (${int(zeroed)} here); no filter is gone, so size and dense MACs stay the same.`;
+    text = `Single weights are zeroed anywhere in the conv layers (${int(zeroed)} here); no filter is gone, so size and dense MACs stay the same.`;
   }
   return (
     <p className="help small" data-testid="what-changed">
       {text}
     </p>
+  );
+}
+
+function Sliders({ settings, spec, costs, busy }: { settings: Settings; spec: NetSpec; costs: Costs; busy: boolean }) {
+  const [focused, setFocused] = useState<string | null>(null);
+  const convs = geometry(spec).convs;
+  const global = settings.mode === 'global';
+  const manual = settings.method === 'manual';
+  const convKeys = convs.map((c) => c.name as AmountKey);
+  const allSame = convKeys.every((k) => settings[k] === settings[convKeys[0]]);
+  return (
+    <>
+      {convs.length > 1 && !global && (
+        <Slider
+          k="allconv"
+          value={allSame ? settings[convKeys[0]] : Math.round(convKeys.reduce((a, k) => a + settings[k], 0) / convKeys.length)}
+          label={allSame ? 'All conv layers' : 'All conv layers (layers differ)'}
+          detail={`sets ${convKeys.join(', ')} together`}
+          disabled={busy || manual}
+          onChange={(v) => actions.setAllConv(v)}
+        />
+      )}
+      {convs.map((c, i) => {
+        if (global && i > 0) return null;
+        const k = c.name as AmountKey;
+        const removed = prunedFilterCount(pruneSettingsOf(settings), c.name, c.outChannels);
+        return (
+          <div key={k}>
+            <Slider
+              k={k}
+              value={settings[k]}
+              label={global ? (convs.length > 1 ? 'Conv weights pruned (all conv layers, ranked together)' : `${c.name} weights pruned`) : `${c.name} filters pruned`}
+              detail={convDetail(settings, spec, c.name)}
+              help={i === 0 ? 'The count follows torch: round(amount × n), rounding halves to even.' : undefined}
+              disabled={busy || manual}
+              onChange={(v) => actions.setSetting(k, v)}
+              onFocus={() => setFocused(c.name)}
+              onBlur={() => setFocused(null)}
+            />
+            {focused === c.name && !global && (
+              <p className="help small group-note" role="status" data-testid={`group-${c.name}`}>
+                {describeGroup(spec, c.name, removed > 0 ? removed : 1).replace(/^removing/, removed > 0 ? 'Removing' : 'Removing (for example)')}
+              </p>
+            )}
+          </div>
+        );
+      })}
+      {manual && <p className="help small">By hand: click filter tiles below to prune or restore them; the sliders rest.</p>}
+      <Slider
+        k={spec.layers.at(-1)!.name as AmountKey}
+        value={settings.fc1}
+        label={`${spec.layers.at(-1)!.name} weights pruned (unstructured)`}
+        detail={fcDetail(settings, costs, spec.layers.at(-1)!.name)}
+        help="Its 10 outputs are the classes, so it is never pruned by whole units: its single weights are (L1 magnitude or random), and it shrinks when the last conv layer loses filters."
+        disabled={busy}
+        onChange={(v) => actions.setSetting('fc1', v)}
+      />
+    </>
   );
 }
 
@@ -162,9 +262,20 @@ export function PrunePanel() {
   const preview = useStore((s) => s.preview);
   const baselineEval = useStore((s) => s.baselineEval);
   const finetuned = useStore((s) => s.finetunedEval);
+  const prunedEpochs = useStore((s) => s.prunedEpochs);
+  const spec = specFor(settings.model);
   const costs = currentCosts(settings);
   const busy = jobRole !== null;
   const fresh = preview.status === 'ready';
+  const bn = hasBatchNorm(spec.id);
+  const methods = METHODS.map((m) => ({ ...m, disabled: unsupported(m.value, settings.mode, bn) }));
+  const modeList: { value: Mode; label: string }[] = [
+    { value: 'mask', label: 'Mask (torch.nn.utils.prune)' },
+    { value: 'remove', label: 'Remove filters (true structured)' },
+    { value: 'global', label: 'Global unstructured (the article)' },
+  ];
+  const modes = modeList.map((m) => ({ ...m, help: modeHelp(m.value, spec), disabled: unsupported(settings.method, m.value, bn) }));
+  const emptyLayer = costs.channels.some((n) => n === 0);
   return (
     <section className="panel" aria-labelledby="prune-h">
       <h2 id="prune-h">3 · Prune and fine-tune</h2>
@@ -174,29 +285,23 @@ export function PrunePanel() {
       </p>
       <div className="prune-grid">
         <div>
-          <Radio name="Method" value={settings.method} options={METHODS} onChange={(v) => setSetting('method', v)} disabled={busy} />
-          <Radio name="Mode" value={settings.mode} options={MODES} onChange={(v) => setSetting('mode', v)} disabled={busy} />
-          <Slider
-            k="conv1"
-            label={settings.mode === 'global' ? 'conv1 weights pruned' : 'conv1 filters pruned'}
-            detail={conv1Detail(settings)}
-            help="The count follows torch: round(amount × n), rounding halves to even."
+          <Radio
+            name="Method"
+            value={settings.method}
+            options={methods}
+            help={METHODS.find((m) => m.value === settings.method)!.help}
+            onChange={(v) => actions.setSetting('method', v)}
             disabled={busy}
           />
-          <Slider
-            k="fc1"
-            label="fc1 weights pruned (unstructured)"
-            detail={fc1Detail(settings, costs)}
-            help="fc1's 10 outputs are the classes, so it is never pruned by whole units: its single weights are (L1 magnitude or random), and it shrinks when conv1 filters are removed."
-            disabled={busy}
-          />
+          <Radio name="Mode" value={settings.mode} options={modes} help={modeHelp(settings.mode, spec)} onChange={(v) => actions.setSetting('mode', v)} disabled={busy} />
+          <Sliders settings={settings} spec={spec} costs={costs} busy={busy} />
         </div>
         <div>
-          <Figures costs={costs} />
-          <WhatChanged costs={costs} mode={settings.mode} />
-          {costs.filters === 0 && (
+          <Figures costs={costs} spec={spec} />
+          <WhatChanged costs={costs} settings={settings} spec={spec} />
+          {emptyLayer && (
             <p className="warn" role="status" data-testid="no-filters">
-              Every filter is removed: what is left is fc1's bias, so the network gives every image the same answer.
+              A conv layer has no filters left: nothing reaches the classifier but its bias, so the network gives every image the same answer.
             </p>
           )}
           <div className="result" data-testid="preview">
@@ -204,9 +309,7 @@ export function PrunePanel() {
             <strong data-testid="pruned-acc">
               {preview.status === 'ready' && preview.reply ? pct(preview.reply.evaluation.accuracy) : preview.status === 'pending' ? 'evaluating…' : '—'}
             </strong>
-            {preview.reply && preview.status === 'ready' && (
-              <span className="muted small"> (pruned and evaluated in {Math.round(preview.reply.millis)} ms)</span>
-            )}
+            {preview.reply && preview.status === 'ready' && <span className="muted small"> (pruned and evaluated in {Math.round(preview.reply.millis)} ms)</span>}
             {preview.error && <div className="error small">{preview.error}</div>}
             {baselineEval && <div className="muted small">baseline: {pct(baselineEval.accuracy)}</div>}
           </div>
@@ -222,26 +325,33 @@ export function PrunePanel() {
                 data-testid="input-ftEpochs"
                 onChange={(e) => {
                   const v = Math.round(Number(e.target.value));
-                  if (v >= 1 && v <= 20) setSetting('ftEpochs', v);
+                  if (v >= 1 && v <= 20) actions.setSetting('ftEpochs', v);
                 }}
               />
             </label>
-            <button className="primary" disabled={busy || !fresh} onClick={() => void fineTune()} data-testid="finetune">
-              Fine-tune
+            <button className="primary" disabled={busy || !fresh} onClick={() => void actions.fineTune()} data-testid="finetune">
+              {prunedEpochs > 0 ? 'Fine-tune more' : 'Fine-tune'}
             </button>
-            <button disabled={busy} onClick={resetPruning} data-testid="reset">
+            <button disabled={busy} onClick={actions.resetPruning} data-testid="reset">
               Reset to baseline
             </button>
           </div>
           {jobRole === 'pruned' && <JobProgress />}
           {finetuned && (
             <div className="result">
-              After fine-tuning: <strong data-testid="finetuned-acc">{pct(finetuned.accuracy)}</strong>
+              After fine-tuning ({Number.isInteger(prunedEpochs) ? prunedEpochs : prunedEpochs.toFixed(2)} epochs):{' '}
+              <strong data-testid="finetuned-acc">{pct(finetuned.accuracy)}</strong>
             </div>
           )}
-          {preview.reply && <FilterGrid kernel={preview.reply.conv1.kernel} kept={preview.reply.conv1.kept} />}
         </div>
       </div>
+      {preview.reply && (
+        <div className="grids">
+          {preview.reply.filters.map((v) => (
+            <FilterGrid key={v.layer} view={v} onToggle={actions.toggleFilter} disabled={busy} />
+          ))}
+        </div>
+      )}
       <CompareCharts settings={settings} />
       <CurvesChart role="pruned" title="Fine-tuning the pruned model" testId="finetune-curve" />
     </section>

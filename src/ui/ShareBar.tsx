@@ -1,7 +1,13 @@
 import { useState } from 'react';
-import { shareLink } from '../state/store';
+import { appStore } from '../state/store';
+import { settingsToQuery } from '../state/urlState';
 
-/** Copies a link that reproduces every setting on this page. */
+/** A link that reproduces every setting on this page. */
+export function shareLink(): string {
+  return `${location.origin}${location.pathname}?${settingsToQuery(appStore.getState().settings)}`;
+}
+
+/** Copies the share link. */
 export function ShareBar() {
   const [copied, setCopied] = useState<string | null>(null);
   const copy = async () => {

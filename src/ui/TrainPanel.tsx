@@ -1,9 +1,13 @@
-import { newBaseline, setSetting, trainBaseline, useStore } from '../state/store';
+import { parameterCount } from '../core/model/spec';
+import { MODELS, MODEL_IDS, specFor } from '../core/model/zoo';
+import { actions } from '../state/app';
+import { describeOrigin } from '../state/controller';
+import { useStore } from '../state/store';
 import type { Settings } from '../state/urlState';
 import { CurvesChart } from './CurvesChart';
 import { JobProgress } from './JobProgress';
 import { PerClass } from './PerClass';
-import { pct } from './format';
+import { int, pct } from './format';
 
 function NumberInput(props: { k: 'epochs' | 'batch' | 'lr' | 'seed'; label: string; step?: number; min: number; max: number; help: string }) {
   const value = useStore((s) => s.settings[props.k]);
@@ -21,34 +25,62 @@ function NumberInput(props: { k: 'epochs' | 'batch' | 'lr' | 'seed'; label: stri
         data-testid={`input-${props.k}`}
         onChange={(e) => {
           const v = Number(e.target.value);
-          if (e.target.value !== '' && Number.isFinite(v)) setSetting(props.k, Math.min(props.max, Math.max(props.min, v)));
+          if (e.target.value !== '' && Number.isFinite(v)) actions.setSetting(props.k, Math.min(props.max, Math.max(props.min, v)));
         }}
       />
     </label>
   );
 }
 
+/** Where the baseline came from, in one line, with what to do to get another one. */
+function Origin() {
+  const baseline = useStore((s) => s.baseline);
+  const o = baseline.origin;
+  return (
+    <p className="origin" data-testid="baseline-origin" data-kind={o.kind} data-epochs={o.epochs}>
+      <strong>Baseline:</strong> {describeOrigin(baseline)}
+      {o.kind === 'pretrained' && o.trainedHere === 0 && <> — retrain it yourself with <em>Train from scratch</em>.</>}
+    </p>
+  );
+}
+
 export function TrainPanel() {
   const jobRole = useStore((s) => s.job?.role ?? null);
   const opt = useStore((s) => s.settings.opt);
+  const model = useStore((s) => s.settings.model);
   const ready = useStore((s) => s.data.train.status === 'ready' && s.data.test.status === 'ready' && s.backend !== null);
   const evaluation = useStore((s) => s.baselineEval);
-  const epochs = useStore((s) => s.baselineEpochs);
+  const epochs = useStore((s) => s.baseline.origin.epochs);
   const subset = useStore((s) => s.settings.trainSubset);
+  const spec = specFor(model);
+  const busy = jobRole !== null;
   return (
     <section className="panel" aria-labelledby="train-h">
-      <h2 id="train-h">2 · Train a baseline</h2>
-      <p className="help">
-        conv1 (3→64 filters, 3×3) → ReLU → flatten → fc1 (65,536→10). Adam with learning rate 0.001 is the article's
-        recipe. Training continues from the current weights; “New model” starts again from the seed.
+      <h2 id="train-h">2 · Baseline</h2>
+      <div className="fields">
+        <label className="field" title="The network to train and prune. Switching starts that model's baseline.">
+          <span>Model</span>
+          <select value={model} disabled={busy} data-testid="model" onChange={(e) => actions.setSetting('model', e.target.value as Settings['model'])}>
+            {MODEL_IDS.map((id) => (
+              <option key={id} value={id}>
+                {MODELS[id].label} ({int(parameterCount(MODELS[id]))} parameters)
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <p className="help" data-testid="model-summary">
+        {spec.summary}. Adam with learning rate 0.001 is the article's recipe. Training continues from the current weights;
+        “Train from scratch” starts again from the seed.
       </p>
+      <Origin />
       <div className="fields">
         <NumberInput k="epochs" label="Epochs" min={1} max={100} help="Passes over the training set per click." />
         <NumberInput k="batch" label="Batch size" min={1} max={1024} help="Images per optimiser step." />
         <NumberInput k="lr" label="Learning rate" step={0.0001} min={0.000001} max={1} help="Step size of the optimiser." />
         <label className="field" title="Adam adapts the step per weight; SGD uses momentum 0.9.">
           <span>Optimizer</span>
-          <select value={opt} disabled={jobRole !== null} onChange={(e) => setSetting('opt', e.target.value as Settings['opt'])}>
+          <select value={opt} disabled={busy} onChange={(e) => actions.setSetting('opt', e.target.value as Settings['opt'])}>
             <option value="adam">Adam</option>
             <option value="sgd">SGD + momentum 0.9</option>
           </select>
@@ -56,11 +88,14 @@ export function TrainPanel() {
         <NumberInput k="seed" label="Seed" min={0} max={2147483647} help="Seeds initialisation, shuffling and random pruning." />
       </div>
       <div className="actions">
-        <button className="primary" disabled={!ready || jobRole !== null} onClick={() => void trainBaseline()} data-testid="train">
+        <button className="primary" disabled={!ready || busy} onClick={() => void actions.trainBaseline()} data-testid="train">
           Train {epochs > 0 ? 'more' : ''}
         </button>
-        <button disabled={!ready || jobRole !== null} onClick={() => void newBaseline()}>
-          New model
+        <button disabled={!ready || busy} onClick={() => void actions.newBaseline()} data-testid="new-model">
+          Train from scratch
+        </button>
+        <button disabled={!ready || busy} onClick={() => void actions.usePretrainedBaseline()} data-testid="use-pretrained">
+          Pretrained baseline
         </button>
         {subset > 0 && <span className="muted small">training on the first {subset} images (URL trainSubset)</span>}
       </div>
@@ -69,11 +104,11 @@ export function TrainPanel() {
         Test accuracy{' '}
         <strong data-testid="baseline-acc">{evaluation ? pct(evaluation.accuracy) : '…'}</strong>{' '}
         <span className="muted">
-          after {epochs} epoch{epochs === 1 ? '' : 's'} (1,000 test images; chance is 10%)
+          after {Number.isInteger(epochs) ? epochs : epochs.toFixed(2)} epoch{epochs === 1 ? '' : 's'} (1,000 test images; chance is 10%)
         </span>
       </div>
       <div className="two-col">
-        <CurvesChart role="baseline" title="Baseline training" testId="baseline-curve" />
+        <CurvesChart role="baseline" title="Baseline training (in this browser)" testId="baseline-curve" />
         {evaluation && <PerClass evaluation={evaluation} />}
       </div>
     </section>

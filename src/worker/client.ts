@@ -1,11 +1,23 @@
 /**
- * The page's handle on the engine worker: promise-based requests plus a stream of events.
+ * The page's handle on the engine worker: typed promise-based requests plus a stream of events.
  */
-import type { EngineEvent, Request, WorkerMessage } from './protocol';
+import { type Api, type EngineEvent, type ReplyOf, type RequestType, SUPERSEDED, type WorkerMessage } from './protocol';
 
-export class SupersededRequest extends Error {}
+/** A request the engine dropped because a newer one of the same kind replaced it. */
+export class SupersededRequest extends Error {
+  constructor(message = SUPERSEDED) {
+    super(message);
+    this.name = 'SupersededRequest';
+  }
+}
 
-export class EngineClient {
+/** What the page needs from an engine; the controller's tests pass a fake. */
+export interface EngineLink {
+  request<K extends RequestType>(type: K, body: Api[K]['req'], transfer?: Transferable[]): Promise<ReplyOf<K>>;
+  onEvent(listener: (e: EngineEvent) => void): () => void;
+}
+
+export class EngineClient implements EngineLink {
   private worker: Worker;
   private nextId = 1;
   private pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
@@ -32,11 +44,11 @@ export class EngineClient {
     };
   }
 
-  request<T>(req: Request, transfer: Transferable[] = []): Promise<T> {
+  request<K extends RequestType>(type: K, body: Api[K]['req'], transfer: Transferable[] = []): Promise<ReplyOf<K>> {
     const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<ReplyOf<K>>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ id, req }, transfer);
+      this.worker.postMessage({ id, req: { ...body, type } }, transfer);
     });
   }
 

@@ -16,7 +16,7 @@ describe('Engine (cpu backend, no worker)', () => {
   const preview = (conv1: number, mode: 'mask' | 'remove' = 'remove') => {
     const id = ++seq;
     engine.notePreview(id);
-    return engine.handle({ type: 'preview', settings: { method: 'l1', mode, conv1, fc1: 0, seed: 1 } }, id) as Promise<PreviewReply>;
+    return engine.handle({ type: 'preview', settings: { method: 'l1', mode, amounts: { conv1 }, seed: 1 } }, id) as Promise<PreviewReply>;
   };
 
   beforeAll(async () => {
@@ -25,12 +25,12 @@ describe('Engine (cpu backend, no worker)', () => {
     expect(tf.getBackend()).toBe('cpu');
     await send({ type: 'setData', role: 'train', set: test });
     await send({ type: 'setData', role: 'test', set: test });
-    await send({ type: 'resetBaseline', seed: 3 });
+    await send({ type: 'resetBaseline', model: 'simplecnn', seed: 3 });
   });
 
   it('answers a preview with the pruned model’s costs and accuracy', async () => {
     const r = await preview(0.5);
-    expect(r.keptFilters).toHaveLength(32);
+    expect(r.kept.conv1).toHaveLength(32);
     expect(r.costs.params).toBe(328_586);
     expect(r.evaluation.count).toBe(20);
   });
@@ -41,10 +41,10 @@ describe('Engine (cpu backend, no worker)', () => {
     const newer = ++seq;
     engine.notePreview(newer);
     await expect(
-      engine.handle({ type: 'preview', settings: { method: 'l1', mode: 'remove', conv1: 0.25, fc1: 0, seed: 1 } }, older),
+      engine.handle({ type: 'preview', settings: { method: 'l1', mode: 'remove', amounts: { conv1: 0.25 }, seed: 1 } }, older),
     ).rejects.toBeInstanceOf(SupersededError);
-    const r = (await engine.handle({ type: 'preview', settings: { method: 'l1', mode: 'remove', conv1: 0.75, fc1: 0, seed: 1 } }, newer)) as PreviewReply;
-    expect(r.keptFilters).toHaveLength(16);
+    const r = (await engine.handle({ type: 'preview', settings: { method: 'l1', mode: 'remove', amounts: { conv1: 0.75 }, seed: 1 } }, newer)) as PreviewReply;
+    expect(r.kept.conv1).toHaveLength(16);
   });
 
   it('at 0 % gives back the baseline exactly, and repeated previews do not leak tensors', async () => {
@@ -55,5 +55,19 @@ describe('Engine (cpu backend, no worker)', () => {
     const before = tf.memory().numTensors;
     for (const c of [0.1, 0.9, 0.3, 1, 0]) await preview(c);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('switches to ConvNet-3 and prunes it through its dependency groups', async () => {
+    await send({ type: 'resetBaseline', model: 'convnet3', seed: 3 });
+    const id = ++seq;
+    engine.notePreview(id);
+    const r = (await engine.handle({ type: 'preview', settings: { method: 'l1', mode: 'remove', amounts: { conv2: 0.5 }, seed: 1 } }, id)) as PreviewReply;
+    expect(r.kept.conv2).toHaveLength(16);
+    expect(r.costs.channels).toEqual([16, 16, 64]);
+    expect(r.filters.map((f) => f.layer)).toEqual(['conv1', 'conv2', 'conv3']);
+    expect(r.filters[0].rgb?.kernel).toHaveLength(432);
+    const w = (await send({ type: 'readBaseline' })) as { model: string };
+    expect(w.model).toBe('convnet3');
+    await send({ type: 'resetBaseline', model: 'simplecnn', seed: 3 });
   });
 });

@@ -6,7 +6,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../core/backend/selectBackend';
 import { type ChannelStats, type Cifar10Set, channelStats, takeFirst } from '../core/data/cifar10';
-import { SimpleCNN, type SimpleCnnWeights } from '../core/model/simpleCnn';
+import { Net, type NetSpec, type NetWeights, geometry } from '../core/model/net';
+import type { ModelId } from '../core/model/spec';
+import { DEFAULT_MODEL, specFor } from '../core/model/zoo';
+import { lnNorms } from '../core/pruning/importance';
 import { type PruneResult, type PruneSettings, createMaskApplier, measureCosts, prune } from '../core/pruning';
 import {
   type DeviceSet,
@@ -24,15 +27,19 @@ import type {
   BackendName,
   DataRole,
   EngineEvent,
+  FilterView,
   MemoryReply,
   ModelRole,
   PreviewReply,
+  ReplyOf,
   Request,
+  RequestType,
   TrainReply,
 } from './protocol';
+import { SUPERSEDED } from './protocol';
 
 interface PrunedState {
-  model: SimpleCNN;
+  model: Net;
   result: PruneResult;
   settings: PruneSettings;
 }
@@ -44,10 +51,11 @@ export class Engine {
   private test: DeviceSet | null = null;
   /** Training data on the device, cached per subset size. */
   private trainDevice: { size: number; set: DeviceSet } | null = null;
-  private baseline: SimpleCNN | null = null;
+  private spec: NetSpec = specFor(DEFAULT_MODEL);
+  private baseline: Net | null = null;
   private baselineEpochs = 0;
   /** Typed-array copy of the baseline, the input of every prune; refreshed after training. */
-  private baselineWeights: SimpleCnnWeights | null = null;
+  private baselineWeights: NetWeights | null = null;
   private pruned: PrunedState | null = null;
   private prunedEpochs = 0;
   /** Each model's optimiser with the settings it was made for (state carries over between runs). */
@@ -67,7 +75,12 @@ export class Engine {
     this.latestPreview = seq;
   }
 
-  async handle(r: Request, seq: number): Promise<unknown> {
+  /** Runs one request; `seq` orders previews (a newer one supersedes an older one). */
+  async handle<K extends RequestType>(r: Request & { type: K }, seq: number): Promise<ReplyOf<K>> {
+    return (await this.dispatch(r, seq)) as ReplyOf<K>;
+  }
+
+  private async dispatch(r: Request, seq: number): Promise<ReplyOf<RequestType>> {
     switch (r.type) {
       case 'init':
         return this.init(r.backend);
@@ -77,15 +90,20 @@ export class Engine {
         return this.train(r.role, r.config, r.trainSubset);
       case 'cancel':
         this.cancelRequested = true;
-        return true;
+        return true as const;
       case 'evaluate':
         return this.evaluate(this.model(r.role));
       case 'preview':
         if (seq !== this.latestPreview) throw new SupersededError();
         return this.preview(r.settings, seq);
       case 'resetBaseline':
-        this.newBaseline(r.seed);
-        return true;
+        this.newBaseline(r.model, r.seed);
+        return true as const;
+      case 'setBaseline':
+        this.setBaseline(r.weights, r.epochs);
+        return true as const;
+      case 'readBaseline':
+        return this.readBaseline();
       case 'memory':
         return this.memory();
     }
@@ -131,16 +149,32 @@ export class Engine {
     return this.trainDevice.set;
   }
 
-  private newBaseline(seed: number): void {
+  private newBaseline(model: ModelId, seed: number): void {
+    this.replaceBaseline(Net.create(specFor(model), seed), 0);
+  }
+
+  /** Starts from given weights (a pretrained or saved baseline); `epochs` it was trained for. */
+  private setBaseline(weights: NetWeights, epochs: number): void {
+    this.replaceBaseline(new Net(specFor(weights.model), weights), epochs);
+  }
+
+  private replaceBaseline(net: Net, epochs: number): void {
     this.dropPruned();
     this.baseline?.dispose();
     this.dropOptimizer('baseline');
-    this.baseline = SimpleCNN.create(seed);
-    this.baselineEpochs = 0;
+    this.spec = net.spec;
+    this.baseline = net;
+    this.baselineEpochs = epochs;
     this.baselineWeights = null;
   }
 
-  private model(role: ModelRole): SimpleCNN {
+  private async readBaseline(): Promise<NetWeights> {
+    if (!this.baseline) throw new Error('No baseline model yet.');
+    this.baselineWeights ??= await this.baseline.readWeights();
+    return this.baselineWeights;
+  }
+
+  private model(role: ModelRole): Net {
     if (role === 'pruned') {
       if (!this.pruned) throw new Error('Nothing is pruned yet: move a slider first.');
       return this.pruned.model;
@@ -197,35 +231,39 @@ export class Engine {
         onEpochEnd: async (epoch, trainLoss) => {
           const evaluation = await evaluate(model, test);
           lastEpochEval = evaluation;
-          this.emit({ type: 'epoch', role, epoch, trainLoss, evaluation });
+          const weights = role === 'baseline' ? await model.readWeights() : undefined;
+          this.emit({ type: 'epoch', role, epoch, trainLoss, evaluation, weights });
         },
         afterStep: masker ? () => masker.apply() : undefined,
         shouldStop: () => this.cancelRequested,
         yieldEvery: () => new Promise((r) => setTimeout(r, 0)),
       },
-      offset,
+      Math.ceil(offset), // integer epoch numbers seed the shuffles, also after a cancelled (fractional) run
     ).finally(() => masker?.dispose());
-    const epochsDone = outcome.cancelled ? Math.floor(outcome.steps / Math.ceil(data.count / config.batchSize)) : config.epochs;
+    // A cancelled run reports the epochs it really did, as a fraction (never "0 epochs" for a model that trained).
+    const batchesPerEpoch = Math.ceil(data.count / config.batchSize);
+    const epochsDone = outcome.cancelled ? Math.round((outcome.steps / batchesPerEpoch) * 100) / 100 : config.epochs;
     if (role === 'baseline') this.baselineEpochs += epochsDone;
     else this.prunedEpochs += epochsDone;
+    const totalEpochs = role === 'baseline' ? this.baselineEpochs : this.prunedEpochs;
     // The last epoch's evaluation already describes the final weights unless the run was cancelled.
     const evaluation = (!outcome.cancelled && lastEpochEval) || (await evaluate(model, test));
-    const measured = role === 'pruned' ? measureCosts(await model.readWeights()) : null;
-    return { ...outcome, evaluation, measured };
+    const measured = role === 'pruned' ? measureCosts(this.spec, await model.readWeights()) : null;
+    return { ...outcome, epochsDone, totalEpochs, evaluation, measured };
   }
 
-  private async evaluate(model: SimpleCNN): Promise<Evaluation> {
+  private async evaluate(model: Net): Promise<Evaluation> {
     return evaluate(model, this.testDevice());
   }
 
   private async preview(settings: PruneSettings, seq: number): Promise<PreviewReply> {
     const t0 = performance.now();
     if (!this.baseline) throw new Error('No baseline model yet.');
-    if (!this.baselineWeights) this.baselineWeights = await this.baseline.readWeights();
+    const baseline = await this.readBaseline();
     if (seq !== this.latestPreview) throw new SupersededError();
-    const result = prune(this.baselineWeights, settings);
+    const result = prune(this.spec, baseline, settings);
     this.dropPruned();
-    this.pruned = { model: new SimpleCNN(result.weights), result, settings };
+    this.pruned = { model: new Net(this.spec, result.weights), result, settings };
     const evaluation = await evaluate(this.pruned.model, this.testDevice(), () => {
       if (seq !== this.latestPreview) throw new SupersededError();
     });
@@ -233,8 +271,8 @@ export class Engine {
       settings,
       costs: result.costs,
       evaluation,
-      keptFilters: result.keptFilters,
-      conv1: { kernel: this.baselineWeights.conv1Kernel, kept: conv1Survivors(result, settings, this.baselineWeights.filters) },
+      kept: result.kept,
+      filters: filterViews(this.spec, baseline, result, settings),
       millis: performance.now() - t0,
     };
   }
@@ -247,17 +285,27 @@ export class Engine {
 
 export class SupersededError extends Error {
   constructor() {
-    super('superseded by a newer request');
+    super(SUPERSEDED);
     this.name = 'SupersededError';
   }
 }
 
-/** Which baseline conv1 weights survive, in the baseline's layout (removal leaves no mask, only kept filters). */
-function conv1Survivors(result: PruneResult, settings: PruneSettings, filters: number): Uint8Array {
-  if (settings.mode !== 'remove' && result.masks.conv1Kernel) return result.masks.conv1Kernel;
-  const kept = new Uint8Array(filters);
-  for (const c of result.keptFilters) kept[c] = 1;
-  const out = new Uint8Array(27 * filters);
-  for (let i = 0; i < out.length; i++) out[i] = kept[i % filters];
-  return out;
+/**
+ * What the filter grids draw, per conv layer of the baseline: each filter's L2 norm and whether any of
+ * its weights survive; for the first layer (RGB filters, drawable as colour tiles) also its kernel and
+ * which of its weights survive (global mode prunes single weights).
+ */
+function filterViews(spec: NetSpec, baseline: NetWeights, result: PruneResult, settings: PruneSettings): FilterView[] {
+  return geometry(spec, baseline.channels).convs.map((c, i) => {
+    const shape = [c.kernel, c.kernel, c.inChannels, c.outChannels];
+    const kernel = baseline.tensors[`${c.name}.weight`];
+    const alive = new Uint8Array(c.outChannels);
+    for (const j of result.kept[c.name]) alive[j] = 1;
+    const view: FilterView = { layer: c.name, shape, norms: Float32Array.from(lnNorms(kernel, shape, 3, 2)), alive };
+    if (i === 0) {
+      const mask = settings.mode === 'global' ? result.masks[`${c.name}.weight`] : undefined;
+      view.rgb = { kernel, kept: mask ?? Uint8Array.from(kernel, (_, k) => alive[k % c.outChannels]) };
+    }
+    return view;
+  });
 }

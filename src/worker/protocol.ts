@@ -1,46 +1,70 @@
 /**
  * Messages between the page and the engine worker. The worker owns TensorFlow.js, the data on
  * the backend and every model; the page only sends requests and renders replies.
+ *
+ * One table, `Api`, says for every request type what it carries and what it answers, so
+ * `client.request('preview', { settings })` is typed end to end without casts. Type-only imports
+ * from core keep this file (and the page that imports it) free of TensorFlow.js.
  */
+import type { BackendName, BackendSelection } from '../core/backend/selectBackend';
 import type { Cifar10Set } from '../core/data/cifar10';
+import type { ModelId, NetWeights } from '../core/model/spec';
 import type { Costs, PruneSettings } from '../core/pruning';
-import type { BatchReport, Evaluation, TrainConfig } from '../core/train/trainer';
+import type { BatchReport, Evaluation, TrainConfig, TrainOutcome } from '../core/train/trainer';
 
-export type BackendName = 'webgl' | 'wasm' | 'cpu';
-
-export interface BackendInfo {
-  backend: string;
-  renderer: string | null;
-  reason: string;
-  threads?: number;
-  simd?: boolean;
-}
+export type { BackendName };
+/** What the engine runs on and why (shown in the header). */
+export type BackendInfo = BackendSelection;
 
 export type DataRole = 'train' | 'test';
 
 /** Which model a request acts on: the trained baseline, or the pruned copy being explored. */
 export type ModelRole = 'baseline' | 'pruned';
 
-export type Request =
-  | { type: 'init'; backend: BackendName | null }
-  | { type: 'setData'; role: DataRole; set: Cifar10Set }
-  | { type: 'train'; role: ModelRole; config: TrainConfig; trainSubset: number }
-  | { type: 'cancel' }
-  | { type: 'evaluate'; role: ModelRole }
+export interface Api {
+  init: { req: { backend: BackendName | null }; reply: BackendInfo };
+  setData: { req: { role: DataRole; set: Cifar10Set }; reply: { count: number } };
+  train: { req: { role: ModelRole; config: TrainConfig; trainSubset: number }; reply: TrainReply };
+  /** Answered at once, even while a job runs: the job stops within one batch. */
+  cancel: { req: object; reply: true };
+  evaluate: { req: { role: ModelRole }; reply: Evaluation };
   /** Prunes a fresh copy of the baseline and evaluates it; a newer preview supersedes an older one. */
-  | { type: 'preview'; settings: PruneSettings }
-  | { type: 'resetBaseline'; seed: number }
-  | { type: 'memory' };
+  preview: { req: { settings: PruneSettings }; reply: PreviewReply };
+  /** A freshly initialised (seeded) baseline of the given model. */
+  resetBaseline: { req: { model: ModelId; seed: number }; reply: true };
+  /** A baseline from given weights (pretrained, saved work, an experiment file); `epochs` it was trained for. */
+  setBaseline: { req: { weights: NetWeights; epochs: number }; reply: true };
+  readBaseline: { req: object; reply: NetWeights };
+  memory: { req: object; reply: MemoryReply };
+}
+
+export type RequestType = keyof Api;
+export type RequestOf<K extends RequestType> = { type: K } & Api[K]['req'];
+export type ReplyOf<K extends RequestType> = Api[K]['reply'];
+export type Request = { [K in RequestType]: RequestOf<K> }[RequestType];
 
 export interface PreviewReply {
   settings: PruneSettings;
   costs: Costs;
   evaluation: Evaluation;
-  keptFilters: number[];
-  /** The baseline's conv1 kernel [3, 3, 3, 64] and which of its weights survive (1), for drawing the filters. */
-  conv1: { kernel: Float32Array; kept: Uint8Array };
+  /** Baseline filter indices that survive, per conv layer. */
+  kept: Record<string, number[]>;
+  /** Per conv layer, for drawing the filters. */
+  filters: FilterView[];
   /** Milliseconds from receiving the request to the evaluated result. */
   millis: number;
+}
+
+export interface FilterView {
+  layer: string;
+  /** The baseline kernel's tfjs shape [kh, kw, in, out]. */
+  shape: number[];
+  /** L2 norm of each of the baseline's filters. */
+  norms: Float32Array;
+  /** 1 where the filter keeps at least one weight. */
+  alive: Uint8Array;
+  /** First layer only: its RGB kernel and which weights survive (global mode prunes single weights), for colour tiles. */
+  rgb?: { kernel: Float32Array; kept: Uint8Array };
 }
 
 export interface MemoryReply {
@@ -48,15 +72,18 @@ export interface MemoryReply {
   numBytes: number;
 }
 
-export interface TrainReply {
-  cancelled: boolean;
-  steps: number;
-  images: number;
-  seconds: number;
+export interface TrainReply extends TrainOutcome {
+  /** Epochs this request completed (fractional when cancelled mid-epoch: steps / batches per epoch). */
+  epochsDone: number;
+  /** The model's epochs so far, over all requests (fractional after a cancel). */
+  totalEpochs: number;
   evaluation: Evaluation;
   /** For the pruned model: counts measured on its weights after training (masked ones must still be zero). */
   measured: Costs | null;
 }
+
+/** The one name for a request dropped because a newer one replaced it (previews). */
+export const SUPERSEDED = 'superseded by a newer request';
 
 /** Replies carry the request id; events (progress) carry none. */
 export type Reply =
@@ -65,6 +92,7 @@ export type Reply =
 
 export type EngineEvent =
   | { type: 'batch'; role: ModelRole; report: BatchReport }
-  | { type: 'epoch'; role: ModelRole; epoch: number; trainLoss: number; evaluation: Evaluation };
+  /** For the baseline it carries the weights after the epoch: what a reload restores if the tab dies mid-training. */
+  | { type: 'epoch'; role: ModelRole; epoch: number; trainLoss: number; evaluation: Evaluation; weights?: NetWeights };
 
 export type WorkerMessage = Reply | { event: EngineEvent };

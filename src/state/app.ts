@@ -1,0 +1,22 @@
+/**
+ * The running page's controller: the real engine worker, fetch, address bar and dialogs wired
+ * into the framework-free controller. Components import `actions` from here.
+ */
+import { fetchBytes } from '../core/data/fetchBytes';
+import { EngineClient } from '../worker/client';
+import { createController } from './controller';
+import { loadPretrained } from './pretrained';
+import { appStore } from './store';
+
+export const actions = createController({
+  store: appStore,
+  makeEngine: () => new EngineClient(),
+  fetchBytes,
+  loadPretrained,
+  writeUrl: (query) => history.replaceState(null, '', `?${query}`),
+  search: typeof location === 'undefined' ? '' : location.search,
+  confirm: (question) => window.confirm(question),
+});
+
+// Pending saves are written when the tab is hidden or closed (they are otherwise coalesced).
+if (typeof window !== 'undefined') window.addEventListener('pagehide', () => void appStore.storage.controls.flush());

@@ -1,0 +1,417 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
+import { simpleCnn } from '../core/model/zoo';
+import { randomWeights } from '../core/pruning/testUtil';
+import { SupersededRequest, type EngineLink } from '../worker/client';
+import type { Api, EngineEvent, PreviewReply, RequestType, TrainReply } from '../worker/protocol';
+import { type ControllerDeps, type Pretrained, createController } from './controller';
+import { type KeyValue, PERSIST_KEY, PERSIST_VERSION, idbStorage } from './persistence';
+import { type Persisted, createAppStore } from './store';
+
+const testBin = new Uint8Array(readFileSync(new URL('../../public/data/cifar10/test_1000.bin', import.meta.url))).slice(0, 3073 * 10);
+
+type Handler<K extends RequestType> = (body: Api[K]['req']) => Promise<Api[K]['reply']> | Api[K]['reply'];
+
+/** An engine that answers from handlers; records every request. */
+function fakeEngine(handlers: { [K in RequestType]?: Handler<K> } = {}) {
+  const calls: { type: RequestType; body: unknown }[] = [];
+  const listeners = new Set<(e: EngineEvent) => void>();
+  const evaluation = { accuracy: 0.3, loss: 2, perClass: Array(10).fill(0.3), count: 10 };
+  const defaults: { [K in RequestType]: Handler<K> } = {
+    init: () => ({ backend: 'cpu', renderer: null, reason: 'test' }),
+    setData: (b) => ({ count: b.set.count }),
+    train: () => trainReply(),
+    cancel: () => true,
+    evaluate: () => evaluation,
+    preview: (b) => previewReply(b.settings.amounts.conv1 ?? 0),
+    resetBaseline: () => true,
+    setBaseline: () => true,
+    readBaseline: () => randomWeights(simpleCnn, 1, [2]),
+    memory: () => ({ numTensors: 5, numBytes: 0 }),
+  };
+  const link: EngineLink = {
+    request(type, body) {
+      calls.push({ type, body });
+      const h = (handlers[type] ?? defaults[type]) as Handler<typeof type>;
+      return Promise.resolve().then(() => h(body as never)) as never;
+    },
+    onEvent(l) {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+  };
+  return { link, calls, emit: (e: EngineEvent) => listeners.forEach((l) => l(e)), of: (t: RequestType) => calls.filter((c) => c.type === t) };
+}
+
+function trainReply(patch: Partial<TrainReply> = {}): TrainReply {
+  return {
+    cancelled: false, steps: 10, images: 640, seconds: 1, epochsDone: 1, totalEpochs: 1,
+    evaluation: { accuracy: 0.4, loss: 1.5, perClass: Array(10).fill(0.4), count: 10 }, measured: null, ...patch,
+  };
+}
+
+function previewReply(conv1: number): PreviewReply {
+  return {
+    settings: { method: 'l1', mode: 'mask', amounts: { conv1 }, seed: 42 },
+    costs: { channels: [64], params: 657_162, nonzeroParams: 600_000, articlePrints: 657_162, macs: 1, nonzeroMacs: 1, sizeBytes: 4, layers: {}, exact: true },
+    evaluation: { accuracy: 0.2 + conv1 / 10, loss: 2, perClass: Array(10).fill(0.2), count: 10 },
+    kept: { conv1: Array.from({ length: 64 - Math.round(conv1 * 64) }, (_, i) => i + Math.round(conv1 * 64)) },
+    filters: [],
+    millis: 1,
+  };
+}
+
+function memoryKv(initial: Record<string, unknown> = {}): KeyValue & { data: Map<string, unknown> } {
+  const data = new Map(Object.entries(initial));
+  return { data, get: async (k) => data.get(k), set: async (k, v) => void data.set(k, v), del: async (k) => void data.delete(k) };
+}
+
+function setup(opts: { engine?: ReturnType<typeof fakeEngine>; search?: string; kv?: KeyValue | null; fetchBytes?: ControllerDeps['fetchBytes']; confirm?: boolean; pretrained?: Pretrained | null } = {}) {
+  vi.useFakeTimers();
+  const engine = opts.engine ?? fakeEngine();
+  const storage = idbStorage<Persisted>(opts.kv === undefined ? memoryKv() : opts.kv);
+  const store = createAppStore(storage);
+  const urls: string[] = [];
+  const confirms: string[] = [];
+  const controller = createController({
+    store,
+    makeEngine: () => engine.link,
+    fetchBytes: opts.fetchBytes ?? (async () => testBin),
+    loadPretrained: async () => (opts.pretrained === undefined ? null : opts.pretrained),
+    writeUrl: (q) => urls.push(q),
+    search: opts.search ?? '',
+    confirm: (q) => (confirms.push(q), opts.confirm ?? true),
+  });
+  const settle = async () => {
+    for (let i = 0; i < 20; i++) {
+      await vi.advanceTimersByTimeAsync(200);
+    }
+  };
+  return { engine, store, controller, urls, confirms, settle, storage, get: store.getState };
+}
+
+describe('controller: start-up and data', () => {
+  it('starts the engine, loads both data sets, evaluates and previews', async () => {
+    const t = setup({ search: '?conv1=50' });
+    await t.controller.start();
+    await t.settle();
+    expect(t.engine.calls.map((c) => c.type).slice(0, 2)).toEqual(['init', 'resetBaseline']);
+    expect(t.engine.of('setData')).toHaveLength(2);
+    expect(t.get().data.test.status).toBe('ready');
+    expect(t.get().baselineEval?.accuracy).toBe(0.3);
+    expect(t.get().preview.status).toBe('ready');
+    expect(t.get().preview.reply?.evaluation.accuracy).toBeCloseTo(0.25);
+    expect(t.urls.at(-1)).toContain('conv1=50');
+  });
+
+  it('a failed data fetch becomes one notice with Retry; Retry loads the data and nothing else is lost', async () => {
+    let fail = true;
+    const t = setup({ fetchBytes: async (url) => (fail && url.includes('test') ? Promise.reject(new Error('HTTP 404 Not Found')) : testBin) });
+    await t.controller.start();
+    await t.settle();
+    expect(t.get().data.train.status).toBe('ready');
+    expect(t.get().data.test.status).toBe('error');
+    const errors = t.get().notices.filter((n) => n.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0].text).toMatch(/test_1000\.bin: HTTP 404 Not Found/);
+    expect(errors[0].retry).toBe('data');
+    fail = false;
+    await t.controller.retryData();
+    await t.settle();
+    expect(t.get().data.test.status).toBe('ready');
+    expect(t.get().notices.filter((n) => n.retry)).toEqual([]);
+    expect(t.engine.of('setData').filter((c) => (c.body as { role: string }).role === 'train')).toHaveLength(1); // not reloaded
+    expect(t.get().preview.status).toBe('ready');
+  });
+
+  it('refuses to load files while a job runs, with a message', async () => {
+    let finish!: (r: TrainReply) => void;
+    const t = setup({ engine: fakeEngine({ train: () => new Promise((r) => (finish = r)) }) });
+    await t.controller.start();
+    await t.settle();
+    const job = t.controller.trainBaseline();
+    await t.settle();
+    const f = { name: 'data_batch_1.bin', arrayBuffer: async () => testBin.buffer } as unknown as File;
+    await t.controller.loadUserFiles([f]);
+    expect(t.get().notices.at(-1)?.text).toMatch(/cannot change while training runs/);
+    expect(t.engine.of('setData')).toHaveLength(2);
+    finish(trainReply());
+    await job;
+  });
+});
+
+describe('controller: jobs and previews', () => {
+  it('shows only the newest preview: an older answer arriving late never overwrites it', async () => {
+    const resolvers: ((r: PreviewReply) => void)[] = [];
+    const t = setup({ engine: fakeEngine({ preview: () => new Promise((r) => resolvers.push(r)) }) });
+    await t.controller.start();
+    await t.settle();
+    resolvers.splice(0).forEach((r) => r(previewReply(0)));
+    await t.settle();
+    t.controller.setSetting('conv1', 10);
+    await t.settle(); // the 10 % request is now in flight
+    t.controller.setSetting('conv1', 90);
+    await t.settle();
+    expect(resolvers).toHaveLength(2);
+    resolvers[1](previewReply(0.9));
+    await t.settle();
+    resolvers[0](previewReply(0.1)); // stale, late
+    await t.settle();
+    expect(t.get().preview.reply?.evaluation.accuracy).toBeCloseTo(0.29);
+  });
+
+  it('debounces a drag into one preview request', async () => {
+    const t = setup();
+    await t.controller.start();
+    await t.settle();
+    const before = t.engine.of('preview').length;
+    for (let v = 1; v <= 30; v++) t.controller.setSetting('conv1', v);
+    await t.settle();
+    expect(t.engine.of('preview').length - before).toBe(1);
+    expect((t.engine.of('preview').at(-1)!.body as { settings: { amounts: { conv1: number } } }).settings.amounts.conv1).toBeCloseTo(0.3);
+  });
+
+  it('ignores a superseded preview rejection instead of showing an error', async () => {
+    const t = setup({ engine: fakeEngine({ preview: () => Promise.reject(new SupersededRequest()) }) });
+    await t.controller.start();
+    await t.settle();
+    expect(t.get().preview.error).toBeNull();
+    expect(t.get().notices.filter((n) => n.level === 'error')).toEqual([]);
+  });
+
+  it('a running job refuses a second job', async () => {
+    let finish!: (r: TrainReply) => void;
+    const t = setup({ engine: fakeEngine({ train: () => new Promise((r) => (finish = r)) }) });
+    await t.controller.start();
+    await t.settle();
+    const first = t.controller.trainBaseline();
+    await t.settle();
+    await t.controller.trainBaseline();
+    await t.controller.fineTune();
+    await t.controller.newBaseline();
+    expect(t.engine.of('train')).toHaveLength(1);
+    t.controller.setSetting('model', 'convnet3');
+    expect(t.get().settings.model).toBe('simplecnn');
+    expect(t.get().notices.at(-1)?.text).toMatch(/model cannot change while training runs/);
+    finish(trainReply());
+    await first;
+    expect(t.get().job).toBeNull();
+  });
+
+  it('training the baseline supersedes a preview in flight', async () => {
+    const resolvers: ((r: PreviewReply) => void)[] = [];
+    let finish!: (r: TrainReply) => void;
+    const t = setup({ engine: fakeEngine({ preview: () => new Promise((r) => resolvers.push(r)), train: () => new Promise((r) => (finish = r)) }) });
+    await t.controller.start();
+    await t.settle();
+    expect(resolvers).toHaveLength(1); // in flight
+    const job = t.controller.trainBaseline();
+    await t.settle();
+    resolvers[0](previewReply(0.5));
+    await t.settle();
+    expect(t.get().preview.reply).toBeNull();
+    finish(trainReply());
+    await job;
+  });
+
+  it('errors surface as notices: a failing new model, a failing training', async () => {
+    const t = setup({
+      engine: fakeEngine({
+        resetBaseline: (() => {
+          let n = 0;
+          return () => (n++ === 0 ? true : Promise.reject(new Error('out of memory')));
+        })(),
+        train: () => Promise.reject(new Error('backend lost')),
+      }),
+    });
+    await t.controller.start();
+    await t.settle();
+    await t.controller.newBaseline();
+    expect(t.get().notices.at(-1)?.text).toBe('Could not start a new model: out of memory');
+    await t.controller.trainBaseline();
+    expect(t.get().notices.at(-1)?.text).toBe('Training failed: backend lost');
+    expect(t.get().job).toBeNull();
+  });
+});
+
+describe('controller: fine-tuning history', () => {
+  async function ready(train: Handler<'train'>) {
+    const t = setup({ engine: fakeEngine({ train }), search: '?conv1=50&mode=remove' });
+    await t.controller.start();
+    await t.settle();
+    return t;
+  }
+
+  it('fine-tuning twice adds two rows with the true total of epochs', async () => {
+    let total = 0;
+    const t = await ready((b) => {
+      total += b.config.epochs;
+      return trainReply({ epochsDone: b.config.epochs, totalEpochs: total });
+    });
+    await t.controller.fineTune();
+    await t.controller.fineTune();
+    expect(t.get().history.map((h) => [h.run, h.ftEpochs, h.cancelled])).toEqual([
+      [1, 1, false],
+      [2, 2, false],
+    ]);
+    expect(t.get().prunedEpochs).toBe(2);
+  });
+
+  it('a cancelled fine-tune records how far it got; one cancelled before any step records nothing', async () => {
+    let n = 0;
+    const t = await ready(() =>
+      n++ === 0 ? trainReply({ cancelled: true, steps: 0, epochsDone: 0, totalEpochs: 0 }) : trainReply({ cancelled: true, steps: 200, epochsDone: 2.56, totalEpochs: 2.56 }),
+    );
+    t.controller.setSetting('ftEpochs', 5);
+    await t.settle();
+    await t.controller.fineTune();
+    expect(t.get().history).toEqual([]);
+    expect(t.get().notices.at(-1)?.text).toMatch(/cancelled before its first step/);
+    await t.controller.fineTune();
+    const row = t.get().history[0];
+    expect([row.ftEpochs, row.ftPlanned, row.cancelled]).toEqual([2.56, 5, true]);
+  });
+});
+
+describe('controller: saved work', () => {
+  const saved = (patch: Partial<Persisted> = {}): Record<string, unknown> => ({
+    [PERSIST_KEY]: {
+      version: PERSIST_VERSION,
+      state: {
+        settings: { ...createAppStore(idbStorage(null)).getState().settings, conv1: 30 },
+        baseline: { origin: { kind: 'scratch', model: 'simplecnn', seed: 7, epochs: 2, trainedHere: 2 }, weights: randomWeights(simpleCnn, 3), curve: [{ step: 1, loss: 2 }], trainingUntil: null },
+        history: [{ run: 1 }],
+        baselineEval: null,
+        ...patch,
+      },
+    },
+  });
+
+  it('restores the saved baseline, history and settings after a reload', async () => {
+    const t = setup({ kv: memoryKv(saved()) });
+    await t.controller.start();
+    await t.settle();
+    expect(t.engine.of('setBaseline')).toHaveLength(1);
+    expect(t.engine.of('resetBaseline')).toHaveLength(0);
+    expect(t.get().settings.conv1).toBe(30);
+    expect(t.get().history).toHaveLength(1);
+    expect(t.get().baseline.origin.epochs).toBe(2);
+    expect(t.get().notices.at(-1)?.text).toMatch(/Restored your saved work: SimpleCNN trained here for 2 epochs, seed 7, 1 run/);
+  });
+
+  it('says when a training was interrupted and restores the last completed epoch', async () => {
+    const rec = saved();
+    const st = (rec[PERSIST_KEY] as { state: Persisted }).state;
+    st.baseline.trainingUntil = 5;
+    const t = setup({ kv: memoryKv(rec) });
+    await t.controller.start();
+    await t.settle();
+    expect(t.get().notices.at(-1)?.text).toMatch(/Training was interrupted: restored the baseline after its last completed epoch \(2 epochs\)/);
+  });
+
+  it('a record from another version is reported and not used; the page starts normally', async () => {
+    const kv = memoryKv({ [PERSIST_KEY]: { version: 1, state: { foo: 1 } } });
+    const t = setup({ kv });
+    await t.controller.start();
+    await t.settle();
+    expect(t.get().notices.some((n) => /older version/.test(n.text))).toBe(true);
+    expect(t.engine.of('resetBaseline')).toHaveLength(1);
+    expect(t.get().data.test.status).toBe('ready');
+    expect((kv.data.get(PERSIST_KEY) as { version: number }).version).toBe(PERSIST_VERSION); // replaced by the new work
+  });
+
+  it('without IndexedDB the page works and says once that nothing is saved', async () => {
+    const t = setup({ kv: null });
+    await t.controller.start();
+    await t.settle();
+    expect(t.get().persistence).toBe('off');
+    expect(t.get().notices.filter((n) => /not being saved/.test(n.text))).toHaveLength(1);
+    expect(t.get().preview.status).toBe('ready');
+  });
+
+  it('a full disk switches saving off with one notice; the state in memory stays', async () => {
+    const kv = memoryKv();
+    kv.set = async () => {
+      throw Object.assign(new Error('The quota has been exceeded.'), { name: 'QuotaExceededError' });
+    };
+    const t = setup({ kv });
+    await t.controller.start();
+    await t.settle();
+    t.controller.setSetting('conv1', 20);
+    await t.settle();
+    t.controller.setSetting('conv1', 30);
+    await t.settle();
+    expect(t.get().persistence).toBe('off');
+    expect(t.get().notices.filter((n) => /storage is full/.test(n.text))).toHaveLength(1);
+    expect(t.get().settings.conv1).toBe(30);
+  });
+
+  it('writes what changed (coalesced), and Forget clears it after a confirmation', async () => {
+    const kv = memoryKv();
+    const t = setup({ kv });
+    await t.controller.start();
+    await t.settle();
+    t.controller.setSetting('conv1', 40);
+    await t.settle();
+    expect((kv.data.get(PERSIST_KEY) as { state: Persisted }).state.settings.conv1).toBe(40);
+    expect(await t.controller.forgetSavedWork()).toBe(true);
+    expect(kv.data.has(PERSIST_KEY)).toBe(false);
+    expect(t.confirms).toHaveLength(1);
+  });
+});
+
+describe('controller: models and pretrained baselines', () => {
+  const pretrained: Pretrained = { weights: randomWeights(simpleCnn, 9), seed: 42, epochs: 10, testAccuracy: 0.479, backend: 'wasm' };
+
+  it('starts from the pretrained baseline unless the link says baseline=scratch', async () => {
+    const a = setup({ pretrained });
+    await a.controller.start();
+    await a.settle();
+    expect(a.engine.of('setBaseline')).toHaveLength(1);
+    expect(a.get().baseline.origin).toMatchObject({ kind: 'pretrained', epochs: 10, seed: 42 });
+    const b = setup({ pretrained, search: '?baseline=scratch' });
+    await b.controller.start();
+    await b.settle();
+    expect(b.engine.of('setBaseline')).toHaveLength(0);
+    expect(b.get().baseline.origin.kind).toBe('scratch');
+  });
+
+  it('asks before a model switch throws away a baseline trained here, and keeps it on No', async () => {
+    const t = setup({ confirm: false, search: '?baseline=scratch' });
+    await t.controller.start();
+    await t.settle();
+    await t.controller.trainBaseline();
+    expect(t.get().baseline.origin.trainedHere).toBe(1);
+    t.controller.setSetting('model', 'convnet3');
+    await t.settle();
+    expect(t.confirms).toHaveLength(1);
+    expect(t.get().settings.model).toBe('simplecnn');
+  });
+
+  it('switches model without asking when nothing trained here would be lost, and clears layer amounts', async () => {
+    const t = setup({ search: '?conv1=50' });
+    await t.controller.start();
+    await t.settle();
+    t.controller.setSetting('model', 'convnet3');
+    await t.settle();
+    expect(t.confirms).toHaveLength(0);
+    expect(t.get().settings).toMatchObject({ model: 'convnet3', conv1: 0 });
+    expect(t.engine.of('resetBaseline').at(-1)!.body).toMatchObject({ model: 'convnet3' });
+    expect(t.urls.at(-1)).toContain('model=convnet3');
+  });
+
+  it('a tile click prunes exactly that filter by hand, starting from what the criterion had pruned', async () => {
+    const t = setup();
+    await t.controller.start();
+    await t.settle();
+    t.controller.toggleFilter('conv1', 3);
+    t.controller.toggleFilter('conv1', 17);
+    t.controller.toggleFilter('conv1', 40);
+    t.controller.toggleFilter('conv1', 17);
+    await t.settle();
+    expect(t.get().settings).toMatchObject({ method: 'manual', manual: '3,40' });
+    expect(t.urls.at(-1)).toContain('manual=3,40');
+    const last = t.engine.of('preview').at(-1)!.body as { settings: { manual: Record<string, number[]> } };
+    expect(last.settings.manual).toEqual({ conv1: [3, 40] });
+  });
+});
