@@ -415,3 +415,35 @@ describe('controller: models and pretrained baselines', () => {
     expect(last.settings.manual).toEqual({ conv1: [3, 40] });
   });
 });
+
+describe('controller: experiment files', () => {
+  const file = (name: string, bytes: Uint8Array) => ({ name, arrayBuffer: async () => bytes.slice().buffer }) as unknown as File;
+
+  it('save → open restores baseline weights, history and settings; a bad file loses nothing', async () => {
+    const t = setup({ search: '?conv1=50&mode=remove' });
+    await t.controller.start();
+    await t.settle();
+    await t.controller.fineTune();
+    expect(t.get().history).toHaveLength(1);
+    const saved = await t.controller.saveExperiment();
+    expect(saved?.name).toMatch(/^pruning-experiment-simplecnn-.*\.zip$/);
+
+    const other = setup();
+    await other.controller.start();
+    await other.settle();
+    expect(await other.controller.openExperiment(file('broken.zip', saved!.bytes.slice(0, 100)))).toBe(false);
+    expect(other.get().notices.at(-1)?.text).toMatch(/^broken\.zip: the zip is damaged or truncated/);
+    expect(other.get().history).toEqual([]);
+    expect(other.engine.of('setBaseline')).toHaveLength(0);
+
+    expect(await other.controller.openExperiment(file('class.zip', saved!.bytes))).toBe(true);
+    await other.settle();
+    expect(other.engine.of('setBaseline')).toHaveLength(1);
+    const sent = other.engine.of('setBaseline')[0].body as { weights: { channels: number[] } };
+    expect(sent.weights.channels).toEqual([2]); // the fake engine's baseline, through safetensors and back
+    expect(other.get().history).toEqual(t.get().history);
+    expect(other.get().settings).toMatchObject({ conv1: 50, mode: 'remove' });
+    expect(other.get().baseline.origin).toMatchObject({ kind: 'file', detail: 'class.zip' });
+    expect(other.get().notices.at(-1)?.text).toMatch(/^Opened class\.zip: SimpleCNN from class\.zip/);
+  });
+});

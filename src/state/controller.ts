@@ -12,6 +12,7 @@ import type { PruneSettings } from '../core/pruning/settings';
 import type { Evaluation, TrainConfig } from '../core/train/trainer';
 import { type EngineLink, SupersededRequest } from '../worker/client';
 import type { DataRole, EngineEvent, ModelRole, TrainReply } from '../worker/protocol';
+import { type Experiment, decodeExperiment, encodeExperiment, experimentFileName } from './experimentFile';
 import type { HistoryRow } from './history';
 import { PERSIST_KEY, PERSIST_VERSION } from './persistence';
 import {
@@ -620,8 +621,41 @@ export function createController(deps: ControllerDeps) {
     if (dataReady()) await afterDataChange();
   }
 
+  /** "Save experiment": the baseline's weights, its record, the history and the settings in one file. */
+  async function saveExperiment(): Promise<{ name: string; bytes: Uint8Array } | null> {
+    const s = get();
+    try {
+      const weights = await readBaseline();
+      const e: Experiment = { settings: s.settings, origin: s.baseline.origin, weights, curve: s.baseline.curve, baselineEval: s.baselineEval, history: s.history };
+      return { name: experimentFileName(e), bytes: encodeExperiment(e) };
+    } catch (e) {
+      notify(`Could not save the experiment: ${message(e)}`);
+      return null;
+    }
+  }
+
+  /** "Open experiment": restores all of it; a bad file gets a message naming it, and nothing loaded is lost. */
+  async function openExperiment(file: File): Promise<boolean> {
+    if (get().job) {
+      notify('An experiment cannot be opened while training runs; cancel it or wait for it to finish.', 'info');
+      return false;
+    }
+    try {
+      const { experiment: e, notices } = decodeExperiment(new Uint8Array(await file.arrayBuffer()), file.name);
+      await restoreWork({ origin: e.origin, weights: e.weights, curve: e.curve, trainingUntil: null }, e.history, e.settings, e.baselineEval);
+      for (const n of notices) notify(`${file.name}: ${n}`, 'info');
+      notify(`Opened ${file.name}: ${describeOrigin({ origin: e.origin, weights: null, curve: [], trainingUntil: null })}, ${e.history.length} run${e.history.length === 1 ? '' : 's'}.`, 'info');
+      return true;
+    } catch (e) {
+      notify(message(e));
+      return false;
+    }
+  }
+
   return {
     start,
+    saveExperiment,
+    openExperiment,
     notify,
     dismissNotice,
     retryData,

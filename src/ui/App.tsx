@@ -5,6 +5,7 @@ import { TrainPanel } from './TrainPanel';
 import { PrunePanel } from './PrunePanel';
 import { HistoryPanel } from './HistoryPanel';
 import { GotchaPanel } from './GotchaPanel';
+import { WorkPanel } from './WorkPanel';
 
 export function App() {
   return (
@@ -16,6 +17,7 @@ export function App() {
         <TrainPanel />
         <PrunePanel />
         <HistoryPanel />
+        <WorkPanel />
         <GotchaPanel />
       </main>
       <footer>

@@ -2,19 +2,12 @@ import { CartesianGrid, Legend, ResponsiveContainer, Scatter, ScatterChart, Tool
 import { specFor } from '../core/model/zoo';
 import { useStore } from '../state/store';
 import { type HistoryRow, describeFineTuning, historyToCsv } from '../state/history';
+import { download } from './download';
 import { compact, int, pct } from './format';
 
 const METHOD_COLORS: Record<HistoryRow['method'], string> = { random: '#dc2626', l1: '#2563eb', l2: '#16a34a', bn: '#9333ea', manual: '#f59e0b' };
 const METHOD_LABELS: Record<HistoryRow['method'], string> = { random: 'Random', l1: 'L1', l2: 'L2', bn: 'BatchNorm γ', manual: 'By hand' };
 
-function download(name: string, type: string, text: string) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}
 
 /** Every fine-tuned configuration as a point: accuracy against nonzero parameters, one colour per method. */
 export function HistoryPanel() {
