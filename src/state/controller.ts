@@ -154,11 +154,15 @@ export function createController(deps: ControllerDeps) {
     return value.state;
   }
 
-  /** Saved work for the chosen model, else the pretrained baseline (unless the URL asks for scratch), else a seeded start. */
+  /**
+   * Saved work for the chosen model, else the pretrained baseline (unless the URL asks for scratch), else
+   * a seeded start. A link that names a baseline (`baseline=scratch|pretrained`) gets that one, not saved work.
+   */
   async function startBaseline(saved: Persisted | null): Promise<void> {
     const s = get().settings;
     const b = saved?.baseline;
-    if (b && b.origin.model === s.model && (b.weights || b.origin.kind === 'scratch')) {
+    const linkNamesBaseline = new URLSearchParams(deps.search).has('baseline');
+    if (saved && b && !linkNamesBaseline && b.origin.model === s.model && (b.weights || b.origin.kind === 'scratch')) {
       if (b.weights) await engine().request('setBaseline', { weights: b.weights, epochs: b.origin.epochs });
       else await engine().request('resetBaseline', { model: s.model, seed: b.origin.seed });
       set({ baseline: { ...b, trainingUntil: null }, history: saved.history, baselineEval: saved.baselineEval });
@@ -172,9 +176,14 @@ export function createController(deps: ControllerDeps) {
       return;
     }
     if (saved) set({ history: saved.history });
-    if (s.baseline === 'pretrained' && (await usePretrained(s.model))) return;
-    await engine().request('resetBaseline', { model: s.model, seed: s.seed });
-    set({ baseline: freshBaseline(s.model, s.seed), baselineEval: null });
+    await defaultBaseline(s.model, s.baseline === 'pretrained', s.seed);
+  }
+
+  /** The pretrained baseline when wanted and shipped, else a seeded untrained one. */
+  async function defaultBaseline(model: ModelId, pretrained: boolean, seed: number): Promise<void> {
+    if (pretrained && (await usePretrained(model))) return;
+    await engine().request('resetBaseline', { model, seed });
+    set({ baseline: freshBaseline(model, seed), baselineEval: null });
   }
 
   async function usePretrained(model: ModelId): Promise<boolean> {
@@ -375,6 +384,7 @@ export function createController(deps: ControllerDeps) {
   // ------------------------------------------------------------ training
 
   function onEngineEvent(e: EngineEvent): void {
+    if (e.type === 'experiment') return; // experiments.ts follows its own events
     if (e.type === 'batch') {
       const r = e.report;
       set((s) => {
@@ -593,11 +603,21 @@ export function createController(deps: ControllerDeps) {
     set({ history: [] });
   }
 
-  /** "Forget saved work": clears what IndexedDB holds (the page keeps what is in memory until reload). */
+  /** "Forget saved work": clears what IndexedDB holds, and the page starts over (pretrained baseline, no runs). */
   async function forgetSavedWork(): Promise<boolean> {
-    if (!deps.confirm('Forget the saved baseline, runs and settings in this browser? What is on screen stays until you reload.')) return false;
+    if (get().job) return false;
+    if (!deps.confirm('Forget the saved baseline, runs and settings in this browser? The page starts over from the pretrained baseline.')) return false;
     await store.storage.removeItem(PERSIST_KEY);
-    notify('Saved work forgotten: a reload starts from the pretrained baseline.', 'info');
+    const s = get().settings;
+    previewGeneration++;
+    set({ history: [], prunedCurve: [], prunedEpochs: 0, finetunedEval: null, preview: { status: 'idle', reply: null, error: null } });
+    try {
+      await defaultBaseline(s.model, true, s.seed);
+      if (dataReady()) await afterDataChange();
+    } catch (e) {
+      notify(`Could not start over: ${message(e)}`);
+    }
+    notify('Saved work forgotten: the page starts over from the pretrained baseline.', 'info');
     return true;
   }
 
