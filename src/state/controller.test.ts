@@ -28,6 +28,8 @@ function fakeEngine(handlers: { [K in RequestType]?: Handler<K> } = {}) {
     setBaseline: () => true,
     readBaseline: () => randomWeights(simpleCnn, 1, [2]),
     memory: () => ({ numTensors: 5, numBytes: 0 }),
+    sensitivity: () => Promise.reject(new Error('no experiments in this fake')),
+    sweep: () => Promise.reject(new Error('no experiments in this fake')),
   };
   const link: EngineLink = {
     request(type, body) {

@@ -37,6 +37,7 @@ import type {
   TrainReply,
 } from './protocol';
 import { SUPERSEDED } from './protocol';
+import { type ExperimentContext, runMethodSweep, runSensitivityScan } from './experiments';
 
 interface PrunedState {
   model: Net;
@@ -61,6 +62,8 @@ export class Engine {
   /** Each model's optimiser with the settings it was made for (state carries over between runs). */
   private optimizers: Partial<Record<ModelRole, { optimizer: tf.Optimizer; key: string }>> = {};
   private cancelRequested = false;
+  /** The running experiment's abort: 'cancel' fires it (training polls cancelRequested instead). */
+  private experimentAbort: AbortController | null = null;
   private latestPreview = 0;
 
   constructor(private readonly emit: (e: EngineEvent) => void) {}
@@ -90,6 +93,7 @@ export class Engine {
         return this.train(r.role, r.config, r.trainSubset);
       case 'cancel':
         this.cancelRequested = true;
+        this.experimentAbort?.abort();
         return true as const;
       case 'evaluate':
         return this.evaluate(this.model(r.role));
@@ -106,6 +110,10 @@ export class Engine {
         return this.readBaseline();
       case 'memory':
         return this.memory();
+      case 'sensitivity':
+        return this.experiment((ctx) => runSensitivityScan(ctx, r));
+      case 'sweep':
+        return this.experiment((ctx) => runMethodSweep(ctx, r));
     }
   }
 
@@ -275,6 +283,20 @@ export class Engine {
       filters: filterViews(this.spec, baseline, result, settings),
       millis: performance.now() - t0,
     };
+  }
+
+  /** Runs an experiment (worker/experiments.ts) on the baseline with an abort that 'cancel' fires. */
+  private async experiment<T>(run: (ctx: ExperimentContext) => Promise<T>): Promise<T> {
+    const baseline = await this.readBaseline();
+    const test = this.testDevice();
+    const abort = new AbortController();
+    this.experimentAbort = abort;
+    this.cancelRequested = false;
+    try {
+      return await run({ spec: this.spec, baseline, test, trainingData: (n) => this.trainingDevice(n), signal: abort.signal, emit: this.emit });
+    } finally {
+      if (this.experimentAbort === abort) this.experimentAbort = null;
+    }
   }
 
   private memory(): MemoryReply {

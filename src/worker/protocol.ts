@@ -8,8 +8,11 @@
  */
 import type { BackendName, BackendSelection } from '../core/backend/selectBackend';
 import type { Cifar10Set } from '../core/data/cifar10';
+import type { Criterion } from '../core/experiments/common';
+import type { SensitivityPoint, SensitivityProgress, SensitivityResult } from '../core/experiments/sensitivity';
+import type { SweepPoint, SweepProgress, SweepResult } from '../core/experiments/sweep';
 import type { ModelId, NetWeights } from '../core/model/spec';
-import type { Costs, PruneSettings } from '../core/pruning';
+import type { Costs, Mode, PruneSettings } from '../core/pruning';
 import type { BatchReport, Evaluation, TrainConfig, TrainOutcome } from '../core/train/trainer';
 
 export type { BackendName };
@@ -36,6 +39,36 @@ export interface Api {
   setBaseline: { req: { weights: NetWeights; epochs: number }; reply: true };
   readBaseline: { req: object; reply: NetWeights };
   memory: { req: object; reply: MemoryReply };
+  /** Layer sensitivity scan of the baseline (issue 12); progress as 'experiment' events; 'cancel' stops it, keeping the points done. */
+  sensitivity: { req: SensitivityRequest; reply: SensitivityResult };
+  /** Method comparison over criteria × sparsities × seeds, each fine-tuned; same events and cancel. */
+  sweep: { req: SweepRequest; reply: SweepResult };
+}
+
+export interface SensitivityRequest {
+  mode: Mode;
+  criteria: Criterion[];
+  /** Seeds Random is averaged over. */
+  randomSeeds: number[];
+  /** Default 0–95 % in steps of 5 %. */
+  fractions?: number[];
+  /** Default every layer the mode can scan. */
+  layers?: string[];
+}
+
+export interface SweepRequest {
+  mode: Mode;
+  criteria: Criterion[];
+  sparsities: number[];
+  seeds: number[];
+  /** Fine-tuning epochs per point (0: accuracy straight after pruning only). */
+  epochs: number;
+  /** Training images per fine-tuning (the first n); 0 = all. */
+  subset: number;
+  /** Batch size, learning rate, optimiser of the fine-tuning (its epochs and seed are the sweep's). */
+  config: TrainConfig;
+  /** Points of an earlier, cancelled sweep of the same baseline: kept, not run again. */
+  previous?: SweepPoint[];
 }
 
 export type RequestType = keyof Api;
@@ -93,6 +126,12 @@ export type Reply =
 export type EngineEvent =
   | { type: 'batch'; role: ModelRole; report: BatchReport }
   /** For the baseline it carries the weights after the epoch: what a reload restores if the tab dies mid-training. */
-  | { type: 'epoch'; role: ModelRole; epoch: number; trainLoss: number; evaluation: Evaluation; weights?: NetWeights };
+  | { type: 'epoch'; role: ModelRole; epoch: number; trainLoss: number; evaluation: Evaluation; weights?: NetWeights }
+  | ExperimentEvent;
+
+/** A running experiment's progress (current point, ETA) and, as each finishes, its point. */
+export type ExperimentEvent =
+  | { type: 'experiment'; kind: 'sensitivity'; progress?: SensitivityProgress; point?: SensitivityPoint }
+  | { type: 'experiment'; kind: 'sweep'; progress?: SweepProgress; point?: SweepPoint };
 
 export type WorkerMessage = Reply | { event: EngineEvent };
