@@ -1,0 +1,758 @@
+/**
+ * "Run this in PyTorch" (issue 13): a zip with the page's baseline as a PyTorch state_dict
+ * (baseline.safetensors), a plain PyTorch script that prunes it the way the page did (prune_run.py)
+ * and a README. The script is generated for one setting only, so it reads like something a person
+ * would write for that experiment: the model class written out, torch.nn.utils.prune calls, a
+ * Torch-Pruning-style slicing function for remove mode. It prints one JSON line whose params,
+ * nonzero_params and MACs equal the page's figures exactly, and whose accuracy equals the page's
+ * on the same test images (floating-point order aside).
+ *
+ * Where torch cannot repeat the page's choice, the choice is written into the export:
+ *   - random filters / BatchNorm gamma / hand-picked filters: the kept filter lists (torch's RNG differs;
+ *     torch has no gamma criterion), applied with prune.custom_from_mask;
+ *   - random single weights (fc1, global mode): the masks, in masks.safetensors (too long to print);
+ *   - L1/L2 filter norms: torch ranks by itself (prune.ln_structured) and the script checks that it
+ *     kept the page's filters; torch sums norms in float32 and the page in float64, so two filters
+ *     whose norms differ only in the last bits could swap, and the page's list then wins (reported).
+ * No TensorFlow.js here: the page's main thread can build the zip.
+ */
+import { strToU8, zipSync } from 'fflate';
+import type { ChannelStats } from '../data/cifar10';
+import { type ConvInfo, type NetSpec, type NetWeights, geometry } from '../model/spec';
+import { prunedFilterCount } from '../pruning/costs';
+import type { PruneResult } from '../pruning/pruner';
+import { type PruneSettings, unsupported } from '../pruning/settings';
+import { type SafeTensor, encode } from '../io/safetensors';
+import { saveWeightsFile, tensorToTorch } from '../io/torchLayout';
+
+/** How --finetune trains: the page's fine-tuning recipe. */
+export interface FinetuneRecipe {
+  optimizer: 'adam' | 'sgd';
+  learningRate: number;
+  batchSize: number;
+  /** SGD only. */
+  momentum: number;
+}
+
+export const DEFAULT_FINETUNE: FinetuneRecipe = { optimizer: 'adam', learningRate: 1e-3, batchSize: 64, momentum: 0.9 };
+
+export interface PytorchExportInput {
+  spec: NetSpec;
+  /** The baseline the page pruned (tfjs layouts). */
+  baseline: NetWeights;
+  settings: PruneSettings;
+  /** What prune(spec, baseline, settings) returned. */
+  result: Pick<PruneResult, 'kept' | 'masks' | 'costs'>;
+  /** The normalisation the page used (mean and std of its training images, 0-1 scale). */
+  stats: ChannelStats;
+  /** Recipe for --finetune; missing fields from DEFAULT_FINETUNE. */
+  finetune?: Partial<FinetuneRecipe>;
+  /** The page's own evaluation of the pruned network, quoted in the README for comparison. */
+  measured?: { accuracy?: number; testImages?: number };
+  /** Extra string metadata for baseline.safetensors (e.g. training epochs, baseline accuracy). */
+  metadata?: Record<string, string>;
+  /** Timestamp of the files in the zip (default: now). */
+  date?: Date;
+}
+
+export const EXPORT_FILES = { weights: 'baseline.safetensors', masks: 'masks.safetensors', script: 'prune_run.py', readme: 'README.txt' } as const;
+
+const METHOD_LABEL: Record<PruneSettings['method'], string> = {
+  l1: 'L1 norm',
+  l2: 'L2 norm',
+  random: 'random',
+  bn: 'BatchNorm gamma',
+  manual: 'hand-picked filters',
+};
+
+/**
+ * Why the exported script cannot reproduce this setting, or null. Today: remove mode with every filter
+ * of a layer removed (PyTorch cannot build a Conv2d with no filters; the page treats the layer as
+ * outputting nothing). The export still builds; the script stops with this message.
+ */
+export function exportProblem(input: Pick<PytorchExportInput, 'spec' | 'settings' | 'result'>): string | null {
+  if (input.settings.mode !== 'remove') return null;
+  const empty = Object.entries(input.result.kept).filter(([, k]) => k.length === 0).map(([n]) => n);
+  return empty.length ? `${empty.join(', ')}: every filter removed. PyTorch cannot build a Conv2d with no filters, so this setting has no PyTorch equivalent.` : null;
+}
+
+/** The masks the script cannot compute itself (seeded random single weights), PyTorch layout, 1 = kept; null when none. */
+export function exportMasks(input: PytorchExportInput): Record<string, SafeTensor> | null {
+  const { spec, baseline, settings, result } = input;
+  if (settings.method !== 'random') return null;
+  const out: Record<string, SafeTensor> = {};
+  const add = (name: string, channels: number[]) => {
+    const m = result.masks[name];
+    if (m) {
+      const t = tensorToTorch(spec, channels, name, m);
+      out[name] = { dtype: 'U8', shape: t.shape, data: t.data };
+    }
+  };
+  const g = geometry(spec, baseline.channels);
+  if (settings.mode === 'global') for (const c of g.convs) add(`${c.name}.weight`, baseline.channels);
+  add(`${g.linear.name}.weight`, result.costs.channels);
+  return Object.keys(out).length ? out : null;
+}
+
+/** Every file of the export, by name. */
+export function buildPytorchExport(input: PytorchExportInput): Record<string, Uint8Array> {
+  check(input);
+  const files: Record<string, Uint8Array> = {
+    [EXPORT_FILES.weights]: saveWeightsFile(input.spec, input.baseline, { ...input.metadata, exported_by: 'Pruning Playground', role: 'baseline (before pruning)' }),
+  };
+  const masks = exportMasks(input);
+  if (masks) files[EXPORT_FILES.masks] = encode(masks, { format: 'pt', content: 'pruning masks, PyTorch layout, 1 = kept' });
+  files[EXPORT_FILES.script] = strToU8(pruneScript(input));
+  files[EXPORT_FILES.readme] = strToU8(exportReadme(input));
+  return files;
+}
+
+/** The export as one zip (baseline.safetensors, prune_run.py, README.txt, and masks.safetensors when needed). */
+export function buildPytorchExportZip(input: PytorchExportInput): Uint8Array {
+  const files = buildPytorchExport(input);
+  const mtime = input.date ?? new Date();
+  // Weights barely compress; text does. Level 6 is fflate's default trade-off.
+  return zipSync(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, [v, { level: k.endsWith('.safetensors') ? 1 : 6 }]])), { mtime });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The script
+
+/** prune_run.py for this setting. */
+export function pruneScript(input: PytorchExportInput): string {
+  check(input);
+  const { spec, baseline, settings: s, result, stats } = input;
+  const recipe = { ...DEFAULT_FINETUNE, ...input.finetune };
+  const g = geometry(spec, baseline.channels);
+  const fc = g.linear.name;
+  const cls = className(spec);
+  const masks = exportMasks(input);
+  const fcMasked = s.method === 'random' ? !!masks?.[`${fc}.weight`] : (s.amounts[fc] ?? 0) > 0;
+  const kept = Object.fromEntries(g.convs.map((c) => [c.name, [...result.kept[c.name]]]));
+  const pruned = (c: ConvInfo) => prunedFilterCount(s, c.name, c.outChannels) > 0;
+  const ranked = s.mode !== 'global' && (s.method === 'l1' || s.method === 'l2' || s.method === 'bn'); // torch ranks, the page checks
+  const L: string[] = [];
+  const push = (...lines: string[]) => L.push(...lines);
+
+  push(
+    '#!/usr/bin/env python3',
+    `"""Pruning Playground export: ${spec.label}, ${s.mode} mode, ${METHOD_LABEL[s.method]}.`,
+    '',
+    'Loads the page\'s baseline (baseline.safetensors, a PyTorch state_dict), prunes it as the page did,',
+    'evaluates it on CIFAR-10 and prints ONE JSON line: model, mode, method, kept (filters per conv layer,',
+    'baseline indices), params, nonzero_params, macs, nonzero_macs, accuracy (percent).',
+    '',
+    '    python prune_run.py --data DIR               # DIR: CIFAR-10 binary batches (test_batch.bin or test_*.bin)',
+    '    python prune_run.py --data DIR --finetune 2  # then fine-tune 2 epochs on data_batch_*.bin / train_*.bin',
+    '',
+    'The page measured for this setting:',
+    `    params ${fmt(result.costs.params)}, nonzero params ${fmt(result.costs.nonzeroParams)}, MACs ${fmt(result.costs.macs)}, nonzero MACs ${fmt(result.costs.nonzeroMacs)}`,
+    ...(input.measured?.accuracy !== undefined
+      ? [`    accuracy ${pct(input.measured.accuracy)} %${input.measured.testImages ? ` on its ${fmt(input.measured.testImages)} test images` : ''}`]
+      : []),
+    '',
+    'Needs torch and numpy; uses the safetensors package when installed.',
+    '"""',
+    'import argparse',
+    'import glob',
+    'import json',
+    'import os',
+    'import sys',
+    '',
+    'import numpy as np',
+    'import torch',
+    'import torch.nn as nn',
+    'import torch.nn.functional as F',
+    'import torch.nn.utils.prune as prune',
+    '',
+    'HERE = os.path.dirname(os.path.abspath(__file__))',
+    `MODEL, MODE, METHOD, SEED = ${py(spec.id)}, ${py(s.mode)}, ${py(s.method)}, ${s.seed >>> 0}`,
+    `BASELINE_CHANNELS = ${pyTuple(baseline.channels)}  # filters per conv layer in baseline.safetensors`,
+    '# Per-channel normalisation the page used: mean and std of its training images on the 0-1 scale.',
+    `MEAN = ${pyTuple(stats.mean.map(pyFloat))}`,
+    `STD = ${pyTuple(stats.std.map(pyFloat))}`,
+    `# Fine-tuning recipe of the page's run (--finetune). eps=1e-7 is TensorFlow.js's Adam default (torch's is 1e-8).`,
+    `OPTIMIZER, LR, BATCH, MOMENTUM = ${py(recipe.optimizer)}, ${pyFloat(recipe.learningRate)}, ${recipe.batchSize}, ${pyFloat(recipe.momentum)}`,
+    '# (conv layer, its BatchNorm or None) in order; the last one feeds fc1 through a flatten of',
+    `# FLATTEN_SIZE x FLATTEN_SIZE pixels per channel.`,
+    `CONVS = [${g.convs.map((c) => `(${py(c.name)}, ${c.batchNorm ? py(c.batchNorm) : 'None'})`).join(', ')}]`,
+    `FLATTEN_SIZE = ${g.linear.flattenOf.size}`,
+  );
+
+  // Settings constants, only those this setting uses.
+  if (s.mode === 'global') {
+    push(`GLOBAL_AMOUNT = ${pyFloat(s.amounts[g.convs[0]?.name ?? ''] ?? 0)}  # fraction of ALL conv weights, ranked together`);
+  } else {
+    if (s.method !== 'manual' && s.method !== 'random')
+      push(`AMOUNTS = ${pyDict(Object.fromEntries(g.convs.filter(pruned).map((c) => [c.name, pyFloat(s.amounts[c.name] ?? 0)])))}  # fraction of each layer's filters`);
+    else if (s.method === 'random')
+      push(`# The page's amounts: ${g.convs.map((c) => `${c.name} ${pyFloat(s.amounts[c.name] ?? 0)}`).join(', ')} of the filters, drawn with seed ${s.seed}.`);
+    push(
+      `# The page's choice: filters kept in each conv layer (baseline indices).`,
+      `KEPT = ${pyDictOfLists(kept)}`,
+    );
+  }
+  push(`FC_AMOUNT = ${pyFloat(s.amounts[fc] ?? 0)}  # fraction of ${fc}'s weights pruned (unstructured)`);
+  if (masks) push(`MASKS_FILE = os.path.join(HERE, ${py(EXPORT_FILES.masks)})`);
+  push('', '');
+
+  // The model, written out.
+  push(...modelClass(spec, cls), '', '');
+  push(...LOAD_SAFETENSORS, '', '');
+
+  // Pruning helpers.
+  push(
+    'def kept_filters(conv):',
+    '    """Output filters (dim 0) with at least one weight left unmasked."""',
+    '    mask = conv.weight_mask if hasattr(conv, "weight_mask") else torch.ones_like(conv.weight)',
+    '    return torch.nonzero(mask.flatten(1).sum(1) > 0).flatten().tolist()',
+    '',
+    '',
+  );
+  if (s.mode === 'mask')
+    push(
+      'def filter_mask(weight, keep):',
+      '    """A mask for a conv weight [out, in, kh, kw]: 1 for every weight of the kept filters, 0 elsewhere."""',
+      '    mask = torch.zeros_like(weight)',
+      '    mask[keep] = 1',
+      '    return mask',
+      '',
+      '',
+    );
+  if (ranked)
+    push(
+      'TORCH_DIFFERS = {}  # layers where torch\'s own ranking kept other filters than the page (near-equal scores)',
+      '',
+      '',
+      'def check_choice(name, torch_keep):',
+      '    """The page\'s filters for `name`, after comparing them with torch\'s choice. torch ranks in float32 and the',
+      '    page in float64, so two filters whose scores differ in the last bits may swap: the page\'s list then wins."""',
+      '    torch_keep = sorted(torch_keep)',
+      '    if torch_keep != KEPT[name]:',
+      '        TORCH_DIFFERS[name] = torch_keep',
+      '        print(f"note: {name}: torch would keep {torch_keep}, the page kept {KEPT[name]}; using the page\'s", file=sys.stderr)',
+      '    return KEPT[name]',
+      '',
+      '',
+    );
+  if (s.mode === 'remove' && ranked) push(...chooseFilters(s.method as 'l1' | 'l2' | 'bn'), '', '');
+  if (s.mode === 'remove') push(...slimFunction(spec, cls, fc), '', '');
+  push(...pruneModel(s, g.convs.map((c) => c.name), masks !== null), '', '');
+  push(...pruneFc(s, fc, fcMasked), '', '');
+  push(...COUNTING, '', '');
+  push(...DATA_AND_TRAINING, '', '');
+  push(...mainFunction(cls, fc, ranked));
+  return L.join('\n') + '\n';
+}
+
+function modelClass(spec: NetSpec, cls: string): string[] {
+  const g = geometry(spec);
+  const ch = (i: number) => `channels[${i}]`;
+  const init: string[] = [];
+  const fwd: string[] = [];
+  g.convs.forEach((c, i) => {
+    const inC = i === 0 ? String(spec.input.channels) : ch(i - 1);
+    const args = [inC, ch(i), String(c.kernel), `padding=${(c.kernel - 1) / 2}`, ...(c.bias ? [] : ['bias=False'])];
+    init.push(`        self.${c.name} = nn.Conv2d(${args.join(', ')})`);
+    let e = `self.${c.name}(x)`;
+    if (c.batchNorm) {
+      init.push(`        self.${c.batchNorm} = nn.BatchNorm2d(${ch(i)})  # eps 1e-5, momentum 0.1, as the page`);
+      e = `self.${c.batchNorm}(${e})`;
+    }
+    e = `F.relu(${e})`;
+    if (c.pool) e = `F.max_pool2d(${e}, 2)`;
+    fwd.push(`        x = ${e}`);
+  });
+  const f = g.linear;
+  const last = g.convs.length ? ch(g.convs.length - 1) : String(spec.input.channels);
+  init.push(`        self.${f.name} = nn.Linear(${last} * ${f.flattenOf.size} * ${f.flattenOf.size}, ${f.outFeatures})`);
+  return [
+    `class ${cls}(nn.Module):`,
+    `    """${ascii(spec.summary)}.`,
+    '    `channels`: filters of each conv layer; a network with filters removed is the same class, smaller."""',
+    '',
+    `    def __init__(self, channels=${pyTuple(fullChannelsOf(spec))}):`,
+    '        super().__init__()',
+    ...init,
+    '',
+    '    def forward(self, x):',
+    ...fwd,
+    `        x = torch.flatten(x, 1)  # NCHW flatten: ${f.name}'s input c*S*S + h*S + w`,
+    `        return self.${f.name}(x)`,
+  ];
+}
+
+const LOAD_SAFETENSORS = [
+  'def load_safetensors(path):',
+  '    """{name: tensor} from a .safetensors file; uses the safetensors package when it is installed."""',
+  '    try:',
+  '        from safetensors.torch import load_file',
+  '        return load_file(path)',
+  '    except ImportError:',
+  '        pass',
+  '    # The format: 8-byte little-endian header length, JSON header, then raw little-endian tensor data.',
+  '    data = open(path, "rb").read()',
+  '    n = int.from_bytes(data[:8], "little")',
+  '    header = json.loads(data[8:8 + n])',
+  '    header.pop("__metadata__", None)',
+  '    dtypes = {"F32": np.float32, "I64": np.int64, "U8": np.uint8}',
+  '    tensors = {}',
+  '    for name, t in header.items():',
+  '        begin, end = t["data_offsets"]',
+  '        array = np.frombuffer(data[8 + n + begin:8 + n + end], dtype=dtypes[t["dtype"]])',
+  '        tensors[name] = torch.from_numpy(array.reshape(t["shape"]).copy())',
+  '    return tensors',
+];
+
+/** remove mode, ranked methods: torch's ranking of each layer's filters (what ln_structured would keep). */
+function chooseFilters(method: 'l1' | 'l2' | 'bn'): string[] {
+  const score =
+    method === 'bn'
+      ? ['        scores = getattr(model, bn).weight.detach().abs()  # Network Slimming: |gamma| of the filter\'s BatchNorm channel']
+      : [`        scores = w.flatten(1).norm(p=${method === 'l1' ? 1 : 2}, dim=1)  # ${method.toUpperCase()} norm of each filter, as prune.ln_structured ranks`];
+  return [
+    'def choose_filters(model):',
+    '    """Filters to keep in each conv layer: the highest-scoring ones, as many as the amount leaves."""',
+    '    kept = {}',
+    '    for name, bn in CONVS:',
+    '        w = getattr(model, name).weight.detach()',
+    '        n_keep = len(w) - round(AMOUNTS.get(name, 0.0) * len(w))  # torch\'s count: Python\'s round, half to even',
+    ...score,
+    '        kept[name] = check_choice(name, torch.topk(scores, n_keep).indices.tolist())',
+    '    return kept',
+  ];
+}
+
+/** Torch-Pruning in ~20 lines: the smaller network keeping `kept` filters. */
+function slimFunction(spec: NetSpec, cls: string, fc: string): string[] {
+  const hasBias = spec.layers.some((l) => l.kind === 'conv' && l.bias);
+  const hasBn = spec.layers.some((l) => l.kind === 'conv' && l.batchNorm);
+  return [
+    'def slim(model, kept):',
+    '    """The smaller network keeping the `kept` filters (baseline indices) of each conv layer, Torch-Pruning style:',
+    `    a removed filter takes with it its conv weights${hasBias ? ' and bias' : ''}${hasBn ? ', its BatchNorm channel (gamma, beta, running' : ''}`,
+    `    ${hasBn ? 'mean and variance) ' : ''}and the matching input channel of the next layer: for ${fc}, that channel's S*S`,
+    '    columns (PyTorch flattens NCHW: column c*S*S + h*S + w)."""',
+    '    old, new = model.state_dict(), {}',
+    '    prev = None  # kept input channels: the previous layer\'s kept filters (None: the image)',
+    '    for name, bn in CONVS:',
+    '        keep = torch.tensor(kept[name], dtype=torch.long)',
+    '        w = old[f"{name}.weight"][keep]  # [out, in, kh, kw]: the kept filters',
+    '        new[f"{name}.weight"] = w if prev is None else w[:, prev]  # ... and their kept input channels',
+    ...(hasBias ? ['        if f"{name}.bias" in old:', '            new[f"{name}.bias"] = old[f"{name}.bias"][keep]'] : []),
+    ...(hasBn
+      ? [
+          '        if bn:',
+          '            for k in ("weight", "bias", "running_mean", "running_var"):',
+          '                new[f"{bn}.{k}"] = old[f"{bn}.{k}"][keep]',
+          '            new[f"{bn}.num_batches_tracked"] = old[f"{bn}.num_batches_tracked"]',
+        ]
+      : []),
+    '        prev = keep',
+    '    pixels = FLATTEN_SIZE * FLATTEN_SIZE',
+    `    columns = (prev[:, None] * pixels + torch.arange(pixels)).flatten()  # channel c -> columns c*S*S ... c*S*S + S*S - 1`,
+    `    new["${fc}.weight"] = old["${fc}.weight"][:, columns]`,
+    `    new["${fc}.bias"] = old["${fc}.bias"]`,
+    `    small = ${cls}(channels=[len(kept[name]) for name, _ in CONVS])`,
+    '    small.load_state_dict(new, strict=True)',
+    '    return small',
+  ];
+}
+
+function pruneModel(s: PruneSettings, convs: string[], hasMaskFile: boolean): string[] {
+  // def prune_model(model): with a docstring of `doc` lines.
+  const head = (doc: string[]) => {
+    const lines = ['def prune_model(model):', `    """${doc[0]}`, ...doc.slice(1).map((d) => `    ${d}`)];
+    lines[lines.length - 1] += '"""';
+    return lines;
+  };
+  const reportMasked = '    return model, {name: kept_filters(getattr(model, name)) for name, _ in CONVS}';
+  if (s.mode === 'global') {
+    const targets = `[${convs.map((n) => `(model.${n}, "weight")`).join(', ')}]`;
+    if (s.method === 'random')
+      return [
+        ...head([
+          'Global mode with random weights: GLOBAL_AMOUNT of all conv weights, drawn together. In torch that is',
+          `    parameters = ${targets}`,
+          '    prune.global_unstructured(parameters, pruning_method=prune.RandomUnstructured, amount=GLOBAL_AMOUNT)',
+          'but torch\'s random generator is not the page\'s, so the page\'s draw is applied from masks.safetensors.',
+        ]),
+        ...(hasMaskFile
+          ? [
+              '    masks = load_safetensors(MASKS_FILE)',
+              '    for name, _ in CONVS:',
+              '        if f"{name}.weight" in masks:',
+              '            prune.custom_from_mask(getattr(model, name), "weight", masks[f"{name}.weight"].float())',
+            ]
+          : ['    pass  # amount 0: nothing drawn']),
+        reportMasked,
+      ];
+    return [
+      ...head([
+        'Global mode (the article\'s): every conv weight ranked together by |w| and the smallest GLOBAL_AMOUNT of',
+        `them masked${s.method === 'l2' ? ' (the L2 norm of a single weight is |w| too)' : ''}. A filter counts as pruned only`,
+        'when all its weights are.',
+      ]),
+      `    parameters = ${targets}`,
+      '    prune.global_unstructured(parameters, pruning_method=prune.L1Unstructured, amount=GLOBAL_AMOUNT)',
+      reportMasked,
+    ];
+  }
+  if (s.mode === 'remove') {
+    const choice =
+      s.method === 'random'
+        ? ['    kept = KEPT  # the page\'s seeded random draw (torch\'s random generator differs)']
+        : s.method === 'manual'
+          ? ['    kept = KEPT  # picked by hand on the page']
+          : ['    kept = choose_filters(model)'];
+    return [
+      ...head([
+        'Remove mode: choose the filters as the page did, then build the smaller network without the others.',
+      ]),
+      ...choice,
+      '    empty = [name for name, keep in kept.items() if not keep]',
+      '    if empty:',
+      '        sys.exit(f"{\', \'.join(empty)}: every filter removed; PyTorch cannot build a Conv2d with no filters "',
+      '                 "(the page treats such a layer as outputting nothing)")',
+      '    return slim(model, kept), kept',
+    ];
+  }
+  // mask mode
+  const maskNote = 'Only the weight is masked, as in torch: a masked filter\'s bias or BatchNorm beta still reaches the next layer.';
+  if (s.method === 'l1' || s.method === 'l2') {
+    const n = s.method === 'l1' ? 1 : 2;
+    return [
+      ...head([
+        `Mask mode, ${s.method.toUpperCase()} norm: prune.ln_structured on each conv weight, dim 0 = output filters.`,
+        maskNote,
+      ]),
+      '    for name, amount in AMOUNTS.items():',
+      '        conv = getattr(model, name)',
+      `        prune.ln_structured(conv, "weight", amount=amount, n=${n}, dim=0)`,
+      '        keep = check_choice(name, kept_filters(conv))',
+      '        if keep != kept_filters(conv):  # a near-tie went the other way in float32: the page\'s filters win',
+      '            conv.weight_mask.copy_(filter_mask(conv.weight, keep))',
+      '            conv.weight = conv.weight_orig * conv.weight_mask',
+      reportMasked,
+    ];
+  }
+  const why =
+    s.method === 'random'
+      ? [
+          'Mask mode, random filters. In torch: prune.random_structured(conv, "weight", amount=..., dim=0), but torch\'s',
+          'random generator is not the page\'s, so the page\'s draw (KEPT) is applied with prune.custom_from_mask.',
+        ]
+      : s.method === 'manual'
+        ? ['Mask mode, filters picked by hand on the page (KEPT), applied with prune.custom_from_mask.']
+        : [
+            'Mask mode, BatchNorm gamma (Network Slimming): keep the filters whose BatchNorm channel has the largest |gamma|.',
+            'torch.nn.utils.prune has no such criterion: rank here, then apply the mask with prune.custom_from_mask.',
+          ];
+  return [
+    ...head([...why, maskNote]),
+    '    for name, bn in CONVS:',
+    ...(s.method === 'bn'
+      ? [
+          '        if name not in AMOUNTS:',
+          '            continue',
+          '        conv = getattr(model, name)',
+          '        gamma = getattr(model, bn).weight.detach().abs()',
+          '        n_keep = len(gamma) - round(AMOUNTS[name] * len(gamma))  # torch\'s count: Python\'s round, half to even',
+          '        keep = check_choice(name, torch.topk(gamma, n_keep).indices.tolist())',
+        ]
+      : [
+          '        conv = getattr(model, name)',
+          '        keep = KEPT[name]',
+          '        if len(keep) == conv.out_channels:',
+          '            continue  # nothing pruned in this layer',
+        ]),
+    '        prune.custom_from_mask(conv, "weight", filter_mask(conv.weight, keep))',
+    reportMasked,
+  ];
+}
+
+function pruneFc(s: PruneSettings, fc: string, masked: boolean): string[] {
+  const doc = `    """${fc} (its outputs are the classes, so it is never structurally pruned): FC_AMOUNT of its weights, unstructured."""`;
+  if (!masked) return [`def prune_${fc}(model):`, doc, `    pass  # amount 0: ${fc} is not pruned`];
+  if (s.method === 'random')
+    return [
+      `def prune_${fc}(model):`,
+      doc,
+      `    # In torch: prune.random_unstructured(model.${fc}, "weight", amount=FC_AMOUNT). Its random generator is not`,
+      `    # the page's, so the page's draw is applied from masks.safetensors ([out, in], PyTorch's column order).`,
+      `    mask = load_safetensors(MASKS_FILE)["${fc}.weight"]`,
+      `    prune.custom_from_mask(model.${fc}, "weight", mask.float())`,
+    ];
+  return [`def prune_${fc}(model):`, doc.replace('unstructured."""', 'smallest |w| first."""'), `    prune.l1_unstructured(model.${fc}, "weight", amount=FC_AMOUNT)`];
+}
+
+const COUNTING = [
+  'def count_params(model):',
+  '    """(parameters, nonzero parameters) as PyTorch holds them. After torch.nn.utils.prune a layer\'s parameter is',
+  '    weight_orig (never zeroed: what parameters_to_vector(model.parameters()) counts) and the forward pass uses',
+  '    weight_orig * weight_mask, so nonzeros are counted on that product. BatchNorm\'s running statistics are buffers."""',
+  '    total = nonzero = 0',
+  '    for module in model.modules():',
+  '        for name, p in module.named_parameters(recurse=False):',
+  '            if name.endswith("_orig"):',
+  '                p = p * getattr(module, name[:-len("_orig")] + "_mask")',
+  '            total += p.numel()',
+  '            nonzero += int(torch.count_nonzero(p))',
+  '    return total, nonzero',
+  '',
+  '',
+  'def count_macs(model):',
+  '    """Multiply-accumulates per image, as the page counts them: conv k*k*in*out per output pixel, linear in*out',
+  '    (biases and BatchNorm are additions). Nonzero MACs count only the weights left unmasked (as ShrinkBench)."""',
+  '    macs = nonzero = 0',
+  '',
+  '    def hook(m, inputs, out):',
+  '        nonlocal macs, nonzero',
+  '        positions = out.shape[2] * out.shape[3] if out.dim() == 4 else 1',
+  '        macs += m.weight.numel() * positions',
+  '        nonzero += int(torch.count_nonzero(m.weight)) * positions',
+  '',
+  '    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]',
+  '    model.eval()',
+  '    with torch.no_grad():',
+  '        model(torch.zeros(1, 3, 32, 32))',
+  '    for h in handles:',
+  '        h.remove()',
+  '    return macs, nonzero',
+];
+
+const DATA_AND_TRAINING = [
+  'def find(folder, patterns):',
+  '    """Files of the first pattern that matches in `folder` (or its cifar-10-batches-bin subfolder)."""',
+  '    for base in (folder, os.path.join(folder, "cifar-10-batches-bin")):',
+  '        for pattern in patterns:',
+  '            paths = sorted(glob.glob(os.path.join(base, pattern)))',
+  '            if paths:',
+  '                return paths',
+  '    sys.exit(f"no {\' or \'.join(patterns)} in {folder}: pass --data with the folder of the CIFAR-10 binary batches")',
+  '',
+  '',
+  'def load_cifar(paths):',
+  '    """CIFAR-10 binary batches -> (normalised float32 images [N, 3, 32, 32], int64 labels). Each record is',
+  '    3073 bytes: the label, then the red, green and blue 32x32 planes."""',
+  '    raw = []',
+  '    for p in paths:',
+  '        b = np.fromfile(p, dtype=np.uint8)',
+  '        if b.size % 3073:',
+  '            sys.exit(f"{p}: {b.size} bytes is not a whole number of 3073-byte CIFAR-10 records")',
+  '        raw.append(b.reshape(-1, 3073))',
+  '    raw = np.concatenate(raw)',
+  '    pixels = raw[:, 1:].reshape(-1, 3, 32, 32)',
+  '    # byte -> value tables computed as the page does (float64, then float32), so inputs match bit for bit',
+  '    table = ((np.arange(256)[None, :] / 255 - np.array(MEAN)[:, None]) / np.array(STD)[:, None]).astype(np.float32)',
+  '    x = np.stack([table[c][pixels[:, c]] for c in range(3)], axis=1)',
+  '    return torch.from_numpy(x), torch.from_numpy(raw[:, 0].astype(np.int64))',
+  '',
+  '',
+  'def evaluate(model, x, y, batch=500):',
+  '    """(accuracy in percent, predicted classes) with BatchNorm\'s running statistics."""',
+  '    model.eval()',
+  '    with torch.no_grad():',
+  '        predictions = torch.cat([model(x[i:i + batch]).argmax(1) for i in range(0, len(x), batch)])',
+  '    return 100.0 * (predictions == y).sum().item() / len(y), predictions',
+  '',
+  '',
+  'def finetune(model, x, y, epochs):',
+  '    """The page\'s recipe (OPTIMIZER, LR, BATCH), cross-entropy, a new shuffle each epoch. The prune hooks multiply',
+  '    by the masks on every forward pass, so pruned weights get no gradient and stay pruned. Expect results to differ',
+  '    from the page\'s by training noise: other shuffles, other floating-point order."""',
+  '    if OPTIMIZER == "sgd":',
+  '        opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)',
+  '    else:',
+  '        opt = torch.optim.Adam(model.parameters(), lr=LR, eps=1e-7)',
+  '    for epoch in range(epochs):',
+  '        model.train()',
+  '        order, total = torch.randperm(len(x)), 0.0',
+  '        for i in range(0, len(x), BATCH):',
+  '            idx = order[i:i + BATCH]',
+  '            loss = F.cross_entropy(model(x[idx]), y[idx])',
+  '            opt.zero_grad()',
+  '            loss.backward()',
+  '            opt.step()',
+  '            total += loss.item() * len(idx)',
+  '        print(f"epoch {epoch + 1}/{epochs}: mean loss {total / len(x):.4f}", file=sys.stderr)',
+];
+
+function mainFunction(cls: string, fc: string, ranked: boolean): string[] {
+  return [
+    'def main():',
+    '    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])',
+    '    ap.add_argument("--data", default=".", help="folder with the CIFAR-10 binary batches (default: here)")',
+    '    ap.add_argument("--weights", default=os.path.join(HERE, "baseline.safetensors"), help="the baseline state_dict")',
+    '    ap.add_argument("--finetune", type=int, default=0, metavar="EPOCHS", help="fine-tune the pruned network first")',
+    '    ap.add_argument("--seed", type=int, default=SEED, help="torch seed for the fine-tuning shuffles")',
+    '    ap.add_argument("--predictions", metavar="FILE", help="also write each test image\'s predicted class, one byte each")',
+    '    args = ap.parse_args()',
+    '    torch.manual_seed(args.seed)',
+    '',
+    `    model = ${cls}(channels=BASELINE_CHANNELS)`,
+    '    model.load_state_dict(load_safetensors(args.weights), strict=True)',
+    '    model, kept = prune_model(model)',
+    `    prune_${fc}(model)`,
+    '    x_test, y_test = load_cifar(find(args.data, ["test_batch.bin", "test_*.bin"]))',
+    '    out = {"model": MODEL, "mode": MODE, "method": METHOD, "kept": kept}',
+    '    if args.finetune > 0:',
+    '        out["accuracy_before_finetune"] = round(evaluate(model, x_test, y_test)[0], 2)',
+    '        finetune(model, *load_cifar(find(args.data, ["data_batch_*.bin", "train_*.bin"])), epochs=args.finetune)',
+    '        out["finetune_epochs"] = args.finetune',
+    '    params, nonzero_params = count_params(model)',
+    '    macs, nonzero_macs = count_macs(model)',
+    '    accuracy, predictions = evaluate(model, x_test, y_test)',
+    '    if args.predictions:',
+    '        predictions.numpy().astype(np.uint8).tofile(args.predictions)',
+    '    out.update(params=params, nonzero_params=nonzero_params, macs=macs, nonzero_macs=nonzero_macs,',
+    '               accuracy=round(accuracy, 2), test_images=len(y_test))',
+    ...(ranked ? ['    out["torch_differs"] = TORCH_DIFFERS  # empty: torch\'s own ranking kept exactly the page\'s filters'] : []),
+    '    print(json.dumps(out))',
+    '',
+    '',
+    'if __name__ == "__main__":',
+    '    main()',
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// README
+
+export function exportReadme(input: PytorchExportInput): string {
+  check(input);
+  const { spec, baseline, settings: s, result } = input;
+  const g = geometry(spec, baseline.channels);
+  const fc = g.linear.name;
+  const recipe = { ...DEFAULT_FINETUNE, ...input.finetune };
+  const amounts =
+    s.mode === 'global'
+      ? `${pct(s.amounts[g.convs[0]?.name ?? ''] ?? 0)} % of all conv weights (ranked together)`
+      : s.method === 'manual'
+        ? g.convs.map((c) => `${c.name} ${c.outChannels - result.kept[c.name].length} filters picked by hand`).join(', ')
+        : g.convs.map((c) => `${c.name} ${pct(s.amounts[c.name] ?? 0)} %`).join(', ');
+  const masks = exportMasks(input);
+  const problem = exportProblem(input);
+  const lines = [
+    'Pruning Playground - PyTorch export',
+    '===================================',
+    '',
+    `Model:    ${spec.label} (${ascii(spec.summary)})`,
+    `Pruning:  ${s.mode} mode, ${METHOD_LABEL[s.method]}; ${amounts}; ${fc} ${pct(s.amounts[fc] ?? 0)} % of its weights; seed ${s.seed}`,
+    `Kept:     ${g.convs.map((c) => `${c.name} ${result.kept[c.name].length}/${c.outChannels}`).join(', ')} filters`,
+    '',
+    'Files',
+    `  ${EXPORT_FILES.weights}  the page's baseline (before pruning) as a PyTorch state_dict: conv weights`,
+    '                        [out, in, kh, kw], linear [out, in] with inputs in NCHW flatten order. Loads with',
+    '                        model.load_state_dict(safetensors.torch.load_file(path), strict=True).',
+    ...(masks
+      ? [`  ${EXPORT_FILES.masks}     the page's random masks (1 = kept), PyTorch layout: torch's random generator`, '                        cannot repeat the page\'s seeded draw.']
+      : []),
+    `  ${EXPORT_FILES.script}          the model written out in PyTorch, the same pruning with torch.nn.utils.prune`,
+    '                        (or by slicing layers in remove mode), evaluation and optional fine-tuning.',
+    '',
+    'Run',
+    '  pip install torch numpy            (the safetensors package is optional)',
+    '  python prune_run.py --data DIR     DIR: the CIFAR-10 binary version (folder cifar-10-batches-bin:',
+    '                                     test_batch.bin, data_batch_1.bin ...), or the page\'s test_1000.bin',
+    `  python prune_run.py --data DIR --finetune 2   then fine-tune 2 epochs (${recipe.optimizer === 'adam' ? 'Adam' : `SGD momentum ${recipe.momentum}`}, learning rate ${recipe.learningRate}, batch ${recipe.batchSize})`,
+    '',
+    'It prints one JSON line: model, mode, method, kept, params, nonzero_params, macs, nonzero_macs and',
+    'accuracy (percent). The page measured for this setting:',
+    `  params ${fmt(result.costs.params)}   nonzero params ${fmt(result.costs.nonzeroParams)}   MACs ${fmt(result.costs.macs)}   nonzero MACs ${fmt(result.costs.nonzeroMacs)}`,
+    ...(input.measured?.accuracy !== undefined
+      ? [`  accuracy ${pct(input.measured.accuracy)} %${input.measured.testImages ? ` on its ${fmt(input.measured.testImages)} test images` : ''}`]
+      : []),
+    'The counts must match exactly. Accuracy on the same test images matches up to floating-point order',
+    '(a rare image whose two best classes are nearly tied can flip); on the full 10,000-image test set it',
+    'differs as any two test sets do. After --finetune, results differ from the page\'s by training noise:',
+    'other shuffles, other floating-point order.',
+    '',
+    'Parameters are what model.parameters() holds (weights, biases, BatchNorm gamma and beta; not the',
+    'running statistics, which are buffers); nonzero parameters count the masked weights as zero (torch',
+    'keeps weight_orig intact and multiplies by weight_mask). MACs count conv k*k*in*out per output pixel',
+    'and linear in*out.',
+    ...(problem ? ['', `Note: ${problem} The script stops with this message.`] : []),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// helpers
+
+function check(input: PytorchExportInput): void {
+  const { spec, baseline, settings: s, result } = input;
+  if (baseline.model !== spec.id) throw new Error(`the baseline is a ${baseline.model}, not ${spec.id}`);
+  const why = unsupported(s.method, s.mode, spec.layers.some((l) => l.kind === 'conv' && l.batchNorm));
+  if (why) throw new Error(why);
+  for (const c of geometry(spec, baseline.channels).convs)
+    if (!result.kept[c.name]) throw new Error(`the pruning result has no kept filters for ${c.name}`);
+}
+
+function fullChannelsOf(spec: NetSpec): number[] {
+  return geometry(spec).convs.map((c) => c.outChannels);
+}
+
+/** A Python class name from the model's label: 'ConvNet-3' → 'ConvNet3'. */
+export function className(spec: NetSpec): string {
+  const n = spec.label.replace(/[^A-Za-z0-9_]/g, '');
+  return /^[A-Za-z_]/.test(n) ? n : `Net${n}`;
+}
+
+/** A Python string literal (JSON's escapes are Python's too). */
+const py = (s: string) => JSON.stringify(s);
+
+/**
+ * A Python float literal. Always with a decimal point: torch.nn.utils.prune reads an int amount as a
+ * COUNT of units (amount=1 prunes one filter, amount=1.0 all of them). JS and Python both print the
+ * shortest repr that reads back as the same double, so the value is exact.
+ */
+export function pyFloat(v: number): string {
+  if (!Number.isFinite(v)) throw new RangeError(`not a finite number: ${v}`);
+  const s = String(v);
+  return /[.e]/.test(s) ? s : `${s}.0`;
+}
+
+function pyTuple(items: readonly (number | string)[]): string {
+  return items.length === 1 ? `(${items[0]},)` : `(${items.join(', ')})`;
+}
+
+function pyDict(entries: Record<string, string>): string {
+  return `{${Object.entries(entries).map(([k, v]) => `${py(k)}: ${v}`).join(', ')}}`;
+}
+
+/** {"conv1": [0, 1, ...], ...} wrapped at ~100 columns, one layer per line when long. */
+function pyDictOfLists(d: Record<string, number[]>): string {
+  const one = `{${Object.entries(d).map(([k, v]) => `${py(k)}: [${v.join(', ')}]`).join(', ')}}`;
+  if (one.length <= 90) return one;
+  const parts = Object.entries(d).map(([k, v]) => {
+    const head = `    ${py(k)}: [`;
+    const rows: string[] = [];
+    let row = '';
+    for (const x of v) {
+      const item = `${x}, `;
+      if (head.length + row.length + item.length > 100) {
+        rows.push(row.trimEnd());
+        row = '';
+      }
+      row += item;
+    }
+    rows.push(row.replace(/, $/, ''));
+    return head + rows.join('\n' + ' '.repeat(head.length)) + '],';
+  });
+  return `{\n${parts.join('\n')}\n}`;
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+const pct = (f: number) => String(Math.round(f * 10000) / 100);
+/** The few non-ASCII characters of the specs, spelled in ASCII (the script and README stay ASCII). */
+function ascii(s: string): string {
+  return s
+    .replace(/×/g, 'x')
+    .replace(/·/g, '-')
+    .replace(/→/g, '->')
+    .replace(/’/g, "'")
+    .replace(/γ/g, 'gamma')
+    .replace(/[^\x20-\x7e]/g, '?');
+}
