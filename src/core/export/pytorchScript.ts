@@ -47,7 +47,7 @@ export interface PytorchExportInput {
   stats: ChannelStats;
   /** Recipe for --finetune; missing fields from DEFAULT_FINETUNE. */
   finetune?: Partial<FinetuneRecipe>;
-  /** The page's own evaluation of the pruned network, quoted in the README for comparison. */
+  /** The page's own evaluation of the pruned network (accuracy as a fraction 0..1), quoted in the script and README. */
   measured?: { accuracy?: number; testImages?: number };
   /** Extra string metadata for baseline.safetensors (e.g. training epochs, baseline accuracy). */
   metadata?: Record<string, string>;
