@@ -22,6 +22,9 @@ import {
   unregisterFastConv2dGradient,
   unregisterFastMatMulGradient,
 } from '../src/core/backend';
+import { setSimdKernelsEnabled, simdKernelInfo } from '../src/core/backend/wasmSimd';
+
+export { simdKernelInfo };
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -60,6 +63,8 @@ export interface GradOptions {
   grad?: FilterGradVariant | 'stock';
   /** BatchMatMul gradient: the wasm fast path (default) or tfjs's stock one. */
   mmGrad?: 'fast' | 'stock';
+  /** false: the wasm SIMD kernels stay unused (tfjs-op path), to measure what they bring. */
+  simd?: boolean;
 }
 
 function applyGradOptions(o: GradOptions): void {
@@ -67,11 +72,13 @@ function applyGradOptions(o: GradOptions): void {
   else registerFastConv2dGradient(o.grad);
   if (o.mmGrad === 'stock') unregisterFastMatMulGradient();
   else registerFastMatMulGradient();
+  setSimdKernelsEnabled(o.simd !== false);
 }
 
 function restoreGradDefaults(): void {
   registerFastConv2dGradient();
   registerFastMatMulGradient();
+  setSimdKernelsEnabled(true);
 }
 
 export interface TrainBenchOptions extends GradOptions {

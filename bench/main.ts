@@ -10,6 +10,7 @@ import {
   initBackend,
   loadData,
   profileTrainStep,
+  simdKernelInfo,
   timeOp,
 } from './benchCore';
 import { probeWebgl, type BackendName } from '../src/core/backend';
@@ -101,6 +102,7 @@ const api = {
       initMs: performance.now() - t0,
       trainCount: data.train.count,
       testCount: data.test.count,
+      simdKernel: simdKernelInfo(),
       geometry: Object.fromEntries(Object.entries(MODELS).map(([id, spec]) => [id, geometry(spec)])),
     };
   },

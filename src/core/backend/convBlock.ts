@@ -22,6 +22,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { conv2dInputGradStride1, filterGradWithBias } from './convGrad';
+import { wasmConvFilterGrad } from './wasmSimd';
 
 export const CONV_BIAS_RELU = 'PlaygroundConvBiasRelu';
 export const BATCH_NORM_RELU = 'PlaygroundBatchNormRelu';
@@ -73,12 +74,16 @@ export function registerConvBlockOps(): void {
     outputsToSave: [true],
     gradFunc: (dy, saved) => {
       const [x, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
-      // Runs in the tape's 'backward' scope: disposed when backprop ends.
-      const dz = tf.mul(dy as tf.Tensor4D, tf.step(y)) as tf.Tensor4D;
-      const [dW, db] = filterGradWithBias(x, dz, filter.shape as [number, number, number, number], true);
+      // Everything made here lives in the tape's 'backward' scope: disposed when backprop ends.
+      const shape = filter.shape as [number, number, number, number];
+      // wasm: one SIMD pass over dy and y gives dW and db with the ReLU mask applied on the fly.
+      const simd = wasmConvFilterGrad(x, dy as tf.Tensor4D, y, shape, true);
+      let dz: tf.Tensor4D | null = null;
+      const dzOf = () => (dz ??= tf.mul(dy as tf.Tensor4D, tf.step(y)) as tf.Tensor4D);
+      const [dW, db] = simd ?? filterGradWithBias(x, dzOf(), shape, true);
       const x2 = () => {
         convBlockStats.inputGrads++;
-        return conv2dInputGradStride1(dz, filter, 'same');
+        return conv2dInputGradStride1(dzOf(), filter, 'same');
       };
       return { x: x2, filter: () => dW, bias: () => db! };
     },
