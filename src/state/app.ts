@@ -4,7 +4,9 @@
  */
 import { fetchBytes } from '../core/data/fetchBytes';
 import { EngineClient } from '../worker/client';
+import { download } from '../ui/download';
 import { createController } from './controller';
+import { createExperimentActions } from './experiments';
 import { loadPretrained } from './pretrained';
 import { appStore } from './store';
 
@@ -17,6 +19,9 @@ export const actions = createController({
   search: typeof location === 'undefined' ? '' : location.search,
   confirm: (question) => window.confirm(question),
 });
+
+/** Sensitivity scan and method comparison (issue 12): `experiments.runSweep(form)` etc. */
+export const experiments = createExperimentActions({ store: appStore, controller: actions, download });
 
 // Pending saves are written when the tab is hidden or closed (they are otherwise coalesced).
 if (typeof window !== 'undefined') window.addEventListener('pagehide', () => void appStore.storage.controls.flush());

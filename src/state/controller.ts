@@ -115,6 +115,7 @@ export function createController(deps: ControllerDeps) {
     const parsed = parseSettings(deps.search);
     const fromUrl = deps.search.replace(/^\?/, '') !== '';
     const saved = await readSaved();
+    if (saved?.experiments) set((s) => ({ experiments: { ...s.experiments, ...saved.experiments } }));
     // A link's settings win; without one, the saved settings come back.
     const settings = fromUrl || !saved ? parsed.settings : { ...saved.settings, backend: parsed.settings.backend };
     set({ settings });

@@ -12,6 +12,7 @@ import { persist } from 'zustand/middleware';
 import type { ModelId, NetWeights } from '../core/model/spec';
 import type { Evaluation } from '../core/train/trainer';
 import type { BackendInfo, DataRole, ModelRole, PreviewReply } from '../worker/protocol';
+import type { ExperimentsState } from './experiments';
 import type { HistoryRow } from './history';
 import { type ControlledStorage, PERSIST_KEY, PERSIST_VERSION, idbStorage } from './persistence';
 import { DEFAULT_SETTINGS, type Settings } from './urlState';
@@ -44,7 +45,8 @@ export interface CurvePoint {
 }
 
 export interface Job {
-  role: ModelRole;
+  /** Which model trains, or 'experiment' while a sensitivity scan or a method comparison runs (experiments.ts). */
+  role: ModelRole | 'experiment';
   epochs: number;
   /** Epoch index within this job (0-based). */
   epoch: number;
@@ -95,6 +97,8 @@ export interface State {
   /** Epochs the current pruned model has been fine-tuned for (fine-tuning again continues it). */
   prunedEpochs: number;
   history: HistoryRow[];
+  /** Sensitivity scan and method comparison: the last results (saved) and the one running. */
+  experiments: ExperimentsState;
   /** 'off' when IndexedDB is missing, full or failing: the page then works from memory only. */
   persistence: 'pending' | 'on' | 'off';
 }
@@ -123,12 +127,17 @@ export function initialState(settings: Settings = DEFAULT_SETTINGS): State {
     finetunedEval: null,
     prunedEpochs: 0,
     history: [],
+    experiments: { sensitivity: null, sweep: null, running: null },
     persistence: 'pending',
   };
 }
 
 /** What survives a reload. */
-export type Persisted = Pick<State, 'settings' | 'baseline' | 'history'> & { baselineEval: Evaluation | null };
+export type Persisted = Pick<State, 'settings' | 'baseline' | 'history'> & {
+  baselineEval: Evaluation | null;
+  /** Absent in records saved before the experiments existed. */
+  experiments?: Pick<ExperimentsState, 'sensitivity' | 'sweep'>;
+};
 
 /**
  * The store with zustand's persist middleware writing the persisted slice on every change (coalesced
@@ -142,7 +151,13 @@ export function createAppStore(storage: ControlledStorage<Persisted> = idbStorag
       version: PERSIST_VERSION,
       storage,
       skipHydration: true,
-      partialize: (s): Persisted => ({ settings: s.settings, baseline: s.baseline, history: s.history, baselineEval: s.baselineEval }),
+      partialize: (s): Persisted => ({
+        settings: s.settings,
+        baseline: s.baseline,
+        history: s.history,
+        baselineEval: s.baselineEval,
+        experiments: { sensitivity: s.experiments.sensitivity, sweep: s.experiments.sweep },
+      }),
     }),
   );
   return Object.assign(store, { storage });
