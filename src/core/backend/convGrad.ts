@@ -16,6 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { fastMatMul } from './matMulGrad';
+import { wasmConvFilterGrad } from './wasmSimd';
 
 /**
  * How the filter gradient is computed.
@@ -236,8 +237,12 @@ export function registerFastConv2dGradient(variant: FilterGradVariant = DEFAULT_
       const dy4 = dy as tf.Tensor4D;
       return {
         x: () => conv2dInputGradStride1(dy4, filter, a.pad),
-        filter: () =>
-          conv2dFilterGradStride1(x, dy4, filter.shape as [number, number, number, number], a.pad),
+        filter: () => {
+          const shape = filter.shape as [number, number, number, number];
+          // wasm: the SIMD kernel streams dy once (no im2col slices, concat or pad).
+          const simd = a.pad === 'same' ? wasmConvFilterGrad(x, dy4, null, shape, false) : null;
+          return simd ? simd[0] : conv2dFilterGradStride1(x, dy4, shape, a.pad);
+        },
       };
     },
   };
