@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { batchNormRelu, convBiasRelu, convBlockStats } from './convBlock';
+import { simdKernelStats } from './wasmSimd';
 import { registerFastConv2dGradient } from './convGrad';
 import { registerFastMatMulGradient } from './matMulGrad';
 import { registerWasmTrainingKernels } from './wasmKernels';
@@ -58,24 +59,26 @@ function convRun(c: (typeof convCases)[number], ours: boolean): Arrays {
   return out;
 }
 
-function bnRun(shape: number[], ours: boolean): Arrays {
+function bnRun(shape: number[], ours: boolean, pool = false): Arrays {
   const z = rand(shape, 5);
-  const gamma = tf.add(rand([shape[3]], 6), 1.5);
+  const gamma = tf.tidy(() => tf.add(rand([shape[3]], 6), 1.5));
   const beta = rand([shape[3]], 7);
   const eps = 1e-5;
   const f = ours
     ? (zz: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-        const { y, mean, variance } = batchNormRelu(zz as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, eps);
+        const { y, mean, variance } = batchNormRelu(zz as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, eps, pool);
         tf.dispose([mean, variance]);
         return y;
       }
     : (zz: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
         const { mean, variance } = tf.moments(zz, [0, 1, 2]);
-        return tf.relu(tf.batchNorm(zz as tf.Tensor4D, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, eps));
+        const y = tf.relu(tf.batchNorm(zz as tf.Tensor4D, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, eps)) as tf.Tensor4D;
+        return pool ? tf.maxPool(y, 2, 2, 'valid') : y;
       };
   const out = valueAndGrads(f as (...xs: tf.Tensor[]) => tf.Tensor, [z, gamma, beta], 8);
   // The batch statistics it reports: mean and biased variance.
-  const { mean, variance } = tf.tidy(() => batchNormRelu(z as tf.Tensor4D, gamma as tf.Tensor1D, beta as tf.Tensor1D, eps));
+  const { y, mean, variance } = tf.tidy(() => batchNormRelu(z as tf.Tensor4D, gamma as tf.Tensor1D, beta as tf.Tensor1D, eps, pool));
+  y.dispose();
   const ref = tf.moments(z, [0, 1, 2]);
   out.push(mean.dataSync() as Float32Array, variance.dataSync() as Float32Array, ref.mean.dataSync() as Float32Array, ref.variance.dataSync() as Float32Array);
   tf.dispose([z, gamma, beta, mean, variance, ref.mean, ref.variance]);
@@ -110,13 +113,20 @@ describe('conv blocks with hand-written gradients', () => {
     });
   }
 
-  for (const shape of [[4, 3, 3, 5], [2, 4, 4, 3]]) {
-    test(`batchNormRelu ${shape.join('×')}: stock cpu = ours on cpu = ours on wasm (1e-4), batch statistics too`, async () => {
+  // Channel counts with and without a SIMD tail; odd sizes with pool take the tfjs-op path on wasm.
+  for (const [shape, pool] of [[[4, 3, 3, 5], false], [[2, 4, 4, 3], false], [[2, 4, 6, 8], true], [[3, 6, 4, 7], true], [[2, 5, 4, 4], true]] as Array<[number[], boolean]>) {
+    test(`batchNormRelu ${shape.join('×')}${pool ? ' + maxPool 2×2' : ''}: stock cpu = ours on cpu = ours on wasm (1e-4), batch statistics too`, async () => {
       await tf.setBackend('cpu');
-      const ref = bnRun(shape, false);
-      const cpu = bnRun(shape, true);
+      const ref = bnRun(shape, false, pool);
+      const before = tf.memory().numTensors;
+      const cpu = bnRun(shape, true, pool);
+      expect(tf.memory().numTensors).toBe(before);
       await tf.setBackend('wasm');
-      const wasm = bnRun(shape, true);
+      const simd = { ...simdKernelStats };
+      const wasm = bnRun(shape, true, pool);
+      const simdShape = !pool || (shape[1] % 2 === 0 && shape[2] % 2 === 0);
+      expect(simdKernelStats.batchNorm > simd.batchNorm).toBe(simdShape);
+      expect(simdKernelStats.batchNormGrad > simd.batchNormGrad).toBe(simdShape);
       for (let i = 0; i < 4; i++) {
         expect(maxAbsDiff(cpu[i], ref[i])).toBeLessThan(1e-4);
         expect(maxAbsDiff(wasm[i], ref[i])).toBeLessThan(1e-4);
@@ -127,6 +137,28 @@ describe('conv blocks with hand-written gradients', () => {
       }
     });
   }
+
+  test('max-pool gradient goes to the first maximum of a window (ties), as on the cpu backend', async () => {
+    // y after ReLU has exact ties: equal positive values and all-zero windows.
+    const run = () =>
+      tf.tidy(() => {
+        const z = tf.tensor4d([1, 1, 0.5, 2, 1, 1, 2, 0.5, -1, -2, 3, 3, -3, -1, 3, 3], [1, 4, 4, 1]);
+        const g = tf.tensor1d([1]);
+        const b = tf.tensor1d([0]);
+        const r = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
+        const [dz, dg, db] = tf.grads((zz: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => {
+          const { y, mean, variance } = batchNormRelu(zz as tf.Tensor4D, gg as tf.Tensor1D, bb as tf.Tensor1D, 1e-5, true);
+          tf.dispose([mean, variance]);
+          return tf.sum(tf.mul(y, r));
+        })([z, g, b]);
+        return [dz, dg, db].map((t) => t.dataSync() as Float32Array);
+      });
+    await tf.setBackend('cpu');
+    const ref = run();
+    await tf.setBackend('wasm');
+    const got = run();
+    for (let i = 0; i < ref.length; i++) expect(maxAbsDiff(got[i], ref[i])).toBeLessThan(1e-4);
+  });
 
   test('the input gradient is computed only when asked for (the first layer sees data)', async () => {
     await tf.setBackend('cpu');

@@ -2,7 +2,7 @@
  * The training graph's two conv blocks as single taped ops with hand-written gradients:
  *
  *   convBiasRelu(x, W, b?)        = relu(conv2d(x, W, stride 1, 'same') + b)
- *   batchNormRelu(z, γ, β, eps)   = relu(γ·(z − μ)/√(σ² + eps) + β), μ, σ² the batch's (NHWC, per channel)
+ *   batchNormRelu(z, γ, β, eps, pool) = [maxPool₂](relu(γ·(z − μ)/√(σ² + eps) + β)), μ, σ² the batch's (NHWC, per channel)
  *
  * Why (measured per kernel in the bench, wasm, batch 64; see README Performance):
  * - tf.fused.conv2d's gradient always computes the input gradient, with Conv2DBackpropInput, which on
@@ -22,7 +22,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { conv2dInputGradStride1, filterGradWithBias } from './convGrad';
-import { wasmConvFilterGrad } from './wasmSimd';
+import { simdBatchNormRelu, simdBatchNormReluGrad, wasmConvFilterGrad } from './wasmSimd';
 
 export const CONV_BIAS_RELU = 'PlaygroundConvBiasRelu';
 export const BATCH_NORM_RELU = 'PlaygroundBatchNormRelu';
@@ -65,7 +65,13 @@ export function registerConvBlockOps(): void {
       kernelName: BATCH_NORM_RELU,
       backendName,
       kernelFunc: ({ inputs, attrs }) =>
-        withTensors([inputs.z, inputs.gamma, inputs.beta], ([z, gamma, beta]) => batchNormReluForward(z as tf.Tensor4D, gamma!, beta!, (attrs as unknown as { eps: number }).eps)),
+        withTensors([inputs.z, inputs.gamma, inputs.beta], ([z, gamma, beta]) => {
+          const { eps, pool } = attrs as unknown as BnAttrs;
+          return (
+            simdBatchNormRelu(z as tf.Tensor4D, gamma as tf.Tensor1D, beta as tf.Tensor1D, eps, pool) ??
+            batchNormReluForward(z as tf.Tensor4D, gamma!, beta!, eps, pool)
+          );
+        }),
     });
   }
   tf.registerGradient({
@@ -91,12 +97,22 @@ export function registerConvBlockOps(): void {
   tf.registerGradient({
     kernelName: BATCH_NORM_RELU,
     inputsToSave: ['z', 'gamma'],
-    outputsToSave: [true, true, false, true],
-    gradFunc: (dys, saved) => {
-      const [z, gamma, y, mean, rstd] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
-      const dy = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor4D;
+    outputsToSave: [true, true, false, true, true],
+    gradFunc: (dys, saved, attrs) => {
+      const [z, gamma, out, mean, rstd, y] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor4D];
+      const dOut = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor4D;
+      const { pool } = attrs as unknown as BnAttrs;
+      // wasm: three SIMD passes (pool/ReLU mask, the two per-channel sums, dz).
+      const simd = simdBatchNormReluGrad(dOut, z, gamma, mean, rstd, y, pool);
+      if (simd) {
+        const [dz, dGamma, dBeta] = simd;
+        return { z: () => dz, gamma: () => dGamma, beta: () => dBeta };
+      }
       const c = z.shape[3];
       const m = z.size / c;
+      const dy = pool
+        ? (tf.engine().runKernel('MaxPoolGrad', { dy: dOut, input: y, output: out }, { filterSize: 2, strides: 2, pad: 'valid' } as unknown as tf.NamedAttrMap) as tf.Tensor4D)
+        : dOut;
       const du = tf.reshape(tf.mul(dy, tf.step(y)), [m, c]) as tf.Tensor2D;
       const xhat = tf.reshape(tf.mul(tf.sub(z, mean), rstd), [m, c]) as tf.Tensor2D;
       // [Σ du, Σ du·x̂] per channel in one matMul: ones[1, m] · [du | du·x̂][m, 2c].
@@ -111,8 +127,13 @@ export function registerConvBlockOps(): void {
   });
 }
 
-/** Outputs [y, mean, variance (biased), rstd]; y = relu(γ·(z − μ)·rstd + β). */
-function batchNormReluForward(z: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor[] {
+interface BnAttrs {
+  eps: number;
+  pool: boolean;
+}
+
+/** Outputs [out, mean, variance (biased), rstd, y]; y = relu(γ·(z − μ)·rstd + β), out = maxPool₂(y) or y. */
+function batchNormReluForward(z: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, eps: number, pool: boolean): tf.Tensor[] {
   return tf.tidy(() => {
     const c = z.shape[3];
     const m = z.size / c;
@@ -123,8 +144,8 @@ function batchNormReluForward(z: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor,
     const centred = tf.sub(z2, mean);
     const variance = tf.reshape(tf.div(tf.matMul(ones, tf.square(centred)), m), [c]);
     const rstd = tf.rsqrt(tf.add(variance, eps));
-    const y = tf.reshape(tf.relu(tf.add(tf.mul(centred, tf.mul(gamma, rstd)), beta)), z.shape);
-    return [y, mean, variance, rstd];
+    const y = tf.reshape(tf.relu(tf.add(tf.mul(centred, tf.mul(gamma, rstd)), beta)), z.shape) as tf.Tensor4D;
+    return [pool ? tf.maxPool(y, 2, 2, 'valid') : tf.clone(y), mean, variance, rstd, y];
   });
 }
 
@@ -136,12 +157,20 @@ export function convBiasRelu(x: tf.Tensor4D, filter: tf.Tensor4D, bias?: tf.Tens
 }
 
 /**
- * BatchNorm with the batch's statistics, then ReLU, as one taped op. Returns the activation and
- * the batch mean and biased variance per channel (for the running statistics; not differentiated).
+ * BatchNorm with the batch's statistics, then ReLU, then (when `pool`) a 2×2 max-pool of stride 2,
+ * as one taped op. Returns the block's output and the batch mean and biased variance per channel
+ * (for the running statistics; not differentiated).
  */
-export function batchNormRelu(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+export function batchNormRelu(
+  z: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+  pool = false,
+): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   registerConvBlockOps();
-  const [y, mean, variance, rstd] = tf.engine().runKernel(BATCH_NORM_RELU, { z, gamma, beta } as unknown as tf.NamedTensorMap, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor[];
-  rstd.dispose();
-  return { y: y as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  const attrs: BnAttrs = { eps, pool };
+  const [out, mean, variance, rstd, y] = tf.engine().runKernel(BATCH_NORM_RELU, { z, gamma, beta } as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  tf.dispose([rstd, y]);
+  return { y: out as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }

@@ -104,7 +104,11 @@ export class Net {
         act = null;
         continue;
       }
-      act = training && c.batchNorm ? this.convBlockTraining(c, act, n) : this.convBlock(c, act, n);
+      if (training && c.batchNorm) {
+        act = this.convBlockTraining(c, act, n); // pools inside (one op with the BatchNorm and ReLU)
+        continue;
+      }
+      act = this.convBlock(c, act, n);
       if (c.pool) act = tf.maxPool(act, 2, 2, 'valid');
     }
     const f = this.geometry.linear;
@@ -133,7 +137,7 @@ export class Net {
     return convBiasRelu(x, filter, bias);
   }
 
-  /** conv → BatchNorm with the batch's statistics (kept for commitBatchStatistics) → ReLU. */
+  /** conv → BatchNorm with the batch's statistics (kept for commitBatchStatistics) → ReLU → [MaxPool 2×2]. */
   private convBlockTraining(c: ConvInfo, x: tf.Tensor4D | null, n: number): tf.Tensor4D {
     const filter = this.variable(`${c.name}.weight`) as tf.Tensor4D;
     const bias = c.bias ? (this.variable(`${c.name}.bias`) as tf.Tensor1D) : undefined;
@@ -141,7 +145,7 @@ export class Net {
     if (bias) y = tf.add(y, bias);
     const b = c.batchNorm!;
     // BatchNorm (batch statistics) + ReLU as one taped op with a broadcast-only gradient (backend/convBlock.ts).
-    const { y: out, mean, variance } = batchNormRelu(y, this.variable(`${b}.weight`) as tf.Tensor1D, this.variable(`${b}.bias`) as tf.Tensor1D, BN_EPS);
+    const { y: out, mean, variance } = batchNormRelu(y, this.variable(`${b}.weight`) as tf.Tensor1D, this.variable(`${b}.bias`) as tf.Tensor1D, BN_EPS, c.pool);
     this.pending.push({ conv: c, mean: tf.keep(mean), variance: tf.keep(variance), count: n * c.size * c.size });
     return out;
   }

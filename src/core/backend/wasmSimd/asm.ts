@@ -9,6 +9,7 @@
 
 export const I32 = 0x7f;
 export const V128 = 0x7b;
+export const F32 = 0x7d;
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -82,6 +83,7 @@ export class Fn {
   remU() { return this.op(0x70); }
   and() { return this.op(0x71); }
   shl() { return this.op(0x74); }
+  shrU() { return this.op(0x76); }
   ltU() { return this.op(0x49); }
   ltS() { return this.op(0x48); }
   geS() { return this.op(0x4e); }
@@ -90,6 +92,13 @@ export class Fn {
   or() { return this.op(0x72); }
   select() { return this.op(0x1b); }
   f32gt() { return this.op(0x5e); }
+  f32eq() { return this.op(0x5b); }
+  f32add() { return this.op(0x92); }
+  f32sub() { return this.op(0x93); }
+  f32mul() { return this.op(0x94); }
+  f32max() { return this.op(0x97); }
+  f32fromU32() { return this.op(0xb3); }
+  i32ne() { return this.op(0x47); }
   f32load(offset = 0) { return this.op(0x2a, 2, ...uleb(offset)); }
   f32store(offset = 0) { return this.op(0x38, 2, ...uleb(offset)); }
   v128load(offset = 0) { return this.simd(0x00, 0, ...uleb(offset)); }
@@ -98,6 +107,10 @@ export class Fn {
   f32x4splat() { return this.simd(0x13); }
   i32x4splat() { return this.simd(0x11); }
   f32x4gt() { return this.simd(0x44); }
+  f32x4eq() { return this.simd(0x41); }
+  f32x4sub() { return this.simd(0xe5); }
+  f32x4max() { return this.simd(0xe9); }
+  v128andnot() { return this.simd(0x4f); }
   v128and() { return this.simd(0x4e); }
   v128or() { return this.simd(0x50); }
   f32x4add() { return this.simd(0xe4); }

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { type BatchNormKernels, instantiateBatchNorm } from './batchNorm';
 import { type FilterGradModule, TILE, instantiateFilterGrad } from './filterGrad';
 
 interface EmscriptenWasm {
@@ -13,32 +14,38 @@ interface EmscriptenWasm {
   _free(ptr: number): void;
 }
 
-let cached: { backend: BackendWasm; mod: FilterGradModule | null; memory: WebAssembly.Memory | null } | null = null;
+let cached: { backend: BackendWasm; mod: FilterGradModule | null; bn: BatchNormKernels | null; memory: WebAssembly.Memory | null } | null = null;
 let enabled = true;
 
 /** Counts kernel calls (tests and the bench check the path is taken). */
-export const simdKernelStats = { filterGrad: 0 };
+export const simdKernelStats = { filterGrad: 0, batchNorm: 0, batchNormGrad: 0 };
 
 /** Switch for A/B measurements and tests (the tfjs-op path is used when disabled). */
 export function setSimdKernelsEnabled(on: boolean): void {
   enabled = on;
 }
 
-function state(): { backend: BackendWasm; mod: FilterGradModule; memory: WebAssembly.Memory } | null {
+function state(): { backend: BackendWasm; mod: FilterGradModule; bn: BatchNormKernels | null; memory: WebAssembly.Memory } | null {
   if (!enabled || tf.getBackend() !== 'wasm') return null;
   const backend = tf.backend() as BackendWasm;
   if (!cached || cached.backend !== backend) {
     const w = backend.wasm as unknown as EmscriptenWasm;
     const memory = w.wasmMemory ?? w.asm?.memory ?? null;
     let mod: FilterGradModule | null = null;
+    let bn: BatchNormKernels | null = null;
     try {
-      if (memory) mod = instantiateFilterGrad(memory, typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer);
+      const shared = typeof SharedArrayBuffer !== 'undefined' && memory?.buffer instanceof SharedArrayBuffer;
+      if (memory) {
+        mod = instantiateFilterGrad(memory, shared);
+        bn = instantiateBatchNorm(memory, shared);
+      }
     } catch {
       mod = null; // e.g. a memory import the engine refuses: stay on the tfjs-op path
+      bn = null;
     }
-    cached = { backend, mod, memory };
+    cached = { backend, mod, bn, memory };
   }
-  return cached.mod && cached.memory ? { backend, mod: cached.mod, memory: cached.memory } : null;
+  return cached.mod && cached.memory ? { backend, mod: cached.mod, bn: cached.bn, memory: cached.memory } : null;
 }
 
 /** Which variant runs (null: the kernel is unavailable on the active backend). */
@@ -125,4 +132,132 @@ export function wasmConvFilterGrad(
     return [dw as tf.Tensor4D, null];
   }
   return [dw as tf.Tensor4D, db as tf.Tensor1D];
+}
+
+/** A malloc'ed float scratch area on the backend's heap; views must be taken after every allocation. */
+function scratch(backend: BackendWasm, floats: number): { ptr: number; free: () => void } {
+  const em = backend.wasm as unknown as EmscriptenWasm;
+  const ptr = em._malloc(Math.max(4, floats * 4));
+  return { ptr, free: () => em._free(ptr) };
+}
+
+const ptrOf = (backend: BackendWasm, t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+
+/**
+ * BatchNorm with the batch's statistics + ReLU (+ 2×2 max-pool) forward on the wasm backend, NHWC.
+ * Returns [out (pooled if pool), mean, biased variance, rstd, y (before the pool)], or null when
+ * the kernels are unavailable or the shape is not handled (odd size with pool).
+ */
+export function simdBatchNormRelu(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, pool: boolean): tf.Tensor[] | null {
+  const s = state();
+  if (!s?.bn || z.dtype !== 'float32') return null;
+  const [n, h, w, c] = z.shape;
+  if (pool && (h % 2 || w % 2)) return null;
+  const { backend, bn, memory } = s;
+  const m = n * h * w;
+  const sc = scratch(backend, 4 * c);
+  try {
+    const sums = sc.ptr;
+    const meanP = sums + c * 4;
+    const aP = meanP + c * 4;
+    const bP = aP + c * 4;
+    new Float32Array(memory.buffer, sums, c).fill(0);
+    bn.sums(ptrOf(backend, z), m, c, sums);
+    const mean = new Float32Array(c);
+    mean.set(new Float32Array(memory.buffer, sums, c));
+    for (let i = 0; i < c; i++) mean[i] /= m;
+    new Float32Array(memory.buffer, meanP, c).set(mean);
+    new Float32Array(memory.buffer, sums, c).fill(0);
+    bn.sqdev(ptrOf(backend, z), m, c, meanP, sums);
+    const variance = new Float32Array(memory.buffer, sums, c).map((v) => v / m);
+    const rstd = variance.map((v) => 1 / Math.sqrt(v + eps));
+    const g = gamma.dataSync() as Float32Array;
+    const b = beta.dataSync() as Float32Array;
+    const a = rstd.map((r, i) => g[i] * r);
+    const shift = a.map((ai, i) => b[i] - mean[i] * ai);
+    new Float32Array(memory.buffer, aP, c).set(a);
+    new Float32Array(memory.buffer, bP, c).set(shift);
+    const yInfo = backend.makeOutput(z.shape, 'float32');
+    bn.affineRelu(ptrOf(backend, z), m, c, aP, bP, ptrOf(backend, yInfo));
+    simdKernelStats.batchNorm++;
+    const y = tf.engine().makeTensorFromTensorInfo(yInfo) as tf.Tensor4D;
+    const out = pool ? tf.maxPool(y, 2, 2, 'valid') : tf.clone(y);
+    return [out, tf.tensor1d(mean), tf.tensor1d(variance), tf.tensor1d(rstd), y];
+  } finally {
+    sc.free();
+  }
+}
+
+export const SIMD_BN_GRAD = 'PlaygroundSimdBatchNormReluGrad';
+let bnGradRegistered = false;
+
+/**
+ * Backward of simdBatchNormRelu: [dz, dγ, dβ] from the gradient of its output (pooled or not).
+ * Runs as a registered wasm kernel (visible in tf.profile). Null when unavailable.
+ */
+export function simdBatchNormReluGrad(
+  dOut: tf.Tensor4D,
+  z: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  mean: tf.Tensor1D,
+  rstd: tf.Tensor1D,
+  y: tf.Tensor4D,
+  pool: boolean,
+): [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D] | null {
+  const s = state();
+  if (!s?.bn || (pool && (z.shape[1] % 2 || z.shape[2] % 2))) return null;
+  if (!bnGradRegistered) {
+    bnGradRegistered = true;
+    tf.registerKernel({
+      kernelName: SIMD_BN_GRAD,
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, attrs, backend: bk }) => {
+        const backend = bk as BackendWasm;
+        const st = state()!;
+        const bnk = st.bn!;
+        const { pool: pooled } = attrs as unknown as { pool: boolean };
+        const [dO, zI, gI, mI, rI, yI] = ['dOut', 'z', 'gamma', 'mean', 'rstd', 'y'].map((k) => inputs[k] as tf.TensorInfo);
+        const [n, h, w, c] = zI.shape;
+        const m = n * h * w;
+        const du = backend.makeOutput(zI.shape, 'float32');
+        const dz = backend.makeOutput(zI.shape, 'float32');
+        const dGamma = backend.makeOutput([c], 'float32');
+        const dBeta = backend.makeOutput([c], 'float32');
+        const sc = scratch(backend, 3 * c);
+        try {
+          const heap = () => st.memory.buffer;
+          if (pooled) bnk.poolGrad(ptrOf(backend, dO), ptrOf(backend, yI), n, h, w, c, ptrOf(backend, du));
+          else bnk.maskGrad(ptrOf(backend, dO), ptrOf(backend, yI), m * c, ptrOf(backend, du));
+          const s1 = ptrOf(backend, dBeta);
+          const s2 = ptrOf(backend, dGamma);
+          new Float32Array(heap(), s1, c).fill(0);
+          new Float32Array(heap(), s2, c).fill(0);
+          bnk.bwdSums(ptrOf(backend, du), ptrOf(backend, zI), m, c, ptrOf(backend, mI), ptrOf(backend, rI), s1, s2);
+          const sumDu = new Float32Array(heap(), s1, c);
+          const sumDuX = new Float32Array(heap(), s2, c);
+          const g = new Float32Array(heap(), ptrOf(backend, gI), c);
+          const r = new Float32Array(heap(), ptrOf(backend, rI), c);
+          const aP = sc.ptr;
+          const k1P = aP + c * 4;
+          const k2P = k1P + c * 4;
+          const a = new Float32Array(heap(), aP, c);
+          const k1 = new Float32Array(heap(), k1P, c);
+          const k2 = new Float32Array(heap(), k2P, c);
+          for (let i = 0; i < c; i++) {
+            a[i] = g[i] * r[i];
+            k1[i] = (a[i] * sumDu[i]) / m;
+            k2[i] = (a[i] * sumDuX[i]) / m;
+          }
+          bnk.bwdDz(ptrOf(backend, du), ptrOf(backend, zI), m, c, ptrOf(backend, mI), ptrOf(backend, rI), aP, k1P, k2P, ptrOf(backend, dz));
+          simdKernelStats.batchNormGrad++;
+        } finally {
+          sc.free();
+          backend.disposeData(du.dataId);
+        }
+        return [dz, dGamma, dBeta];
+      },
+    });
+  }
+  const [dz, dGamma, dBeta] = tf.engine().runKernel(SIMD_BN_GRAD, { dOut, z, gamma, mean, rstd, y }, { pool } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  return [dz as tf.Tensor4D, dGamma as tf.Tensor1D, dBeta as tf.Tensor1D];
 }

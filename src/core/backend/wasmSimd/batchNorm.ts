@@ -1,0 +1,239 @@
+/**
+ * WebAssembly SIMD kernels for a BatchNorm (batch statistics) + ReLU + optional 2×2 max-pool block,
+ * NHWC, viewed as M = N·H·W rows of C channels. Each is one pass over the activations, vectorised
+ * over channels (4 at a time, scalar tail for C % 4):
+ *
+ *   sums(src, M, C, out)                      out[c] += Σ_m src[m, c]
+ *   sqdev(src, M, C, mean, out)               out[c] += Σ_m (src[m, c] − mean[c])²
+ *   affineRelu(src, M, C, a, b, dst)          dst = max(src·a + b, 0)
+ *   poolGrad(dp, y, N, H, W, C, du)           2×2/2 max-pool backward to the first maximum of each
+ *                                             window (row-major, as tfjs's cpu backend), times y > 0
+ *   maskGrad(dy, y, n, du)                    du = dy · (y > 0), n elements
+ *   bwdSums(du, z, M, C, mean, rstd, s1, s2)  s1[c] += Σ du, s2[c] += Σ du·(z − mean)·rstd
+ *   bwdDz(du, z, M, C, mean, rstd, a, k1, k2, dz)   dz = a·du − k1 − (z − mean)·rstd·k2
+ *
+ * Addresses are byte offsets into the tfjs wasm backend's memory (see index.ts).
+ */
+import { F32, Fn, I32, V128, moduleBytes } from './asm';
+
+type Mode = 'v' | 's';
+
+/** Emits the loop `for c in channels` twice: 4 lanes at a time, then the scalar tail. */
+function eachChannel(f: Fn, C: number, cb: number, cv: number, body: (m: Mode) => void): void {
+  // cv = C & ~3 (in channels); cb = byte offset of channel c
+  f.get(C).i32(-4).and().set(cv);
+  const c = f.local(I32);
+  f.forRange(c, () => f.i32(0), cv, 4, () => {
+    f.get(c).i32(2).shl().set(cb);
+    body('v');
+  });
+  f.forRange(c, () => f.get(cv), C, 1, () => {
+    f.get(c).i32(2).shl().set(cb);
+    body('s');
+  });
+}
+
+const load = (f: Fn, m: Mode) => (m === 'v' ? f.v128load() : f.f32load());
+const store = (f: Fn, m: Mode) => (m === 'v' ? f.v128store() : f.f32store());
+const add = (f: Fn, m: Mode) => (m === 'v' ? f.f32x4add() : f.f32add());
+const sub = (f: Fn, m: Mode) => (m === 'v' ? f.f32x4sub() : f.f32sub());
+const mul = (f: Fn, m: Mode) => (m === 'v' ? f.f32x4mul() : f.f32mul());
+/** [x] → [x > 0] as a lane mask (v) or i32 (s). */
+function gt0(f: Fn, m: Mode, zero: number) {
+  if (m === 'v') f.get(zero).f32x4gt();
+  else f.f32(0).f32gt();
+}
+/** [val, cond] → val where cond, else 0. */
+function keep(f: Fn, m: Mode) {
+  if (m === 'v') f.v128and();
+  else f.f32fromU32().f32mul();
+}
+
+/** at(base) pushes base + cb (byte address of channel c in a row or a per-channel array). */
+const at = (f: Fn, base: number, cb: number) => f.get(base).get(cb).add();
+
+function rowsFn(nParams: number, body: (f: Fn, p: number[], row: (base: number) => number, cb: number, m: Mode, zero: number) => void, rowBases: number[], M: number, C: number): Fn {
+  const f = new Fn(Array.from({ length: nParams }, () => I32));
+  const p = Array.from({ length: nParams }, (_, i) => i);
+  const cb = f.local(I32);
+  const cv = f.local(I32);
+  const mi = f.local(I32);
+  const rowOff = f.local(I32);
+  const zero = f.local(V128);
+  f.f32(0).f32x4splat().set(zero);
+  const rowLocals = new Map(rowBases.map((b) => [b, f.local(I32)]));
+  f.forRange(mi, () => f.i32(0), M, 1, () => {
+    f.get(mi).get(C).mul().i32(2).shl().set(rowOff);
+    for (const [b, l] of rowLocals) f.get(b).get(rowOff).add().set(l);
+    eachChannel(f, C, cb, cv, (m) => body(f, p, (base) => rowLocals.get(base)!, cb, m, zero));
+  });
+  return f;
+}
+
+function buildFns(): Array<{ name: string; fn: Fn }> {
+  const fns: Array<{ name: string; fn: Fn }> = [];
+  // sums(src, M, C, out)
+  fns.push({
+    name: 'sums',
+    fn: rowsFn(4, (f, [src, , , out], row, cb, m) => {
+      at(f, out, cb);
+      at(f, out, cb); load(f, m);
+      at(f, row(src), cb); load(f, m);
+      add(f, m); store(f, m);
+    }, [0], 1, 2),
+  });
+  // sqdev(src, M, C, mean, out)
+  {
+    let tv = -1;
+    let ts = -1;
+    const fn = rowsFn(5, (f, [src, , , mean, out], row, cb, m) => {
+      if (tv < 0) { tv = f.local(V128); ts = f.local(F32); }
+      const t = m === 'v' ? tv : ts;
+      at(f, out, cb);
+      at(f, out, cb); load(f, m);
+      at(f, row(src), cb); load(f, m); at(f, mean, cb); load(f, m); sub(f, m); f.tee(t); f.get(t); mul(f, m);
+      add(f, m); store(f, m);
+    }, [0], 1, 2);
+    fns.push({ name: 'sqdev', fn });
+  }
+  // affineRelu(src, M, C, a, b, dst)
+  fns.push({
+    name: 'affineRelu',
+    fn: rowsFn(6, (f, [src, , , a, b, dst], row, cb, m, zero) => {
+      at(f, row(dst), cb);
+      at(f, row(src), cb); load(f, m); at(f, a, cb); load(f, m); mul(f, m); at(f, b, cb); load(f, m); add(f, m);
+      if (m === 'v') f.get(zero).f32x4max();
+      else f.f32(0).f32max();
+      store(f, m);
+    }, [0, 5], 1, 2),
+  });
+  // maskGrad(dy, y, n, du): one row of n "channels"
+  fns.push({
+    name: 'maskGrad',
+    fn: (() => {
+      const f = new Fn([I32, I32, I32, I32]);
+      const [dy, y, n, du] = [0, 1, 2, 3];
+      const cb = f.local(I32);
+      const cv = f.local(I32);
+      const zero = f.local(V128);
+      f.f32(0).f32x4splat().set(zero);
+      eachChannel(f, n, cb, cv, (m) => {
+        at(f, du, cb);
+        at(f, dy, cb); load(f, m); at(f, y, cb); load(f, m); gt0(f, m, zero); keep(f, m);
+        store(f, m);
+      });
+      return f;
+    })(),
+  });
+  // bwdSums(du, z, M, C, mean, rstd, s1, s2)
+  {
+    let tv = -1;
+    let ts = -1;
+    const fn = rowsFn(8, (f, [du, z, , , mean, rstd, s1, s2], row, cb, m) => {
+      if (tv < 0) { tv = f.local(V128); ts = f.local(F32); }
+      const t = m === 'v' ? tv : ts;
+      at(f, row(du), cb); load(f, m); f.set(t);
+      at(f, s1, cb); at(f, s1, cb); load(f, m); f.get(t); add(f, m); store(f, m);
+      at(f, s2, cb); at(f, s2, cb); load(f, m);
+      f.get(t); at(f, row(z), cb); load(f, m); at(f, mean, cb); load(f, m); sub(f, m); mul(f, m); at(f, rstd, cb); load(f, m); mul(f, m);
+      add(f, m); store(f, m);
+    }, [0, 1], 2, 3);
+    fns.push({ name: 'bwdSums', fn });
+  }
+  // bwdDz(du, z, M, C, mean, rstd, a, k1, k2, dz)
+  fns.push({
+    name: 'bwdDz',
+    fn: rowsFn(10, (f, [du, z, , , mean, rstd, a, k1, k2, dz], row, cb, m) => {
+      at(f, row(dz), cb);
+      at(f, a, cb); load(f, m); at(f, row(du), cb); load(f, m); mul(f, m);
+      at(f, k1, cb); load(f, m); sub(f, m);
+      at(f, row(z), cb); load(f, m); at(f, mean, cb); load(f, m); sub(f, m); at(f, rstd, cb); load(f, m); mul(f, m); at(f, k2, cb); load(f, m); mul(f, m);
+      sub(f, m);
+      store(f, m);
+    }, [0, 1, 9], 2, 3),
+  });
+  // poolGrad(dp, y, N, H, W, C, du)
+  fns.push({ name: 'poolGrad', fn: poolGradFn() });
+  return fns;
+}
+
+function poolGradFn(): Fn {
+  const f = new Fn([I32, I32, I32, I32, I32, I32, I32]);
+  const [dp, y, N, H, W, C, du] = [0, 1, 2, 3, 4, 5, 6];
+  const [n, i, j, H2, W2, rowB, p00, p01, p10, p11, pg, cb, cv] = Array.from({ length: 13 }, () => f.local(I32));
+  const zero = f.local(V128);
+  const yv = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+  const ev = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+  const ys = [f.local(F32), f.local(F32), f.local(F32), f.local(F32)];
+  const es = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
+  const mxv = f.local(V128);
+  const mxs = f.local(F32);
+  const gv = f.local(V128);
+  const gs = f.local(F32);
+  f.f32(0).f32x4splat().set(zero);
+  f.get(H).i32(1).shrU().set(H2);
+  f.get(W).i32(1).shrU().set(W2);
+  f.forRange(n, () => f.i32(0), N, 1, () => {
+    f.forRange(i, () => f.i32(0), H2, 1, () => {
+      f.forRange(j, () => f.i32(0), W2, 1, () => {
+        // byte offsets of the window's four pixels and of the pooled pixel
+        f.get(n).get(H).mul().get(i).i32(1).shl().add().get(W).mul().get(j).i32(1).shl().add().get(C).mul().i32(2).shl().set(p00);
+        f.get(p00).get(C).i32(2).shl().add().set(p01);
+        f.get(p00).get(W).get(C).mul().i32(2).shl().add().set(p10);
+        f.get(p10).get(C).i32(2).shl().add().set(p11);
+        f.get(n).get(H2).mul().get(i).add().get(W2).mul().get(j).add().get(C).mul().i32(2).shl().set(pg);
+        void rowB;
+        const pos = [p00, p01, p10, p11];
+        eachChannel(f, C, cb, cv, (m) => {
+          const Y = m === 'v' ? yv : ys;
+          const E = m === 'v' ? ev : es;
+          const mx = m === 'v' ? mxv : mxs;
+          const g = m === 'v' ? gv : gs;
+          for (let k = 0; k < 4; k++) {
+            f.get(y).get(pos[k]).add().get(cb).add(); load(f, m); f.set(Y[k]);
+          }
+          if (m === 'v') {
+            f.get(Y[0]).get(Y[1]).f32x4max().get(Y[2]).get(Y[3]).f32x4max().f32x4max().set(mx);
+            f.get(Y[0]).get(mx).f32x4eq().set(E[0]);
+            f.get(Y[1]).get(mx).f32x4eq().get(E[0]).v128andnot().set(E[1]);
+            f.get(Y[2]).get(mx).f32x4eq().get(E[0]).get(E[1]).v128or().v128andnot().set(E[2]);
+            f.get(Y[3]).get(mx).f32x4eq().get(E[0]).get(E[1]).v128or().get(E[2]).v128or().v128andnot().set(E[3]);
+          } else {
+            f.get(Y[0]).get(Y[1]).f32max().get(Y[2]).get(Y[3]).f32max().f32max().set(mx);
+            f.get(Y[0]).get(mx).f32eq().set(E[0]);
+            f.get(Y[1]).get(mx).f32eq().get(E[0]).eqz().and().set(E[1]);
+            f.get(Y[2]).get(mx).f32eq().get(E[0]).get(E[1]).or().eqz().and().set(E[2]);
+            f.get(Y[3]).get(mx).f32eq().get(E[0]).get(E[1]).or().get(E[2]).or().eqz().and().set(E[3]);
+          }
+          f.get(dp).get(pg).add().get(cb).add(); load(f, m); f.set(g);
+          for (let k = 0; k < 4; k++) {
+            f.get(du).get(pos[k]).add().get(cb).add();
+            f.get(g);
+            if (m === 'v') {
+              f.get(E[k]).v128and();
+              f.get(Y[k]); gt0(f, m, zero); f.v128and();
+            } else {
+              f.get(E[k]).get(Y[k]).f32(0).f32gt().and();
+              f.f32fromU32().f32mul();
+            }
+            store(f, m);
+          }
+        });
+      });
+    });
+  });
+  return f;
+}
+
+export type BatchNormKernels = Record<'sums' | 'sqdev' | 'affineRelu' | 'maskGrad' | 'bwdSums' | 'bwdDz' | 'poolGrad', (...args: number[]) => void>;
+
+export function batchNormBytes(shared: boolean): Uint8Array<ArrayBuffer> {
+  return moduleBytes({ shared }, buildFns());
+}
+
+export function instantiateBatchNorm(memory: WebAssembly.Memory, shared: boolean): BatchNormKernels | null {
+  const bytes = batchNormBytes(shared);
+  if (!WebAssembly.validate(bytes)) return null;
+  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+  return inst.exports as unknown as BatchNormKernels;
+}
