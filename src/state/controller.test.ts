@@ -28,6 +28,7 @@ function fakeEngine(handlers: { [K in RequestType]?: Handler<K> } = {}) {
     setBaseline: () => true,
     readBaseline: () => randomWeights(simpleCnn, 1, [2]),
     memory: () => ({ numTensors: 5, numBytes: 0 }),
+    exportPytorch: () => ({ zip: new Uint8Array([1]), script: 'import torch', problem: null, kept: {}, costs: previewReply(0).costs }),
     sensitivity: () => Promise.reject(new Error('no experiments in this fake')),
     sweep: () => Promise.reject(new Error('no experiments in this fake')),
   };

@@ -162,8 +162,11 @@ export function createController(deps: ControllerDeps) {
   async function startBaseline(saved: Persisted | null): Promise<void> {
     const s = get().settings;
     const b = saved?.baseline;
-    const linkNamesBaseline = new URLSearchParams(deps.search).has('baseline');
-    if (saved && b && !linkNamesBaseline && b.origin.model === s.model && (b.weights || b.origin.kind === 'scratch')) {
+    // A link asking for another kind of baseline than the saved work started from (a teacher's link with
+    // baseline=pretrained, say) gets what it asks for; a reload (same settings) gets the saved work back.
+    const asked = new URLSearchParams(deps.search).get('baseline');
+    const compatible = asked === null || asked === saved?.settings.baseline;
+    if (saved && b && compatible && b.origin.model === s.model && (b.weights || b.origin.kind === 'scratch')) {
       if (b.weights) await engine().request('setBaseline', { weights: b.weights, epochs: b.origin.epochs });
       else await engine().request('resetBaseline', { model: s.model, seed: b.origin.seed });
       set({ baseline: { ...b, trainingUntil: null }, history: saved.history, baselineEval: saved.baselineEval });
@@ -243,7 +246,8 @@ export function createController(deps: ControllerDeps) {
           await useSet(role, parseCifar10(bytes, url.split('/').pop()!));
         } catch (e) {
           updateData(role, { status: 'error' });
-          failures.push(`${url}: ${message(e)}`);
+          // fetchBytes already names the file in its HTTP errors; say it once.
+          failures.push(message(e).startsWith(url) ? message(e) : `${url}: ${message(e)}`);
         }
       }),
     );
@@ -611,7 +615,8 @@ export function createController(deps: ControllerDeps) {
     await store.storage.removeItem(PERSIST_KEY);
     const s = get().settings;
     previewGeneration++;
-    set({ history: [], prunedCurve: [], prunedEpochs: 0, finetunedEval: null, preview: { status: 'idle', reply: null, error: null } });
+    set({ settings: { ...s, baseline: 'pretrained' }, history: [], prunedCurve: [], prunedEpochs: 0, finetunedEval: null, preview: { status: 'idle', reply: null, error: null } });
+    writeUrl(get().settings);
     try {
       await defaultBaseline(s.model, true, s.seed);
       if (dataReady()) await afterDataChange();
@@ -673,8 +678,45 @@ export function createController(deps: ControllerDeps) {
     }
   }
 
+  /**
+   * "Export to PyTorch" for the current setting, or for a run in the history (pruned from the current
+   * baseline, which must be the one the run started from for the figures to agree).
+   */
+  async function exportPytorch(row?: HistoryRow): Promise<boolean> {
+    const s = get();
+    let settings = s.settings;
+    let label = 'current setting';
+    if (row) {
+      if (row.model !== s.settings.model) {
+        notify(`Run ${row.run} was made on ${specFor(row.model).label}: switch the model to export it.`, 'info');
+        return false;
+      }
+      settings = { ...s.settings, method: row.method, mode: row.mode, manual: row.manual, seed: row.seed };
+      for (const k of AMOUNT_KEYS) settings[k] = row.amounts[k] ?? 0;
+      label = `run ${row.run}`;
+      if (s.baselineEval && Math.abs(s.baselineEval.accuracy - row.baselineAcc) > 1e-9) {
+        notify(`The baseline changed since run ${row.run} (${(row.baselineAcc * 100).toFixed(1)} % then): the export prunes the current baseline.`, 'info');
+      }
+    }
+    const measured = !row && s.preview.status === 'ready' ? s.preview.reply?.evaluation.accuracy : row?.prunedAcc;
+    try {
+      const r = await engine().request('exportPytorch', {
+        settings: pruneSettingsOf(settings),
+        finetune: { optimizer: settings.opt, learningRate: settings.lr, batchSize: settings.batch, momentum: 0.9 },
+        measuredAccuracy: measured,
+      });
+      const name = `pytorch-${settings.model}-${settings.mode}-${settings.method}${row ? `-run${row.run}` : ''}.zip`;
+      set({ pytorchExport: { name, script: r.script, problem: r.problem, zip: r.zip, label } });
+      return true;
+    } catch (e) {
+      notify(`Export to PyTorch failed: ${message(e)}`);
+      return false;
+    }
+  }
+
   return {
     start,
+    exportPytorch,
     saveExperiment,
     openExperiment,
     notify,
@@ -717,7 +759,7 @@ export function describeOrigin(b: BaselineRecord): string {
   const label = specFor(o.model).label;
   if (o.kind === 'pretrained') return `pretrained ${label}: ${fmtEpochs(o.epochs)} epochs, seed ${o.seed}${o.detail ? ` (${o.detail})` : ''}`;
   if (o.kind === 'file') return `${label} from ${o.detail ?? 'a file'}, ${fmtEpochs(o.epochs)} epochs`;
-  return o.epochs > 0 ? `${label} trained here for ${fmtEpochs(o.epochs)} epochs, seed ${o.seed}` : `untrained ${label}, seed ${o.seed}`;
+  return o.epochs > 0 ? `${label} trained here for ${fmtEpochs(o.epochs)} epoch${o.epochs === 1 ? '' : 's'}, seed ${o.seed}` : `untrained ${label}, seed ${o.seed}`;
 }
 
 function round(x: number, digits: number): number {

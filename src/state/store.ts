@@ -101,6 +101,8 @@ export interface State {
   experiments: ExperimentsState;
   /** 'off' when IndexedDB is missing, full or failing: the page then works from memory only. */
   persistence: 'pending' | 'on' | 'off';
+  /** The last "Export to PyTorch": its file name, the script shown in the page, and the zip to download. */
+  pytorchExport: { name: string; script: string; problem: string | null; zip: Uint8Array; label: string } | null;
 }
 
 const emptyData = (): DataStatus => ({ status: 'idle', loaded: 0, total: null, count: 0, source: '', perClass: [] });
@@ -129,6 +131,7 @@ export function initialState(settings: Settings = DEFAULT_SETTINGS): State {
     history: [],
     experiments: { sensitivity: null, sweep: null, running: null },
     persistence: 'pending',
+    pytorchExport: null,
   };
 }
 

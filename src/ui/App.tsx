@@ -4,6 +4,7 @@ import { DataPanel } from './DataPanel';
 import { TrainPanel } from './TrainPanel';
 import { PrunePanel } from './PrunePanel';
 import { HistoryPanel } from './HistoryPanel';
+import { ExperimentsPanel } from './ExperimentsPanel';
 import { GotchaPanel } from './GotchaPanel';
 import { WorkPanel } from './WorkPanel';
 
@@ -17,6 +18,7 @@ export function App() {
         <TrainPanel />
         <PrunePanel />
         <HistoryPanel />
+        <ExperimentsPanel />
         <WorkPanel />
         <GotchaPanel />
       </main>

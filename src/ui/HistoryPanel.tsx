@@ -3,6 +3,7 @@ import { specFor } from '../core/model/zoo';
 import { useStore } from '../state/store';
 import { type HistoryRow, describeFineTuning, historyToCsv } from '../state/history';
 import { download } from './download';
+import { exportAndDownload } from './PytorchExport';
 import { compact, int, pct } from './format';
 
 const METHOD_COLORS: Record<HistoryRow['method'], string> = { random: '#dc2626', l1: '#2563eb', l2: '#16a34a', bn: '#9333ea', manual: '#f59e0b' };
@@ -59,6 +60,7 @@ export function HistoryPanel() {
                   <th>pruned</th>
                   <th>fine-tuned</th>
                   <th>fine-tuning</th>
+                  <th></th>
                 </tr>
               </thead>
               <tbody>
@@ -76,6 +78,11 @@ export function HistoryPanel() {
                     <td>{pct(h.prunedAcc)}</td>
                     <td>{pct(h.finetunedAcc)}</td>
                     <td data-testid="ft-description">{describeFineTuning(h)}</td>
+                    <td>
+                      <button className="link" onClick={() => void exportAndDownload(h)} data-testid={`export-pytorch-run-${h.run}`} title="Export this run as a PyTorch script">
+                        PyTorch
+                      </button>
+                    </td>
                   </tr>
                 ))}
               </tbody>

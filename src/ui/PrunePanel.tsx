@@ -13,6 +13,7 @@ import { CompareCharts } from './CompareCharts';
 import { CurvesChart } from './CurvesChart';
 import { FilterGrid } from './FilterGrid';
 import { JobProgress } from './JobProgress';
+import { PytorchExport } from './PytorchExport';
 import { bytes, int, pct } from './format';
 
 const METHODS: { value: Method; label: string; help: string }[] = [
@@ -339,7 +340,7 @@ export function PrunePanel() {
           {jobRole === 'pruned' && <JobProgress />}
           {finetuned && (
             <div className="result">
-              After fine-tuning ({Number.isInteger(prunedEpochs) ? prunedEpochs : prunedEpochs.toFixed(2)} epochs):{' '}
+              After fine-tuning ({Number.isInteger(prunedEpochs) ? prunedEpochs : prunedEpochs.toFixed(2)} epoch{prunedEpochs === 1 ? '' : 's'}):{' '}
               <strong data-testid="finetuned-acc">{pct(finetuned.accuracy)}</strong>
             </div>
           )}
@@ -352,6 +353,7 @@ export function PrunePanel() {
           ))}
         </div>
       )}
+      <PytorchExport />
       <CompareCharts settings={settings} />
       <CurvesChart role="pruned" title="Fine-tuning the pruned model" testId="finetune-curve" />
     </section>

@@ -9,6 +9,7 @@ import { type ChannelStats, type Cifar10Set, channelStats, takeFirst } from '../
 import { Net, type NetSpec, type NetWeights, geometry } from '../core/model/net';
 import type { ModelId } from '../core/model/spec';
 import { DEFAULT_MODEL, specFor } from '../core/model/zoo';
+import { type FinetuneRecipe, type PytorchExportInput, buildPytorchExportZip, exportProblem, pruneScript } from '../core/export/pytorchScript';
 import { lnNorms } from '../core/pruning/importance';
 import { type PruneResult, type PruneSettings, createMaskApplier, measureCosts, prune } from '../core/pruning';
 import {
@@ -31,6 +32,7 @@ import type {
   MemoryReply,
   ModelRole,
   PreviewReply,
+  PytorchExportReply,
   ReplyOf,
   Request,
   RequestType,
@@ -110,6 +112,8 @@ export class Engine {
         return this.readBaseline();
       case 'memory':
         return this.memory();
+      case 'exportPytorch':
+        return this.exportPytorch(r.settings, r.finetune, r.measuredAccuracy);
       case 'sensitivity':
         return this.experiment((ctx) => runSensitivityScan(ctx, r));
       case 'sweep':
@@ -297,6 +301,23 @@ export class Engine {
     } finally {
       if (this.experimentAbort === abort) this.experimentAbort = null;
     }
+  }
+
+  private async exportPytorch(settings: PruneSettings, finetune: Partial<FinetuneRecipe>, measuredAccuracy?: number): Promise<PytorchExportReply> {
+    const baseline = await this.readBaseline();
+    if (!this.stats) throw new Error('Load the training data first: the script normalises images with its statistics.');
+    const result = prune(this.spec, baseline, settings);
+    const input: PytorchExportInput = {
+      spec: this.spec,
+      baseline,
+      settings,
+      result,
+      stats: this.stats,
+      finetune,
+      measured: measuredAccuracy === undefined ? undefined : { accuracy: measuredAccuracy, testImages: this.sets.test?.count },
+      metadata: { epochs: String(this.baselineEpochs) },
+    };
+    return { zip: buildPytorchExportZip(input), script: pruneScript(input), problem: exportProblem(input), kept: result.kept, costs: result.costs };
   }
 
   private memory(): MemoryReply {

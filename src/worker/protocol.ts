@@ -38,6 +38,8 @@ export interface Api {
   /** A baseline from given weights (pretrained, saved work, an experiment file); `epochs` it was trained for. */
   setBaseline: { req: { weights: NetWeights; epochs: number }; reply: true };
   readBaseline: { req: object; reply: NetWeights };
+  /** The setting as a runnable PyTorch script plus weights (zip), pruned from the current baseline. */
+  exportPytorch: { req: { settings: PruneSettings; finetune: { optimizer: 'adam' | 'sgd'; learningRate: number; batchSize: number; momentum: number }; measuredAccuracy?: number }; reply: PytorchExportReply };
   memory: { req: object; reply: MemoryReply };
   /** Layer sensitivity scan of the baseline (issue 12); progress as 'experiment' events; 'cancel' stops it, keeping the points done. */
   sensitivity: { req: SensitivityRequest; reply: SensitivityResult };
@@ -98,6 +100,16 @@ export interface FilterView {
   alive: Uint8Array;
   /** First layer only: its RGB kernel and which weights survive (global mode prunes single weights), for colour tiles. */
   rgb?: { kernel: Float32Array; kept: Uint8Array };
+}
+
+export interface PytorchExportReply {
+  zip: Uint8Array;
+  script: string;
+  /** Why PyTorch cannot reproduce this setting (a layer with no filters left), or null. */
+  problem: string | null;
+  /** What the page computed for this setting, for the comparison with the script's output. */
+  kept: Record<string, number[]>;
+  costs: Costs;
 }
 
 export interface MemoryReply {
