@@ -15,6 +15,13 @@ threads = os.cpu_count() unless --threads. Warm-up, then the median of --steps t
 Prints one JSON object on stdout.
 
   /usr/bin/python3 bench/torch_bench.py [--quick] [--threads N] [--models simplecnn,convnet3]
+  /usr/bin/python3 bench/torch_bench.py --serve [--threads N]
+
+--serve keeps torch loaded and answers one JSON request per stdin line with one JSON line, e.g.
+  {"kind": "train", "model": "convnet3", "optimizer": "adam", "batch": 64, "warmup": 5, "steps": 20}
+  {"kind": "inference", "model": "simplecnn", "batch": 250, "warmup": 5, "runs": 20}
+so scripts/bench.mjs can interleave PyTorch and browser measurements of the same configuration
+(on a shared machine, load then hits both sides alike). The first line out is {"ready": …}.
 """
 import argparse
 import json
@@ -112,8 +119,36 @@ def time_inference(name, batch, warmup, runs):
     return {'model': name, 'batch': batch, 'medianMs': med, 'imagesPerSecond': batch * 1000 / med, 'runsMs': [round(t, 2) for t in times]}
 
 
+def info():
+    return {
+        'torch': torch.__version__,
+        'threads': torch.get_num_threads(),
+        'cpuCount': os.cpu_count(),
+        'mkldnn': torch.backends.mkldnn.is_available(),
+        'python': sys.version.split()[0],
+    }
+
+
+def serve():
+    print(json.dumps({'ready': info()}), flush=True)
+    for line in sys.stdin:
+        line = line.strip()
+        if not line:
+            continue
+        try:
+            q = json.loads(line)
+            if q['kind'] == 'train':
+                r = time_train(q['model'], q['optimizer'], q['batch'], q.get('warmup', 5), q.get('steps', 20))
+            else:
+                r = time_inference(q['model'], q.get('batch', 250), q.get('warmup', 5), q.get('runs', 20))
+            print(json.dumps(r), flush=True)
+        except Exception as e:  # answer, do not die: the caller is waiting for a line
+            print(json.dumps({'error': repr(e)}), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
+    ap.add_argument('--serve', action='store_true')
     ap.add_argument('--quick', action='store_true')
     ap.add_argument('--threads', type=int, default=os.cpu_count())
     ap.add_argument('--models', default='simplecnn,convnet3')
@@ -121,16 +156,11 @@ def main():
     ap.add_argument('--optimizers', default='sgd,adam')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.serve:
+        serve()
+        return
     warmup, steps = (2, 5) if args.quick else (5, 20)
-    out = {
-        'torch': torch.__version__,
-        'threads': torch.get_num_threads(),
-        'cpuCount': os.cpu_count(),
-        'mkldnn': torch.backends.mkldnn.is_available(),
-        'python': sys.version.split()[0],
-        'train': [],
-        'inference': [],
-    }
+    out = {**info(), 'train': [], 'inference': []}
     models = [m for m in args.models.split(',') if m]
     for name in models:
         for batch in [int(b) for b in args.batches.split(',')]:

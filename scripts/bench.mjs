@@ -49,9 +49,10 @@ const INFER_RATIO_TARGET = 2.0;
 const MODELS = ['simplecnn', 'convnet3'];
 const LABEL = { simplecnn: 'SimpleCNN', convnet3: 'ConvNet-3' };
 
-/** PyTorch's figure for the same model / optimizer / batch, or null. */
+/** PyTorch's fastest measured figure for the same model / optimizer / batch so far, or null. */
 function torchTrain(ctx, model, optimizer, batch) {
-  return ctx.torch?.train.find((r) => r.model === model && r.optimizer === optimizer && r.batch === batch) ?? null;
+  const rs = ctx.torch?.measured.train.filter((r) => r.model === model && r.optimizer === optimizer && r.batch === batch) ?? [];
+  return rs.length ? rs.reduce((a, b) => (b.medianStepMs < a.medianStepMs ? b : a)) : null;
 }
 
 /**
@@ -92,9 +93,9 @@ const measurements = [
         { metric: 'wasm threads / SIMD', value: `${info.selection.threads ?? '–'} / ${info.selection.simd ?? '–'}`, unit: '', detail: `crossOriginIsolated=${info.crossOriginIsolated}` },
         {
           metric: 'PyTorch reference',
-          value: ctx.torch ? `torch ${ctx.torch.torch}` : 'not measured',
+          value: ctx.torch ? `torch ${ctx.torch.info.torch}` : 'not measured',
           unit: '',
-          detail: ctx.torch ? `${ctx.torch.threads} threads (cpu count ${ctx.torch.cpuCount}), python ${ctx.torch.python}, mkldnn ${ctx.torch.mkldnn}` : ctx.torchWhyNot,
+          detail: ctx.torch ? `${ctx.torch.info.threads} threads (cpu count ${ctx.torch.info.cpuCount}), python ${ctx.torch.info.python}, mkldnn ${ctx.torch.info.mkldnn}; measured interleaved with the browser, fastest of the rounds on each side` : ctx.torchWhyNot,
         },
       ];
     },
@@ -109,9 +110,16 @@ const measurements = [
       for (const model of MODELS) {
         for (const batch of [32, 64, 128]) {
           for (const optimizer of ['adam', 'sgd']) {
-            const steps = q(batch === 128 ? 8 : 12, 3);
-            const r = await page.evaluate((o) => window.bench.train(o), { model, batch, optimizer, warmup: 3, steps });
-            const ref = torchTrain(ctx, model, optimizer, batch);
+            const steps = q(batch === 128 ? 8 : 10, 3);
+            const m = await sideBySide(
+              ctx,
+              q(2, 1),
+              { kind: 'train', model, optimizer, batch, warmup: 3, steps: q(10, 3) },
+              () => page.evaluate((o) => window.bench.train(o), { model, batch, optimizer, warmup: 3, steps }),
+              (x) => x.medianStepMs,
+            );
+            const r = m.ours;
+            const ref = m.ref;
             const rr = ratio(r.imagesPerSecond, ref?.imagesPerSecond);
             const targeted = batch === 64;
             rows.push({
@@ -121,7 +129,7 @@ const measurements = [
               target: targeted && rr != null ? `≥ ${TRAIN_RATIO_TARGET}×` : undefined,
               ok: targeted && rr != null ? rr >= TRAIN_RATIO_TARGET : undefined,
               detail: `${fmt(r.imagesPerSecond)} img/s (${fmt(r.medianStepMs, 1)} ms/step, median of ${r.steps})${ref ? ` vs PyTorch ${fmt(ref.imagesPerSecond)} img/s (${fmt(ref.medianStepMs, 1)} ms)` : '; PyTorch ratio not measured'}; tensors ${r.tensorsBefore}→${r.tensorsAfter}`,
-              raw: { playground: r, pytorch: ref, ratio: rr },
+              raw: { playground: r, pytorch: ref, ratio: rr, rounds: { playgroundMs: m.allOurs.map((x) => x.medianStepMs), pytorchMs: m.allRef.map((x) => x.medianStepMs) } },
             });
           }
         }
@@ -136,8 +144,15 @@ const measurements = [
       const rows = [];
       const { page, info } = await ctx.benchPage(null);
       for (const model of MODELS) {
-        const r = await page.evaluate((o) => window.bench.inference(o), { model, batch: 250, warmup: 2, runs: q(9, 2) });
-        const ref = ctx.torch?.inference.find((x) => x.model === model) ?? null;
+        const m = await sideBySide(
+          ctx,
+          q(2, 1),
+          { kind: 'inference', model, batch: 250, warmup: 2, runs: q(9, 2) },
+          () => page.evaluate((o) => window.bench.inference(o), { model, batch: 250, warmup: 2, runs: q(9, 2) }),
+          (x) => x.medianMs,
+        );
+        const r = m.ours;
+        const ref = m.ref;
         const rr = ratio(r.imagesPerSecond, ref?.imagesPerSecond);
         rows.push({
           metric: `inference ${LABEL[model]} b250 (${info.selection.backend})`,
@@ -146,7 +161,7 @@ const measurements = [
           target: rr != null ? `≥ ${INFER_RATIO_TARGET}×` : undefined,
           ok: rr != null ? rr >= INFER_RATIO_TARGET : undefined,
           detail: `${fmt(r.imagesPerSecond)} img/s (${fmt(r.medianMs, 1)} ms per 250)${ref ? ` vs PyTorch ${fmt(ref.imagesPerSecond)} img/s` : '; PyTorch ratio not measured'}`,
-          raw: { playground: r, pytorch: ref, ratio: rr },
+          raw: { playground: r, pytorch: ref, ratio: rr, rounds: { playgroundMs: m.allOurs.map((x) => x.medianMs), pytorchMs: m.allRef.map((x) => x.medianMs) } },
         });
       }
       await page.close();
@@ -458,25 +473,83 @@ function run(cmd, args, opts = {}) {
 }
 
 /**
- * PyTorch on this machine, before the browser starts (so the two never share the CPU):
- * bench/torch_bench.py, threads = cores. Returns [figures | null, why not].
+ * PyTorch on this machine: bench/torch_bench.py --serve (threads = cores) stays loaded and times
+ * one configuration per request, so the sections can interleave it with the browser's
+ * measurement of the same configuration. Resolves [server | null, why not].
  */
-async function measureTorch() {
+async function startTorch() {
   if (PYTHON === 'none') return [null, 'PyTorch skipped (BENCH_PYTHON=none)'];
   const probe = await run(PYTHON, ['-c', 'import torch']);
   if (probe.code !== 0) return [null, `${PYTHON} -c "import torch" failed (${(probe.stderr.trim().split('\n').pop() || `exit ${probe.code}`).slice(0, 120)}); install python3-torch to measure the ratio`];
-  process.stderr.write('[bench] pytorch …');
-  const ts = Date.now();
-  const r = await run(PYTHON, [path.join(root, 'bench/torch_bench.py'), '--threads', String(os.cpus().length), ...(QUICK ? ['--quick'] : [])]);
-  process.stderr.write(` ${((Date.now() - ts) / 1000).toFixed(0)} s\n`);
-  if (r.code !== 0) return [null, `bench/torch_bench.py failed: ${r.stderr.trim().split('\n').pop()}`];
-  return [JSON.parse(r.stdout.trim().split('\n').pop()), null];
+  const p = spawn(PYTHON, [path.join(root, 'bench/torch_bench.py'), '--serve', '--threads', String(os.cpus().length)], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  let buf = '';
+  let stderr = '';
+  const waiting = [];
+  let exited = null;
+  p.stderr.on('data', (d) => (stderr += d));
+  p.on('exit', (code) => {
+    exited = new Error(`torch_bench.py exited (${code}): ${stderr.trim().split('\n').pop()}`);
+    for (const w of waiting.splice(0)) w.reject(exited);
+  });
+  p.stdout.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      waiting.shift()?.resolve(JSON.parse(line));
+    }
+  });
+  const next = () =>
+    new Promise((resolve, reject) => {
+      if (exited) reject(exited);
+      else waiting.push({ resolve, reject });
+    });
+  let ready;
+  try {
+    ready = (await next()).ready;
+  } catch (e) {
+    return [null, String(e.message ?? e)];
+  }
+  const measured = { train: [], inference: [] };
+  const server = {
+    info: ready,
+    measured,
+    async ask(q) {
+      p.stdin.write(JSON.stringify(q) + '\n');
+      const r = await next();
+      if (r.error) throw new Error(`torch_bench.py: ${r.error}`);
+      measured[q.kind === 'train' ? 'train' : 'inference'].push(r);
+      return r;
+    },
+    close() {
+      p.stdin.end();
+      p.kill();
+    },
+  };
+  return [server, null];
+}
+
+/**
+ * Interleaved rounds of (PyTorch, playground) on the same configuration; each side keeps its
+ * fastest median (load from other processes then slows both sides alike, not one).
+ */
+async function sideBySide(ctx, rounds, torchQuery, ours, msOf) {
+  const mine = [];
+  const theirs = [];
+  for (let r = 0; r < rounds; r++) {
+    if (ctx.torch && torchQuery) theirs.push(await ctx.torch.ask(torchQuery));
+    mine.push(await ours());
+  }
+  const best = (xs) => (xs.length ? xs.reduce((a, b) => (msOf(b) < msOf(a) ? b : a)) : null);
+  return { ours: best(mine), ref: best(theirs), allOurs: mine, allRef: theirs };
 }
 
 async function main() {
   const t0 = Date.now();
+  const loadAtStart = os.loadavg();
   const needsTorch = !ONLY || ['environment', 'train', 'inference', 'peak'].some((n) => ONLY.has(n));
-  const [torch, torchWhyNot] = needsTorch ? await measureTorch() : [null, 'not needed by BENCH_ONLY'];
+  const [torch, torchWhyNot] = needsTorch ? await startTorch() : [null, 'not needed by BENCH_ONLY'];
   const server = spawn(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'preview', '--port', String(PORT), '--strictPort', ...(DIST ? ['--config', 'bench/vite.config.ts', '--outDir', DIST] : [])], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -544,6 +617,7 @@ async function main() {
   } finally {
     await browser.close();
     server.kill();
+    torch?.close();
   }
 
   const machine = {
@@ -552,16 +626,18 @@ async function main() {
     memGB: Math.round(os.totalmem() / 2 ** 30),
     platform: `${os.platform()} ${os.release()}`,
     node: process.version,
+    loadAverageAtStart: loadAtStart,
+    loadAverageAtEnd: os.loadavg(),
     ...ctx.env,
   };
   const missed = results.flatMap((r) => r.rows.filter((row) => row.ok === false).map((row) => row.metric));
   const failed = results.filter((r) => r.error).map((r) => r.name);
-  const out = { date: new Date().toISOString(), quick: QUICK, totalSeconds: (Date.now() - t0) / 1000, machine, pytorch: torch, pytorchNotMeasured: torchWhyNot, missedTargets: missed, failedSections: failed, consoleErrors, results };
+  const out = { date: new Date().toISOString(), quick: QUICK, totalSeconds: (Date.now() - t0) / 1000, machine, pytorch: torch ? { ...torch.info, ...torch.measured } : null, pytorchNotMeasured: torchWhyNot, missedTargets: missed, failedSections: failed, consoleErrors, results };
   mkdirSync(path.dirname(OUT_JSON), { recursive: true });
   writeFileSync(OUT_JSON, JSON.stringify(out, null, 2) + '\n');
 
   const lines = [];
-  lines.push(`Machine: ${machine.cpu} (${machine.cores} cores, ${machine.memGB} GiB), ${machine.userAgent?.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? ''}, crossOriginIsolated=${machine.crossOriginIsolated}${torch ? `; PyTorch ${torch.torch}, ${torch.threads} threads` : ''}`);
+  lines.push(`Machine: ${machine.cpu} (${machine.cores} cores, ${machine.memGB} GiB), ${machine.userAgent?.match(/(Headless)?Chrome\/[\d.]+/)?.[0] ?? ''}, crossOriginIsolated=${machine.crossOriginIsolated}${torch ? `; PyTorch ${torch.info.torch}, ${torch.info.threads} threads` : ''}`);
   lines.push('');
   lines.push('| measurement | value | unit | target | detail |');
   lines.push('|---|---:|---|---|---|');
@@ -583,6 +659,10 @@ async function main() {
   lines.push('');
   lines.push(`Total ${fmt(out.totalSeconds)} s. JSON: ${path.relative(root, OUT_JSON)}${consoleErrors.length ? `. Console errors: ${consoleErrors.length}` : ''}`);
   if (!torch) lines.push(`PyTorch ratio not measured: ${torchWhyNot}`);
+  const busy = Math.max(loadAtStart[0], machine.loadAverageAtEnd[0]);
+  if (busy > os.cpus().length * 0.75) {
+    lines.push(`Warning: the machine was busy (1-min load average ${fmt(loadAtStart[0], 1)} at start, ${fmt(machine.loadAverageAtEnd[0], 1)} at the end, ${os.cpus().length} cores): figures, and PyTorch's multi-threaded ones most, are not representative.`);
+  }
   if (missed.length) lines.push(`Missed targets: ${missed.join('; ')}`);
   if (failed.length) lines.push(`Failed sections: ${failed.join(', ')}`);
   console.log(lines.join('\n'));
