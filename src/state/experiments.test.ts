@@ -8,7 +8,7 @@ import { randomWeights } from '../core/pruning/testUtil';
 import type { EngineLink } from '../worker/client';
 import type { Api, EngineEvent, RequestType, SweepRequest } from '../worker/protocol';
 import { createController } from './controller';
-import { createExperimentActions } from './experiments';
+import { FOLLOW_EVERY_MS, createExperimentActions } from './experiments';
 import { type KeyValue, PERSIST_KEY, PERSIST_VERSION, idbStorage } from './persistence';
 import { type Persisted, createAppStore } from './store';
 
@@ -161,7 +161,13 @@ describe('experiment actions', () => {
     t.engine.emit({ type: 'experiment', kind: 'sensitivity', point: p0 });
     t.engine.emit({ type: 'experiment', kind: 'sensitivity', progress });
     t.engine.emit({ type: 'experiment', kind: 'sweep', point: sweepPoint('l1', 0.5, 1, 0.4) }); // not this experiment's
+    // The first event shows at once, the next ones together after FOLLOW_EVERY_MS.
+    expect(t.get().experiments.running).toMatchObject({ points: [p0], progress: null });
+    await vi.advanceTimersByTimeAsync(FOLLOW_EVERY_MS);
     expect(t.get().experiments.running).toMatchObject({ points: [p0], progress });
+    const p1 = sensitivityPoint(0.05, 'l1', 0.49);
+    t.engine.emit({ type: 'experiment', kind: 'sensitivity', point: p1 });
+    expect(t.get().experiments.running?.points).toEqual([p0, p1]);
 
     const result = sensitivityResult([p0, sensitivityPoint(0.5, 'l1', 0.3)]);
     t.engine.answer('sensitivity', result);

@@ -66,7 +66,15 @@ export interface ExperimentDeps {
   /** Saves a file for the user (a download in the page). */
   download: (name: string, type: string, text: string) => void;
   now?: () => Date;
+  timers?: { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
 }
+
+/**
+ * The page takes an experiment's events at most this often (the first at once, the rest gathered):
+ * each update redraws the charts on the main thread, which on a 2-core machine competes with the
+ * worker's compute threads.
+ */
+export const FOLLOW_EVERY_MS = 250;
 
 const experimentJob = (): Job => ({ role: 'experiment', epochs: 0, epoch: 0, firstEpoch: null, batch: 0, batchesPerEpoch: 0, imagesPerSecond: 0, cancelling: false });
 
@@ -80,6 +88,10 @@ export function createExperimentActions(deps: ExperimentDeps) {
   const get = store.getState;
   const set = store.setState;
   const now = deps.now ?? (() => new Date());
+  const timers = deps.timers ?? globalThis;
+  /** Events not yet in the store, and the timer that will put them there. */
+  let gathered: { kind: RunningExperiment['kind']; progress: unknown; points: unknown[] } | null = null;
+  let followTimer: ReturnType<typeof setTimeout> | null = null;
 
   const setExperiments = (patch: Partial<ExperimentsState>) => set((s) => ({ experiments: { ...s.experiments, ...patch } }));
 
@@ -113,17 +125,36 @@ export function createExperimentActions(deps: ExperimentDeps) {
       return null;
     } finally {
       off();
+      if (followTimer) timers.clearTimeout(followTimer);
+      followTimer = null;
+      gathered = null;
       set((s) => ({ job: null, experiments: { ...s.experiments, running: null } }));
       // A slider moved while the page was busy: its preview waited for the job to end.
       if (get().preview.status === 'pending') controller.schedulePreview();
     }
   }
 
+  /** Gathers an event; the store gets it at once when none arrived within FOLLOW_EVERY_MS, else with the next flush. */
   function follow(e: ExperimentEvent): void {
+    gathered ??= { kind: e.kind, progress: null, points: [] };
+    if (e.progress) gathered.progress = e.progress;
+    if (e.point) gathered.points.push(e.point);
+    if (followTimer) return;
+    flushEvents();
+    followTimer = timers.setTimeout(() => {
+      followTimer = null;
+      if (gathered) flushEvents();
+    }, FOLLOW_EVERY_MS);
+  }
+
+  function flushEvents(): void {
+    const g = gathered;
+    gathered = null;
+    if (!g) return;
     set((s) => {
       const r = s.experiments.running;
-      if (!r || r.kind !== e.kind) return {};
-      const next = { ...r, progress: e.progress ?? r.progress, points: e.point ? [...r.points, e.point] : r.points } as RunningExperiment;
+      if (!r || r.kind !== g.kind) return {};
+      const next = { ...r, progress: g.progress ?? r.progress, points: [...r.points, ...g.points] } as RunningExperiment;
       return { experiments: { ...s.experiments, running: next } };
     });
   }
