@@ -450,3 +450,49 @@ describe('controller: experiment files', () => {
     expect(other.get().notices.at(-1)?.text).toMatch(/^Opened class\.zip: SimpleCNN from class\.zip/);
   });
 });
+
+describe('controller: races with start-up', () => {
+  it('a file opened while the page is still starting is not replaced by the start\'s baseline', async () => {
+    let releaseInit!: () => void;
+    const initGate = new Promise<void>((r) => (releaseInit = r));
+    const t = setup({ engine: fakeEngine({ init: async () => (await initGate, { backend: 'cpu', renderer: null, reason: 'test' }) }) });
+    const donor = setup();
+    await donor.controller.start();
+    await donor.settle();
+    const saved = await donor.controller.saveExperiment();
+    const file = { name: 'a.zip', arrayBuffer: async () => saved!.bytes.slice().buffer } as unknown as File;
+    const started = t.controller.start();
+    const opened = t.controller.openExperiment(file);
+    await t.settle();
+    releaseInit();
+    await t.settle();
+    await Promise.all([started, opened]);
+    await t.settle();
+    const order = t.engine.calls.map((c) => c.type).filter((x) => x === 'setBaseline' || x === 'resetBaseline');
+    expect(order).toEqual(['resetBaseline', 'setBaseline']);
+    expect(t.get().baseline.origin.kind).toBe('file');
+  });
+
+  it('an evaluation of the previous baseline arriving after a new one was set is dropped', async () => {
+    const pending: ((e: { accuracy: number; loss: number; perClass: number[]; count: number }) => void)[] = [];
+    const ev = (accuracy: number) => ({ accuracy, loss: 1, perClass: Array(10).fill(accuracy), count: 10 });
+    const t = setup({ engine: fakeEngine({ evaluate: () => new Promise((r) => pending.push(r)) }) });
+    const started = t.controller.start();
+    await t.settle();
+    expect(pending).toHaveLength(1); // the start's evaluation of the seeded baseline, still running
+    const donor = setup();
+    await donor.controller.start();
+    await donor.settle();
+    const saved = await donor.controller.saveExperiment();
+    const file = { name: 'a.zip', arrayBuffer: async () => saved!.bytes.slice().buffer } as unknown as File;
+    const opened = t.controller.openExperiment(file);
+    await t.settle();
+    expect(pending).toHaveLength(2); // the file's baseline is being evaluated
+    pending[1](ev(0.479));
+    await t.settle();
+    pending[0](ev(0.127)); // stale, late: describes the baseline before the file
+    await t.settle();
+    await Promise.all([started, opened]);
+    expect(t.get().baselineEval?.accuracy).toBe(0.479);
+  });
+});

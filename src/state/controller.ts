@@ -11,7 +11,7 @@ import { type Costs, previewCosts } from '../core/pruning/costs';
 import type { PruneSettings } from '../core/pruning/settings';
 import type { Evaluation, TrainConfig } from '../core/train/trainer';
 import { type EngineLink, SupersededRequest } from '../worker/client';
-import type { DataRole, EngineEvent, ModelRole, TrainReply } from '../worker/protocol';
+import type { Api, DataRole, EngineEvent, ModelRole, TrainReply } from '../worker/protocol';
 import { type Experiment, decodeExperiment, encodeExperiment, experimentFileName } from './experimentFile';
 import type { HistoryRow } from './history';
 import { PERSIST_KEY, PERSIST_VERSION } from './persistence';
@@ -90,6 +90,11 @@ export function createController(deps: ControllerDeps) {
   /** Bumped on every pruning change: only the answer for the newest settings is shown. */
   let previewGeneration = 0;
   let persistNoticeShown = false;
+  /** Bumped whenever the engine's baseline is replaced or trained: an evaluation of an older one is stale. */
+  let baselineVersion = 0;
+  /** Settles once start() has put the first baseline in the engine: actions that replace it wait for it. */
+  let baselineStarted: () => void = () => {};
+  const startup = new Promise<void>((resolve) => (baselineStarted = resolve));
 
   const engine = (): EngineLink => {
     if (!engineLink) throw new Error('The engine has not started.');
@@ -136,6 +141,7 @@ export function createController(deps: ControllerDeps) {
       set({ engineError: message(e) });
       return;
     } finally {
+      baselineStarted();
       if (!store.storage.controls.failed) {
         store.storage.controls.enable();
         set({ persistence: 'on' });
@@ -167,8 +173,8 @@ export function createController(deps: ControllerDeps) {
     const asked = new URLSearchParams(deps.search).get('baseline');
     const compatible = asked === null || asked === saved?.settings.baseline;
     if (saved && b && compatible && b.origin.model === s.model && (b.weights || b.origin.kind === 'scratch')) {
-      if (b.weights) await engine().request('setBaseline', { weights: b.weights, epochs: b.origin.epochs });
-      else await engine().request('resetBaseline', { model: s.model, seed: b.origin.seed });
+      if (b.weights) await replaceBaseline('setBaseline', { weights: b.weights, epochs: b.origin.epochs });
+      else await replaceBaseline('resetBaseline', { model: s.model, seed: b.origin.seed });
       set({ baseline: { ...b, trainingUntil: null }, history: saved.history, baselineEval: saved.baselineEval });
       const interrupted = b.trainingUntil !== null;
       notify(
@@ -186,7 +192,7 @@ export function createController(deps: ControllerDeps) {
   /** The pretrained baseline when wanted and shipped, else a seeded untrained one. */
   async function defaultBaseline(model: ModelId, pretrained: boolean, seed: number): Promise<void> {
     if (pretrained && (await usePretrained(model))) return;
-    await engine().request('resetBaseline', { model, seed });
+    await replaceBaseline('resetBaseline', { model, seed });
     set({ baseline: freshBaseline(model, seed), baselineEval: null });
   }
 
@@ -199,7 +205,7 @@ export function createController(deps: ControllerDeps) {
       return false;
     }
     if (!p) return false;
-    await engine().request('setBaseline', { weights: p.weights, epochs: p.epochs });
+    await replaceBaseline('setBaseline', { weights: p.weights, epochs: p.epochs });
     set({
       baseline: {
         origin: { kind: 'pretrained', model, seed: p.seed, epochs: p.epochs, trainedHere: 0, detail: `${(p.testAccuracy * 100).toFixed(1)} % when made, on ${p.backend}` },
@@ -377,7 +383,7 @@ export function createController(deps: ControllerDeps) {
     writeUrl(settings);
     try {
       if (!(settings.baseline === 'pretrained' && (await usePretrained(model)))) {
-        await engine().request('resetBaseline', { model, seed: settings.seed });
+        await replaceBaseline('resetBaseline', { model, seed: settings.seed });
         set({ baseline: freshBaseline(model, settings.seed) });
       }
       if (dataReady()) await afterDataChange();
@@ -450,6 +456,7 @@ export function createController(deps: ControllerDeps) {
       baseline: { ...s.baseline, trainingUntil: s.baseline.origin.epochs + s.settings.epochs },
     }));
     const before = get().baseline.origin;
+    baselineVersion++;
     const out = await runTraining('baseline', get().settings.epochs);
     set((s) => ({
       baseline: {
@@ -482,9 +489,17 @@ export function createController(deps: ControllerDeps) {
       .catch((e) => notify(`Cancel failed: ${message(e)}`));
   }
 
+  /** Every change of the engine's baseline goes through here, so evaluations of an older one are dropped. */
+  async function replaceBaseline<K extends 'setBaseline' | 'resetBaseline'>(type: K, body: Api[K]['req']): Promise<void> {
+    baselineVersion++;
+    await engine().request(type, body);
+  }
+
   async function evaluateBaseline(): Promise<void> {
+    const version = baselineVersion;
     try {
-      set({ baselineEval: await engine().request('evaluate', { role: 'baseline' }) });
+      const evaluation = await engine().request('evaluate', { role: 'baseline' });
+      if (version === baselineVersion) set({ baselineEval: evaluation });
     } catch (e) {
       notify(`Evaluation failed: ${message(e)}`);
     }
@@ -496,7 +511,7 @@ export function createController(deps: ControllerDeps) {
     const s = get().settings;
     previewGeneration++;
     try {
-      await engine().request('resetBaseline', { model: s.model, seed: s.seed });
+      await replaceBaseline('resetBaseline', { model: s.model, seed: s.seed });
     } catch (e) {
       notify(`Could not start a new model: ${message(e)}`);
       return;
@@ -638,9 +653,10 @@ export function createController(deps: ControllerDeps) {
 
   /** Restores a baseline with its record and history (an experiment file). */
   async function restoreWork(record: BaselineRecord, history: HistoryRow[], settings: Settings, evaluation: Evaluation | null): Promise<void> {
+    await startup; // a file opened while the page starts must not be replaced by the start's baseline
     if (get().job) throw new Error('Training is running: cancel it or wait, then open the file again.');
     if (!record.weights) throw new Error('the file holds no baseline weights');
-    await engine().request('setBaseline', { weights: record.weights, epochs: record.origin.epochs });
+    await replaceBaseline('setBaseline', { weights: record.weights, epochs: record.origin.epochs });
     previewGeneration++;
     set({ settings, baseline: { ...record, trainingUntil: null }, history, baselineEval: evaluation, prunedCurve: [], prunedEpochs: 0, finetunedEval: null, preview: { status: 'idle', reply: null, error: null } });
     writeUrl(settings);
