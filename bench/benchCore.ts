@@ -63,8 +63,8 @@ export interface GradOptions {
   grad?: FilterGradVariant | 'stock';
   /** BatchMatMul gradient: the wasm fast path (default) or tfjs's stock one. */
   mmGrad?: 'fast' | 'stock';
-  /** false: the wasm SIMD kernels stay unused (tfjs-op path), to measure what they bring. */
-  simd?: boolean;
+  /** false: the wasm SIMD kernels stay unused (tfjs-op path), to measure what they bring; or the kernels to leave out. */
+  simd?: boolean | Array<'filterGrad' | 'batchNorm' | 'outerGrad'>;
 }
 
 function applyGradOptions(o: GradOptions): void {
@@ -73,6 +73,7 @@ function applyGradOptions(o: GradOptions): void {
   if (o.mmGrad === 'stock') unregisterFastMatMulGradient();
   else registerFastMatMulGradient();
   setSimdKernelsEnabled(o.simd !== false);
+  if (Array.isArray(o.simd)) setSimdKernelsEnabled(false, o.simd);
 }
 
 function restoreGradDefaults(): void {

@@ -19,7 +19,8 @@ Prints one JSON object on stdout.
 
 --serve keeps torch loaded and answers one JSON request per stdin line with one JSON line, e.g.
   {"kind": "train", "model": "convnet3", "optimizer": "adam", "batch": 64, "warmup": 5, "steps": 20}
-  {"kind": "inference", "model": "simplecnn", "batch": 250, "warmup": 5, "runs": 20}
+  {"kind": "inference", "model": "simplecnn", "batch": 250, "warmup": 5, "runs": 20, "threads": 1}
+("threads" defaults to --threads)
 so scripts/bench.mjs can interleave PyTorch and browser measurements of the same configuration
 (on a shared machine, load then hits both sides alike). The first line out is {"ready": …}.
 """
@@ -130,6 +131,7 @@ def info():
 
 
 def serve():
+    default_threads = torch.get_num_threads()
     print(json.dumps({'ready': info()}), flush=True)
     for line in sys.stdin:
         line = line.strip()
@@ -137,10 +139,12 @@ def serve():
             continue
         try:
             q = json.loads(line)
+            torch.set_num_threads(q.get('threads', default_threads))
             if q['kind'] == 'train':
                 r = time_train(q['model'], q['optimizer'], q['batch'], q.get('warmup', 5), q.get('steps', 20))
             else:
                 r = time_inference(q['model'], q.get('batch', 250), q.get('warmup', 5), q.get('runs', 20))
+            r['threads'] = torch.get_num_threads()
             print(json.dumps(r), flush=True)
         except Exception as e:  # answer, do not die: the caller is waiting for a line
             print(json.dumps({'error': repr(e)}), flush=True)

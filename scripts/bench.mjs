@@ -128,8 +128,8 @@ const measurements = [
               unit: rr == null ? 'img/s' : '× PyTorch',
               target: targeted && rr != null ? `≥ ${TRAIN_RATIO_TARGET}×` : undefined,
               ok: targeted && rr != null ? rr >= TRAIN_RATIO_TARGET : undefined,
-              detail: `${fmt(r.imagesPerSecond)} img/s (${fmt(r.medianStepMs, 1)} ms/step, median of ${r.steps})${ref ? ` vs PyTorch ${fmt(ref.imagesPerSecond)} img/s (${fmt(ref.medianStepMs, 1)} ms)` : '; PyTorch ratio not measured'}; tensors ${r.tensorsBefore}→${r.tensorsAfter}`,
-              raw: { playground: r, pytorch: ref, ratio: rr, rounds: { playgroundMs: m.allOurs.map((x) => x.medianStepMs), pytorchMs: m.allRef.map((x) => x.medianStepMs) } },
+              detail: `${fmt(r.imagesPerSecond)} img/s (${fmt(r.medianStepMs, 1)} ms/step, median of ${r.steps})${ref ? ` vs PyTorch ${fmt(ref.imagesPerSecond)} img/s (${fmt(ref.medianStepMs, 1)} ms, ${ref.threads} thr)` : '; PyTorch ratio not measured'}; tensors ${r.tensorsBefore}→${r.tensorsAfter}`,
+              raw: { playground: r, pytorch: ref, ratio: rr, rounds: { playgroundMs: m.allOurs.map((x) => x.medianStepMs), pytorchMs: m.allRef.map((x) => x.medianStepMs), pytorchThreads: m.allRef.map((x) => x.threads) } },
             });
           }
         }
@@ -160,8 +160,8 @@ const measurements = [
           unit: rr == null ? 'img/s' : '× PyTorch',
           target: rr != null ? `≥ ${INFER_RATIO_TARGET}×` : undefined,
           ok: rr != null ? rr >= INFER_RATIO_TARGET : undefined,
-          detail: `${fmt(r.imagesPerSecond)} img/s (${fmt(r.medianMs, 1)} ms per 250)${ref ? ` vs PyTorch ${fmt(ref.imagesPerSecond)} img/s` : '; PyTorch ratio not measured'}`,
-          raw: { playground: r, pytorch: ref, ratio: rr, rounds: { playgroundMs: m.allOurs.map((x) => x.medianMs), pytorchMs: m.allRef.map((x) => x.medianMs) } },
+          detail: `${fmt(r.imagesPerSecond)} img/s (${fmt(r.medianMs, 1)} ms per 250)${ref ? ` vs PyTorch ${fmt(ref.imagesPerSecond)} img/s (${ref.threads} thr)` : '; PyTorch ratio not measured'}`,
+          raw: { playground: r, pytorch: ref, ratio: rr, rounds: { playgroundMs: m.allOurs.map((x) => x.medianMs), pytorchMs: m.allRef.map((x) => x.medianMs), pytorchThreads: m.allRef.map((x) => x.threads) } },
         });
       }
       await page.close();
@@ -532,7 +532,9 @@ async function startTorch() {
 
 /**
  * Interleaved rounds of (PyTorch, playground) on the same configuration; each side keeps its
- * fastest median (load from other processes then slows both sides alike, not one).
+ * fastest median (load from other processes then slows both sides alike, not one). PyTorch runs
+ * with threads = cores each round and once more with one thread: on a busy machine its OpenMP
+ * threads wait for each other, and the reference is whichever is faster (the conservative ratio).
  */
 async function sideBySide(ctx, rounds, torchQuery, ours, msOf) {
   const mine = [];
@@ -541,6 +543,7 @@ async function sideBySide(ctx, rounds, torchQuery, ours, msOf) {
     if (ctx.torch && torchQuery) theirs.push(await ctx.torch.ask(torchQuery));
     mine.push(await ours());
   }
+  if (ctx.torch && torchQuery && ctx.torch.info.threads > 1) theirs.push(await ctx.torch.ask({ ...torchQuery, threads: 1 }));
   const best = (xs) => (xs.length ? xs.reduce((a, b) => (msOf(b) < msOf(a) ? b : a)) : null);
   return { ours: best(mine), ref: best(theirs), allOurs: mine, allRef: theirs };
 }

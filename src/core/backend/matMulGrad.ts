@@ -14,6 +14,7 @@
  * matMuls, other backends — webgl/cpu handle transposes natively) goes to the stock gradient.
  */
 import * as tf from '@tensorflow/tfjs';
+import { wasmDenseWeightGrad } from './wasmSimd';
 
 let stockConfig: tf.GradConfig | null = null;
 
@@ -65,7 +66,9 @@ export function registerFastMatMulGradient(): void {
       }
       matMulGradStats.fast++;
       // Same algebra as tfjs-core's BatchMatMul_grad, routed through fastMatMul.
-      if (!transposeA && !transposeB) return { a: () => fastMatMul(g, b, false, true), b: () => fastMatMul(a, g, true, false) };
+      // aᵀ·g for a wide layer (SimpleCNN's fc1): the SIMD kernel streams `a` once, no transpose.
+      const aTg = () => (a.shape[1] >= 1024 ? wasmDenseWeightGrad(a, g) : null) ?? fastMatMul(a, g, true, false);
+      if (!transposeA && !transposeB) return { a: () => fastMatMul(g, b, false, true), b: aTg };
       if (!transposeA && transposeB) return { a: () => fastMatMul(g, b, false, false), b: () => fastMatMul(g, a, true, false) };
       if (transposeA && !transposeB) return { a: () => fastMatMul(b, g, false, true), b: () => fastMatMul(a, g, false, false) };
       return { a: () => fastMatMul(b, g, true, true), b: () => fastMatMul(g, a, true, true) };

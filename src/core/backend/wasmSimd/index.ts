@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { type BatchNormKernels, instantiateBatchNorm } from './batchNorm';
 import { type FilterGradModule, TILE, instantiateFilterGrad } from './filterGrad';
+import { MAX_K, instantiateOuterGrad } from './outerGrad';
 
 interface EmscriptenWasm {
   wasmMemory?: WebAssembly.Memory;
@@ -15,14 +16,21 @@ interface EmscriptenWasm {
 }
 
 let cached: { backend: BackendWasm; mod: FilterGradModule | null; bn: BatchNormKernels | null; memory: WebAssembly.Memory | null } | null = null;
+type KernelName = 'filterGrad' | 'batchNorm' | 'outerGrad';
+const enabledKernels: Record<KernelName, boolean> = { filterGrad: true, batchNorm: true, outerGrad: true };
 let enabled = true;
 
 /** Counts kernel calls (tests and the bench check the path is taken). */
-export const simdKernelStats = { filterGrad: 0, batchNorm: 0, batchNormGrad: 0 };
+export const simdKernelStats = { filterGrad: 0, batchNorm: 0, batchNormGrad: 0, outerGrad: 0 };
 
-/** Switch for A/B measurements and tests (the tfjs-op path is used when disabled). */
-export function setSimdKernelsEnabled(on: boolean): void {
-  enabled = on;
+/** Switch for A/B measurements and tests (the tfjs-op path is used when disabled); all or some kernels. */
+export function setSimdKernelsEnabled(on: boolean, only?: KernelName[]): void {
+  if (!only) {
+    enabled = on;
+    for (const k of Object.keys(enabledKernels) as KernelName[]) enabledKernels[k] = true;
+    return;
+  }
+  for (const k of only) enabledKernels[k] = on;
 }
 
 function state(): { backend: BackendWasm; mod: FilterGradModule; bn: BatchNormKernels | null; memory: WebAssembly.Memory } | null {
@@ -150,7 +158,7 @@ const ptrOf = (backend: BackendWasm, t: tf.TensorInfo) => backend.dataIdMap.get(
  */
 export function simdBatchNormRelu(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, pool: boolean): tf.Tensor[] | null {
   const s = state();
-  if (!s?.bn || z.dtype !== 'float32') return null;
+  if (!s?.bn || !enabledKernels.batchNorm || z.dtype !== 'float32') return null;
   const [n, h, w, c] = z.shape;
   if (pool && (h % 2 || w % 2)) return null;
   const { backend, bn, memory } = s;
@@ -205,7 +213,7 @@ export function simdBatchNormReluGrad(
   pool: boolean,
 ): [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D] | null {
   const s = state();
-  if (!s?.bn || (pool && (z.shape[1] % 2 || z.shape[2] % 2))) return null;
+  if (!s?.bn || !enabledKernels.batchNorm || (pool && (z.shape[1] % 2 || z.shape[2] % 2))) return null;
   if (!bnGradRegistered) {
     bnGradRegistered = true;
     tf.registerKernel({
@@ -260,4 +268,53 @@ export function simdBatchNormReluGrad(
   }
   const [dz, dGamma, dBeta] = tf.engine().runKernel(SIMD_BN_GRAD, { dOut, z, gamma, mean, rstd, y }, { pool } as unknown as tf.NamedAttrMap) as tf.Tensor[];
   return [dz as tf.Tensor4D, dGamma as tf.Tensor1D, dBeta as tf.Tensor1D];
+}
+
+export const SIMD_OUTER_GRAD = 'PlaygroundSimdDenseWeightGrad';
+const outerByK = new Map<number, ((...args: number[]) => void) | null>();
+let outerRegistered = false;
+
+/**
+ * aᵀ·g for a [N, F] and g [N, K] on the wasm backend (F a multiple of 4, K ≤ 16): a dense layer's
+ * weight gradient without transposing `a`. Null when unavailable.
+ */
+export function wasmDenseWeightGrad(a: tf.Tensor2D, g: tf.Tensor2D): tf.Tensor2D | null {
+  const s = state();
+  if (!s || !enabledKernels.outerGrad || a.dtype !== 'float32' || g.dtype !== 'float32') return null;
+  const [n, fDim] = a.shape;
+  const k = g.shape[1];
+  if (g.shape[0] !== n || fDim % 4 !== 0 || k < 1 || k > MAX_K) return null;
+  const shared = typeof SharedArrayBuffer !== 'undefined' && s.memory.buffer instanceof SharedArrayBuffer;
+  if (!outerByK.has(k)) {
+    try {
+      outerByK.set(k, instantiateOuterGrad(k, s.memory, shared));
+    } catch {
+      outerByK.set(k, null);
+    }
+  }
+  if (!outerByK.get(k)) return null;
+  if (!outerRegistered) {
+    outerRegistered = true;
+    tf.registerKernel({
+      kernelName: SIMD_OUTER_GRAD,
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, backend: bk }) => {
+        const backend = bk as BackendWasm;
+        const aI = inputs.a as tf.TensorInfo;
+        const gI = inputs.g as tf.TensorInfo;
+        const [nn, ff] = aI.shape;
+        const kk = gI.shape[1];
+        const out = backend.makeOutput([ff, kk], 'float32');
+        const sc = scratch(backend, nn * kk * 4);
+        try {
+          outerByK.get(kk)!(ptrOf(backend, aI), ptrOf(backend, gI), nn, ff, ptrOf(backend, out), sc.ptr);
+          simdKernelStats.outerGrad++;
+        } finally {
+          sc.free();
+        }
+        return out;
+      },
+    });
+  }
+  return tf.engine().runKernel(SIMD_OUTER_GRAD, { a, g }, {}) as tf.Tensor2D;
 }
