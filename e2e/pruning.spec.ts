@@ -1,18 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { openReady, setSlider, tensorCount, trackErrors } from './helpers';
+import { TRAINED_ABOVE, fineTune, openReady, percent, setSlider, tensorCount, trackErrors, trainBaseline } from './helpers';
 
 test('prune 50% of conv1 filters by L1 norm, removed; fine-tune; history; share link', async ({ page, context }) => {
   const errors = trackErrors(page);
-  await openReady(page, '?trainSubset=256');
+  await openReady(page, '?baseline=scratch&trainSubset=256');
 
-  // A short baseline.
-  await page.getByTestId('train').click();
-  await expect(page.getByTestId('job')).toBeHidden({ timeout: 120_000 });
+  // A short baseline: one epoch on 256 images, clearly above the untrained network's chance level.
+  const untrained = await percent(page, 'baseline-acc');
+  const trained = await trainBaseline(page);
+  expect(trained).toBeGreaterThan(TRAINED_ABOVE);
+  expect(trained).not.toBe(untrained);
   const baseline = await page.getByTestId('baseline-acc').innerText();
 
-  await page.getByLabel('L1 norm').check();
-  await page.getByLabel('Remove filters (true structured)').check();
+  await page.getByTestId('method-l1').check();
+  await page.getByTestId('mode-remove').check();
   await setSlider(page, 'slider-conv1', 50);
   await expect(page.getByTestId('detail-conv1')).toHaveText('32 of 64 filters removed · 32 kept');
   await expect(page.getByTestId('fig-filters')).toHaveText('32');
@@ -22,30 +24,37 @@ test('prune 50% of conv1 filters by L1 norm, removed; fine-tune; history; share 
   await expect(page.getByTestId('fig-size')).toHaveText('1.25 MiB');
   await expect(page.getByTestId('filter-grid-conv1')).toHaveAttribute('data-kept', '32');
   await expect(page.getByTestId('what-changed')).toContainText('32 filters, and fc1 reads 32,768 inputs instead of 65,536. 328,576 parameters are gone');
-  await expect(page.getByTestId('pruned-acc')).toHaveText(/%$/);
+  const removed = await percent(page, 'pruned-acc');
 
   // Mask mode keeps the shape: only conv1's 32·27 weights become zero.
-  await page.getByLabel('Mask (torch.nn.utils.prune)').check();
+  await page.getByTestId('mode-mask').check();
   await expect(page.getByTestId('fig-params')).toHaveText('657,162');
   await expect(page.getByTestId('fig-nonzero')).toHaveText('656,298');
   await expect(page.getByTestId('what-changed')).toContainText('Masks zero 864 of 657,162 parameters');
   await expect(page.getByTestId('what-changed')).toContainText('fc1 holds 99.7%');
-  await page.getByLabel('Remove filters (true structured)').check();
-  await expect(page.getByTestId('pruned-acc')).toHaveText(/%$/);
+  await page.getByTestId('mode-remove').check();
+  // Back to the same pruned network: the same accuracy (pruning starts from the untouched baseline).
+  await expect(page.getByTestId('pruned-acc')).toHaveText(`${removed.toFixed(1)}%`);
 
   // Fine-tune one epoch: a new point in the history.
   await expect(page.getByTestId('input-ftEpochs')).toHaveValue('1');
-  await page.getByTestId('finetune').click();
-  await expect(page.getByTestId('job')).toBeVisible();
-  await expect(page.getByTestId('job')).toBeHidden({ timeout: 120_000 });
-  await expect(page.getByTestId('finetuned-acc')).toHaveText(/%$/);
+  await fineTune(page);
+  await expect(page.getByText('After fine-tuning (1 epoch):')).toBeVisible();
+  const finetuned = await percent(page, 'finetuned-acc');
+  expect(finetuned).toBeGreaterThan(TRAINED_ABOVE);
   await expect(page.getByTestId('pareto')).toHaveAttribute('data-points', '1');
   const row = page.getByTestId('history').locator('tbody tr');
   await expect(row).toHaveCount(1);
-  await expect(row.first()).toContainText('l1');
-  await expect(row.first()).toContainText('remove');
-  await expect(row.first()).toContainText('328,586');
-  await expect(row.first()).toContainText(baseline);
+  const cells = row.first().locator('td');
+  await expect(cells.nth(1)).toHaveText('l1');
+  await expect(cells.nth(2)).toHaveText('remove');
+  await expect(cells.nth(5)).toHaveText('32');
+  await expect(cells.nth(6)).toHaveText('328,586');
+  await expect(cells.nth(7)).toHaveText('1,212,416');
+  await expect(cells.nth(8)).toHaveText(baseline);
+  await expect(cells.nth(9)).toHaveText(`${removed.toFixed(1)}%`);
+  await expect(cells.nth(10)).toHaveText(`${finetuned.toFixed(1)}%`);
+  await expect(row.first().getByTestId('ft-description')).toHaveText('1 epoch');
 
   // Exports.
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
@@ -70,8 +79,8 @@ test('prune 50% of conv1 filters by L1 norm, removed; fine-tune; history; share 
   const other = await context.newPage();
   const otherErrors = trackErrors(other);
   await other.goto(link);
-  await expect(other.getByLabel('L1 norm')).toBeChecked();
-  await expect(other.getByLabel('Remove filters (true structured)')).toBeChecked();
+  await expect(other.getByTestId('method-l1')).toBeChecked();
+  await expect(other.getByTestId('mode-remove')).toBeChecked();
   await expect(other.getByTestId('slider-conv1')).toHaveValue('50');
   await expect(other.getByTestId('input-seed')).toHaveValue('7');
   await expect(other.getByTestId('detail-conv1')).toHaveText('32 of 64 filters removed · 32 kept');
@@ -92,8 +101,8 @@ test('the article’s gotcha: what it prints vs the true nonzero count', async (
   await expect(page.getByTestId('gotcha-prints')).toHaveText('657,162');
   await expect(page.getByTestId('gotcha-true')).toHaveText('656,816');
   await page.getByTestId('show-article').click();
-  await expect(page.getByLabel('Global unstructured (the article)')).toBeChecked();
-  await expect(page.getByLabel('Random')).toBeChecked();
+  await expect(page.getByTestId('mode-global')).toBeChecked();
+  await expect(page.getByTestId('method-random')).toBeChecked();
   await expect(page.getByTestId('detail-conv1')).toHaveText('346 of 1,728 conv1 weights zeroed');
   await expect(page.getByTestId('fig-params')).toHaveText('657,162');
   await expect(page.getByTestId('fig-nonzero')).toHaveText('656,816');
@@ -104,9 +113,9 @@ test('the article’s gotcha: what it prints vs the true nonzero count', async (
 test('20 slider changes leave the tensor count flat', async ({ page }) => {
   const errors = trackErrors(page);
   await openReady(page);
-  await page.getByLabel('Remove filters (true structured)').check();
+  await page.getByTestId('mode-remove').check();
   await setSlider(page, 'slider-conv1', 10);
-  await expect(page.getByTestId('pruned-acc')).toHaveText(/%$/);
+  const first = await percent(page, 'pruned-acc');
   const before = await tensorCount(page);
   for (let i = 0; i < 20; i++) {
     await setSlider(page, i % 2 ? 'slider-fc1' : 'slider-conv1', 5 + ((i * 37) % 90));
@@ -114,7 +123,8 @@ test('20 slider changes leave the tensor count flat', async ({ page }) => {
   await setSlider(page, 'slider-fc1', 0);
   await setSlider(page, 'slider-conv1', 10);
   await expect(page.getByTestId('detail-conv1')).toHaveText('6 of 64 filters removed · 58 kept');
-  await expect(page.getByTestId('pruned-acc')).toHaveText(/%$/);
+  // The last answer is for the last setting: the same accuracy as the first time at 10 %.
+  await expect(page.getByTestId('pruned-acc')).toHaveText(`${first.toFixed(1)}%`);
   expect(await tensorCount(page)).toBe(before);
   expect(errors).toEqual([]);
 });
@@ -137,14 +147,16 @@ test('mask mode: masked weights stay zero through fine-tuning (counted on the tr
   // 657,162 − 32·27 conv1 weights − 196,608 fc1 weights; biases are not masked (torch semantics).
   await expect(page.getByTestId('fig-nonzero')).toHaveText('459,690');
   await expect(page.getByTestId('fig-params')).toHaveText('657,162');
-  await expect(page.getByTestId('pruned-acc')).toHaveText(/%$/);
-  await page.getByTestId('finetune').click();
-  await expect(page.getByTestId('job')).toBeVisible();
-  await expect(page.getByTestId('job')).toBeHidden({ timeout: 120_000 });
+  const pruned = await percent(page, 'pruned-acc');
+  await fineTune(page);
   const row = page.getByTestId('history').locator('tbody tr').first();
-  await expect(row).toContainText('459,690');
-  await expect(row).toContainText('l2');
-  await expect(row).toContainText('mask');
+  const cells = row.locator('td');
+  await expect(cells.nth(1)).toHaveText('l2');
+  await expect(cells.nth(2)).toHaveText('mask');
+  await expect(cells.nth(5)).toHaveText('64'); // masking keeps every filter's slot
+  await expect(cells.nth(6)).toHaveText('459,690');
+  await expect(cells.nth(9)).toHaveText(`${pruned.toFixed(1)}%`);
+  await expect(cells.nth(10)).toHaveText(`${(await percent(page, 'finetuned-acc')).toFixed(1)}%`);
   expect(errors).toEqual([]);
 });
 
@@ -166,6 +178,7 @@ test('the sliders work from the keyboard and announce the exact count', async ({
   await page.keyboard.press('PageUp');
   await expect(page.getByTestId('slider-fc1')).toHaveValue('10');
   await expect(page.getByTestId('detail-fc1')).toHaveText('65,536 of 655,360 fc1 weights zeroed');
-  await expect(page.getByTestId('pruned-acc')).toHaveText(/%$/);
+  await expect(page.getByTestId('fig-nonzero')).toHaveText('591,626'); // 657,162 − 65,536
+  await percent(page, 'pruned-acc');
   expect(errors).toEqual([]);
 });
