@@ -44,8 +44,8 @@ try {
   const baseline = { epochs, seconds: Math.round(trainSeconds), imagesPerSecondIncludingEvaluation: Math.round((5000 * epochs) / trainSeconds), testAccuracyPerEpoch: perEpoch, testAccuracy: s.baselineEval.accuracy };
   console.error(JSON.stringify(baseline));
 
-  await page.getByLabel('Remove filters (true structured)').check();
-  await page.getByLabel('L1 norm').check();
+  await page.getByTestId('mode-remove').check();
+  await page.getByTestId('method-l1').check();
   // Sensitivity at one point: 50 % of each conv layer's filters removed (L1), the others untouched, no fine-tuning.
   const convs = await page.locator('[data-testid^="slider-conv"]').evaluateAll((els) => els.map((e) => e.dataset.testid.replace('slider-', '')));
   const layer50 = {};
@@ -59,7 +59,7 @@ try {
   const runs = [];
   for (const method of ['random', 'l1']) {
     for (const pct of [50, 90]) {
-      await page.getByLabel(method === 'l1' ? 'L1 norm' : 'Random', { exact: true }).check();
+      await page.getByTestId(`method-${method}`).check();
       // Latency: from the slider change to the pruned model's accuracy on screen.
       const before = Date.now();
       await page.getByTestId(`slider-${firstConv}`).fill(String(pct));

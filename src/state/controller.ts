@@ -179,7 +179,7 @@ export function createController(deps: ControllerDeps) {
       const interrupted = b.trainingUntil !== null;
       notify(
         interrupted
-          ? `Training was interrupted: restored the baseline after its last completed epoch (${fmtEpochs(b.origin.epochs)} epochs).`
+          ? `Training was interrupted: restored the baseline after its last completed epoch (${epochsText(b.origin.epochs)}).`
           : `Restored your saved work: ${describeOrigin(b)}, ${saved.history.length} run${saved.history.length === 1 ? '' : 's'}.`,
         'info',
       );
@@ -345,6 +345,8 @@ export function createController(deps: ControllerDeps) {
   function toggleFilter(layer: string, filter: number): void {
     if (get().job) return;
     const s = get().settings;
+    // Leaving a criterion starts from the filters it pruned: only known once its preview has answered.
+    if (s.method !== 'manual' && get().preview.status !== 'ready') return;
     const { manual } = parseManual(s.method === 'manual' ? s.manual : '', s.model);
     // Switching to manual starts from what the current criterion pruned, so the first click changes one filter.
     if (s.method !== 'manual') {
@@ -373,7 +375,7 @@ export function createController(deps: ControllerDeps) {
     const s = get();
     if (model === s.settings.model) return;
     const b = s.baseline;
-    if (b.origin.trainedHere > 0 && !deps.confirm(`Switch to ${specFor(model).label}? Your ${specFor(s.settings.model).label} baseline (${fmtEpochs(b.origin.trainedHere)} epochs of your training) will be replaced. Runs in the history stay.`)) {
+    if (b.origin.trainedHere > 0 && !deps.confirm(`Switch to ${specFor(model).label}? Your ${specFor(s.settings.model).label} baseline (${epochsText(b.origin.trainedHere)} of your training) will be replaced. Runs in the history stay.`)) {
       return;
     }
     const cleared: Partial<Settings> = { model, manual: '', method: s.settings.method === 'bn' && !hasBatchNorm(model) ? 'l1' : s.settings.method };
@@ -766,6 +768,11 @@ export function hasBatchNorm(model: ModelId): boolean {
   return specFor(model).layers.some((l) => l.kind === 'conv' && l.batchNorm !== null);
 }
 
+/** "1 epoch", "10 epochs", "2.56 epochs". */
+export function epochsText(n: number): string {
+  return `${fmtEpochs(n)} epoch${n === 1 ? '' : 's'}`;
+}
+
 export function fmtEpochs(n: number): string {
   return Number.isInteger(n) ? String(n) : n.toFixed(2).replace(/0$/, '');
 }
@@ -774,7 +781,7 @@ export function describeOrigin(b: BaselineRecord): string {
   const o = b.origin;
   const label = specFor(o.model).label;
   if (o.kind === 'pretrained') return `pretrained ${label}: ${fmtEpochs(o.epochs)} epochs, seed ${o.seed}${o.detail ? ` (${o.detail})` : ''}`;
-  if (o.kind === 'file') return `${label} from ${o.detail ?? 'a file'}, ${fmtEpochs(o.epochs)} epochs`;
+  if (o.kind === 'file') return `${label} from ${o.detail ?? 'a file'}, ${epochsText(o.epochs)}`;
   return o.epochs > 0 ? `${label} trained here for ${fmtEpochs(o.epochs)} epoch${o.epochs === 1 ? '' : 's'}, seed ${o.seed}` : `untrained ${label}, seed ${o.seed}`;
 }
 

@@ -349,7 +349,7 @@ export function PrunePanel() {
       {preview.reply && (
         <div className="grids">
           {preview.reply.filters.map((v) => (
-            <FilterGrid key={v.layer} view={v} onToggle={actions.toggleFilter} disabled={busy} />
+            <FilterGrid key={v.layer} view={v} onToggle={actions.toggleFilter} disabled={busy || (settings.method !== 'manual' && !fresh)} />
           ))}
         </div>
       )}

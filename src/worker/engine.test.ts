@@ -70,4 +70,11 @@ describe('Engine (cpu backend, no worker)', () => {
     expect(w.model).toBe('convnet3');
     await send({ type: 'resetBaseline', model: 'simplecnn', seed: 3 });
   });
+
+  it('a Cancel that arrives while the training is still queued stops it before its first step', async () => {
+    engine.noteJobQueued(); // the worker calls this as the train request is queued
+    await send({ type: 'cancel' });
+    const r = (await send({ type: 'train', role: 'baseline', config: { epochs: 1, batchSize: 10, learningRate: 1e-3, optimizer: 'adam', momentum: 0.9, seed: 1 }, trainSubset: 20 })) as { cancelled: boolean; steps: number };
+    expect(r).toMatchObject({ cancelled: true, steps: 0 });
+  });
 });

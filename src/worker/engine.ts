@@ -71,8 +71,21 @@ export class Engine {
   constructor(private readonly emit: (e: EngineEvent) => void) {}
 
   /** Requests that must not wait behind a running job (memory waits, so it reads a settled count). */
+  static isJob(r: Request): boolean {
+    return r.type === 'train' || r.type === 'sensitivity' || r.type === 'sweep';
+  }
+
   static isImmediate(r: Request): boolean {
     return r.type === 'cancel';
+  }
+
+  /**
+   * Called as a job (training, experiment) is queued: a Cancel from before belongs to an earlier job.
+   * The flag is not cleared when the job starts, so a Cancel that arrives while the job still waits in
+   * the queue (behind a preview, say) stops it as soon as it begins.
+   */
+  noteJobQueued(): void {
+    this.cancelRequested = false;
   }
 
   /** Called as a preview request arrives, so an older queued preview knows it is stale. */
@@ -230,7 +243,6 @@ export class Engine {
     const optimizer = this.optimizerFor(role, config);
     // Pruned weights stay zero while fine-tuning: the masks are re-applied after every step.
     const masker = role === 'pruned' ? createMaskApplier(model, this.pruned!.result.masks) : null;
-    this.cancelRequested = false;
     const offset = role === 'baseline' ? this.baselineEpochs : this.prunedEpochs;
     let lastEpochEval: Evaluation | null = null;
     const outcome = await train(
@@ -295,7 +307,7 @@ export class Engine {
     const test = this.testDevice();
     const abort = new AbortController();
     this.experimentAbort = abort;
-    this.cancelRequested = false;
+    if (this.cancelRequested) abort.abort(); // Cancel pressed while this experiment was still queued
     try {
       return await run({ spec: this.spec, baseline, test, trainingData: (n) => this.trainingDevice(n), signal: abort.signal, emit: this.emit });
     } finally {

@@ -29,5 +29,6 @@ self.onmessage = (ev: MessageEvent<{ id: number; req: Request }>) => {
     return;
   }
   if (req.type === 'preview') engine.notePreview(id);
+  if (Engine.isJob(req)) engine.noteJobQueued();
   queue = queue.then(() => run(id, req));
 };

@@ -25,8 +25,9 @@ describe('experiments in the engine (cpu backend)', () => {
   });
   let seq = 0;
   const send = (req: Parameters<Engine['handle']>[0]) => engine.handle(req, ++seq);
-  const sensitivity = (req: SensitivityRequest) => send({ type: 'sensitivity', ...req }) as Promise<SensitivityResult>;
-  const sweep = (req: SweepRequest) => send({ type: 'sweep', ...req }) as Promise<SweepResult>;
+  // As the worker does when it queues a job: a Cancel from before belongs to an earlier job.
+  const sensitivity = (req: SensitivityRequest) => (engine.noteJobQueued(), send({ type: 'sensitivity', ...req }) as Promise<SensitivityResult>);
+  const sweep = (req: SweepRequest) => (engine.noteJobQueued(), send({ type: 'sweep', ...req }) as Promise<SweepResult>);
   const numTensors = () => tf.memory().numTensors;
   const experimentEvents = () => events.filter((e): e is ExperimentEvent => e.type === 'experiment');
 
