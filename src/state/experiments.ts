@@ -9,11 +9,11 @@
  * previews wait, as they do for training. Cancel is the engine's ordinary 'cancel'; the engine answers
  * the experiment with the points finished so far, and those are kept.
  */
-import { type Criterion, defaultCriteria } from '../core/experiments/common';
+import type { Criterion } from '../core/experiments/common';
 import { exportFileName, sensitivityCsv, sensitivityJson, sweepCsv, sweepJson } from '../core/experiments/csv';
 import { DEFAULT_RANDOM_SEEDS, type SensitivityPoint, type SensitivityProgress, type SensitivityResult } from '../core/experiments/sensitivity';
 import { DEFAULT_SPARSITIES, type SweepPoint, type SweepProgress, type SweepResult } from '../core/experiments/sweep';
-import { specFor } from '../core/model/zoo';
+import type { ModelId } from '../core/model/spec';
 import type { Mode } from '../core/pruning/settings';
 import type { ExperimentEvent, SweepRequest } from '../worker/protocol';
 import { type Controller, describeOrigin, message, trainConfigOf } from './controller';
@@ -29,8 +29,8 @@ export interface ExperimentRecord<R> {
 }
 
 export type RunningExperiment =
-  | { kind: 'sensitivity'; model: string; mode: Mode; progress: SensitivityProgress | null; points: SensitivityPoint[] }
-  | { kind: 'sweep'; model: string; mode: Mode; progress: SweepProgress | null; points: SweepPoint[] };
+  | { kind: 'sensitivity'; model: ModelId; mode: Mode; progress: SensitivityProgress | null; points: SensitivityPoint[] }
+  | { kind: 'sweep'; model: ModelId; mode: Mode; progress: SweepProgress | null; points: SweepPoint[] };
 
 export interface ExperimentsState {
   sensitivity: ExperimentRecord<SensitivityResult> | null;
@@ -77,9 +77,6 @@ export interface ExperimentDeps {
 export const FOLLOW_EVERY_MS = 250;
 
 const experimentJob = (): Job => ({ role: 'experiment', epochs: 0, epoch: 0, firstEpoch: null, batch: 0, batchesPerEpoch: 0, imagesPerSecond: 0, cancelling: false });
-
-/** The criteria a model supports in a mode (BatchNorm γ only with BatchNorm, never in global mode). */
-export const criteriaFor = (model: Parameters<typeof specFor>[0], mode: Mode): Criterion[] => defaultCriteria(specFor(model), mode);
 
 export type ExperimentActions = ReturnType<typeof createExperimentActions>;
 

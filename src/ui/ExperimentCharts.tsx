@@ -90,6 +90,14 @@ export const SensitivityChart = memo(function SensitivityChart({ layer, label, p
 
 export type SweepAxis = 'nonzeroParams' | 'macs';
 
+/** The comparison's y axis: the measured range and the baseline, out to whole 10 %, ticked every 10 % (so bands a few points wide are visible). */
+function zoomed(values: number[]): { domain: [number, number]; ticks: number[] } {
+  const finite = values.filter(Number.isFinite);
+  const lo = finite.length ? Math.max(0, Math.floor(Math.min(...finite) * 10)) : 0;
+  const hi = finite.length ? Math.min(10, Math.max(lo + 1, Math.ceil(Math.max(...finite) * 10))) : 10;
+  return { domain: [lo / 10, hi / 10], ticks: Array.from({ length: hi - lo + 1 }, (_, i) => (lo + i) / 10) };
+}
+
 interface SweepChartProps {
   points: readonly SweepPoint[];
   baselineAccuracy: number | null;
@@ -114,6 +122,10 @@ export const SweepChart = memo(function SweepChart({ points, baselineAccuracy, a
     }
     return [...rows.values()].sort((a, b) => (a.x as number) - (b.x as number));
   }, [summaries, axis]);
+  const y = useMemo(
+    () => zoomed([...summaries.flatMap((s) => [s.mean - (s.sd ?? 0), s.mean + (s.sd ?? 0), s.meanBefore]), baselineAccuracy ?? NaN]),
+    [summaries, baselineAccuracy],
+  );
   const label = axis === 'macs' ? 'nonzero MACs per image' : 'nonzero parameters';
   return (
     <figure className="chart" data-testid="sweep-chart" data-points={points.length} data-bands={criteria.length} data-axis={axis}>
@@ -122,11 +134,16 @@ export const SweepChart = memo(function SweepChart({ points, baselineAccuracy, a
         <ComposedChart data={data} margin={{ top: 8, right: 16, bottom: 16, left: 0 }}>
           <CartesianGrid strokeDasharray="3 3" stroke="#e5e7eb" />
           <XAxis dataKey="x" type="number" domain={['auto', 'auto']} tickFormatter={compact} tick={{ fontSize: 11 }} label={{ value: label, position: 'insideBottom', offset: -8, fontSize: 11 }} />
-          <YAxis domain={[0, 1]} tickFormatter={axisPercent} width={44} tick={{ fontSize: 11 }} />
+          <YAxis domain={y.domain} ticks={y.ticks} tickFormatter={axisPercent} width={44} tick={{ fontSize: 11 }} />
           <Tooltip formatter={(v, name) => [figure(v), name]} labelFormatter={(x) => `${int(Number(x))} ${label}`} />
           <Legend verticalAlign="top" height={24} />
           {baselineAccuracy !== null && Number.isFinite(baselineAccuracy) && (
-            <ReferenceLine y={baselineAccuracy} stroke="#0f172a" strokeDasharray="2 2" label={{ value: `unpruned ${pct(baselineAccuracy)}`, position: 'insideTopRight', fontSize: 11 }} />
+            <ReferenceLine
+              y={baselineAccuracy}
+              stroke="#0f172a"
+              strokeDasharray="2 2"
+              label={{ value: `unpruned ${pct(baselineAccuracy)}`, position: 'insideTopLeft', fontSize: 11 }}
+            />
           )}
           {criteria.map((c) => (
             <Area key={`${c}-band`} dataKey={`${c}Band`} name={`${CRITERION_LABELS[c]} ±1 sd`} stroke="none" fill={CRITERION_COLORS[c]} fillOpacity={0.15} isAnimationActive={false} legendType="none" connectNulls />

@@ -6,7 +6,7 @@
 import { useState } from 'react';
 import { CRITERION_LABELS, type Criterion } from '../core/experiments/common';
 import { formatEta } from '../core/experiments/eta';
-import type { SensitivityProgress } from '../core/experiments/sensitivity';
+import { type SensitivityProgress, sensitivityLayers } from '../core/experiments/sensitivity';
 import type { SweepProgress } from '../core/experiments/sweep';
 import { specFor } from '../core/model/zoo';
 import { type Mode, unsupported } from '../core/pruning/settings';
@@ -100,7 +100,7 @@ function Sensitivity() {
   const bn = hasBatchNorm(model);
   const criteria = ALL.filter((c) => chosen.has(c) && !unsupported(c, mode, bn));
   const points = running ? running.points : (saved?.result.points ?? []);
-  const layers = running ? [...new Set(points.map((p) => p.layer))].map((l) => ({ layer: l, label: l })) : (saved?.result.layers ?? []);
+  const layers = running ? sensitivityLayers(specFor(running.model), running.mode) : (saved?.result.layers ?? []);
   const baselineAccuracy = running ? (baselineEval?.accuracy ?? null) : (saved?.result.baselineAccuracy ?? null);
   return (
     <div data-testid="sensitivity">
@@ -140,7 +140,7 @@ function Sensitivity() {
       )}
       {saved && !running && <About record={saved} mode={saved.result.mode} done={saved.result.points.length} total={saved.result.total} />}
       <div className="two-col">
-        {layers.map((l) => (
+        {layers.filter((l) => points.some((p) => p.layer === l.layer)).map((l) => (
           <SensitivityChart key={l.layer} layer={l.layer} label={l.label} points={points.filter((p) => p.layer === l.layer)} baselineAccuracy={baselineAccuracy} />
         ))}
       </div>
@@ -221,9 +221,9 @@ function Comparison() {
             </span>
           </>
         )}
-        <label className="field inline">
+        <label className="small">
           <input type="checkbox" checked={axis === 'macs'} onChange={(e) => setAxis(e.target.checked ? 'macs' : 'nonzeroParams')} data-testid="sweep-axis-macs" />
-          <span>against MACs</span>
+          {' '}against MACs instead of nonzero parameters
         </label>
       </div>
       {running && (
