@@ -40,7 +40,6 @@ const q = (full, quick) => (QUICK ? quick : full);
 const fmt = (x, d = 0) => (x == null || Number.isNaN(x) ? '–' : Number(x).toFixed(d));
 
 const ratio = (ours, ref) => (ref ? ours / ref : null);
-const fmtRatio = (r) => (r == null ? 'ratio not measured' : `${fmt(r, 2)}× PyTorch`);
 
 // Targets (issue 11): training ≥ 1.0× PyTorch at batch 64 on the default backend, both models;
 // inference ≥ 2× PyTorch.

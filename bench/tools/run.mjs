@@ -11,7 +11,9 @@ try {
   for (let i = 0; i < 100; i++) {
     try {
       if ((await fetch(`http://localhost:${port}/bench.html`)).ok) break;
-    } catch {}
+    } catch {
+      /* not up yet */
+    }
     await new Promise((r) => setTimeout(r, 200));
   }
   const b = await launchChromium();
