@@ -560,7 +560,7 @@ async function main() {
   server.stdout.on('data', (d) => (serverLog += d));
   server.stderr.on('data', (d) => (serverLog += d));
   const browser = await (async () => {
-    await waitForServer(`${BASE}bench.html`, 30_000);
+    await waitForServer(`${BASE}bench.html`, 120_000);
     return launchChromium();
   })().catch((e) => {
     server.kill();
