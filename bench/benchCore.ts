@@ -283,3 +283,31 @@ export async function benchFilterGradVariants(batch: number, runs: number): Prom
 }
 
 export { selection };
+
+/** Per-kernel time of one model.predict + argMax on `batch` test images (tf.profile). */
+export async function profileInference(data: Loaded, o: { model?: ModelId; batch: number; warmup: number }): Promise<{ kernelMs: number; rows: KernelProfileRow[] }> {
+  const set = toDevice(takeFirst(data.test, o.batch), data.stats);
+  const model = Net.create(specFor(o.model ?? 'simplecnn'), 2);
+  const run = async () => {
+    const pred = tf.tidy(() => tf.argMax(model.predict(set.xs), 1));
+    await pred.data();
+    pred.dispose();
+  };
+  for (let i = 0; i < o.warmup; i++) await run();
+  const info = await tf.profile(run);
+  const agg = new Map<string, { calls: number; ms: number }>();
+  let total = 0;
+  for (const k of info.kernels) {
+    const raw = await (k.kernelTimeMs as unknown as Promise<number> | number);
+    const ms = typeof raw === 'number' ? raw : 0;
+    const a = agg.get(k.name) ?? { calls: 0, ms: 0 };
+    a.calls++;
+    a.ms += ms;
+    agg.set(k.name, a);
+    total += ms;
+  }
+  model.dispose();
+  disposeDeviceSet(set);
+  const rows = [...agg.entries()].map(([name, a]) => ({ name, calls: a.calls, ms: Math.round(a.ms * 100) / 100, share: a.ms / Math.max(total, 1e-9) })).sort((x, y) => y.ms - x.ms);
+  return { kernelMs: total, rows };
+}

@@ -9,6 +9,7 @@ import {
   benchTrain,
   initBackend,
   loadData,
+  profileInference,
   profileTrainStep,
   simdKernelInfo,
   timeOp,
@@ -115,6 +116,9 @@ const api = {
   },
   async inference(o: Parameters<typeof benchInference>[1]) {
     return benchInference(await loadData(base), o);
+  },
+  async profileInference(o: Parameters<typeof profileInference>[1]) {
+    return profileInference(await loadData(base), o);
   },
   async profile(o: Parameters<typeof profileTrainStep>[1]) {
     return profileTrainStep(await loadData(base), o);
