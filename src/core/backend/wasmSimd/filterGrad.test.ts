@@ -10,7 +10,9 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { filterGradWithBias } from '../convGrad';
 import { simdKernelInfo, simdKernelStats, wasmConvFilterGrad } from './index';
+import { batchNormBytes } from './batchNorm';
 import { filterGradBytes } from './filterGrad';
+import { MAX_K, outerGradBytes } from './outerGrad';
 
 const cases = [
   { n: 2, h: 5, w: 7, cin: 3, cout: 8, k: 3 },
@@ -46,6 +48,12 @@ describe('SIMD conv filter-gradient kernel', () => {
   test('both variants are valid WebAssembly (shared and unshared memory imports)', () => {
     for (const shared of [false, true]) {
       expect(WebAssembly.validate(filterGradBytes(false, shared))).toBe(true);
+    }
+  });
+
+  test('every module stays under 4 KB: Chrome compiles larger ones synchronously only off the main thread', () => {
+    for (const bytes of [filterGradBytes(true, true), batchNormBytes(true), outerGradBytes(MAX_K, true, true)]) {
+      expect(bytes.length).toBeLessThan(4096);
     }
   });
 
