@@ -5,7 +5,7 @@
  * fakes (controller.test.ts). Components call these actions; they never talk to the engine.
  */
 import { type Cifar10Set, Cifar10FormatError, classCounts, concatSets, parseCifar10 } from '../core/data/cifar10';
-import type { ModelId, NetWeights } from '../core/model/spec';
+import { type ModelId, type NetWeights, hasBatchNorm } from '../core/model/spec';
 import { specFor } from '../core/model/zoo';
 import { type Costs, previewCosts } from '../core/pruning/costs';
 import type { PruneSettings } from '../core/pruning/settings';
@@ -378,7 +378,7 @@ export function createController(deps: ControllerDeps) {
     if (b.origin.trainedHere > 0 && !deps.confirm(`Switch to ${specFor(model).label}? Your ${specFor(s.settings.model).label} baseline (${epochsText(b.origin.trainedHere)} of your training) will be replaced. Runs in the history stay.`)) {
       return;
     }
-    const cleared: Partial<Settings> = { model, manual: '', method: s.settings.method === 'bn' && !hasBatchNorm(model) ? 'l1' : s.settings.method };
+    const cleared: Partial<Settings> = { model, manual: '', method: s.settings.method === 'bn' && !hasBatchNorm(specFor(model)) ? 'l1' : s.settings.method };
     for (const k of AMOUNT_KEYS) cleared[k] = 0;
     const settings = { ...s.settings, ...cleared };
     set({ settings, baselineEval: null, finetunedEval: null, prunedCurve: [], prunedEpochs: 0, preview: { status: 'idle', reply: null, error: null } });
@@ -764,9 +764,6 @@ export function createController(deps: ControllerDeps) {
   };
 }
 
-export function hasBatchNorm(model: ModelId): boolean {
-  return specFor(model).layers.some((l) => l.kind === 'conv' && l.batchNorm !== null);
-}
 
 /** "1 epoch", "10 epochs", "2.56 epochs". */
 export function epochsText(n: number): string {

@@ -11,7 +11,7 @@ import type { SweepProgress } from '../core/experiments/sweep';
 import { specFor } from '../core/model/zoo';
 import { type Mode, unsupported } from '../core/pruning/settings';
 import { experiments } from '../state/app';
-import { hasBatchNorm } from '../state/controller';
+import { hasBatchNorm } from '../core/model/spec';
 import { DEFAULT_SWEEP_FORM, type ExperimentRecord } from '../state/experiments';
 import { useStore } from '../state/store';
 import { SensitivityChart, type SweepAxis, SweepChart, VerdictTable, useStats } from './ExperimentCharts';
@@ -22,7 +22,7 @@ const percent = (f: number) => `${Math.round(f * 1000) / 10} %`;
 
 /** Checkboxes for the criteria; those the model or mode cannot run are disabled with the reason. */
 function CriteriaPicker(props: { id: string; chosen: Set<Criterion>; onChange: (c: Set<Criterion>) => void; model: Parameters<typeof specFor>[0]; mode: Mode; disabled: boolean }) {
-  const bn = hasBatchNorm(props.model);
+  const bn = hasBatchNorm(specFor(props.model));
   return (
     <fieldset className="radios" disabled={props.disabled}>
       <legend>Criteria</legend>
@@ -97,7 +97,7 @@ function Sensitivity() {
   const saved = useStore((s) => s.experiments.sensitivity);
   const baselineEval = useStore((s) => s.baselineEval);
   const [chosen, setChosen] = useState<Set<Criterion>>(() => new Set(ALL));
-  const bn = hasBatchNorm(model);
+  const bn = hasBatchNorm(specFor(model));
   const criteria = ALL.filter((c) => chosen.has(c) && !unsupported(c, mode, bn));
   const points = running ? running.points : (saved?.result.points ?? []);
   const layers = running ? sensitivityLayers(specFor(running.model), running.mode) : (saved?.result.layers ?? []);
@@ -176,7 +176,7 @@ function Comparison() {
   const [epochs, setEpochs] = useState(String(DEFAULT_SWEEP_FORM.epochs));
   const [subset, setSubset] = useState('');
   const [axis, setAxis] = useState<SweepAxis>('nonzeroParams');
-  const bn = hasBatchNorm(model);
+  const bn = hasBatchNorm(specFor(model));
   const criteria = ALL.filter((c) => chosen.has(c) && !unsupported(c, mode, bn));
   const points = running ? running.points : (saved?.result.points ?? []);
   const baselineAccuracy = running ? (baselineEval?.accuracy ?? null) : (saved?.result.baseline.accuracy ?? null);

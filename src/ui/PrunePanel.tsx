@@ -1,12 +1,12 @@
 import { useState } from 'react';
-import { type NetSpec, fullChannels, geometry, parameterCount } from '../core/model/spec';
+import { type NetSpec, fullChannels, geometry, hasBatchNorm, parameterCount } from '../core/model/spec';
 import { specFor } from '../core/model/zoo';
 import { fraction, pruneCount } from '../core/pruning/amount';
 import { type Costs, previewCosts, prunedFilterCount } from '../core/pruning/costs';
 import { describeGroup } from '../core/pruning/groups';
 import { type Method, type Mode, unsupported } from '../core/pruning/settings';
 import { actions } from '../state/app';
-import { currentCosts, hasBatchNorm, pruneSettingsOf } from '../state/controller';
+import { currentCosts, pruneSettingsOf } from '../state/controller';
 import { useStore } from '../state/store';
 import type { AmountKey, Settings } from '../state/urlState';
 import { CompareCharts } from './CompareCharts';
@@ -29,7 +29,7 @@ const METHODS: { value: Method; label: string; help: string }[] = [
 ];
 
 function modeHelp(mode: Mode, spec: NetSpec): string {
-  const bn = hasBatchNorm(spec.id);
+  const bn = hasBatchNorm(spec);
   const g = geometry(spec);
   const first = g.convs[0];
   switch (mode) {
@@ -182,7 +182,7 @@ function WhatChanged({ costs, settings, spec }: { costs: Costs; settings: Settin
       `The network is physically smaller: ${now.convs.map((c, i) => `${c.name} ${full.convs[i].outChannels}→${c.outChannels}`).join(', ')} filters, ` +
       `and ${lin.name} reads ${int(now.linear.inFeatures)} inputs instead of ${int(lin.inFeatures)}. ${int(base - costs.params)} parameters are gone, not zeroed.`;
   } else if (settings.mode === 'mask') {
-    const bn = hasBatchNorm(spec.id);
+    const bn = hasBatchNorm(spec);
     const share = previewCosts(spec, { method: 'l1', mode: 'mask', amounts: {}, seed: 0 }).layers[lin.name].params / base;
     text =
       `Masks zero ${int(zeroed)} of ${int(base)} parameters, but every tensor keeps its shape: the stored size and the dense MACs do not change. ` +
@@ -268,7 +268,7 @@ export function PrunePanel() {
   const costs = currentCosts(settings);
   const busy = jobRole !== null;
   const fresh = preview.status === 'ready';
-  const bn = hasBatchNorm(spec.id);
+  const bn = hasBatchNorm(spec);
   const methods = METHODS.map((m) => ({ ...m, disabled: unsupported(m.value, settings.mode, bn) }));
   const modeList: { value: Mode; label: string }[] = [
     { value: 'mask', label: 'Mask (torch.nn.utils.prune)' },

@@ -3,7 +3,7 @@
  * evaluation, an evaluation cache keyed by what a pruned network actually is, cancellation and
  * yielding. Framework-free: no TensorFlow.js here, the caller supplies the compute.
  */
-import type { Channels, NetSpec, NetWeights } from '../model/spec';
+import { type Channels, type NetSpec, type NetWeights, hasBatchNorm } from '../model/spec';
 import type { Costs } from '../pruning/costs';
 import type { PruneResult } from '../pruning/pruner';
 import { type Method, type Mode, unsupported } from '../pruning/settings';
@@ -36,7 +36,7 @@ export interface SkippedCriterion {
   reason: string;
 }
 
-export const hasBatchNorm = (spec: NetSpec): boolean => spec.layers.some((l) => l.kind === 'conv' && l.batchNorm !== null);
+export { hasBatchNorm };
 
 /** The criteria that run on this model in this mode (in the order asked for, duplicates dropped) and those that cannot. */
 export function splitCriteria(spec: NetSpec, mode: Mode, asked: readonly Criterion[]): { criteria: Criterion[]; skipped: SkippedCriterion[] } {

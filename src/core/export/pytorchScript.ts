@@ -18,7 +18,7 @@
  */
 import { strToU8, zipSync } from 'fflate';
 import type { ChannelStats } from '../data/cifar10';
-import { type ConvInfo, type NetSpec, type NetWeights, geometry } from '../model/spec';
+import { type ConvInfo, type NetSpec, type NetWeights, geometry, hasBatchNorm } from '../model/spec';
 import { prunedFilterCount } from '../pruning/costs';
 import type { PruneResult } from '../pruning/pruner';
 import { type PruneSettings, unsupported } from '../pruning/settings';
@@ -326,7 +326,7 @@ function chooseFilters(method: 'l1' | 'l2' | 'bn'): string[] {
 /** Torch-Pruning in ~20 lines: the smaller network keeping `kept` filters. */
 function slimFunction(spec: NetSpec, cls: string, fc: string): string[] {
   const hasBias = spec.layers.some((l) => l.kind === 'conv' && l.bias);
-  const hasBn = spec.layers.some((l) => l.kind === 'conv' && l.batchNorm);
+  const hasBn = hasBatchNorm(spec);
   return [
     'def slim(model, kept):',
     '    """The smaller network keeping the `kept` filters (baseline indices) of each conv layer, Torch-Pruning style:',
@@ -684,7 +684,7 @@ export function exportReadme(input: PytorchExportInput): string {
 function check(input: PytorchExportInput): void {
   const { spec, baseline, settings: s, result } = input;
   if (baseline.model !== spec.id) throw new Error(`the baseline is a ${baseline.model}, not ${spec.id}`);
-  const why = unsupported(s.method, s.mode, spec.layers.some((l) => l.kind === 'conv' && l.batchNorm));
+  const why = unsupported(s.method, s.mode, hasBatchNorm(spec));
   if (why) throw new Error(why);
   for (const c of geometry(spec, baseline.channels).convs)
     if (!result.kept[c.name]) throw new Error(`the pruning result has no kept filters for ${c.name}`);

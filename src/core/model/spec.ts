@@ -73,6 +73,9 @@ export interface Geometry {
   linear: LinearInfo;
 }
 
+/** Whether any conv layer has a BatchNorm (the BatchNorm γ criterion needs one). */
+export const hasBatchNorm = (spec: NetSpec): boolean => spec.layers.some((l) => l.kind === 'conv' && l.batchNorm !== null);
+
 export const fullChannels = (spec: NetSpec): Channels => spec.layers.filter((l): l is ConvLayer => l.kind === 'conv').map((l) => l.outChannels);
 
 /**

@@ -11,7 +11,7 @@
  * The linear layer (its outputs are the classes: never structurally pruned) gets an unstructured mask
  * in every mode.
  */
-import { type ConvInfo, type NetSpec, type NetWeights, checkWeights, geometry, tensors } from '../model/spec';
+import { type ConvInfo, type NetSpec, type NetWeights, checkWeights, geometry, hasBatchNorm, tensors } from '../model/spec';
 import { deriveSeed } from '../random';
 import { fraction } from './amount';
 import { type Costs, measureCosts, prunedFilterCount } from './costs';
@@ -37,7 +37,7 @@ const FILTER_AXIS = 3; // conv kernel [kh, kw, in, out]: torch's dim 0
 
 export function prune(spec: NetSpec, baseline: NetWeights, s: PruneSettings): PruneResult {
   checkWeights(spec, baseline);
-  const why = unsupported(s.method, s.mode, spec.layers.some((l) => l.kind === 'conv' && l.batchNorm));
+  const why = unsupported(s.method, s.mode, hasBatchNorm(spec));
   if (why) throw new Error(why);
   const g = geometry(spec, baseline.channels);
   const masks: Record<string, Uint8Array> = {};
