@@ -496,3 +496,17 @@ describe('controller: races with start-up', () => {
     expect(t.get().baselineEval?.accuracy).toBe(0.479);
   });
 });
+
+describe('controller: clearing runs', () => {
+  it('clears the history only after a confirmation', async () => {
+    for (const yes of [false, true]) {
+      const t = setup({ search: '?conv1=50', confirm: yes });
+      await t.controller.start();
+      await t.settle();
+      await t.controller.fineTune();
+      t.controller.clearHistory();
+      expect(t.confirms).toHaveLength(1);
+      expect(t.get().history).toHaveLength(yes ? 0 : 1);
+    }
+  });
+});

@@ -621,7 +621,10 @@ export function createController(deps: ControllerDeps) {
     schedulePreview();
   }
 
+  /** "Clear runs" (asks first: the runs are not saved anywhere else unless exported). */
   function clearHistory(): void {
+    const n = get().history.length;
+    if (n === 0 || !deps.confirm(`Clear the ${n} run${n === 1 ? '' : 's'} in the history? Export them first to keep them.`)) return;
     set({ history: [] });
   }
 
@@ -757,10 +760,6 @@ export function createController(deps: ControllerDeps) {
     readBaseline,
     restoreWork,
     engine,
-    /** For tests: the pending preview and URL timers have fired. */
-    get previewGeneration() {
-      return previewGeneration;
-    },
   };
 }
 

@@ -1,5 +1,6 @@
 import { CartesianGrid, Legend, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
 import { specFor } from '../core/model/zoo';
+import { actions } from '../state/app';
 import { useStore } from '../state/store';
 import { type HistoryRow, describeFineTuning, historyToCsv } from '../state/history';
 import { download } from './download';
@@ -94,6 +95,9 @@ export function HistoryPanel() {
             </button>
             <button onClick={() => download('pruning-runs.json', 'application/json', JSON.stringify(history, null, 2))} data-testid="export-json">
               Export JSON
+            </button>
+            <button onClick={actions.clearHistory} data-testid="clear-runs">
+              Clear runs
             </button>
           </div>
         </>
