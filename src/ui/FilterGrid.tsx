@@ -28,15 +28,22 @@ function RgbTile({ view, j }: { view: FilterView; j: number }) {
 
 /**
  * A conv layer's filters as clickable tiles: the first layer's as RGB colour tiles, deeper layers' as
- * grey cells whose shade is the filter's L2 norm (darker = larger). Pruned filters are crossed out.
+ * grey cells whose shade is the filter's L2 norm within the layer's range (darker = larger). Pruned filters are crossed out.
  * Clicking a tile prunes or restores that filter by hand (the "manual" criterion).
  */
 export const FilterGrid = memo(function FilterGrid({ view, onToggle, disabled }: { view: FilterView; onToggle: (layer: string, j: number) => void; disabled: boolean }) {
   const n = view.alive.length;
   let kept = 0;
   for (let j = 0; j < n; j++) kept += view.alive[j];
-  let maxNorm = 1e-12;
-  for (let j = 0; j < n; j++) maxNorm = Math.max(maxNorm, view.norms[j]);
+  // Shades span the layer's own range of norms (min → light, max → dark): norms of one layer are close,
+  // so scaling by the largest alone would draw every cell nearly the same dark grey.
+  let minNorm = Infinity;
+  let maxNorm = -Infinity;
+  for (let j = 0; j < n; j++) {
+    minNorm = Math.min(minNorm, view.norms[j]);
+    maxNorm = Math.max(maxNorm, view.norms[j]);
+  }
+  const span = maxNorm - minNorm || 1;
   return (
     <figure className="chart filter-grid" data-testid={`filter-grid-${view.layer}`} data-kept={kept}>
       <figcaption>
@@ -45,7 +52,7 @@ export const FilterGrid = memo(function FilterGrid({ view, onToggle, disabled }:
       <div className={`tiles ${view.rgb ? 'rgb' : 'grey'}`} role="group" aria-label={`${view.layer} filters`}>
         {Array.from({ length: n }, (_, j) => {
           const alive = view.alive[j] === 1;
-          const shade = Math.round(235 - 200 * (view.norms[j] / maxNorm));
+          const shade = Math.round(235 - 200 * ((view.norms[j] - minNorm) / span));
           return (
             <button
               key={j}
@@ -65,7 +72,7 @@ export const FilterGrid = memo(function FilterGrid({ view, onToggle, disabled }:
         })}
       </div>
       <p className="help small">
-        {view.rgb ? 'Each tile is one 3×3 RGB filter (grey = 0).' : 'Shade = the filter’s L2 norm (darker = larger).'} Crossed-out
+        {view.rgb ? 'Each tile is one 3×3 RGB filter (grey = 0).' : `Shade = the filter’s L2 norm, from ${minNorm.toFixed(2)} (light) to ${maxNorm.toFixed(2)} (dark).`} Crossed-out
         filters are pruned. Click a tile to prune or restore it by hand.
       </p>
     </figure>
