@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+const weights = new Uint8Array(readFileSync(new URL('../../public/models/simplecnn.safetensors', import.meta.url)));
+const manifest = JSON.parse(readFileSync(new URL('../../public/models/manifest.json', import.meta.url), 'utf8'));
+
+/** A fetch that serves the given files; anything else answers like a static server's SPA fallback (200, HTML). */
+function serve(files: Record<string, { body: BodyInit; type: string; status?: number }>) {
+  return vi.fn(async (url: string) => {
+    const f = files[url];
+    if (!f) return new Response('<!doctype html>', { status: 200, headers: { 'content-type': 'text/html' } });
+    return new Response(f.body, { status: f.status ?? 200, headers: { 'content-type': f.type } });
+  });
+}
+
+async function load(files: Parameters<typeof serve>[0]) {
+  vi.resetModules(); // the manifest is cached per module instance
+  vi.stubGlobal('fetch', serve(files));
+  const { loadPretrained } = await import('./pretrained');
+  return loadPretrained('simplecnn');
+}
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe('pretrained baselines', () => {
+  it('the shipped manifest matches the shipped file (SHA-256), and the weights load', async () => {
+    expect(createHash('sha256').update(weights).digest('hex')).toBe(manifest.models.simplecnn.sha256);
+    const p = await load({ 'models/manifest.json': { body: JSON.stringify(manifest), type: 'application/json' }, 'models/simplecnn.safetensors': { body: weights, type: 'application/octet-stream' } });
+    expect(p).toMatchObject({ seed: 42, epochs: 10, testAccuracy: manifest.models.simplecnn.testAccuracy, backend: 'wasm' });
+    expect(p!.weights.channels).toEqual([64]);
+  });
+
+  it('a build without models (404 or an HTML fallback) starts untrained, without an error', async () => {
+    expect(await load({})).toBeNull();
+    expect(await load({ 'models/manifest.json': { body: 'nope', type: 'text/plain', status: 404 } })).toBeNull();
+  });
+
+  it('a file that does not match its manifest is refused with a message', async () => {
+    const damaged = weights.slice();
+    damaged[damaged.length - 1] ^= 1;
+    await expect(
+      load({ 'models/manifest.json': { body: JSON.stringify(manifest), type: 'application/json' }, 'models/simplecnn.safetensors': { body: damaged, type: 'application/octet-stream' } }),
+    ).rejects.toThrow(/does not match its manifest/);
+  });
+});
