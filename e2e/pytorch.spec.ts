@@ -40,6 +40,8 @@ for (const c of cases) {
     const state = (await page.evaluate(() => (window as unknown as { __playground: { state: () => unknown } }).__playground.state())) as PageState;
     expect(errors).toEqual([]);
 
+    // PyTorch is optional (never an npm dependency): without it the page side above still ran, and the
+    // PyTorch comparison is reported as skipped with the reason.
     test.skip(torchMissing !== null, `PyTorch check skipped: ${torchMissing}`);
     const dir = mkdtempSync(path.join(tmpdir(), 'pp-export-'));
     for (const [name, bytes] of Object.entries(files)) writeFileSync(path.join(dir, name), bytes);

@@ -1,7 +1,7 @@
-import { useState } from 'react';
 import { CLASS_NAMES } from '../core/data/cifar10';
 import { actions } from '../state/app';
 import { type DataStatus, useStore } from '../state/store';
+import { DropZone } from './DropZone';
 import { bytes, int } from './format';
 
 function Progress({ role, d }: { role: string; d: DataStatus }) {
@@ -31,7 +31,6 @@ function Progress({ role, d }: { role: string; d: DataStatus }) {
 
 export function DataPanel() {
   const data = useStore((s) => s.data);
-  const [over, setOver] = useState(false);
   const take = (list: FileList | null) => {
     if (list && list.length) void actions.loadUserFiles(Array.from(list));
   };
@@ -44,26 +43,14 @@ export function DataPanel() {
       </p>
       <Progress role="train" d={data.train} />
       <Progress role="test" d={data.test} />
-      <div
-        className={`drop ${over ? 'over' : ''}`}
-        onDragOver={(e) => {
-          e.preventDefault();
-          setOver(true);
-        }}
-        onDragLeave={() => setOver(false)}
-        onDrop={(e) => {
-          e.preventDefault();
-          setOver(false);
-          take(e.dataTransfer.files);
-        }}
-      >
+      <DropZone onFiles={take}>
         <label>
           Use your own CIFAR-10 binary batches (<code>data_batch_1.bin</code> … <code>test_batch.bin</code>): drop them here
           or <span className="link">choose files</span>
           <input type="file" multiple accept=".bin" data-testid="file-input" onChange={(e) => take(e.target.files)} hidden />
         </label>
         <div className="muted small">Parsed in this tab, never uploaded. Files named test_* become the test set.</div>
-      </div>
+      </DropZone>
     </section>
   );
 }

@@ -1,13 +1,12 @@
-import { useState } from 'react';
 import { actions } from '../state/app';
 import { useStore } from '../state/store';
+import { DropZone } from './DropZone';
 import { download } from './download';
 
 /** Saving work: what the browser keeps by itself, experiment files to hand out, and forgetting. */
 export function WorkPanel() {
   const persistence = useStore((s) => s.persistence);
   const busy = useStore((s) => s.job !== null);
-  const [over, setOver] = useState(false);
   const open = (list: FileList | null) => {
     if (list && list[0]) void actions.openExperiment(list[0]);
   };
@@ -25,19 +24,7 @@ export function WorkPanel() {
             ? 'This browser does not keep your work (no IndexedDB, or storage full): save an experiment file to keep it.'
             : 'Checking whether this browser can keep your work…'}
       </p>
-      <div
-        className={`drop ${over ? 'over' : ''}`}
-        onDragOver={(e) => {
-          e.preventDefault();
-          setOver(true);
-        }}
-        onDragLeave={() => setOver(false)}
-        onDrop={(e) => {
-          e.preventDefault();
-          setOver(false);
-          open(e.dataTransfer.files);
-        }}
-      >
+      <DropZone onFiles={open}>
         <div className="actions">
           <button onClick={() => void save()} disabled={busy} data-testid="save-experiment">
             Save experiment
@@ -57,7 +44,7 @@ export function WorkPanel() {
           An experiment file holds the baseline's weights (safetensors, readable by PyTorch), its curve, the runs and the
           settings: hand it out and everyone sees the same numbers. Drop one here to open it.
         </div>
-      </div>
+      </DropZone>
     </section>
   );
 }

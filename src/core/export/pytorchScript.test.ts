@@ -209,6 +209,8 @@ describe('prune_run.py under PyTorch matches the engine', () => {
   const py = findPython();
   if (!py.torch) {
     console.log(`skipping the PyTorch fidelity run: ${py.reason}`);
+    // PyTorch is optional (Debian python3-torch, never an npm dependency): without it this check is
+    // reported as skipped, with the reason printed above, rather than passing silently.
     it.skip('fidelity (torch unavailable)', () => {});
     return;
   }

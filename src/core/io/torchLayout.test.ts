@@ -226,6 +226,8 @@ describe('state_dict against PyTorch', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   if (!py.torch) {
     console.log(`skipping the PyTorch load_state_dict check: ${py.reason}`);
+    // PyTorch is optional (Debian python3-torch, never an npm dependency): without it this check is
+    // reported as skipped, with the reason printed above, rather than passing silently.
     it.skip('load_state_dict(strict=True) and logits (torch unavailable)', () => {});
     return;
   }
