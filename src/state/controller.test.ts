@@ -510,3 +510,26 @@ describe('controller: clearing runs', () => {
     }
   });
 });
+
+describe('controller: new data', () => {
+  it('an accuracy measured on the old test set is not shown once the user loads another one', async () => {
+    const pending: ((e: { accuracy: number; loss: number; perClass: number[]; count: number }) => void)[] = [];
+    const ev = (accuracy: number) => ({ accuracy, loss: 1, perClass: Array(10).fill(accuracy), count: 10 });
+    const t = setup({ engine: fakeEngine({ evaluate: () => new Promise((r) => pending.push(r)) }) });
+    const started = t.controller.start();
+    await t.settle();
+    pending[0](ev(0.45));
+    await t.settle();
+    await started;
+    expect(t.get().baselineEval?.accuracy).toBe(0.45);
+    const file = { name: 'test_batch.bin', arrayBuffer: async () => testBin.slice(0, 3073 * 2).buffer } as unknown as File;
+    const loading = t.controller.loadUserFiles([file]);
+    await t.settle();
+    expect(t.get().data.test.count).toBe(2);
+    expect(t.get().baselineEval).toBeNull(); // not the old test set's 45 %
+    expect(t.get().preview.status).toBe('pending');
+    pending[1](ev(0.5));
+    await loading;
+    expect(t.get().baselineEval?.accuracy).toBe(0.5);
+  });
+});

@@ -273,6 +273,10 @@ export function createController(deps: ControllerDeps) {
   async function useSet(role: DataRole, data: Cifar10Set): Promise<void> {
     await engine().request('setData', { role, set: data });
     updateData(role, { status: 'ready', count: data.count, source: data.source, perClass: classCounts(data), loaded: data.pixels.length });
+    // The accuracy shown was measured on the old data: it goes (and one still being measured is dropped)
+    // until the baseline is evaluated on the new data.
+    baselineVersion++;
+    set({ baselineEval: null, preview: { ...get().preview, status: 'pending' } });
   }
 
   async function afterDataChange(): Promise<void> {
