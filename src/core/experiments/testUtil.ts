@@ -1,33 +1,25 @@
 /** Test helpers: tiny networks (fast on the cpu backend) and deterministic fake compute. */
 import type { NetSpec, NetWeights } from '../model/spec';
+import { convNet3, simpleCnn } from '../model/zoo';
 import { randomWeights } from '../pruning/testUtil';
 import type { Evaluate } from './common';
 
+/** A zoo model on 8×8 images with fewer filters: the same layers, bias and BatchNorm, fast on the cpu backend. */
+function shrink(spec: NetSpec, filters: Record<string, number>): NetSpec {
+  return {
+    ...spec,
+    label: `tiny ${spec.label}`,
+    summary: 'test only',
+    input: { ...spec.input, size: 8 },
+    layers: spec.layers.map((l) => (l.kind === 'conv' ? { ...l, outChannels: filters[l.name] } : l)),
+  };
+}
+
 /** SimpleCNN's shape on 8×8 images with 8 filters: 8 · 8 · 8 · 10 = 5,120 fc weights. */
-export const tinySimple: NetSpec = {
-  id: 'simplecnn',
-  label: 'tiny SimpleCNN',
-  summary: 'test only',
-  input: { size: 8, channels: 3 },
-  layers: [
-    { kind: 'conv', name: 'conv1', from: 'input', outChannels: 8, kernel: 3, bias: true, batchNorm: null, pool: false },
-    { kind: 'linear', name: 'fc1', from: 'conv1', outFeatures: 10 },
-  ],
-};
+export const tinySimple: NetSpec = shrink(simpleCnn, { conv1: 8 });
 
 /** ConvNet-3's shape on 8×8 images with 4/6/8 filters and BatchNorm. */
-export const tinyConvNet: NetSpec = {
-  id: 'convnet3',
-  label: 'tiny ConvNet-3',
-  summary: 'test only',
-  input: { size: 8, channels: 3 },
-  layers: [
-    { kind: 'conv', name: 'conv1', from: 'input', outChannels: 4, kernel: 3, bias: false, batchNorm: 'bn1', pool: true },
-    { kind: 'conv', name: 'conv2', from: 'conv1', outChannels: 6, kernel: 3, bias: false, batchNorm: 'bn2', pool: true },
-    { kind: 'conv', name: 'conv3', from: 'conv2', outChannels: 8, kernel: 3, bias: false, batchNorm: 'bn3', pool: true },
-    { kind: 'linear', name: 'fc1', from: 'conv3', outFeatures: 10 },
-  ],
-};
+export const tinyConvNet: NetSpec = shrink(convNet3, { conv1: 4, conv2: 6, conv3: 8 });
 
 export const baselineOf = (spec: NetSpec, seed = 5): NetWeights => randomWeights(spec, seed);
 
