@@ -58,6 +58,17 @@ function state(): { backend: BackendWasm; mod: FilterGradModule; bn: BatchNormKe
   return cached.mod && cached.memory ? { backend, mod: cached.mod, bn: cached.bn, memory: cached.memory } : null;
 }
 
+/**
+ * The active wasm backend and its memory, for kernels living in other files of this folder (null when
+ * the SIMD kernels are off or the backend is not wasm). `shared`: the memory is a SharedArrayBuffer
+ * (threaded tfjs build, cross-origin isolated page), so other threads can run kernels on it too.
+ */
+export function simdContext(): { backend: BackendWasm; memory: WebAssembly.Memory; shared: boolean } | null {
+  const s = state();
+  if (!s) return null;
+  return { backend: s.backend, memory: s.memory, shared: typeof SharedArrayBuffer !== 'undefined' && s.memory.buffer instanceof SharedArrayBuffer };
+}
+
 /** Which variant runs (null: the kernel is unavailable on the active backend). */
 export function simdKernelInfo(): { relaxed: boolean } | null {
   const s = state();
