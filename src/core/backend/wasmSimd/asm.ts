@@ -116,6 +116,10 @@ export class Fn {
   v128or() { return this.simd(0x50); }
   f32x4add() { return this.simd(0xe4); }
   f32x4mul() { return this.simd(0xe6); }
+  f32x4div() { return this.simd(0xe7); }
+  f32x4sqrt() { return this.simd(0xe3); }
+  f32div() { return this.op(0x95); }
+  f32sqrt() { return this.op(0x91); }
   /** a·b + c with one rounding where the CPU has FMA (relaxed SIMD). */
   f32x4relaxedMadd() { return this.simd(0x105); }
   drop() { return this.op(0x1a); }
