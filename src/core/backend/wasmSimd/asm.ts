@@ -123,6 +123,8 @@ export class Fn {
   /** a·b + c with one rounding where the CPU has FMA (relaxed SIMD). */
   f32x4relaxedMadd() { return this.simd(0x105); }
   drop() { return this.op(0x1a); }
+  /** b > a ? b : a — one maxps on x86 (f32x4.max's NaN/−0 rules cost several instructions). */
+  f32x4pmax() { return this.simd(0xeb); }
 
   block(label: string, body: () => void) {
     this.op(0x02, 0x40);

@@ -1,0 +1,135 @@
+/**
+ * Glue for the Winograd 3×3 conv kernel (winograd.ts) on tfjs's wasm backend:
+ *
+ *   simdConv3x3(x, W, bias?, relu?)      tf.fused.conv2d(x, W, 1, 'same', bias, relu) for 3×3 W
+ *   simdConv3x3InputGrad(dy, W)          ∂/∂x of conv2d(x, W, 1, 'same') given dy
+ *
+ * Both run as the registered wasm kernel 'PlaygroundSimdConv3x3' (tf.profile shows it) and return
+ * null when the kernel is unavailable or the shape unsupported (odd H or W): callers fall back to
+ * tf ops. For a runtime splitting a call across threads by image range:
+ *
+ *   conv3x3ModuleBytes(shape, relaxed, shared)   the same module, to instantiate in a worker
+ *   conv3x3Filter(W, …)                          the `u` floats (transformed filter + bias), shared by all ranges
+ *   conv3x3ScratchBytes(shape)                   scratch per concurrent call
+ *   conv3x3Range(mod, ptrs, n0, n1)              images [n0, n1) — disjoint ranges with their own
+ *                                                scratch may run at the same time on shared memory
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { simdContext } from './index';
+import { type Conv3x3Shape, type WinogradModule, instantiateWinograd, winogradBytes, winogradFilter, winogradLayout, winogradSupports } from './winograd';
+
+export type { Conv3x3Shape, WinogradModule };
+
+export const SIMD_CONV3X3 = 'PlaygroundSimdConv3x3';
+
+export const conv3x3ModuleBytes = winogradBytes;
+export const conv3x3Filter = winogradFilter;
+export const conv3x3ScratchBytes = (s: Conv3x3Shape) => winogradLayout(s).scratchBytes;
+
+/** Byte addresses: x [N, H, W, cin], u (conv3x3Filter's floats), y [N, H, W, cout], scratch (conv3x3ScratchBytes). */
+export interface Conv3x3Pointers {
+  x: number;
+  u: number;
+  y: number;
+  scratch: number;
+}
+
+export function conv3x3Range(mod: WinogradModule, p: Conv3x3Pointers, n0: number, n1: number): void {
+  mod.conv(p.x, p.u, p.y, n0, n1, p.scratch);
+}
+
+const shapeKey = (s: Conv3x3Shape) => `${s.h},${s.w},${s.cin},${s.cout},${+s.bias},${+s.relu}`;
+const modules = new WeakMap<WebAssembly.Memory, Map<string, WinogradModule | null>>();
+
+/** The module for `s` on this memory, compiled once (null: no SIMD, or the engine refused it). */
+export function conv3x3Module(s: Conv3x3Shape, memory: WebAssembly.Memory, shared: boolean): WinogradModule | null {
+  let byShape = modules.get(memory);
+  if (!byShape) modules.set(memory, (byShape = new Map()));
+  const key = shapeKey(s);
+  if (!byShape.has(key)) {
+    try {
+      byShape.set(key, instantiateWinograd(s, memory, shared));
+    } catch {
+      byShape.set(key, null);
+    }
+  }
+  return byShape.get(key)!;
+}
+
+interface Conv3x3Attrs {
+  relu: boolean;
+  inputGrad: boolean;
+}
+
+interface EmscriptenHeap {
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+}
+
+/** The conv's shape from x and the filter (in/out swapped for the input gradient). */
+function shapeOf(x: readonly number[], filter: readonly number[], bias: boolean, a: Conv3x3Attrs): Conv3x3Shape {
+  const [fi, fo] = [filter[2], filter[3]];
+  return { h: x[1], w: x[2], cin: a.inputGrad ? fo : fi, cout: a.inputGrad ? fi : fo, bias, relu: a.relu };
+}
+
+let registered = false;
+
+function register(): void {
+  if (registered) return;
+  registered = true;
+  tf.registerKernel({
+    kernelName: SIMD_CONV3X3,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend: b }) => {
+      const backend = b as BackendWasm;
+      const ctx = simdContext()!;
+      const a = attrs as unknown as Conv3x3Attrs;
+      const x = inputs.x as tf.TensorInfo;
+      const filter = inputs.filter as tf.TensorInfo;
+      const bias = inputs.bias as tf.TensorInfo | undefined;
+      const s = shapeOf(x.shape, filter.shape, bias != null, a);
+      const mod = conv3x3Module(s, ctx.memory, ctx.shared)!;
+      const ptr = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+      const y = backend.makeOutput([x.shape[0], s.h, s.w, s.cout], 'float32');
+      const L = winogradLayout(s);
+      const heap = backend.wasm as unknown as EmscriptenHeap;
+      const block = heap._malloc(L.filterFloats * 4 + L.scratchBytes + 16);
+      try {
+        const u = (block + 15) & ~15;
+        const buf = ctx.memory.buffer; // after the malloc, which may grow the memory
+        const [fi, fo] = [filter.shape[2], filter.shape[3]];
+        const g = new Float32Array(buf, ptr(filter), 9 * fi * fo);
+        const bv = bias ? new Float32Array(buf, ptr(bias), s.cout) : undefined;
+        new Float32Array(buf, u, L.filterFloats).set(winogradFilter(g, fi, fo, a.inputGrad, bv));
+        conv3x3Range(mod, { x: ptr(x), u, y: ptr(y), scratch: u + L.filterFloats * 4 }, 0, x.shape[0]);
+      } finally {
+        heap._free(block);
+      }
+      return y;
+    },
+  });
+}
+
+function run(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | undefined, a: Conv3x3Attrs): tf.Tensor4D | null {
+  const ctx = simdContext();
+  if (!ctx || x.dtype !== 'float32' || filter.dtype !== 'float32' || (bias && bias.dtype !== 'float32')) return null;
+  const [kh, kw] = filter.shape;
+  const s = shapeOf(x.shape, filter.shape, bias != null, a);
+  const xChannels = a.inputGrad ? filter.shape[3] : filter.shape[2];
+  if (kh !== 3 || kw !== 3 || x.shape[3] !== xChannels || !winogradSupports(s) || (bias && bias.shape[0] !== s.cout)) return null;
+  if (!conv3x3Module(s, ctx.memory, ctx.shared)) return null;
+  register();
+  const inputs: tf.NamedTensorMap = bias ? { x, filter, bias } : { x, filter };
+  return tf.engine().runKernel(SIMD_CONV3X3, inputs, a as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/** tf.fused.conv2d(x, filter, 1, 'same', …, bias, relu) for a 3×3 filter and even H, W; null when unavailable. */
+export function simdConv3x3(x: tf.Tensor4D, filter: tf.Tensor4D, bias?: tf.Tensor1D, relu = false): tf.Tensor4D | null {
+  return run(x, filter, bias, { relu, inputGrad: false });
+}
+
+/** The input gradient of conv2d(x, filter, 1, 'same') from dy (filter flipped and swapped in the transform); null when unavailable. */
+export function simdConv3x3InputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D | null {
+  return run(dy, filter, undefined, { relu: false, inputGrad: true });
+}

@@ -1,0 +1,157 @@
+/**
+ * The Winograd 3×3 conv kernel (plain-SIMD variant in Node 20) against the cpu backend's
+ * tf.conv2d / tf.fused.conv2d and tf.grad, within 1e-4 of the output's magnitude. Shapes cover
+ * channel counts that are not multiples of 4, images down to 2×2, blocks of several tile rows,
+ * bias and ReLU; a sub-range of images must leave the others untouched.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { simdContext } from './index';
+import { conv3x3Filter, conv3x3Module, conv3x3Range, conv3x3ScratchBytes, simdConv3x3, simdConv3x3InputGrad } from './conv3x3';
+import { type Conv3x3Shape, winogradBytes, winogradLayout } from './winograd';
+
+const cases = [
+  { n: 2, h: 4, w: 4, cin: 3, cout: 5 },
+  { n: 1, h: 2, w: 2, cin: 5, cout: 7 },
+  { n: 2, h: 8, w: 8, cin: 5, cout: 7 },
+  { n: 2, h: 8, w: 4, cin: 4, cout: 12 }, // one 4-vector remainder block in the GEMM
+  { n: 2, h: 16, w: 16, cin: 16, cout: 32 },
+  { n: 2, h: 8, w: 8, cin: 32, cout: 64 },
+  { n: 1, h: 8, w: 8, cin: 64, cout: 32 },
+  { n: 1, h: 32, w: 32, cin: 3, cout: 16 }, // 4 blocks of 4 tile rows per image
+];
+
+type Case = (typeof cases)[number];
+
+const rand = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, 'float32', seed);
+
+function inputs(c: Case) {
+  return {
+    x: rand([c.n, c.h, c.w, c.cin], 1) as tf.Tensor4D,
+    w: rand([3, 3, c.cin, c.cout], 2) as tf.Tensor4D,
+    b: rand([c.cout], 3) as tf.Tensor1D,
+  };
+}
+
+/** max |a − b| / max |b|. */
+function relDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    m = Math.max(m, Math.abs(b[i]));
+  }
+  return d / m;
+}
+
+async function onCpu<T extends tf.TensorContainer>(f: () => T): Promise<T> {
+  await tf.setBackend('cpu');
+  return tf.tidy(f);
+}
+
+async function onWasm<T extends tf.TensorContainer>(f: () => T): Promise<T> {
+  await tf.setBackend('wasm');
+  return tf.tidy(f);
+}
+
+describe('Winograd 3×3 conv kernel', () => {
+  beforeAll(() => {
+    setWasmPaths(path.resolve('node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/');
+  });
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  test('modules are valid WebAssembly under 4 KB (Chrome compiles larger ones synchronously only off the main thread)', () => {
+    for (const c of cases) {
+      for (const flags of [{ bias: false, relu: false }, { bias: true, relu: true }]) {
+        for (const relaxed of [false, true]) {
+          const bytes = winogradBytes({ ...c, ...flags }, relaxed, true);
+          expect(bytes.length).toBeLessThan(4096);
+          if (!relaxed) expect(WebAssembly.validate(bytes)).toBe(true);
+        }
+      }
+    }
+  });
+
+  for (const c of cases) {
+    for (const [bias, relu] of [[false, false], [true, false], [true, true], [false, true]]) {
+      test(`${c.n}×${c.h}×${c.w} ${c.cin}→${c.cout}${bias ? ' +bias' : ''}${relu ? ' relu' : ''} matches tf.fused.conv2d on cpu`, async () => {
+        const conv = ({ x, w, b }: ReturnType<typeof inputs>) =>
+          tf.fused.conv2d({ x, filter: w, strides: 1, pad: 'same', bias: bias ? b : undefined, activation: relu ? 'relu' : 'linear' });
+        const ref = await onCpu(() => conv(inputs(c)).dataSync() as Float32Array);
+        const got = await onWasm(() => {
+          const t = inputs(c);
+          const y = simdConv3x3(t.x, t.w, bias ? t.b : undefined, relu);
+          expect(y).not.toBeNull();
+          expect(y!.shape).toEqual([c.n, c.h, c.w, c.cout]);
+          return y!.dataSync() as Float32Array;
+        });
+        expect(relDiff(got, ref)).toBeLessThan(1e-4);
+      });
+    }
+
+    test(`${c.n}×${c.h}×${c.w} ${c.cin}→${c.cout} input gradient matches tf.grad on cpu`, async () => {
+      const grad = (x: tf.Tensor4D, w: tf.Tensor4D, dy: tf.Tensor4D) => tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xx as tf.Tensor4D, w, 1, 'same'), dy)))(x);
+      const dyOf = () => rand([c.n, c.h, c.w, c.cout], 4) as tf.Tensor4D;
+      const ref = await onCpu(() => {
+        const t = inputs(c);
+        return grad(t.x, t.w, dyOf()).dataSync() as Float32Array;
+      });
+      const got = await onWasm(() => {
+        const dx = simdConv3x3InputGrad(dyOf(), inputs(c).w);
+        expect(dx).not.toBeNull();
+        expect(dx!.shape).toEqual([c.n, c.h, c.w, c.cin]);
+        return dx!.dataSync() as Float32Array;
+      });
+      expect(relDiff(got, ref)).toBeLessThan(1e-4);
+    });
+  }
+
+  test('odd sizes, other kernels and mismatched channels are declined', async () => {
+    await tf.setBackend('wasm');
+    tf.tidy(() => {
+      const x = rand([1, 5, 4, 3], 1) as tf.Tensor4D;
+      expect(simdConv3x3(x, rand([3, 3, 3, 4], 2) as tf.Tensor4D)).toBeNull();
+      const x2 = rand([1, 4, 4, 3], 1) as tf.Tensor4D;
+      expect(simdConv3x3(x2, rand([5, 5, 3, 4], 2) as tf.Tensor4D)).toBeNull();
+      expect(simdConv3x3(x2, rand([3, 3, 2, 4], 2) as tf.Tensor4D)).toBeNull();
+      expect(simdConv3x3InputGrad(x2, rand([3, 3, 4, 2], 2) as tf.Tensor4D)).toBeNull();
+    });
+  });
+
+  test('an image range writes those images only, as the full call does', async () => {
+    const s: Conv3x3Shape = { h: 8, w: 8, cin: 5, cout: 6, bias: true, relu: false };
+    const [n0, n1, n] = [1, 3, 4];
+    await tf.setBackend('wasm');
+    const ctx = simdContext()!;
+    const backend = ctx.backend;
+    const ptr = (t: tf.Tensor) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+    const [got, ref] = tf.tidy(() => {
+      const x = rand([n, s.h, s.w, s.cin], 1) as tf.Tensor4D;
+      const w = rand([3, 3, s.cin, s.cout], 2) as tf.Tensor4D;
+      const b = rand([s.cout], 3) as tf.Tensor1D;
+      const y = tf.fill([n, s.h, s.w, s.cout], 7);
+      y.dataSync();
+      const mod = conv3x3Module(s, ctx.memory, ctx.shared)!;
+      const L = winogradLayout(s);
+      const heap = backend.wasm as unknown as { _malloc(n: number): number; _free(p: number): void };
+      const u = heap._malloc(L.filterFloats * 4 + conv3x3ScratchBytes(s));
+      try {
+        const filt = conv3x3Filter(w.dataSync() as Float32Array, s.cin, s.cout, false, b.dataSync() as Float32Array);
+        new Float32Array(ctx.memory.buffer, u, L.filterFloats).set(filt);
+        conv3x3Range(mod, { x: ptr(x), u, y: ptr(y), scratch: u + L.filterFloats * 4 }, n0, n1);
+      } finally {
+        heap._free(u);
+      }
+      return [y.dataSync() as Float32Array, simdConv3x3(x, w, b)!.dataSync() as Float32Array];
+    });
+    const per = s.h * s.w * s.cout;
+    expect(got.subarray(0, n0 * per).every((v) => v === 7)).toBe(true);
+    expect(got.subarray(n1 * per).every((v) => v === 7)).toBe(true);
+    expect(got.subarray(n0 * per, n1 * per)).toEqual(ref.subarray(n0 * per, n1 * per));
+  });
+});

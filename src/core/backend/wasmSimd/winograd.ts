@@ -1,0 +1,373 @@
+/**
+ * A WebAssembly SIMD kernel for a 3×3, stride-1, 'same' (pad 1) NHWC float32 convolution by
+ * Winograd F(2×2, 3×3) (Lavin & Gray 2015): each 2×2 output tile costs 16 multiplies per
+ * (input, output) channel pair instead of 36.
+ *
+ *   U[ξ][ci][co] = (G g Gᵀ)[ξ]        filter transform, in TS (tiny), once per call: winogradFilter
+ *   V[ξ][t][ci]  = (Bᵀ d B)[ξ]        input transform of tile t's 4×4 patch d, 4 channels at a time
+ *   M[ξ][t][co]  = Σ_ci V·U           16 small GEMMs, 4 tiles × VB·4 channels of accumulators
+ *   y            = Aᵀ M A (+ bias) (ReLU)
+ *
+ * One module per layer shape (H, W, Cin, Cout, bias, ReLU): every stride is a build-time constant,
+ * so the loads and stores use constant offsets. Each image of the range is first copied into a
+ * zero-bordered scratch image with channels padded to 4 (so the transforms never test borders and
+ * padded channels are zero lanes); tiles are processed a block of tile rows at a time so V and M
+ * stay in L2 and each GEMM's operands in L1.
+ *
+ *   conv(x, u, y, n0, n1, scratch)    images [n0, n1) of x → y; u = winogradFilter's floats
+ *
+ * The kernel writes only y's images [n0, n1) and its own scratch, and has no global state: two
+ * calls on disjoint image ranges with separate scratch areas may run concurrently on shared memory.
+ */
+import { Fn, I32, V128, moduleBytes } from './asm';
+
+export interface Conv3x3Shape {
+  h: number;
+  w: number;
+  cin: number;
+  cout: number;
+  bias: boolean;
+  relu: boolean;
+}
+
+/** Largest tile block: V and M (16 · T · channels floats each) stay well inside L2. */
+const MAX_TILES = 64;
+/** Accumulator vectors per tile in the GEMM's register block (4 tiles × VB vectors). */
+const VB = 2;
+/** Input channels per GEMM loop iteration. */
+const UNROLL = 2;
+
+const c4 = (c: number) => (c + 3) & ~3;
+
+/** Sizes (bytes) derived from the shape; every address offset in the module comes from here. */
+export function winogradLayout(s: Conv3x3Shape) {
+  const ci4 = c4(s.cin);
+  const co4 = c4(s.cout);
+  const tilesW = s.w / 2;
+  const tileRows = s.h / 2;
+  // tile rows per block: the largest divisor of tileRows that keeps the block within MAX_TILES
+  let rows = 1;
+  for (let r = 1; r <= tileRows; r++) if (tileRows % r === 0 && r * tilesW <= MAX_TILES) rows = r;
+  const tiles = rows * tilesW;
+  const tiles4 = c4(tiles); // the GEMM works on groups of 4 tiles; the extra ones stay zero
+  const pRow = (s.w + 2) * ci4 * 4;
+  const pBytes = (s.h + 2) * pRow;
+  const vStride = tiles4 * ci4 * 4;
+  const mStride = tiles4 * co4 * 4;
+  const uStride = s.cin * co4 * 4;
+  return {
+    ci4, co4, tilesW, tileRows, rows, tiles, tiles4, pRow, pBytes, vStride, mStride, uStride,
+    vBytes: 16 * vStride,
+    scratchBytes: pBytes + 16 * vStride + 16 * mStride,
+    /** winogradFilter's length: U, then the bias padded to co4. */
+    filterFloats: 16 * s.cin * co4 + co4,
+  };
+}
+
+type Layout = ReturnType<typeof winogradLayout>;
+
+/** Supported: even H and W, at least one channel each way. */
+export function winogradSupports(s: Pick<Conv3x3Shape, 'h' | 'w' | 'cin' | 'cout'>): boolean {
+  return s.h >= 2 && s.w >= 2 && s.h % 2 === 0 && s.w % 2 === 0 && s.cin >= 1 && s.cout >= 1;
+}
+
+/** Emits `do { body } while ((p += step) < end)` over a byte address (at least one iteration). */
+function doWhile(f: Fn, p: number, step: number, end: number, body: () => void) {
+  const id = `dw${p}_${f.code.length}`;
+  f.loop(id, () => {
+    body();
+    f.get(p).i32(step).add().tee(p).get(end).ltU().brIf(id);
+  });
+}
+
+/** Stores zero vectors over [p, p + bytes). */
+function zeroFill(f: Fn, p: number, end: number, bytes: number, zero: number) {
+  f.get(p).i32(bytes).add().set(end);
+  doWhile(f, p, 16, end, () => f.get(p).get(zero).v128store());
+}
+
+/** Copies image n of x into the interior of the zero-bordered, channel-padded scratch image P. */
+function copyImage(f: Fn, s: Conv3x3Shape, L: Layout, a: { x: number; n: number; P: number }, t: { src: number; dst: number; end: number; rowEnd: number }) {
+  const rowBytes = s.w * s.cin * 4;
+  f.get(a.x).get(a.n).i32(s.h * rowBytes).mul().add().set(t.src);
+  f.get(a.P).i32(L.pRow + L.ci4 * 4).add().set(t.dst);
+  f.get(t.src).i32(s.h * rowBytes).add().set(t.end);
+  const id = `rows${f.code.length}`;
+  f.loop(id, () => {
+    f.get(t.src).i32(rowBytes).add().set(t.rowEnd);
+    if (s.cin % 4 === 0) {
+      // the row is contiguous in both: W·Cin/4 vectors
+      doWhile(f, t.src, 16, t.rowEnd, () => f.get(t.dst).get(t.src).v128load().v128store().get(t.dst).i32(16).add().set(t.dst));
+    } else {
+      doWhile(f, t.src, s.cin * 4, t.rowEnd, () => {
+        for (let c = 0; c < s.cin; c++) f.get(t.dst).get(t.src).f32load(c * 4).f32store(c * 4);
+        f.get(t.dst).i32(L.ci4 * 4).add().set(t.dst);
+      });
+    }
+    f.get(t.dst).i32(2 * L.ci4 * 4).add().set(t.dst); // skip the right border and the next row's left border
+    f.get(t.src).get(t.end).ltU().brIf(id);
+  });
+}
+
+/** V[ξ][t][c..c+3] = (Bᵀ d B)[ξ] for every tile t of the block whose first tile row is ty0. */
+function inputTransform(f: Fn, s: Conv3x3Shape, L: Layout, a: { P: number; V: number; ty0: number }, t: { pp: number; pv: number; pc: number; vc: number; end: number; rowEnd: number; cEnd: number }, d: number[], r: number[]) {
+  f.get(a.P).get(a.ty0).i32(2 * L.pRow).mul().add().set(t.pp);
+  f.get(a.V).set(t.pv);
+  f.get(t.pp).i32(L.rows * 2 * L.pRow).add().set(t.end);
+  doWhile(f, t.pp, 2 * L.pRow, t.end, () => {
+    f.get(t.pp).i32(L.tilesW * 2 * L.ci4 * 4).add().set(t.rowEnd);
+    doWhile(f, t.pp, 2 * L.ci4 * 4, t.rowEnd, () => {
+      f.get(t.pp).set(t.pc);
+      f.get(t.pv).set(t.vc);
+      f.get(t.pc).i32(L.ci4 * 4).add().set(t.cEnd);
+      doWhile(f, t.pc, 16, t.cEnd, () => {
+        // rows: r[i][·] = d[i][·] B
+        for (let i = 0; i < 4; i++) {
+          for (let j = 0; j < 4; j++) f.get(t.pc).v128load((i * (s.w + 2) + j) * L.ci4 * 4).set(d[j]);
+          f.get(d[0]).get(d[2]).f32x4sub().set(r[i * 4]);
+          f.get(d[1]).get(d[2]).f32x4add().set(r[i * 4 + 1]);
+          f.get(d[2]).get(d[1]).f32x4sub().set(r[i * 4 + 2]);
+          f.get(d[1]).get(d[3]).f32x4sub().set(r[i * 4 + 3]);
+        }
+        // columns: V = Bᵀ r
+        for (let j = 0; j < 4; j++) {
+          const st = (k: number, x: number, y: number, add: boolean) => {
+            f.get(t.vc).get(r[x * 4 + j]).get(r[y * 4 + j]);
+            if (add) f.f32x4add();
+            else f.f32x4sub();
+            f.v128store((k * 4 + j) * L.vStride);
+          };
+          st(0, 0, 2, false);
+          st(1, 1, 2, true);
+          st(2, 2, 1, false);
+          st(3, 1, 3, false);
+        }
+        f.get(t.vc).i32(16).add().set(t.vc);
+      });
+      f.get(t.pv).i32(L.ci4 * 4).add().set(t.pv);
+    });
+    f.get(t.pp).i32(L.tilesW * 2 * L.ci4 * 4).sub().set(t.pp); // back to the row start: the outer loop steps 2 rows
+  });
+}
+
+/**
+ * M[ξ][t][co] = Σ_ci V[ξ][t][ci] · U[ξ][ci][co] for the block: per ξ, per group of 4 tiles, per
+ * block of VB (or fewer, at the end) vectors of output channels, 4 × VB accumulators.
+ */
+function gemm(f: Fn, s: Conv3x3Shape, L: Layout, relaxed: boolean, a: { u: number; V: number; M: number }, t: { vx: number; ux: number; mx: number; vg: number; mg: number; vgEnd: number; cb: number; cbEnd: number; pv: number; pu: number; pvEnd: number; xiEnd: number }, acc: number[], uv: number[], sp: number) {
+  const nvec = L.co4 / 4;
+  const full = Math.floor(nvec / VB);
+  const rem = nvec % VB;
+  const loops = Math.floor(s.cin / UNROLL);
+  const tail = s.cin % UNROLL;
+
+  /** One input channel (q-th of the unrolled group): 4 splats × width vectors of U. */
+  const step = (width: number, q: number) => {
+    for (let v = 0; v < width; v++) f.get(t.pu).v128load(q * L.co4 * 4 + v * 16).set(uv[v]);
+    for (let k = 0; k < 4; k++) {
+      f.get(t.pv).v128load32splat(k * L.ci4 * 4 + q * 4).set(sp);
+      for (let v = 0; v < width; v++) {
+        const ac = acc[k * VB + v];
+        if (relaxed) f.get(sp).get(uv[v]).get(ac).f32x4relaxedMadd().set(ac);
+        else f.get(ac).get(sp).get(uv[v]).f32x4mul().f32x4add().set(ac);
+      }
+    }
+  };
+  /** The whole Σ_ci for one register block: pu and t.mg + cb bytes are its U and M columns. */
+  const block = (width: number, cbBytes: () => void) => {
+    for (let k = 0; k < 4; k++) for (let v = 0; v < width; v++) f.f32(0).f32x4splat().set(acc[k * VB + v]);
+    f.get(t.vg).set(t.pv);
+    f.get(t.ux); cbBytes(); f.add().set(t.pu);
+    if (loops > 0) {
+      f.get(t.pv).i32(loops * UNROLL * 4).add().set(t.pvEnd);
+      doWhile(f, t.pv, UNROLL * 4, t.pvEnd, () => {
+        for (let q = 0; q < UNROLL; q++) step(width, q);
+        f.get(t.pu).i32(UNROLL * L.co4 * 4).add().set(t.pu);
+      });
+    }
+    for (let q = 0; q < tail; q++) step(width, q);
+    f.get(t.mg); cbBytes(); f.add().set(t.pu); // reuse pu as the store address
+    for (let k = 0; k < 4; k++) for (let v = 0; v < width; v++) f.get(t.pu).get(acc[k * VB + v]).v128store(k * L.co4 * 4 + v * 16);
+  };
+
+  f.get(a.V).set(t.vx);
+  f.get(a.u).set(t.ux);
+  f.get(a.M).set(t.mx);
+  f.get(t.vx).i32(16 * L.vStride).add().set(t.xiEnd);
+  doWhile(f, t.vx, L.vStride, t.xiEnd, () => {
+    f.get(t.vx).set(t.vg);
+    f.get(t.mx).set(t.mg);
+    f.get(t.vx).i32(L.tiles4 * L.ci4 * 4).add().set(t.vgEnd);
+    doWhile(f, t.vg, 4 * L.ci4 * 4, t.vgEnd, () => {
+      if (full > 0) {
+        f.i32(0).set(t.cb);
+        f.i32(full * VB * 16).set(t.cbEnd);
+        doWhile(f, t.cb, VB * 16, t.cbEnd, () => block(VB, () => f.get(t.cb)));
+      }
+      if (rem > 0) block(rem, () => f.i32(full * VB * 16));
+      f.get(t.mg).i32(4 * L.co4 * 4).add().set(t.mg);
+    });
+    f.get(t.ux).i32(L.uStride).add().set(t.ux);
+    f.get(t.mx).i32(L.mStride).add().set(t.mx);
+  });
+}
+
+/** y = Aᵀ M A (+ bias, ReLU) for the block's tiles of image n. */
+function outputTransform(f: Fn, s: Conv3x3Shape, L: Layout, a: { y: number; n: number; ty0: number; M: number; biasP: number }, t: { py: number; pm: number; end: number; rowEnd: number; pc: number; mc: number; bc: number; cEnd: number }, m: number[], o: number[], zero: number) {
+  const yRow = s.w * s.cout * 4;
+  const fullBytes = (s.cout >> 2) * 16;
+  const lanes = s.cout % 4;
+
+  /** One vector of 4 channels of the tile; `lanesKept` < 4 stores only those lanes. */
+  const tile = (lanesKept: number) => {
+    for (let xi = 0; xi < 16; xi++) f.get(t.mc).v128load(xi * L.mStride).set(m[xi]);
+    // rows: s[a][l] = Σ_k Aᵀ[a][k] M[k][l], into o[0..7]
+    for (let l = 0; l < 4; l++) {
+      f.get(m[l]).get(m[4 + l]).f32x4add().get(m[8 + l]).f32x4add().set(o[l]);
+      f.get(m[4 + l]).get(m[8 + l]).f32x4sub().get(m[12 + l]).f32x4sub().set(o[4 + l]);
+    }
+    for (let i = 0; i < 2; i++) {
+      for (let j = 0; j < 2; j++) {
+        const [p, q, r] = j === 0 ? [0, 1, 2] : [1, 2, 3];
+        f.get(o[i * 4 + p]).get(o[i * 4 + q]);
+        if (j === 0) f.f32x4add().get(o[i * 4 + r]).f32x4add();
+        else f.f32x4sub().get(o[i * 4 + r]).f32x4sub();
+        if (s.bias) f.get(t.bc).v128load().f32x4add();
+        if (s.relu) f.get(zero).f32x4pmax();
+        const off = (i * s.w + j) * s.cout * 4;
+        if (lanesKept === 4) {
+          f.set(m[0]);
+          f.get(t.pc).get(m[0]).v128store(off);
+        } else {
+          f.set(m[0]);
+          for (let k = 0; k < lanesKept; k++) f.get(t.pc).get(m[0]).f32x4extractLane(k).f32store(off + 4 * k);
+        }
+      }
+    }
+  };
+
+  f.get(a.M).set(t.pm);
+  f.get(a.y).get(a.n).i32(s.h * yRow).mul().add().get(a.ty0).i32(2 * yRow).mul().add().set(t.py);
+  f.get(t.py).i32(L.rows * 2 * yRow).add().set(t.end);
+  doWhile(f, t.py, 2 * yRow, t.end, () => {
+    f.get(t.py).i32(2 * s.cout * 4 * L.tilesW).add().set(t.rowEnd);
+    doWhile(f, t.py, 2 * s.cout * 4, t.rowEnd, () => {
+      f.get(t.py).set(t.pc);
+      f.get(t.pm).set(t.mc);
+      f.get(a.biasP).set(t.bc);
+      if (fullBytes > 0) {
+        f.get(t.pc).i32(fullBytes).add().set(t.cEnd);
+        doWhile(f, t.pc, 16, t.cEnd, () => {
+          tile(4);
+          f.get(t.mc).i32(16).add().set(t.mc);
+          f.get(t.bc).i32(16).add().set(t.bc);
+        });
+      }
+      if (lanes > 0) tile(lanes);
+      f.get(t.pm).i32(L.co4 * 4).add().set(t.pm);
+    });
+    f.get(t.py).i32(2 * s.cout * 4 * L.tilesW).sub().set(t.py); // back to the row start: the outer loop steps 2 rows
+  });
+}
+
+const PARAMS = ['x', 'u', 'y', 'n0', 'n1', 'scratch'] as const;
+
+function convFn(s: Conv3x3Shape, relaxed: boolean): Fn {
+  const L = winogradLayout(s);
+  const f = new Fn(PARAMS.map(() => I32));
+  const [x, u, y, n0, n1, scratch] = PARAMS.map((_, i) => i);
+  const i32 = () => f.local(I32);
+  const v128s = (n: number) => Array.from({ length: n }, () => f.local(V128));
+  const [P, V, M, biasP, n, ty0, p, end, a1, a2, a3, a4, a5, a6, a7] = Array.from({ length: 15 }, i32);
+  const [b1, b2, b3, b4, b5, b6] = Array.from({ length: 6 }, i32);
+  const zero = f.local(V128);
+  const acc = v128s(4 * VB);
+  const uv = v128s(VB);
+  const sp = f.local(V128);
+  const d = v128s(4);
+  const r = v128s(16);
+
+  f.f32(0).f32x4splat().set(zero);
+  f.get(scratch).set(P);
+  f.get(P).i32(L.pBytes).add().set(V);
+  f.get(V).i32(L.vBytes).add().set(M);
+  f.get(u).i32(16 * L.uStride).add().set(biasP);
+  // the borders of P, its padded channels and the padding tiles of V are never written: zero them once
+  f.get(P).set(p);
+  zeroFill(f, p, end, L.tiles4 > L.tiles ? L.pBytes + L.vBytes : L.pBytes, zero);
+
+  f.forRange(n, () => f.get(n0), n1, 1, () => {
+    copyImage(f, s, L, { x, n, P }, { src: a1, dst: a2, end: a3, rowEnd: a4 });
+    f.i32(0).set(ty0);
+    f.block('blocks', () => {
+      f.loop('block', () => {
+        inputTransform(f, s, L, { P, V, ty0 }, { pp: a1, pv: a2, pc: a3, vc: a4, end: a5, rowEnd: a6, cEnd: a7 }, d, r);
+        gemm(f, s, L, relaxed, { u, V, M }, { vx: a1, ux: a2, mx: a3, vg: a4, mg: a5, vgEnd: a6, cb: a7, cbEnd: b1, pv: b2, pu: b3, pvEnd: b4, xiEnd: b5 }, acc, uv, sp);
+        outputTransform(f, s, L, { y, n, ty0, M, biasP }, { py: a1, pm: a2, end: a3, rowEnd: a4, pc: a5, mc: a6, bc: a7, cEnd: b6 }, r, d.concat(acc.slice(0, 4)), zero);
+        f.get(ty0).i32(L.rows).add().tee(ty0).i32(L.tileRows).ltS().brIf('block');
+      });
+    });
+  });
+  return f;
+}
+
+/** The module's bytes: one export `conv`. */
+export function winogradBytes(s: Conv3x3Shape, relaxed: boolean, shared: boolean): Uint8Array<ArrayBuffer> {
+  return moduleBytes({ shared }, [{ name: 'conv', fn: convFn(s, relaxed) }]);
+}
+
+export interface WinogradModule {
+  relaxed: boolean;
+  conv: (x: number, u: number, y: number, n0: number, n1: number, scratch: number) => void;
+}
+
+/** Instantiates the kernel for `s` on `memory` (relaxed SIMD when validated), or null without SIMD. */
+export function instantiateWinograd(s: Conv3x3Shape, memory: WebAssembly.Memory, shared: boolean): WinogradModule | null {
+  for (const relaxed of [true, false]) {
+    const bytes = winogradBytes(s, relaxed, shared);
+    if (!WebAssembly.validate(bytes)) continue;
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+    return { relaxed, conv: inst.exports.conv as WinogradModule['conv'] };
+  }
+  return null;
+}
+
+/** G of F(2, 3). */
+const G = [
+  [1, 0, 0],
+  [0.5, 0.5, 0.5],
+  [0.5, -0.5, 0.5],
+  [0, 0, 1],
+];
+
+/**
+ * The kernel's `u` floats for filter g [3, 3, gIn, gOut] (HWIO): U[ξ][ci][co4] = (G g Gᵀ)[ξ], then
+ * the bias padded to co4. `inputGrad`: the filter of the input gradient instead — spatially flipped,
+ * in and out swapped (ci = g's out channel, co = g's in channel) — for dx = conv(dy, that filter).
+ */
+export function winogradFilter(g: Float32Array, gIn: number, gOut: number, inputGrad: boolean, bias?: Float32Array): Float32Array {
+  const cin = inputGrad ? gOut : gIn;
+  const cout = inputGrad ? gIn : gOut;
+  const co4 = c4(cout);
+  const out = new Float32Array(16 * cin * co4 + co4);
+  const k = new Float64Array(9);
+  const gk = new Float64Array(12);
+  for (let ci = 0; ci < cin; ci++) {
+    for (let co = 0; co < cout; co++) {
+      for (let i = 0; i < 3; i++) {
+        for (let j = 0; j < 3; j++) {
+          k[i * 3 + j] = inputGrad ? g[((2 - i) * 3 + (2 - j)) * gIn * gOut + co * gOut + ci] : g[(i * 3 + j) * gIn * gOut + ci * gOut + co];
+        }
+      }
+      // gk = G k (4×3), then U = gk Gᵀ (4×4)
+      for (let a = 0; a < 4; a++) for (let j = 0; j < 3; j++) gk[a * 3 + j] = G[a][0] * k[j] + G[a][1] * k[3 + j] + G[a][2] * k[6 + j];
+      for (let a = 0; a < 4; a++) {
+        for (let b = 0; b < 4; b++) {
+          out[(a * 4 + b) * cin * co4 + ci * co4 + co] = gk[a * 3] * G[b][0] + gk[a * 3 + 1] * G[b][1] + gk[a * 3 + 2] * G[b][2];
+        }
+      }
+    }
+  }
+  if (bias) out.set(bias.subarray(0, cout), 16 * cin * co4);
+  return out;
+}
