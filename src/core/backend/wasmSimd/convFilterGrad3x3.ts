@@ -1,0 +1,150 @@
+/**
+ * Glue for the Winograd filter-gradient kernel (winogradFilterGrad.ts): instantiates it on the tfjs
+ * wasm backend's memory and runs it as the registered wasm kernel 'PlaygroundSimdWinogradFilterGrad'
+ * (so tf.profile shows it by name), plus the per-image-range entry point a multi-threaded runtime
+ * calls on each thread with its own accumulator and scratch.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { simdContext } from './index';
+import { type WinogradKernels, instantiateWinograd, winogradAccFloats, winogradScratchBytes } from './winogradFilterGrad';
+
+export { winogradAccFloats, winogradModuleBytes, winogradScratchBytes, type WinogradKernels } from './winogradFilterGrad';
+
+export const SIMD_WINOGRAD_FILTER_GRAD = 'PlaygroundSimdWinogradFilterGrad';
+
+/** Tiles transformed per GEMM pass: their V and Gd planes (one ξ at a time) stay in L1. */
+export const TILES_PER_BLOCK = 32;
+
+interface EmscriptenWasm {
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+}
+
+let cached: { memory: WebAssembly.Memory; kernels: WinogradKernels | null } | null = null;
+
+/** The kernels instantiated on the active wasm backend's memory (null: not the wasm backend, or no SIMD). */
+export function winogradKernels(): WinogradKernels | null {
+  const ctx = simdContext();
+  if (!ctx) return null;
+  if (cached?.memory !== ctx.memory) {
+    let kernels: WinogradKernels | null;
+    try {
+      kernels = instantiateWinograd(ctx.memory, ctx.shared);
+    } catch {
+      kernels = null; // e.g. a memory import the engine refuses: callers fall back
+    }
+    cached = { memory: ctx.memory, kernels };
+  }
+  return cached.kernels;
+}
+
+export interface WinogradProblem {
+  /** Byte addresses of x [N,H,W,cin], g [N,H,W,cout] and y (the ReLU output; any valid address when !masked). */
+  x: number;
+  g: number;
+  y: number;
+  h: number;
+  w: number;
+  cin: number;
+  cout: number;
+  masked: boolean;
+  withBias: boolean;
+}
+
+/**
+ * Adds images [n0, n1)'s filter (and bias) gradient into `acc` (winogradAccFloats floats, zeroed by
+ * the caller before the first range), using `scratch` (winogradScratchBytes(…, TILES_PER_BLOCK) bytes).
+ * Calls with disjoint ranges and their own acc and scratch may run concurrently on a shared memory.
+ */
+export function winogradFilterGradRange(k: WinogradKernels, p: WinogradProblem, n0: number, n1: number, acc: number, scratch: number): void {
+  k.range(p.x, p.g, p.y, p.masked ? 1 : 0, p.h, p.w, p.cin, p.cout, n0, n1, acc, scratch, TILES_PER_BLOCK, p.withBias ? 1 : 0);
+}
+
+/**
+ * dW [3,3,cin,C4] (C4 = cout rounded up to 4: exactly dW [3,3,cin,cout] when cout % 4 = 0) at `out`
+ * from a summed accumulator; the bias gradient, if any, is the accumulator's row 16·cin as is.
+ */
+export function winogradFilterGradOutput(k: WinogradKernels, acc: number, cin: number, cout: number, out: number): void {
+  k.output(acc, cin, cout, out);
+}
+
+interface Attrs {
+  masked: boolean;
+  withBias: boolean;
+}
+
+function kernelFunc({ inputs, attrs, backend: b }: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo[] {
+  const backend = b as BackendWasm;
+  const k = winogradKernels()!;
+  const memory = simdContext()!.memory;
+  const { masked, withBias } = attrs as unknown as Attrs;
+  const [x, g, y] = [inputs.x, inputs.g, inputs.y] as tf.TensorInfo[];
+  const [n, h, w, cin] = x.shape;
+  const cout = g.shape[3];
+  const c4 = (cout + 3) & ~3;
+  const ptr = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+  const dw = backend.makeOutput([3, 3, cin, cout], 'float32');
+  const db = backend.makeOutput([withBias ? cout : 0], 'float32');
+  const accFloats = winogradAccFloats(cin, cout, withBias);
+  const padded = c4 === cout ? 0 : 9 * cin * c4; // output rows to copy when cout % 4 ≠ 0
+  const em = backend.wasm as unknown as EmscriptenWasm;
+  const base = em._malloc((accFloats + padded) * 4 + winogradScratchBytes(cin, cout, TILES_PER_BLOCK));
+  try {
+    const acc = base;
+    const out = padded ? acc + accFloats * 4 : ptr(dw);
+    const scratch = acc + (accFloats + padded) * 4;
+    new Float32Array(memory.buffer, acc, accFloats).fill(0);
+    const problem = { x: ptr(x), g: ptr(g), y: ptr(y), h, w, cin, cout, masked, withBias };
+    winogradFilterGradRange(k, problem, 0, n, acc, scratch);
+    winogradFilterGradOutput(k, acc, cin, cout, out);
+    const heap = memory.buffer;
+    if (padded) {
+      const all = new Float32Array(heap, out, padded);
+      const dst = new Float32Array(heap, ptr(dw), 9 * cin * cout);
+      for (let r = 0; r < 9 * cin; r++) dst.set(all.subarray(r * c4, r * c4 + cout), r * cout);
+    }
+    if (withBias) new Float32Array(heap, ptr(db), cout).set(new Float32Array(heap, acc + 16 * cin * c4 * 4, cout));
+  } finally {
+    em._free(base);
+  }
+  return [dw, db];
+}
+
+if (!tf.getKernel(SIMD_WINOGRAD_FILTER_GRAD, 'wasm')) {
+  tf.registerKernel({ kernelName: SIMD_WINOGRAD_FILTER_GRAD, backendName: 'wasm', kernelFunc });
+}
+
+/** Whole-vector channel loads read up to 12 bytes past a tensor's last pixel: they must stay in memory. */
+function withinMemory(ts: tf.Tensor[]): boolean {
+  const backend = tf.backend() as BackendWasm;
+  const size = simdContext()!.memory.buffer.byteLength;
+  return ts.every((t) => backend.dataIdMap.get(t.dataId)!.memoryOffset + t.size * 4 + 16 <= size);
+}
+
+function run(x: tf.Tensor4D, g: tf.Tensor4D, y: tf.Tensor4D | null, withBias: boolean): tf.Tensor[] | null {
+  if (!winogradKernels() || x.dtype !== 'float32' || g.dtype !== 'float32') return null;
+  const [n, h, w, cin] = x.shape;
+  if (g.shape[0] !== n || g.shape[1] !== h || g.shape[2] !== w || h % 2 || w % 2 || cin === 0 || g.shape[3] === 0) return null;
+  if (y && (y.dtype !== 'float32' || !y.shape.every((d, i) => d === g.shape[i]))) return null;
+  if (!withinMemory(y ? [x, g, y] : [x, g])) return null;
+  const attrs: Attrs = { masked: y != null, withBias };
+  return tf.engine().runKernel(SIMD_WINOGRAD_FILTER_GRAD, { x, g, y: y ?? g }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+}
+
+/**
+ * Filter gradient of a 3×3 stride-1 'same' NHWC conv (H and W even) on the wasm backend, with the
+ * ReLU mask y > 0 applied to g when `y` is given. Null when unavailable, so callers fall back.
+ */
+export function winogradFilterGrad(x: tf.Tensor4D, g: tf.Tensor4D, y: tf.Tensor4D | null): tf.Tensor4D | null {
+  const r = run(x, g, y, false);
+  if (!r) return null;
+  r[1].dispose();
+  return r[0] as tf.Tensor4D;
+}
+
+/** winogradFilterGrad plus the bias gradient Σ dz (one extra add per output vector and tile). */
+export function winogradFilterGradWithBias(x: tf.Tensor4D, g: tf.Tensor4D, y: tf.Tensor4D | null): [tf.Tensor4D, tf.Tensor1D] | null {
+  const r = run(x, g, y, true);
+  return r ? [r[0] as tf.Tensor4D, r[1] as tf.Tensor1D] : null;
+}

@@ -1,0 +1,194 @@
+/**
+ * The Winograd F(3×3, 2×2) filter-gradient kernel (plain SIMD in Node 20) against the filter
+ * gradient tfjs computes on the cpu backend, within 1e-4 of the largest |dW|: channel counts that
+ * are not multiples of 4, H = W = 2 … 16, masked and unmasked, with the bias row, and image
+ * sub-ranges run into separate accumulators that sum to the whole.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { type BackendWasm, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import {
+  TILES_PER_BLOCK,
+  winogradAccFloats,
+  winogradFilterGrad,
+  winogradFilterGradOutput,
+  winogradFilterGradRange,
+  winogradFilterGradWithBias,
+  winogradKernels,
+  winogradModuleBytes,
+  winogradScratchBytes,
+} from './convFilterGrad3x3';
+import { simdContext } from './index';
+
+type Mat = number[][];
+const Bt: Mat = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, -1, 0, 1]];
+const G: Mat = [[1, 0], [0.5, 0.5], [0.5, -0.5], [0, 1]];
+const At: Mat = [[1, 1, 1, 0], [0, 1, -1, 0], [0, 1, 1, 1]];
+const matVec = (m: Mat, v: number[]) => m.map((row) => row.reduce((s, a, k) => s + a * v[k], 0));
+
+const cases = [
+  { n: 2, h: 4, w: 4, cin: 3, cout: 5 },
+  { n: 2, h: 8, w: 8, cin: 5, cout: 7 },
+  { n: 3, h: 2, w: 2, cin: 3, cout: 16 },
+  { n: 2, h: 16, w: 16, cin: 16, cout: 32 }, // ConvNet-3's conv2
+  { n: 2, h: 8, w: 8, cin: 32, cout: 64 }, // conv3
+  { n: 5, h: 4, w: 6, cin: 4, cout: 8 }, // 30 tiles: a partial block
+  { n: 2, h: 16, w: 16, cin: 3, cout: 16 }, // conv1
+];
+type Case = (typeof cases)[number];
+
+function inputs(c: Case) {
+  const x = tf.randomUniform([c.n, c.h, c.w, c.cin], -1, 1, 'float32', 1) as tf.Tensor4D;
+  const g = tf.randomUniform([c.n, c.h, c.w, c.cout], -1, 1, 'float32', 2) as tf.Tensor4D;
+  const y = tf.relu(tf.randomUniform([c.n, c.h, c.w, c.cout], -1, 1, 'float32', 3)) as tf.Tensor4D;
+  return { x, g, y };
+}
+
+/** dW and db on the cpu backend: the gradient of Σ conv2d(x, W)·dz w.r.t. W, dz = g·(y > 0). */
+async function reference(c: Case, masked: boolean): Promise<{ dw: Float32Array; db: Float32Array }> {
+  await tf.setBackend('cpu');
+  return tf.tidy(() => {
+    const { x, g, y } = inputs(c);
+    const dz = masked ? tf.mul(g, tf.step(y)) : g;
+    const w0 = tf.zeros([3, 3, c.cin, c.cout]) as tf.Tensor4D;
+    const dw = tf.grad((w) => tf.sum(tf.mul(tf.conv2d(x, w as tf.Tensor4D, 1, 'same'), dz)))(w0);
+    return { dw: dw.dataSync() as Float32Array, db: tf.sum(dz, [0, 1, 2]).dataSync() as Float32Array };
+  });
+}
+
+function expectClose(got: Float32Array, ref: Float32Array): void {
+  expect(got.length).toBe(ref.length);
+  let scale = 0;
+  let diff = 0;
+  for (let i = 0; i < ref.length; i++) {
+    scale = Math.max(scale, Math.abs(ref[i]));
+    diff = Math.max(diff, Math.abs(got[i] - ref[i]));
+  }
+  expect(scale).toBeGreaterThan(0);
+  expect(diff / scale).toBeLessThan(1e-4);
+}
+
+describe('Winograd F(3×3, 2×2) filter-gradient kernel', () => {
+  beforeAll(() => {
+    setWasmPaths(path.resolve('node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/');
+  });
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  test('Bᵀ, G, Aᵀ compute the 1-D correlation y[i] = Σ_b d[i+b]·g[b] (and its 2-D nesting)', () => {
+    const d = [0.3, -1.2, 2.5, 0.7];
+    const g = [1.5, -0.4];
+    const y = matVec(At, matVec(G, g).map((v, k) => v * matVec(Bt, d)[k]));
+    for (let i = 0; i < 3; i++) expect(y[i]).toBeCloseTo(d[i] * g[0] + d[i + 1] * g[1], 12);
+
+    const d2 = [0, 1, 2, 3].map((r) => [0, 1, 2, 3].map((c) => Math.sin(3 * r + c + 1)));
+    const g2 = [[0.8, -1.1], [0.25, 2]];
+    const tr = (m: Mat) => m[0].map((_, j) => m.map((row) => row[j]));
+    const mul = (a: Mat, b: Mat) => a.map((row) => b[0].map((_, j) => row.reduce((s, v, k) => s + v * b[k][j], 0)));
+    const u = mul(mul(G, g2), tr(G));
+    const v = mul(mul(Bt, d2), tr(Bt));
+    const y2 = mul(mul(At, u.map((row, i) => row.map((e, j) => e * v[i][j]))), tr(At));
+    for (let i = 0; i < 3; i++) {
+      for (let j = 0; j < 3; j++) {
+        const direct = [0, 1].reduce((s, a) => s + [0, 1].reduce((t, b) => t + d2[i + a][j + b] * g2[a][b], 0), 0);
+        expect(y2[i][j]).toBeCloseTo(direct, 12);
+      }
+    }
+  });
+
+  test('the modules are valid WebAssembly (shared and unshared memory) and each under 4 KB', () => {
+    for (const shared of [false, true]) {
+      const b = winogradModuleBytes(false, shared);
+      expect(WebAssembly.validate(b.range)).toBe(true);
+      expect(WebAssembly.validate(b.output)).toBe(true);
+    }
+    for (const relaxed of [false, true]) {
+      const b = winogradModuleBytes(relaxed, true);
+      expect(b.range.length).toBeLessThan(4096);
+      expect(b.output.length).toBeLessThan(4096);
+    }
+  });
+
+  for (const c of cases) {
+    for (const masked of [true, false]) {
+      test(`${c.n}×${c.h}×${c.w} ${c.cin}→${c.cout}${masked ? ' masked' : ''} matches the cpu backend`, async () => {
+        const ref = await reference(c, masked);
+        await tf.setBackend('wasm');
+        expect(winogradKernels()).not.toBeNull();
+        const before = tf.memory().numTensors;
+        const got = tf.tidy(() => {
+          const { x, g, y } = inputs(c);
+          const dw = winogradFilterGrad(x, g, masked ? y : null);
+          expect(dw).not.toBeNull();
+          expect(dw!.shape).toEqual([3, 3, c.cin, c.cout]);
+          return dw!.dataSync() as Float32Array;
+        });
+        expect(tf.memory().numTensors).toBe(before);
+        expectClose(got, ref.dw);
+      });
+    }
+  }
+
+  for (const c of [cases[0], cases[3]]) {
+    test(`${c.cin}→${c.cout} with the bias row matches dW and Σ dz`, async () => {
+      const ref = await reference(c, true);
+      await tf.setBackend('wasm');
+      const [dw, db] = tf.tidy(() => {
+        const { x, g, y } = inputs(c);
+        const r = winogradFilterGradWithBias(x, g, y);
+        expect(r).not.toBeNull();
+        return r!.map((t) => t.dataSync() as Float32Array);
+      });
+      expectClose(dw, ref.dw);
+      expectClose(db, ref.db);
+    });
+  }
+
+  test('odd H or W is declined (callers fall back)', async () => {
+    await tf.setBackend('wasm');
+    tf.tidy(() => {
+      const x = tf.ones([1, 5, 4, 3]) as tf.Tensor4D;
+      const g = tf.ones([1, 5, 4, 8]) as tf.Tensor4D;
+      expect(winogradFilterGrad(x, g, null)).toBeNull();
+    });
+  });
+
+  for (const c of [{ n: 5, h: 8, w: 8, cin: 4, cout: 8 }, { n: 5, h: 6, w: 4, cin: 5, cout: 7 }]) {
+    test(`${c.cin}→${c.cout}: image ranges [0, 1), [1, 3), [3, 5) into separate accumulators sum to the whole (NaN-filled scratch)`, async () => {
+      const ref = await reference(c, true);
+      await tf.setBackend('wasm');
+      const k = winogradKernels()!;
+      const backend = tf.backend() as BackendWasm;
+      const em = backend.wasm as unknown as { _malloc(n: number): number; _free(p: number): void };
+      const { x, g, y } = inputs(c);
+      const ptr = (t: tf.Tensor) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+      const accFloats = winogradAccFloats(c.cin, c.cout, false);
+      const ranges = [[0, 1], [1, 3], [3, 5]];
+      const accs = ranges.map(() => em._malloc(accFloats * 4));
+      const scratchBytes = winogradScratchBytes(c.cin, c.cout, TILES_PER_BLOCK);
+      const scratch = em._malloc(scratchBytes);
+      const c4 = (c.cout + 3) & ~3;
+      const out = em._malloc(9 * c.cin * c4 * 4);
+      try {
+        const view = (p: number, len: number) => new Float32Array(simdContext()!.memory.buffer, p, len);
+        const problem = { x: ptr(x), g: ptr(g), y: ptr(y), h: c.h, w: c.w, cin: c.cin, cout: c.cout, masked: true, withBias: false };
+        view(scratch, scratchBytes / 4).fill(NaN); // anything the kernel reads before writing would show
+        ranges.forEach(([n0, n1], i) => {
+          view(accs[i], accFloats).fill(0);
+          winogradFilterGradRange(k, problem, n0, n1, accs[i], scratch);
+        });
+        const sum = view(accs[0], accFloats);
+        for (const a of accs.slice(1)) view(a, accFloats).forEach((v, i) => (sum[i] += v));
+        winogradFilterGradOutput(k, accs[0], c.cin, c.cout, out);
+        const padded = view(out, 9 * c.cin * c4);
+        const dw = new Float32Array(9 * c.cin * c.cout).map((_, i) => padded[Math.floor(i / c.cout) * c4 + (i % c.cout)]);
+        expectClose(dw, ref.dw);
+      } finally {
+        [...accs, scratch, out].forEach((p) => em._free(p));
+        tf.dispose([x, g, y]);
+      }
+    });
+  }
+});
