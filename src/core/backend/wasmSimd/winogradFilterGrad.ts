@@ -38,11 +38,17 @@ export function winogradAccFloats(cin: number, cout: number, bias: boolean): num
   return (16 * cin + (bias ? 1 : 0)) * c4;
 }
 
+/**
+ * Floats between consecutive ξ planes of V and Gd beyond the plane itself: the transforms store to
+ * all 16 planes per tile, and power-of-two plane sizes would map those stores to one L1 set.
+ */
+const PLANE_PAD = 16;
+
 /** Bytes of scratch for one call: V and Gd for TB tiles, plus a zero area standing in for the padding. */
 export function winogradScratchBytes(cin: number, cout: number, tb: number): number {
   const cin4 = (cin + 3) & ~3;
   const c4 = (cout + 3) & ~3;
-  return (16 * tb * (cin4 + c4) + 4 * cin4) * 4;
+  return (16 * (tb * (cin4 + c4) + 2 * PLANE_PAD) + 4 * cin4) * 4;
 }
 
 interface Ctx {
@@ -236,14 +242,16 @@ function emitGemms(c: Ctx, relaxed: boolean): void {
   });
 }
 
-/** Tile number → image n and the tile's top-left output pixel (h0, w0). */
-function emitTilePosition(c: Ctx, tile: number, tw: number, tpi: number): void {
-  const { f } = c;
-  f.get(tile).get(tpi).divU().set(c.n);
-  f.get(tile).get(c.n).get(tpi).mul().sub().set(tile); // tile index inside the image
-  f.get(tile).get(tw).divU().set(c.h0);
-  f.get(tile).get(c.h0).get(tw).mul().sub().i32(1).shl().set(c.w0);
-  f.get(c.h0).i32(1).shl().set(c.h0);
+/** Moves (n, h0, w0) to the next 2×2 tile, row-major within an image (no divisions per tile). */
+function emitNextTile(c: Ctx): void {
+  const { f, P } = c;
+  f.get(c.w0).i32(2).add().tee(c.w0).get(P.W).i32ne().eqz().if(() => {
+    f.i32(0).set(c.w0);
+    f.get(c.h0).i32(2).add().tee(c.h0).get(P.H).i32ne().eqz().if(() => {
+      f.i32(0).set(c.h0);
+      f.get(c.n).i32(1).add().set(c.n);
+    });
+  });
 }
 
 /**
@@ -254,7 +262,7 @@ function rangeFn(relaxed: boolean): Fn {
   const f = new Fn(RANGE_PARAMS.map(() => I32));
   const P = Object.fromEntries(RANGE_PARAMS.map((n, i) => [n, i])) as Record<RangeParam, number>;
   const [cin4, c4, vBuf, gBuf, vStride, gStride, safe, t, n, h0, w0, tcount, sixteen, cinEven] = i32s(f, 14);
-  const [tw, tpi, tEnd, b0, tile, safeEnd, off] = i32s(f, 7);
+  const [tpi, tEnd, b0, safeEnd, off] = i32s(f, 5);
   const [vzero, vnomask] = v128s(f, 2);
   const c: Ctx = { f, P, cin4, c4, vBuf, gBuf, vStride, gStride, safe, t, n, h0, w0, tcount, vzero, vnomask, sixteen, cinEven };
 
@@ -262,8 +270,8 @@ function rangeFn(relaxed: boolean): Fn {
   f.get(P.COUT).i32(3).add().i32(-4).and().set(c4);
   f.get(P.CIN).i32(-2).and().set(cinEven);
   f.i32(16).set(sixteen);
-  f.get(P.TB).get(cin4).mul().i32(2).shl().set(vStride);
-  f.get(P.TB).get(c4).mul().i32(2).shl().set(gStride);
+  f.get(P.TB).get(cin4).mul().i32(PLANE_PAD).add().i32(2).shl().set(vStride);
+  f.get(P.TB).get(c4).mul().i32(PLANE_PAD).add().i32(2).shl().set(gStride);
   f.get(P.SCRATCH).set(vBuf);
   f.get(vBuf).get(vStride).i32(4).shl().add().set(gBuf);
   f.get(gBuf).get(gStride).i32(4).shl().add().set(safe);
@@ -274,8 +282,8 @@ function rangeFn(relaxed: boolean): Fn {
     f.get(safe).get(off).i32(2).shl().add().get(vzero).v128store();
   });
 
-  f.get(P.W).i32(1).shrU().set(tw);
-  f.get(P.H).i32(1).shrU().get(tw).mul().set(tpi);
+  f.get(P.W).i32(1).shrU().get(P.H).i32(1).shrU().mul().set(tpi);
+  f.get(P.N0).set(n); // h0 = w0 = 0
   f.get(P.N1).get(tpi).mul().set(tEnd);
   f.get(P.N0).get(tpi).mul().set(b0);
   f.block('blocks', () => {
@@ -285,10 +293,9 @@ function rangeFn(relaxed: boolean): Fn {
       f.get(tEnd).get(b0).sub().set(tcount);
       f.get(tcount).get(P.TB).get(tcount).get(P.TB).ltS().select().set(tcount);
       f.forRange(t, () => f.i32(0), tcount, 1, () => {
-        f.get(b0).get(t).add().set(tile);
-        emitTilePosition(c, tile, tw, tpi);
         emitInputTransform(c);
         emitGradTransform(c);
+        emitNextTile(c);
       });
       emitGemms(c, relaxed);
       f.get(b0).get(P.TB).add().tee(b0).get(tEnd).ltS().brIf('block');
