@@ -58,7 +58,12 @@ export interface WinogradProblem {
  * Calls with disjoint ranges and their own acc and scratch may run concurrently on a shared memory.
  */
 export function winogradFilterGradRange(k: WinogradKernels, p: WinogradProblem, n0: number, n1: number, acc: number, scratch: number): void {
-  k.range(p.x, p.g, p.y, p.masked ? 1 : 0, p.h, p.w, p.cin, p.cout, n0, n1, acc, scratch, TILES_PER_BLOCK, p.withBias ? 1 : 0);
+  k.range(...winogradRangeArgs(p, n0, n1, acc, scratch));
+}
+
+/** The arguments of the module's `winogradRange` export for one range (a helper worker calls it with these). */
+export function winogradRangeArgs(p: WinogradProblem, n0: number, n1: number, acc: number, scratch: number): number[] {
+  return [p.x, p.g, p.y, p.masked ? 1 : 0, p.h, p.w, p.cin, p.cout, n0, n1, acc, scratch, TILES_PER_BLOCK, p.withBias ? 1 : 0];
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { type BackendWasm, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import {
@@ -17,6 +18,7 @@ import {
   winogradFilterGradWithBias,
   winogradKernels,
   winogradModuleBytes,
+  winogradRangeArgs,
   winogradScratchBytes,
 } from './convFilterGrad3x3';
 import { simdContext } from './index';
@@ -191,4 +193,73 @@ describe('Winograd F(3×3, 2×2) filter-gradient kernel', () => {
       }
     });
   }
+});
+
+/** Runs `winogradRange(args)` in a worker on `memory` once `go[0]` turns 1 (all workers start together). */
+const WORKER = `
+const { workerData, parentPort } = require('node:worker_threads');
+const { memory, bytes, args, go } = workerData;
+const range = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports.winogradRange;
+const flags = new Int32Array(go);
+Atomics.add(flags, 1, 1);
+Atomics.wait(flags, 0, 0);
+range(...args);
+parentPort.postMessage('done');
+`;
+
+describe('Winograd filter gradient on two threads', () => {
+  test('two image ranges run concurrently on a shared memory give the same bits as run one after the other', async () => {
+    const c = { n: 32, h: 16, w: 16, cin: 16, cout: 32 };
+    const memory = new WebAssembly.Memory({ initial: 256, maximum: 65536, shared: true });
+    const bytes = winogradModuleBytes(false, true);
+    const inst = (b: Uint8Array<ArrayBuffer>) => new WebAssembly.Instance(new WebAssembly.Module(b), { env: { memory } }).exports;
+    const range = inst(bytes.range).winogradRange as (...a: number[]) => void;
+    const heap = new Float32Array(memory.buffer);
+    let top = 1024; // bump allocator over the shared heap
+    const alloc = (floats: number, fill: (i: number) => number) => {
+      const p = top;
+      for (let i = 0; i < floats; i++) heap[p / 4 + i] = fill(i);
+      top += Math.ceil((floats * 4 + 64) / 64) * 64;
+      return p;
+    };
+    const pix = c.n * c.h * c.w;
+    const problem = {
+      x: alloc(pix * c.cin, (i) => Math.sin(i)),
+      g: alloc(pix * c.cout, (i) => Math.cos(3 * i)),
+      y: alloc(pix * c.cout, (i) => Math.sin(7 * i)),
+      ...c,
+      masked: true,
+      withBias: true,
+    };
+    const accFloats = winogradAccFloats(c.cin, c.cout, true);
+    const scratchFloats = winogradScratchBytes(c.cin, c.cout, TILES_PER_BLOCK) / 4;
+    const ranges = [[0, 13], [13, 32]];
+    const run = async (concurrent: boolean) => {
+      const accs = ranges.map(() => alloc(accFloats, () => 0));
+      const args = ranges.map(([n0, n1], i) => winogradRangeArgs(problem, n0, n1, accs[i], alloc(scratchFloats, () => NaN)));
+      if (!concurrent) args.forEach((a) => range(...a));
+      else {
+        const go = new SharedArrayBuffer(8);
+        const flags = new Int32Array(go);
+        const done = args.map((a) => {
+          const w = new Worker(WORKER, { eval: true, workerData: { memory, bytes: bytes.range, args: a, go } });
+          return new Promise<void>((resolve, reject) => {
+            w.on('message', () => void w.terminate().then(() => resolve()));
+            w.on('error', reject);
+          });
+        });
+        while (Atomics.load(flags, 1) < ranges.length) await new Promise((r) => setTimeout(r, 5));
+        Atomics.store(flags, 0, 1);
+        Atomics.notify(flags, 0);
+        await Promise.all(done);
+      }
+      return accs.map((a) => heap.slice(a / 4, a / 4 + accFloats));
+    };
+    const sequential = await run(false);
+    const concurrent = await run(true);
+    for (let i = 0; i < ranges.length; i++) {
+      expect(concurrent[i].some((v) => v !== 0)).toBe(true);
+      expect(concurrent[i]).toEqual(sequential[i]);
+    }
+  });
 });
