@@ -1,6 +1,7 @@
 /**
- * The training graph's two conv blocks as single taped ops with hand-written gradients:
+ * The training graph's conv blocks as single taped ops with hand-written gradients:
  *
+ *   conv2dSame(x, W)              = conv2d(x, W, stride 1, 'same')
  *   convBiasRelu(x, W, b?)        = relu(conv2d(x, W, stride 1, 'same') + b)
  *   batchNormRelu(z, γ, β, eps, pool) = [maxPool₂](relu(γ·(z − μ)/√(σ² + eps) + β)), μ, σ² the batch's (NHWC, per channel)
  *
@@ -16,15 +17,21 @@
  *   layer); here every per-channel factor broadcasts, and the two per-channel sums of the backward
  *   pass are one matMul.
  *
- * Both are registered kernels (one per backend, running tfjs ops inside) with registered
+ * - on wasm, 3×3 convs run as Winograd SIMD kernels (wasmSimd/winograd*.ts): the forward and input
+ *   gradient F(2×2, 3×3), the filter gradient F(3×3, 2×2) — 16 multiplies per 2×2 tile instead of 36.
+ *
+ * All are registered kernels (one per backend, running tfjs ops inside) with registered
  * gradients, so the tape sees one node per block. Results agree with the stock ops to float noise
  * (src/core/backend/convBlock.test.ts checks values and gradients against the cpu backend).
  */
 import * as tf from '@tensorflow/tfjs';
 import { conv2dInputGradStride1, filterGradWithBias } from './convGrad';
 import { simdBatchNormRelu, simdBatchNormReluGrad, wasmConvFilterGrad } from './wasmSimd';
+import { simdConv3x3, simdConv3x3InputGrad } from './wasmSimd/conv3x3';
+import { winogradFilterGrad, winogradFilterGradWithBias } from './wasmSimd/convFilterGrad3x3';
 
 export const CONV_BIAS_RELU = 'PlaygroundConvBiasRelu';
+export const CONV_SAME = 'PlaygroundConvSame';
 export const BATCH_NORM_RELU = 'PlaygroundBatchNormRelu';
 const BACKENDS = ['cpu', 'wasm', 'webgl', 'webgpu'];
 
@@ -46,6 +53,29 @@ function withTensors<R>(infos: Array<tf.TensorInfo | undefined>, f: (ts: Array<t
 /** How often the input gradient ran (tests check that a data input gets none). */
 export const convBlockStats = { inputGrads: 0 };
 
+/**
+ * ∂L/∂x of conv2d(x, W, 1, 'same') from dz: wasm's Winograd kernel for 3×3 filters (flip and
+ * in/out swap done in its filter transform), else a forward conv with the flipped filter.
+ */
+function convInputGrad(dz: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D {
+  convBlockStats.inputGrads++;
+  return simdConv3x3InputGrad(dz, filter) ?? conv2dInputGradStride1(dz, filter, 'same');
+}
+
+/**
+ * [∂L/∂W, ∂L/∂b or null] of a stride-1 'same' conv from g, masked by y > 0 when `y` is given (a ReLU
+ * after the conv). wasm: Winograd F(3×3, 2×2) for 3×3 filters, else the direct SIMD kernel; other
+ * backends: one im2col matMul.
+ */
+function convFilterGrad(x: tf.Tensor4D, g: tf.Tensor4D, y: tf.Tensor4D | null, shape: [number, number, number, number], withBias: boolean): [tf.Tensor4D, tf.Tensor1D | null] {
+  const winograd = withBias ? winogradFilterGradWithBias(x, g, y) : winogradFilterGrad(x, g, y);
+  if (winograd) return Array.isArray(winograd) ? winograd : [winograd, null];
+  const simd = wasmConvFilterGrad(x, g, y, shape, withBias);
+  if (simd) return simd;
+  const dz = y ? (tf.mul(g, tf.step(y)) as tf.Tensor4D) : g;
+  return filterGradWithBias(x, dz, shape, withBias);
+}
+
 let registered = false;
 
 /** Registers both ops' kernels (every backend) and gradients. Idempotent. */
@@ -57,9 +87,18 @@ export function registerConvBlockOps(): void {
       kernelName: CONV_BIAS_RELU,
       backendName,
       kernelFunc: ({ inputs }) =>
-        withTensors([inputs.x, inputs.filter, inputs.bias], ([x, filter, bias]) =>
-          tf.fused.conv2d({ x: x as tf.Tensor4D, filter: filter as tf.Tensor4D, bias, strides: 1, pad: 'same', activation: 'relu' }),
+        withTensors(
+          [inputs.x, inputs.filter, inputs.bias],
+          ([x, filter, bias]) =>
+            simdConv3x3(x as tf.Tensor4D, filter as tf.Tensor4D, bias as tf.Tensor1D | undefined, true) ??
+            tf.fused.conv2d({ x: x as tf.Tensor4D, filter: filter as tf.Tensor4D, bias, strides: 1, pad: 'same', activation: 'relu' }),
         ),
+    });
+    tf.registerKernel({
+      kernelName: CONV_SAME,
+      backendName,
+      kernelFunc: ({ inputs }) =>
+        withTensors([inputs.x, inputs.filter], ([x, filter]) => simdConv3x3(x as tf.Tensor4D, filter as tf.Tensor4D) ?? tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, 1, 'same')),
     });
     tf.registerKernel({
       kernelName: BATCH_NORM_RELU,
@@ -82,16 +121,19 @@ export function registerConvBlockOps(): void {
       const [x, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
       // Everything made here lives in the tape's 'backward' scope: disposed when backprop ends.
       const shape = filter.shape as [number, number, number, number];
-      // wasm: one SIMD pass over dy and y gives dW and db with the ReLU mask applied on the fly.
-      const simd = wasmConvFilterGrad(x, dy as tf.Tensor4D, y, shape, true);
-      let dz: tf.Tensor4D | null = null;
-      const dzOf = () => (dz ??= tf.mul(dy as tf.Tensor4D, tf.step(y)) as tf.Tensor4D);
-      const [dW, db] = simd ?? filterGradWithBias(x, dzOf(), shape, true);
-      const x2 = () => {
-        convBlockStats.inputGrads++;
-        return conv2dInputGradStride1(dzOf(), filter, 'same');
-      };
+      // The ReLU mask is applied inside the filter-gradient kernels; the input gradient needs dz itself.
+      const [dW, db] = convFilterGrad(x, dy as tf.Tensor4D, y, shape, true);
+      const x2 = () => convInputGrad(tf.mul(dy as tf.Tensor4D, tf.step(y)) as tf.Tensor4D, filter);
       return { x: x2, filter: () => dW, bias: () => db! };
+    },
+  });
+  tf.registerGradient({
+    kernelName: CONV_SAME,
+    inputsToSave: ['x', 'filter'],
+    gradFunc: (dy, saved) => {
+      const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
+      const shape = filter.shape as [number, number, number, number];
+      return { x: () => convInputGrad(dy as tf.Tensor4D, filter), filter: () => convFilterGrad(x, dy as tf.Tensor4D, null, shape, false)[0] };
     },
   });
   tf.registerGradient({
@@ -147,6 +189,12 @@ function batchNormReluForward(z: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor,
     const y = tf.reshape(tf.relu(tf.add(tf.mul(centred, tf.mul(gamma, rstd)), beta)), z.shape) as tf.Tensor4D;
     return [pool ? tf.maxPool(y, 2, 2, 'valid') : tf.clone(y), mean, variance, rstd, y];
   });
+}
+
+/** conv2d(x, W, 1, 'same') as one taped op: Winograd on wasm for 3×3 filters, both ways. */
+export function conv2dSame(x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D {
+  registerConvBlockOps();
+  return tf.engine().runKernel(CONV_SAME, { x, filter } as unknown as tf.NamedTensorMap, {}) as tf.Tensor4D;
 }
 
 /** relu(conv2d(x, W, 1, 'same') + b) as one taped op (see the file comment for its gradient). */

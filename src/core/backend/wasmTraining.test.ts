@@ -121,6 +121,22 @@ describe('wasm training matches cpu', () => {
     });
   }
 
+  test('on wasm the 3×3 convs of a training step run as the Winograd kernels (forward, input and filter gradients)', async () => {
+    registerFastConv2dGradient();
+    registerFastMatMulGradient();
+    await tf.setBackend('wasm');
+    for (const [spec, channels] of NETS) {
+      const info = await tf.profile(() => {
+        stepGrads(spec, channels);
+      });
+      const calls = (name: string) => info.kernels.filter((k) => k.name === name).length;
+      const convs = spec.layers.filter((l) => l.kind === 'conv').length;
+      // Forward for every conv (and the ReLU-fused one of SimpleCNN), input gradients for all but the first.
+      expect(calls('PlaygroundSimdConv3x3')).toBe(convs + convs - 1);
+      expect(calls('PlaygroundSimdWinogradFilterGrad')).toBe(convs);
+    }
+  });
+
   for (const [spec, channels] of NETS)
   for (const [opt, lr] of [['sgd', 0.01], ['adam', 1e-3]] as const) {
     test(`${spec.id}: three trainStep updates with ${opt} match (weights within 1e-4)`, async () => {

@@ -9,7 +9,7 @@
  * variance). A layer with no filters left outputs nothing; the next layer then sees zeros.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormRelu, convBiasRelu } from '../backend/convBlock';
+import { batchNormRelu, conv2dSame, convBiasRelu } from '../backend/convBlock';
 import { initialWeights } from './init';
 import { BN_EPS, BN_MOMENTUM, type Channels, type ConvInfo, type Geometry, type NetSpec, type NetWeights, checkWeights, geometry, parameterCount, tensors } from './spec';
 
@@ -141,7 +141,7 @@ export class Net {
   private convBlockTraining(c: ConvInfo, x: tf.Tensor4D | null, n: number): tf.Tensor4D {
     const filter = this.variable(`${c.name}.weight`) as tf.Tensor4D;
     const bias = c.bias ? (this.variable(`${c.name}.bias`) as tf.Tensor1D) : undefined;
-    let y = x ? tf.conv2d(x, filter, 1, 'same') : (tf.zeros([n, c.size, c.size, c.outChannels]) as tf.Tensor4D);
+    let y = x ? conv2dSame(x, filter) : (tf.zeros([n, c.size, c.size, c.outChannels]) as tf.Tensor4D);
     if (bias) y = tf.add(y, bias);
     const b = c.batchNorm!;
     // BatchNorm (batch statistics) + ReLU as one taped op with a broadcast-only gradient (backend/convBlock.ts).
