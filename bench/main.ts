@@ -18,6 +18,7 @@ import { probeWebgl, type BackendName } from '../src/core/backend';
 import { geometry } from '../src/core/model/spec';
 import { MODELS } from '../src/core/model/zoo';
 import '../src/core/backend/wasmSimd/convFilterGrad3x3'; // registers PlaygroundSimdWinogradFilterGrad for profileExpr
+import '../src/core/backend/wasmSimd/conv3x3'; // registers PlaygroundSimdConv3x3 for profileExpr
 
 const params = new URLSearchParams(location.search);
 const requested = (params.get('backend') as BackendName | null) ?? null;

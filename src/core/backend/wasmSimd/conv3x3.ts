@@ -9,7 +9,7 @@
  * tf ops. For a runtime splitting a call across threads by image range:
  *
  *   conv3x3ModuleBytes(shape, relaxed, shared)   the same module, to instantiate in a worker
- *   conv3x3Filter(W, …)                          the `u` floats (transformed filter + bias), shared by all ranges
+ *   conv3x3Filter(mod, memory, shape, W, …)      writes `u` (transformed filter + bias), shared by all ranges
  *   conv3x3ScratchBytes(shape)                   scratch per concurrent call
  *   conv3x3Range(mod, ptrs, n0, n1)              images [n0, n1) — disjoint ranges with their own
  *                                                scratch may run at the same time on shared memory
@@ -27,7 +27,7 @@ export const conv3x3ModuleBytes = winogradBytes;
 export const conv3x3Filter = winogradFilter;
 export const conv3x3ScratchBytes = (s: Conv3x3Shape) => winogradLayout(s).scratchBytes;
 
-/** Byte addresses: x [N, H, W, cin], u (conv3x3Filter's floats), y [N, H, W, cout], scratch (conv3x3ScratchBytes). */
+/** Byte addresses: x [N, H, W, cin], u (written by conv3x3Filter), y [N, H, W, cout], scratch (conv3x3ScratchBytes). */
 export interface Conv3x3Pointers {
   x: number;
   u: number;
@@ -73,43 +73,34 @@ function shapeOf(x: readonly number[], filter: readonly number[], bias: boolean,
   return { h: x[1], w: x[2], cin: a.inputGrad ? fo : fi, cout: a.inputGrad ? fi : fo, bias, relu: a.relu };
 }
 
-let registered = false;
-
-function register(): void {
-  if (registered) return;
-  registered = true;
-  tf.registerKernel({
-    kernelName: SIMD_CONV3X3,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs, backend: b }) => {
-      const backend = b as BackendWasm;
-      const ctx = simdContext()!;
-      const a = attrs as unknown as Conv3x3Attrs;
-      const x = inputs.x as tf.TensorInfo;
-      const filter = inputs.filter as tf.TensorInfo;
-      const bias = inputs.bias as tf.TensorInfo | undefined;
-      const s = shapeOf(x.shape, filter.shape, bias != null, a);
-      const mod = conv3x3Module(s, ctx.memory, ctx.shared)!;
-      const ptr = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
-      const y = backend.makeOutput([x.shape[0], s.h, s.w, s.cout], 'float32');
-      const L = winogradLayout(s);
-      const heap = backend.wasm as unknown as EmscriptenHeap;
-      const block = heap._malloc(L.filterFloats * 4 + L.scratchBytes + 16);
-      try {
-        const u = (block + 15) & ~15;
-        const buf = ctx.memory.buffer; // after the malloc, which may grow the memory
-        const [fi, fo] = [filter.shape[2], filter.shape[3]];
-        const g = new Float32Array(buf, ptr(filter), 9 * fi * fo);
-        const bv = bias ? new Float32Array(buf, ptr(bias), s.cout) : undefined;
-        new Float32Array(buf, u, L.filterFloats).set(winogradFilter(g, fi, fo, a.inputGrad, bv));
-        conv3x3Range(mod, { x: ptr(x), u, y: ptr(y), scratch: u + L.filterFloats * 4 }, 0, x.shape[0]);
-      } finally {
-        heap._free(block);
-      }
-      return y;
-    },
-  });
-}
+// Registered on import, so tf.engine().runKernel(SIMD_CONV3X3, …) works from anywhere (e.g. the bench page).
+tf.registerKernel({
+  kernelName: SIMD_CONV3X3,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, attrs, backend: b }) => {
+    const backend = b as BackendWasm;
+    const ctx = simdContext()!;
+    const a = attrs as unknown as Conv3x3Attrs;
+    const x = inputs.x as tf.TensorInfo;
+    const filter = inputs.filter as tf.TensorInfo;
+    const bias = inputs.bias as tf.TensorInfo | undefined;
+    const s = shapeOf(x.shape, filter.shape, bias != null, a);
+    const mod = conv3x3Module(s, ctx.memory, ctx.shared)!;
+    const ptr = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+    const y = backend.makeOutput([x.shape[0], s.h, s.w, s.cout], 'float32');
+    const L = winogradLayout(s);
+    const heap = backend.wasm as unknown as EmscriptenHeap;
+    const block = heap._malloc(L.filterFloats * 4 + L.scratchBytes + 16);
+    try {
+      const u = (block + 15) & ~15;
+      winogradFilter(mod, ctx.memory, s, ptr(filter), a.inputGrad, bias ? ptr(bias) : null, u);
+      conv3x3Range(mod, { x: ptr(x), u, y: ptr(y), scratch: u + L.filterFloats * 4 }, 0, x.shape[0]);
+    } finally {
+      heap._free(block);
+    }
+    return y;
+  },
+});
 
 function run(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | undefined, a: Conv3x3Attrs): tf.Tensor4D | null {
   const ctx = simdContext();
@@ -119,7 +110,6 @@ function run(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | undefined,
   const xChannels = a.inputGrad ? filter.shape[3] : filter.shape[2];
   if (kh !== 3 || kw !== 3 || x.shape[3] !== xChannels || !winogradSupports(s) || (bias && bias.shape[0] !== s.cout)) return null;
   if (!conv3x3Module(s, ctx.memory, ctx.shared)) return null;
-  register();
   const inputs: tf.NamedTensorMap = bias ? { x, filter, bias } : { x, filter };
   return tf.engine().runKernel(SIMD_CONV3X3, inputs, a as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }

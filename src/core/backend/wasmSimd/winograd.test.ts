@@ -141,8 +141,7 @@ describe('Winograd 3×3 conv kernel', () => {
       const heap = backend.wasm as unknown as { _malloc(n: number): number; _free(p: number): void };
       const u = heap._malloc(L.filterFloats * 4 + conv3x3ScratchBytes(s));
       try {
-        const filt = conv3x3Filter(w.dataSync() as Float32Array, s.cin, s.cout, false, b.dataSync() as Float32Array);
-        new Float32Array(ctx.memory.buffer, u, L.filterFloats).set(filt);
+        conv3x3Filter(mod, ctx.memory, s, ptr(w), false, ptr(b), u);
         conv3x3Range(mod, { x: ptr(x), u, y: ptr(y), scratch: u + L.filterFloats * 4 }, n0, n1);
       } finally {
         heap._free(u);

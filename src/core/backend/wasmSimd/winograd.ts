@@ -19,7 +19,7 @@
  * The kernel writes only y's images [n0, n1) and its own scratch, and has no global state: two
  * calls on disjoint image ranges with separate scratch areas may run concurrently on shared memory.
  */
-import { Fn, I32, V128, moduleBytes } from './asm';
+import { F32, Fn, I32, V128, moduleBytes } from './asm';
 
 export interface Conv3x3Shape {
   h: number;
@@ -32,10 +32,13 @@ export interface Conv3x3Shape {
 
 /** Largest tile block: V and M (16 · T · channels floats each) stay well inside L2. */
 const MAX_TILES = 64;
-/** Accumulator vectors per tile in the GEMM's register block (4 tiles × VB vectors). */
+/**
+ * The GEMM's register block: TB tiles × VB vectors of output channels (8 accumulators, + VB + 1 of
+ * x64's 15 allocatable xmm registers). It runs at about the FMA peak (larger blocks and unrolling the
+ * channel loop measured no faster).
+ */
+const TB = 4;
 const VB = 2;
-/** Input channels per GEMM loop iteration. */
-const UNROLL = 2;
 
 const c4 = (c: number) => (c + 3) & ~3;
 
@@ -49,11 +52,12 @@ export function winogradLayout(s: Conv3x3Shape) {
   let rows = 1;
   for (let r = 1; r <= tileRows; r++) if (tileRows % r === 0 && r * tilesW <= MAX_TILES) rows = r;
   const tiles = rows * tilesW;
-  const tiles4 = c4(tiles); // the GEMM works on groups of 4 tiles; the extra ones stay zero
+  const tiles4 = c4(tiles); // the GEMM works on groups of TB = 4 tiles; the extra ones stay zero
   const pRow = (s.w + 2) * ci4 * 4;
   const pBytes = (s.h + 2) * pRow;
-  const vStride = tiles4 * ci4 * 4;
-  const mStride = tiles4 * co4 * 4;
+  // + one cache line: the 16 ξ of a tile, stored and loaded together, must not share an L1 set (4 KB aliasing)
+  const vStride = tiles4 * ci4 * 4 + 64;
+  const mStride = tiles4 * co4 * 4 + 64;
   const uStride = s.cin * co4 * 4;
   return {
     ci4, co4, tilesW, tileRows, rows, tiles, tiles4, pRow, pBytes, vStride, mStride, uStride,
@@ -152,20 +156,18 @@ function inputTransform(f: Fn, s: Conv3x3Shape, L: Layout, a: { P: number; V: nu
 
 /**
  * M[ξ][t][co] = Σ_ci V[ξ][t][ci] · U[ξ][ci][co] for the block: per ξ, per group of 4 tiles, per
- * block of VB (or fewer, at the end) vectors of output channels, 4 × VB accumulators.
+ * block of VB (or fewer, at the end) vectors of output channels, TB × VB accumulators.
  */
 function gemm(f: Fn, s: Conv3x3Shape, L: Layout, relaxed: boolean, a: { u: number; V: number; M: number }, t: { vx: number; ux: number; mx: number; vg: number; mg: number; vgEnd: number; cb: number; cbEnd: number; pv: number; pu: number; pvEnd: number; xiEnd: number }, acc: number[], uv: number[], sp: number) {
   const nvec = L.co4 / 4;
   const full = Math.floor(nvec / VB);
   const rem = nvec % VB;
-  const loops = Math.floor(s.cin / UNROLL);
-  const tail = s.cin % UNROLL;
 
-  /** One input channel (q-th of the unrolled group): 4 splats × width vectors of U. */
-  const step = (width: number, q: number) => {
-    for (let v = 0; v < width; v++) f.get(t.pu).v128load(q * L.co4 * 4 + v * 16).set(uv[v]);
-    for (let k = 0; k < 4; k++) {
-      f.get(t.pv).v128load32splat(k * L.ci4 * 4 + q * 4).set(sp);
+  /** One input channel: TB splats of V × width vectors of U. */
+  const step = (width: number) => {
+    for (let v = 0; v < width; v++) f.get(t.pu).v128load(v * 16).set(uv[v]);
+    for (let k = 0; k < TB; k++) {
+      f.get(t.pv).v128load32splat(k * L.ci4 * 4).set(sp);
       for (let v = 0; v < width; v++) {
         const ac = acc[k * VB + v];
         if (relaxed) f.get(sp).get(uv[v]).get(ac).f32x4relaxedMadd().set(ac);
@@ -173,21 +175,18 @@ function gemm(f: Fn, s: Conv3x3Shape, L: Layout, relaxed: boolean, a: { u: numbe
       }
     }
   };
-  /** The whole Σ_ci for one register block: pu and t.mg + cb bytes are its U and M columns. */
+  /** The whole Σ_ci for one register block: ux and t.mg + cb bytes are its U and M columns. */
   const block = (width: number, cbBytes: () => void) => {
-    for (let k = 0; k < 4; k++) for (let v = 0; v < width; v++) f.f32(0).f32x4splat().set(acc[k * VB + v]);
+    for (let k = 0; k < TB; k++) for (let v = 0; v < width; v++) f.f32(0).f32x4splat().set(acc[k * VB + v]);
     f.get(t.vg).set(t.pv);
     f.get(t.ux); cbBytes(); f.add().set(t.pu);
-    if (loops > 0) {
-      f.get(t.pv).i32(loops * UNROLL * 4).add().set(t.pvEnd);
-      doWhile(f, t.pv, UNROLL * 4, t.pvEnd, () => {
-        for (let q = 0; q < UNROLL; q++) step(width, q);
-        f.get(t.pu).i32(UNROLL * L.co4 * 4).add().set(t.pu);
-      });
-    }
-    for (let q = 0; q < tail; q++) step(width, q);
+    f.get(t.pv).i32(s.cin * 4).add().set(t.pvEnd);
+    doWhile(f, t.pv, 4, t.pvEnd, () => {
+      step(width);
+      f.get(t.pu).i32(L.co4 * 4).add().set(t.pu);
+    });
     f.get(t.mg); cbBytes(); f.add().set(t.pu); // reuse pu as the store address
-    for (let k = 0; k < 4; k++) for (let v = 0; v < width; v++) f.get(t.pu).get(acc[k * VB + v]).v128store(k * L.co4 * 4 + v * 16);
+    for (let k = 0; k < TB; k++) for (let v = 0; v < width; v++) f.get(t.pu).get(acc[k * VB + v]).v128store(k * L.co4 * 4 + v * 16);
   };
 
   f.get(a.V).set(t.vx);
@@ -198,14 +197,14 @@ function gemm(f: Fn, s: Conv3x3Shape, L: Layout, relaxed: boolean, a: { u: numbe
     f.get(t.vx).set(t.vg);
     f.get(t.mx).set(t.mg);
     f.get(t.vx).i32(L.tiles4 * L.ci4 * 4).add().set(t.vgEnd);
-    doWhile(f, t.vg, 4 * L.ci4 * 4, t.vgEnd, () => {
+    doWhile(f, t.vg, TB * L.ci4 * 4, t.vgEnd, () => {
       if (full > 0) {
         f.i32(0).set(t.cb);
         f.i32(full * VB * 16).set(t.cbEnd);
         doWhile(f, t.cb, VB * 16, t.cbEnd, () => block(VB, () => f.get(t.cb)));
       }
       if (rem > 0) block(rem, () => f.i32(full * VB * 16));
-      f.get(t.mg).i32(4 * L.co4 * 4).add().set(t.mg);
+      f.get(t.mg).i32(TB * L.co4 * 4).add().set(t.mg);
     });
     f.get(t.ux).i32(L.uStride).add().set(t.ux);
     f.get(t.mx).i32(L.mStride).add().set(t.mx);
@@ -281,7 +280,7 @@ function convFn(s: Conv3x3Shape, relaxed: boolean): Fn {
   const [P, V, M, biasP, n, ty0, p, end, a1, a2, a3, a4, a5, a6, a7] = Array.from({ length: 15 }, i32);
   const [b1, b2, b3, b4, b5, b6] = Array.from({ length: 6 }, i32);
   const zero = f.local(V128);
-  const acc = v128s(4 * VB);
+  const acc = v128s(TB * VB);
   const uv = v128s(VB);
   const sp = f.local(V128);
   const d = v128s(4);
@@ -311,14 +310,71 @@ function convFn(s: Conv3x3Shape, relaxed: boolean): Fn {
   return f;
 }
 
-/** The module's bytes: one export `conv`. */
+/**
+ * filter(g, tapStep, ciStep, coStep, u): U[ξ][ci][co] = (G k Gᵀ)[ξ] for every (ci, co), k the 3×3
+ * kernel at g + tap·tapStep + ci·ciStep + co·coStep (bytes), G the F(2, 3) filter matrix
+ * [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]. The steps select g's layout: the forward filter, or the input
+ * gradient's (flipped: g at the last tap and a negative tapStep; in and out swapped).
+ */
+function filterFn(s: Conv3x3Shape, L: Layout): Fn {
+  const f = new Fn([I32, I32, I32, I32, I32]);
+  const [g, tapStep, ciStep, coStep, u] = [0, 1, 2, 3, 4];
+  const [ci, co, src, dst, cinL, coutL] = Array.from({ length: 6 }, () => f.local(I32));
+  const k = Array.from({ length: 9 }, () => f.local(F32));
+  const gk = Array.from({ length: 12 }, () => f.local(F32));
+  /** Pushes (a + b + c)·½ or (a − b + c)·½. */
+  const half = (a: number, b: number, c: number, minus: boolean) => {
+    f.get(a).get(b);
+    if (minus) f.f32sub();
+    else f.f32add();
+    f.get(c).f32add().f32(0.5).f32mul();
+  };
+  f.i32(s.cin).set(cinL);
+  f.i32(s.cout).set(coutL);
+  f.forRange(ci, () => f.i32(0), cinL, 1, () => {
+    f.forRange(co, () => f.i32(0), coutL, 1, () => {
+      f.get(g).get(ci).get(ciStep).mul().add().get(co).get(coStep).mul().add().set(src);
+      for (const kt of k) f.get(src).f32load().set(kt).get(src).get(tapStep).add().set(src);
+      // gk = G k (4×3), rows a
+      for (let j = 0; j < 3; j++) {
+        f.get(k[j]).set(gk[j]);
+        half(k[j], k[3 + j], k[6 + j], false);
+        f.set(gk[3 + j]);
+        half(k[j], k[3 + j], k[6 + j], true);
+        f.set(gk[6 + j]);
+        f.get(k[6 + j]).set(gk[9 + j]);
+      }
+      // U = gk Gᵀ, ξ = a·4 + b
+      f.get(u).get(ci).i32(L.co4).mul().get(co).add().i32(2).shl().add().set(dst);
+      for (let a = 0; a < 4; a++) {
+        const [c0, c1, c2] = [gk[a * 3], gk[a * 3 + 1], gk[a * 3 + 2]];
+        const at = (b: number) => (a * 4 + b) * L.uStride;
+        f.get(dst).get(c0).f32store(at(0));
+        f.get(dst);
+        half(c0, c1, c2, false);
+        f.f32store(at(1));
+        f.get(dst);
+        half(c0, c1, c2, true);
+        f.f32store(at(2));
+        f.get(dst).get(c2).f32store(at(3));
+      }
+    });
+  });
+  return f;
+}
+
+/** The module's bytes: exports `conv` and `filter`. */
 export function winogradBytes(s: Conv3x3Shape, relaxed: boolean, shared: boolean): Uint8Array<ArrayBuffer> {
-  return moduleBytes({ shared }, [{ name: 'conv', fn: convFn(s, relaxed) }]);
+  return moduleBytes({ shared }, [
+    { name: 'conv', fn: convFn(s, relaxed) },
+    { name: 'filter', fn: filterFn(s, winogradLayout(s)) },
+  ]);
 }
 
 export interface WinogradModule {
   relaxed: boolean;
   conv: (x: number, u: number, y: number, n0: number, n1: number, scratch: number) => void;
+  filter: (g: number, tapStep: number, ciStep: number, coStep: number, u: number) => void;
 }
 
 /** Instantiates the kernel for `s` on `memory` (relaxed SIMD when validated), or null without SIMD. */
@@ -327,47 +383,22 @@ export function instantiateWinograd(s: Conv3x3Shape, memory: WebAssembly.Memory,
     const bytes = winogradBytes(s, relaxed, shared);
     if (!WebAssembly.validate(bytes)) continue;
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    return { relaxed, conv: inst.exports.conv as WinogradModule['conv'] };
+    return { relaxed, conv: inst.exports.conv as WinogradModule['conv'], filter: inst.exports.filter as WinogradModule['filter'] };
   }
   return null;
 }
 
-/** G of F(2, 3). */
-const G = [
-  [1, 0, 0],
-  [0.5, 0.5, 0.5],
-  [0.5, -0.5, 0.5],
-  [0, 0, 1],
-];
-
 /**
- * The kernel's `u` floats for filter g [3, 3, gIn, gOut] (HWIO): U[ξ][ci][co4] = (G g Gᵀ)[ξ], then
- * the bias padded to co4. `inputGrad`: the filter of the input gradient instead — spatially flipped,
- * in and out swapped (ci = g's out channel, co = g's in channel) — for dx = conv(dy, that filter).
+ * Writes the kernel's `u` (winogradLayout(s).filterFloats floats at byte address u) for the filter at
+ * byte address g, [3, 3, gIn, gOut] HWIO: U, then the bias (byte address, or null) padded with zeros.
+ * `inputGrad`: the input gradient's filter (g flipped, in and out swapped: s.cin = gOut, s.cout = gIn).
  */
-export function winogradFilter(g: Float32Array, gIn: number, gOut: number, inputGrad: boolean, bias?: Float32Array): Float32Array {
-  const cin = inputGrad ? gOut : gIn;
-  const cout = inputGrad ? gIn : gOut;
-  const co4 = c4(cout);
-  const out = new Float32Array(16 * cin * co4 + co4);
-  const k = new Float64Array(9);
-  const gk = new Float64Array(12);
-  for (let ci = 0; ci < cin; ci++) {
-    for (let co = 0; co < cout; co++) {
-      for (let i = 0; i < 3; i++) {
-        for (let j = 0; j < 3; j++) {
-          k[i * 3 + j] = inputGrad ? g[((2 - i) * 3 + (2 - j)) * gIn * gOut + co * gOut + ci] : g[(i * 3 + j) * gIn * gOut + ci * gOut + co];
-        }
-      }
-      // gk = G k (4×3), then U = gk Gᵀ (4×4)
-      for (let a = 0; a < 4; a++) for (let j = 0; j < 3; j++) gk[a * 3 + j] = G[a][0] * k[j] + G[a][1] * k[3 + j] + G[a][2] * k[6 + j];
-      for (let a = 0; a < 4; a++) {
-        for (let b = 0; b < 4; b++) {
-          out[(a * 4 + b) * cin * co4 + ci * co4 + co] = gk[a * 3] * G[b][0] + gk[a * 3 + 1] * G[b][1] + gk[a * 3 + 2] * G[b][2];
-        }
-      }
-    }
-  }
-  if (bias) out.set(bias.subarray(0, cout), 16 * cin * co4);
-  return out;
+export function winogradFilter(mod: WinogradModule, memory: WebAssembly.Memory, s: Conv3x3Shape, g: number, inputGrad: boolean, bias: number | null, u: number): void {
+  const L = winogradLayout(s);
+  const uView = new Float32Array(memory.buffer, u, L.filterFloats);
+  if (s.cout % 4 !== 0) uView.fill(0); // the padding lanes of U and the bias
+  const taps = s.cin * s.cout * 4;
+  if (inputGrad) mod.filter(g + 8 * taps, -taps, 4, s.cin * 4, u);
+  else mod.filter(g, taps, s.cout * 4, 4, u);
+  if (bias != null) uView.set(new Float32Array(memory.buffer, bias, s.cout), 16 * s.cin * L.co4);
 }
