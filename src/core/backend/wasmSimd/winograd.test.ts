@@ -6,11 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { simdContext } from './index';
 import { conv3x3Filter, conv3x3Module, conv3x3Range, conv3x3ScratchBytes, simdConv3x3, simdConv3x3InputGrad } from './conv3x3';
-import { type Conv3x3Shape, winogradBytes, winogradLayout } from './winograd';
+import { type Conv3x3Shape, instantiateWinograd, winogradBytes, winogradFilter, winogradLayout } from './winograd';
 
 const cases = [
   { n: 2, h: 4, w: 4, cin: 3, cout: 5 },
@@ -152,5 +153,57 @@ describe('Winograd 3×3 conv kernel', () => {
     expect(got.subarray(0, n0 * per).every((v) => v === 7)).toBe(true);
     expect(got.subarray(n1 * per).every((v) => v === 7)).toBe(true);
     expect(got.subarray(n0 * per, n1 * per)).toEqual(ref.subarray(n0 * per, n1 * per));
+  });
+
+  test('two threads running disjoint image ranges on one shared memory give the single-call result', async () => {
+    const s: Conv3x3Shape = { h: 16, w: 16, cin: 16, cout: 32, bias: true, relu: true };
+    const n = 8;
+    const L = winogradLayout(s);
+    await tf.setBackend('cpu'); // only for random inputs
+    const memory = new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true });
+    const mod = instantiateWinograd(s, memory, true)!;
+    // x, W, bias, u, y, yRef, then one scratch area per thread (byte addresses, 64-aligned)
+    const sizes = [n * s.h * s.w * s.cin, 9 * s.cin * s.cout, s.cout, L.filterFloats, n * s.h * s.w * s.cout, n * s.h * s.w * s.cout, L.scratchBytes / 4, L.scratchBytes / 4];
+    const [x, w, b, u, y, yRef, scratchA, scratchB] = sizes.map((_, i) => 64 + sizes.slice(0, i).reduce((acc, v) => acc + Math.ceil(v / 16) * 64, 0));
+    for (const [at, len] of [[x, sizes[0]], [w, sizes[1]], [b, sizes[2]]]) {
+      new Float32Array(memory.buffer, at, len).set(tf.tidy(() => rand([len], at).dataSync()));
+    }
+    winogradFilter(mod, memory, s, w, false, b, u);
+    mod.conv(x, u, yRef, 0, n, scratchA);
+
+    // each thread runs its half `reps` times and counts the runs whose output differs from yRef's
+    const reps = 40;
+    const half = (n / 2) * s.h * s.w * s.cout;
+    const ctl = new Int32Array(new SharedArrayBuffer(8)); // [worker ready, start]
+    const worker = new Worker(
+      `const { parentPort, workerData: d } = require('node:worker_threads');
+       const conv = new WebAssembly.Instance(new WebAssembly.Module(d.bytes), { env: { memory: d.memory } }).exports.conv;
+       const [got, ref] = [d.y, d.yRef].map((at) => new Float32Array(d.memory.buffer, at + 4 * d.half, d.half));
+       Atomics.store(d.ctl, 0, 1);
+       Atomics.wait(d.ctl, 1, 0);
+       let bad = 0;
+       for (let i = 0; i < d.reps; i++) {
+         conv(...d.args);
+         if (got.some((v, k) => v !== ref[k])) bad++;
+       }
+       parentPort.postMessage(bad);`,
+      { eval: true, workerData: { bytes: winogradBytes(s, mod.relaxed, true), memory, ctl, reps, half, y, yRef, args: [x, u, y, n / 2, n, scratchB] } },
+    );
+    const workerBad = new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    });
+    while (Atomics.load(ctl, 0) === 0) await new Promise((r) => setTimeout(r, 1));
+    Atomics.store(ctl, 1, 1);
+    Atomics.notify(ctl, 1);
+    const [got, ref] = [y, yRef].map((at) => new Float32Array(memory.buffer, at, half));
+    let bad = 0;
+    for (let i = 0; i < reps; i++) {
+      mod.conv(x, u, y, 0, n / 2, scratchA);
+      if (got.some((v, k) => v !== ref[k])) bad++;
+    }
+    expect(await workerBad).toBe(0);
+    expect(bad).toBe(0);
+    await worker.terminate();
   });
 });
