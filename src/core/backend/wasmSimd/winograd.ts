@@ -3,7 +3,7 @@
  * Winograd F(2×2, 3×3) (Lavin & Gray 2015): each 2×2 output tile costs 16 multiplies per
  * (input, output) channel pair instead of 36.
  *
- *   U[ξ][ci][co] = (G g Gᵀ)[ξ]        filter transform, in TS (tiny), once per call: winogradFilter
+ *   U[ξ][ci][co] = (G g Gᵀ)[ξ]        filter transform, once per call (export `filter`, see winogradFilter)
  *   V[ξ][t][ci]  = (Bᵀ d B)[ξ]        input transform of tile t's 4×4 patch d, 4 channels at a time
  *   M[ξ][t][co]  = Σ_ci V·U           16 small GEMMs, 4 tiles × VB·4 channels of accumulators
  *   y            = Aᵀ M A (+ bias) (ReLU)
@@ -14,7 +14,8 @@
  * padded channels are zero lanes); tiles are processed a block of tile rows at a time so V and M
  * stay in L2 and each GEMM's operands in L1.
  *
- *   conv(x, u, y, n0, n1, scratch)    images [n0, n1) of x → y; u = winogradFilter's floats
+ *   filter(g, tapStep, ciStep, coStep, u)   U from the 3×3 filter g (forward or input-gradient layout)
+ *   conv(x, u, y, n0, n1, scratch)           images [n0, n1) of x → y, winogradLayout(shape).scratchBytes of scratch
  *
  * The kernel writes only y's images [n0, n1) and its own scratch, and has no global state: two
  * calls on disjoint image ranges with separate scratch areas may run concurrently on shared memory.
@@ -63,7 +64,7 @@ export function winogradLayout(s: Conv3x3Shape) {
     ci4, co4, tilesW, tileRows, rows, tiles, tiles4, pRow, pBytes, vStride, mStride, uStride,
     vBytes: 16 * vStride,
     scratchBytes: pBytes + 16 * vStride + 16 * mStride,
-    /** winogradFilter's length: U, then the bias padded to co4. */
+    /** Length of `u`: U, then the bias padded to co4. */
     filterFloats: 16 * s.cin * co4 + co4,
   };
 }
@@ -233,14 +234,10 @@ function outputTransform(f: Fn, s: Conv3x3Shape, L: Layout, a: { y: number; n: n
         else f.f32x4sub().get(o[i * 4 + r]).f32x4sub();
         if (s.bias) f.get(t.bc).v128load().f32x4add();
         if (s.relu) f.get(zero).f32x4pmax();
+        f.set(m[0]); // M is consumed: reuse its first local
         const off = (i * s.w + j) * s.cout * 4;
-        if (lanesKept === 4) {
-          f.set(m[0]);
-          f.get(t.pc).get(m[0]).v128store(off);
-        } else {
-          f.set(m[0]);
-          for (let k = 0; k < lanesKept; k++) f.get(t.pc).get(m[0]).f32x4extractLane(k).f32store(off + 4 * k);
-        }
+        if (lanesKept === 4) f.get(t.pc).get(m[0]).v128store(off);
+        else for (let k = 0; k < lanesKept; k++) f.get(t.pc).get(m[0]).f32x4extractLane(k).f32store(off + 4 * k);
       }
     }
   };
@@ -298,13 +295,11 @@ function convFn(s: Conv3x3Shape, relaxed: boolean): Fn {
   f.forRange(n, () => f.get(n0), n1, 1, () => {
     copyImage(f, s, L, { x, n, P }, { src: a1, dst: a2, end: a3, rowEnd: a4 });
     f.i32(0).set(ty0);
-    f.block('blocks', () => {
-      f.loop('block', () => {
-        inputTransform(f, s, L, { P, V, ty0 }, { pp: a1, pv: a2, pc: a3, vc: a4, end: a5, rowEnd: a6, cEnd: a7 }, d, r);
-        gemm(f, s, L, relaxed, { u, V, M }, { vx: a1, ux: a2, mx: a3, vg: a4, mg: a5, vgEnd: a6, cb: a7, cbEnd: b1, pv: b2, pu: b3, pvEnd: b4, xiEnd: b5 }, acc, uv, sp);
-        outputTransform(f, s, L, { y, n, ty0, M, biasP }, { py: a1, pm: a2, end: a3, rowEnd: a4, pc: a5, mc: a6, bc: a7, cEnd: b6 }, r, d.concat(acc.slice(0, 4)), zero);
-        f.get(ty0).i32(L.rows).add().tee(ty0).i32(L.tileRows).ltS().brIf('block');
-      });
+    f.loop('block', () => {
+      inputTransform(f, s, L, { P, V, ty0 }, { pp: a1, pv: a2, pc: a3, vc: a4, end: a5, rowEnd: a6, cEnd: a7 }, d, r);
+      gemm(f, s, L, relaxed, { u, V, M }, { vx: a1, ux: a2, mx: a3, vg: a4, mg: a5, vgEnd: a6, cb: a7, cbEnd: b1, pv: b2, pu: b3, pvEnd: b4, xiEnd: b5 }, acc, uv, sp);
+      outputTransform(f, s, L, { y, n, ty0, M, biasP }, { py: a1, pm: a2, end: a3, rowEnd: a4, pc: a5, mc: a6, bc: a7, cEnd: b6 }, r, d.concat(acc.slice(0, 4)), zero);
+      f.get(ty0).i32(L.rows).add().tee(ty0).i32(L.tileRows).ltS().brIf('block');
     });
   });
   return f;
