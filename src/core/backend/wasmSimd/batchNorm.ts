@@ -231,9 +231,10 @@ export function batchNormBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   return moduleBytes({ shared }, buildFns());
 }
 
-export function instantiateBatchNorm(memory: WebAssembly.Memory, shared: boolean): BatchNormKernels | null {
+/** The kernels on `memory`, and their compiled module for helper threads to instantiate too (parallel.ts). */
+export function instantiateBatchNorm(memory: WebAssembly.Memory, shared: boolean): { kernels: BatchNormKernels; module: WebAssembly.Module } | null {
   const bytes = batchNormBytes(shared);
   if (!WebAssembly.validate(bytes)) return null;
-  const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-  return inst.exports as unknown as BatchNormKernels;
+  const module = new WebAssembly.Module(bytes);
+  return { kernels: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as BatchNormKernels, module };
 }

@@ -145,6 +145,8 @@ function filterGradFn(relaxed: boolean): Fn {
 export interface FilterGradModule {
   relaxed: boolean;
   filterGrad: (...args: number[]) => void;
+  /** The compiled module, for helper threads to instantiate on the same memory (parallel.ts). */
+  module: WebAssembly.Module;
 }
 
 /** Instantiates the kernel on `memory` (the tfjs wasm backend's), or returns null when SIMD is unsupported. */
@@ -152,8 +154,9 @@ export function instantiateFilterGrad(memory: WebAssembly.Memory, shared: boolea
   for (const relaxed of [true, false]) {
     const bytes = moduleBytes({ shared }, [{ name: 'filterGrad', fn: filterGradFn(relaxed) }]);
     if (!WebAssembly.validate(bytes)) continue;
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    return { relaxed, filterGrad: inst.exports.filterGrad as (...args: number[]) => void };
+    const module = new WebAssembly.Module(bytes);
+    const inst = new WebAssembly.Instance(module, { env: { memory } });
+    return { relaxed, filterGrad: inst.exports.filterGrad as (...args: number[]) => void, module };
   }
   return null;
 }

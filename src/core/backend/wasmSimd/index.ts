@@ -9,6 +9,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { type BatchNormKernels, instantiateBatchNorm } from './batchNorm';
 import { type FilterGradModule, TILE, instantiateFilterGrad } from './filterGrad';
 import { MAX_K, instantiateOuterGrad } from './outerGrad';
+import { type Helpers, type HelpersFactory, chunkCount, runJob, workerHelpers } from './parallel';
 
 interface EmscriptenWasm {
   wasmMemory?: WebAssembly.Memory;
@@ -17,13 +18,21 @@ interface EmscriptenWasm {
   _free(ptr: number): void;
 }
 
-let cached: { backend: BackendWasm; mod: FilterGradModule | null; bn: BatchNormKernels | null; memory: WebAssembly.Memory | null } | null = null;
+interface State {
+  backend: BackendWasm;
+  mod: FilterGradModule;
+  bn: BatchNormKernels | null;
+  memory: WebAssembly.Memory;
+  /** The kernel modules, for helper threads (parallel.ts). */
+  modules: WebAssembly.Module[];
+}
+let cached: { backend: BackendWasm; state: State | null } | null = null;
 type KernelName = 'filterGrad' | 'batchNorm' | 'outerGrad';
 const enabledKernels: Record<KernelName, boolean> = { filterGrad: true, batchNorm: true, outerGrad: true };
 let enabled = true;
 
 /** Counts kernel calls (tests and the bench check the path is taken). */
-export const simdKernelStats = { filterGrad: 0, batchNorm: 0, batchNormGrad: 0, outerGrad: 0 };
+export const simdKernelStats = { filterGrad: 0, batchNorm: 0, batchNormGrad: 0, outerGrad: 0, parallelCalls: 0 };
 
 /** Switch for A/B measurements and tests (the tfjs-op path is used when disabled); all or some kernels. */
 export function setSimdKernelsEnabled(on: boolean, only?: KernelName[]): void {
@@ -35,27 +44,113 @@ export function setSimdKernelsEnabled(on: boolean, only?: KernelName[]): void {
   for (const k of only) enabledKernels[k] = on;
 }
 
-function state(): { backend: BackendWasm; mod: FilterGradModule; bn: BatchNormKernels | null; memory: WebAssembly.Memory } | null {
+function state(): State | null {
   if (!enabled || tf.getBackend() !== 'wasm') return null;
   const backend = tf.backend() as BackendWasm;
   if (!cached || cached.backend !== backend) {
-    const w = backend.wasm as unknown as EmscriptenWasm;
-    const memory = w.wasmMemory ?? w.asm?.memory ?? null;
-    let mod: FilterGradModule | null = null;
-    let bn: BatchNormKernels | null = null;
-    try {
-      const shared = typeof SharedArrayBuffer !== 'undefined' && memory?.buffer instanceof SharedArrayBuffer;
-      if (memory) {
-        mod = instantiateFilterGrad(memory, shared);
-        bn = instantiateBatchNorm(memory, shared);
-      }
-    } catch {
-      mod = null; // e.g. a memory import the engine refuses: stay on the tfjs-op path
-      bn = null;
-    }
-    cached = { backend, mod, bn, memory };
+    cached = { backend, state: instantiate(backend) };
+    // Start the helpers now: a worker boots only when its creator returns to the event loop, which a
+    // training loop may do only between steps (or, in the bench, not at all) after the first kernel.
+    if (cached.state) helpersFor(cached.state);
   }
-  return cached.mod && cached.memory ? { backend, mod: cached.mod, bn: cached.bn, memory: cached.memory } : null;
+  return cached.state;
+}
+
+function instantiate(backend: BackendWasm): State | null {
+  const w = backend.wasm as unknown as EmscriptenWasm;
+  const memory = w.wasmMemory ?? w.asm?.memory ?? null;
+  if (!memory) return null;
+  try {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const mod = instantiateFilterGrad(memory, shared);
+    if (!mod) return null;
+    const bn = instantiateBatchNorm(memory, shared);
+    return { backend, mod, bn: bn?.kernels ?? null, memory, modules: bn ? [mod.module, bn.module] : [mod.module] };
+  } catch {
+    return null; // e.g. a memory import the engine refuses: stay on the tfjs-op path
+  }
+}
+
+let parallelOn = true;
+let helpersFactory: HelpersFactory = workerHelpers;
+let pool: { memory: WebAssembly.Memory; helpers: Helpers | null } | null = null;
+
+/**
+ * Switch for the split of the kernels over the batch between this thread and helper threads (A/B
+ * measurements, tests). `factory`: where the helpers come from (default: web workers, only on a
+ * shared memory); tests pass helpers that run on this thread.
+ */
+export function setSimdParallel(on: boolean, factory?: HelpersFactory): void {
+  parallelOn = on;
+  if (factory && factory !== helpersFactory) {
+    pool?.helpers?.dispose();
+    pool = null;
+    helpersFactory = factory;
+  }
+  if (cached?.state) helpersFor(cached.state); // as early as possible: see state()
+}
+
+/** The helpers on the active memory (created with the kernels; they help once booted). */
+function helpersFor(s: State): Helpers | null {
+  if (!parallelOn) return null;
+  if (pool?.memory !== s.memory) {
+    pool?.helpers?.dispose();
+    pool = { memory: s.memory, helpers: createHelpers(s) };
+  }
+  return pool.helpers;
+}
+
+function createHelpers(s: State): Helpers | null {
+  try {
+    return helpersFactory(s.modules, s.memory);
+  } catch {
+    return null; // no worker here (e.g. a blocked script): single-threaded
+  }
+}
+
+type Slice = [start: number, count: number];
+
+/** Image ranges of an n-image batch: the chunks threads claim (just [0, n] without helpers). */
+function slicesOf(h: Helpers | null, n: number, floatsPerImage: number): Slice[] {
+  const parts = chunkCount(h, n, floatsPerImage);
+  return Array.from({ length: parts }, (_, i) => {
+    const start = Math.floor((i * n) / parts);
+    return [start, Math.floor(((i + 1) * n) / parts) - start];
+  });
+}
+
+/**
+ * Runs kernel `name` once per slice (args of slice i, with thread 0's scratch), the slices shared
+ * with the helpers when there are several. `perThread(t)`: argument overrides for helper thread t
+ * (its own scratch); `reset(i)`: clears slice i's accumulator before it is rerun here.
+ */
+function runSliced(
+  s: State,
+  h: Helpers | null,
+  name: string,
+  slices: Slice[],
+  args: (start: number, count: number, i: number) => number[],
+  reset: (i: number) => void = () => {},
+  perThread: (t: number) => Array<[number, number]> = () => [],
+): void {
+  const local = (fn: string, a: number[]) => (fn === 'filterGrad' ? s.mod.filterGrad : s.bn![fn as keyof BatchNormKernels])(...a);
+  const chunks = slices.map(([start, count], i) => args(start, count, i));
+  if (chunks.length === 1) return local(name, chunks[0]);
+  const overrides = Array.from({ length: 1 + h!.count }, (_, t) => (t === 0 ? [] : perThread(t)));
+  if (runJob(h!, local, { name, chunks, overrides }, reset) > 0) simdKernelStats.parallelCalls++;
+}
+
+/** Zeroes `floats` floats at `ptr` (a slice's accumulator). */
+const zero = (memory: WebAssembly.Memory, ptr: number, floats: number) => new Float32Array(memory.buffer, ptr, floats).fill(0);
+
+/** The sum of per-slice accumulators of `floats` floats at `ptrs`. */
+function sumSlices(memory: WebAssembly.Memory, ptrs: number[], floats: number): Float32Array {
+  const total = new Float32Array(floats);
+  for (const p of ptrs) {
+    const part = new Float32Array(memory.buffer, p, floats);
+    for (let j = 0; j < floats; j++) total[j] += part[j];
+  }
+  return total;
 }
 
 /**
@@ -107,23 +202,44 @@ function registerKernel(): void {
       const c4 = (cout + 3) & ~3;
       const dwOut = backend.makeOutput(filterShape, 'float32');
       const dbOut = backend.makeOutput([withBias ? cout : 0], 'float32');
-      const em = backend.wasm as unknown as EmscriptenWasm;
-      const scratch = em._malloc((kb * c4 + TILE * c4 + TILE * kb + 4) * 4);
+      const helpers = helpersFor(s);
+      const slices = slicesOf(helpers, n, h * w * cout);
+      // An accumulator per slice (summed in a fixed order: results do not depend on which thread ran
+      // what), then per thread a dz tile, a patch tile and a safe load address.
+      const accFloats = kb * c4;
+      const tiles = TILE * c4 + TILE * kb + 4;
+      const threads = slices.length > 1 ? 1 + helpers!.count : 1;
+      const sc = scratch(backend, accFloats * slices.length + tiles * threads);
       try {
-        const acc = scratch;
-        const dTile = acc + kb * c4 * 4;
-        const pTile = dTile + TILE * c4 * 4;
-        const safe = pTile + TILE * kb * 4;
-        new Float32Array(s.memory.buffer, acc, kb * c4).fill(0);
-        s.mod.filterGrad(ptr(x), ptr(g), ptr(y), masked ? 1 : 0, n, h, w, cin, cout, kh, kw, Math.floor((kh - 1) / 2), Math.floor((kw - 1) / 2), withBias ? 1 : 0, acc, dTile, pTile, safe);
+        const acc = (i: number) => sc.ptr + i * accFloats * 4;
+        const tileArgs = (t: number) => {
+          const dTile = acc(slices.length) + t * tiles * 4;
+          const pTile = dTile + TILE * c4 * 4;
+          return [dTile, pTile, pTile + TILE * kb * 4];
+        };
+        zero(s.memory, sc.ptr, accFloats * slices.length);
+        const img = h * w * 4;
+        const pad = [Math.floor((kh - 1) / 2), Math.floor((kw - 1) / 2)];
+        runSliced(
+          s,
+          helpers,
+          'filterGrad',
+          slices,
+          (start, count, i) => {
+            const gy = start * img * cout;
+            return [ptr(x) + start * img * cin, ptr(g) + gy, ptr(y) + gy, masked ? 1 : 0, count, h, w, cin, cout, kh, kw, ...pad, withBias ? 1 : 0, acc(i), ...tileArgs(0)];
+          },
+          (i) => zero(s.memory, acc(i), accFloats),
+          (t) => tileArgs(t).map((v, k) => [15 + k, v]),
+        );
         simdKernelStats.filterGrad++;
+        const all = sumSlices(s.memory, slices.map((_, i) => acc(i)), accFloats);
         const heap = s.memory.buffer;
-        const all = new Float32Array(heap, acc, kb * c4);
         const dw = new Float32Array(heap, ptr(dwOut), k * cout);
         for (let r = 0; r < k; r++) dw.set(all.subarray(r * c4, r * c4 + cout), r * cout);
         if (withBias) new Float32Array(heap, ptr(dbOut), cout).set(all.subarray(k * c4, k * c4 + cout));
       } finally {
-        em._free(scratch);
+        sc.free();
       }
       return [dwOut, dbOut];
     },
@@ -174,23 +290,27 @@ export function simdBatchNormRelu(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.T
   if (!s?.bn || !enabledKernels.batchNorm || z.dtype !== 'float32') return null;
   const [n, h, w, c] = z.shape;
   if (pool && (h % 2 || w % 2)) return null;
-  const { backend, bn, memory } = s;
+  const { backend, memory } = s;
   const m = n * h * w;
-  const sc = scratch(backend, 4 * c);
+  const helpers = helpersFor(s);
+  const slices = slicesOf(helpers, n, h * w * c);
+  const row = (start: number) => start * h * w * c * 4;
+  // mean, a, b, then a sums accumulator per slice
+  const sc = scratch(backend, (3 + slices.length) * c);
   try {
-    const sums = sc.ptr;
-    const meanP = sums + c * 4;
+    const meanP = sc.ptr;
     const aP = meanP + c * 4;
     const bP = aP + c * 4;
-    new Float32Array(memory.buffer, sums, c).fill(0);
-    bn.sums(ptrOf(backend, z), m, c, sums);
-    const mean = new Float32Array(c);
-    mean.set(new Float32Array(memory.buffer, sums, c));
-    for (let i = 0; i < c; i++) mean[i] /= m;
+    const sums = slices.map((_, i) => bP + (1 + i) * c * 4);
+    const zP = ptrOf(backend, z);
+    const resetSum = (i: number) => zero(memory, sums[i], c);
+    zero(memory, sums[0], c * slices.length);
+    runSliced(s, helpers, 'sums', slices, (start, count, i) => [zP + row(start), count * h * w, c, sums[i]], resetSum);
+    const mean = sumSlices(memory, sums, c).map((v) => v / m);
     new Float32Array(memory.buffer, meanP, c).set(mean);
-    new Float32Array(memory.buffer, sums, c).fill(0);
-    bn.sqdev(ptrOf(backend, z), m, c, meanP, sums);
-    const variance = new Float32Array(memory.buffer, sums, c).map((v) => v / m);
+    zero(memory, sums[0], c * slices.length);
+    runSliced(s, helpers, 'sqdev', slices, (start, count, i) => [zP + row(start), count * h * w, c, meanP, sums[i]], resetSum);
+    const variance = sumSlices(memory, sums, c).map((v) => v / m);
     const rstd = variance.map((v) => 1 / Math.sqrt(v + eps));
     const g = gamma.dataSync() as Float32Array;
     const b = beta.dataSync() as Float32Array;
@@ -199,7 +319,8 @@ export function simdBatchNormRelu(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.T
     new Float32Array(memory.buffer, aP, c).set(a);
     new Float32Array(memory.buffer, bP, c).set(shift);
     const yInfo = backend.makeOutput(z.shape, 'float32');
-    bn.affineRelu(ptrOf(backend, z), m, c, aP, bP, ptrOf(backend, yInfo));
+    const yP = ptrOf(backend, yInfo);
+    runSliced(s, helpers, 'affineRelu', slices, (start, count) => [zP + row(start), count * h * w, c, aP, bP, yP + row(start)]);
     simdKernelStats.batchNorm++;
     const y = tf.engine().makeTensorFromTensorInfo(yInfo) as tf.Tensor4D;
     const out = pool ? tf.maxPool(y, 2, 2, 'valid') : tf.clone(y);
@@ -235,7 +356,6 @@ export function simdBatchNormReluGrad(
       kernelFunc: ({ inputs, attrs, backend: bk }) => {
         const backend = bk as BackendWasm;
         const st = state()!;
-        const bnk = st.bn!;
         const { pool: pooled } = attrs as unknown as { pool: boolean };
         const [dO, zI, gI, mI, rI, yI] = ['dOut', 'z', 'gamma', 'mean', 'rstd', 'y'].map((k) => inputs[k] as tf.TensorInfo);
         const [n, h, w, c] = zI.shape;
@@ -244,23 +364,30 @@ export function simdBatchNormReluGrad(
         const dz = backend.makeOutput(zI.shape, 'float32');
         const dGamma = backend.makeOutput([c], 'float32');
         const dBeta = backend.makeOutput([c], 'float32');
-        const sc = scratch(backend, 3 * c);
+        const helpers = helpersFor(st);
+        const slices = slicesOf(helpers, n, h * w * c);
+        // a, k1, k2, then Σdu and Σdu·x̂ accumulators for every slice but the first (which uses dβ, dγ)
+        const sc = scratch(backend, (3 + 2 * (slices.length - 1)) * c);
         try {
           const heap = () => st.memory.buffer;
-          if (pooled) bnk.poolGrad(ptrOf(backend, dO), ptrOf(backend, yI), n, h, w, c, ptrOf(backend, du));
-          else bnk.maskGrad(ptrOf(backend, dO), ptrOf(backend, yI), m * c, ptrOf(backend, du));
-          const s1 = ptrOf(backend, dBeta);
-          const s2 = ptrOf(backend, dGamma);
-          new Float32Array(heap(), s1, c).fill(0);
-          new Float32Array(heap(), s2, c).fill(0);
-          bnk.bwdSums(ptrOf(backend, du), ptrOf(backend, zI), m, c, ptrOf(backend, mI), ptrOf(backend, rI), s1, s2);
-          const sumDu = new Float32Array(heap(), s1, c);
-          const sumDuX = new Float32Array(heap(), s2, c);
-          const g = new Float32Array(heap(), ptrOf(backend, gI), c);
-          const r = new Float32Array(heap(), ptrOf(backend, rI), c);
+          const [duP, zP, yP, dOP, dzP, meanP, rstdP] = [du, zI, yI, dO, dz, mI, rI].map((t) => ptrOf(backend, t));
+          const row = (start: number) => start * h * w * c * 4;
+          if (pooled) runSliced(st, helpers, 'poolGrad', slices, (start, count) => [dOP + row(start) / 4, yP + row(start), count, h, w, c, duP + row(start)]);
+          else runSliced(st, helpers, 'maskGrad', slices, (start, count) => [dOP + row(start), yP + row(start), count * h * w * c, duP + row(start)]);
           const aP = sc.ptr;
           const k1P = aP + c * 4;
           const k2P = k1P + c * 4;
+          const s1 = slices.map((_, i) => (i === 0 ? ptrOf(backend, dBeta) : k2P + (2 * i - 1) * c * 4));
+          const s2 = slices.map((_, i) => (i === 0 ? ptrOf(backend, dGamma) : k2P + 2 * i * c * 4));
+          const resetSums = (i: number) => [s1[i], s2[i]].forEach((p) => zero(st.memory, p, c));
+          slices.forEach((_, i) => resetSums(i));
+          runSliced(st, helpers, 'bwdSums', slices, (start, count, i) => [duP + row(start), zP + row(start), count * h * w, c, meanP, rstdP, s1[i], s2[i]], resetSums);
+          const sumDu = sumSlices(st.memory, s1, c);
+          const sumDuX = sumSlices(st.memory, s2, c);
+          new Float32Array(heap(), s1[0], c).set(sumDu);
+          new Float32Array(heap(), s2[0], c).set(sumDuX);
+          const g = new Float32Array(heap(), ptrOf(backend, gI), c);
+          const r = new Float32Array(heap(), rstdP, c);
           const a = new Float32Array(heap(), aP, c);
           const k1 = new Float32Array(heap(), k1P, c);
           const k2 = new Float32Array(heap(), k2P, c);
@@ -269,7 +396,7 @@ export function simdBatchNormReluGrad(
             k1[i] = (a[i] * sumDu[i]) / m;
             k2[i] = (a[i] * sumDuX[i]) / m;
           }
-          bnk.bwdDz(ptrOf(backend, du), ptrOf(backend, zI), m, c, ptrOf(backend, mI), ptrOf(backend, rI), aP, k1P, k2P, ptrOf(backend, dz));
+          runSliced(st, helpers, 'bwdDz', slices, (start, count) => [duP + row(start), zP + row(start), count * h * w, c, meanP, rstdP, aP, k1P, k2P, dzP + row(start)]);
           simdKernelStats.batchNormGrad++;
         } finally {
           sc.free();

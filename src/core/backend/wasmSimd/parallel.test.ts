@@ -1,0 +1,218 @@
+/**
+ * The two-thread split of the SIMD kernels (parallel.ts, index.ts). Node's wasm backend is not
+ * threaded, so the helpers here run their slices on this thread (after this thread's own slice):
+ * the split kernels must give what the unsplit ones give (float summation order aside) and what
+ * the cpu backend's tfjs ops give; a helper that never answers must cost nothing but time.
+ * The control-block protocol is exercised on one thread too (Node has SharedArrayBuffer).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { filterGradWithBias } from '../convGrad';
+import { batchNormRelu } from '../convBlock';
+import { registerWasmTrainingKernels } from '../wasmKernels';
+import { setSimdParallel, simdKernelStats, wasmConvFilterGrad } from './index';
+import { CONTROL_INTS, DONE, FAILED, type HelpersFactory, IDLE, type Job, RUNNING, awaitHelper, chunkArgs, claim, doneMask, kernelTable, postJob, serveJob, wake, workerHelpers } from './parallel';
+
+/**
+ * `count` helpers on this thread: before each of this thread's claims, the next chunk goes to a
+ * helper (in turn), run at once with that helper's scratch; `ran` lists their kernels.
+ */
+function inlineHelpers(count: number, ran: string[]): HelpersFactory {
+  return (modules, memory) => {
+    const table = kernelTable(modules, memory);
+    let job: Job | null = null;
+    let next = 0;
+    let helped = 0;
+    let turn = 0;
+    return {
+      count,
+      minChunkFloats: 0,
+      start: (j) => {
+        [job, next, helped] = [j, 0, 0];
+      },
+      claim: () => {
+        const n = job!.chunks.length;
+        if (next < n) {
+          table.get(job!.name)!(...chunkArgs(job!, next, 1 + (turn++ % count)));
+          ran.push(job!.name);
+          helped |= 1 << next++;
+        }
+        return next < n ? next++ : -1;
+      },
+      finish: () => helped,
+      dispose: () => {},
+    };
+  };
+}
+
+/** A helper that claims the first chunk, accumulates part of it (all of it, here) and dies without reporting it. */
+const deadHelper: HelpersFactory = (modules, memory) => {
+  const table = kernelTable(modules, memory);
+  let job: Job | null = null;
+  let next = 0;
+  return {
+    count: 1,
+    minChunkFloats: 0,
+    start: (j) => {
+      [job, next] = [j, 0];
+    },
+    claim: () => {
+      if (next === 0) table.get(job!.name)!(...chunkArgs(job!, next++, 1));
+      return next < job!.chunks.length ? next++ : -1;
+    },
+    finish: () => 0,
+    dispose: () => {},
+  };
+};
+
+function maxRelDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
+  return m;
+}
+
+const rand = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, 'float32', seed);
+
+/** dW, db of a 3×3 conv with the ReLU mask, 5 images (uneven slices). */
+function filterGrads(): Float32Array[] {
+  return tf.tidy(() => {
+    const x = rand([5, 6, 7, 3], 1) as tf.Tensor4D;
+    const g = rand([5, 6, 7, 13], 2) as tf.Tensor4D;
+    const y = tf.relu(rand([5, 6, 7, 13], 3)) as tf.Tensor4D;
+    if (tf.getBackend() === 'cpu') return filterGradWithBias(x, tf.mul(g, tf.step(y)) as tf.Tensor4D, [3, 3, 3, 13], true).map((t) => t!.dataSync() as Float32Array);
+    const r = wasmConvFilterGrad(x, g, y, [3, 3, 3, 13], true);
+    expect(r).not.toBeNull();
+    return r!.map((t) => t!.dataSync() as Float32Array);
+  });
+}
+
+/** batchNormRelu (+ pool): output, batch mean and variance, and the gradients of sum(out · r) for z, γ, β. */
+function bnValuesAndGrads(shape: number[], pool: boolean): Float32Array[] {
+  return tf.tidy(() => {
+    const z = rand(shape, 5) as tf.Tensor4D;
+    const gamma = tf.add(rand([shape[3]], 6), 1.5) as tf.Tensor1D;
+    const beta = rand([shape[3]], 7) as tf.Tensor1D;
+    const f = (zz: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => batchNormRelu(zz as tf.Tensor4D, gg as tf.Tensor1D, bb as tf.Tensor1D, 1e-5, pool);
+    const { y, mean, variance } = f(z, gamma, beta);
+    const r = rand(y.shape, 8);
+    const grads = tf.grads((zz: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(f(zz, gg, bb).y, r)))([z, gamma, beta]);
+    return [y, mean, variance, ...grads].map((t) => t.dataSync() as Float32Array);
+  });
+}
+
+describe('control block protocol (one thread)', () => {
+  const control = () => new Int32Array(new SharedArrayBuffer(CONTROL_INTS * 4));
+  const job: Job = { name: 'k', chunks: [[0, 10], [1, 11], [2, 12]], overrides: [[], [[1, 99]]] };
+
+  test('a woken helper runs every chunk left, with its overrides, then the caller collects DONE', () => {
+    const ctl = control();
+    const calls: number[][] = [];
+    postJob(ctl, 1, job);
+    expect(claim(ctl)).toBe(0); // the caller's first chunk
+    wake(ctl, 0);
+    serveJob(ctl, [() => calls.push([-1]), (...a: number[]) => calls.push(a)], 0);
+    expect(calls).toEqual([[1, 99], [2, 99]]);
+    expect(Atomics.load(ctl, 0)).toBe(DONE);
+    expect(claim(ctl)).toBe(-1);
+    expect(awaitHelper(ctl, 0, true, 0)).toBe(true);
+    expect(Atomics.load(ctl, 0)).toBe(IDLE);
+    expect(doneMask(ctl)).toBe(0b110);
+  });
+
+  test('a job the helper has not entered yet is taken back; the late helper then does nothing', () => {
+    const ctl = control();
+    const calls: number[][] = [];
+    postJob(ctl, 0, job);
+    wake(ctl, 0);
+    while (claim(ctl) >= 0); // the caller runs everything
+    expect(awaitHelper(ctl, 0, true, 0)).toBe(true);
+    serveJob(ctl, [(...a: number[]) => calls.push(a)], 0);
+    expect(calls).toEqual([]);
+    expect(Atomics.load(ctl, 0)).toBe(IDLE);
+  });
+
+  test('a chunk that traps on the helper is reported FAILED and left undone (the caller reruns it)', () => {
+    const ctl = control();
+    postJob(ctl, 0, job);
+    wake(ctl, 0);
+    serveJob(ctl, [(c: number) => { if (c === 1) throw new WebAssembly.RuntimeError('out of bounds'); }], 0);
+    expect(Atomics.load(ctl, 0)).toBe(FAILED);
+    expect(awaitHelper(ctl, 0, true, 0)).toBe(true);
+    expect(doneMask(ctl)).toBe(0b001);
+  });
+
+  test('a helper still running after the timeout is reported', () => {
+    const ctl = control();
+    postJob(ctl, 0, job);
+    wake(ctl, 0);
+    Atomics.compareExchange(ctl, 0, 1, RUNNING); // it entered the job, and hangs
+    expect(awaitHelper(ctl, 0, true, 5)).toBe(false);
+    expect(awaitHelper(ctl, 0, false, 5)).toBe(false);
+  });
+
+  test('no worker helpers on an unshared memory (the unthreaded wasm build)', () => {
+    expect(workerHelpers([], new WebAssembly.Memory({ initial: 1 }))).toBeNull();
+  });
+});
+
+describe('SIMD kernels split over the batch', () => {
+  const ran: string[] = [];
+  beforeAll(async () => {
+    setWasmPaths(path.resolve('node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/');
+    registerWasmTrainingKernels();
+  });
+  afterEach(() => {
+    setSimdParallel(true, workerHelpers);
+    ran.length = 0;
+  });
+  afterAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  async function compare(f: () => Float32Array[], names: string[]) {
+    await tf.setBackend('cpu');
+    const ref = f();
+    await tf.setBackend('wasm');
+    setSimdParallel(false);
+    const alone = f();
+    for (const helpers of [1, 2]) {
+      setSimdParallel(true, inlineHelpers(helpers, ran));
+      const calls = simdKernelStats.parallelCalls;
+      const split = f();
+      expect(new Set(ran)).toEqual(new Set(names));
+      expect(simdKernelStats.parallelCalls).toBeGreaterThan(calls);
+      ran.length = 0;
+      expect(split.length).toBe(alone.length);
+      for (let i = 0; i < alone.length; i++) {
+        expect(maxRelDiff(split[i], alone[i])).toBeLessThan(1e-5);
+        expect(maxRelDiff(split[i], ref[i])).toBeLessThan(1e-4);
+      }
+    }
+  }
+
+  test('filter gradient: split = unsplit (1e-5) = cpu (1e-4), 2 and 3 threads', async () => {
+    await compare(filterGrads, ['filterGrad']);
+  });
+
+  test('BatchNorm + ReLU + pool, forward and backward: split = unsplit = cpu', async () => {
+    await compare(() => bnValuesAndGrads([5, 4, 6, 8], true), ['sums', 'sqdev', 'affineRelu', 'poolGrad', 'bwdSums', 'bwdDz']);
+  });
+
+  test('BatchNorm + ReLU without pool (7 channels: a SIMD tail): split = unsplit = cpu', async () => {
+    await compare(() => bnValuesAndGrads([3, 4, 4, 7], false), ['sums', 'sqdev', 'affineRelu', 'maskGrad', 'bwdSums', 'bwdDz']);
+  });
+
+  test('a helper that dies in a chunk: the chunk is cleared and rerun here, results unchanged', async () => {
+    await tf.setBackend('wasm');
+    setSimdParallel(false);
+    const alone = [...filterGrads(), ...bnValuesAndGrads([4, 4, 4, 8], true)];
+    setSimdParallel(true, deadHelper);
+    const calls = simdKernelStats.parallelCalls;
+    const got = [...filterGrads(), ...bnValuesAndGrads([4, 4, 4, 8], true)];
+    expect(simdKernelStats.parallelCalls).toBe(calls);
+    for (let i = 0; i < alone.length; i++) expect(maxRelDiff(got[i], alone[i])).toBeLessThan(1e-5);
+  });
+});

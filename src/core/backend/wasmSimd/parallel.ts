@@ -1,0 +1,282 @@
+/**
+ * A second core for the SIMD kernels: XNNPACK's convs use both cores, our kernels ran on one. A
+ * kernel call is cut by images into a few chunks; the calling thread and helper workers (which
+ * instantiate the same kernel modules on the same shared WebAssembly.Memory, so they work on the
+ * tensors in place) claim chunks from a shared counter until none is left. Accumulating kernels
+ * get an accumulator per chunk, summed in chunk order: results do not depend on who ran what.
+ * Jobs go through a control block (a SharedArrayBuffer of i32s) with Atomics; no messages.
+ *
+ * A helper's state word: BOOTING until it has instantiated the modules (it boots only once the
+ * creating thread returns to its event loop; the caller runs every chunk meanwhile), then IDLE →
+ * JOB (offered) → RUNNING (entered; or taken back by the caller, if it finished first) → DONE |
+ * FAILED (a trap) → IDLE. The caller waits at most JOB_TIMEOUT_MS for a helper to leave a job:
+ * then the helpers are dropped and every chunk no one completed is cleared and rerun here.
+ */
+
+/** Threads running a split kernel, the caller included (capped by the cores). */
+export const MAX_THREADS = 2;
+/** Chunks per thread: threads claim chunks as they go, so a helper that starts late or runs slowly
+ * (XNNPACK's pool thread spin-waits on the second core for a few ms after each conv) costs little. */
+const CHUNKS_PER_THREAD = 3;
+/** A helper that has not finished a job by then is presumed dead (a job takes a few ms). */
+export const JOB_TIMEOUT_MS = 2000;
+/** Floats per chunk below which waking a helper (tens of µs) costs more than it saves. */
+const MIN_CHUNK_FLOATS = 8192;
+
+const MAX_HELPERS = 3;
+export const MAX_ARGS = 20;
+export const MAX_CHUNKS = 16;
+const MAX_OVERRIDES = 4;
+// Control block (i32): per-helper state words, the shared chunk counter, the job.
+const STATE = (helper: number) => helper;
+const NEXT = MAX_HELPERS; // next unclaimed chunk
+const DONE_MASK = NEXT + 1; // chunks completed by helpers
+const NCHUNKS = NEXT + 2;
+const FN = NEXT + 3;
+const NARGS = NEXT + 4;
+const OVERRIDES = NEXT + 5; // per thread: count, then (arg index, value) pairs
+const CHUNK_ARGS = OVERRIDES + (MAX_HELPERS + 1) * (1 + 2 * MAX_OVERRIDES);
+export const CONTROL_INTS = CHUNK_ARGS + MAX_CHUNKS * MAX_ARGS;
+
+export const IDLE = 0;
+export const JOB = 1;
+export const RUNNING = 2;
+export const DONE = 3;
+export const FAILED = 4;
+export const BOOTING = 5;
+
+type Kernel = (...args: number[]) => void;
+
+/** One kernel call cut into chunks (by images); `overrides[t]` replaces arguments for thread t (its scratch). */
+export interface Job {
+  name: string;
+  chunks: number[][];
+  overrides: Array<Array<[index: number, value: number]>>;
+}
+
+/** Helper threads that run chunks of a job alongside the calling thread (thread 0). */
+export interface Helpers {
+  /** Helpers in the pool (fixed: the chunk layout, hence the float summation order, depends on it only). */
+  readonly count: number;
+  /** Floats per chunk below which a kernel is not split. */
+  readonly minChunkFloats: number;
+  /** Offers the job to the helpers that are awake. */
+  start(job: Job): void;
+  /** The next chunk for the calling thread, or −1 when all are claimed. */
+  claim(): number;
+  /** Waits until no helper works on the job; returns the bitmask of chunks helpers completed. */
+  finish(): number;
+  dispose(): void;
+}
+
+/** Makes helpers for kernel modules on a memory (null: none possible here). */
+export type HelpersFactory = (modules: WebAssembly.Module[], memory: WebAssembly.Memory) => Helpers | null;
+
+/** The modules' exported functions in a fixed order: a job names its kernel by index. */
+export function kernelNames(modules: WebAssembly.Module[]): string[] {
+  return modules.flatMap((m) => WebAssembly.Module.exports(m).filter((e) => e.kind === 'function').map((e) => e.name));
+}
+
+/** Instantiates the modules on `memory`: kernels by name (what a helper runs). */
+export function kernelTable(modules: WebAssembly.Module[], memory: WebAssembly.Memory): Map<string, Kernel> {
+  const table = new Map<string, Kernel>();
+  for (const m of modules) {
+    const inst = new WebAssembly.Instance(m, { env: { memory } });
+    for (const [name, fn] of Object.entries(inst.exports)) if (typeof fn === 'function') table.set(name, fn as Kernel);
+  }
+  return table;
+}
+
+/** Chunks for a batch of n images (1: not worth splitting, or no helpers). */
+export function chunkCount(helpers: Helpers | null, n: number, floatsPerImage: number): number {
+  if (!helpers) return 1;
+  return Math.max(1, Math.min(n, MAX_CHUNKS, CHUNKS_PER_THREAD * (1 + helpers.count), Math.floor((n * floatsPerImage) / helpers.minChunkFloats)));
+}
+
+/** Chunk c's arguments for thread t. */
+export function chunkArgs(job: Job, c: number, t: number): number[] {
+  const args = [...job.chunks[c]];
+  for (const [i, v] of job.overrides[t] ?? []) args[i] = v;
+  return args;
+}
+
+/** Caller side: writes the job into the control block (helpers are woken by wake()). */
+export function postJob(ctl: Int32Array, fn: number, job: Job): void {
+  const nargs = job.chunks[0].length;
+  if (nargs > MAX_ARGS || job.chunks.length > MAX_CHUNKS || job.overrides.some((o) => o.length > MAX_OVERRIDES)) throw new Error('parallel: job too large');
+  ctl[FN] = fn;
+  ctl[NARGS] = nargs;
+  ctl[NCHUNKS] = job.chunks.length;
+  job.chunks.forEach((a, c) => ctl.set(a, CHUNK_ARGS + c * MAX_ARGS));
+  job.overrides.forEach((o, t) => {
+    const base = OVERRIDES + t * (1 + 2 * MAX_OVERRIDES);
+    ctl[base] = o.length;
+    o.forEach(([i, v], k) => ctl.set([i, v], base + 1 + 2 * k));
+  });
+  Atomics.store(ctl, DONE_MASK, 0);
+  Atomics.store(ctl, NEXT, 0);
+}
+
+/** Offers the posted job to helper i if it is idle (a booting helper is left out). */
+export function wake(ctl: Int32Array, helper: number): void {
+  if (Atomics.compareExchange(ctl, STATE(helper), IDLE, JOB) === IDLE) Atomics.notify(ctl, STATE(helper), 1);
+}
+
+/** Claims the next chunk (any thread), or −1. */
+export function claim(ctl: Int32Array): number {
+  const c = Atomics.add(ctl, NEXT, 1);
+  return c < ctl[NCHUNKS] ? c : -1;
+}
+
+/** Helper side, once woken: enters the job if the caller has not taken it back, runs chunks until none is left. */
+export function serveJob(ctl: Int32Array, fns: Kernel[], helper: number): void {
+  if (Atomics.compareExchange(ctl, STATE(helper), JOB, RUNNING) !== JOB) return;
+  const fn = fns[ctl[FN]];
+  const nargs = ctl[NARGS];
+  const ob = OVERRIDES + (helper + 1) * (1 + 2 * MAX_OVERRIDES);
+  let state = DONE;
+  for (let c = claim(ctl); c >= 0; c = claim(ctl)) {
+    const args = Array.from(ctl.subarray(CHUNK_ARGS + c * MAX_ARGS, CHUNK_ARGS + c * MAX_ARGS + nargs));
+    for (let k = 0; k < ctl[ob]; k++) args[ctl[ob + 1 + 2 * k]] = ctl[ob + 2 + 2 * k];
+    try {
+      fn(...args);
+    } catch {
+      state = FAILED; // a trap: the caller reruns the chunk and gets the error itself
+      break;
+    }
+    Atomics.or(ctl, DONE_MASK, 1 << c);
+  }
+  Atomics.store(ctl, STATE(helper), state);
+  Atomics.notify(ctl, STATE(helper), 1);
+}
+
+/**
+ * Caller side: takes the job back from helper i if it has not entered it, else waits (Atomics.wait
+ * where the thread may block, a spin on a page's main thread) at most `timeoutMs` for it to leave.
+ * False on a timeout (the helper is presumed dead). The helper's state word is then IDLE again.
+ */
+export function awaitHelper(ctl: Int32Array, helper: number, canBlock: boolean, timeoutMs: number): boolean {
+  if (Atomics.compareExchange(ctl, STATE(helper), JOB, IDLE) === JOB) return true;
+  const deadline = performance.now() + timeoutMs;
+  let state = Atomics.load(ctl, STATE(helper));
+  while (state === RUNNING) {
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    if (canBlock) Atomics.wait(ctl, STATE(helper), RUNNING, left);
+    state = Atomics.load(ctl, STATE(helper));
+  }
+  if (state === DONE || state === FAILED) Atomics.store(ctl, STATE(helper), IDLE);
+  return true;
+}
+
+/** Chunks helpers completed (after awaitHelper for all of them). */
+export const doneMask = (ctl: Int32Array) => Atomics.load(ctl, DONE_MASK);
+
+/** Whether this thread may Atomics.wait (not on a page's main thread). */
+function threadCanBlock(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0); // 'not-equal' at once where allowed
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** What a helper worker is sent once. */
+export interface HelperInit {
+  modules: WebAssembly.Module[];
+  memory: WebAssembly.Memory;
+  control: SharedArrayBuffer;
+  helper: number;
+}
+
+/** A helper's life (runs in the worker): instantiate, report IDLE, then serve jobs forever. */
+export function serveForever({ modules, memory, control, helper }: HelperInit): never {
+  const ctl = new Int32Array(control);
+  const table = kernelTable(modules, memory);
+  const fns = kernelNames(modules).map((n) => table.get(n)!);
+  Atomics.store(ctl, STATE(helper), IDLE);
+  for (;;) {
+    const state = Atomics.load(ctl, STATE(helper));
+    if (state === JOB) serveJob(ctl, fns, helper);
+    else Atomics.wait(ctl, STATE(helper), state); // IDLE, or DONE until the caller collects it: sleep, never spin
+  }
+}
+
+/** Helpers in web workers: only where the memory is shared and workers exist (threaded tfjs build). */
+export const workerHelpers: HelpersFactory = (modules, memory) => {
+  const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
+  const count = Math.min(MAX_THREADS, cores, MAX_HELPERS + 1) - 1;
+  if (count < 1 || typeof Worker === 'undefined' || !(memory.buffer instanceof SharedArrayBuffer)) return null;
+  const names = kernelNames(modules);
+  const canBlock = threadCanBlock();
+  const control = new SharedArrayBuffer(CONTROL_INTS * 4);
+  const ctl = new Int32Array(control);
+  const workers: Worker[] = [];
+  let alive = true;
+  const drop = (why: string) => {
+    if (alive) console.warn(`SIMD kernels: helper threads dropped (${why}); running single-threaded`);
+    alive = false;
+    for (const w of workers) w.terminate();
+  };
+  try {
+    for (let i = 0; i < count; i++) {
+      ctl[STATE(i)] = BOOTING;
+      const worker = new Worker(new URL('./simdHelper.worker.ts', import.meta.url), { type: 'module' });
+      worker.onerror = (e) => drop(`worker error: ${e.message}`);
+      worker.postMessage({ modules, memory, control, helper: i } satisfies HelperInit);
+      workers.push(worker);
+    }
+  } catch (e) {
+    drop(String(e));
+    return null;
+  }
+  return {
+    count,
+    minChunkFloats: MIN_CHUNK_FLOATS,
+    start: (job) => {
+      postJob(ctl, names.indexOf(job.name), job);
+      if (alive) for (let i = 0; i < count; i++) wake(ctl, i);
+    },
+    claim: () => claim(ctl),
+    finish: () => {
+      for (let i = 0; i < count; i++) {
+        if (!awaitHelper(ctl, i, canBlock, JOB_TIMEOUT_MS)) drop(`no answer within ${JOB_TIMEOUT_MS} ms`);
+      }
+      return doneMask(ctl);
+    },
+    dispose: () => {
+      alive = false;
+      for (const w of workers) w.terminate();
+    },
+  };
+};
+
+/**
+ * Runs a job: this thread claims chunks alongside the helpers, then reruns whatever no one
+ * completed (a dead helper's chunk: `reset(c)` first clears what it may have accumulated; a chunk
+ * that trapped on a helper traps here too). Returns the number of chunks helpers ran.
+ */
+export function runJob(helpers: Helpers, local: (name: string, args: number[]) => void, job: Job, reset: (chunk: number) => void): number {
+  helpers.start(job);
+  let mine = 0;
+  let helped: number;
+  try {
+    for (let c = helpers.claim(); c >= 0; c = helpers.claim()) {
+      local(job.name, chunkArgs(job, c, 0));
+      mine |= 1 << c;
+    }
+  } finally {
+    // Even when this thread's chunk threw: the helpers' scratch must stay allocated until they leave.
+    helped = helpers.finish();
+  }
+  let ran = 0;
+  for (let c = 0; c < job.chunks.length; c++) {
+    if (helped & (1 << c)) ran++;
+    else if (!(mine & (1 << c))) {
+      reset(c);
+      local(job.name, chunkArgs(job, c, 0));
+    }
+  }
+  return ran;
+}
