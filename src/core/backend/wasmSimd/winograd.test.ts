@@ -2,7 +2,8 @@
  * The Winograd 3×3 conv kernel (plain-SIMD variant in Node 20) against the cpu backend's
  * tf.conv2d / tf.fused.conv2d and tf.grad, within 1e-4 of the output's magnitude. Shapes cover
  * channel counts that are not multiples of 4, images down to 2×2, blocks of several tile rows,
- * bias and ReLU; a sub-range of images must leave the others untouched.
+ * bias and ReLU; a sub-range of images must leave the others untouched, and two threads running
+ * disjoint ranges on one shared memory (each with its own scratch) must not disturb each other.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import path from 'node:path';
@@ -67,7 +68,8 @@ describe('Winograd 3×3 conv kernel', () => {
   });
 
   test('modules are valid WebAssembly under 4 KB (Chrome compiles larger ones synchronously only off the main thread)', () => {
-    for (const c of cases) {
+    // each case forward and as its input gradient (channels swapped)
+    for (const c of cases.flatMap((c) => [c, { ...c, cin: c.cout, cout: c.cin }])) {
       for (const flags of [{ bias: false, relu: false }, { bias: true, relu: true }]) {
         for (const relaxed of [false, true]) {
           const bytes = winogradBytes({ ...c, ...flags }, relaxed, true);
