@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { simdContext } from './index';
+import { imageSlices, runImageSlices, simdContext } from './index';
 import { type Conv3x3Shape, type WinogradModule, instantiateWinograd, winogradBytes, winogradFilter, winogradLayout, winogradSupports } from './winograd';
 
 export type { Conv3x3Shape, WinogradModule };
@@ -89,12 +89,23 @@ tf.registerKernel({
     const ptr = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
     const y = backend.makeOutput([x.shape[0], s.h, s.w, s.cout], 'float32');
     const L = winogradLayout(s);
+    // Images split among threads (index.ts): the transformed filter u is shared, scratch is per thread.
+    const { slices, threads } = imageSlices(x.shape[0], s.h * s.w * (s.cin + s.cout));
+    const scratchBytes = (L.scratchBytes + 15) & ~15;
+    const uBytes = (L.filterFloats * 4 + 15) & ~15;
     const heap = backend.wasm as unknown as EmscriptenHeap;
-    const block = heap._malloc(L.filterFloats * 4 + L.scratchBytes + 16);
+    const block = heap._malloc(uBytes + scratchBytes * threads + 16);
     try {
       const u = (block + 15) & ~15;
+      const scratch = (t: number) => u + uBytes + t * scratchBytes;
       winogradFilter(mod, ctx.memory, s, ptr(filter), a.inputGrad, bias ? ptr(bias) : null, u);
-      conv3x3Range(mod, { x: ptr(x), u, y: ptr(y), scratch: u + L.filterFloats * 4 }, 0, x.shape[0]);
+      runImageSlices(
+        { module: mod.module, prefix: `conv3x3:${shapeKey(s)}.`, name: 'conv', local: mod.conv },
+        slices,
+        (start, count) => [ptr(x), u, ptr(y), start, start + count, scratch(0)],
+        undefined,
+        (t) => [[5, scratch(t)]],
+      );
     } finally {
       heap._free(block);
     }

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { simdContext } from './index';
+import { imageSlices, runImageSlices, simdContext } from './index';
 import { type WinogradKernels, instantiateWinograd, winogradAccFloats, winogradScratchBytes } from './winogradFilterGrad';
 
 export { winogradAccFloats, winogradModuleBytes, winogradScratchBytes, type WinogradKernels } from './winogradFilterGrad';
@@ -94,22 +94,40 @@ function kernelFunc({ inputs, attrs, backend: b }: { inputs: tf.NamedTensorInfoM
   const accFloats = winogradAccFloats(cin, cout, withBias);
   const padded = c4 === cout ? 0 : 9 * cin * c4; // output rows to copy when cout % 4 ≠ 0
   const em = backend.wasm as unknown as EmscriptenWasm;
-  const base = em._malloc((accFloats + padded) * 4 + winogradScratchBytes(cin, cout, TILES_PER_BLOCK));
+  // Images split among threads (index.ts): an accumulator per slice, summed in slice order, and a
+  // scratch area per thread.
+  const { slices, threads } = imageSlices(n, h * w * (cin + cout));
+  const scratchBytes = (winogradScratchBytes(cin, cout, TILES_PER_BLOCK) + 15) & ~15;
+  const accBytes = ((accFloats * 4 + 15) & ~15);
+  const base = em._malloc(accBytes * slices.length + padded * 4 + scratchBytes * threads + 16);
   try {
-    const acc = base;
-    const out = padded ? acc + accFloats * 4 : ptr(dw);
-    const scratch = acc + (accFloats + padded) * 4;
-    new Float32Array(memory.buffer, acc, accFloats).fill(0);
+    const acc = (i: number) => ((base + 15) & ~15) + i * accBytes;
+    const out = padded ? acc(slices.length) : ptr(dw);
+    const scratch = (t: number) => acc(slices.length) + padded * 4 + t * scratchBytes;
+    new Float32Array(memory.buffer, acc(0), (accBytes / 4) * slices.length).fill(0);
     const problem = { x: ptr(x), g: ptr(g), y: ptr(y), h, w, cin, cout, masked, withBias };
-    winogradFilterGradRange(k, problem, 0, n, acc, scratch);
-    winogradFilterGradOutput(k, acc, cin, cout, out);
+    runImageSlices(
+      { module: k.rangeModule, prefix: 'winogradFilterGrad.', name: 'winogradRange', local: k.range },
+      slices,
+      (start, count, i) => winogradRangeArgs(problem, start, start + count, acc(i), scratch(0)),
+      (i) => new Float32Array(memory.buffer, acc(i), accFloats).fill(0),
+      (t) => [[11, scratch(t)]],
+    );
+    if (slices.length > 1) {
+      const total = new Float32Array(memory.buffer, acc(0), accFloats);
+      for (let i = 1; i < slices.length; i++) {
+        const part = new Float32Array(memory.buffer, acc(i), accFloats);
+        for (let j = 0; j < accFloats; j++) total[j] += part[j];
+      }
+    }
+    winogradFilterGradOutput(k, acc(0), cin, cout, out);
     const heap = memory.buffer;
     if (padded) {
       const all = new Float32Array(heap, out, padded);
       const dst = new Float32Array(heap, ptr(dw), 9 * cin * cout);
       for (let r = 0; r < 9 * cin; r++) dst.set(all.subarray(r * c4, r * c4 + cout), r * cout);
     }
-    if (withBias) new Float32Array(heap, ptr(db), cout).set(new Float32Array(heap, acc + 16 * cin * c4 * 4, cout));
+    if (withBias) new Float32Array(heap, ptr(db), cout).set(new Float32Array(heap, acc(0) + 16 * cin * c4 * 4, cout));
   } finally {
     em._free(base);
   }

@@ -108,7 +108,7 @@ function createHelpers(s: State): Helpers | null {
   }
 }
 
-type Slice = [start: number, count: number];
+export type Slice = [start: number, count: number];
 
 /** Image ranges of an n-image batch: the chunks threads claim (just [0, n] without helpers). */
 function slicesOf(h: Helpers | null, n: number, floatsPerImage: number): Slice[] {
@@ -130,14 +130,74 @@ function runSliced(
   name: string,
   slices: Slice[],
   args: (start: number, count: number, i: number) => number[],
+  reset?: (i: number) => void,
+  perThread?: (t: number) => Array<[number, number]>,
+): void {
+  const kernel = (fn: string) => (fn === 'filterGrad' ? s.mod.filterGrad : s.bn![fn as keyof BatchNormKernels]);
+  runSlicedWith(h, name, kernel, slices, args, reset, perThread);
+}
+
+function runSlicedWith(
+  h: Helpers | null,
+  name: string,
+  kernel: (name: string) => (...args: number[]) => void,
+  slices: Slice[],
+  args: (start: number, count: number, i: number) => number[],
   reset: (i: number) => void = () => {},
   perThread: (t: number) => Array<[number, number]> = () => [],
 ): void {
-  const local = (fn: string, a: number[]) => (fn === 'filterGrad' ? s.mod.filterGrad : s.bn![fn as keyof BatchNormKernels])(...a);
+  const local = (fn: string, a: number[]) => kernel(fn)(...a);
   const chunks = slices.map(([start, count], i) => args(start, count, i));
-  if (chunks.length === 1) return local(name, chunks[0]);
-  const overrides = Array.from({ length: 1 + h!.count }, (_, t) => (t === 0 ? [] : perThread(t)));
-  if (runJob(h!, local, { name, chunks, overrides }, reset) > 0) simdKernelStats.parallelCalls++;
+  if (!h || chunks.length === 1) return chunks.forEach((a) => local(name, a)); // slice by slice: the same sums as a split run
+  const overrides = Array.from({ length: 1 + h.count }, (_, t) => (t === 0 ? [] : perThread(t)));
+  if (runJob(h, local, { name, chunks, overrides }, reset) > 0) simdKernelStats.parallelCalls++;
+}
+
+/** A kernel compiled outside this file (e.g. one module per conv shape), shared with the helpers under a unique `prefix`. */
+export interface SharedKernel {
+  module: WebAssembly.Module;
+  prefix: string;
+  name: string;
+  local: (...args: number[]) => void;
+}
+
+const sharedModules = new WeakMap<Helpers, Set<WebAssembly.Module>>();
+
+/**
+ * For kernels in other files: the image slices of an n-image batch a split call uses (one without
+ * helpers, or when the helpers cannot take more modules) and how many threads may run them (each
+ * needs its own scratch).
+ */
+export function imageSlices(n: number, floatsPerImage: number): { slices: Slice[]; threads: number } {
+  const s = state();
+  const h = s ? helpersFor(s) : null;
+  const usable = h?.addModules ? h : null;
+  const slices = slicesOf(usable, n, floatsPerImage);
+  return { slices, threads: slices.length > 1 ? 1 + usable!.count : 1 };
+}
+
+/**
+ * runSliced for a SharedKernel: the slices (from imageSlices) shared with the helpers, which get the
+ * module the first time. Results do not depend on which thread ran which slice.
+ */
+export function runImageSlices(
+  k: SharedKernel,
+  slices: Slice[],
+  args: (start: number, count: number, i: number) => number[],
+  reset?: (i: number) => void,
+  perThread?: (t: number) => Array<[number, number]>,
+): void {
+  const s = state();
+  const h = s && slices.length > 1 ? helpersFor(s) : null;
+  if (h?.addModules) {
+    const known = sharedModules.get(h) ?? new Set();
+    sharedModules.set(h, known);
+    if (!known.has(k.module)) {
+      h.addModules(k.prefix, [k.module]);
+      known.add(k.module);
+    }
+  }
+  runSlicedWith(h, k.prefix + k.name, () => k.local, slices, args, reset, perThread);
 }
 
 /** Zeroes `floats` floats at `ptr` (a slice's accumulator). */

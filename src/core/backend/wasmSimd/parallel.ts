@@ -36,7 +36,8 @@ const FN = NEXT + 3;
 const NARGS = NEXT + 4;
 const OVERRIDES = NEXT + 5; // per thread: count, then (arg index, value) pairs
 const CHUNK_ARGS = OVERRIDES + (MAX_HELPERS + 1) * (1 + 2 * MAX_OVERRIDES);
-export const CONTROL_INTS = CHUNK_ARGS + MAX_CHUNKS * MAX_ARGS;
+const LOADED = (helper: number) => CHUNK_ARGS + MAX_CHUNKS * MAX_ARGS + helper; // kernels a helper has instantiated
+export const CONTROL_INTS = CHUNK_ARGS + MAX_CHUNKS * MAX_ARGS + MAX_HELPERS;
 
 export const IDLE = 0;
 export const JOB = 1;
@@ -60,8 +61,14 @@ export interface Helpers {
   readonly count: number;
   /** Floats per chunk below which a kernel is not split. */
   readonly minChunkFloats: number;
-  /** Offers the job to the helpers that are awake. */
+  /** Offers the job to the helpers that are awake (and have its kernel). */
   start(job: Job): void;
+  /**
+   * More kernels for the helpers, named `prefix` + export name (modules compiled after the pool
+   * started, e.g. one per conv shape). Until a helper has instantiated them, jobs using them run on
+   * the calling thread alone. Optional: without it, only the pool's first modules are shared.
+   */
+  addModules?(prefix: string, modules: WebAssembly.Module[]): void;
   /** The next chunk for the calling thread, or −1 when all are claimed. */
   claim(): number;
   /** Waits until no helper works on the job; returns the bitmask of chunks helpers completed. */
@@ -182,7 +189,7 @@ function threadCanBlock(): boolean {
   }
 }
 
-/** What a helper worker is sent once. */
+/** What a helper worker is sent first; later messages are `{ add: modules }` (Helpers.addModules). */
 export interface HelperInit {
   modules: WebAssembly.Module[];
   memory: WebAssembly.Memory;
@@ -190,17 +197,37 @@ export interface HelperInit {
   helper: number;
 }
 
-/** A helper's life (runs in the worker): instantiate, report IDLE, then serve jobs forever. */
-export function serveForever({ modules, memory, control, helper }: HelperInit): never {
+type WaitAsync = (ctl: Int32Array, index: number, value: number) => { async: boolean; value: Promise<string> | string };
+
+/**
+ * A helper's life (runs in the worker): instantiate, report IDLE, then serve jobs. It sleeps between
+ * jobs with Atomics.waitAsync, so its event loop stays free to receive more modules (`add`); where
+ * only the blocking Atomics.wait exists it serves the first modules forever. Never spins.
+ */
+export function serve({ modules, memory, control, helper }: HelperInit): { add(modules: WebAssembly.Module[]): void } {
   const ctl = new Int32Array(control);
-  const table = kernelTable(modules, memory);
-  const fns = kernelNames(modules).map((n) => table.get(n)!);
+  const fns: Kernel[] = [];
+  const add = (mods: WebAssembly.Module[]) => {
+    const table = kernelTable(mods, memory);
+    fns.push(...kernelNames(mods).map((n) => table.get(n)!));
+    Atomics.store(ctl, LOADED(helper), fns.length);
+  };
+  add(modules);
   Atomics.store(ctl, STATE(helper), IDLE);
-  for (;;) {
-    const state = Atomics.load(ctl, STATE(helper));
-    if (state === JOB) serveJob(ctl, fns, helper);
-    else Atomics.wait(ctl, STATE(helper), state); // IDLE, or DONE until the caller collects it: sleep, never spin
-  }
+  const waitAsync = (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
+  const loop = (): void => {
+    for (;;) {
+      const state = Atomics.load(ctl, STATE(helper));
+      if (state === JOB) serveJob(ctl, fns, helper);
+      else if (!waitAsync) Atomics.wait(ctl, STATE(helper), state); // IDLE, or DONE until the caller collects it
+      else {
+        const w = waitAsync(ctl, STATE(helper), state);
+        if (w.async) return void (w.value as Promise<string>).then(loop);
+      }
+    }
+  };
+  loop();
+  return { add };
 }
 
 /** Helpers in web workers: only where the memory is shared and workers exist (threaded tfjs build). */
@@ -208,7 +235,7 @@ export const workerHelpers: HelpersFactory = (modules, memory) => {
   const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
   const count = Math.min(MAX_THREADS, cores, MAX_HELPERS + 1) - 1;
   if (count < 1 || typeof Worker === 'undefined' || !(memory.buffer instanceof SharedArrayBuffer)) return null;
-  const names = kernelNames(modules);
+  const names = kernelNames(modules); // a job's kernel index, in the order helpers instantiate them
   const canBlock = threadCanBlock();
   const control = new SharedArrayBuffer(CONTROL_INTS * 4);
   const ctl = new Int32Array(control);
@@ -235,8 +262,13 @@ export const workerHelpers: HelpersFactory = (modules, memory) => {
     count,
     minChunkFloats: MIN_CHUNK_FLOATS,
     start: (job) => {
-      postJob(ctl, names.indexOf(job.name), job);
-      if (alive) for (let i = 0; i < count; i++) wake(ctl, i);
+      const fn = names.indexOf(job.name);
+      postJob(ctl, fn, job);
+      if (alive && fn >= 0) for (let i = 0; i < count; i++) if (Atomics.load(ctl, LOADED(i)) > fn) wake(ctl, i);
+    },
+    addModules: (prefix, mods) => {
+      names.push(...kernelNames(mods).map((n) => prefix + n));
+      for (const w of workers) w.postMessage({ add: mods });
     },
     claim: () => claim(ctl),
     finish: () => {

@@ -370,6 +370,8 @@ export interface WinogradModule {
   relaxed: boolean;
   conv: (x: number, u: number, y: number, n0: number, n1: number, scratch: number) => void;
   filter: (g: number, tapStep: number, ciStep: number, coStep: number, u: number) => void;
+  /** The compiled module (helper threads instantiate it too). */
+  module: WebAssembly.Module;
 }
 
 /** Instantiates the kernel for `s` on `memory` (relaxed SIMD when validated), or null without SIMD. */
@@ -377,8 +379,9 @@ export function instantiateWinograd(s: Conv3x3Shape, memory: WebAssembly.Memory,
   for (const relaxed of [true, false]) {
     const bytes = winogradBytes(s, relaxed, shared);
     if (!WebAssembly.validate(bytes)) continue;
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
-    return { relaxed, conv: inst.exports.conv as WinogradModule['conv'], filter: inst.exports.filter as WinogradModule['filter'] };
+    const module = new WebAssembly.Module(bytes);
+    const inst = new WebAssembly.Instance(module, { env: { memory } });
+    return { relaxed, conv: inst.exports.conv as WinogradModule['conv'], filter: inst.exports.filter as WinogradModule['filter'], module };
   }
   return null;
 }

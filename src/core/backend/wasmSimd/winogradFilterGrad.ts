@@ -366,6 +366,8 @@ export interface WinogradKernels {
   range: (...args: number[]) => void;
   /** winogradOutput(ACC, CIN, COUT, OUT) */
   output: (...args: number[]) => void;
+  /** The range kernel's module (helper threads instantiate it too). */
+  rangeModule: WebAssembly.Module;
 }
 
 /** The modules' bytes (each under 4 KB, so Chrome compiles them synchronously on the main thread). */
@@ -381,9 +383,9 @@ export function instantiateWinograd(memory: WebAssembly.Memory, shared: boolean)
   for (const relaxed of [true, false]) {
     const bytes = winogradModuleBytes(relaxed, shared);
     if (!WebAssembly.validate(bytes.range) || !WebAssembly.validate(bytes.output)) continue;
-    const run = (b: Uint8Array<ArrayBuffer>, name: string) =>
-      new WebAssembly.Instance(new WebAssembly.Module(b), { env: { memory } }).exports[name] as (...args: number[]) => void;
-    return { relaxed, range: run(bytes.range, 'winogradRange'), output: run(bytes.output, 'winogradOutput') };
+    const rangeModule = new WebAssembly.Module(bytes.range);
+    const run = (m: WebAssembly.Module, name: string) => new WebAssembly.Instance(m, { env: { memory } }).exports[name] as (...args: number[]) => void;
+    return { relaxed, range: run(rangeModule, 'winogradRange'), output: run(new WebAssembly.Module(bytes.output), 'winogradOutput'), rangeModule };
   }
   return null;
 }
