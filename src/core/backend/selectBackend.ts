@@ -22,6 +22,7 @@ import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend
 import { registerFastConv2dGradient } from './convGrad';
 import { registerFastMatMulGradient } from './matMulGrad';
 import { registerWasmTrainingKernels } from './wasmKernels';
+import { simdKernelInfo } from './wasmSimd';
 
 export type BackendName = 'webgl' | 'wasm' | 'cpu';
 
@@ -212,6 +213,10 @@ async function describe(backend: string, renderer: string | null, reason: string
     } catch {
       sel.threads = 1;
     }
+    // Compile the SIMD kernels and start their helper thread now, and give the event loop a turn:
+    // a worker boots only when its creator returns to the event loop.
+    simdKernelInfo();
+    await new Promise((r) => setTimeout(r, 0));
   }
   return sel;
 }
