@@ -215,7 +215,7 @@ export interface KernelProfileRow {
 export async function profileTrainStep(
   data: Loaded,
   o: GradOptions & { model?: ModelId; batch: number; warmup: number; optimizer?: 'adam' | 'sgd' },
-): Promise<{ backend: string; model: ModelId; wallMs: number; kernelMs: number; rows: KernelProfileRow[]; matMuls: Array<{ shape: string; ms: number }> }> {
+): Promise<{ backend: string; model: ModelId; wallMs: number; kernelMs: number; rows: KernelProfileRow[]; matMuls: Array<{ shape: string; ms: number }>; slowest: Array<{ shape: string; ms: number }> }> {
   applyGradOptions(o);
   const modelId = o.model ?? 'simplecnn';
   const n = o.batch;
@@ -233,6 +233,7 @@ export async function profileTrainStep(
   const wallMs = performance.now() - t0;
   const agg = new Map<string, { calls: number; ms: number }>();
   const matMuls: Array<{ shape: string; ms: number }> = [];
+  const each: Array<{ shape: string; ms: number }> = [];
   let total = 0;
   for (const k of info.kernels) {
     const raw = await (k.kernelTimeMs as unknown as Promise<number | { error: string }> | number | { error: string });
@@ -242,7 +243,9 @@ export async function profileTrainStep(
     a.ms += ms;
     agg.set(k.name, a);
     total += ms;
-    if (/MatMul|Conv2D/.test(k.name)) matMuls.push({ shape: `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('·')}→[${k.outputShapes.join('],[')}]`, ms: Math.round(ms * 100) / 100 });
+    const shape = { shape: `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('·')}→[${k.outputShapes.join('],[')}]`, ms: Math.round(ms * 100) / 100 };
+    if (/MatMul|Conv2D/.test(k.name)) matMuls.push(shape);
+    each.push(shape);
   }
   disposeOptimizer(optimizer);
   model.dispose();
@@ -251,7 +254,8 @@ export async function profileTrainStep(
   const rows = [...agg.entries()]
     .map(([name, a]) => ({ name, calls: a.calls, ms: Math.round(a.ms * 10) / 10, share: a.ms / Math.max(total, 1e-9) }))
     .sort((x, y) => y.ms - x.ms);
-  return { backend: tf.getBackend(), model: modelId, wallMs, kernelMs: total, rows, matMuls };
+  const slowest = each.sort((a, b) => b.ms - a.ms).slice(0, 15);
+  return { backend: tf.getBackend(), model: modelId, wallMs, kernelMs: total, rows, matMuls, slowest };
 }
 
 /** Times an arbitrary op closure (median of runs) — used for micro-benchmarks of kernels. */
