@@ -254,7 +254,7 @@ export async function profileTrainStep(
   const rows = [...agg.entries()]
     .map(([name, a]) => ({ name, calls: a.calls, ms: Math.round(a.ms * 10) / 10, share: a.ms / Math.max(total, 1e-9) }))
     .sort((x, y) => y.ms - x.ms);
-  const slowest = each.sort((a, b) => b.ms - a.ms).slice(0, 15);
+  const slowest = each.sort((a, b) => b.ms - a.ms).slice(0, 40);
   return { backend: tf.getBackend(), model: modelId, wallMs, kernelMs: total, rows, matMuls, slowest };
 }
 

@@ -1,5 +1,6 @@
 /**
- * Kernels the SimpleCNN training step needs that @tensorflow/tfjs-backend-wasm 4.22 lacks.
+ * Kernels the SimpleCNN training step needs that @tensorflow/tfjs-backend-wasm 4.22 lacks (and an
+ * Identity that does not copy, below).
  *
  * Measured in headless Chromium (bench/ "wasm missing kernels"): with Adam or SGD momentum,
  * oneHot + softmaxCrossEntropy, argMax, gather and the relu/bias/matMul gradients, the only
@@ -59,6 +60,30 @@ export function conv2dBackpropFilterViaIm2col(
 
 const registered = new Set<string>();
 
+/**
+ * Identity (tf.clone) without a copy: the output shares the input's buffer, counted by reference, as
+ * on the cpu backend (tensors are immutable; wasm's Reshape shares buffers the same way). Why: the
+ * engine clones every tensor a gradient saves, and tfjs-backend-wasm 4.22's Identity copies it —
+ * 35 copies of activations per ConvNet-3 training step (~1.5 ms at batch 64).
+ */
+function registerSharedIdentity(): boolean {
+  const stock = tf.getKernel('Identity', 'wasm');
+  if (registered.has('Identity') || !stock) return false;
+  registered.add('Identity');
+  tf.unregisterKernel('Identity', 'wasm');
+  tf.registerKernel({
+    kernelName: 'Identity',
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const x = args.inputs.x as tf.TensorInfo;
+      if (x.dtype === 'string') return stock.kernelFunc(args);
+      (args.backend as tf.KernelBackend & { incRef(id: object): void }).incRef(x.dataId);
+      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+    },
+  });
+  return true;
+}
+
 /** Registers the missing kernels for 'wasm'. Idempotent; safe before or after the backend starts. */
 export function registerWasmTrainingKernels(): string[] {
   const added: string[] = [];
@@ -79,5 +104,6 @@ export function registerWasmTrainingKernels(): string[] {
     added.push('Conv2DBackpropFilter');
   }
   registered.add('Conv2DBackpropFilter');
+  if (registerSharedIdentity()) added.push('Identity');
   return added;
 }

@@ -181,6 +181,21 @@ describe('wasm training matches cpu', () => {
     }
   });
 
+  test('wasm Identity (tf.clone) shares the buffer by reference: no copy, and each handle outlives the other', async () => {
+    await tf.setBackend('wasm');
+    const backend = tf.backend() as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } };
+    const before = tf.memory().numTensors;
+    const a = tf.tensor([1, 2, 3, 4]);
+    const b = tf.clone(a);
+    expect(backend.dataIdMap.get(b.dataId).memoryOffset).toBe(backend.dataIdMap.get(a.dataId).memoryOffset);
+    a.dispose();
+    expect(Array.from(await b.data())).toEqual([1, 2, 3, 4]);
+    const c = tf.add(b, 1); // the shared buffer is still allocated: a new output does not land on it
+    expect(Array.from(await b.data())).toEqual([1, 2, 3, 4]);
+    tf.dispose([b, c]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   test('wasm Conv2DBackpropFilter kernel (stride 2, same/valid, NHWC) matches cpu', async () => {
     const run = () => {
       const x = tf.randomUniform([2, 9, 8, 3], -1, 1, 'float32', 11) as tf.Tensor4D;
