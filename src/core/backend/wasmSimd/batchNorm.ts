@@ -6,6 +6,7 @@
  *   sums(src, M, C, out)                      out[c] += Σ_m src[m, c]
  *   sqdev(src, M, C, mean, out)               out[c] += Σ_m (src[m, c] − mean[c])²
  *   affineRelu(src, M, C, a, b, dst)          dst = max(src·a + b, 0)
+ *   affineReluPool(src, N, H, W, C, a, b, dst, pooled)   affineRelu, and pooled = its 2×2/2 max-pool
  *   poolGrad(dp, y, N, H, W, C, du)           2×2/2 max-pool backward to the first maximum of each
  *                                             window (row-major, as tfjs's cpu backend), times y > 0
  *   maskGrad(dy, y, n, du)                    du = dy · (y > 0), n elements
@@ -154,7 +155,54 @@ function buildFns(): Array<{ name: string; fn: Fn }> {
   });
   // poolGrad(dp, y, N, H, W, C, du)
   fns.push({ name: 'poolGrad', fn: poolGradFn() });
+  // affineReluPool(src, N, H, W, C, a, b, dst, pooled)
+  fns.push({ name: 'affineReluPool', fn: affineReluPoolFn() });
   return fns;
+}
+
+/**
+ * affineRelu and the 2×2/2 max-pool in one pass: each window's four pixels are normalised (the same
+ * operations as affineRelu, so dst is identical), stored, and their maximum written to `pooled` —
+ * the pool no longer reads the activations back.
+ */
+function affineReluPoolFn(): Fn {
+  const f = new Fn(Array.from({ length: 9 }, () => I32));
+  const [src, N, H, W, C, a, b, dst, pooled] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [n, i, j, H2, W2, p00, pg, cb, cv] = Array.from({ length: 9 }, () => f.local(I32));
+  const pos = [p00, f.local(I32), f.local(I32), f.local(I32)];
+  const zero = f.local(V128);
+  const yv = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+  const ys = [f.local(F32), f.local(F32), f.local(F32), f.local(F32)];
+  f.f32(0).f32x4splat().set(zero);
+  f.get(H).i32(1).shrU().set(H2);
+  f.get(W).i32(1).shrU().set(W2);
+  f.forRange(n, () => f.i32(0), N, 1, () => {
+    f.forRange(i, () => f.i32(0), H2, 1, () => {
+      f.forRange(j, () => f.i32(0), W2, 1, () => {
+        f.get(n).get(H).mul().get(i).i32(1).shl().add().get(W).mul().get(j).i32(1).shl().add().get(C).mul().i32(2).shl().set(p00);
+        f.get(p00).get(C).i32(2).shl().add().set(pos[1]);
+        f.get(p00).get(W).get(C).mul().i32(2).shl().add().set(pos[2]);
+        f.get(pos[2]).get(C).i32(2).shl().add().set(pos[3]);
+        f.get(n).get(H2).mul().get(i).add().get(W2).mul().get(j).add().get(C).mul().i32(2).shl().set(pg);
+        eachChannel(f, C, cb, cv, (m) => {
+          const Y = m === 'v' ? yv : ys;
+          for (let k = 0; k < 4; k++) {
+            f.get(src).get(pos[k]).add().get(cb).add(); load(f, m);
+            at(f, a, cb); load(f, m); mul(f, m); at(f, b, cb); load(f, m); add(f, m);
+            if (m === 'v') f.get(zero).f32x4max();
+            else f.f32(0).f32max();
+            f.set(Y[k]);
+            f.get(dst).get(pos[k]).add().get(cb).add().get(Y[k]); store(f, m);
+          }
+          f.get(pooled).get(pg).add().get(cb).add();
+          if (m === 'v') f.get(Y[0]).get(Y[1]).f32x4max().get(Y[2]).get(Y[3]).f32x4max().f32x4max();
+          else f.get(Y[0]).get(Y[1]).f32max().get(Y[2]).get(Y[3]).f32max().f32max();
+          store(f, m);
+        });
+      });
+    });
+  });
+  return f;
 }
 
 function poolGradFn(): Fn {
@@ -225,7 +273,7 @@ function poolGradFn(): Fn {
   return f;
 }
 
-export type BatchNormKernels = Record<'sums' | 'sqdev' | 'affineRelu' | 'maskGrad' | 'bwdSums' | 'bwdDz' | 'poolGrad', (...args: number[]) => void>;
+export type BatchNormKernels = Record<'sums' | 'sqdev' | 'affineRelu' | 'affineReluPool' | 'maskGrad' | 'bwdSums' | 'bwdDz' | 'poolGrad', (...args: number[]) => void>;
 
 export function batchNormBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   return moduleBytes({ shared }, buildFns());

@@ -380,11 +380,18 @@ export function simdBatchNormRelu(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.T
     new Float32Array(memory.buffer, bP, c).set(shift);
     const yInfo = backend.makeOutput(z.shape, 'float32');
     const yP = ptrOf(backend, yInfo);
-    runSliced(s, helpers, 'affineRelu', slices, (start, count) => [zP + row(start), count * h * w, c, aP, bP, yP + row(start)]);
+    let out: tf.Tensor4D | null = null;
+    if (pool) {
+      const outInfo = backend.makeOutput([n, h / 2, w / 2, c], 'float32');
+      const outP = ptrOf(backend, outInfo);
+      runSliced(s, helpers, 'affineReluPool', slices, (start, count) => [zP + row(start), count, h, w, c, aP, bP, yP + row(start), outP + row(start) / 4]);
+      out = tf.engine().makeTensorFromTensorInfo(outInfo) as tf.Tensor4D;
+    } else {
+      runSliced(s, helpers, 'affineRelu', slices, (start, count) => [zP + row(start), count * h * w, c, aP, bP, yP + row(start)]);
+    }
     simdKernelStats.batchNorm++;
     const y = tf.engine().makeTensorFromTensorInfo(yInfo) as tf.Tensor4D;
-    const out = pool ? tf.maxPool(y, 2, 2, 'valid') : tf.clone(y);
-    return [out, tf.tensor1d(mean), tf.tensor1d(variance), tf.tensor1d(rstd), y];
+    return [out ?? tf.clone(y), tf.tensor1d(mean), tf.tensor1d(variance), tf.tensor1d(rstd), y];
   } finally {
     sc.free();
   }
