@@ -47,8 +47,14 @@ export interface SelectBackendOptions {
   wasmThreads?: number;
 }
 
-/** null → navigator.hardwareConcurrency (chosen from bench measurements, see README Performance). */
-export const DEFAULT_WASM_THREADS: number | null = null;
+/**
+ * 1: XNNPACK's own pool stays single-threaded; the SIMD kernels (wasmSimd/) use the second core
+ * through their helper thread instead. Measured (bench, 2 cores): with both pools, a third thread
+ * (XNNPACK's spin-waiting worker) starved the page — long tasks of 115–240 ms while training — and
+ * training was no faster; with XNNPACK at 1 thread the page stayed under 100 ms and SimpleCNN trained
+ * faster (see README Performance). null → navigator.hardwareConcurrency.
+ */
+export const DEFAULT_WASM_THREADS: number | null = 1;
 
 export interface WebglProbe {
   available: boolean;
@@ -214,8 +220,8 @@ async function describe(backend: string, renderer: string | null, reason: string
       sel.threads = 1;
     }
     // Compile the SIMD kernels and start their helper thread now, and give the event loop a turn:
-    // a worker boots only when its creator returns to the event loop.
-    simdKernelInfo();
+    // a worker boots only when its creator returns to the event loop. Threads: the most any op uses.
+    sel.threads = Math.max(sel.threads, simdKernelInfo()?.threads ?? 1);
     await new Promise((r) => setTimeout(r, 0));
   }
   return sel;

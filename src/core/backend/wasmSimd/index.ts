@@ -225,9 +225,9 @@ export function simdContext(): { backend: BackendWasm; memory: WebAssembly.Memor
 }
 
 /** Which variant runs (null: the kernel is unavailable on the active backend). */
-export function simdKernelInfo(): { relaxed: boolean } | null {
+export function simdKernelInfo(): { relaxed: boolean; threads: number } | null {
   const s = state();
-  return s ? { relaxed: s.mod.relaxed } : null;
+  return s ? { relaxed: s.mod.relaxed, threads: 1 + (helpersFor(s)?.count ?? 0) } : null;
 }
 
 export const SIMD_FILTER_GRAD = 'PlaygroundSimdConvFilterGrad';
