@@ -197,6 +197,14 @@ export function conv2dSame(x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D {
   return tf.engine().runKernel(CONV_SAME, { x, filter } as unknown as tf.NamedTensorMap, {}) as tf.Tensor4D;
 }
 
+/**
+ * maxPool₂(relu(conv2d(x, W, 1, 'same') + b)) for evaluation (no gradient): on wasm one Winograd
+ * kernel whose output transform takes each 2×2 tile's maximum (a tile is a pool window).
+ */
+export function convBiasReluPool(x: tf.Tensor4D, filter: tf.Tensor4D, bias?: tf.Tensor1D): tf.Tensor4D {
+  return simdConv3x3(x, filter, bias, true, true) ?? tf.maxPool(convBiasRelu(x, filter, bias), 2, 2, 'valid');
+}
+
 /** relu(conv2d(x, W, 1, 'same') + b) as one taped op (see the file comment for its gradient). */
 export function convBiasRelu(x: tf.Tensor4D, filter: tf.Tensor4D, bias?: tf.Tensor1D): tf.Tensor4D {
   registerConvBlockOps();

@@ -181,6 +181,29 @@ describe('wasm training matches cpu', () => {
     }
   });
 
+  test('evaluation on wasm (BatchNorm folded, conv + ReLU + pool in one Winograd kernel) gives the cpu logits', async () => {
+    const { x } = batch();
+    const logits = (spec: NetSpec, channels: number[]) => {
+      const model = Net.create(spec, 7, channels);
+      const out = tf.tidy(() => model.predict(tf.tensor4d(x, [N, 32, 32, 3])).dataSync() as Float32Array);
+      model.dispose();
+      return out;
+    };
+    for (const [spec, channels] of NETS) {
+      await tf.setBackend('cpu');
+      const ref = logits(spec, channels);
+      await tf.setBackend('wasm');
+      const info = await tf.profile(() => {
+        logits(spec, channels);
+      });
+      expect(maxAbsDiff(logits(spec, channels), ref)).toBeLessThan(1e-4);
+      const pools = spec.layers.filter((l) => l.kind === 'conv' && l.pool).length;
+      expect(info.kernels.filter((k) => k.name === 'PlaygroundSimdConv3x3').length).toBe(spec.layers.length - 1);
+      expect(info.kernels.filter((k) => k.name === 'MaxPool').length).toBe(0);
+      expect(pools).toBe(spec.id === 'convnet3' ? 3 : 0);
+    }
+  });
+
   test('wasm Identity (tf.clone) shares the buffer by reference: no copy, and each handle outlives the other', async () => {
     await tf.setBackend('wasm');
     const backend = tf.backend() as unknown as { dataIdMap: { get(id: object): { memoryOffset: number } } };

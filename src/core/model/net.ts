@@ -9,7 +9,7 @@
  * variance). A layer with no filters left outputs nothing; the next layer then sees zeros.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormRelu, conv2dSame, convBiasRelu } from '../backend/convBlock';
+import { batchNormRelu, conv2dSame, convBiasRelu, convBiasReluPool } from '../backend/convBlock';
 import { initialWeights } from './init';
 import { BN_EPS, BN_MOMENTUM, type Channels, type ConvInfo, type Geometry, type NetSpec, type NetWeights, checkWeights, geometry, parameterCount, tensors } from './spec';
 
@@ -108,8 +108,9 @@ export class Net {
         act = this.convBlockTraining(c, act, n); // pools inside (one op with the BatchNorm and ReLU)
         continue;
       }
-      act = this.convBlock(c, act, n);
-      if (c.pool) act = tf.maxPool(act, 2, 2, 'valid');
+      // Evaluation: the pool can run inside the conv kernel (no gradient needed).
+      act = this.convBlock(c, act, n, c.pool && !training);
+      if (c.pool && training) act = tf.maxPool(act, 2, 2, 'valid');
     }
     const f = this.geometry.linear;
     const bias = this.variable(`${f.name}.bias`);
@@ -117,8 +118,8 @@ export class Net {
     return tf.add(tf.matMul(tf.reshape(act, [n, -1]), this.variable(`${f.name}.weight`)), bias) as tf.Tensor2D;
   }
 
-  /** conv + bias + ReLU in one fused kernel; a BatchNorm is folded in with its running statistics. */
-  private convBlock(c: ConvInfo, x: tf.Tensor4D | null, n: number): tf.Tensor4D {
+  /** conv + bias + ReLU (+ 2×2 max-pool) in one fused kernel; a BatchNorm is folded in with its running statistics. */
+  private convBlock(c: ConvInfo, x: tf.Tensor4D | null, n: number, pool: boolean): tf.Tensor4D {
     let filter = this.variable(`${c.name}.weight`) as tf.Tensor4D;
     let bias: tf.Tensor1D | undefined = c.bias ? (this.variable(`${c.name}.bias`) as tf.Tensor1D) : undefined;
     if (c.batchNorm) {
@@ -131,8 +132,10 @@ export class Net {
     if (!x) {
       // No input channels: the conv sums over nothing, so only the bias (or BatchNorm's shift) is left.
       const zeros = tf.zeros([n, c.size, c.size, c.outChannels]) as tf.Tensor4D;
-      return tf.relu(bias ? tf.add(zeros, bias) : zeros) as tf.Tensor4D;
+      const y = tf.relu(bias ? tf.add(zeros, bias) : zeros) as tf.Tensor4D;
+      return pool ? tf.maxPool(y, 2, 2, 'valid') : y;
     }
+    if (pool) return convBiasReluPool(x, filter, bias);
     // One taped op (fused conv + bias + ReLU forward; its own gradient, see backend/convBlock.ts).
     return convBiasRelu(x, filter, bias);
   }

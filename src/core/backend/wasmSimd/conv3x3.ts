@@ -39,7 +39,7 @@ export function conv3x3Range(mod: WinogradModule, p: Conv3x3Pointers, n0: number
   mod.conv(p.x, p.u, p.y, n0, n1, p.scratch);
 }
 
-const shapeKey = (s: Conv3x3Shape) => `${s.h},${s.w},${s.cin},${s.cout},${+s.bias},${+s.relu}`;
+const shapeKey = (s: Conv3x3Shape) => `${s.h},${s.w},${s.cin},${s.cout},${+s.bias},${+s.relu},${+!!s.pool}`;
 const modules = new WeakMap<WebAssembly.Memory, Map<string, WinogradModule | null>>();
 
 /** The module for `s` on this memory, compiled once (null: no SIMD, or the engine refused it). */
@@ -60,6 +60,7 @@ export function conv3x3Module(s: Conv3x3Shape, memory: WebAssembly.Memory, share
 interface Conv3x3Attrs {
   relu: boolean;
   inputGrad: boolean;
+  pool: boolean;
 }
 
 interface EmscriptenHeap {
@@ -70,7 +71,7 @@ interface EmscriptenHeap {
 /** The conv's shape from x and the filter (in/out swapped for the input gradient). */
 function shapeOf(x: readonly number[], filter: readonly number[], bias: boolean, a: Conv3x3Attrs): Conv3x3Shape {
   const [fi, fo] = [filter[2], filter[3]];
-  return { h: x[1], w: x[2], cin: a.inputGrad ? fo : fi, cout: a.inputGrad ? fi : fo, bias, relu: a.relu };
+  return { h: x[1], w: x[2], cin: a.inputGrad ? fo : fi, cout: a.inputGrad ? fi : fo, bias, relu: a.relu, pool: a.pool };
 }
 
 // Registered on import, so tf.engine().runKernel(SIMD_CONV3X3, …) works from anywhere (e.g. the bench page).
@@ -87,7 +88,7 @@ tf.registerKernel({
     const s = shapeOf(x.shape, filter.shape, bias != null, a);
     const mod = conv3x3Module(s, ctx.memory, ctx.shared)!;
     const ptr = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
-    const y = backend.makeOutput([x.shape[0], s.h, s.w, s.cout], 'float32');
+    const y = backend.makeOutput(s.pool ? [x.shape[0], s.h / 2, s.w / 2, s.cout] : [x.shape[0], s.h, s.w, s.cout], 'float32');
     const L = winogradLayout(s);
     // Images split among threads (index.ts): the transformed filter u is shared, scratch is per thread.
     const { slices, threads } = imageSlices(x.shape[0], s.h * s.w * (s.cin + s.cout));
@@ -125,12 +126,15 @@ function run(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | undefined,
   return tf.engine().runKernel(SIMD_CONV3X3, inputs, a as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
-/** tf.fused.conv2d(x, filter, 1, 'same', …, bias, relu) for a 3×3 filter and even H, W; null when unavailable. */
-export function simdConv3x3(x: tf.Tensor4D, filter: tf.Tensor4D, bias?: tf.Tensor1D, relu = false): tf.Tensor4D | null {
-  return run(x, filter, bias, { relu, inputGrad: false });
+/**
+ * tf.fused.conv2d(x, filter, 1, 'same', …, bias, relu) for a 3×3 filter and even H, W, followed by a
+ * 2×2/2 max-pool when `pool` (computed in the output transform: y is [N, H/2, W/2, cout]); null when unavailable.
+ */
+export function simdConv3x3(x: tf.Tensor4D, filter: tf.Tensor4D, bias?: tf.Tensor1D, relu = false, pool = false): tf.Tensor4D | null {
+  return run(x, filter, bias, { relu, inputGrad: false, pool });
 }
 
 /** The input gradient of conv2d(x, filter, 1, 'same') from dy (filter flipped and swapped in the transform); null when unavailable. */
 export function simdConv3x3InputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D | null {
-  return run(dy, filter, undefined, { relu: false, inputGrad: true });
+  return run(dy, filter, undefined, { relu: false, inputGrad: true, pool: false });
 }

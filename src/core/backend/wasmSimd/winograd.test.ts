@@ -70,7 +70,7 @@ describe('Winograd 3×3 conv kernel', () => {
   test('modules are valid WebAssembly under 4 KB (Chrome compiles larger ones synchronously only off the main thread)', () => {
     // each case forward and as its input gradient (channels swapped)
     for (const c of cases.flatMap((c) => [c, { ...c, cin: c.cout, cout: c.cin }])) {
-      for (const flags of [{ bias: false, relu: false }, { bias: true, relu: true }]) {
+      for (const flags of [{ bias: false, relu: false }, { bias: true, relu: true }, { bias: true, relu: true, pool: true }]) {
         for (const relaxed of [false, true]) {
           const bytes = winogradBytes({ ...c, ...flags }, relaxed, true);
           expect(bytes.length).toBeLessThan(4096);
@@ -96,6 +96,21 @@ describe('Winograd 3×3 conv kernel', () => {
         expect(relDiff(got, ref)).toBeLessThan(1e-4);
       });
     }
+
+    test(`${c.n}×${c.h}×${c.w} ${c.cin}→${c.cout} +bias relu, 2×2 max-pool in the output transform, matches tf.maxPool(tf.fused.conv2d) on cpu`, async () => {
+      const ref = await onCpu(() => {
+        const { x, w, b } = inputs(c);
+        return tf.maxPool(tf.fused.conv2d({ x, filter: w, strides: 1, pad: 'same', bias: b, activation: 'relu' }), 2, 2, 'valid').dataSync() as Float32Array;
+      });
+      const got = await onWasm(() => {
+        const t = inputs(c);
+        const y = simdConv3x3(t.x, t.w, t.b, true, true);
+        expect(y).not.toBeNull();
+        expect(y!.shape).toEqual([c.n, c.h / 2, c.w / 2, c.cout]);
+        return y!.dataSync() as Float32Array;
+      });
+      expect(relDiff(got, ref)).toBeLessThan(1e-4);
+    });
 
     test(`${c.n}×${c.h}×${c.w} ${c.cin}→${c.cout} input gradient matches tf.grad on cpu`, async () => {
       const grad = (x: tf.Tensor4D, w: tf.Tensor4D, dy: tf.Tensor4D) => tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(xx as tf.Tensor4D, w, 1, 'same'), dy)))(x);

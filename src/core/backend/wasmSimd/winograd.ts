@@ -29,6 +29,8 @@ export interface Conv3x3Shape {
   cout: number;
   bias: boolean;
   relu: boolean;
+  /** A 2×2/2 max-pool of the output, in the output transform (an output tile is a pool window): y is [N, H/2, W/2, cout]. */
+  pool?: boolean;
 }
 
 /** Largest tile block: V and M (16 · T · channels floats each) stay well inside L2. */
@@ -212,14 +214,24 @@ function gemm(f: Fn, s: Conv3x3Shape, L: Layout, relaxed: boolean, a: { u: numbe
   });
 }
 
-/** y = Aᵀ M A (+ bias, ReLU) for the block's tiles of image n. */
+/** y = Aᵀ M A (+ bias, ReLU) (max over the tile when pooling) for the block's tiles of image n. */
 function outputTransform(f: Fn, s: Conv3x3Shape, L: Layout, a: { y: number; n: number; ty0: number; M: number; biasP: number }, t: { py: number; pm: number; end: number; rowEnd: number; pc: number; mc: number; bc: number; cEnd: number }, m: number[], o: number[], zero: number) {
   const yRow = s.w * s.cout * 4;
+  // bytes from one tile's output to the next, from one tile row's to the next, per image
+  const tileStep = (s.pool ? 1 : 2) * s.cout * 4;
+  const rowStep = s.pool ? (s.w / 2) * s.cout * 4 : 2 * yRow;
+  const imageBytes = s.pool ? (s.h / 2) * rowStep : s.h * yRow;
   const fullBytes = (s.cout >> 2) * 16;
   const lanes = s.cout % 4;
 
-  /** One vector of 4 channels of the tile; `lanesKept` < 4 stores only those lanes. */
-  const tile = (lanesKept: number) => {
+  /** Stores vector local v at t.pc + off: all 4 lanes, or only `lanesKept` (the channel tail). */
+  let lanesKept = 4;
+  const store = (v: number, off: number) => {
+    if (lanesKept === 4) f.get(t.pc).get(v).v128store(off);
+    else for (let k = 0; k < lanesKept; k++) f.get(t.pc).get(v).f32x4extractLane(k).f32store(off + 4 * k);
+  };
+  /** One vector of 4 channels of the tile. */
+  const tile = () => {
     for (let xi = 0; xi < 16; xi++) f.get(t.mc).v128load(xi * L.mStride).set(m[xi]);
     // rows: s[a][l] = Σ_k Aᵀ[a][k] M[k][l], into o[0..7]
     for (let l = 0; l < 4; l++) {
@@ -234,35 +246,43 @@ function outputTransform(f: Fn, s: Conv3x3Shape, L: Layout, a: { y: number; n: n
         else f.f32x4sub().get(o[i * 4 + r]).f32x4sub();
         if (s.bias) f.get(t.bc).v128load().f32x4add();
         if (s.relu) f.get(zero).f32x4pmax();
-        f.set(m[0]); // M is consumed: reuse its first local
-        const off = (i * s.w + j) * s.cout * 4;
-        if (lanesKept === 4) f.get(t.pc).get(m[0]).v128store(off);
-        else for (let k = 0; k < lanesKept; k++) f.get(t.pc).get(m[0]).f32x4extractLane(k).f32store(off + 4 * k);
+        f.set(m[0]); // M is consumed: reuse its first locals
+        if (s.pool) {
+          if (i + j === 0) f.get(m[0]).set(m[1]);
+          else f.get(m[1]).get(m[0]).f32x4max().set(m[1]);
+          continue;
+        }
+        store(m[0], (i * s.w + j) * s.cout * 4);
       }
     }
+    if (s.pool) store(m[1], 0);
   };
 
   f.get(a.M).set(t.pm);
-  f.get(a.y).get(a.n).i32(s.h * yRow).mul().add().get(a.ty0).i32(2 * yRow).mul().add().set(t.py);
-  f.get(t.py).i32(L.rows * 2 * yRow).add().set(t.end);
-  doWhile(f, t.py, 2 * yRow, t.end, () => {
-    f.get(t.py).i32(2 * s.cout * 4 * L.tilesW).add().set(t.rowEnd);
-    doWhile(f, t.py, 2 * s.cout * 4, t.rowEnd, () => {
+  f.get(a.y).get(a.n).i32(imageBytes).mul().add().get(a.ty0).i32(rowStep).mul().add().set(t.py);
+  f.get(t.py).i32(L.rows * rowStep).add().set(t.end);
+  doWhile(f, t.py, rowStep, t.end, () => {
+    f.get(t.py).i32(tileStep * L.tilesW).add().set(t.rowEnd);
+    doWhile(f, t.py, tileStep, t.rowEnd, () => {
       f.get(t.py).set(t.pc);
       f.get(t.pm).set(t.mc);
       f.get(a.biasP).set(t.bc);
       if (fullBytes > 0) {
         f.get(t.pc).i32(fullBytes).add().set(t.cEnd);
         doWhile(f, t.pc, 16, t.cEnd, () => {
-          tile(4);
+          lanesKept = 4;
+          tile();
           f.get(t.mc).i32(16).add().set(t.mc);
           f.get(t.bc).i32(16).add().set(t.bc);
         });
       }
-      if (lanes > 0) tile(lanes);
+      if (lanes > 0) {
+        lanesKept = lanes;
+        tile();
+      }
       f.get(t.pm).i32(L.co4 * 4).add().set(t.pm);
     });
-    f.get(t.py).i32(2 * s.cout * 4 * L.tilesW).sub().set(t.py); // back to the row start: the outer loop steps 2 rows
+    f.get(t.py).i32(tileStep * L.tilesW).sub().set(t.py); // back to the row start: the outer loop steps a tile row
   });
 }
 
