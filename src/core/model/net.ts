@@ -83,12 +83,25 @@ export class Net {
   commitBatchStatistics(): void {
     const stats = this.pending;
     this.pending = [];
+    // On the CPU backends the few hundred numbers are updated in JavaScript (float32 rounding after
+    // every operation, as the tensor ops do): ~20 tiny ops per step cost more than the arithmetic.
+    // On WebGL that would be a synchronous GPU read, so the tensor ops stay.
+    const inJs = tf.getBackend() === 'wasm' || tf.getBackend() === 'cpu';
+    const f = Math.fround;
     tf.tidy(() => {
       for (const s of stats) {
         const bn = s.conv.batchNorm!;
         const mean = this.variable(`${bn}.running_mean`);
         const variance = this.variable(`${bn}.running_var`);
-        const unbiased = tf.mul(s.variance, s.count / Math.max(1, s.count - 1));
+        const k = s.count / Math.max(1, s.count - 1);
+        if (inJs) {
+          const [m, v, bm, bv] = [mean, variance, s.mean, s.variance].map((t) => t.dataSync() as Float32Array);
+          const [keep, mom, kf] = [f(1 - BN_MOMENTUM), f(BN_MOMENTUM), f(k)];
+          mean.assign(tf.tensor1d(m.map((x, i) => f(f(x * keep) + f(bm[i] * mom)))));
+          variance.assign(tf.tensor1d(v.map((x, i) => f(f(x * keep) + f(f(bv[i] * kf) * mom)))));
+          continue;
+        }
+        const unbiased = tf.mul(s.variance, k);
         mean.assign(tf.add(tf.mul(mean, 1 - BN_MOMENTUM), tf.mul(s.mean, BN_MOMENTUM)));
         variance.assign(tf.add(tf.mul(variance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
       }
