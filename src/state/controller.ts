@@ -403,11 +403,15 @@ export function createController(deps: ControllerDeps) {
   function onEngineEvent(e: EngineEvent): void {
     if (e.type === 'experiment') return; // experiments.ts follows its own events
     if (e.type === 'batch') {
-      const r = e.report;
+      const r = e.reports[e.reports.length - 1];
+      if (!r) return;
       set((s) => {
         const curve = e.role === 'baseline' ? s.baseline.curve : s.prunedCurve;
-        const prev = curve.length ? curve[curve.length - 1].step : 0;
-        const next = [...curve, { step: round(prev + r.size / 1000, 3), loss: r.loss, trainAcc: r.accuracy }];
+        const next = [...curve];
+        for (const b of e.reports) {
+          const prev = next.length ? next[next.length - 1].step : 0;
+          next.push({ step: round(prev + b.size / 1000, 3), loss: b.loss, trainAcc: b.accuracy });
+        }
         return {
           job: s.job && {
             ...s.job,

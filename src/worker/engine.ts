@@ -13,6 +13,7 @@ import { type FinetuneRecipe, type PytorchExportInput, buildPytorchExportZip, ex
 import { lnNorms } from '../core/pruning/importance';
 import { type PruneResult, type PruneSettings, createMaskApplier, measureCosts, prune } from '../core/pruning';
 import {
+  type BatchReport,
   type DeviceSet,
   type Evaluation,
   type TrainConfig,
@@ -40,6 +41,9 @@ import type {
 } from './protocol';
 import { SUPERSEDED } from './protocol';
 import { type ExperimentContext, runMethodSweep, runSensitivityScan } from './experiments';
+
+/** Least time between two batch events to the page (ms). */
+const BATCH_EVENT_MS = 100;
 
 interface PrunedState {
   model: Net;
@@ -245,14 +249,27 @@ export class Engine {
     const masker = role === 'pruned' ? createMaskApplier(model, this.pruned!.result.masks) : null;
     const offset = role === 'baseline' ? this.baselineEpochs : this.prunedEpochs;
     let lastEpochEval: Evaluation | null = null;
+    // Batch reports go to the page at most every BATCH_EVENT_MS: at thousands of images a second a
+    // chart update per batch kept the page's main thread busy (long tasks of 200+ ms, bench).
+    let reports: BatchReport[] = [];
+    let sentAt = 0;
+    const flush = () => {
+      if (reports.length) this.emit({ type: 'batch', role, reports });
+      reports = [];
+      sentAt = performance.now();
+    };
     const outcome = await train(
       model,
       optimizer,
       data,
       config,
       {
-        onBatch: (report) => this.emit({ type: 'batch', role, report }),
+        onBatch: (report) => {
+          reports.push(report);
+          if (performance.now() - sentAt >= BATCH_EVENT_MS) flush();
+        },
         onEpochEnd: async (epoch, trainLoss) => {
+          flush();
           const evaluation = await evaluate(model, test);
           lastEpochEval = evaluation;
           const weights = role === 'baseline' ? await model.readWeights() : undefined;
@@ -263,7 +280,10 @@ export class Engine {
         yieldEvery: () => new Promise((r) => setTimeout(r, 0)),
       },
       Math.ceil(offset), // integer epoch numbers seed the shuffles, also after a cancelled (fractional) run
-    ).finally(() => masker?.dispose());
+    ).finally(() => {
+      flush();
+      masker?.dispose();
+    });
     // A cancelled run reports the epochs it really did, as a fraction (never "0 epochs" for a model that trained).
     const batchesPerEpoch = Math.ceil(data.count / config.batchSize);
     const epochsDone = outcome.cancelled ? Math.round((outcome.steps / batchesPerEpoch) * 100) / 100 : config.epochs;

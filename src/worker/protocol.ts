@@ -136,7 +136,8 @@ export type Reply =
   | { id: number; ok: false; error: string; superseded?: boolean };
 
 export type EngineEvent =
-  | { type: 'batch'; role: ModelRole; report: BatchReport }
+  /** The batches since the last event (the engine sends at most ~10 a second). */
+  | { type: 'batch'; role: ModelRole; reports: BatchReport[] }
   /** For the baseline it carries the weights after the epoch: what a reload restores if the tab dies mid-training. */
   | { type: 'epoch'; role: ModelRole; epoch: number; trainLoss: number; evaluation: Evaluation; weights?: NetWeights }
   | ExperimentEvent;
