@@ -19,10 +19,13 @@ import { geometry } from '../src/core/model/spec';
 import { MODELS } from '../src/core/model/zoo';
 import '../src/core/backend/wasmSimd/convFilterGrad3x3'; // registers PlaygroundSimdWinogradFilterGrad for profileExpr
 import '../src/core/backend/wasmSimd/conv3x3'; // registers PlaygroundSimdConv3x3 for profileExpr
+import { setKernelThreads } from '../src/core/backend/wasmSimd';
 
 const params = new URLSearchParams(location.search);
 const requested = (params.get('backend') as BackendName | null) ?? null;
 const threads = params.get('threads') ? Number(params.get('threads')) : undefined;
+// simdThreads=N: the SIMD kernels' thread count whatever the cores (the default leaves a core to the page).
+if (params.get('simdThreads')) setKernelThreads(Number(params.get('simdThreads')));
 const base = new URL('./', location.href).href;
 const out = document.getElementById('out')!;
 const log = (s: string) => (out.textContent += s + '\n');

@@ -15,6 +15,22 @@
 
 /** Threads running a split kernel, the caller included (capped by the cores). */
 export const MAX_THREADS = 2;
+
+/**
+ * Threads for the split kernels: every core but one, which stays with the page — measured on 2 cores,
+ * training with a helper thread beside it left the page's main thread long tasks of 200–250 ms (vs
+ * 60–100 ms without): so a 2-core machine trains on one core and a 4-core one on two.
+ */
+export function kernelThreads(cores: number): number {
+  return threadsOverride ?? Math.max(1, Math.min(MAX_THREADS, cores - 1));
+}
+
+let threadsOverride: number | null = null;
+
+/** For measurements: the thread count whatever the cores (null: the rule above); for helpers made afterwards. */
+export function setKernelThreads(n: number | null): void {
+  threadsOverride = n;
+}
 /** Chunks per thread: threads claim chunks as they go, so a helper that starts late or runs slowly
  * (XNNPACK's pool thread spin-waits on the second core for a few ms after each conv) costs little. */
 const CHUNKS_PER_THREAD = 3;
@@ -237,7 +253,7 @@ export function serve({ modules, memory, control, helper }: HelperInit): { add(m
 /** Helpers in web workers: only where the memory is shared and workers exist (threaded tfjs build). */
 export const workerHelpers: HelpersFactory = (modules, memory) => {
   const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
-  const count = Math.min(MAX_THREADS, cores, MAX_HELPERS + 1) - 1;
+  const count = Math.min(kernelThreads(cores), MAX_HELPERS + 1) - 1;
   if (count < 1 || typeof Worker === 'undefined' || !(memory.buffer instanceof SharedArrayBuffer)) return null;
   const names = kernelNames(modules); // a job's kernel index, in the order helpers instantiate them
   const canBlock = threadCanBlock();
