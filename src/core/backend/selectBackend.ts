@@ -48,13 +48,11 @@ export interface SelectBackendOptions {
 }
 
 /**
- * 1: XNNPACK's own pool stays single-threaded; the SIMD kernels (wasmSimd/) use the second core
- * through their helper thread instead. Measured (bench, 2 cores): with both pools, a third thread
- * (XNNPACK's spin-waiting worker) starved the page — long tasks of 115–240 ms while training — and
- * training was no faster; with XNNPACK at 1 thread the page stayed under 100 ms and SimpleCNN trained
- * faster (see README Performance). null → navigator.hardwareConcurrency.
+ * null → navigator.hardwareConcurrency: XNNPACK's matMuls and convs use every core (measured: the
+ * SimpleCNN's fc1 trains and evaluates faster so; tfjs itself would use half). The SIMD kernels'
+ * helper thread is separate and leaves a core to the page (wasmSimd/parallel.ts kernelThreads).
  */
-export const DEFAULT_WASM_THREADS: number | null = 1;
+export const DEFAULT_WASM_THREADS: number | null = null;
 
 export interface WebglProbe {
   available: boolean;
