@@ -168,47 +168,59 @@ function buildFns(): Array<{ name: string; fn: Fn }> {
 function affineReluPoolFn(): Fn {
   const f = new Fn(Array.from({ length: 9 }, () => I32));
   const [src, N, H, W, C, a, b, dst, pooled] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const [n, i, j, H2, W2, p00, pg, cb, cv] = Array.from({ length: 9 }, () => f.local(I32));
-  const pos = [p00, f.local(I32), f.local(I32), f.local(I32)];
+  const [pg, cb, cv] = Array.from({ length: 3 }, () => f.local(I32));
+  const pos = Array.from({ length: 4 }, () => f.local(I32));
   const zero = f.local(V128);
   const yv = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
   const ys = [f.local(F32), f.local(F32), f.local(F32), f.local(F32)];
   f.f32(0).f32x4splat().set(zero);
-  f.get(H).i32(1).shrU().set(H2);
-  f.get(W).i32(1).shrU().set(W2);
-  f.forRange(n, () => f.i32(0), N, 1, () => {
-    f.forRange(i, () => f.i32(0), H2, 1, () => {
-      f.forRange(j, () => f.i32(0), W2, 1, () => {
-        f.get(n).get(H).mul().get(i).i32(1).shl().add().get(W).mul().get(j).i32(1).shl().add().get(C).mul().i32(2).shl().set(p00);
-        f.get(p00).get(C).i32(2).shl().add().set(pos[1]);
-        f.get(p00).get(W).get(C).mul().i32(2).shl().add().set(pos[2]);
-        f.get(pos[2]).get(C).i32(2).shl().add().set(pos[3]);
-        f.get(n).get(H2).mul().get(i).add().get(W2).mul().get(j).add().get(C).mul().i32(2).shl().set(pg);
-        eachChannel(f, C, cb, cv, (m) => {
-          const Y = m === 'v' ? yv : ys;
-          for (let k = 0; k < 4; k++) {
-            f.get(src).get(pos[k]).add().get(cb).add(); load(f, m);
-            at(f, a, cb); load(f, m); mul(f, m); at(f, b, cb); load(f, m); add(f, m);
-            if (m === 'v') f.get(zero).f32x4max();
-            else f.f32(0).f32max();
-            f.set(Y[k]);
-            f.get(dst).get(pos[k]).add().get(cb).add().get(Y[k]); store(f, m);
-          }
-          f.get(pooled).get(pg).add().get(cb).add();
-          if (m === 'v') f.get(Y[0]).get(Y[1]).f32x4max().get(Y[2]).get(Y[3]).f32x4max().f32x4max();
-          else f.get(Y[0]).get(Y[1]).f32max().get(Y[2]).get(Y[3]).f32max().f32max();
-          store(f, m);
-        });
-      });
+  eachPoolWindow(f, [N, H, W, C], pos, pg, () => {
+    eachChannel(f, C, cb, cv, (m) => {
+      const Y = m === 'v' ? yv : ys;
+      for (let k = 0; k < 4; k++) {
+        f.get(src).get(pos[k]).add().get(cb).add(); load(f, m);
+        at(f, a, cb); load(f, m); mul(f, m); at(f, b, cb); load(f, m); add(f, m);
+        if (m === 'v') f.get(zero).f32x4max();
+        else f.f32(0).f32max();
+        f.set(Y[k]);
+        f.get(dst).get(pos[k]).add().get(cb).add().get(Y[k]); store(f, m);
+      }
+      f.get(pooled).get(pg).add().get(cb).add();
+      if (m === 'v') f.get(Y[0]).get(Y[1]).f32x4max().get(Y[2]).get(Y[3]).f32x4max().f32x4max();
+      else f.get(Y[0]).get(Y[1]).f32max().get(Y[2]).get(Y[3]).f32max().f32max();
+      store(f, m);
     });
   });
   return f;
 }
 
+/**
+ * Emits `for n, i < H/2, j < W/2`: each 2×2/2 pool window of an NHWC [N, H, W, C] tensor, with
+ * `pos` set to the byte offsets of its four pixels (row-major) and `pg` to that of the pooled pixel.
+ */
+function eachPoolWindow(f: Fn, [N, H, W, C]: number[], pos: number[], pg: number, body: () => void): void {
+  const [n, i, j, H2, W2] = Array.from({ length: 5 }, () => f.local(I32));
+  f.get(H).i32(1).shrU().set(H2);
+  f.get(W).i32(1).shrU().set(W2);
+  f.forRange(n, () => f.i32(0), N, 1, () => {
+    f.forRange(i, () => f.i32(0), H2, 1, () => {
+      f.forRange(j, () => f.i32(0), W2, 1, () => {
+        f.get(n).get(H).mul().get(i).i32(1).shl().add().get(W).mul().get(j).i32(1).shl().add().get(C).mul().i32(2).shl().set(pos[0]);
+        f.get(pos[0]).get(C).i32(2).shl().add().set(pos[1]);
+        f.get(pos[0]).get(W).get(C).mul().i32(2).shl().add().set(pos[2]);
+        f.get(pos[2]).get(C).i32(2).shl().add().set(pos[3]);
+        f.get(n).get(H2).mul().get(i).add().get(W2).mul().get(j).add().get(C).mul().i32(2).shl().set(pg);
+        body();
+      });
+    });
+  });
+}
+
 function poolGradFn(): Fn {
   const f = new Fn([I32, I32, I32, I32, I32, I32, I32]);
   const [dp, y, N, H, W, C, du] = [0, 1, 2, 3, 4, 5, 6];
-  const [n, i, j, H2, W2, rowB, p00, p01, p10, p11, pg, cb, cv] = Array.from({ length: 13 }, () => f.local(I32));
+  const [pg, cb, cv] = Array.from({ length: 3 }, () => f.local(I32));
+  const pos = Array.from({ length: 4 }, () => f.local(I32));
   const zero = f.local(V128);
   const yv = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
   const ev = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
@@ -219,55 +231,41 @@ function poolGradFn(): Fn {
   const gv = f.local(V128);
   const gs = f.local(F32);
   f.f32(0).f32x4splat().set(zero);
-  f.get(H).i32(1).shrU().set(H2);
-  f.get(W).i32(1).shrU().set(W2);
-  f.forRange(n, () => f.i32(0), N, 1, () => {
-    f.forRange(i, () => f.i32(0), H2, 1, () => {
-      f.forRange(j, () => f.i32(0), W2, 1, () => {
-        // byte offsets of the window's four pixels and of the pooled pixel
-        f.get(n).get(H).mul().get(i).i32(1).shl().add().get(W).mul().get(j).i32(1).shl().add().get(C).mul().i32(2).shl().set(p00);
-        f.get(p00).get(C).i32(2).shl().add().set(p01);
-        f.get(p00).get(W).get(C).mul().i32(2).shl().add().set(p10);
-        f.get(p10).get(C).i32(2).shl().add().set(p11);
-        f.get(n).get(H2).mul().get(i).add().get(W2).mul().get(j).add().get(C).mul().i32(2).shl().set(pg);
-        void rowB;
-        const pos = [p00, p01, p10, p11];
-        eachChannel(f, C, cb, cv, (m) => {
-          const Y = m === 'v' ? yv : ys;
-          const E = m === 'v' ? ev : es;
-          const mx = m === 'v' ? mxv : mxs;
-          const g = m === 'v' ? gv : gs;
-          for (let k = 0; k < 4; k++) {
-            f.get(y).get(pos[k]).add().get(cb).add(); load(f, m); f.set(Y[k]);
-          }
-          if (m === 'v') {
-            f.get(Y[0]).get(Y[1]).f32x4max().get(Y[2]).get(Y[3]).f32x4max().f32x4max().set(mx);
-            f.get(Y[0]).get(mx).f32x4eq().set(E[0]);
-            f.get(Y[1]).get(mx).f32x4eq().get(E[0]).v128andnot().set(E[1]);
-            f.get(Y[2]).get(mx).f32x4eq().get(E[0]).get(E[1]).v128or().v128andnot().set(E[2]);
-            f.get(Y[3]).get(mx).f32x4eq().get(E[0]).get(E[1]).v128or().get(E[2]).v128or().v128andnot().set(E[3]);
-          } else {
-            f.get(Y[0]).get(Y[1]).f32max().get(Y[2]).get(Y[3]).f32max().f32max().set(mx);
-            f.get(Y[0]).get(mx).f32eq().set(E[0]);
-            f.get(Y[1]).get(mx).f32eq().get(E[0]).eqz().and().set(E[1]);
-            f.get(Y[2]).get(mx).f32eq().get(E[0]).get(E[1]).or().eqz().and().set(E[2]);
-            f.get(Y[3]).get(mx).f32eq().get(E[0]).get(E[1]).or().get(E[2]).or().eqz().and().set(E[3]);
-          }
-          f.get(dp).get(pg).add().get(cb).add(); load(f, m); f.set(g);
-          for (let k = 0; k < 4; k++) {
-            f.get(du).get(pos[k]).add().get(cb).add();
-            f.get(g);
-            if (m === 'v') {
-              f.get(E[k]).v128and();
-              f.get(Y[k]); gt0(f, m, zero); f.v128and();
-            } else {
-              f.get(E[k]).get(Y[k]).f32(0).f32gt().and();
-              f.f32fromU32().f32mul();
-            }
-            store(f, m);
-          }
-        });
-      });
+  eachPoolWindow(f, [N, H, W, C], pos, pg, () => {
+    eachChannel(f, C, cb, cv, (m) => {
+      const Y = m === 'v' ? yv : ys;
+      const E = m === 'v' ? ev : es;
+      const mx = m === 'v' ? mxv : mxs;
+      const g = m === 'v' ? gv : gs;
+      for (let k = 0; k < 4; k++) {
+        f.get(y).get(pos[k]).add().get(cb).add(); load(f, m); f.set(Y[k]);
+      }
+      if (m === 'v') {
+        f.get(Y[0]).get(Y[1]).f32x4max().get(Y[2]).get(Y[3]).f32x4max().f32x4max().set(mx);
+        f.get(Y[0]).get(mx).f32x4eq().set(E[0]);
+        f.get(Y[1]).get(mx).f32x4eq().get(E[0]).v128andnot().set(E[1]);
+        f.get(Y[2]).get(mx).f32x4eq().get(E[0]).get(E[1]).v128or().v128andnot().set(E[2]);
+        f.get(Y[3]).get(mx).f32x4eq().get(E[0]).get(E[1]).v128or().get(E[2]).v128or().v128andnot().set(E[3]);
+      } else {
+        f.get(Y[0]).get(Y[1]).f32max().get(Y[2]).get(Y[3]).f32max().f32max().set(mx);
+        f.get(Y[0]).get(mx).f32eq().set(E[0]);
+        f.get(Y[1]).get(mx).f32eq().get(E[0]).eqz().and().set(E[1]);
+        f.get(Y[2]).get(mx).f32eq().get(E[0]).get(E[1]).or().eqz().and().set(E[2]);
+        f.get(Y[3]).get(mx).f32eq().get(E[0]).get(E[1]).or().get(E[2]).or().eqz().and().set(E[3]);
+      }
+      f.get(dp).get(pg).add().get(cb).add(); load(f, m); f.set(g);
+      for (let k = 0; k < 4; k++) {
+        f.get(du).get(pos[k]).add().get(cb).add();
+        f.get(g);
+        if (m === 'v') {
+          f.get(E[k]).v128and();
+          f.get(Y[k]); gt0(f, m, zero); f.v128and();
+        } else {
+          f.get(E[k]).get(Y[k]).f32(0).f32gt().and();
+          f.f32fromU32().f32mul();
+        }
+        store(f, m);
+      }
     });
   });
   return f;
