@@ -211,6 +211,24 @@ export interface KernelProfileRow {
   share: number;
 }
 
+/** A tf.profile's kernels: time and calls per kernel name, the total, and each call with its shapes (in order). */
+async function aggregateKernels(info: Awaited<ReturnType<typeof tf.profile>>) {
+  const agg = new Map<string, { calls: number; ms: number }>();
+  const each: Array<{ shape: string; ms: number }> = [];
+  let total = 0;
+  for (const k of info.kernels) {
+    const raw = await (k.kernelTimeMs as unknown as Promise<number | { error: string }> | number | { error: string });
+    const ms = typeof raw === 'number' ? raw : 0;
+    const a = agg.get(k.name) ?? { calls: 0, ms: 0 };
+    a.calls++;
+    a.ms += ms;
+    agg.set(k.name, a);
+    total += ms;
+    each.push({ shape: `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('·')}→[${k.outputShapes.join('],[')}]`, ms: Math.round(ms * 100) / 100 });
+  }
+  return { agg, total, each };
+}
+
 /** Per-kernel time of one training step (tf.profile), aggregated by kernel name. */
 export async function profileTrainStep(
   data: Loaded,
@@ -231,22 +249,8 @@ export async function profileTrainStep(
   const t0 = performance.now();
   const info = await tf.profile(step);
   const wallMs = performance.now() - t0;
-  const agg = new Map<string, { calls: number; ms: number }>();
-  const matMuls: Array<{ shape: string; ms: number }> = [];
-  const each: Array<{ shape: string; ms: number }> = [];
-  let total = 0;
-  for (const k of info.kernels) {
-    const raw = await (k.kernelTimeMs as unknown as Promise<number | { error: string }> | number | { error: string });
-    const ms = typeof raw === 'number' ? raw : 0;
-    const a = agg.get(k.name) ?? { calls: 0, ms: 0 };
-    a.calls++;
-    a.ms += ms;
-    agg.set(k.name, a);
-    total += ms;
-    const shape = { shape: `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('·')}→[${k.outputShapes.join('],[')}]`, ms: Math.round(ms * 100) / 100 };
-    if (/MatMul|Conv2D/.test(k.name)) matMuls.push(shape);
-    each.push(shape);
-  }
+  const { agg, total, each } = await aggregateKernels(info);
+  const matMuls = each.filter((k) => /MatMul|Conv2D/.test(k.shape));
   disposeOptimizer(optimizer);
   model.dispose();
   disposeDeviceSet(set);
@@ -254,7 +258,7 @@ export async function profileTrainStep(
   const rows = [...agg.entries()]
     .map(([name, a]) => ({ name, calls: a.calls, ms: Math.round(a.ms * 10) / 10, share: a.ms / Math.max(total, 1e-9) }))
     .sort((x, y) => y.ms - x.ms);
-  const slowest = each.sort((a, b) => b.ms - a.ms).slice(0, 40);
+  const slowest = [...each].sort((a, b) => b.ms - a.ms).slice(0, 40);
   return { backend: tf.getBackend(), model: modelId, wallMs, kernelMs: total, rows, matMuls, slowest };
 }
 
@@ -299,17 +303,7 @@ export async function profileInference(data: Loaded, o: { model?: ModelId; batch
   };
   for (let i = 0; i < o.warmup; i++) await run();
   const info = await tf.profile(run);
-  const agg = new Map<string, { calls: number; ms: number }>();
-  let total = 0;
-  for (const k of info.kernels) {
-    const raw = await (k.kernelTimeMs as unknown as Promise<number> | number);
-    const ms = typeof raw === 'number' ? raw : 0;
-    const a = agg.get(k.name) ?? { calls: 0, ms: 0 };
-    a.calls++;
-    a.ms += ms;
-    agg.set(k.name, a);
-    total += ms;
-  }
+  const { agg, total } = await aggregateKernels(info);
   model.dispose();
   disposeDeviceSet(set);
   const rows = [...agg.entries()].map(([name, a]) => ({ name, calls: a.calls, ms: Math.round(a.ms * 100) / 100, share: a.ms / Math.max(total, 1e-9) })).sort((x, y) => y.ms - x.ms);

@@ -64,16 +64,21 @@ function convInputGrad(dz: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D {
 
 /**
  * [∂L/∂W, ∂L/∂b or null] of a stride-1 'same' conv from g, masked by y > 0 when `y` is given (a ReLU
- * after the conv). wasm: Winograd F(3×3, 2×2) for 3×3 filters, else the direct SIMD kernel; other
- * backends: one im2col matMul.
+ * after the conv). wasm: Winograd F(3×3, 2×2) for 3×3 filters, else the direct SIMD kernel (both
+ * apply the mask themselves); other backends: one im2col matMul of dz() — the masked g, which the
+ * caller may share with the input gradient.
  */
-function convFilterGrad(x: tf.Tensor4D, g: tf.Tensor4D, y: tf.Tensor4D | null, shape: [number, number, number, number], withBias: boolean): [tf.Tensor4D, tf.Tensor1D | null] {
+function convFilterGrad(
+  x: tf.Tensor4D,
+  g: tf.Tensor4D,
+  y: tf.Tensor4D | null,
+  dz: () => tf.Tensor4D,
+  shape: [number, number, number, number],
+  withBias: boolean,
+): [tf.Tensor4D, tf.Tensor1D | null] {
   const winograd = withBias ? winogradFilterGradWithBias(x, g, y) : winogradFilterGrad(x, g, y);
   if (winograd) return Array.isArray(winograd) ? winograd : [winograd, null];
-  const simd = wasmConvFilterGrad(x, g, y, shape, withBias);
-  if (simd) return simd;
-  const dz = y ? (tf.mul(g, tf.step(y)) as tf.Tensor4D) : g;
-  return filterGradWithBias(x, dz, shape, withBias);
+  return wasmConvFilterGrad(x, g, y, shape, withBias) ?? filterGradWithBias(x, dz(), shape, withBias);
 }
 
 let registered = false;
@@ -121,9 +126,11 @@ export function registerConvBlockOps(): void {
       const [x, filter, y] = saved as [tf.Tensor4D, tf.Tensor4D, tf.Tensor4D];
       // Everything made here lives in the tape's 'backward' scope: disposed when backprop ends.
       const shape = filter.shape as [number, number, number, number];
-      // The ReLU mask is applied inside the filter-gradient kernels; the input gradient needs dz itself.
-      const [dW, db] = convFilterGrad(x, dy as tf.Tensor4D, y, shape, true);
-      const x2 = () => convInputGrad(tf.mul(dy as tf.Tensor4D, tf.step(y)) as tf.Tensor4D, filter);
+      // dz = dy masked by the ReLU, made at most once (the SIMD filter gradients mask on the fly).
+      let dz: tf.Tensor4D | null = null;
+      const dzOf = () => (dz ??= tf.mul(dy as tf.Tensor4D, tf.step(y)) as tf.Tensor4D);
+      const [dW, db] = convFilterGrad(x, dy as tf.Tensor4D, y, dzOf, shape, true);
+      const x2 = () => convInputGrad(dzOf(), filter);
       return { x: x2, filter: () => dW, bias: () => db! };
     },
   });
@@ -133,7 +140,8 @@ export function registerConvBlockOps(): void {
     gradFunc: (dy, saved) => {
       const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
       const shape = filter.shape as [number, number, number, number];
-      return { x: () => convInputGrad(dy as tf.Tensor4D, filter), filter: () => convFilterGrad(x, dy as tf.Tensor4D, null, shape, false)[0] };
+      const g = dy as tf.Tensor4D;
+      return { x: () => convInputGrad(g, filter), filter: () => convFilterGrad(x, g, null, () => g, shape, false)[0] };
     },
   });
   tf.registerGradient({

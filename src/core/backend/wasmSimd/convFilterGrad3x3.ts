@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { imageSlices, runImageSlices, simdContext } from './index';
+import { imageSlices, runImageSlices, simdContext, sumSlices } from './index';
 import { type WinogradKernels, instantiateWinograd, winogradAccFloats, winogradScratchBytes } from './winogradFilterGrad';
 
 export { winogradAccFloats, winogradModuleBytes, winogradScratchBytes, type WinogradKernels } from './winogradFilterGrad';
@@ -113,13 +113,7 @@ function kernelFunc({ inputs, attrs, backend: b }: { inputs: tf.NamedTensorInfoM
       (i) => new Float32Array(memory.buffer, acc(i), accFloats).fill(0),
       (t) => [[11, scratch(t)]],
     );
-    if (slices.length > 1) {
-      const total = new Float32Array(memory.buffer, acc(0), accFloats);
-      for (let i = 1; i < slices.length; i++) {
-        const part = new Float32Array(memory.buffer, acc(i), accFloats);
-        for (let j = 0; j < accFloats; j++) total[j] += part[j];
-      }
-    }
+    if (slices.length > 1) new Float32Array(memory.buffer, acc(0), accFloats).set(sumSlices(memory, slices.map((_, i) => acc(i)), accFloats));
     winogradFilterGradOutput(k, acc(0), cin, cout, out);
     const heap = memory.buffer;
     if (padded) {

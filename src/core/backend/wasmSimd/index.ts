@@ -205,7 +205,7 @@ export function runImageSlices(
 const zero = (memory: WebAssembly.Memory, ptr: number, floats: number) => new Float32Array(memory.buffer, ptr, floats).fill(0);
 
 /** The sum of per-slice accumulators of `floats` floats at `ptrs`. */
-function sumSlices(memory: WebAssembly.Memory, ptrs: number[], floats: number): Float32Array {
+export function sumSlices(memory: WebAssembly.Memory, ptrs: number[], floats: number): Float32Array {
   const total = new Float32Array(floats);
   for (const p of ptrs) {
     const part = new Float32Array(memory.buffer, p, floats);
