@@ -13,7 +13,7 @@ import type { NetSpec } from '../model/spec';
 import { convNet3, simpleCnn } from '../model/zoo';
 import { createOptimizer, trainStep } from '../train/trainer';
 import { registerFastConv2dGradient, unregisterFastConv2dGradient } from './convGrad';
-import { registerWasmTrainingKernels } from './wasmKernels';
+import { registerWasmTrainingKernels, wasmKernelStats } from './wasmKernels';
 import { fastMatMul, matMulGradStats, registerFastMatMulGradient, unregisterFastMatMulGradient } from './matMulGrad';
 
 const N = 6;
@@ -217,6 +217,37 @@ describe('wasm training matches cpu', () => {
     expect(Array.from(await b.data())).toEqual([1, 2, 3, 4]);
     tf.dispose([b, c]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  test('wasm GatherV2 by rows equals cpu: float32 and int32, 1-D and 4-D, repeated indices; other cases and bad indices go to the stock kernel', async () => {
+    const cases = () => {
+      const x = tf.randomUniform([7, 3, 2, 5], -1, 1, 'float32', 5);
+      const labels = tf.tensor1d([3, 1, 4, 1, 5, 9, 2], 'int32');
+      const idx = tf.tensor1d([6, 0, 3, 3, 1], 'int32');
+      const out = [
+        tf.gather(x, idx),
+        tf.gather(labels, idx),
+        tf.gather(x, tf.tensor2d([[1, 2], [2, 1]], [2, 2], 'int32')), // rank-2 indices: [2, 2, 3, 2, 5]
+        tf.gather(x, tf.tensor1d([1, 0], 'int32'), 2), // another axis: stock kernel
+        tf.gather(x, tf.tensor1d([], 'int32')),
+      ];
+      const got = out.map((t) => ({ shape: t.shape, data: Array.from(t.dataSync()) }));
+      tf.dispose([x, labels, idx, ...out]);
+      return got;
+    };
+    await tf.setBackend('cpu');
+    const ref = cases();
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const fast = wasmKernelStats.rowGather;
+    const got = tf.tidy(cases);
+    expect(got).toEqual(ref);
+    expect(wasmKernelStats.rowGather - fast).toBe(4); // all but the other axis
+    expect(tf.memory().numTensors).toBe(before);
+    // Out of range: the row path must not read outside x (the stock kernel decides what happens).
+    const x = tf.tensor2d([1, 2, 3, 4], [2, 2]);
+    expect(() => tf.tidy(() => tf.gather(x, tf.tensor1d([0, 2], 'int32')).dataSync())).toThrow();
+    x.dispose();
   });
 
   test('wasm Conv2DBackpropFilter kernel (stride 2, same/valid, NHWC) matches cpu', async () => {
