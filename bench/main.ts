@@ -13,6 +13,7 @@ import {
   profileTrainStep,
   simdKernelInfo,
   timeOp,
+  stepAnatomy,
 } from './benchCore';
 import { probeWebgl, type BackendName } from '../src/core/backend';
 import { geometry } from '../src/core/model/spec';
@@ -24,7 +25,7 @@ import { setKernelThreads } from '../src/core/backend/wasmSimd';
 const params = new URLSearchParams(location.search);
 const requested = (params.get('backend') as BackendName | null) ?? null;
 const threads = params.get('threads') ? Number(params.get('threads')) : undefined;
-// simdThreads=N: the SIMD kernels' thread count whatever the cores (the default leaves a core to the page).
+// simdThreads=N: the SIMD kernels' thread count whatever the cores (A/B measurements; default: every core, at most 2).
 if (params.get('simdThreads')) setKernelThreads(Number(params.get('simdThreads')));
 const base = new URL('./', location.href).href;
 const out = document.getElementById('out')!;
@@ -129,6 +130,9 @@ const api = {
     return profileTrainStep(await loadData(base), o);
   },
   filterGradVariants: benchFilterGradVariants,
+  async anatomy(o: Parameters<typeof stepAnatomy>[1]) {
+    return stepAnatomy(await loadData(base), o);
+  },
   trainInWorker,
   busyTask,
   memory: () => tf.memory(),

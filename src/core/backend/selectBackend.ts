@@ -50,7 +50,7 @@ export interface SelectBackendOptions {
 /**
  * null → navigator.hardwareConcurrency: XNNPACK's matMuls and convs use every core (measured: the
  * SimpleCNN's fc1 trains and evaluates faster so; tfjs itself would use half). The SIMD kernels'
- * helper thread is separate and leaves a core to the page (wasmSimd/parallel.ts kernelThreads).
+ * helper thread is separate (wasmSimd/parallel.ts kernelThreads).
  */
 export const DEFAULT_WASM_THREADS: number | null = null;
 

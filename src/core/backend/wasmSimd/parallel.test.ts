@@ -13,7 +13,7 @@ import { filterGradWithBias } from '../convGrad';
 import { batchNormRelu } from '../convBlock';
 import { registerWasmTrainingKernels } from '../wasmKernels';
 import { setSimdParallel, simdKernelStats, wasmConvFilterGrad } from './index';
-import { CONTROL_INTS, DONE, FAILED, type HelpersFactory, IDLE, type Job, RUNNING, awaitHelper, chunkArgs, claim, doneMask, kernelTable, postJob, serveJob, wake, workerHelpers } from './parallel';
+import { CONTROL_INTS, DONE, FAILED, type HelpersFactory, IDLE, type Job, RUNNING, awaitHelper, chunkArgs, claim, doneMask, kernelTable, kernelThreads, setKernelThreads, postJob, serveJob, wake, workerHelpers } from './parallel';
 
 /**
  * `count` helpers on this thread: before each of this thread's claims, the next chunk goes to a
@@ -151,6 +151,14 @@ describe('control block protocol (one thread)', () => {
     Atomics.compareExchange(ctl, 0, 1, RUNNING); // it entered the job, and hangs
     expect(awaitHelper(ctl, 0, true, 5)).toBe(false);
     expect(awaitHelper(ctl, 0, false, 5)).toBe(false);
+  });
+
+  test('kernel threads: every core, at most two; an override wins until cleared', () => {
+    expect([1, 2, 3, 8].map(kernelThreads)).toEqual([1, 2, 2, 2]);
+    setKernelThreads(1);
+    expect(kernelThreads(8)).toBe(1);
+    setKernelThreads(null);
+    expect(kernelThreads(8)).toBe(2);
   });
 
   test('no worker helpers on an unshared memory (the unthreaded wasm build)', () => {

@@ -17,12 +17,15 @@
 export const MAX_THREADS = 2;
 
 /**
- * Threads for the split kernels: every core but one, which stays with the page — measured on 2 cores,
- * training with a helper thread beside it left the page's main thread long tasks of 200–250 ms (vs
- * 60–100 ms without): so a 2-core machine trains on one core and a 4-core one on two.
+ * Threads for the split kernels: every core, at most MAX_THREADS (PyTorch also trains on every core).
+ * A core was once left to the page: with the helper sleeping in Atomics.waitAsync, training beside it
+ * gave the page 200–250 ms long tasks on 2 cores. Since the helper blocks in Atomics.wait (see
+ * serve), an A/B of the app training on 2 cores (bench row app-training-longtask, heartbeat gap)
+ * gave 85–86 ms (SimpleCNN) and 64–72 ms (ConvNet-3) with the helper against 74–106 and 59 ms without:
+ * no worse within the noise, and ConvNet-3 trains 1.4× faster.
  */
 export function kernelThreads(cores: number): number {
-  return threadsOverride ?? Math.max(1, Math.min(MAX_THREADS, cores - 1));
+  return threadsOverride ?? Math.max(1, Math.min(MAX_THREADS, cores));
 }
 
 let threadsOverride: number | null = null;
