@@ -309,3 +309,46 @@ export async function profileInference(data: Loaded, o: { model?: ModelId; batch
   const rows = [...agg.entries()].map(([name, a]) => ({ name, calls: a.calls, ms: Math.round(a.ms * 100) / 100, share: a.ms / Math.max(total, 1e-9) })).sort((x, y) => y.ms - x.ms);
   return { kernelMs: total, rows };
 }
+
+/**
+ * Where a training step's time goes outside the kernels: the synchronous part (everything runs inside
+ * trainStep on the CPU backends) against the read-back of loss and accuracy, with the batch gathered
+ * from a 2,048-image set as the app does or passed as a fixed tensor as PyTorch's timing does. (This
+ * found tfjs-wasm's GatherV2 taking 5.7 ms per 64 images; see backend/wasmKernels.ts.)
+ */
+export async function stepAnatomy(data: Loaded, o: { model: ModelId; batch: number; steps: number; gather: boolean; tidy: boolean }) {
+  const subset = 2048;
+  const set: DeviceSet = toDevice(takeFirst(data.train, subset), data.stats);
+  const small: DeviceSet = toDevice(takeFirst(data.train, o.batch), data.stats);
+  const model = Net.create(specFor(o.model), 1);
+  const optimizer = createOptimizer({ optimizer: 'adam', learningRate: 1e-3, momentum: 0.9 });
+  const order = tf.tensor1d(shuffledIndices(subset, mulberry32(1)), 'int32');
+  const sync: number[] = [];
+  const read: number[] = [];
+  const total: number[] = [];
+  for (let i = 0; i < o.steps + 5; i++) {
+    const start = ((i * o.batch) % (subset - o.batch + 1)) | 0;
+    const t0 = performance.now();
+    const run = () => {
+      if (!o.gather) return trainStep(model, optimizer, small.xs, small.ys);
+      const idx = order.slice(start, o.batch);
+      return trainStep(model, optimizer, tf.gather(set.xs, idx), tf.gather(set.ys, idx));
+    };
+    const [lossT, correctT] = o.tidy ? tf.tidy(run) : run();
+    const t1 = performance.now();
+    await Promise.all([lossT.data(), correctT.data()]);
+    tf.dispose([lossT, correctT]);
+    const t2 = performance.now();
+    if (i >= 5) {
+      sync.push(t1 - t0);
+      read.push(t2 - t1);
+      total.push(t2 - t0);
+    }
+  }
+  order.dispose();
+  disposeOptimizer(optimizer);
+  model.dispose();
+  disposeDeviceSet(set);
+  disposeDeviceSet(small);
+  return { sync: median(sync), read: median(read), total: median(total), numTensors: tf.memory().numTensors };
+}
