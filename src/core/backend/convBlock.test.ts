@@ -138,27 +138,34 @@ describe('conv blocks with hand-written gradients', () => {
     });
   }
 
-  test('max-pool gradient goes to the first maximum of a window (ties), as on the cpu backend', async () => {
-    // y after ReLU has exact ties: equal positive values and all-zero windows.
-    const run = () =>
-      tf.tidy(() => {
-        const z = tf.tensor4d([1, 1, 0.5, 2, 1, 1, 2, 0.5, -1, -2, 3, 3, -3, -1, 3, 3], [1, 4, 4, 1]);
-        const g = tf.tensor1d([1]);
-        const b = tf.tensor1d([0]);
-        const r = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
-        const [dz, dg, db] = tf.grads((zz: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => {
-          const { y, mean, variance } = batchNormRelu(zz as tf.Tensor4D, gg as tf.Tensor1D, bb as tf.Tensor1D, 1e-5, true);
-          tf.dispose([mean, variance]);
-          return tf.sum(tf.mul(y, r));
-        })([z, g, b]);
-        return [dz, dg, db].map((t) => t.dataSync() as Float32Array);
-      });
-    await tf.setBackend('cpu');
-    const ref = run();
-    await tf.setBackend('wasm');
-    const got = run();
-    for (let i = 0; i < ref.length; i++) expect(maxAbsDiff(got[i], ref[i])).toBeLessThan(1e-4);
-  });
+  // One channel (the scalar path) and five (four SIMD lanes and a tail).
+  for (const channels of [1, 5]) {
+    test(`max-pool gradient goes to the first maximum of a window (ties), as on the cpu backend (${channels} channel${channels > 1 ? 's' : ''})`, async () => {
+      // y after ReLU has exact ties: equal positive values and all-zero windows; channel k scales the pattern by k + 1.
+      const pattern = [1, 1, 0.5, 2, 1, 1, 2, 0.5, -1, -2, 3, 3, -3, -1, 3, 3];
+      const values = pattern.flatMap((v) => Array.from({ length: channels }, (_, k) => v * (k + 1)));
+      const run = () =>
+        tf.tidy(() => {
+          const z = tf.tensor4d(values, [1, 4, 4, channels]);
+          const g = tf.ones([channels]);
+          const b = tf.zeros([channels]);
+          const r = tf.tensor4d(Array.from({ length: 4 * channels }, (_, i) => 1 + i), [1, 2, 2, channels]);
+          const [dz, dg, db] = tf.grads((zz: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => {
+            const { y, mean, variance } = batchNormRelu(zz as tf.Tensor4D, gg as tf.Tensor1D, bb as tf.Tensor1D, 1e-5, true);
+            tf.dispose([mean, variance]);
+            return tf.sum(tf.mul(y, r));
+          })([z, g, b]);
+          return [dz, dg, db].map((t) => t.dataSync() as Float32Array);
+        });
+      await tf.setBackend('cpu');
+      const ref = run();
+      await tf.setBackend('wasm');
+      const grads = simdKernelStats.batchNormGrad;
+      const got = run();
+      expect(simdKernelStats.batchNormGrad).toBe(grads + 1);
+      for (let i = 0; i < ref.length; i++) expect(maxAbsDiff(got[i], ref[i])).toBeLessThan(1e-4);
+    });
+  }
 
   test('the input gradient is computed only when asked for (the first layer sees data)', async () => {
     await tf.setBackend('cpu');

@@ -152,12 +152,14 @@ export function registerConvBlockOps(): void {
       const [z, gamma, out, mean, rstd, y] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor4D];
       const dOut = (Array.isArray(dys) ? dys[0] : dys) as tf.Tensor4D;
       const { pool } = attrs as unknown as BnAttrs;
-      // wasm: three SIMD passes (pool/ReLU mask, the two per-channel sums, dz).
+      // wasm: two SIMD passes with the pool (the per-channel sums over the pooled size, dz), three without.
       const simd = simdBatchNormReluGrad(dOut, z, gamma, mean, rstd, y, pool);
       if (simd) {
         const [dz, dGamma, dBeta] = simd;
         return { z: () => dz, gamma: () => dGamma, beta: () => dBeta };
       }
+      // The wasm forward saved its pool record, not y: only its own backward reads that.
+      if (y.size !== z.size) throw new Error('BatchNorm backward: the SIMD kernels ran the forward pass but are unavailable now');
       const c = z.shape[3];
       const m = z.size / c;
       const dy = pool

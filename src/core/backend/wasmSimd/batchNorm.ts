@@ -6,12 +6,17 @@
  *   sums(src, M, C, out)                      out[c] += Σ_m src[m, c]
  *   sqdev(src, M, C, mean, out)               out[c] += Σ_m (src[m, c] − mean[c])²
  *   affineRelu(src, M, C, a, b, dst)          dst = max(src·a + b, 0)
- *   affineReluPool(src, N, H, W, C, a, b, dst, pooled)   affineRelu, and pooled = its 2×2/2 max-pool
- *   poolGrad(dp, y, N, H, W, C, du)           2×2/2 max-pool backward to the first maximum of each
- *                                             window (row-major, as tfjs's cpu backend), times y > 0
  *   maskGrad(dy, y, n, du)                    du = dy · (y > 0), n elements
  *   bwdSums(du, z, M, C, mean, rstd, s1, s2)  s1[c] += Σ du, s2[c] += Σ du·(z − mean)·rstd
  *   bwdDz(du, z, M, C, mean, rstd, a, k1, k2, dz)   dz = a·du − k1 − (z − mean)·rstd·k2
+ *
+ * With the 2×2/2 max-pool, the forward pass keeps only what the backward pass needs, at a quarter of
+ * the activations' size (not the activations: two full-size passes less per block):
+ *   poolFwd(src, N, H, W, C, a, b, pooled, zsel, code)   pooled = max of the window's four
+ *       y = max(src·a + b, 0); code = the first pixel (row-major, as tfjs's cpu max-pool gradient)
+ *       holding it, 4 when the maximum is 0 (the ReLU zeroed the window: no gradient); zsel = src there
+ *   poolSums(dp, zsel, code, M, C, mean, rstd, s1, s2)   bwdSums over the pooled rows: du = dp where code < 4
+ *   poolDz(dp, z, code, N, H, W, C, mean, rstd, a, k1, k2, dz)   bwdDz with du = dp at the code's pixel
  *
  * Addresses are byte offsets into the tfjs wasm backend's memory (see index.ts).
  */
@@ -153,42 +158,114 @@ function buildFns(): Array<{ name: string; fn: Fn }> {
       store(f, m);
     }, [0, 1, 9], 2, 3),
   });
-  // poolGrad(dp, y, N, H, W, C, du)
-  fns.push({ name: 'poolGrad', fn: poolGradFn() });
-  // affineReluPool(src, N, H, W, C, a, b, dst, pooled)
-  fns.push({ name: 'affineReluPool', fn: affineReluPoolFn() });
+  fns.push({ name: 'poolFwd', fn: poolFwdFn() });
+  // poolSums(dp, zsel, code, M, C, mean, rstd, s1, s2)
+  {
+    let tv = -1;
+    let ts = -1;
+    const fn = rowsFn(9, (f, [dp, zsel, code, , , mean, rstd, s1, s2], row, cb, m) => {
+      if (tv < 0) { tv = f.local(V128); ts = f.local(F32); }
+      const t = m === 'v' ? tv : ts;
+      at(f, row(dp), cb); load(f, m);
+      f.f32(4); if (m === 'v') f.f32x4splat();
+      at(f, row(code), cb); load(f, m);
+      if (m === 'v') f.f32x4gt(); else f.f32gt();
+      keep(f, m); f.set(t);
+      at(f, s1, cb); at(f, s1, cb); load(f, m); f.get(t); add(f, m); store(f, m);
+      at(f, s2, cb); at(f, s2, cb); load(f, m);
+      f.get(t); at(f, row(zsel), cb); load(f, m); at(f, mean, cb); load(f, m); sub(f, m); mul(f, m); at(f, rstd, cb); load(f, m); mul(f, m);
+      add(f, m); store(f, m);
+    }, [0, 1, 2], 3, 4);
+    fns.push({ name: 'poolSums', fn });
+  }
+  fns.push({ name: 'poolDz', fn: poolDzFn() });
   return fns;
 }
 
-/**
- * affineRelu and the 2×2/2 max-pool in one pass: each window's four pixels are normalised (the same
- * operations as affineRelu, so dst is identical), stored, and their maximum written to `pooled` —
- * the pool no longer reads the activations back.
- */
-function affineReluPoolFn(): Fn {
-  const f = new Fn(Array.from({ length: 9 }, () => I32));
-  const [src, N, H, W, C, a, b, dst, pooled] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+/** poolFwd(src, N, H, W, C, a, b, pooled, zsel, code): see the file comment. */
+function poolFwdFn(): Fn {
+  const f = new Fn(Array.from({ length: 10 }, () => I32));
+  const [src, N, H, W, C, a, b, pooled, zsel, code] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const [pg, cb, cv] = Array.from({ length: 3 }, () => f.local(I32));
   const pos = Array.from({ length: 4 }, () => f.local(I32));
   const zero = f.local(V128);
-  const yv = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
-  const ys = [f.local(F32), f.local(F32), f.local(F32), f.local(F32)];
+  const [zv, yv, ev] = [0, 1, 2].map(() => Array.from({ length: 4 }, () => f.local(V128)));
+  const [zs, ys] = [0, 1].map(() => Array.from({ length: 4 }, () => f.local(F32)));
+  const es = Array.from({ length: 4 }, () => f.local(I32));
+  const [mxv, mxs] = [f.local(V128), f.local(F32)];
   f.f32(0).f32x4splat().set(zero);
   eachPoolWindow(f, [N, H, W, C], pos, pg, () => {
     eachChannel(f, C, cb, cv, (m) => {
-      const Y = m === 'v' ? yv : ys;
+      const [Z, Y, E, mx] = m === 'v' ? [zv, yv, ev, mxv] : [zs, ys, es, mxs];
       for (let k = 0; k < 4; k++) {
-        f.get(src).get(pos[k]).add().get(cb).add(); load(f, m);
+        f.get(src).get(pos[k]).add().get(cb).add(); load(f, m); f.tee(Z[k]);
         at(f, a, cb); load(f, m); mul(f, m); at(f, b, cb); load(f, m); add(f, m);
         if (m === 'v') f.get(zero).f32x4max();
         else f.f32(0).f32max();
         f.set(Y[k]);
-        f.get(dst).get(pos[k]).add().get(cb).add().get(Y[k]); store(f, m);
       }
-      f.get(pooled).get(pg).add().get(cb).add();
-      if (m === 'v') f.get(Y[0]).get(Y[1]).f32x4max().get(Y[2]).get(Y[3]).f32x4max().f32x4max();
-      else f.get(Y[0]).get(Y[1]).f32max().get(Y[2]).get(Y[3]).f32max().f32max();
-      store(f, m);
+      const pooledAt = () => f.get(pg).get(cb).add();
+      if (m === 'v') {
+        f.get(Y[0]).get(Y[1]).f32x4max().get(Y[2]).get(Y[3]).f32x4max().f32x4max().set(mx);
+        f.get(Y[0]).get(mx).f32x4eq().set(E[0]);
+        f.get(Y[1]).get(mx).f32x4eq().get(E[0]).v128andnot().set(E[1]);
+        f.get(Y[2]).get(mx).f32x4eq().get(E[0]).get(E[1]).v128or().v128andnot().set(E[2]);
+        f.get(Y[3]).get(mx).f32x4eq().get(E[0]).get(E[1]).v128or().get(E[2]).v128or().v128andnot().set(E[3]);
+        f.get(pooled); pooledAt().add().get(mx).v128store();
+        f.get(zsel); pooledAt().add();
+        f.get(Z[0]).get(E[0]).v128and().get(Z[1]).get(E[1]).v128and().v128or().get(Z[2]).get(E[2]).v128and().v128or().get(Z[3]).get(E[3]).v128and().v128or();
+        f.v128store();
+        // code: 1·E1 + 2·E2 + 3·E3 where the maximum is > 0, else 4
+        f.get(code); pooledAt().add();
+        f.f32(1).f32x4splat().get(E[1]).v128and().f32(2).f32x4splat().get(E[2]).v128and().f32x4add().f32(3).f32x4splat().get(E[3]).v128and().f32x4add();
+        f.get(mx).get(zero).f32x4gt().tee(E[0]).v128and().f32(4).f32x4splat().get(E[0]).v128andnot().v128or();
+        f.v128store();
+      } else {
+        f.get(Y[0]).get(Y[1]).f32max().get(Y[2]).get(Y[3]).f32max().f32max().set(mx);
+        for (let k = 0; k < 4; k++) f.get(Y[k]).get(mx).f32eq().set(E[k]);
+        f.get(pooled); pooledAt().add().get(mx).f32store();
+        f.get(zsel); pooledAt().add();
+        f.get(Z[0]).get(Z[1]).get(Z[2]).get(Z[3]).get(E[2]).select().get(E[1]).select().get(E[0]).select();
+        f.f32store();
+        f.get(code); pooledAt().add();
+        f.f32(0).f32(1).f32(2).f32(3).get(E[2]).select().get(E[1]).select().get(E[0]).select();
+        f.f32(4).get(mx).f32(0).f32gt().select(); // mx > 0 ? code : 4
+        f.f32store();
+      }
+    });
+  });
+  return f;
+}
+
+/** poolDz(dp, z, code, N, H, W, C, mean, rstd, a, k1, k2, dz): see the file comment. */
+function poolDzFn(): Fn {
+  const f = new Fn(Array.from({ length: 13 }, () => I32));
+  const [dp, z, code, N, H, W, C, mean, rstd, a, k1, k2, dz] = Array.from({ length: 13 }, (_, i) => i);
+  const [pg, cb, cv] = Array.from({ length: 3 }, () => f.local(I32));
+  const pos = Array.from({ length: 4 }, () => f.local(I32));
+  // Per channel vector: dp, code and the five per-channel factors, loaded once for the window's four pixels.
+  const vl = Array.from({ length: 7 }, () => f.local(V128));
+  const sl = Array.from({ length: 7 }, () => f.local(F32));
+  eachPoolWindow(f, [N, H, W, C], pos, pg, () => {
+    eachChannel(f, C, cb, cv, (m) => {
+      const [g, cd, A, K1, MEAN, R, K2] = m === 'v' ? vl : sl;
+      f.get(dp).get(pg).add().get(cb).add(); load(f, m); f.set(g);
+      f.get(code).get(pg).add().get(cb).add(); load(f, m); f.set(cd);
+      for (const [local, base] of [[A, a], [K1, k1], [MEAN, mean], [R, rstd], [K2, k2]]) {
+        at(f, base, cb); load(f, m); f.set(local);
+      }
+      for (let k = 0; k < 4; k++) {
+        f.get(dz).get(pos[k]).add().get(cb).add();
+        // du = g at the code's pixel, else 0; then bwdDz's expression, in its order
+        f.get(A).get(g).get(cd).f32(k);
+        if (m === 'v') f.f32x4splat().f32x4eq();
+        else f.f32eq();
+        keep(f, m); mul(f, m);
+        f.get(K1); sub(f, m);
+        f.get(z).get(pos[k]).add().get(cb).add(); load(f, m); f.get(MEAN); sub(f, m); f.get(R); mul(f, m); f.get(K2); mul(f, m);
+        sub(f, m);
+        store(f, m);
+      }
     });
   });
   return f;
@@ -216,62 +293,7 @@ function eachPoolWindow(f: Fn, [N, H, W, C]: number[], pos: number[], pg: number
   });
 }
 
-function poolGradFn(): Fn {
-  const f = new Fn([I32, I32, I32, I32, I32, I32, I32]);
-  const [dp, y, N, H, W, C, du] = [0, 1, 2, 3, 4, 5, 6];
-  const [pg, cb, cv] = Array.from({ length: 3 }, () => f.local(I32));
-  const pos = Array.from({ length: 4 }, () => f.local(I32));
-  const zero = f.local(V128);
-  const yv = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
-  const ev = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
-  const ys = [f.local(F32), f.local(F32), f.local(F32), f.local(F32)];
-  const es = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
-  const mxv = f.local(V128);
-  const mxs = f.local(F32);
-  const gv = f.local(V128);
-  const gs = f.local(F32);
-  f.f32(0).f32x4splat().set(zero);
-  eachPoolWindow(f, [N, H, W, C], pos, pg, () => {
-    eachChannel(f, C, cb, cv, (m) => {
-      const Y = m === 'v' ? yv : ys;
-      const E = m === 'v' ? ev : es;
-      const mx = m === 'v' ? mxv : mxs;
-      const g = m === 'v' ? gv : gs;
-      for (let k = 0; k < 4; k++) {
-        f.get(y).get(pos[k]).add().get(cb).add(); load(f, m); f.set(Y[k]);
-      }
-      if (m === 'v') {
-        f.get(Y[0]).get(Y[1]).f32x4max().get(Y[2]).get(Y[3]).f32x4max().f32x4max().set(mx);
-        f.get(Y[0]).get(mx).f32x4eq().set(E[0]);
-        f.get(Y[1]).get(mx).f32x4eq().get(E[0]).v128andnot().set(E[1]);
-        f.get(Y[2]).get(mx).f32x4eq().get(E[0]).get(E[1]).v128or().v128andnot().set(E[2]);
-        f.get(Y[3]).get(mx).f32x4eq().get(E[0]).get(E[1]).v128or().get(E[2]).v128or().v128andnot().set(E[3]);
-      } else {
-        f.get(Y[0]).get(Y[1]).f32max().get(Y[2]).get(Y[3]).f32max().f32max().set(mx);
-        f.get(Y[0]).get(mx).f32eq().set(E[0]);
-        f.get(Y[1]).get(mx).f32eq().get(E[0]).eqz().and().set(E[1]);
-        f.get(Y[2]).get(mx).f32eq().get(E[0]).get(E[1]).or().eqz().and().set(E[2]);
-        f.get(Y[3]).get(mx).f32eq().get(E[0]).get(E[1]).or().get(E[2]).or().eqz().and().set(E[3]);
-      }
-      f.get(dp).get(pg).add().get(cb).add(); load(f, m); f.set(g);
-      for (let k = 0; k < 4; k++) {
-        f.get(du).get(pos[k]).add().get(cb).add();
-        f.get(g);
-        if (m === 'v') {
-          f.get(E[k]).v128and();
-          f.get(Y[k]); gt0(f, m, zero); f.v128and();
-        } else {
-          f.get(E[k]).get(Y[k]).f32(0).f32gt().and();
-          f.f32fromU32().f32mul();
-        }
-        store(f, m);
-      }
-    });
-  });
-  return f;
-}
-
-export type BatchNormKernels = Record<'sums' | 'sqdev' | 'affineRelu' | 'affineReluPool' | 'maskGrad' | 'bwdSums' | 'bwdDz' | 'poolGrad', (...args: number[]) => void>;
+export type BatchNormKernels = Record<'sums' | 'sqdev' | 'affineRelu' | 'maskGrad' | 'bwdSums' | 'bwdDz' | 'poolFwd' | 'poolSums' | 'poolDz', (...args: number[]) => void>;
 
 export function batchNormBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   return moduleBytes({ shared }, buildFns());

@@ -343,8 +343,9 @@ const ptrOf = (backend: BackendWasm, t: tf.TensorInfo) => backend.dataIdMap.get(
 
 /**
  * BatchNorm with the batch's statistics + ReLU (+ 2×2 max-pool) forward on the wasm backend, NHWC.
- * Returns [out (pooled if pool), mean, biased variance, rstd, y (before the pool)], or null when
- * the kernels are unavailable or the shape is not handled (odd size with pool).
+ * Returns [out (pooled if pool), mean, biased variance, rstd, y] — y the activations without a
+ * pool, else the pool record the backward pass reads instead — or null when the kernels are
+ * unavailable or the shape is not handled (odd size with pool).
  */
 export function simdBatchNormRelu(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, pool: boolean): tf.Tensor[] | null {
   const s = state();
@@ -379,20 +380,24 @@ export function simdBatchNormRelu(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.T
     const shift = a.map((ai, i) => b[i] - mean[i] * ai);
     new Float32Array(memory.buffer, aP, c).set(a);
     new Float32Array(memory.buffer, bP, c).set(shift);
+    simdKernelStats.batchNorm++;
+    const stats = [tf.tensor1d(mean), tf.tensor1d(variance), tf.tensor1d(rstd)];
+    if (pool) {
+      // The pooled output, and for the backward pass the pool record: [2n, h/2, w/2, c] = each window's
+      // selected z, then its code (batchNorm.ts poolFwd) — not the full-size activations.
+      const outInfo = backend.makeOutput([n, h / 2, w / 2, c], 'float32');
+      const recInfo = backend.makeOutput([2 * n, h / 2, w / 2, c], 'float32');
+      const [outP, recP] = [outInfo, recInfo].map((t) => ptrOf(backend, t));
+      const codeP = recP + n * h * w * c; // bytes: n·(h/2)·(w/2)·c floats further
+      runSliced(s, helpers, 'poolFwd', slices, (start, count) => [zP + row(start), count, h, w, c, aP, bP, outP + row(start) / 4, recP + row(start) / 4, codeP + row(start) / 4]);
+      const [out, rec] = [outInfo, recInfo].map((t) => tf.engine().makeTensorFromTensorInfo(t));
+      return [out, ...stats, rec];
+    }
     const yInfo = backend.makeOutput(z.shape, 'float32');
     const yP = ptrOf(backend, yInfo);
-    let out: tf.Tensor4D | null = null;
-    if (pool) {
-      const outInfo = backend.makeOutput([n, h / 2, w / 2, c], 'float32');
-      const outP = ptrOf(backend, outInfo);
-      runSliced(s, helpers, 'affineReluPool', slices, (start, count) => [zP + row(start), count, h, w, c, aP, bP, yP + row(start), outP + row(start) / 4]);
-      out = tf.engine().makeTensorFromTensorInfo(outInfo) as tf.Tensor4D;
-    } else {
-      runSliced(s, helpers, 'affineRelu', slices, (start, count) => [zP + row(start), count * h * w, c, aP, bP, yP + row(start)]);
-    }
-    simdKernelStats.batchNorm++;
+    runSliced(s, helpers, 'affineRelu', slices, (start, count) => [zP + row(start), count * h * w, c, aP, bP, yP + row(start)]);
     const y = tf.engine().makeTensorFromTensorInfo(yInfo) as tf.Tensor4D;
-    return [out ?? tf.clone(y), tf.tensor1d(mean), tf.tensor1d(variance), tf.tensor1d(rstd), y];
+    return [tf.clone(y), ...stats, y];
   } finally {
     sc.free();
   }
@@ -402,8 +407,9 @@ export const SIMD_BN_GRAD = 'PlaygroundSimdBatchNormReluGrad';
 let bnGradRegistered = false;
 
 /**
- * Backward of simdBatchNormRelu: [dz, dγ, dβ] from the gradient of its output (pooled or not).
- * Runs as a registered wasm kernel (visible in tf.profile). Null when unavailable.
+ * Backward of simdBatchNormRelu: [dz, dγ, dβ] from the gradient of its output (pooled or not); `y` is
+ * its last output (the pool record when pooled). Runs as a registered wasm kernel (visible in
+ * tf.profile). Null when unavailable.
  */
 export function simdBatchNormReluGrad(
   dOut: tf.Tensor4D,
@@ -428,7 +434,6 @@ export function simdBatchNormReluGrad(
         const [dO, zI, gI, mI, rI, yI] = ['dOut', 'z', 'gamma', 'mean', 'rstd', 'y'].map((k) => inputs[k] as tf.TensorInfo);
         const [n, h, w, c] = zI.shape;
         const m = n * h * w;
-        const du = backend.makeOutput(zI.shape, 'float32');
         const dz = backend.makeOutput(zI.shape, 'float32');
         const dGamma = backend.makeOutput([c], 'float32');
         const dBeta = backend.makeOutput([c], 'float32');
@@ -436,12 +441,14 @@ export function simdBatchNormReluGrad(
         const slices = slicesOf(helpers, n, h * w * c);
         // a, k1, k2, then Σdu and Σdu·x̂ accumulators for every slice but the first (which uses dβ, dγ)
         const sc = scratch(backend, (3 + 2 * (slices.length - 1)) * c);
+        // Without the pool: du = dy·(y > 0), a full-size temporary.
+        const du = pooled ? null : backend.makeOutput(zI.shape, 'float32');
         try {
           const heap = () => st.memory.buffer;
-          const [duP, zP, yP, dOP, dzP, meanP, rstdP] = [du, zI, yI, dO, dz, mI, rI].map((t) => ptrOf(backend, t));
+          const [zP, yP, dOP, dzP, meanP, rstdP] = [zI, yI, dO, dz, mI, rI].map((t) => ptrOf(backend, t));
+          const duP = du ? ptrOf(backend, du) : 0;
+          const codeP = yP + n * h * w * c; // pooled: the pool record's codes (see simdBatchNormRelu)
           const row = (start: number) => start * h * w * c * 4;
-          if (pooled) runSliced(st, helpers, 'poolGrad', slices, (start, count) => [dOP + row(start) / 4, yP + row(start), count, h, w, c, duP + row(start)]);
-          else runSliced(st, helpers, 'maskGrad', slices, (start, count) => [dOP + row(start), yP + row(start), count * h * w * c, duP + row(start)]);
           const aP = sc.ptr;
           const k1P = aP + c * 4;
           const k2P = k1P + c * 4;
@@ -449,7 +456,12 @@ export function simdBatchNormReluGrad(
           const s2 = slices.map((_, i) => (i === 0 ? ptrOf(backend, dGamma) : k2P + 2 * i * c * 4));
           const resetSums = (i: number) => [s1[i], s2[i]].forEach((p) => zero(st.memory, p, c));
           slices.forEach((_, i) => resetSums(i));
-          runSliced(st, helpers, 'bwdSums', slices, (start, count, i) => [duP + row(start), zP + row(start), count * h * w, c, meanP, rstdP, s1[i], s2[i]], resetSums);
+          if (pooled) {
+            runSliced(st, helpers, 'poolSums', slices, (start, count, i) => [dOP + row(start) / 4, yP + row(start) / 4, codeP + row(start) / 4, (count * h * w) / 4, c, meanP, rstdP, s1[i], s2[i]], resetSums);
+          } else {
+            runSliced(st, helpers, 'maskGrad', slices, (start, count) => [dOP + row(start), yP + row(start), count * h * w * c, duP + row(start)]);
+            runSliced(st, helpers, 'bwdSums', slices, (start, count, i) => [duP + row(start), zP + row(start), count * h * w, c, meanP, rstdP, s1[i], s2[i]], resetSums);
+          }
           const sumDu = sumSlices(st.memory, s1, c);
           const sumDuX = sumSlices(st.memory, s2, c);
           new Float32Array(heap(), s1[0], c).set(sumDu);
@@ -464,11 +476,12 @@ export function simdBatchNormReluGrad(
             k1[i] = (a[i] * sumDu[i]) / m;
             k2[i] = (a[i] * sumDuX[i]) / m;
           }
-          runSliced(st, helpers, 'bwdDz', slices, (start, count) => [duP + row(start), zP + row(start), count * h * w, c, meanP, rstdP, aP, k1P, k2P, dzP + row(start)]);
+          if (pooled) runSliced(st, helpers, 'poolDz', slices, (start, count) => [dOP + row(start) / 4, zP + row(start), codeP + row(start) / 4, count, h, w, c, meanP, rstdP, aP, k1P, k2P, dzP + row(start)]);
+          else runSliced(st, helpers, 'bwdDz', slices, (start, count) => [duP + row(start), zP + row(start), count * h * w, c, meanP, rstdP, aP, k1P, k2P, dzP + row(start)]);
           simdKernelStats.batchNormGrad++;
         } finally {
           sc.free();
-          backend.disposeData(du.dataId);
+          if (du) backend.disposeData(du.dataId);
         }
         return [dz, dGamma, dBeta];
       },
