@@ -167,6 +167,21 @@ describe('conv blocks with hand-written gradients', () => {
     });
   }
 
+  test('batch statistics in one pass keep their precision far from zero (mean 1000, std 0.01): wasm = float64 reference', async () => {
+    await tf.setBackend('wasm');
+    const values = Float32Array.from({ length: 2 * 4 * 4 * 6 }, (_, i) => 1000 + 0.01 * Math.sin(i * 1.7 + (i % 6)));
+    const { y, mean, variance } = tf.tidy(() => batchNormRelu(tf.tensor4d(values, [2, 4, 4, 6]), tf.ones([6]) as tf.Tensor1D, tf.zeros([6]) as tf.Tensor1D, 1e-5, true));
+    const [m, v] = [mean.dataSync(), variance.dataSync()];
+    tf.dispose([y, mean, variance]);
+    for (let c = 0; c < 6; c++) {
+      const xs = Array.from(values).filter((_, i) => i % 6 === c);
+      const mu = xs.reduce((a, b) => a + b, 0) / xs.length;
+      const vr = xs.reduce((a, b) => a + (b - mu) ** 2, 0) / xs.length;
+      expect(Math.abs(m[c] - mu)).toBeLessThan(1e-4);
+      expect(Math.abs(v[c] - vr) / vr).toBeLessThan(1e-3);
+    }
+  });
+
   test('the input gradient is computed only when asked for (the first layer sees data)', async () => {
     await tf.setBackend('cpu');
     const x = rand([1, 4, 4, 2], 9) as tf.Tensor4D;

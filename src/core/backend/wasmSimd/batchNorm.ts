@@ -3,8 +3,9 @@
  * NHWC, viewed as M = N·H·W rows of C channels. Each is one pass over the activations, vectorised
  * over channels (4 at a time, scalar tail for C % 4):
  *
- *   sums(src, M, C, out)                      out[c] += Σ_m src[m, c]
- *   sqdev(src, M, C, mean, out)               out[c] += Σ_m (src[m, c] − mean[c])²
+ *   moments(src, M, C, shift, s1, s2)         s1[c] += Σ_m (src[m, c] − shift[c]), s2[c] += Σ_m (…)²
+ *                                             (one pass for mean and variance: shifted by a sample of
+ *                                             the channel, the variance loses no precision to cancellation)
  *   affineRelu(src, M, C, a, b, dst)          dst = max(src·a + b, 0)
  *   maskGrad(dy, y, n, du)                    du = dy · (y > 0), n elements
  *   bwdSums(du, z, M, C, mean, rstd, s1, s2)  s1[c] += Σ du, s2[c] += Σ du·(z − mean)·rstd
@@ -78,29 +79,18 @@ function rowsFn(nParams: number, body: (f: Fn, p: number[], row: (base: number) 
 
 function buildFns(): Array<{ name: string; fn: Fn }> {
   const fns: Array<{ name: string; fn: Fn }> = [];
-  // sums(src, M, C, out)
-  fns.push({
-    name: 'sums',
-    fn: rowsFn(4, (f, [src, , , out], row, cb, m) => {
-      at(f, out, cb);
-      at(f, out, cb); load(f, m);
-      at(f, row(src), cb); load(f, m);
-      add(f, m); store(f, m);
-    }, [0], 1, 2),
-  });
-  // sqdev(src, M, C, mean, out)
+  // moments(src, M, C, shift, s1, s2)
   {
     let tv = -1;
     let ts = -1;
-    const fn = rowsFn(5, (f, [src, , , mean, out], row, cb, m) => {
+    const fn = rowsFn(6, (f, [src, , , shift, s1, s2], row, cb, m) => {
       if (tv < 0) { tv = f.local(V128); ts = f.local(F32); }
       const t = m === 'v' ? tv : ts;
-      at(f, out, cb);
-      at(f, out, cb); load(f, m);
-      at(f, row(src), cb); load(f, m); at(f, mean, cb); load(f, m); sub(f, m); f.tee(t); f.get(t); mul(f, m);
-      add(f, m); store(f, m);
+      at(f, row(src), cb); load(f, m); at(f, shift, cb); load(f, m); sub(f, m); f.set(t);
+      at(f, s1, cb); at(f, s1, cb); load(f, m); f.get(t); add(f, m); store(f, m);
+      at(f, s2, cb); at(f, s2, cb); load(f, m); f.get(t); f.get(t); mul(f, m); add(f, m); store(f, m);
     }, [0], 1, 2);
-    fns.push({ name: 'sqdev', fn });
+    fns.push({ name: 'moments', fn });
   }
   // affineRelu(src, M, C, a, b, dst)
   fns.push({
@@ -293,7 +283,7 @@ function eachPoolWindow(f: Fn, [N, H, W, C]: number[], pos: number[], pg: number
   });
 }
 
-export type BatchNormKernels = Record<'sums' | 'sqdev' | 'affineRelu' | 'maskGrad' | 'bwdSums' | 'bwdDz' | 'poolFwd' | 'poolSums' | 'poolDz', (...args: number[]) => void>;
+export type BatchNormKernels = Record<'moments' | 'affineRelu' | 'maskGrad' | 'bwdSums' | 'bwdDz' | 'poolFwd' | 'poolSums' | 'poolDz', (...args: number[]) => void>;
 
 export function batchNormBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   return moduleBytes({ shared }, buildFns());

@@ -357,22 +357,26 @@ export function simdBatchNormRelu(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.T
   const helpers = helpersFor(s);
   const slices = slicesOf(helpers, n, h * w * c);
   const row = (start: number) => start * h * w * c * 4;
-  // mean, a, b, then a sums accumulator per slice
-  const sc = scratch(backend, (3 + slices.length) * c);
+  // shift, a, b, then two sums accumulators per slice
+  const sc = scratch(backend, (3 + 2 * slices.length) * c);
   try {
-    const meanP = sc.ptr;
-    const aP = meanP + c * 4;
+    const shiftP = sc.ptr;
+    const aP = shiftP + c * 4;
     const bP = aP + c * 4;
-    const sums = slices.map((_, i) => bP + (1 + i) * c * 4);
+    const s1 = slices.map((_, i) => bP + (1 + 2 * i) * c * 4);
+    const s2 = slices.map((_, i) => bP + (2 + 2 * i) * c * 4);
     const zP = ptrOf(backend, z);
-    const resetSum = (i: number) => zero(memory, sums[i], c);
-    zero(memory, sums[0], c * slices.length);
-    runSliced(s, helpers, 'sums', slices, (start, count, i) => [zP + row(start), count * h * w, c, sums[i]], resetSum);
-    const mean = sumSlices(memory, sums, c).map((v) => v / m);
-    new Float32Array(memory.buffer, meanP, c).set(mean);
-    zero(memory, sums[0], c * slices.length);
-    runSliced(s, helpers, 'sqdev', slices, (start, count, i) => [zP + row(start), count * h * w, c, meanP, sums[i]], resetSum);
-    const variance = sumSlices(memory, sums, c).map((v) => v / m);
+    const resetSums = (i: number) => [s1[i], s2[i]].forEach((p) => zero(memory, p, c));
+    zero(memory, s1[0], 2 * c * slices.length);
+    // Mean and variance in one pass, of z − shift with the shift the first pixel's values (same for
+    // every slice): E[(z − K)²] − E[z − K]² then cancels no more than the two-pass formula would.
+    new Float32Array(memory.buffer, shiftP, c).set(new Float32Array(memory.buffer, zP, c));
+    const origin = Array.from(new Float32Array(memory.buffer, shiftP, c));
+    runSliced(s, helpers, 'moments', slices, (start, count, i) => [zP + row(start), count * h * w, c, shiftP, s1[i], s2[i]], resetSums);
+    const d1 = sumSlices(memory, s1, c).map((v) => v / m);
+    const d2 = sumSlices(memory, s2, c).map((v) => v / m);
+    const mean = d1.map((d, i) => origin[i] + d);
+    const variance = d2.map((v, i) => Math.max(0, v - d1[i] * d1[i]));
     const rstd = variance.map((v) => 1 / Math.sqrt(v + eps));
     const g = gamma.dataSync() as Float32Array;
     const b = beta.dataSync() as Float32Array;
