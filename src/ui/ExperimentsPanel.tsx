@@ -3,10 +3,10 @@
  * (ShrinkBench, Blalock et al. 2020). The work runs in the engine's worker; this renders forms,
  * progress and results, and calls `experiments` actions.
  */
-import { useState } from 'react';
+import { useMemo, useState } from 'react';
 import { CRITERION_LABELS, type Criterion } from '../core/experiments/common';
 import { formatEta } from '../core/experiments/eta';
-import { type SensitivityProgress, sensitivityLayers } from '../core/experiments/sensitivity';
+import { type SensitivityPoint, type SensitivityProgress, sensitivityLayers } from '../core/experiments/sensitivity';
 import type { SweepProgress } from '../core/experiments/sweep';
 import { specFor } from '../core/model/zoo';
 import { type Mode, unsupported } from '../core/pruning/settings';
@@ -90,18 +90,27 @@ function About({ record, mode, done, total }: { record: ExperimentRecord<unknown
   );
 }
 
+const NO_POINTS: readonly SensitivityPoint[] = [];
+
 function Sensitivity() {
   const { model, mode } = useStore((s) => s.settings);
   const busy = useStore((s) => s.job !== null);
   const running = useStore((s) => (s.experiments.running?.kind === 'sensitivity' ? s.experiments.running : null));
   const saved = useStore((s) => s.experiments.sensitivity);
-  const baselineEval = useStore((s) => s.baselineEval);
+  // A number, and only while a scan runs: a baseline trained meanwhile must not re-render the saved charts.
+  const runningBaselineAccuracy = useStore((s) => (s.experiments.running?.kind === 'sensitivity' ? (s.baselineEval?.accuracy ?? null) : null));
   const [chosen, setChosen] = useState<Set<Criterion>>(() => new Set(ALL));
   const bn = hasBatchNorm(specFor(model));
   const criteria = ALL.filter((c) => chosen.has(c) && !unsupported(c, mode, bn));
-  const points = running ? running.points : (saved?.result.points ?? []);
+  const points = running ? running.points : (saved?.result.points ?? NO_POINTS);
   const layers = running ? sensitivityLayers(specFor(running.model), running.mode) : (saved?.result.layers ?? []);
-  const baselineAccuracy = running ? (baselineEval?.accuracy ?? null) : (saved?.result.baselineAccuracy ?? null);
+  const baselineAccuracy = running ? runningBaselineAccuracy : (saved?.result.baselineAccuracy ?? null);
+  // One array per layer, made again only when the points change: the charts are memoised on it.
+  const byLayer = useMemo(() => {
+    const m = new Map<string, typeof points>();
+    for (const p of points) m.set(p.layer, [...(m.get(p.layer) ?? []), p]);
+    return m;
+  }, [points]);
   return (
     <div data-testid="sensitivity">
       <h3>Sensitivity scan</h3>
@@ -140,8 +149,8 @@ function Sensitivity() {
       )}
       {saved && !running && <About record={saved} mode={saved.result.mode} done={saved.result.points.length} total={saved.result.total} />}
       <div className="two-col">
-        {layers.filter((l) => points.some((p) => p.layer === l.layer)).map((l) => (
-          <SensitivityChart key={l.layer} layer={l.layer} label={l.label} points={points.filter((p) => p.layer === l.layer)} baselineAccuracy={baselineAccuracy} />
+        {layers.filter((l) => byLayer.has(l.layer)).map((l) => (
+          <SensitivityChart key={l.layer} layer={l.layer} label={l.label} points={byLayer.get(l.layer)!} baselineAccuracy={baselineAccuracy} />
         ))}
       </div>
     </div>
@@ -169,7 +178,7 @@ function Comparison() {
   const busy = useStore((s) => s.job !== null);
   const running = useStore((s) => (s.experiments.running?.kind === 'sweep' ? s.experiments.running : null));
   const saved = useStore((s) => s.experiments.sweep);
-  const baselineEval = useStore((s) => s.baselineEval);
+  const runningBaselineAccuracy = useStore((s) => (s.experiments.running?.kind === 'sweep' ? (s.baselineEval?.accuracy ?? null) : null));
   const [chosen, setChosen] = useState<Set<Criterion>>(() => new Set(ALL));
   const [sparsities, setSparsities] = useState(DEFAULT_SWEEP_FORM.sparsities.join(', '));
   const [seeds, setSeeds] = useState(String(DEFAULT_SWEEP_FORM.seeds));
@@ -179,7 +188,7 @@ function Comparison() {
   const bn = hasBatchNorm(specFor(model));
   const criteria = ALL.filter((c) => chosen.has(c) && !unsupported(c, mode, bn));
   const points = running ? running.points : (saved?.result.points ?? []);
-  const baselineAccuracy = running ? (baselineEval?.accuracy ?? null) : (saved?.result.baseline.accuracy ?? null);
+  const baselineAccuracy = running ? runningBaselineAccuracy : (saved?.result.baseline.accuracy ?? null);
   const resumable = !running && saved?.result.cancelled;
   const run = () =>
     void experiments.runSweep({
