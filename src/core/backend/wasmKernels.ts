@@ -64,27 +64,32 @@ const registered = new Set<string>();
 export const wasmKernelStats = { rowGather: 0 };
 
 /**
+ * Replaces wasm's kernel `name` once with `make(stock)` (which may call the stock kernel for the
+ * cases it does not handle), keeping the stock setup/dispose (they bind its wasm function). False
+ * when already replaced or the kernel does not exist.
+ */
+function overrideWasmKernel(name: string, make: (stock: tf.KernelConfig) => tf.KernelFunc): boolean {
+  const stock = tf.getKernel(name, 'wasm');
+  if (registered.has(name) || !stock) return false;
+  registered.add(name);
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', setupFunc: stock.setupFunc, disposeFunc: stock.disposeFunc, kernelFunc: make(stock) });
+  return true;
+}
+
+/**
  * Identity (tf.clone) without a copy: the output shares the input's buffer, counted by reference, as
  * on the cpu backend (tensors are immutable; wasm's Reshape shares buffers the same way). Why: the
  * engine clones every tensor a gradient saves, and tfjs-backend-wasm 4.22's Identity copies it —
  * 35 copies of activations per ConvNet-3 training step (~1.5 ms at batch 64).
  */
 function registerSharedIdentity(): boolean {
-  const stock = tf.getKernel('Identity', 'wasm');
-  if (registered.has('Identity') || !stock) return false;
-  registered.add('Identity');
-  tf.unregisterKernel('Identity', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Identity',
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const x = args.inputs.x as tf.TensorInfo;
-      if (x.dtype === 'string') return stock.kernelFunc(args);
-      (args.backend as tf.KernelBackend & { incRef(id: object): void }).incRef(x.dataId);
-      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-    },
+  return overrideWasmKernel('Identity', (stock) => (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    if (x.dtype === 'string') return stock.kernelFunc(args);
+    (args.backend as tf.KernelBackend & { incRef(id: object): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   });
-  return true;
 }
 
 interface HeapBackend {
@@ -100,35 +105,24 @@ interface HeapBackend {
  * strings) goes to the stock kernel, which also reports bad indices.
  */
 function registerRowGather(): boolean {
-  const stock = tf.getKernel('GatherV2', 'wasm');
-  if (registered.has('GatherV2') || !stock) return false;
-  registered.add('GatherV2');
-  tf.unregisterKernel('GatherV2', 'wasm');
-  tf.registerKernel({
-    kernelName: 'GatherV2',
-    backendName: 'wasm',
-    setupFunc: stock.setupFunc, // binds the stock kernel's wasm function when the backend starts
-    disposeFunc: stock.disposeFunc,
-    kernelFunc: (args) => {
-      const x = args.inputs.x as tf.TensorInfo;
-      const indices = args.inputs.indices as tf.TensorInfo;
-      const { axis, batchDims } = args.attrs as unknown as { axis: number; batchDims: number };
-      const rows = x.shape[0] ?? 0;
-      const plain = x.shape.length >= 1 && (axis === 0 || axis === -x.shape.length) && !batchDims && indices.dtype === 'int32' && (x.dtype === 'float32' || x.dtype === 'int32');
-      if (!plain || rows === 0) return stock.kernelFunc(args);
-      const backend = args.backend as unknown as HeapBackend;
-      const idx = backend.typedArrayFromHeap(indices) as Int32Array;
-      for (let i = 0; i < idx.length; i++) if (!(idx[i] >= 0 && idx[i] < rows)) return stock.kernelFunc(args);
-      const rowSize = x.shape.slice(1).reduce((a, b) => a * b, 1);
-      const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
-      wasmKernelStats.rowGather++;
-      // Views after the allocation: growing the heap may replace its buffer.
-      const [src, dst, at] = [backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), backend.typedArrayFromHeap(indices)];
-      for (let i = 0; i < at.length; i++) dst.set(src.subarray(at[i] * rowSize, (at[i] + 1) * rowSize), i * rowSize);
-      return out;
-    },
+  return overrideWasmKernel('GatherV2', (stock) => (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    const indices = args.inputs.indices as tf.TensorInfo;
+    const { axis, batchDims } = args.attrs as unknown as { axis: number; batchDims: number };
+    const rows = x.shape[0] ?? 0;
+    const plain = x.shape.length >= 1 && (axis === 0 || axis === -x.shape.length) && !batchDims && indices.dtype === 'int32' && (x.dtype === 'float32' || x.dtype === 'int32');
+    if (!plain || rows === 0) return stock.kernelFunc(args);
+    const backend = args.backend as unknown as HeapBackend;
+    const idx = backend.typedArrayFromHeap(indices) as Int32Array;
+    for (let i = 0; i < idx.length; i++) if (!(idx[i] >= 0 && idx[i] < rows)) return stock.kernelFunc(args);
+    const rowSize = x.shape.slice(1).reduce((a, b) => a * b, 1);
+    const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype);
+    wasmKernelStats.rowGather++;
+    // Views after the allocation: growing the heap may replace its buffer.
+    const [src, dst, at] = [backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), backend.typedArrayFromHeap(indices)];
+    for (let i = 0; i < at.length; i++) dst.set(src.subarray(at[i] * rowSize, (at[i] + 1) * rowSize), i * rowSize);
+    return out;
   });
-  return true;
 }
 
 /** Registers the missing kernels for 'wasm'. Idempotent; safe before or after the backend starts. */

@@ -426,6 +426,8 @@ export function simdBatchNormReluGrad(
 ): [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D] | null {
   const s = state();
   if (!s?.bn || !enabledKernels.batchNorm || (pool && (z.shape[1] % 2 || z.shape[2] % 2))) return null;
+  // Pooled, `y` must be this file's pool record; a full-size y (the forward ran on the tfjs ops) is the caller's.
+  if (pool && y.size === z.size) return null;
   if (!bnGradRegistered) {
     bnGradRegistered = true;
     tf.registerKernel({
