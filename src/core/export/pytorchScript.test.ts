@@ -14,7 +14,7 @@ import { METHODS, MODES, type PruneSettings, unsupported } from '../pruning/sett
 import { randomWeights, weightDiff } from '../pruning/testUtil';
 import { decode } from '../io/safetensors';
 import { loadWeightsFile, tensorFromTorch } from '../io/torchLayout';
-import { findPython, runPython } from '../io/pythonForTests';
+import { findPython, runPython, torchOrSkip } from '../io/pythonForTests';
 import { EXPORT_FILES, type PytorchExportInput, buildPytorchExport, buildPytorchExportZip, className, exportProblem, pruneScript, pyFloat } from './pytorchScript';
 
 const STATS: ChannelStats = { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] };
@@ -206,14 +206,9 @@ const FIDELITY: [string, NetSpec, PruneSettings][] = [
 ];
 
 describe('prune_run.py under PyTorch matches the engine', () => {
-  const py = findPython();
-  if (!py.torch) {
-    console.log(`skipping the PyTorch fidelity run: ${py.reason}`);
-    // PyTorch is optional (Debian python3-torch, never an npm dependency): without it this check is
-    // reported as skipped, with the reason printed above, rather than passing silently.
-    it.skip('fidelity (torch unavailable)', () => {});
-    return;
-  }
+  const found = torchOrSkip('the PyTorch fidelity run');
+  if (found === null) return;
+  const torch: string = found; // narrowed for the closures below
   const dir = mkdtempSync(join(tmpdir(), 'prune-run-'));
   const dataDir = join(dir, 'data');
   const raw = new Uint8Array(readFileSync(join(DATA, 'test_1000.bin'))).subarray(0, TEST_IMAGES * RECORD_BYTES);
@@ -249,7 +244,7 @@ describe('prune_run.py under PyTorch matches the engine', () => {
     mkdirSync(runDir);
     for (const [f, bytes] of Object.entries(unzipSync(buildPytorchExportZip(input)))) writeFileSync(join(runDir, f), bytes);
     const predFile = join(runDir, 'predictions.bin');
-    const stdout = runPython(py.torch!, [join(runDir, EXPORT_FILES.script), '--data', dataDir, '--predictions', predFile, ...extra], { cwd: runDir });
+    const stdout = runPython(torch, [join(runDir, EXPORT_FILES.script), '--data', dataDir, '--predictions', predFile, ...extra], { cwd: runDir });
     const lines = stdout.trim().split('\n');
     expect(lines.length).toBe(1); // ONE JSON line
     return { json: JSON.parse(lines[0]), predictions: new Uint8Array(readFileSync(predFile)) };

@@ -4,6 +4,7 @@
  * Override with TORCH_PYTHON=/path/to/python.
  */
 import { spawnSync } from 'node:child_process';
+import { it } from 'vitest';
 
 export interface PythonInfo {
   /** Interpreter with torch + numpy, or null. */
@@ -37,4 +38,30 @@ export function runPython(exe: string, args: string[], opts: { cwd?: string; inp
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`${exe} ${args.join(' ')} exited ${r.status}:\n${r.stderr}`);
   return r.stdout;
+}
+
+/**
+ * Call inside a `describe`: returns the torch interpreter, or registers what happens without one and
+ * returns null (the caller then returns). Locally the check is reported as skipped with the reason
+ * printed; under CI (`CI=true`, where `.ci/run` installs python3-torch) a missing torch is a failure,
+ * so the claims these tests prove ("the exported script reproduces the page") are checked at every landing.
+ */
+export function torchOrSkip(
+  what: string,
+  env: NodeJS.ProcessEnv = process.env,
+  info: PythonInfo = findPython(),
+  register: { it: (name: string, fn: () => void) => void; skip: (name: string, fn: () => void) => void } = { it, skip: it.skip },
+): string | null {
+  if (info.torch) return info.torch;
+  if (env.CI === 'true') {
+    register.it(`${what} (torch required under CI)`, () => {
+      throw new Error(`CI=true but PyTorch is unavailable (${info.reason}); .ci/run installs Debian's python3-torch`);
+    });
+  } else {
+    console.log(`skipping ${what}: ${info.reason}`);
+    // PyTorch is optional locally (Debian python3-torch, never an npm dependency): the check is
+    // reported as skipped, with the reason printed above, rather than passing silently.
+    register.skip(`${what} (torch unavailable)`, () => {});
+  }
+  return null;
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findPython, runPython } from './pythonForTests';
+import { runPython, torchOrSkip } from './pythonForTests';
 import { type SafeTensor, SafetensorsError, decode, encode } from './safetensors';
 
 /** Builds a file by hand: header JSON (unpadded unless the text is), then the data bytes. */
@@ -142,16 +142,11 @@ describe('safetensors decode', () => {
 // Cross-check with PyTorch's side: a ~10-line reader (numpy + torch) reads our bytes, and a
 // ~10-line writer produces bytes we read. (The `safetensors` pip package is not installed here.)
 describe('safetensors against Python', () => {
-  const py = findPython();
+  const found = torchOrSkip('the Python safetensors checks');
   const dir = mkdtempSync(join(tmpdir(), 'safetensors-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  if (!py.torch) {
-    console.log(`skipping the Python safetensors checks: ${py.reason}`);
-    // PyTorch is optional (Debian python3-torch, never an npm dependency): without it this check is
-    // reported as skipped, with the reason printed above, rather than passing silently.
-    it.skip('python reader / writer (torch unavailable)', () => {});
-    return;
-  }
+  if (found === null) return;
+  const torch: string = found; // narrowed for the closures below
 
   it('a minimal numpy/torch reader reads what encode writes', () => {
     const path = join(dir, 'a.safetensors');
@@ -180,7 +175,7 @@ for name, t in header.items():
     out[name] = {"shape": list(torch.from_numpy(a.copy()).shape), "values": a.flatten().tolist()}
 print(json.dumps({"meta": meta, "tensors": out}))
 `;
-    const got = JSON.parse(runPython(py.torch!, ['-c', reader, path]));
+    const got = JSON.parse(runPython(torch, ['-c', reader, path]));
     expect(got.meta).toEqual({ format: 'pt' });
     expect(got.tensors['conv.weight']).toEqual({ shape: [2, 1, 1, 2], values: [1.5, -2, 0.25, 3] });
     expect(got.tensors['bn.num_batches_tracked']).toEqual({ shape: [], values: [12345678901] });
@@ -200,7 +195,7 @@ for name, t in ts.items():
 h = json.dumps(header).encode()
 open(sys.argv[1], "wb").write(len(h).to_bytes(8, "little") + h + b"".join(blobs))
 `;
-    runPython(py.torch!, ['-c', writer, path]);
+    runPython(torch, ['-c', writer, path]);
     const { tensors, metadata } = decode(new Uint8Array(readFileSync(path)));
     expect(metadata).toEqual({ by: 'python' });
     expect(tensors.w.shape).toEqual([2, 3]);

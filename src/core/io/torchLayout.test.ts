@@ -7,7 +7,7 @@ import { Net } from '../model/net';
 import { BN_EPS, type Channels, type NetSpec, type NetWeights, geometry } from '../model/spec';
 import { convNet3, simpleCnn } from '../model/zoo';
 import { randomWeights, weightDiff } from '../pruning/testUtil';
-import { findPython, runPython } from './pythonForTests';
+import { runPython, torchOrSkip } from './pythonForTests';
 import { type SafeTensor, SafetensorsError, decode, encode } from './safetensors';
 import {
   NUM_BATCHES_TRACKED, WeightsFileError, fromTorchStateDict, linearTfToTorch, linearTorchToTf, loadWeightsFile, saveWeightsFile,
@@ -221,16 +221,11 @@ describe('toTorchStateDict / fromTorchStateDict', () => {
 });
 
 describe('state_dict against PyTorch', () => {
-  const py = findPython();
+  const found = torchOrSkip('the PyTorch load_state_dict check');
   const dir = mkdtempSync(join(tmpdir(), 'torchlayout-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  if (!py.torch) {
-    console.log(`skipping the PyTorch load_state_dict check: ${py.reason}`);
-    // PyTorch is optional (Debian python3-torch, never an npm dependency): without it this check is
-    // reported as skipped, with the reason printed above, rather than passing silently.
-    it.skip('load_state_dict(strict=True) and logits (torch unavailable)', () => {});
-    return;
-  }
+  if (found === null) return;
+  const torch: string = found; // narrowed for the closures below
   // Hand-written nn.Modules, as a PyTorch user would write them; strict loading checks names and shapes.
   const script = `
 import json, sys, numpy as np, torch, torch.nn as nn, torch.nn.functional as F
@@ -264,7 +259,7 @@ with torch.no_grad(): print(json.dumps(model(x).flatten().tolist()))
     const xs = join(dir, 'x.bin');
     writeFileSync(file, saveWeightsFile(spec, w));
     writeFileSync(xs, new Uint8Array(x.buffer));
-    const torchLogits = JSON.parse(runPython(py.torch!, ['-c', script, file, spec.id, JSON.stringify(ch), xs, '3'])) as number[];
+    const torchLogits = JSON.parse(runPython(torch, ['-c', script, file, spec.id, JSON.stringify(ch), xs, '3'])) as number[];
     expect(maxAbsDiff(torchLogits, netLogits(spec, w, x, 3))).toBeLessThan(1e-4);
   });
 });
