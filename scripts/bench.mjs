@@ -53,6 +53,43 @@ const INFER_RATIO_TARGET = 2.0;
 const MODELS = ['simplecnn', 'convnet3'];
 const LABEL = { simplecnn: 'SimpleCNN', convnet3: 'ConvNet-3' };
 
+/**
+ * Where one training step's time went (issue 19: a bench that explains its misses). Kernel times come
+ * from one tf.profile'd step of the same configuration (on wasm and cpu each kernel's time is its wall
+ * time inside the step); the rest from the unprofiled timed steps (`r.split`):
+ * - our kernels (names starting with Playground: Winograd convs, SIMD BatchNorm, fused optimisers),
+ *   minus the time their calling thread waited for the helper thread;
+ * - tfjs's kernels (XNNPACK matMuls and convs, element-wise ops);
+ * - engine/JS bookkeeping: the synchronous part of the step not inside any kernel (tape, tidy,
+ *   tensor creation and disposal, dispatch);
+ * - waiting: for our helper thread inside our kernels, and for the read-back of loss and accuracy.
+ */
+function stepSplit(r, profile, info) {
+  if (!r.split || !profile) return null;
+  let ours = 0;
+  let theirs = 0;
+  for (const k of profile.rows) (k.name.startsWith('Playground') ? (ours += k.ms) : (theirs += k.ms));
+  const helperWait = r.split.helperWaitMs;
+  const bookkeeping = Math.max(0, r.split.syncMs - ours - theirs);
+  return {
+    stepMs: r.medianStepMs,
+    oursMs: Math.max(0, ours - helperWait),
+    oursThreads: info.simdKernel?.threads ?? 1,
+    helperShare: r.split.helperShare,
+    tfjsMs: theirs,
+    tfjsThreads: info.selection.threads ?? 1,
+    bookkeepingMs: bookkeeping,
+    helperWaitMs: helperWait,
+    readMs: r.split.readMs,
+    kernelCalls: profile.rows.reduce((a, k) => a + k.calls, 0),
+  };
+}
+
+const fmtSplit = (x) =>
+  x
+    ? `split: our kernels ${fmt(x.oursMs, 1)} ms (${x.oursThreads} thr, helper ran ${fmt(100 * x.helperShare)} % of chunks) · tfjs kernels ${fmt(x.tfjsMs, 1)} ms (${x.tfjsThreads} thr) · engine/JS ${fmt(x.bookkeepingMs, 1)} ms (1 thr, ${x.kernelCalls} kernel calls) · waiting ${fmt(x.helperWaitMs, 1)} ms for the helper + ${fmt(x.readMs, 1)} ms read-back`
+    : 'split: not measured';
+
 /** PyTorch's fastest measured figure for the same model / optimizer / batch so far, or null. */
 function torchTrain(ctx, model, optimizer, batch) {
   const rs = ctx.torch?.measured.train.filter((r) => r.model === model && r.optimizer === optimizer && r.batch === batch) ?? [];
@@ -126,14 +163,16 @@ const measurements = [
             const ref = m.ref;
             const rr = ratio(r.imagesPerSecond, ref?.imagesPerSecond);
             const targeted = batch === 64;
+            const profile = await page.evaluate((o) => window.bench.profile(o), { model, batch, optimizer, warmup: 2 }).catch(() => null);
+            const split = stepSplit(r, profile, info);
             rows.push({
               metric: `train ${LABEL[model]} b${batch} ${optimizer} (${backend})`,
               value: rr ?? r.imagesPerSecond,
               unit: rr == null ? 'img/s' : '× PyTorch',
               target: targeted && rr != null ? `≥ ${TRAIN_RATIO_TARGET}×` : undefined,
               ok: targeted && rr != null ? rr >= TRAIN_RATIO_TARGET : undefined,
-              detail: `${fmt(r.imagesPerSecond)} img/s (${fmt(r.medianStepMs, 1)} ms/step, median of ${r.steps})${ref ? ` vs PyTorch ${fmt(ref.imagesPerSecond)} img/s (${fmt(ref.medianStepMs, 1)} ms, ${ref.threads} thr)` : '; PyTorch ratio not measured'}; tensors ${r.tensorsBefore}→${r.tensorsAfter}`,
-              raw: { playground: r, pytorch: ref, ratio: rr, rounds: { playgroundMs: m.allOurs.map((x) => x.medianStepMs), pytorchMs: m.allRef.map((x) => x.medianStepMs), pytorchThreads: m.allRef.map((x) => x.threads) } },
+              detail: `${fmt(r.imagesPerSecond)} img/s (${fmt(r.medianStepMs, 1)} ms/step, median of ${r.steps})${ref ? ` vs PyTorch ${fmt(ref.imagesPerSecond)} img/s (${fmt(ref.medianStepMs, 1)} ms, ${ref.threads} thr)` : '; PyTorch ratio not measured'}; tensors ${r.tensorsBefore}→${r.tensorsAfter}; ${fmtSplit(split)}`,
+              raw: { playground: r, pytorch: ref, ratio: rr, split, rounds: { playgroundMs: m.allOurs.map((x) => x.medianStepMs), pytorchMs: m.allRef.map((x) => x.medianStepMs), pytorchThreads: m.allRef.map((x) => x.threads) } },
             });
           }
         }

@@ -13,7 +13,7 @@ import { filterGradWithBias } from '../convGrad';
 import { batchNormRelu } from '../convBlock';
 import { registerWasmTrainingKernels } from '../wasmKernels';
 import { setSimdParallel, simdKernelStats, wasmConvFilterGrad } from './index';
-import { CONTROL_INTS, DONE, FAILED, type HelpersFactory, IDLE, type Job, RUNNING, awaitHelper, chunkArgs, claim, doneMask, kernelTable, kernelThreads, setKernelThreads, postJob, serveJob, wake, workerHelpers } from './parallel';
+import { CONTROL_INTS, DONE, FAILED, type HelpersFactory, IDLE, type Job, RUNNING, awaitHelper, chunkArgs, claim, doneMask, jobStats, kernelTable, kernelThreads, runJob, setKernelThreads, postJob, serveJob, wake, workerHelpers } from './parallel';
 
 /**
  * `count` helpers on this thread: before each of this thread's claims, the next chunk goes to a
@@ -159,6 +159,20 @@ describe('control block protocol (one thread)', () => {
     expect(kernelThreads(8)).toBe(1);
     setKernelThreads(null);
     expect(kernelThreads(8)).toBe(2);
+  });
+
+  test('runJob counts jobs, chunks and the chunks a helper ran (the bench splits a step with them)', () => {
+    // A fake pool: the caller claims chunks 0 and 2; the helper did chunk 1.
+    const order = [0, 2, -1];
+    const helpers = { count: 1, minChunkFloats: 0, start: () => {}, claim: () => order.shift()!, finish: () => 0b010, dispose: () => {} };
+    const before = { ...jobStats };
+    const local: number[] = [];
+    expect(runJob(helpers, (_n, args) => local.push(args[0]), job, () => {})).toBe(1);
+    expect(local).toEqual([0, 2]);
+    expect(jobStats.jobs - before.jobs).toBe(1);
+    expect(jobStats.chunks - before.chunks).toBe(3);
+    expect(jobStats.helperChunks - before.helperChunks).toBe(1);
+    expect(jobStats.waitMs).toBeGreaterThanOrEqual(before.waitMs);
   });
 
   test('no worker helpers on an unshared memory (the unthreaded wasm build)', () => {

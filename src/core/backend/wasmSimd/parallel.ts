@@ -316,6 +316,12 @@ export const workerHelpers: HelpersFactory = (modules, memory) => {
  * completed (a dead helper's chunk: `reset(c)` first clears what it may have accumulated; a chunk
  * that trapped on a helper traps here too). Returns the number of chunks helpers ran.
  */
+/**
+ * What the hand-offs cost, for the bench's step split: jobs run, their chunks, how many a helper
+ * ran, and the time this thread spent waiting for helpers after running its own share.
+ */
+export const jobStats = { jobs: 0, chunks: 0, helperChunks: 0, waitMs: 0 };
+
 export function runJob(helpers: Helpers, local: (name: string, args: number[]) => void, job: Job, reset: (chunk: number) => void): number {
   helpers.start(job);
   let mine = 0;
@@ -327,7 +333,9 @@ export function runJob(helpers: Helpers, local: (name: string, args: number[]) =
     }
   } finally {
     // Even when this thread's chunk threw: the helpers' scratch must stay allocated until they leave.
+    const waitStart = performance.now();
     helped = helpers.finish();
+    jobStats.waitMs += performance.now() - waitStart;
   }
   let ran = 0;
   for (let c = 0; c < job.chunks.length; c++) {
@@ -337,5 +345,8 @@ export function runJob(helpers: Helpers, local: (name: string, args: number[]) =
       local(job.name, chunkArgs(job, c, 0));
     }
   }
+  jobStats.jobs++;
+  jobStats.chunks += job.chunks.length;
+  jobStats.helperChunks += ran;
   return ran;
 }
