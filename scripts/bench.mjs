@@ -68,7 +68,10 @@ function stepSplit(r, profile, info) {
   if (!r.split || !profile) return null;
   let ours = 0;
   let theirs = 0;
-  for (const k of profile.rows) (k.name.startsWith('Playground') ? (ours += k.ms) : (theirs += k.ms));
+  for (const k of profile.rows) {
+    if (k.name.startsWith('Playground')) ours += k.ms;
+    else theirs += k.ms;
+  }
   const helperWait = r.split.helperWaitMs;
   const bookkeeping = Math.max(0, r.split.syncMs - ours - theirs);
   return {
