@@ -46,7 +46,7 @@ export function Header() {
           {backend?.kernels ? (
             <>
               {' · '}
-              <span data-testid="kernels" title={backend.kernels.notice ?? backend.kernels.installed.join(', ')}>
+              <span data-testid="kernels" title={backend.kernels.notice ?? `${backend.kernels.selfCheck ? `self-check on ${backend.kernels.selfCheck.backend}: largest difference ${backend.kernels.selfCheck.maxDiff.toExponential(1)}. ` : ''}Installed: ${backend.kernels.installed.join(', ')}`}>
                 {backend.kernels.active === 'custom' ? 'custom kernels' : 'stock tfjs kernels'}
               </span>
             </>
