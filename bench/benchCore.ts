@@ -23,6 +23,7 @@ import {
   unregisterFastMatMulGradient,
 } from '../src/core/backend';
 import { jobStats, setSimdKernelsEnabled, simdKernelInfo } from '../src/core/backend/wasmSimd';
+import { type KernelsChoice, type KernelsReport, installKernels, kernelsInstalled, kernelsPrecheck } from '../src/core/backend/kernels';
 
 export { simdKernelInfo };
 
@@ -50,10 +51,13 @@ export async function loadData(base: string): Promise<Loaded> {
   return loaded;
 }
 
-let selection: BackendSelection | null = null;
+let selection: (BackendSelection & { kernels: KernelsReport }) | null = null;
 
-export async function initBackend(requested: BackendName | null, threads?: number): Promise<BackendSelection> {
-  selection = await selectBackend(requested, threads ? { wasmThreads: threads } : {});
+/** Starts the backend and installs the custom kernels as the app's engine does (`kernels: 'stock'`: tfjs's own). */
+export async function initBackend(requested: BackendName | null, threads?: number, kernels: KernelsChoice = 'custom'): Promise<BackendSelection & { kernels: KernelsReport }> {
+  const sel = await selectBackend(requested, { ...(threads ? { wasmThreads: threads } : {}), tfjsPatches: kernelsPrecheck({ kernels }) === null });
+  const report = await installKernels({ kernels });
+  selection = { ...sel, kernels: report };
   return selection;
 }
 
@@ -68,6 +72,7 @@ export interface GradOptions {
 }
 
 function applyGradOptions(o: GradOptions): void {
+  if (!kernelsInstalled()) return; // kernels=stock (or not installable): everything stays tfjs's own
   if (o.grad === 'stock') unregisterFastConv2dGradient();
   else registerFastConv2dGradient(o.grad);
   if (o.mmGrad === 'stock') unregisterFastMatMulGradient();
@@ -77,6 +82,7 @@ function applyGradOptions(o: GradOptions): void {
 }
 
 function restoreGradDefaults(): void {
+  if (!kernelsInstalled()) return;
   registerFastConv2dGradient();
   registerFastMatMulGradient();
   setSimdKernelsEnabled(true);

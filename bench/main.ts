@@ -18,13 +18,13 @@ import {
 import { probeWebgl, type BackendName } from '../src/core/backend';
 import { geometry } from '../src/core/model/spec';
 import { MODELS } from '../src/core/model/zoo';
-import '../src/core/backend/wasmSimd/convFilterGrad3x3'; // registers PlaygroundSimdWinogradFilterGrad for profileExpr
-import '../src/core/backend/wasmSimd/conv3x3'; // registers PlaygroundSimdConv3x3 for profileExpr
 import { setKernelThreads } from '../src/core/backend/wasmSimd';
 
 const params = new URLSearchParams(location.search);
 const requested = (params.get('backend') as BackendName | null) ?? null;
 const threads = params.get('threads') ? Number(params.get('threads')) : undefined;
+// kernels=stock: tfjs's own kernels and gradients, as the app's ?kernels=stock (BENCH_KERNELS=stock in scripts/bench.mjs).
+const kernels = params.get('kernels') === 'stock' ? 'stock' : 'custom';
 // simdThreads=N: the SIMD kernels' thread count whatever the cores (A/B measurements; default: every core, at most 2).
 if (params.get('simdThreads')) setKernelThreads(Number(params.get('simdThreads')));
 const base = new URL('./', location.href).href;
@@ -90,7 +90,7 @@ function trainInWorker(o: { backend: BackendName | null; batch: number; warmup: 
           w.terminate();
           reject(new Error(`worker error: ${e.message}`));
         };
-        w.postMessage({ ...o, base });
+        w.postMessage({ ...o, base, kernels });
       }),
   );
 }
@@ -98,7 +98,7 @@ function trainInWorker(o: { backend: BackendName | null; batch: number; warmup: 
 const api = {
   async init() {
     const t0 = performance.now();
-    const selection = await initBackend(requested, threads);
+    const selection = await initBackend(requested, threads, kernels);
     const data = await loadData(base);
     return {
       selection,

@@ -15,12 +15,13 @@ interface Start {
   warmup: number;
   steps: number;
   base: string;
+  kernels?: 'custom' | 'stock';
 }
 
 self.onmessage = async (ev: MessageEvent<Start>) => {
   const m = ev.data;
   try {
-    const sel = await initBackend(m.backend, m.threads);
+    const sel = await initBackend(m.backend, m.threads, m.kernels);
     const data = await loadData(m.base);
     self.postMessage({ type: 'ready', selection: sel });
     const result = await benchTrain(data, {

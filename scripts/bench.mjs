@@ -689,6 +689,8 @@ async function main() {
       const qs = new URLSearchParams(extra);
       if (backend) qs.set('backend', backend);
       if (threads) qs.set('threads', String(threads));
+      // BENCH_KERNELS=stock: every page on tfjs's own kernels (the custom ones' kill switch).
+      if (process.env.BENCH_KERNELS === 'stock') qs.set('kernels', 'stock');
       const page = await ctx.openPage(`bench.html?${qs}`);
       await page.waitForFunction(() => window.bench != null, null, { timeout: 60_000 });
       const info = await page.evaluate(() => window.bench.init());

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { simpleCnn } from '../core/model/zoo';
 import { randomWeights } from '../core/pruning/testUtil';
 import { SupersededRequest, type EngineLink } from '../worker/client';
-import type { Api, EngineEvent, PreviewReply, RequestType, TrainReply } from '../worker/protocol';
+import type { Api, EngineEvent, KernelsReport, PreviewReply, RequestType, TrainReply } from '../worker/protocol';
 import { type ControllerDeps, type Pretrained, createController } from './controller';
 import { type KeyValue, PERSIST_KEY, PERSIST_VERSION, idbStorage } from './persistence';
 import { type Persisted, createAppStore } from './store';
@@ -107,7 +107,22 @@ describe('controller: start-up and data', () => {
     expect(t.urls.at(-1)).toContain('conv1=50');
   });
 
-  it('a failed data fetch becomes one notice with Retry; Retry loads the data and nothing else is lost', async () => {
+  it('passes kernels=stock to the engine, and says so when the engine could not run the custom kernels', async () => {
+    const stock = setup({ search: '?kernels=stock' });
+    await stock.controller.start();
+    await stock.settle();
+    expect(stock.engine.of('init')[0].body).toEqual({ backend: null, kernels: 'stock' });
+    const notice = 'stock tfjs kernels: the custom kernels failed their start-up self-check on wasm (largest difference 3.0e-2 in ∂γ backward, more than 0.0001)';
+    const kernels: KernelsReport = { active: 'stock', requested: 'custom', installed: [], reason: 'self-check', notice };
+    const t = setup({ engine: fakeEngine({ init: () => ({ backend: 'wasm', renderer: null, reason: 'test', kernels }) }) });
+    await t.controller.start();
+    await t.settle();
+    expect(t.engine.of('init')[0].body).toEqual({ backend: null, kernels: 'custom' });
+    expect(t.get().notices.map((n) => n.text)).toContain(`${notice}.`);
+    expect(t.get().backend?.kernels?.active).toBe('stock');
+  });
+
+    it('a failed data fetch becomes one notice with Retry; Retry loads the data and nothing else is lost', async () => {
     let fail = true;
     const t = setup({ fetchBytes: async (url) => (fail && url.includes('test') ? Promise.reject(new Error('HTTP 404 Not Found')) : testBin) });
     await t.controller.start();

@@ -122,7 +122,7 @@ export function createController(deps: ControllerDeps) {
     const saved = await readSaved();
     if (saved?.experiments) set((s) => ({ experiments: { ...s.experiments, ...saved.experiments } }));
     // A link's settings win; without one, the saved settings come back.
-    const settings = fromUrl || !saved ? parsed.settings : { ...saved.settings, backend: parsed.settings.backend };
+    const settings = fromUrl || !saved ? parsed.settings : { ...saved.settings, backend: parsed.settings.backend, kernels: parsed.settings.kernels };
     set({ settings });
     for (const n of parsed.notices) notify(n, 'info');
     writeUrl(settings);
@@ -219,8 +219,11 @@ export function createController(deps: ControllerDeps) {
   }
 
   async function initBackend(): Promise<void> {
-    const choice = get().settings.backend;
-    set({ backend: await engine().request('init', { backend: choice === 'auto' ? null : choice }) });
+    const { backend: choice, kernels } = get().settings;
+    const backend = await engine().request('init', { backend: choice === 'auto' ? null : choice, kernels });
+    set({ backend });
+    // The custom kernels asked for but not running (another tfjs version, a failed self-check): say so.
+    if (backend.kernels?.reason) notify(`${backend.kernels.notice}.`, 'info');
   }
 
   async function switchBackend(): Promise<void> {
@@ -319,7 +322,7 @@ export function createController(deps: ControllerDeps) {
   // ------------------------------------------------------------ settings
 
   function setSetting<K extends keyof Settings>(key: K, value: Settings[K]): void {
-    if ((key === 'backend' || key === 'model') && get().job) {
+    if ((key === 'backend' || key === 'kernels' || key === 'model') && get().job) {
       notify(`The ${key} cannot change while training runs; cancel it or wait for it to finish.`, 'info');
       return;
     }
@@ -330,7 +333,7 @@ export function createController(deps: ControllerDeps) {
     const settings = { ...get().settings, [key]: value };
     set({ settings });
     writeUrl(settings);
-    if (key === 'backend') void switchBackend();
+    if (key === 'backend' || key === 'kernels') void switchBackend();
     if (PRUNING_KEYS.includes(key)) schedulePreview();
   }
 

@@ -21,6 +21,7 @@ describe('URL settings table', () => {
       batch: fc.integer({ min: 1, max: 1024 }),
       opt: fc.constantFrom('adam', 'sgd'),
       backend: fc.constantFrom('auto', 'webgl', 'wasm', 'cpu'),
+      kernels: fc.constantFrom('custom', 'stock'),
       trainSubset: fc.integer({ min: 0, max: 50_000 }),
     });
     fc.assert(
@@ -71,7 +72,16 @@ describe('URL settings table', () => {
     expect(notices).toContain('conv1= is not a number; using 0.');
   });
 
-  it('declares a field for every setting', () => {
+  it('reads kernels=stock (the kill switch), writes it only when set, and reports a bad value like any other', () => {
+    expect(parseSettings('kernels=stock')).toEqual({ settings: { ...DEFAULT_SETTINGS, kernels: 'stock' }, notices: [] });
+    expect(settingsToQuery({ ...DEFAULT_SETTINGS, kernels: 'stock' })).toContain('kernels=stock');
+    expect(settingsToQuery(DEFAULT_SETTINGS)).not.toContain('kernels');
+    const bad = parseSettings('kernels=fast');
+    expect(bad.settings.kernels).toBe('custom');
+    expect(bad.notices).toEqual(['kernels=fast is not one of custom, stock; using custom.']);
+  });
+
+    it('declares a field for every setting', () => {
     expect(Object.keys(FIELDS).sort()).toEqual(Object.keys(DEFAULT_SETTINGS).sort());
   });
 });

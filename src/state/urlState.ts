@@ -9,6 +9,8 @@ import { METHODS, MODES, type Method, type Mode } from '../core/pruning/settings
 export type { Method, Mode };
 export type OptimizerName = 'adam' | 'sgd';
 export type BackendChoice = 'auto' | 'webgl' | 'wasm' | 'cpu';
+/** The playground's custom kernels, or stock tfjs (the kill switch, core/backend/kernels.ts). */
+export type KernelsChoice = 'custom' | 'stock';
 export type BaselineChoice = 'pretrained' | 'scratch';
 
 /** Per-layer sliders, in percent. A model uses the ones it has (the SimpleCNN: conv1 and fc1). */
@@ -38,6 +40,7 @@ export interface Settings {
   batch: number;
   opt: OptimizerName;
   backend: BackendChoice;
+  kernels: KernelsChoice;
   /** Train on only the first N training images (0 = all); handy for quick demos and tests. */
   trainSubset: number;
 }
@@ -64,6 +67,7 @@ export const FIELDS: { [K in keyof Settings]: Field } = {
   batch: { kind: 'int', min: 1, max: 1024, label: 'batch size' },
   opt: { kind: 'enum', values: ['adam', 'sgd'], label: 'optimizer' },
   backend: { kind: 'enum', values: ['auto', 'webgl', 'wasm', 'cpu'], label: 'backend' },
+  kernels: { kind: 'enum', values: ['custom', 'stock'], label: 'kernels' },
   trainSubset: { kind: 'int', min: 0, max: 1_000_000, label: 'training subset' },
 };
 
@@ -84,6 +88,7 @@ export const DEFAULT_SETTINGS: Settings = {
   batch: 64,
   opt: 'adam',
   backend: 'auto',
+  kernels: 'custom',
   trainSubset: 0,
 };
 
@@ -196,7 +201,7 @@ export function settingsToQuery(s: Settings): string {
   const has = new Set<string>(amountKeysOf(s.model));
   for (const key of KEYS) {
     // Environment knobs appear only when set, so a shared link does not force a backend.
-    if ((key === 'backend' && s.backend === 'auto') || (key === 'trainSubset' && s.trainSubset === 0)) continue;
+    if ((key === 'backend' && s.backend === 'auto') || (key === 'kernels' && s.kernels === 'custom') || (key === 'trainSubset' && s.trainSubset === 0)) continue;
     if ((AMOUNT_KEYS as readonly string[]).includes(key) && !has.has(key)) continue;
     if (key === 'manual' && s.manual === '') continue;
     params.set(key, String(s[key]));

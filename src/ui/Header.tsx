@@ -43,11 +43,20 @@ export function Header() {
           running on <strong data-testid="backend">{backend ? backend.backend : engineError ? 'failed' : '…'}</strong>
           {backend?.threads ? ` · ${backend.threads} thread${backend.threads > 1 ? 's' : ''}` : ''}
           {backend?.simd ? ' · SIMD' : ''}
+          {backend?.kernels ? (
+            <>
+              {' · '}
+              <span data-testid="kernels" title={backend.kernels.notice ?? `${backend.kernels.selfCheck ? `self-check on ${backend.kernels.selfCheck.backend}: largest difference ${backend.kernels.selfCheck.maxDiff.toExponential(1)}. ` : ''}Installed: ${backend.kernels.installed.join(', ')}`}>
+                {backend.kernels.active === 'custom' ? 'custom kernels' : 'stock tfjs kernels'}
+              </span>
+            </>
+          ) : null}
         </div>
         {backend && (
           <div className="muted small" data-testid="backend-reason">
             {backend.renderer ? <>GPU: <span data-testid="renderer">{backend.renderer}</span>. </> : null}
             {backend.reason}
+            {backend.kernels?.notice ? <span data-testid="kernels-reason"> Kernels: {backend.kernels.notice}.</span> : null}
           </div>
         )}
         {engineError && <div className="error small">{engineError}</div>}

@@ -4,6 +4,7 @@
  * which keeps it testable.
  */
 import * as tf from '@tensorflow/tfjs';
+import { type KernelsChoice, installKernels, kernelsPrecheck } from '../core/backend/kernels';
 import { selectBackend } from '../core/backend/selectBackend';
 import { type ChannelStats, type Cifar10Set, channelStats, takeFirst } from '../core/data/cifar10';
 import { Net, type NetSpec, type NetWeights, geometry } from '../core/model/net';
@@ -105,7 +106,7 @@ export class Engine {
   private async dispatch(r: Request, seq: number): Promise<ReplyOf<RequestType>> {
     switch (r.type) {
       case 'init':
-        return this.init(r.backend);
+        return this.init(r.backend, r.kernels ?? 'custom');
       case 'setData':
         return this.setData(r.role, r.set);
       case 'train':
@@ -138,8 +139,17 @@ export class Engine {
     }
   }
 
-  private async init(requested: BackendName | null): Promise<BackendInfo> {
-    this.info = await selectBackend(requested);
+  /**
+   * Starts the backend, then installs the custom kernels on it (or keeps stock tfjs: switched off,
+   * another tfjs version, or their self-check failed — the reply says which). The backend's tfjs
+   * start-up fixes follow the same version and switch.
+   */
+  private async init(requested: BackendName | null, kernels: KernelsChoice): Promise<BackendInfo> {
+    const selection = await selectBackend(requested, { tfjsPatches: kernelsPrecheck({ kernels }) === null });
+    const report = await installKernels({ kernels });
+    // The SIMD kernels' helper thread counts as a thread too.
+    const threads = selection.threads !== undefined ? Math.max(selection.threads, report.threads ?? 1) : undefined;
+    this.info = { ...selection, ...(threads !== undefined ? { threads } : {}), kernels: report };
     return this.info;
   }
 

@@ -6,6 +6,7 @@
  * `client.request('preview', { settings })` is typed end to end without casts. Type-only imports
  * from core keep this file (and the page that imports it) free of TensorFlow.js.
  */
+import type { KernelsChoice, KernelsReport } from '../core/backend/kernels';
 import type { BackendName, BackendSelection } from '../core/backend/selectBackend';
 import type { Cifar10Set } from '../core/data/cifar10';
 import type { Criterion } from '../core/experiments/common';
@@ -15,9 +16,9 @@ import type { ModelId, NetWeights } from '../core/model/spec';
 import type { Costs, Mode, PruneSettings } from '../core/pruning';
 import type { BatchReport, Evaluation, TrainConfig, TrainOutcome } from '../core/train/trainer';
 
-export type { BackendName };
-/** What the engine runs on and why (shown in the header). */
-export type BackendInfo = BackendSelection;
+export type { BackendName, KernelsChoice, KernelsReport };
+/** What the engine runs on and why, and whether the custom kernels run (shown in the header). */
+export type BackendInfo = BackendSelection & { kernels?: KernelsReport };
 
 export type DataRole = 'train' | 'test';
 
@@ -25,7 +26,8 @@ export type DataRole = 'train' | 'test';
 export type ModelRole = 'baseline' | 'pruned';
 
 export interface Api {
-  init: { req: { backend: BackendName | null }; reply: BackendInfo };
+  /** Starts (or switches) the backend; `kernels: 'stock'` keeps tfjs's own kernels (default 'custom'). */
+  init: { req: { backend: BackendName | null; kernels?: KernelsChoice }; reply: BackendInfo };
   setData: { req: { role: DataRole; set: Cifar10Set }; reply: { count: number } };
   train: { req: { role: ModelRole; config: TrainConfig; trainSubset: number }; reply: TrainReply };
   /** Answered at once, even while a job runs: the job stops within one batch. */

@@ -81,14 +81,19 @@ function convFilterGrad(
   return wasmConvFilterGrad(x, g, y, shape, withBias) ?? filterGradWithBias(x, dz(), shape, withBias);
 }
 
-let registered = false;
+/** Off until installKernels (kernels.ts) turns the custom kernels on: the functions below then run stock tfjs ops. */
+let installed = false;
 
-/** Registers both ops' kernels (every backend) and gradients. Idempotent. */
-export function registerConvBlockOps(): void {
-  if (registered) return;
-  registered = true;
-  for (const backendName of BACKENDS) {
-    tf.registerKernel({
+/** installKernels' switch. */
+export function setConvBlocksInstalled(on: boolean): void {
+  installed = on;
+  if (on) registerConvBlockGradients();
+}
+
+/** The three ops' kernels, one per backend (installKernels registers them). */
+export function convBlockKernels(): tf.KernelConfig[] {
+  return BACKENDS.flatMap((backendName): tf.KernelConfig[] => [
+    {
       kernelName: CONV_BIAS_RELU,
       backendName,
       kernelFunc: ({ inputs }) =>
@@ -98,14 +103,14 @@ export function registerConvBlockOps(): void {
             simdConv3x3(x as tf.Tensor4D, filter as tf.Tensor4D, bias as tf.Tensor1D | undefined, true) ??
             tf.fused.conv2d({ x: x as tf.Tensor4D, filter: filter as tf.Tensor4D, bias, strides: 1, pad: 'same', activation: 'relu' }),
         ),
-    });
-    tf.registerKernel({
+    },
+    {
       kernelName: CONV_SAME,
       backendName,
       kernelFunc: ({ inputs }) =>
         withTensors([inputs.x, inputs.filter], ([x, filter]) => simdConv3x3(x as tf.Tensor4D, filter as tf.Tensor4D) ?? tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, 1, 'same')),
-    });
-    tf.registerKernel({
+    },
+    {
       kernelName: BATCH_NORM_RELU,
       backendName,
       kernelFunc: ({ inputs, attrs }) =>
@@ -116,8 +121,16 @@ export function registerConvBlockOps(): void {
             batchNormReluForward(z as tf.Tensor4D, gamma!, beta!, eps, pool)
           );
         }),
-    });
-  }
+    },
+  ]);
+}
+
+let gradientsRegistered = false;
+
+/** The ops' gradients (registered once: tfjs cannot unregister a gradient, and one of a kernel that never runs does nothing). */
+function registerConvBlockGradients(): void {
+  if (gradientsRegistered) return;
+  gradientsRegistered = true;
   tf.registerGradient({
     kernelName: CONV_BIAS_RELU,
     inputsToSave: ['x', 'filter'],
@@ -203,7 +216,7 @@ function batchNormReluForward(z: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor,
 
 /** conv2d(x, W, 1, 'same') as one taped op: Winograd on wasm for 3×3 filters, both ways. */
 export function conv2dSame(x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D {
-  registerConvBlockOps();
+  if (!installed) return tf.conv2d(x, filter, 1, 'same');
   return tf.engine().runKernel(CONV_SAME, { x, filter } as unknown as tf.NamedTensorMap, {}) as tf.Tensor4D;
 }
 
@@ -212,12 +225,12 @@ export function conv2dSame(x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D {
  * kernel whose output transform takes each 2×2 tile's maximum (a tile is a pool window).
  */
 export function convBiasReluPool(x: tf.Tensor4D, filter: tf.Tensor4D, bias?: tf.Tensor1D): tf.Tensor4D {
-  return simdConv3x3(x, filter, bias, true, true) ?? tf.maxPool(convBiasRelu(x, filter, bias), 2, 2, 'valid');
+  return (installed ? simdConv3x3(x, filter, bias, true, true) : null) ?? tf.maxPool(convBiasRelu(x, filter, bias), 2, 2, 'valid');
 }
 
 /** relu(conv2d(x, W, 1, 'same') + b) as one taped op (see the file comment for its gradient). */
 export function convBiasRelu(x: tf.Tensor4D, filter: tf.Tensor4D, bias?: tf.Tensor1D): tf.Tensor4D {
-  registerConvBlockOps();
+  if (!installed) return tf.fused.conv2d({ x, filter, bias, strides: 1, pad: 'same', activation: 'relu' });
   const inputs: tf.NamedTensorMap = bias ? { x, filter, bias } : { x, filter };
   return tf.engine().runKernel(CONV_BIAS_RELU, inputs as unknown as tf.NamedTensorMap, {}) as tf.Tensor4D;
 }
@@ -234,9 +247,19 @@ export function batchNormRelu(
   eps: number,
   pool = false,
 ): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
-  registerConvBlockOps();
+  if (!installed) return stockBatchNormRelu(z, gamma, beta, eps, pool);
   const attrs: BnAttrs = { eps, pool };
   const [out, mean, variance, rstd, y] = tf.engine().runKernel(BATCH_NORM_RELU, { z, gamma, beta } as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
   tf.dispose([rstd, y]);
   return { y: out as tf.Tensor4D, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
+/** The same block from stock tfjs ops and their stock gradients (the custom kernels off). */
+function stockBatchNormRelu(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, pool: boolean): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  const { mean, variance } = tf.moments(z, [0, 1, 2]) as { mean: tf.Tensor1D; variance: tf.Tensor1D };
+  const y = tf.tidy(() => {
+    const a = tf.relu(tf.batchNorm(z, mean, variance, beta, gamma, eps)) as tf.Tensor4D;
+    return pool ? tf.maxPool(a, 2, 2, 'valid') : a;
+  });
+  return { y, mean, variance };
 }

@@ -14,14 +14,21 @@ const MOMENTUM = 'PlaygroundMomentumUpdate';
 
 let cached: { memory: WebAssembly.Memory; kernels: OptimizerUpdateKernels | null } | null = null;
 let enabled = true;
+/** Off until installKernels (kernels.ts) turns the custom kernels on: the stock tfjs update meanwhile. */
+let installed = false;
 
 /** For A/B measurements and tests: the stock tfjs update when off. */
 export function setFusedOptimizerEnabled(on: boolean): void {
   enabled = on;
 }
 
+/** installKernels' switch (setFusedOptimizerEnabled works within it). */
+export function setFusedOptimizerInstalled(on: boolean): void {
+  installed = on;
+}
+
 function kernels(): OptimizerUpdateKernels | null {
-  const ctx = enabled ? simdContext() : null;
+  const ctx = installed && enabled ? simdContext() : null;
   if (!ctx) return null;
   if (cached?.memory !== ctx.memory) {
     let k: OptimizerUpdateKernels | null;
@@ -31,7 +38,6 @@ function kernels(): OptimizerUpdateKernels | null {
       k = null; // stay on the tfjs ops
     }
     cached = { memory: ctx.memory, kernels: k };
-    register();
   }
   return cached.kernels;
 }
@@ -50,11 +56,9 @@ function withParams(backend: BackendWasm, params: number[], f: (p: number) => vo
   }
 }
 
-let registered = false;
-function register(): void {
-  if (registered) return;
-  registered = true;
-  tf.registerKernel({
+/** The two update kernels (installKernels registers them). */
+export const fusedOptimizerKernels = (): tf.KernelConfig[] => [
+  {
     kernelName: ADAM,
     backendName: 'wasm',
     kernelFunc: ({ inputs, attrs, backend: b }) => {
@@ -66,8 +70,8 @@ function register(): void {
       withParams(backend, params, (p) => cached!.kernels!.adam(ptr(backend, w), ptr(backend, g), ptr(backend, m), ptr(backend, v), n, p, ...outs.map((o) => ptr(backend, o))));
       return outs;
     },
-  });
-  tf.registerKernel({
+  },
+  {
     kernelName: MOMENTUM,
     backendName: 'wasm',
     kernelFunc: ({ inputs, attrs, backend: b }) => {
@@ -79,8 +83,8 @@ function register(): void {
       withParams(backend, params, (p) => cached!.kernels!.momentum(ptr(backend, w), ptr(backend, g), ptr(backend, a), n, p, ...outs.map((o) => ptr(backend, o))));
       return outs;
     },
-  });
-}
+  },
+];
 
 type Grads = Parameters<tf.AdamOptimizer['applyGradients']>[0];
 interface Slot {

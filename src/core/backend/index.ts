@@ -8,7 +8,17 @@ export {
   DEFAULT_FILTER_GRAD_VARIANT,
   type FilterGradVariant,
 } from './convGrad';
-export { registerWasmTrainingKernels } from './wasmKernels';
+export {
+  installKernels,
+  uninstallKernels,
+  kernelsInstalled,
+  kernelsPrecheck,
+  KERNELS_CHOICES,
+  KERNELS_WRITTEN_FOR,
+  type InstallKernelsOptions,
+  type KernelsChoice,
+  type KernelsReport,
+} from './kernels';
 export { registerFastMatMulGradient, unregisterFastMatMulGradient, fastMatMul, matMulGradStats } from './matMulGrad';
 export {
   selectBackend,

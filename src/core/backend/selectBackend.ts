@@ -10,8 +10,7 @@
  *   when the page is cross-origin isolated). Then software WebGL, then cpu.
  * - Every choice is verified with tf.getBackend(): setBackend can resolve false and leave tfjs
  *   on another backend silently.
- * - The fast Conv2D gradient is registered for every backend (it is faster than the stock one on
- *   all three), the wasm-only fast matMul gradient, and the kernels wasm lacks for training.
+ * - No kernel is registered here: installKernels (kernels.ts) does that after the backend starts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -19,9 +18,6 @@ import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { registerFastConv2dGradient } from './convGrad';
-import { registerFastMatMulGradient } from './matMulGrad';
-import { registerWasmTrainingKernels } from './wasmKernels';
 import { simdKernelInfo } from './wasmSimd';
 
 export type BackendName = 'webgl' | 'wasm' | 'cpu';
@@ -45,6 +41,13 @@ export interface SelectBackendOptions {
    * before the wasm backend first initialises.
    */
   wasmThreads?: number;
+  /**
+   * The two start-up fixes written for tfjs-backend-wasm 4.22 (the threaded loader's Blob, the thread
+   * count); default true. false (kernels=stock, another tfjs version): neither, and on a cross-origin
+   * isolated page the single-threaded SIMD binary, which needs no loader fix. Only effective before
+   * the wasm backend first initialises.
+   */
+  tfjsPatches?: boolean;
 }
 
 /**
@@ -195,8 +198,10 @@ async function tryStart(name: BackendName, opts: SelectBackendOptions): Promise<
   try {
     if (name === 'webgl') tf.env().set('SOFTWARE_WEBGL_ENABLED', true);
     if (name === 'wasm') configureWasm(opts.wasmThreads);
+    const patches = opts.tfjsPatches !== false;
+    if (name === 'wasm' && !patches) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
     const ok =
-      name === 'wasm'
+      name === 'wasm' && patches
         ? await withThreadedLoaderFix(() => withThreadCount(() => tf.setBackend(name)))
         : await tf.setBackend(name);
     await tf.ready();
@@ -225,8 +230,9 @@ async function describe(backend: string, renderer: string | null, reason: string
   return sel;
 }
 
-function wasmFeatures(): string {
+function wasmFeatures(opts: SelectBackendOptions): string {
   const iso = typeof crossOriginIsolated !== 'undefined' && crossOriginIsolated;
+  if (iso && opts.tfjsPatches === false) return 'SIMD, single thread (the threaded build needs a loader fix written for tfjs 4.22)';
   return iso ? 'SIMD, threads (cross-origin isolated)' : 'SIMD, single thread (page not cross-origin isolated)';
 }
 
@@ -238,9 +244,6 @@ export async function selectBackend(
   requested?: BackendName | null,
   opts: SelectBackendOptions = {},
 ): Promise<BackendSelection> {
-  registerFastConv2dGradient();
-  registerFastMatMulGradient();
-  registerWasmTrainingKernels();
   const probe = probeWebgl();
   const renderer = probe.renderer;
   const failures: string[] = [];
@@ -250,7 +253,7 @@ export async function selectBackend(
     if (!why) {
       let reason = `requested ${requested}`;
       if (requested === 'webgl' && probe.software) reason += ` (WebGL renderer is software: ${renderer ?? 'unknown'})`;
-      if (requested === 'wasm') reason += ` (${wasmFeatures()})`;
+      if (requested === 'wasm') reason += ` (${wasmFeatures(opts)})`;
       return describe(requested, renderer, reason);
     }
     failures.push(`requested ${why}`);
@@ -262,14 +265,14 @@ export async function selectBackend(
     : `WebGL${probe.version} renderer ${renderer ?? 'unknown'}${probe.software ? ' (software)' : ''}`;
   if (probe.available && !probe.software) {
     order.push(['webgl', `hardware WebGL${probe.version} (${renderer ?? 'renderer unknown'})`]);
-    order.push(['wasm', `WASM (${wasmFeatures()})`]);
+    order.push(['wasm', `WASM (${wasmFeatures(opts)})`]);
   } else {
     const whyNotGl = !probe.available
       ? 'WebGL is unavailable'
       : probe.majorPerformanceCaveat
         ? `WebGL only with a major performance caveat (${renderer ?? 'renderer unknown'})`
         : `WebGL renderer is software (${renderer})`;
-    order.push(['wasm', `${whyNotGl}, so WASM (${wasmFeatures()}) — it trains several times faster than software WebGL`]);
+    order.push(['wasm', `${whyNotGl}, so WASM (${wasmFeatures(opts)}) — it trains several times faster than software WebGL`]);
     if (probe.available) order.push(['webgl', `software WebGL (${renderer ?? 'renderer unknown'}) because WASM failed`]);
   }
   order.push(['cpu', `${glSummary}; nothing faster initialised, so the plain JavaScript cpu backend`]);

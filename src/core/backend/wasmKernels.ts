@@ -58,23 +58,17 @@ export function conv2dBackpropFilterViaIm2col(
   });
 }
 
-const registered = new Set<string>();
-
 /** Calls of the fast paths here (tests check they are taken). */
 export const wasmKernelStats = { rowGather: 0 };
 
 /**
- * Replaces wasm's kernel `name` once with `make(stock)` (which may call the stock kernel for the
- * cases it does not handle), keeping the stock setup/dispose (they bind its wasm function). False
- * when already replaced or the kernel does not exist.
+ * A replacement for a stock wasm kernel: `make(stock)` may call the stock kernel for the cases it does
+ * not handle. installKernels (kernels.ts) swaps it in keeping the stock setup/dispose (they bind the
+ * stock kernel's wasm function), and puts the stock config back when the kernels are turned off.
  */
-function overrideWasmKernel(name: string, make: (stock: tf.KernelConfig) => tf.KernelFunc): boolean {
-  const stock = tf.getKernel(name, 'wasm');
-  if (registered.has(name) || !stock) return false;
-  registered.add(name);
-  tf.unregisterKernel(name, 'wasm');
-  tf.registerKernel({ kernelName: name, backendName: 'wasm', setupFunc: stock.setupFunc, disposeFunc: stock.disposeFunc, kernelFunc: make(stock) });
-  return true;
+export interface WasmKernelOverride {
+  name: string;
+  make: (stock: tf.KernelConfig) => tf.KernelFunc;
 }
 
 /**
@@ -83,14 +77,15 @@ function overrideWasmKernel(name: string, make: (stock: tf.KernelConfig) => tf.K
  * engine clones every tensor a gradient saves, and tfjs-backend-wasm 4.22's Identity copies it —
  * 35 copies of activations per ConvNet-3 training step (~1.5 ms at batch 64).
  */
-function registerSharedIdentity(): boolean {
-  return overrideWasmKernel('Identity', (stock) => (args) => {
+const sharedIdentity: WasmKernelOverride = {
+  name: 'Identity',
+  make: (stock) => (args) => {
     const x = args.inputs.x as tf.TensorInfo;
     if (x.dtype === 'string') return stock.kernelFunc(args);
     (args.backend as tf.KernelBackend & { incRef(id: object): void }).incRef(x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-  });
-}
+  },
+};
 
 interface HeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
@@ -104,8 +99,9 @@ interface HeapBackend {
  * the row copies take ~0.1 ms. Any other case (another axis, batchDims, an index out of range,
  * strings) goes to the stock kernel, which also reports bad indices.
  */
-function registerRowGather(): boolean {
-  return overrideWasmKernel('GatherV2', (stock) => (args) => {
+const rowGather: WasmKernelOverride = {
+  name: 'GatherV2',
+  make: (stock) => (args) => {
     const x = args.inputs.x as tf.TensorInfo;
     const indices = args.inputs.indices as tf.TensorInfo;
     const { axis, batchDims } = args.attrs as unknown as { axis: number; batchDims: number };
@@ -122,30 +118,35 @@ function registerRowGather(): boolean {
     const [src, dst, at] = [backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out), backend.typedArrayFromHeap(indices)];
     for (let i = 0; i < at.length; i++) dst.set(src.subarray(at[i] * rowSize, (at[i] + 1) * rowSize), i * rowSize);
     return out;
-  });
-}
+  },
+};
 
-/** Registers the missing kernels for 'wasm'. Idempotent; safe before or after the backend starts. */
-export function registerWasmTrainingKernels(): string[] {
-  const added: string[] = [];
-  if (!registered.has('Conv2DBackpropFilter') && !tf.getKernel('Conv2DBackpropFilter', 'wasm')) {
-    tf.registerKernel({
-      kernelName: 'Conv2DBackpropFilter',
-      backendName: 'wasm',
-      kernelFunc: ({ inputs, attrs }) => {
-        const x = asTensor(inputs.x as tf.TensorInfo) as tf.Tensor4D;
-        const dy = asTensor(inputs.dy as tf.TensorInfo) as tf.Tensor4D;
-        const out = conv2dBackpropFilterViaIm2col(x, dy, attrs as unknown as BackpropFilterAttrs);
-        // Wrappers made for bare TensorInfos hold a reference; release it.
-        if (x !== inputs.x) x.dispose();
-        if (dy !== inputs.dy) dy.dispose();
-        return out;
-      },
-    });
-    added.push('Conv2DBackpropFilter');
-  }
-  registered.add('Conv2DBackpropFilter');
-  if (registerSharedIdentity()) added.push('Identity');
-  if (registerRowGather()) added.push('GatherV2');
-  return added;
+/** The stock wasm kernels installKernels replaces. */
+export const wasmKernelOverrides = (): WasmKernelOverride[] => [sharedIdentity, rowGather];
+
+/**
+ * Registers Conv2DBackpropFilter for 'wasm' when tfjs lacks it (4.22 does: without it no conv layer
+ * trains on wasm, stock gradients included). Built from public tfjs ops only, so it stays when the
+ * custom kernels are off. Idempotent; safe before or after the backend starts. Returns what it registered (now or before).
+ */
+let filled = false;
+
+export function registerMissingWasmKernels(): string[] {
+  if (filled) return ['Conv2DBackpropFilter'];
+  if (tf.getKernel('Conv2DBackpropFilter', 'wasm')) return [];
+  filled = true;
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs }) => {
+      const x = asTensor(inputs.x as tf.TensorInfo) as tf.Tensor4D;
+      const dy = asTensor(inputs.dy as tf.TensorInfo) as tf.Tensor4D;
+      const out = conv2dBackpropFilterViaIm2col(x, dy, attrs as unknown as BackpropFilterAttrs);
+      // Wrappers made for bare TensorInfos hold a reference; release it.
+      if (x !== inputs.x) x.dispose();
+      if (dy !== inputs.dy) dy.dispose();
+      return out;
+    },
+  });
+  return ['Conv2DBackpropFilter'];
 }

@@ -74,8 +74,8 @@ function shapeOf(x: readonly number[], filter: readonly number[], bias: boolean,
   return { h: x[1], w: x[2], cin: a.inputGrad ? fo : fi, cout: a.inputGrad ? fi : fo, bias, relu: a.relu, pool: a.pool };
 }
 
-// Registered on import, so tf.engine().runKernel(SIMD_CONV3X3, …) works from anywhere (e.g. the bench page).
-tf.registerKernel({
+/** The registered wasm kernel (installKernels, ../kernels.ts, registers it). */
+export const conv3x3Kernel: tf.KernelConfig = {
   kernelName: SIMD_CONV3X3,
   backendName: 'wasm',
   kernelFunc: ({ inputs, attrs, backend: b }) => {
@@ -112,7 +112,7 @@ tf.registerKernel({
     }
     return y;
   },
-});
+};
 
 function run(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | undefined, a: Conv3x3Attrs): tf.Tensor4D | null {
   const ctx = simdContext();

@@ -128,9 +128,8 @@ function kernelFunc({ inputs, attrs, backend: b }: { inputs: tf.NamedTensorInfoM
   return [dw, db];
 }
 
-if (!tf.getKernel(SIMD_WINOGRAD_FILTER_GRAD, 'wasm')) {
-  tf.registerKernel({ kernelName: SIMD_WINOGRAD_FILTER_GRAD, backendName: 'wasm', kernelFunc });
-}
+/** The registered wasm kernel (installKernels, ../kernels.ts, registers it). */
+export const winogradFilterGradKernel: tf.KernelConfig = { kernelName: SIMD_WINOGRAD_FILTER_GRAD, backendName: 'wasm', kernelFunc };
 
 /** Whole-vector channel loads read up to 12 bytes past a tensor's last pixel: they must stay in memory. */
 function withinMemory(ts: tf.Tensor[]): boolean {

@@ -31,6 +31,13 @@ let cached: { backend: BackendWasm; state: State | null } | null = null;
 type KernelName = 'filterGrad' | 'batchNorm' | 'outerGrad';
 const enabledKernels: Record<KernelName, boolean> = { filterGrad: true, batchNorm: true, outerGrad: true };
 let enabled = true;
+/** Off until installKernels (../kernels.ts) turns the custom kernels on: stock tfjs meanwhile. */
+let installed = false;
+
+/** installKernels' switch (the A/B switch below works within it). */
+export function setSimdKernelsInstalled(on: boolean): void {
+  installed = on;
+}
 
 /** Counts kernel calls (tests and the bench check the path is taken). */
 export const simdKernelStats = { filterGrad: 0, batchNorm: 0, batchNormGrad: 0, outerGrad: 0, parallelCalls: 0 };
@@ -46,7 +53,7 @@ export function setSimdKernelsEnabled(on: boolean, only?: KernelName[]): void {
 }
 
 function state(): State | null {
-  if (!enabled || tf.getBackend() !== 'wasm') return null;
+  if (!installed || !enabled || tf.getBackend() !== 'wasm') return null;
   const backend = tf.backend() as BackendWasm;
   if (!cached || cached.backend !== backend) {
     cached = { backend, state: instantiate(backend) };
@@ -239,73 +246,67 @@ interface FilterGradAttrs {
   masked: boolean;
 }
 
-let kernelRegistered = false;
-
-/** The kernel runs as a registered wasm kernel, so tf.profile shows it by name. */
-function registerKernel(): void {
-  if (kernelRegistered) return;
-  kernelRegistered = true;
-  tf.registerKernel({
-    kernelName: SIMD_FILTER_GRAD,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs, backend: b }) => {
-      const backend = b as BackendWasm;
-      const s = state()!;
-      const { filterShape, withBias, masked } = attrs as unknown as FilterGradAttrs;
-      const x = inputs.x as tf.TensorInfo;
-      const g = inputs.g as tf.TensorInfo;
-      const y = inputs.y as tf.TensorInfo;
-      const [kh, kw, cin, cout] = filterShape;
-      const [n, h, w] = g.shape;
-      const ptr = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
-      const k = kh * kw * cin;
-      const kb = k + (withBias ? 1 : 0);
-      const c4 = (cout + 3) & ~3;
-      const dwOut = backend.makeOutput(filterShape, 'float32');
-      const dbOut = backend.makeOutput([withBias ? cout : 0], 'float32');
-      const helpers = helpersFor(s);
-      const slices = slicesOf(helpers, n, h * w * cout);
-      // An accumulator per slice (summed in a fixed order: results do not depend on which thread ran
-      // what), then per thread a dz tile, a patch tile and a safe load address.
-      const accFloats = kb * c4;
-      const tiles = TILE * c4 + TILE * kb + 4;
-      const threads = slices.length > 1 ? 1 + helpers!.count : 1;
-      const sc = scratch(backend, accFloats * slices.length + tiles * threads);
-      try {
-        const acc = (i: number) => sc.ptr + i * accFloats * 4;
-        const tileArgs = (t: number) => {
-          const dTile = acc(slices.length) + t * tiles * 4;
-          const pTile = dTile + TILE * c4 * 4;
-          return [dTile, pTile, pTile + TILE * kb * 4];
-        };
-        zero(s.memory, sc.ptr, accFloats * slices.length);
-        const img = h * w * 4;
-        const pad = [Math.floor((kh - 1) / 2), Math.floor((kw - 1) / 2)];
-        runSliced(
-          s,
-          helpers,
-          'filterGrad',
-          slices,
-          (start, count, i) => {
-            const gy = start * img * cout;
-            return [ptr(x) + start * img * cin, ptr(g) + gy, ptr(y) + gy, masked ? 1 : 0, count, h, w, cin, cout, kh, kw, ...pad, withBias ? 1 : 0, acc(i), ...tileArgs(0)];
-          },
-          (i) => zero(s.memory, acc(i), accFloats),
-          (t) => tileArgs(t).map((v, k) => [15 + k, v]),
-        );
-        simdKernelStats.filterGrad++;
-        const all = sumSlices(s.memory, slices.map((_, i) => acc(i)), accFloats);
-        const heap = s.memory.buffer;
-        const dw = new Float32Array(heap, ptr(dwOut), k * cout);
-        for (let r = 0; r < k; r++) dw.set(all.subarray(r * c4, r * c4 + cout), r * cout);
-        if (withBias) new Float32Array(heap, ptr(dbOut), cout).set(all.subarray(k * c4, k * c4 + cout));
-      } finally {
-        sc.free();
-      }
-      return [dwOut, dbOut];
-    },
-  });
-}
+/** The kernel runs as a registered wasm kernel, so tf.profile shows it by name (installKernels registers it). */
+const filterGradKernel: tf.KernelConfig = {
+  kernelName: SIMD_FILTER_GRAD,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, attrs, backend: b }) => {
+    const backend = b as BackendWasm;
+    const s = state()!;
+    const { filterShape, withBias, masked } = attrs as unknown as FilterGradAttrs;
+    const x = inputs.x as tf.TensorInfo;
+    const g = inputs.g as tf.TensorInfo;
+    const y = inputs.y as tf.TensorInfo;
+    const [kh, kw, cin, cout] = filterShape;
+    const [n, h, w] = g.shape;
+    const ptr = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+    const k = kh * kw * cin;
+    const kb = k + (withBias ? 1 : 0);
+    const c4 = (cout + 3) & ~3;
+    const dwOut = backend.makeOutput(filterShape, 'float32');
+    const dbOut = backend.makeOutput([withBias ? cout : 0], 'float32');
+    const helpers = helpersFor(s);
+    const slices = slicesOf(helpers, n, h * w * cout);
+    // An accumulator per slice (summed in a fixed order: results do not depend on which thread ran
+    // what), then per thread a dz tile, a patch tile and a safe load address.
+    const accFloats = kb * c4;
+    const tiles = TILE * c4 + TILE * kb + 4;
+    const threads = slices.length > 1 ? 1 + helpers!.count : 1;
+    const sc = scratch(backend, accFloats * slices.length + tiles * threads);
+    try {
+      const acc = (i: number) => sc.ptr + i * accFloats * 4;
+      const tileArgs = (t: number) => {
+        const dTile = acc(slices.length) + t * tiles * 4;
+        const pTile = dTile + TILE * c4 * 4;
+        return [dTile, pTile, pTile + TILE * kb * 4];
+      };
+      zero(s.memory, sc.ptr, accFloats * slices.length);
+      const img = h * w * 4;
+      const pad = [Math.floor((kh - 1) / 2), Math.floor((kw - 1) / 2)];
+      runSliced(
+        s,
+        helpers,
+        'filterGrad',
+        slices,
+        (start, count, i) => {
+          const gy = start * img * cout;
+          return [ptr(x) + start * img * cin, ptr(g) + gy, ptr(y) + gy, masked ? 1 : 0, count, h, w, cin, cout, kh, kw, ...pad, withBias ? 1 : 0, acc(i), ...tileArgs(0)];
+        },
+        (i) => zero(s.memory, acc(i), accFloats),
+        (t) => tileArgs(t).map((v, k) => [15 + k, v]),
+      );
+      simdKernelStats.filterGrad++;
+      const all = sumSlices(s.memory, slices.map((_, i) => acc(i)), accFloats);
+      const heap = s.memory.buffer;
+      const dw = new Float32Array(heap, ptr(dwOut), k * cout);
+      for (let r = 0; r < k; r++) dw.set(all.subarray(r * c4, r * c4 + cout), r * cout);
+      if (withBias) new Float32Array(heap, ptr(dbOut), cout).set(all.subarray(k * c4, k * c4 + cout));
+    } finally {
+      sc.free();
+    }
+    return [dwOut, dbOut];
+  },
+};
 
 /**
  * Filter gradient (and bias gradient) of a stride-1 'same' NHWC conv on the wasm backend, with the
@@ -322,7 +323,6 @@ export function wasmConvFilterGrad(
   const [, , cin, cout] = filterShape;
   const [, h, w] = g.shape;
   if (x.shape[1] !== h || x.shape[2] !== w || x.shape[3] !== cin || g.shape[3] !== cout || cout === 0 || cin === 0) return null;
-  registerKernel();
   const attrs: FilterGradAttrs = { filterShape, withBias, masked: y != null };
   const [dw, db] = tf.engine().runKernel(SIMD_FILTER_GRAD, { x, g, y: y ?? g }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
   if (!withBias) {
@@ -408,7 +408,70 @@ export function simdBatchNormRelu(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.T
 }
 
 export const SIMD_BN_GRAD = 'PlaygroundSimdBatchNormReluGrad';
-let bnGradRegistered = false;
+
+/** The BatchNorm backward's registered wasm kernel (installKernels registers it). */
+const bnGradKernel: tf.KernelConfig = {
+  kernelName: SIMD_BN_GRAD,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, attrs, backend: bk }) => {
+    const backend = bk as BackendWasm;
+    const st = state()!;
+    const { pool: pooled } = attrs as unknown as { pool: boolean };
+    const [dO, zI, gI, mI, rI, yI] = ['dOut', 'z', 'gamma', 'mean', 'rstd', 'y'].map((k) => inputs[k] as tf.TensorInfo);
+    const [n, h, w, c] = zI.shape;
+    const m = n * h * w;
+    const dz = backend.makeOutput(zI.shape, 'float32');
+    const dGamma = backend.makeOutput([c], 'float32');
+    const dBeta = backend.makeOutput([c], 'float32');
+    const helpers = helpersFor(st);
+    const slices = slicesOf(helpers, n, h * w * c);
+    // a, k1, k2, then Σdu and Σdu·x̂ accumulators for every slice but the first (which uses dβ, dγ)
+    const sc = scratch(backend, (3 + 2 * (slices.length - 1)) * c);
+    // Without the pool: du = dy·(y > 0), a full-size temporary.
+    const du = pooled ? null : backend.makeOutput(zI.shape, 'float32');
+    try {
+      const heap = () => st.memory.buffer;
+      const [zP, yP, dOP, dzP, meanP, rstdP] = [zI, yI, dO, dz, mI, rI].map((t) => ptrOf(backend, t));
+      const duP = du ? ptrOf(backend, du) : 0;
+      const codeP = yP + n * h * w * c; // pooled: the pool record's codes (see simdBatchNormRelu)
+      const row = (start: number) => start * h * w * c * 4;
+      const aP = sc.ptr;
+      const k1P = aP + c * 4;
+      const k2P = k1P + c * 4;
+      const s1 = slices.map((_, i) => (i === 0 ? ptrOf(backend, dBeta) : k2P + (2 * i - 1) * c * 4));
+      const s2 = slices.map((_, i) => (i === 0 ? ptrOf(backend, dGamma) : k2P + 2 * i * c * 4));
+      const resetSums = (i: number) => [s1[i], s2[i]].forEach((p) => zero(st.memory, p, c));
+      slices.forEach((_, i) => resetSums(i));
+      if (pooled) {
+        runSliced(st, helpers, 'poolSums', slices, (start, count, i) => [dOP + row(start) / 4, yP + row(start) / 4, codeP + row(start) / 4, (count * h * w) / 4, c, meanP, rstdP, s1[i], s2[i]], resetSums);
+      } else {
+        runSliced(st, helpers, 'maskGrad', slices, (start, count) => [dOP + row(start), yP + row(start), count * h * w * c, duP + row(start)]);
+        runSliced(st, helpers, 'bwdSums', slices, (start, count, i) => [duP + row(start), zP + row(start), count * h * w, c, meanP, rstdP, s1[i], s2[i]], resetSums);
+      }
+      const sumDu = sumSlices(st.memory, s1, c);
+      const sumDuX = sumSlices(st.memory, s2, c);
+      new Float32Array(heap(), s1[0], c).set(sumDu);
+      new Float32Array(heap(), s2[0], c).set(sumDuX);
+      const g = new Float32Array(heap(), ptrOf(backend, gI), c);
+      const r = new Float32Array(heap(), rstdP, c);
+      const a = new Float32Array(heap(), aP, c);
+      const k1 = new Float32Array(heap(), k1P, c);
+      const k2 = new Float32Array(heap(), k2P, c);
+      for (let i = 0; i < c; i++) {
+        a[i] = g[i] * r[i];
+        k1[i] = (a[i] * sumDu[i]) / m;
+        k2[i] = (a[i] * sumDuX[i]) / m;
+      }
+      if (pooled) runSliced(st, helpers, 'poolDz', slices, (start, count) => [dOP + row(start) / 4, zP + row(start), codeP + row(start) / 4, count, h, w, c, meanP, rstdP, aP, k1P, k2P, dzP + row(start)]);
+      else runSliced(st, helpers, 'bwdDz', slices, (start, count) => [duP + row(start), zP + row(start), count * h * w, c, meanP, rstdP, aP, k1P, k2P, dzP + row(start)]);
+      simdKernelStats.batchNormGrad++;
+    } finally {
+      sc.free();
+      if (du) backend.disposeData(du.dataId);
+    }
+    return [dz, dGamma, dBeta];
+  },
+};
 
 /**
  * Backward of simdBatchNormRelu: [dz, dγ, dβ] from the gradient of its output (pooled or not); `y` is
@@ -428,78 +491,34 @@ export function simdBatchNormReluGrad(
   if (!s?.bn || !enabledKernels.batchNorm || (pool && (z.shape[1] % 2 || z.shape[2] % 2))) return null;
   // Pooled, `y` must be this file's pool record; a full-size y (the forward ran on the tfjs ops) is the caller's.
   if (pool && y.size === z.size) return null;
-  if (!bnGradRegistered) {
-    bnGradRegistered = true;
-    tf.registerKernel({
-      kernelName: SIMD_BN_GRAD,
-      backendName: 'wasm',
-      kernelFunc: ({ inputs, attrs, backend: bk }) => {
-        const backend = bk as BackendWasm;
-        const st = state()!;
-        const { pool: pooled } = attrs as unknown as { pool: boolean };
-        const [dO, zI, gI, mI, rI, yI] = ['dOut', 'z', 'gamma', 'mean', 'rstd', 'y'].map((k) => inputs[k] as tf.TensorInfo);
-        const [n, h, w, c] = zI.shape;
-        const m = n * h * w;
-        const dz = backend.makeOutput(zI.shape, 'float32');
-        const dGamma = backend.makeOutput([c], 'float32');
-        const dBeta = backend.makeOutput([c], 'float32');
-        const helpers = helpersFor(st);
-        const slices = slicesOf(helpers, n, h * w * c);
-        // a, k1, k2, then Σdu and Σdu·x̂ accumulators for every slice but the first (which uses dβ, dγ)
-        const sc = scratch(backend, (3 + 2 * (slices.length - 1)) * c);
-        // Without the pool: du = dy·(y > 0), a full-size temporary.
-        const du = pooled ? null : backend.makeOutput(zI.shape, 'float32');
-        try {
-          const heap = () => st.memory.buffer;
-          const [zP, yP, dOP, dzP, meanP, rstdP] = [zI, yI, dO, dz, mI, rI].map((t) => ptrOf(backend, t));
-          const duP = du ? ptrOf(backend, du) : 0;
-          const codeP = yP + n * h * w * c; // pooled: the pool record's codes (see simdBatchNormRelu)
-          const row = (start: number) => start * h * w * c * 4;
-          const aP = sc.ptr;
-          const k1P = aP + c * 4;
-          const k2P = k1P + c * 4;
-          const s1 = slices.map((_, i) => (i === 0 ? ptrOf(backend, dBeta) : k2P + (2 * i - 1) * c * 4));
-          const s2 = slices.map((_, i) => (i === 0 ? ptrOf(backend, dGamma) : k2P + 2 * i * c * 4));
-          const resetSums = (i: number) => [s1[i], s2[i]].forEach((p) => zero(st.memory, p, c));
-          slices.forEach((_, i) => resetSums(i));
-          if (pooled) {
-            runSliced(st, helpers, 'poolSums', slices, (start, count, i) => [dOP + row(start) / 4, yP + row(start) / 4, codeP + row(start) / 4, (count * h * w) / 4, c, meanP, rstdP, s1[i], s2[i]], resetSums);
-          } else {
-            runSliced(st, helpers, 'maskGrad', slices, (start, count) => [dOP + row(start), yP + row(start), count * h * w * c, duP + row(start)]);
-            runSliced(st, helpers, 'bwdSums', slices, (start, count, i) => [duP + row(start), zP + row(start), count * h * w, c, meanP, rstdP, s1[i], s2[i]], resetSums);
-          }
-          const sumDu = sumSlices(st.memory, s1, c);
-          const sumDuX = sumSlices(st.memory, s2, c);
-          new Float32Array(heap(), s1[0], c).set(sumDu);
-          new Float32Array(heap(), s2[0], c).set(sumDuX);
-          const g = new Float32Array(heap(), ptrOf(backend, gI), c);
-          const r = new Float32Array(heap(), rstdP, c);
-          const a = new Float32Array(heap(), aP, c);
-          const k1 = new Float32Array(heap(), k1P, c);
-          const k2 = new Float32Array(heap(), k2P, c);
-          for (let i = 0; i < c; i++) {
-            a[i] = g[i] * r[i];
-            k1[i] = (a[i] * sumDu[i]) / m;
-            k2[i] = (a[i] * sumDuX[i]) / m;
-          }
-          if (pooled) runSliced(st, helpers, 'poolDz', slices, (start, count) => [dOP + row(start) / 4, zP + row(start), codeP + row(start) / 4, count, h, w, c, meanP, rstdP, aP, k1P, k2P, dzP + row(start)]);
-          else runSliced(st, helpers, 'bwdDz', slices, (start, count) => [duP + row(start), zP + row(start), count * h * w, c, meanP, rstdP, aP, k1P, k2P, dzP + row(start)]);
-          simdKernelStats.batchNormGrad++;
-        } finally {
-          sc.free();
-          if (du) backend.disposeData(du.dataId);
-        }
-        return [dz, dGamma, dBeta];
-      },
-    });
-  }
   const [dz, dGamma, dBeta] = tf.engine().runKernel(SIMD_BN_GRAD, { dOut, z, gamma, mean, rstd, y }, { pool } as unknown as tf.NamedAttrMap) as tf.Tensor[];
   return [dz as tf.Tensor4D, dGamma as tf.Tensor1D, dBeta as tf.Tensor1D];
 }
 
 export const SIMD_OUTER_GRAD = 'PlaygroundSimdDenseWeightGrad';
 const outerByK = new Map<number, ((...args: number[]) => void) | null>();
-let outerRegistered = false;
+
+/** The dense weight gradient's registered wasm kernel (installKernels registers it). */
+const outerGradKernel: tf.KernelConfig = {
+  kernelName: SIMD_OUTER_GRAD,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend: bk }) => {
+    const backend = bk as BackendWasm;
+    const aI = inputs.a as tf.TensorInfo;
+    const gI = inputs.g as tf.TensorInfo;
+    const [nn, ff] = aI.shape;
+    const kk = gI.shape[1];
+    const out = backend.makeOutput([ff, kk], 'float32');
+    const sc = scratch(backend, nn * kk * 4);
+    try {
+      outerByK.get(kk)!(ptrOf(backend, aI), ptrOf(backend, gI), nn, ff, ptrOf(backend, out), sc.ptr);
+      simdKernelStats.outerGrad++;
+    } finally {
+      sc.free();
+    }
+    return out;
+  },
+};
 
 /**
  * aᵀ·g for a [N, F] and g [N, K] on the wasm backend (F a multiple of 4, K ≤ 16): a dense layer's
@@ -520,28 +539,8 @@ export function wasmDenseWeightGrad(a: tf.Tensor2D, g: tf.Tensor2D): tf.Tensor2D
     }
   }
   if (!outerByK.get(k)) return null;
-  if (!outerRegistered) {
-    outerRegistered = true;
-    tf.registerKernel({
-      kernelName: SIMD_OUTER_GRAD,
-      backendName: 'wasm',
-      kernelFunc: ({ inputs, backend: bk }) => {
-        const backend = bk as BackendWasm;
-        const aI = inputs.a as tf.TensorInfo;
-        const gI = inputs.g as tf.TensorInfo;
-        const [nn, ff] = aI.shape;
-        const kk = gI.shape[1];
-        const out = backend.makeOutput([ff, kk], 'float32');
-        const sc = scratch(backend, nn * kk * 4);
-        try {
-          outerByK.get(kk)!(ptrOf(backend, aI), ptrOf(backend, gI), nn, ff, ptrOf(backend, out), sc.ptr);
-          simdKernelStats.outerGrad++;
-        } finally {
-          sc.free();
-        }
-        return out;
-      },
-    });
-  }
   return tf.engine().runKernel(SIMD_OUTER_GRAD, { a, g }, {}) as tf.Tensor2D;
 }
+
+/** The wasm kernels of this file, for installKernels (../kernels.ts). */
+export const simdKernelConfigs = (): tf.KernelConfig[] => [filterGradKernel, bnGradKernel, outerGradKernel];

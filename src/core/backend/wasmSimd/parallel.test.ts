@@ -11,7 +11,6 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { filterGradWithBias } from '../convGrad';
 import { batchNormRelu } from '../convBlock';
-import { registerWasmTrainingKernels } from '../wasmKernels';
 import { setSimdParallel, simdKernelStats, wasmConvFilterGrad } from './index';
 import { CONTROL_INTS, DONE, FAILED, type HelpersFactory, IDLE, type Job, RUNNING, awaitHelper, chunkArgs, claim, doneMask, jobStats, kernelTable, kernelThreads, runJob, setKernelThreads, postJob, serveJob, wake, workerHelpers } from './parallel';
 
@@ -184,7 +183,6 @@ describe('SIMD kernels split over the batch', () => {
   const ran: string[] = [];
   beforeAll(async () => {
     setWasmPaths(path.resolve('node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/');
-    registerWasmTrainingKernels();
   });
   afterEach(() => {
     setSimdParallel(true, workerHelpers);
