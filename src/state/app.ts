@@ -23,5 +23,10 @@ export const actions = createController({
 /** Sensitivity scan and method comparison (issue 12): `experiments.runSweep(form)` etc. */
 export const experiments = createExperimentActions({ store: appStore, controller: actions, download });
 
-// Pending saves are written when the tab is hidden or closed (they are otherwise coalesced).
-if (typeof window !== 'undefined') window.addEventListener('pagehide', () => void appStore.storage.controls.flush());
+// A tab hidden or closed with writes pending journals them synchronously (persistence.ts).
+if (typeof window !== 'undefined') {
+  window.addEventListener('pagehide', () => appStore.storage.controls.pageHidden());
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'hidden') appStore.storage.controls.pageHidden();
+  });
+}

@@ -72,7 +72,7 @@ function memoryKv(initial: Record<string, unknown> = {}): KeyValue & { data: Map
 function setup(opts: { engine?: ReturnType<typeof fakeEngine>; search?: string; kv?: KeyValue | null; fetchBytes?: ControllerDeps['fetchBytes']; confirm?: boolean; pretrained?: Pretrained | null } = {}) {
   vi.useFakeTimers();
   const engine = opts.engine ?? fakeEngine();
-  const storage = idbStorage<Persisted>(opts.kv === undefined ? memoryKv() : opts.kv);
+  const storage = idbStorage(opts.kv === undefined ? memoryKv() : opts.kv);
   const store = createAppStore(storage);
   const urls: string[] = [];
   const confirms: string[] = [];

@@ -654,6 +654,7 @@ export function createController(deps: ControllerDeps) {
     } catch (e) {
       notify(`Could not start over: ${message(e)}`);
     }
+    if (!store.storage.controls.failed) store.storage.controls.enable();
     notify('Saved work forgotten: the page starts over from the pretrained baseline.', 'info');
     return true;
   }

@@ -71,7 +71,7 @@ async function setup(opts: { search?: string; kv?: ReturnType<typeof memoryKv> }
   vi.useFakeTimers();
   const engine = fakeEngine();
   const kv = opts.kv ?? memoryKv();
-  const store = createAppStore(idbStorage<Persisted>(kv));
+  const store = createAppStore(idbStorage(kv));
   const controller = createController({
     store,
     makeEngine: () => engine.link,

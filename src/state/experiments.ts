@@ -11,32 +11,14 @@
  */
 import type { Criterion } from '../core/experiments/common';
 import { exportFileName, sensitivityCsv, sensitivityJson, sweepCsv, sweepJson } from '../core/experiments/csv';
-import { DEFAULT_RANDOM_SEEDS, type SensitivityPoint, type SensitivityProgress, type SensitivityResult } from '../core/experiments/sensitivity';
-import { DEFAULT_SPARSITIES, type SweepPoint, type SweepProgress, type SweepResult } from '../core/experiments/sweep';
-import type { ModelId } from '../core/model/spec';
-import type { Mode } from '../core/pruning/settings';
+import { DEFAULT_RANDOM_SEEDS } from '../core/experiments/sensitivity';
+import { DEFAULT_SPARSITIES } from '../core/experiments/sweep';
 import type { ExperimentEvent, SweepRequest } from '../worker/protocol';
 import { type Controller, describeOrigin, message, trainConfigOf } from './controller';
-import type { AppStore, Job } from './store';
+import type { AppStore } from './store';
+import type { ExperimentRecord, ExperimentsState, Job, RunningExperiment } from './types';
 
-/** A finished (or cancelled) experiment as saved: the result and which baseline it measured. */
-export interface ExperimentRecord<R> {
-  result: R;
-  /** describeOrigin() of the baseline at the time ("pretrained SimpleCNN: 10 epochs, seed 42 …"). */
-  baseline: string;
-  /** ISO time it ended. */
-  finishedAt: string;
-}
-
-export type RunningExperiment =
-  | { kind: 'sensitivity'; model: ModelId; mode: Mode; progress: SensitivityProgress | null; points: SensitivityPoint[] }
-  | { kind: 'sweep'; model: ModelId; mode: Mode; progress: SweepProgress | null; points: SweepPoint[] };
-
-export interface ExperimentsState {
-  sensitivity: ExperimentRecord<SensitivityResult> | null;
-  sweep: ExperimentRecord<SweepResult> | null;
-  running: RunningExperiment | null;
-}
+export type { ExperimentRecord, ExperimentsState, RunningExperiment };
 
 /** What the comparison form asks for (percentages and counts as the page shows them). */
 export interface SweepForm {

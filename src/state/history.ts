@@ -1,37 +1,7 @@
 /** One fine-tuned configuration in the run history, and its CSV export. */
-import type { ModelId } from '../core/model/spec';
-import type { Method, Mode } from '../core/pruning/settings';
+import type { HistoryRow } from './types';
 
-export interface HistoryRow {
-  run: number;
-  model: ModelId;
-  method: Method;
-  mode: Mode;
-  /** Slider percentages of the layers the model has (conv1…, fc1). */
-  amounts: Record<string, number>;
-  /** Method 'manual': the hand-picked filters, as in the URL. */
-  manual: string;
-  seed: number;
-  /** Filters present per conv layer after pruning (remove mode: the smaller network's). */
-  channels: number[];
-  /** Baseline filter indices kept, per conv layer. */
-  keptFilters: Record<string, number[]>;
-  totalParams: number;
-  nonzeroParams: number;
-  /** MACs per image of the architecture that runs (dense kernels). */
-  macs: number;
-  /** MACs per image counting only nonzero weights (ShrinkBench). */
-  nonzeroMacs: number;
-  sizeBytes: number;
-  baselineAcc: number;
-  prunedAcc: number;
-  finetunedAcc: number;
-  /** Epochs the pruned model has been fine-tuned for in total (fine-tuning again continues it). */
-  ftEpochs: number;
-  /** Epochs that were asked for, in total; differs from ftEpochs only for a cancelled run. */
-  ftPlanned: number;
-  cancelled: boolean;
-}
+export type { HistoryRow };
 
 /** "2 epochs", or "cancelled after 0.4 of 5 epochs": what the fine-tuning really did. */
 export function describeFineTuning(r: Pick<HistoryRow, 'ftEpochs' | 'ftPlanned' | 'cancelled'>): string {

@@ -12,6 +12,7 @@ export function Header() {
   const choice = useStore((s) => s.settings.backend);
   const spec = specFor(useStore((s) => s.settings.model));
   const persistence = useStore((s) => s.persistence);
+  const saving = useStore((s) => s.saving);
   return (
     <header className="top">
       <div>
@@ -23,6 +24,12 @@ export function Header() {
             {' '}
             {persistence === 'on' ? 'Your work is saved in this browser.' : persistence === 'off' ? 'Not saving in this browser.' : ''}
           </span>
+          {persistence === 'on' && saving !== 'off' ? (
+            <span className="muted small save-status" data-testid="save-status" data-status={saving} aria-live="polite">
+              {' '}
+              {saving === 'saving' ? 'saving…' : 'saved'}
+            </span>
+          ) : null}
         </p>
       </div>
       <div className="backend" data-testid="backend-box">
