@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { NUM_CLASSES } from '../model/architecture';
+import { NUM_CLASSES } from '../model/spec';
 import { Net } from '../model/net';
 import type { NetSpec } from '../model/spec';
 import { convNet3, simpleCnn } from '../model/zoo';

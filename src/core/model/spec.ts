@@ -44,6 +44,9 @@ export interface NetSpec {
   layers: Layer[];
 }
 
+/** CIFAR-10 classes: the outputs of every network in the zoo. */
+export const NUM_CLASSES = 10;
+
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
 

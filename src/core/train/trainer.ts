@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { FusedAdamOptimizer, FusedMomentumOptimizer } from '../backend/fusedOptimizers';
 import { type ChannelStats, type Cifar10Set, normalisedBatch } from '../data/cifar10';
 import type { Net } from '../model/net';
-import { NUM_CLASSES } from '../model/architecture';
+import { NUM_CLASSES } from '../model/spec';
 import { deriveSeed, mulberry32, shuffledIndices } from '../random';
 
 export type OptimizerName = 'adam' | 'sgd';
