@@ -18,7 +18,7 @@ import {
 import { probeWebgl, type BackendName } from '../src/core/backend';
 import { geometry } from '../src/core/model/spec';
 import { MODELS } from '../src/core/model/zoo';
-import { setKernelThreads } from '../src/core/backend/wasmSimd';
+import { jobStats, setKernelThreads } from '../src/core/backend/wasmSimd';
 
 const params = new URLSearchParams(location.search);
 const requested = (params.get('backend') as BackendName | null) ?? null;
@@ -111,6 +111,24 @@ const api = {
       testCount: data.test.count,
       simdKernel: simdKernelInfo(),
       geometry: Object.fromEntries(Object.entries(MODELS).map(([id, spec]) => [id, geometry(spec)])),
+    };
+  },
+  /**
+   * Running totals the bench driver differences around the timed steps: the SIMD kernels' jobs,
+   * chunks, helper wake-ups and blocking waits (parallel.ts jobStats), the wasm memory's size (its
+   * growth means fresh pages), and V8's JS heap where Chromium reports it.
+   */
+  pageCounts() {
+    const mem = (tf.backend() as unknown as { wasm?: { wasmMemory?: WebAssembly.Memory } }).wasm?.wasmMemory;
+    const heap = (performance as Performance & { memory?: { totalJSHeapSize: number } }).memory;
+    return {
+      simdJobs: jobStats.jobs,
+      simdChunks: jobStats.chunks,
+      helperChunks: jobStats.helperChunks,
+      helperWakes: jobStats.wakes,
+      callerBlocks: jobStats.blocks,
+      wasmMemoryBytes: mem?.buffer.byteLength ?? 0,
+      jsHeapTotalBytes: heap?.totalJSHeapSize ?? 0,
     };
   },
   async train(o: Parameters<typeof benchTrain>[1]) {

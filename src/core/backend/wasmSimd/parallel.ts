@@ -144,9 +144,20 @@ export function postJob(ctl: Int32Array, fn: number, job: Job): void {
   Atomics.store(ctl, NEXT, 0);
 }
 
+/**
+ * What the hand-offs cost, for the bench's step split: jobs run, their chunks, how many a helper
+ * ran, the time this thread spent waiting for helpers after running its own share, the helper
+ * wake-ups (Atomics.notify of a sleeping helper: a futex wake, on a VM possibly an IPI) and the
+ * times this thread blocked in Atomics.wait for a helper to finish.
+ */
+export const jobStats = { jobs: 0, chunks: 0, helperChunks: 0, waitMs: 0, wakes: 0, blocks: 0 };
+
 /** Offers the posted job to helper i if it is idle (a booting helper is left out). */
 export function wake(ctl: Int32Array, helper: number): void {
-  if (Atomics.compareExchange(ctl, STATE(helper), IDLE, JOB) === IDLE) Atomics.notify(ctl, STATE(helper), 1);
+  if (Atomics.compareExchange(ctl, STATE(helper), IDLE, JOB) === IDLE) {
+    jobStats.wakes++;
+    Atomics.notify(ctl, STATE(helper), 1);
+  }
 }
 
 /** Claims the next chunk (any thread), or −1. */
@@ -189,7 +200,10 @@ export function awaitHelper(ctl: Int32Array, helper: number, canBlock: boolean, 
   while (state === RUNNING) {
     const left = deadline - performance.now();
     if (left <= 0) return false;
-    if (canBlock) Atomics.wait(ctl, STATE(helper), RUNNING, left);
+    if (canBlock) {
+      jobStats.blocks++;
+      Atomics.wait(ctl, STATE(helper), RUNNING, left);
+    }
     state = Atomics.load(ctl, STATE(helper));
   }
   if (state === DONE || state === FAILED) Atomics.store(ctl, STATE(helper), IDLE);
@@ -316,11 +330,6 @@ export const workerHelpers: HelpersFactory = (modules, memory) => {
  * completed (a dead helper's chunk: `reset(c)` first clears what it may have accumulated; a chunk
  * that trapped on a helper traps here too). Returns the number of chunks helpers ran.
  */
-/**
- * What the hand-offs cost, for the bench's step split: jobs run, their chunks, how many a helper
- * ran, and the time this thread spent waiting for helpers after running its own share.
- */
-export const jobStats = { jobs: 0, chunks: 0, helperChunks: 0, waitMs: 0 };
 
 export function runJob(helpers: Helpers, local: (name: string, args: number[]) => void, job: Job, reset: (chunk: number) => void): number {
   helpers.start(job);
