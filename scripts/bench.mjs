@@ -13,6 +13,12 @@
  *      sections), BENCH_QUICK=1 (fewer steps, for a smoke run), BENCH_DIST (serve another build
  *      directory, e.g. one made by `vite build --config bench/vite.config.ts`), BENCH_PYTHON
  *      (default /usr/bin/python3; BENCH_PYTHON=none skips PyTorch).
+ *
+ * Every training row also prints counts per step that transfer between machines (issue 19; see
+ * scripts/procCounts.mjs): the renderer's page faults, context switches and CPU time from /proc,
+ * its system calls by kind where `perf` can attach, and the page's own (SIMD jobs, helper wake-ups,
+ * wasm memory growth). scripts/step-counts.mjs prints them for one configuration under simulated
+ * conditions (browser pinned to one core, the second core busy, any bench.html query).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,6 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from './chromium.mjs';
+import { exposeStepCounts, fmtCounts } from './procCounts.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PORT = Number(process.env.BENCH_PORT || 4180);
@@ -149,7 +156,7 @@ const measurements = [
     async run(ctx) {
       // Default backend: both models, batch 32/64/128, Adam and SGD, each beside PyTorch's figure.
       const rows = [];
-      const { page, info } = await ctx.benchPage(null);
+      const { page, info, counts } = await ctx.benchPage(null);
       const backend = info.selection.backend;
       for (const model of MODELS) {
         for (const batch of [32, 64, 128]) {
@@ -159,7 +166,7 @@ const measurements = [
               ctx,
               ROUNDS,
               { kind: 'train', model, optimizer, batch, warmup: 3, steps: q(10, 3) },
-              () => page.evaluate((o) => window.bench.train(o), { model, batch, optimizer, warmup: 3, steps }),
+              async () => ({ ...(await page.evaluate((o) => window.bench.train(o), { model, batch, optimizer, warmup: 3, steps })), counts: counts.take(steps) }),
               (x) => x.medianStepMs,
             );
             const r = m.ours;
@@ -174,8 +181,8 @@ const measurements = [
               unit: rr == null ? 'img/s' : '× PyTorch',
               target: targeted && rr != null ? `≥ ${TRAIN_RATIO_TARGET}×` : undefined,
               ok: targeted && rr != null ? rr >= TRAIN_RATIO_TARGET : undefined,
-              detail: `${fmt(r.imagesPerSecond)} img/s (${fmt(r.medianStepMs, 1)} ms/step, median of ${r.steps})${ref ? ` vs PyTorch ${fmt(ref.imagesPerSecond)} img/s (${fmt(ref.medianStepMs, 1)} ms, ${ref.threads} thr)` : '; PyTorch ratio not measured'}; tensors ${r.tensorsBefore}→${r.tensorsAfter}; ${fmtSplit(split)}`,
-              raw: { playground: r, pytorch: ref, ratio: rr, split, rounds: { playgroundMs: m.allOurs.map((x) => x.medianStepMs), pytorchMs: m.allRef.map((x) => x.medianStepMs), pytorchThreads: m.allRef.map((x) => x.threads) } },
+              detail: `${fmt(r.imagesPerSecond)} img/s (${fmt(r.medianStepMs, 1)} ms/step, median of ${r.steps})${ref ? ` vs PyTorch ${fmt(ref.imagesPerSecond)} img/s (${fmt(ref.medianStepMs, 1)} ms, ${ref.threads} thr)` : '; PyTorch ratio not measured'}; tensors ${r.tensorsBefore}→${r.tensorsAfter}; ${fmtSplit(split)}; ${fmtCounts(r.counts)}`,
+              raw: { playground: r, pytorch: ref, ratio: rr, split, counts: r.counts, rounds: { playgroundMs: m.allOurs.map((x) => x.medianStepMs), pytorchMs: m.allRef.map((x) => x.medianStepMs), pytorchThreads: m.allRef.map((x) => x.threads) } },
             });
           }
         }
@@ -693,11 +700,13 @@ async function main() {
       if (process.env.BENCH_KERNELS === 'stock') qs.set('kernels', 'stock');
       const page = await ctx.openPage(`bench.html?${qs}`);
       await page.waitForFunction(() => window.bench != null, null, { timeout: 60_000 });
+      // Per-step counts around bench.train's timed steps (page faults, context switches, syscalls, hand-offs).
+      const counts = await exposeStepCounts(page, ctx.browser);
       const info = await page.evaluate(() => window.bench.init());
       if (backend && info.selection.backend !== backend) {
         throw new Error(`asked for ${backend}, got ${info.selection.backend}: ${info.selection.reason}`);
       }
-      return { page, info };
+      return { page, info, counts };
     },
   };
 

@@ -73,7 +73,10 @@ export function threadDelta(before, after) {
     const p = prev.get(t.tid);
     const d = Object.fromEntries(FIELDS.map((k) => [k, t[k] - (p ? p[k] : 0)]));
     if (FIELDS.every((k) => d[k] === 0)) continue;
-    const g = (byName[t.name] ??= { threads: 0, ...Object.fromEntries(FIELDS.map((k) => [k, 0])) });
+    // Workers one by one (in order of creation): the wasm backend's XNNPACK pool threads start with
+    // the backend, the SIMD kernels' helper after them.
+    const key = t.name === 'DedicatedWorker' ? `DedicatedWorker#${t.tid}` : t.name;
+    const g = (byName[key] ??= { threads: 0, ...Object.fromEntries(FIELDS.map((k) => [k, 0])) });
     g.threads++;
     for (const k of FIELDS) {
       g[k] += d[k];
@@ -133,4 +136,59 @@ export function startSyscallCount(pids) {
       return Object.keys(counts).length ? counts : null;
     },
   };
+}
+
+/**
+ * Gives the page a `__benchCounts('start' | 'end')` hook (bench.train calls it around its timed
+ * steps) that records the renderers' counters, perf's system calls and the page's own counts
+ * (window.bench.pageCounts) over that window. take(steps) returns them per step (null if no window).
+ */
+export async function exposeStepCounts(page, browser) {
+  let open = null;
+  let last = null;
+  await page.exposeFunction('__benchCounts', async (phase) => {
+    if (phase === 'start') {
+      const pids = await rendererPids(browser);
+      const perf = startSyscallCount(pids);
+      if (perfAvailable()) await new Promise((r) => setTimeout(r, 300)); // perf attaches
+      open = { pids, perf, before: pids.flatMap((p) => threadSnapshot(p) ?? []), page: await page.evaluate(() => window.bench.pageCounts()) };
+    } else if (open) {
+      const after = open.pids.flatMap((p) => threadSnapshot(p) ?? []);
+      const pageAfter = await page.evaluate(() => window.bench.pageCounts());
+      last = { threads: threadDelta(open.before, after), syscalls: await open.perf.stop(), page: Object.fromEntries(Object.entries(pageAfter).map(([k, v]) => [k, v - open.page[k]])) };
+      open = null;
+    }
+  });
+  return {
+    take(steps) {
+      const w = last;
+      last = null;
+      if (!w) return null;
+      const per = (x) => (x == null ? null : Math.round((x / steps) * 10) / 10);
+      const t = w.threads.total;
+      return {
+        pageFaults: per(t.minflt + t.majflt),
+        voluntarySwitches: per(t.voluntary),
+        involuntarySwitches: per(t.involuntary),
+        userMs: per(t.utimeMs),
+        sysMs: per(t.stimeMs),
+        syscalls: w.syscalls ? Object.fromEntries(Object.entries(w.syscalls).map(([k, v]) => [k, per(v)])) : null,
+        page: Object.fromEntries(Object.entries(w.page).map(([k, v]) => [k, per(v)])),
+        byThread: Object.fromEntries(Object.entries(w.threads.byName).map(([k, v]) => [k, Object.fromEntries(Object.entries(v).map(([f, x]) => [f, f === 'threads' ? x : per(x)]))])),
+      };
+    },
+  };
+}
+
+/** One line for a bench row: the per-step counts that transfer between machines. */
+export function fmtCounts(c) {
+  if (!c) return 'counts: not measured';
+  const s = c.syscalls;
+  const p = c.page;
+  return (
+    `per step: ${c.pageFaults} page faults, ${c.voluntarySwitches} + ${c.involuntarySwitches} context switches (voluntary + preempted), ` +
+    (s ? `${s.all} syscalls (${s.futex} futex, ${s.madvise + s.munmap + s.mmap + s.mprotect} mmap/munmap/madvise/mprotect), ` : 'syscalls not measured (no perf), ') +
+    `${p.simdJobs} SIMD jobs, ${p.helperWakes} helper wake-ups, ${p.callerBlocks} blocking waits, wasm memory +${Math.round(p.wasmMemoryBytes / 1024)} KB, ` +
+    `CPU ${c.userMs} ms user + ${c.sysMs} ms system (10 ms ticks)`
+  );
 }

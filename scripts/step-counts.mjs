@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS, chromiumPathOrExit } from './browser.mjs';
-import { rendererPids, startSyscallCount, threadDelta, threadSnapshot } from './procCounts.mjs';
+import { exposeStepCounts, rendererPids } from './procCounts.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { values: a } = parseArgs({
@@ -68,56 +68,27 @@ async function main() {
     if (a.pin != null) for (const pid of pids) await run('taskset', ['-a', '-p', '-c', a.pin, String(pid)]);
     const info = await page.evaluate(() => window.bench.init());
     if (a.busy != null) busy = spawn('taskset', ['-c', a.busy, process.execPath, '-e', 'for(;;){}'], { stdio: 'ignore' });
-    let window_ = null;
+    const counts = await exposeStepCounts(page, browser);
     let recorder = null;
-    await page.exposeFunction('__benchCounts', async (phase) => {
-      if (phase === 'start') {
-        const perf = startSyscallCount(pids);
-        // STEP_COUNTS_RECORD=file: also `perf record` the page faults with call stacks and addresses (where they come from).
-        if (process.env.STEP_COUNTS_RECORD) recorder = spawn('perf', ['record', '-e', 'page-faults', '-g', '-d', '-o', process.env.STEP_COUNTS_RECORD, '-p', pids.join(',')], { stdio: 'ignore' });
-        await new Promise((r) => setTimeout(r, 300)); // perf attaches
-        window_ = { perf, before: pids.flatMap((p) => threadSnapshot(p) ?? []), page: await page.evaluate(() => window.bench.pageCounts()), t0: Date.now() };
-      } else {
-        const after = pids.flatMap((p) => threadSnapshot(p) ?? []);
-        if (recorder) {
-          const r = recorder;
-          recorder = null;
-          if (process.env.STEP_COUNTS_RECORD) writeFileSync(`${process.env.STEP_COUNTS_RECORD}.maps`, pids.map((p) => readFileSync(`/proc/${p}/maps`, 'utf8')).join(''));
-          r.kill('SIGINT');
-          await new Promise((res) => r.on('close', res));
-        }
-        const pageAfter = await page.evaluate(() => window.bench.pageCounts());
-        window_.result = { ms: Date.now() - window_.t0, threads: threadDelta(window_.before, after), syscalls: await window_.perf.stop(), page: Object.fromEntries(Object.entries(pageAfter).map(([k, v]) => [k, v - window_.page[k]])) };
-      }
-    });
+    if (process.env.STEP_COUNTS_RECORD) {
+      // `perf record` of the page faults (call stacks, addresses) over a whole bench.train call.
+      recorder = spawn('perf', ['record', '-e', 'page-faults', '-g', '-d', '-o', process.env.STEP_COUNTS_RECORD, '-p', pids.join(',')], { stdio: 'ignore' });
+    }
     const steps = Number(a.steps);
     const out = [];
     for (let r = 0; r < Number(a.rounds); r++) {
       const res = await page.evaluate((o) => window.bench.train(o), { model: a.model, batch: Number(a.batch), optimizer: a.optimizer, warmup: 3, steps });
-      const w = window_.result;
-      const per = (x) => (x == null ? null : Math.round((x / steps) * 10) / 10);
-      const row = {
-        query: a.query,
-        pin: a.pin ?? null,
-        busy: a.busy ?? null,
-        threads: `xnnpack ${info.selection.threads} / simd ${info.simdKernel?.threads ?? '–'}`,
-        medianStepMs: Math.round(res.medianStepMs * 10) / 10,
-        split: res.split,
-        perStep: {
-          pageFaults: per(w.threads.total.minflt + w.threads.total.majflt),
-          voluntarySwitches: per(w.threads.total.voluntary),
-          involuntarySwitches: per(w.threads.total.involuntary),
-          userMs: per(w.threads.total.utimeMs),
-          sysMs: per(w.threads.total.stimeMs),
-          syscalls: w.syscalls ? Object.fromEntries(Object.entries(w.syscalls).map(([k, v]) => [k, per(v)])) : null,
-          page: Object.fromEntries(Object.entries(w.page).map(([k, v]) => [k, per(v)])),
-        },
-        byThread: Object.fromEntries(Object.entries(w.threads.byName).map(([k, v]) => [k, Object.fromEntries(Object.entries(v).map(([f, x]) => [f, f === 'threads' ? x : per(x)]))])),
-      };
+      const c = counts.take(steps);
+      const row = { query: a.query, pin: a.pin ?? null, busy: a.busy ?? null, threads: `xnnpack ${info.selection.threads} / simd ${info.simdKernel?.threads ?? '–'}`, medianStepMs: Math.round(res.medianStepMs * 10) / 10, split: res.split, perStep: c };
       out.push(row);
       if (!a.json) console.log(JSON.stringify(row));
     }
     if (a.json) console.log(JSON.stringify(out, null, 1));
+    if (recorder) {
+      writeFileSync(`${process.env.STEP_COUNTS_RECORD}.maps`, pids.map((p) => readFileSync(`/proc/${p}/maps`, 'utf8')).join(''));
+      recorder.kill('SIGINT');
+      await new Promise((res) => recorder.on('close', res));
+    }
   } finally {
     busy?.kill();
     await browser.close();

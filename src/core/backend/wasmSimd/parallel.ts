@@ -267,6 +267,19 @@ export function serve({ modules, memory, control, helper }: HelperInit): { add(m
   };
 }
 
+/**
+ * Paused helpers are not woken: the calling thread runs every chunk itself, with the same chunks in
+ * the same order, so results are the same bit for bit (the chunk layout depends on the pool's size
+ * only). For the measured choice of whether the helper pays on this machine (helperTuner.ts).
+ */
+let helpersPaused = false;
+
+export function setHelpersPaused(on: boolean): void {
+  helpersPaused = on;
+}
+
+export const helpersArePaused = (): boolean => helpersPaused;
+
 /** Helpers in web workers: only where the memory is shared and workers exist (threaded tfjs build). */
 export const workerHelpers: HelpersFactory = (modules, memory) => {
   const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
@@ -301,7 +314,7 @@ export const workerHelpers: HelpersFactory = (modules, memory) => {
     start: (job) => {
       const fn = names.indexOf(job.name);
       postJob(ctl, fn, job);
-      if (alive && fn >= 0) for (let i = 0; i < count; i++) if (Atomics.load(ctl, LOADED(i)) > fn) wake(ctl, i);
+      if (alive && !helpersPaused && fn >= 0) for (let i = 0; i < count; i++) if (Atomics.load(ctl, LOADED(i)) > fn) wake(ctl, i);
     },
     addModules: (prefix, mods) => {
       names.push(...kernelNames(mods).map((n) => prefix + n));
