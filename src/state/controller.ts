@@ -447,7 +447,9 @@ export function createController(deps: ControllerDeps) {
     const s = get().settings;
     set({ job: { role, epochs, epoch: 0, firstEpoch: null, batch: 0, batchesPerEpoch: 0, imagesPerSecond: 0, cancelling: false } });
     try {
-      return await engine().request('train', { role, config: trainConfigOf(s, epochs), trainSubset: s.trainSubset });
+      const reply = await engine().request('train', { role, config: trainConfigOf(s, epochs), trainSubset: s.trainSubset });
+      if (reply.backend) set({ backend: reply.backend }); // the helper thread's measured choice, in the backend line
+      return reply;
     } catch (e) {
       notify(`Training failed: ${message(e)}`);
       return null;
