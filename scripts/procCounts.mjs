@@ -188,7 +188,7 @@ export function fmtCounts(c) {
   return (
     `per step: ${c.pageFaults} page faults, ${c.voluntarySwitches} + ${c.involuntarySwitches} context switches (voluntary + preempted), ` +
     (s ? `${s.all} syscalls (${s.futex} futex, ${s.madvise + s.munmap + s.mmap + s.mprotect} mmap/munmap/madvise/mprotect), ` : 'syscalls not measured (no perf), ') +
-    `${p.simdJobs} SIMD jobs, ${p.helperWakes} helper wake-ups, ${p.callerBlocks} blocking waits, wasm memory +${Math.round(p.wasmMemoryBytes / 1024)} KB, ` +
+    `${p.simdJobs} SIMD jobs, ${p.helperWakes} offered to the helper, ${p.handoffs} entered (${p.handoffs ? Math.round(p.handoffUs / p.handoffs) : '–'} µs from offer to entry), ${p.helperSleeps} helper sleeps (futex wakes), ${p.callerBlocks} blocking waits, wasm memory +${Math.round(p.wasmMemoryBytes / 1024)} KB, ` +
     `CPU ${c.userMs} ms user + ${c.sysMs} ms system (10 ms ticks)`
   );
 }

@@ -116,8 +116,29 @@ export function createController(deps: ControllerDeps) {
 
   // ------------------------------------------------------------ start-up, saved work, data
 
+  /**
+   * Downloads started at once on load, while the engine starts (wasm compile, kernels' self-check):
+   * the data sets and the pretrained weights used to wait for it, then for each other (measured on a
+   * cold load of ?conv1=50&mode=remove&method=l1: the data requested only after the backend and the
+   * baseline were ready). Each is taken once by its first user; a retry downloads again.
+   */
+  const prefetched: { data: Partial<Record<DataRole, Promise<Uint8Array>>>; pretrained: Map<ModelId, Promise<Pretrained | null>> } = { data: {}, pretrained: new Map() };
+  const take = <T,>(p: Promise<T> | undefined, fetch: () => Promise<T>): Promise<T> => p ?? fetch();
+
   async function start(): Promise<void> {
     const parsed = parseSettings(deps.search);
+    for (const role of ['train', 'test'] as const) {
+      const url = DATA_FILES[role];
+      updateData(role, { status: 'loading', loaded: 0, total: null });
+      const p = deps.fetchBytes(url, (loaded, total) => updateData(role, { loaded, total }));
+      p.catch(() => {}); // reported where it is taken (loadData)
+      prefetched.data[role] = p;
+    }
+    if (parsed.settings.baseline === 'pretrained') {
+      const p = deps.loadPretrained(parsed.settings.model);
+      p.catch(() => {}); // reported where it is taken (usePretrained)
+      prefetched.pretrained.set(parsed.settings.model, p);
+    }
     const fromUrl = deps.search.replace(/^\?/, '') !== '';
     const saved = await readSaved();
     if (saved?.experiments) set((s) => ({ experiments: { ...s.experiments, ...saved.experiments } }));
@@ -199,7 +220,9 @@ export function createController(deps: ControllerDeps) {
   async function usePretrained(model: ModelId): Promise<boolean> {
     let p: Pretrained | null;
     try {
-      p = await deps.loadPretrained(model);
+      const early = prefetched.pretrained.get(model);
+      prefetched.pretrained.delete(model);
+      p = await take(early, () => deps.loadPretrained(model));
     } catch (e) {
       notify(`The pretrained ${specFor(model).label} could not be loaded (${message(e)}); starting from an untrained network.`);
       return false;
@@ -244,14 +267,16 @@ export function createController(deps: ControllerDeps) {
 
   /** Loads the shipped data sets that are not loaded yet; a failure offers Retry and loses nothing. */
   async function loadData(): Promise<void> {
-    const roles = (['train', 'test'] as const).filter((r) => get().data[r].status !== 'ready' && get().data[r].status !== 'loading');
+    const roles = (['train', 'test'] as const).filter((r) => get().data[r].status !== 'ready' && (get().data[r].status !== 'loading' || prefetched.data[r]));
     const failures: string[] = [];
     await Promise.all(
       roles.map(async (role) => {
         const url = DATA_FILES[role];
-        updateData(role, { status: 'loading', loaded: 0, total: null });
+        const early = prefetched.data[role];
+        delete prefetched.data[role];
+        if (!early) updateData(role, { status: 'loading', loaded: 0, total: null });
         try {
-          const bytes = await deps.fetchBytes(url, (loaded, total) => updateData(role, { loaded, total }));
+          const bytes = await take(early, () => deps.fetchBytes(url, (loaded, total) => updateData(role, { loaded, total })));
           await useSet(role, parseCifar10(bytes, url.split('/').pop()!));
         } catch (e) {
           updateData(role, { status: 'error' });

@@ -57,7 +57,32 @@ const OVERRIDES = NEXT + 5; // per thread: count, then (arg index, value) pairs
 const CHUNK_ARGS = OVERRIDES + (MAX_HELPERS + 1) * (1 + 2 * MAX_OVERRIDES);
 const LOADED = (helper: number) => CHUNK_ARGS + MAX_CHUNKS * MAX_ARGS + helper; // kernels a helper has instantiated
 const ADDS_SENT = (helper: number) => LOADED(MAX_HELPERS) + helper; // `add` messages posted to a helper
-export const CONTROL_INTS = CHUNK_ARGS + MAX_CHUNKS * MAX_ARGS + 2 * MAX_HELPERS;
+const SLEEPS = (helper: number) => ADDS_SENT(MAX_HELPERS) + helper; // times a helper went to sleep (Atomics.wait): each needs a futex wake
+const SPIN_US = SLEEPS(MAX_HELPERS); // how long a helper polls for the next job before sleeping (µs)
+const ENTERED_US = (helper: number) => SPIN_US + 1 + helper; // when a helper entered the current job (µs, low 31 bits of the shared clock)
+export const CONTROL_INTS = ENTERED_US(MAX_HELPERS);
+
+/**
+ * µs on a clock all threads share (performance.timeOrigin differs between a page and its workers),
+ * kept to 31 bits: only differences of a few ms are taken.
+ */
+const sharedClockUs = () => Math.floor((performance.timeOrigin + performance.now()) * 1000) & 0x7fffffff;
+
+/**
+ * After a job a helper may poll its state word this long before sleeping in Atomics.wait, as
+ * pthreadpool and OpenMP do: a sleeping thread costs a futex wake (on a VM an inter-processor
+ * interrupt, possibly a VM exit) and its wake-up latency. Off by default: measured on a ConvNet-3
+ * b64 step (scripts/step-counts.mjs, bench.html?helperSpinUs=N), polling 50 or 200 µs left the
+ * helper's sleeps at 12–13 of 20 jobs per step (the gaps between jobs are longer), while a polling
+ * helper holds a core that the page's thread may need (one core: taskset, a busy neighbour).
+ */
+export const DEFAULT_SPIN_US = 0;
+let spinUs = DEFAULT_SPIN_US;
+
+/** For measurements (bench.html?helperSpinUs=N): the polling time of helpers (0: sleep at once). */
+export function setHelperSpinMicros(us: number): void {
+  spinUs = Math.max(0, Math.floor(us));
+}
 
 export const IDLE = 0;
 export const JOB = 1;
@@ -147,10 +172,12 @@ export function postJob(ctl: Int32Array, fn: number, job: Job): void {
 /**
  * What the hand-offs cost, for the bench's step split: jobs run, their chunks, how many a helper
  * ran, the time this thread spent waiting for helpers after running its own share, the helper
- * wake-ups (Atomics.notify of a sleeping helper: a futex wake, on a VM possibly an IPI) and the
- * times this thread blocked in Atomics.wait for a helper to finish.
+ * offers (Atomics.notify of an idle helper), the times this thread blocked in Atomics.wait for a
+ * helper to finish, the jobs a helper entered and the sum of the latencies from offer to entry
+ * (the hand-off, µs), and the times a helper went to sleep (each costs a futex wake: on a VM an
+ * inter-processor interrupt, possibly a VM exit).
  */
-export const jobStats = { jobs: 0, chunks: 0, helperChunks: 0, waitMs: 0, wakes: 0, blocks: 0 };
+export const jobStats = { jobs: 0, chunks: 0, helperChunks: 0, waitMs: 0, wakes: 0, blocks: 0, handoffs: 0, handoffUs: 0, helperSleeps: 0 };
 
 /** Offers the posted job to helper i if it is idle (a booting helper is left out). */
 export function wake(ctl: Int32Array, helper: number): void {
@@ -169,6 +196,7 @@ export function claim(ctl: Int32Array): number {
 /** Helper side, once woken: enters the job if the caller has not taken it back, runs chunks until none is left. */
 export function serveJob(ctl: Int32Array, fns: Kernel[], helper: number): void {
   if (Atomics.compareExchange(ctl, STATE(helper), JOB, RUNNING) !== JOB) return;
+  Atomics.store(ctl, ENTERED_US(helper), sharedClockUs());
   const fn = fns[ctl[FN]];
   const nargs = ctl[NARGS];
   const ob = OVERRIDES + (helper + 1) * (1 + 2 * MAX_OVERRIDES);
@@ -247,12 +275,21 @@ export function serve({ modules, memory, control, helper }: HelperInit): { add(m
     fns.push(...kernelNames(mods).map((n) => table.get(n)!));
     Atomics.store(ctl, LOADED(helper), fns.length);
   };
+  const pause = (Atomics as unknown as { pause?: () => void }).pause; // a spin-wait hint where the engine has it
   const loop = (): void => {
+    let pollUntil = 0;
     for (;;) {
       if (Atomics.load(ctl, ADDS_SENT(helper)) > received) return; // an `add` message waits in the event loop
       const state = Atomics.load(ctl, STATE(helper));
-      if (state === JOB) serveJob(ctl, fns, helper);
-      else Atomics.wait(ctl, STATE(helper), state); // IDLE, or DONE until the caller collects it
+      if (state === JOB) {
+        serveJob(ctl, fns, helper);
+        pollUntil = performance.now() + Atomics.load(ctl, SPIN_US) / 1000;
+      } else if (performance.now() < pollUntil) {
+        pause?.(); // IDLE or DONE: the next job may come within microseconds
+      } else {
+        Atomics.add(ctl, SLEEPS(helper), 1);
+        Atomics.wait(ctl, STATE(helper), state); // IDLE, or DONE until the caller collects it
+      }
     }
   };
   load(modules);
@@ -291,6 +328,8 @@ export const workerHelpers: HelpersFactory = (modules, memory) => {
   const ctl = new Int32Array(control);
   const workers: Worker[] = [];
   let alive = true;
+  let offeredAt = 0;
+  const sleepsSeen = new Array<number>(count).fill(0);
   const drop = (why: string) => {
     if (alive) console.warn(`SIMD kernels: helper threads dropped (${why}); running single-threaded`);
     alive = false;
@@ -314,6 +353,9 @@ export const workerHelpers: HelpersFactory = (modules, memory) => {
     start: (job) => {
       const fn = names.indexOf(job.name);
       postJob(ctl, fn, job);
+      ctl[SPIN_US] = spinUs;
+      offeredAt = sharedClockUs();
+      for (let i = 0; i < count; i++) ctl[ENTERED_US(i)] = -1;
       if (alive && !helpersPaused && fn >= 0) for (let i = 0; i < count; i++) if (Atomics.load(ctl, LOADED(i)) > fn) wake(ctl, i);
     },
     addModules: (prefix, mods) => {
@@ -328,6 +370,15 @@ export const workerHelpers: HelpersFactory = (modules, memory) => {
     finish: () => {
       for (let i = 0; i < count; i++) {
         if (!awaitHelper(ctl, i, canBlock, JOB_TIMEOUT_MS)) drop(`no answer within ${JOB_TIMEOUT_MS} ms`);
+        const entered = Atomics.load(ctl, ENTERED_US(i));
+        if (entered >= 0) {
+          // Signed 31-bit difference, at least 0: the threads' clocks may differ by a few µs.
+          const d = (entered - offeredAt) & 0x7fffffff;
+          jobStats.handoffs++;
+          jobStats.handoffUs += d > 0x3fffffff ? 0 : d;
+        }
+        jobStats.helperSleeps += Atomics.load(ctl, SLEEPS(i)) - sleepsSeen[i];
+        sleepsSeen[i] = Atomics.load(ctl, SLEEPS(i));
       }
       return doneMask(ctl);
     },
