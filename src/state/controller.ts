@@ -125,8 +125,7 @@ export function createController(deps: ControllerDeps) {
   const prefetched: { data: Partial<Record<DataRole, Promise<Uint8Array>>>; pretrained: Map<ModelId, Promise<Pretrained | null>> } = { data: {}, pretrained: new Map() };
   const take = <T,>(p: Promise<T> | undefined, fetch: () => Promise<T>): Promise<T> => p ?? fetch();
 
-  async function start(): Promise<void> {
-    const parsed = parseSettings(deps.search);
+  function prefetch(settings: State['settings']): void {
     for (const role of ['train', 'test'] as const) {
       const url = DATA_FILES[role];
       updateData(role, { status: 'loading', loaded: 0, total: null });
@@ -134,11 +133,15 @@ export function createController(deps: ControllerDeps) {
       p.catch(() => {}); // reported where it is taken (loadData)
       prefetched.data[role] = p;
     }
-    if (parsed.settings.baseline === 'pretrained') {
-      const p = deps.loadPretrained(parsed.settings.model);
+    if (settings.baseline === 'pretrained') {
+      const p = deps.loadPretrained(settings.model);
       p.catch(() => {}); // reported where it is taken (usePretrained)
-      prefetched.pretrained.set(parsed.settings.model, p);
+      prefetched.pretrained.set(settings.model, p);
     }
+  }
+
+  async function start(): Promise<void> {
+    const parsed = parseSettings(deps.search);
     const fromUrl = deps.search.replace(/^\?/, '') !== '';
     const saved = await readSaved();
     if (saved?.experiments) set((s) => ({ experiments: { ...s.experiments, ...saved.experiments } }));
@@ -154,8 +157,9 @@ export function createController(deps: ControllerDeps) {
       notify(`Your work is not being saved in this browser: ${reason}. Everything still works; export runs or save an experiment to keep them.`, 'info');
     });
     try {
-      engineLink = deps.makeEngine();
+      engineLink = deps.makeEngine(); // first: the worker's script is the longest download
       engineLink.onEvent(onEngineEvent);
+      prefetch(settings);
       await initBackend();
       await startBaseline(saved);
     } catch (e) {
