@@ -267,12 +267,20 @@ async function aggregateKernels(info: Awaited<ReturnType<typeof tf.profile>>) {
   const each: Array<{ shape: string; ms: number }> = [];
   let total = 0;
   let prev: { ms: number; out: string; name: string } | null = null;
+  // Inclusive times of the records since the last one of each name (a WRAPS wrapper's nested kernels: the inner one, then the saves' clones).
+  const since = new Map<string, number>();
   for (const k of info.kernels) {
     const raw = await (k.kernelTimeMs as unknown as Promise<number | { error: string }> | number | { error: string });
     const inclusive = typeof raw === 'number' ? raw : 0;
     const out = JSON.stringify(k.outputShapes);
-    const wraps = (WRAPPER_KERNELS.has(k.name) && prev?.out === out) || (prev != null && WRAPS[k.name] === prev.name);
-    const ms = wraps && prev ? Math.max(0, inclusive - prev.ms) : inclusive;
+    const inner = WRAPS[k.name];
+    let ms = inclusive;
+    const last = prev as { ms: number; out: string } | null;
+    if (WRAPPER_KERNELS.has(k.name) && last?.out === out) ms = Math.max(0, inclusive - last.ms);
+    else if (inner && since.has(inner)) ms = Math.max(0, inclusive - since.get(inner)!);
+    for (const [name, t] of since) since.set(name, t + inclusive);
+    if (Object.values(WRAPS).includes(k.name)) since.set(k.name, inclusive);
+    if (inner) since.delete(inner);
     prev = { ms: inclusive, out, name: k.name };
     const a = agg.get(k.name) ?? { calls: 0, ms: 0 };
     a.calls++;
