@@ -18,7 +18,8 @@ import {
 import { probeWebgl, type BackendName } from '../src/core/backend';
 import { geometry } from '../src/core/model/spec';
 import { MODELS } from '../src/core/model/zoo';
-import { setKernelThreads } from '../src/core/backend/wasmSimd';
+import { jobStats, setHelperSpinMicros, setKernelThreads } from '../src/core/backend/wasmSimd';
+import { setRelaxedSimd } from '../src/core/backend/wasmSimd/asm';
 
 const params = new URLSearchParams(location.search);
 const requested = (params.get('backend') as BackendName | null) ?? null;
@@ -27,6 +28,10 @@ const threads = params.get('threads') ? Number(params.get('threads')) : undefine
 const kernels = params.get('kernels') === 'stock' ? 'stock' : 'custom';
 // simdThreads=N: the SIMD kernels' thread count whatever the cores (A/B measurements; default: every core, at most 2).
 if (params.get('simdThreads')) setKernelThreads(Number(params.get('simdThreads')));
+// relaxed=0: the SIMD kernels without relaxed SIMD's fused multiply-add (A/B).
+if (params.get('relaxed') === '0') setRelaxedSimd(false);
+// helperSpinUs=N: how long the SIMD helper polls for the next job before sleeping (A/B; default parallel.ts DEFAULT_SPIN_US).
+if (params.get('helperSpinUs')) setHelperSpinMicros(Number(params.get('helperSpinUs')));
 const base = new URL('./', location.href).href;
 const out = document.getElementById('out')!;
 const log = (s: string) => (out.textContent += s + '\n');
@@ -111,6 +116,27 @@ const api = {
       testCount: data.test.count,
       simdKernel: simdKernelInfo(),
       geometry: Object.fromEntries(Object.entries(MODELS).map(([id, spec]) => [id, geometry(spec)])),
+    };
+  },
+  /**
+   * Running totals the bench driver differences around the timed steps: the SIMD kernels' jobs,
+   * chunks, helper wake-ups and blocking waits (parallel.ts jobStats), the wasm memory's size (its
+   * growth means fresh pages), and V8's JS heap where Chromium reports it.
+   */
+  pageCounts() {
+    const mem = (tf.backend() as unknown as { wasm?: { wasmMemory?: WebAssembly.Memory } }).wasm?.wasmMemory;
+    const heap = (performance as Performance & { memory?: { totalJSHeapSize: number } }).memory;
+    return {
+      simdJobs: jobStats.jobs,
+      simdChunks: jobStats.chunks,
+      helperChunks: jobStats.helperChunks,
+      helperWakes: jobStats.wakes,
+      callerBlocks: jobStats.blocks,
+      handoffs: jobStats.handoffs,
+      handoffUs: jobStats.handoffUs,
+      helperSleeps: jobStats.helperSleeps,
+      wasmMemoryBytes: mem?.buffer.byteLength ?? 0,
+      jsHeapTotalBytes: heap?.totalJSHeapSize ?? 0,
     };
   },
   async train(o: Parameters<typeof benchTrain>[1]) {

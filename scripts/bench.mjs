@@ -13,6 +13,12 @@
  *      sections), BENCH_QUICK=1 (fewer steps, for a smoke run), BENCH_DIST (serve another build
  *      directory, e.g. one made by `vite build --config bench/vite.config.ts`), BENCH_PYTHON
  *      (default /usr/bin/python3; BENCH_PYTHON=none skips PyTorch).
+ *
+ * Every training row also prints counts per step that transfer between machines (issue 19; see
+ * scripts/procCounts.mjs): the renderer's page faults, context switches and CPU time from /proc,
+ * its system calls by kind where `perf` can attach, and the page's own (SIMD jobs, helper wake-ups,
+ * wasm memory growth). scripts/step-counts.mjs prints them for one configuration under simulated
+ * conditions (browser pinned to one core, the second core busy, any bench.html query).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,6 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from './chromium.mjs';
+import { exposeStepCounts, fmtCounts, rendererPids } from './procCounts.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PORT = Number(process.env.BENCH_PORT || 4180);
@@ -149,7 +156,7 @@ const measurements = [
     async run(ctx) {
       // Default backend: both models, batch 32/64/128, Adam and SGD, each beside PyTorch's figure.
       const rows = [];
-      const { page, info } = await ctx.benchPage(null);
+      const { page, info, counts } = await ctx.benchPage(null);
       const backend = info.selection.backend;
       for (const model of MODELS) {
         for (const batch of [32, 64, 128]) {
@@ -159,7 +166,7 @@ const measurements = [
               ctx,
               ROUNDS,
               { kind: 'train', model, optimizer, batch, warmup: 3, steps: q(10, 3) },
-              () => page.evaluate((o) => window.bench.train(o), { model, batch, optimizer, warmup: 3, steps }),
+              async () => ({ ...(await page.evaluate((o) => window.bench.train(o), { model, batch, optimizer, warmup: 3, steps })), counts: counts.take(steps) }),
               (x) => x.medianStepMs,
             );
             const r = m.ours;
@@ -174,8 +181,8 @@ const measurements = [
               unit: rr == null ? 'img/s' : '× PyTorch',
               target: targeted && rr != null ? `≥ ${TRAIN_RATIO_TARGET}×` : undefined,
               ok: targeted && rr != null ? rr >= TRAIN_RATIO_TARGET : undefined,
-              detail: `${fmt(r.imagesPerSecond)} img/s (${fmt(r.medianStepMs, 1)} ms/step, median of ${r.steps})${ref ? ` vs PyTorch ${fmt(ref.imagesPerSecond)} img/s (${fmt(ref.medianStepMs, 1)} ms, ${ref.threads} thr)` : '; PyTorch ratio not measured'}; tensors ${r.tensorsBefore}→${r.tensorsAfter}; ${fmtSplit(split)}`,
-              raw: { playground: r, pytorch: ref, ratio: rr, split, rounds: { playgroundMs: m.allOurs.map((x) => x.medianStepMs), pytorchMs: m.allRef.map((x) => x.medianStepMs), pytorchThreads: m.allRef.map((x) => x.threads) } },
+              detail: `${fmt(r.imagesPerSecond)} img/s (${fmt(r.medianStepMs, 1)} ms/step, median of ${r.steps})${ref ? ` vs PyTorch ${fmt(ref.imagesPerSecond)} img/s (${fmt(ref.medianStepMs, 1)} ms, ${ref.threads} thr)` : '; PyTorch ratio not measured'}; tensors ${r.tensorsBefore}→${r.tensorsAfter}; ${fmtSplit(split)}; ${fmtCounts(r.counts)}`,
+              raw: { playground: r, pytorch: ref, ratio: rr, split, counts: r.counts, rounds: { playgroundMs: m.allOurs.map((x) => x.medianStepMs), pytorchMs: m.allRef.map((x) => x.medianStepMs), pytorchThreads: m.allRef.map((x) => x.threads) } },
             });
           }
         }
@@ -357,6 +364,58 @@ const measurements = [
           rows.push({ metric: `train ${LABEL[model]} b64 wasm ${c.label}`, value: r.imagesPerSecond, unit: 'img/s', detail: `${fmt(r.medianStepMs, 1)} ms/step; threads=${info.selection.threads}`, raw: r });
         }
         await page.close();
+      }
+      return rows;
+    },
+  },
+  {
+    name: 'robustness',
+    async run(ctx) {
+      // Issue 19: ConvNet-3 b64 Adam under conditions of other machines of this kind, each beside
+      // PyTorch in the same run (PyTorch under the same busy neighbour; not pinned), with the counts
+      // per step: no configuration may be pathological (e.g. the helper holding a core the page needs).
+      const rows = [];
+      const cfgs = [
+        { label: 'default', query: {} },
+        { label: 'SIMD helper thread off (simdThreads=1)', query: { simdThreads: '1' } },
+        { label: 'XNNPACK 1 thread (threads=1)', threads: 1, query: {} },
+        { label: 'helper off and XNNPACK 1 thread', threads: 1, query: { simdThreads: '1' } },
+        { label: 'relaxed SIMD off (relaxed=0)', query: { relaxed: '0' } },
+        { label: 'helper polls 200 µs before sleeping', query: { helperSpinUs: '200' } },
+        { label: 'browser pinned to one core (taskset -c 0)', query: {}, pin: '0' },
+        { label: 'pinned to one core, helper off', query: { simdThreads: '1' }, pin: '0' },
+        { label: 'second core busy (a busy loop on CPU 1)', query: {}, busy: '1' },
+        { label: 'second core busy, helper off', query: { simdThreads: '1' }, busy: '1' },
+      ];
+      const cpus = os.cpus().length;
+      for (const c of cfgs) {
+        if ((c.pin || c.busy) && cpus < 2) continue;
+        const { page, info, counts } = await ctx.benchPage('wasm', c.threads, c.query, c.pin);
+        const busy = c.busy ? spawn('taskset', ['-c', c.busy, process.execPath, '-e', 'for(;;){}'], { stdio: 'ignore' }) : null;
+        try {
+          const steps = q(10, 3);
+          const m = await sideBySide(
+            ctx,
+            ROUNDS,
+            { kind: 'train', model: 'convnet3', optimizer: 'adam', batch: 64, warmup: 3, steps },
+            async () => ({ ...(await page.evaluate((o) => window.bench.train(o), { model: 'convnet3', batch: 64, optimizer: 'adam', warmup: 3, steps })), counts: counts.take(steps) }),
+            (x) => x.medianStepMs,
+          );
+          const r = m.ours;
+          const rr = ratio(r.imagesPerSecond, m.ref?.imagesPerSecond);
+          rows.push({
+            metric: `ConvNet-3 b64 adam: ${c.label}`,
+            value: rr ?? r.medianStepMs,
+            unit: rr == null ? 'ms/step' : '× PyTorch',
+            detail: `${fmt(r.medianStepMs, 1)} ms/step${m.ref ? ` vs PyTorch ${fmt(m.ref.medianStepMs, 1)} ms` : ''}; XNNPACK ${info.selection.threads ?? 1} / SIMD ${info.simdKernel?.threads ?? 1} threads${info.simdKernel ? `, relaxed SIMD ${info.simdKernel.relaxed}` : ''}; helper waited ${fmt(r.split.helperWaitMs, 1)} ms, ran ${fmt(100 * r.split.helperShare)} % of chunks; ${fmtCounts(r.counts)}`,
+            raw: { config: c, playground: r, pytorch: m.ref, ratio: rr, rounds: { playgroundMs: m.allOurs.map((x) => x.medianStepMs), pytorchMs: m.allRef.map((x) => x.medianStepMs) } },
+          });
+        } finally {
+          busy?.kill();
+          await page.close();
+          // A renderer process may serve the next page too: every CPU again.
+          if (c.pin) for (const pid of await rendererPids(ctx.browser)) await run('taskset', ['-a', '-p', '-c', `0-${cpus - 1}`, String(pid)]);
+        }
       }
       return rows;
     },
@@ -651,7 +710,7 @@ async function sideBySide(ctx, rounds, torchQuery, ours, msOf) {
 async function main() {
   const t0 = Date.now();
   const loadAtStart = os.loadavg();
-  const needsTorch = !ONLY || ['environment', 'train', 'inference', 'peak'].some((n) => ONLY.has(n));
+  const needsTorch = !ONLY || ['environment', 'train', 'inference', 'peak', 'robustness'].some((n) => ONLY.has(n));
   const [torch, torchWhyNot] = needsTorch ? await startTorch() : [null, 'not needed by BENCH_ONLY'];
   const server = spawn(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'preview', '--port', String(PORT), '--strictPort', ...(DIST ? ['--config', 'bench/vite.config.ts', '--outDir', DIST] : [])], {
     cwd: root,
@@ -685,7 +744,7 @@ async function main() {
       await page.goto(new URL(url, BASE).href);
       return page;
     },
-    async benchPage(backend, threads, extra = {}) {
+    async benchPage(backend, threads, extra = {}, pinCpus = null) {
       const qs = new URLSearchParams(extra);
       if (backend) qs.set('backend', backend);
       if (threads) qs.set('threads', String(threads));
@@ -693,11 +752,15 @@ async function main() {
       if (process.env.BENCH_KERNELS === 'stock') qs.set('kernels', 'stock');
       const page = await ctx.openPage(`bench.html?${qs}`);
       await page.waitForFunction(() => window.bench != null, null, { timeout: 60_000 });
+      // pinCpus: every thread of the renderers on these CPUs (threads started later inherit it).
+      if (pinCpus != null) for (const pid of await rendererPids(ctx.browser)) await run('taskset', ['-a', '-p', '-c', pinCpus, String(pid)]);
+      // Per-step counts around bench.train's timed steps (page faults, context switches, syscalls, hand-offs).
+      const counts = await exposeStepCounts(page, ctx.browser);
       const info = await page.evaluate(() => window.bench.init());
       if (backend && info.selection.backend !== backend) {
         throw new Error(`asked for ${backend}, got ${info.selection.backend}: ${info.selection.reason}`);
       }
-      return { page, info };
+      return { page, info, counts };
     },
   };
 

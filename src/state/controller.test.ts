@@ -107,6 +107,23 @@ describe('controller: start-up and data', () => {
     expect(t.urls.at(-1)).toContain('conv1=50');
   });
 
+  it('downloads the data sets while the engine starts (a cold load does not wait for the backend to fetch them)', async () => {
+    let initDone: (v: Api['init']['reply']) => void = () => {};
+    const engine = fakeEngine({ init: () => new Promise((r) => (initDone = r)) });
+    const fetched: string[] = [];
+    const t = setup({ engine, fetchBytes: async (url) => (fetched.push(url), testBin) });
+    const started = t.controller.start();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(engine.of('init')).toHaveLength(1);
+    expect(fetched.sort()).toEqual(['data/cifar10/test_1000.bin', 'data/cifar10/train_5000.bin']); // before init answered
+    initDone({ backend: 'cpu', renderer: null, reason: 'test' });
+    await started;
+    await t.settle();
+    expect(fetched).toHaveLength(2); // each once
+    expect(t.get().data.test.status).toBe('ready');
+    expect(t.get().data.train.status).toBe('ready');
+  });
+
   it('passes kernels=stock to the engine, and says so when the engine could not run the custom kernels', async () => {
     const stock = setup({ search: '?kernels=stock' });
     await stock.controller.start();

@@ -116,6 +116,30 @@ export function createController(deps: ControllerDeps) {
 
   // ------------------------------------------------------------ start-up, saved work, data
 
+  /**
+   * Downloads started at once on load, while the engine starts (wasm compile, kernels' self-check):
+   * the data sets and the pretrained weights used to wait for it, then for each other (measured on a
+   * cold load of ?conv1=50&mode=remove&method=l1: the data requested only after the backend and the
+   * baseline were ready). Each is taken once by its first user; a retry downloads again.
+   */
+  const prefetched: { data: Partial<Record<DataRole, Promise<Uint8Array>>>; pretrained: Map<ModelId, Promise<Pretrained | null>> } = { data: {}, pretrained: new Map() };
+  const take = <T,>(p: Promise<T> | undefined, fetch: () => Promise<T>): Promise<T> => p ?? fetch();
+
+  function prefetch(settings: State['settings']): void {
+    for (const role of ['train', 'test'] as const) {
+      const url = DATA_FILES[role];
+      updateData(role, { status: 'loading', loaded: 0, total: null });
+      const p = deps.fetchBytes(url, (loaded, total) => updateData(role, { loaded, total }));
+      p.catch(() => {}); // reported where it is taken (loadData)
+      prefetched.data[role] = p;
+    }
+    if (settings.baseline === 'pretrained') {
+      const p = deps.loadPretrained(settings.model);
+      p.catch(() => {}); // reported where it is taken (usePretrained)
+      prefetched.pretrained.set(settings.model, p);
+    }
+  }
+
   async function start(): Promise<void> {
     const parsed = parseSettings(deps.search);
     const fromUrl = deps.search.replace(/^\?/, '') !== '';
@@ -133,8 +157,9 @@ export function createController(deps: ControllerDeps) {
       notify(`Your work is not being saved in this browser: ${reason}. Everything still works; export runs or save an experiment to keep them.`, 'info');
     });
     try {
-      engineLink = deps.makeEngine();
+      engineLink = deps.makeEngine(); // first: the worker's script is the longest download
       engineLink.onEvent(onEngineEvent);
+      prefetch(settings);
       await initBackend();
       await startBaseline(saved);
     } catch (e) {
@@ -199,7 +224,9 @@ export function createController(deps: ControllerDeps) {
   async function usePretrained(model: ModelId): Promise<boolean> {
     let p: Pretrained | null;
     try {
-      p = await deps.loadPretrained(model);
+      const early = prefetched.pretrained.get(model);
+      prefetched.pretrained.delete(model);
+      p = await take(early, () => deps.loadPretrained(model));
     } catch (e) {
       notify(`The pretrained ${specFor(model).label} could not be loaded (${message(e)}); starting from an untrained network.`);
       return false;
@@ -244,14 +271,16 @@ export function createController(deps: ControllerDeps) {
 
   /** Loads the shipped data sets that are not loaded yet; a failure offers Retry and loses nothing. */
   async function loadData(): Promise<void> {
-    const roles = (['train', 'test'] as const).filter((r) => get().data[r].status !== 'ready' && get().data[r].status !== 'loading');
+    const roles = (['train', 'test'] as const).filter((r) => get().data[r].status !== 'ready' && (get().data[r].status !== 'loading' || prefetched.data[r]));
     const failures: string[] = [];
     await Promise.all(
       roles.map(async (role) => {
         const url = DATA_FILES[role];
-        updateData(role, { status: 'loading', loaded: 0, total: null });
+        const early = prefetched.data[role];
+        delete prefetched.data[role];
+        if (!early) updateData(role, { status: 'loading', loaded: 0, total: null });
         try {
-          const bytes = await deps.fetchBytes(url, (loaded, total) => updateData(role, { loaded, total }));
+          const bytes = await take(early, () => deps.fetchBytes(url, (loaded, total) => updateData(role, { loaded, total })));
           await useSet(role, parseCifar10(bytes, url.split('/').pop()!));
         } catch (e) {
           updateData(role, { status: 'error' });
@@ -447,7 +476,9 @@ export function createController(deps: ControllerDeps) {
     const s = get().settings;
     set({ job: { role, epochs, epoch: 0, firstEpoch: null, batch: 0, batchesPerEpoch: 0, imagesPerSecond: 0, cancelling: false } });
     try {
-      return await engine().request('train', { role, config: trainConfigOf(s, epochs), trainSubset: s.trainSubset });
+      const reply = await engine().request('train', { role, config: trainConfigOf(s, epochs), trainSubset: s.trainSubset });
+      if (reply.backend) set({ backend: reply.backend }); // the helper thread's measured choice, in the backend line
+      return reply;
     } catch (e) {
       notify(`Training failed: ${message(e)}`);
       return null;

@@ -6,6 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { type KernelsChoice, installKernels, kernelsPrecheck } from '../core/backend/kernels';
 import { selectBackend } from '../core/backend/selectBackend';
+import { setHelpersPaused, simdKernelInfo } from '../core/backend/wasmSimd';
+import { type HelperDecision, HelperTuner } from '../core/backend/wasmSimd/helperTuner';
 import { type ChannelStats, type Cifar10Set, channelStats, takeFirst } from '../core/data/cifar10';
 import { Net, type NetSpec, type NetWeights, geometry } from '../core/model/net';
 import type { ModelId } from '../core/model/spec';
@@ -72,6 +74,8 @@ export class Engine {
   /** The running experiment's abort: 'cancel' fires it (training polls cancelRequested instead). */
   private experimentAbort: AbortController | null = null;
   private latestPreview = 0;
+  /** Whether the SIMD kernels' helper thread pays, per model and batch size: measured in the first training of each (helperTuner.ts). */
+  private helperTuners = new Map<string, HelperTuner>();
 
   constructor(private readonly emit: (e: EngineEvent) => void) {}
 
@@ -268,6 +272,10 @@ export class Engine {
       reports = [];
       sentAt = performance.now();
     };
+    // The helper thread's measured choice (wasm with the custom kernels and a helper only).
+    const tunerKey = `${this.spec.id} b${config.batchSize}`;
+    const tuner = (simdKernelInfo()?.threads ?? 1) > 1 ? this.helperTunerFor(tunerKey) : null;
+    setHelpersPaused(tuner ? !tuner.wantHelper() : false);
     const outcome = await train(
       model,
       optimizer,
@@ -275,6 +283,12 @@ export class Engine {
       config,
       {
         onBatch: (report) => {
+          if (tuner && report.size === config.batchSize) {
+            const decided = tuner.decision;
+            tuner.record((report.size * 1000) / report.imagesPerSecond);
+            setHelpersPaused(!tuner.wantHelper());
+            if (!decided && tuner.decision) this.noteHelperDecision(tunerKey, tuner.decision);
+          }
           reports.push(report);
           if (performance.now() - sentAt >= BATCH_EVENT_MS) flush();
         },
@@ -293,6 +307,8 @@ export class Engine {
     ).finally(() => {
       flush();
       masker?.dispose();
+      // Other work (evaluation, pruning previews, scans) keeps the decided setting, or the helper when undecided.
+      setHelpersPaused(tuner?.decision ? !tuner.decision.helper : false);
     });
     // A cancelled run reports the epochs it really did, as a fraction (never "0 epochs" for a model that trained).
     const batchesPerEpoch = Math.ceil(data.count / config.batchSize);
@@ -303,7 +319,20 @@ export class Engine {
     // The last epoch's evaluation already describes the final weights unless the run was cancelled.
     const evaluation = (!outcome.cancelled && lastEpochEval) || (await evaluate(model, test));
     const measured = role === 'pruned' ? measureCosts(this.spec, await model.readWeights()) : null;
-    return { ...outcome, epochsDone, totalEpochs, evaluation, measured };
+    return { ...outcome, epochsDone, totalEpochs, evaluation, measured, ...(tuner?.decision && this.info ? { backend: this.info } : {}) };
+  }
+
+  private helperTunerFor(key: string): HelperTuner {
+    let t = this.helperTuners.get(key);
+    if (!t) this.helperTuners.set(key, (t = new HelperTuner()));
+    return t;
+  }
+
+  /** The backend line (BackendInfo.reason) says what was measured and chosen. */
+  private noteHelperDecision(key: string, d: HelperDecision): void {
+    if (!this.info) return;
+    const note = `SIMD helper thread ${d.helper ? 'on' : 'off'} for ${key} (measured: ${d.withMs.toFixed(1)} ms per step with it, ${d.withoutMs.toFixed(1)} ms without).`;
+    this.info = { ...this.info, reason: `${this.info.reason.replace(/ SIMD helper thread .*$/, '')} ${note}`, helper: d };
   }
 
   private async evaluate(model: Net): Promise<Evaluation> {

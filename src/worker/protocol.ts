@@ -7,6 +7,7 @@
  * from core keep this file (and the page that imports it) free of TensorFlow.js.
  */
 import type { KernelsChoice, KernelsReport } from '../core/backend/kernels';
+import type { HelperDecision } from '../core/backend/wasmSimd/helperTuner';
 import type { BackendName, BackendSelection } from '../core/backend/selectBackend';
 import type { Cifar10Set } from '../core/data/cifar10';
 import type { Criterion } from '../core/experiments/common';
@@ -18,7 +19,8 @@ import type { BatchReport, Evaluation, TrainConfig, TrainOutcome } from '../core
 
 export type { BackendName, KernelsChoice, KernelsReport };
 /** What the engine runs on and why, and whether the custom kernels run (shown in the header). */
-export type BackendInfo = BackendSelection & { kernels?: KernelsReport };
+/** `helper`: the SIMD helper thread's measured choice (engine.ts, helperTuner.ts), once made. */
+export type BackendInfo = BackendSelection & { kernels?: KernelsReport; helper?: HelperDecision };
 
 export type DataRole = 'train' | 'test';
 
@@ -127,6 +129,8 @@ export interface TrainReply extends TrainOutcome {
   evaluation: Evaluation;
   /** For the pruned model: counts measured on its weights after training (masked ones must still be zero). */
   measured: Costs | null;
+  /** The backend line again when training changed it (the SIMD helper thread's measured choice). */
+  backend?: BackendInfo;
 }
 
 /** The one name for a request dropped because a newer one replaced it (previews). */

@@ -165,6 +165,37 @@ describe('conv blocks with hand-written gradients', () => {
     });
   }
 
+  // Issue 19: tfjs's backprop gives every output of a taped op that received no gradient a zero
+  // gradient, made as a JavaScript array of the output's size (fresh memory every training step).
+  test.skipIf(STOCK)('backprop through batchNormRelu on wasm makes no zero gradients for the outputs only its backward pass reads', async () => {
+    await tf.setBackend('wasm');
+    const engine = tf.engine() as unknown as { makeTensor: (values: unknown, ...rest: unknown[]) => tf.Tensor };
+    const original = engine.makeTensor;
+    /** Sizes of the tensors made from JavaScript values while f runs. */
+    const madeBy = (f: () => void): number[] => {
+      const made: number[] = [];
+      engine.makeTensor = function (this: unknown, values: unknown, ...rest: unknown[]) {
+        if (values != null && typeof (values as ArrayLike<number>).length === 'number') made.push((values as ArrayLike<number>).length);
+        return original.call(this, values, ...rest);
+      };
+      try {
+        tf.tidy(f);
+      } finally {
+        engine.makeTensor = original;
+      }
+      return made.sort((a, b) => a - b);
+    };
+    const [z, g, b] = [rand([2, 4, 4, 8], 5), tf.ones([8]), tf.zeros([8])];
+    const loss = (zz: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(batchNormRelu(zz as tf.Tensor4D, gg as tf.Tensor1D, bb as tf.Tensor1D, 1e-5, true).y);
+    const forward = madeBy(() => loss(z, g, b)); // the batch statistics (3 × 8 floats)
+    const both = madeBy(() => tf.grads(loss)([z, g, b]));
+    tf.dispose([z, g, b]);
+    const backward = [...both];
+    for (const n of forward) backward.splice(backward.indexOf(n), 1);
+    // The backward pass's own: the seed dL/dL = 1 and tf.sum's gradient, ones of the pooled output's size (2·2·2·8).
+    expect(backward).toEqual([1, 64]);
+  });
+
   test('batch statistics in one pass keep their precision far from zero (mean 1000, std 0.01): wasm = float64 reference', async () => {
     await tf.setBackend('wasm');
     const values = Float32Array.from({ length: 2 * 4 * 4 * 6 }, (_, i) => 1000 + 0.01 * Math.sin(i * 1.7 + (i % 6)));

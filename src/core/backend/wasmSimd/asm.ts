@@ -200,3 +200,16 @@ export function moduleBytes(mem: MemoryImport, fns: Array<{ name: string; fn: Fn
     ...section(10, code),
   ]);
 }
+
+let relaxedAllowed = true;
+
+/**
+ * For measurements (bench.html?relaxed=0): kernels compiled after this call use plain SIMD's separate
+ * multiply and add even where the engine validates relaxed SIMD's fused multiply-add.
+ */
+export function setRelaxedSimd(on: boolean): void {
+  relaxedAllowed = on;
+}
+
+/** The variants to try in order: relaxed SIMD first where allowed, then plain SIMD. */
+export const relaxedVariants = (): boolean[] => (relaxedAllowed ? [true, false] : [false]);

@@ -16,7 +16,7 @@
  * module's bytes are produced at run time by asm.ts from the code below; relaxed SIMD's fused
  * multiply-add is used when the browser validates it (one rounding instead of two: float noise).
  */
-import { Fn, I32, V128, moduleBytes } from './asm';
+import { Fn, I32, V128, moduleBytes, relaxedVariants } from './asm';
 
 /** Pixels per tile: the dz tile (64 × channels) and the patch tile stay in L1. */
 export const TILE = 64;
@@ -151,7 +151,7 @@ export interface FilterGradModule {
 
 /** Instantiates the kernel on `memory` (the tfjs wasm backend's), or returns null when SIMD is unsupported. */
 export function instantiateFilterGrad(memory: WebAssembly.Memory, shared: boolean): FilterGradModule | null {
-  for (const relaxed of [true, false]) {
+  for (const relaxed of relaxedVariants()) {
     const bytes = moduleBytes({ shared }, [{ name: 'filterGrad', fn: filterGradFn(relaxed) }]);
     if (!WebAssembly.validate(bytes)) continue;
     const module = new WebAssembly.Module(bytes);

@@ -8,7 +8,7 @@
  * is streamed once, 4 columns at a time, with K accumulators in registers. One module per K
  * (the accumulators are unrolled), made by asm.ts at run time.
  */
-import { Fn, I32, V128, moduleBytes } from './asm';
+import { Fn, I32, V128, moduleBytes, relaxedVariants } from './asm';
 
 export const MAX_K = 16;
 
@@ -57,7 +57,7 @@ export function outerGradBytes(K: number, relaxed: boolean, shared: boolean): Ui
 }
 
 export function instantiateOuterGrad(K: number, memory: WebAssembly.Memory, shared: boolean): ((...args: number[]) => void) | null {
-  for (const relaxed of [true, false]) {
+  for (const relaxed of relaxedVariants()) {
     const bytes = outerGradBytes(K, relaxed, shared);
     if (!WebAssembly.validate(bytes)) continue;
     const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });

@@ -57,7 +57,32 @@ const OVERRIDES = NEXT + 5; // per thread: count, then (arg index, value) pairs
 const CHUNK_ARGS = OVERRIDES + (MAX_HELPERS + 1) * (1 + 2 * MAX_OVERRIDES);
 const LOADED = (helper: number) => CHUNK_ARGS + MAX_CHUNKS * MAX_ARGS + helper; // kernels a helper has instantiated
 const ADDS_SENT = (helper: number) => LOADED(MAX_HELPERS) + helper; // `add` messages posted to a helper
-export const CONTROL_INTS = CHUNK_ARGS + MAX_CHUNKS * MAX_ARGS + 2 * MAX_HELPERS;
+const SLEEPS = (helper: number) => ADDS_SENT(MAX_HELPERS) + helper; // times a helper went to sleep (Atomics.wait): each needs a futex wake
+const SPIN_US = SLEEPS(MAX_HELPERS); // how long a helper polls for the next job before sleeping (µs)
+const ENTERED_US = (helper: number) => SPIN_US + 1 + helper; // when a helper entered the current job (µs, low 31 bits of the shared clock)
+export const CONTROL_INTS = ENTERED_US(MAX_HELPERS);
+
+/**
+ * µs on a clock all threads share (performance.timeOrigin differs between a page and its workers),
+ * kept to 31 bits: only differences of a few ms are taken.
+ */
+const sharedClockUs = () => Math.floor((performance.timeOrigin + performance.now()) * 1000) & 0x7fffffff;
+
+/**
+ * After a job a helper may poll its state word this long before sleeping in Atomics.wait, as
+ * pthreadpool and OpenMP do: a sleeping thread costs a futex wake (on a VM an inter-processor
+ * interrupt, possibly a VM exit) and its wake-up latency. Off by default: measured on a ConvNet-3
+ * b64 step (scripts/step-counts.mjs, bench.html?helperSpinUs=N), polling 50 or 200 µs left the
+ * helper's sleeps at 12–13 of 20 jobs per step (the gaps between jobs are longer), while a polling
+ * helper holds a core that the page's thread may need (one core: taskset, a busy neighbour).
+ */
+export const DEFAULT_SPIN_US = 0;
+let spinUs = DEFAULT_SPIN_US;
+
+/** For measurements (bench.html?helperSpinUs=N): the polling time of helpers (0: sleep at once). */
+export function setHelperSpinMicros(us: number): void {
+  spinUs = Math.max(0, Math.floor(us));
+}
 
 export const IDLE = 0;
 export const JOB = 1;
@@ -144,9 +169,22 @@ export function postJob(ctl: Int32Array, fn: number, job: Job): void {
   Atomics.store(ctl, NEXT, 0);
 }
 
+/**
+ * What the hand-offs cost, for the bench's step split: jobs run, their chunks, how many a helper
+ * ran, the time this thread spent waiting for helpers after running its own share, the helper
+ * offers (Atomics.notify of an idle helper), the times this thread blocked in Atomics.wait for a
+ * helper to finish, the jobs a helper entered and the sum of the latencies from offer to entry
+ * (the hand-off, µs), and the times a helper went to sleep (each costs a futex wake: on a VM an
+ * inter-processor interrupt, possibly a VM exit).
+ */
+export const jobStats = { jobs: 0, chunks: 0, helperChunks: 0, waitMs: 0, wakes: 0, blocks: 0, handoffs: 0, handoffUs: 0, helperSleeps: 0 };
+
 /** Offers the posted job to helper i if it is idle (a booting helper is left out). */
 export function wake(ctl: Int32Array, helper: number): void {
-  if (Atomics.compareExchange(ctl, STATE(helper), IDLE, JOB) === IDLE) Atomics.notify(ctl, STATE(helper), 1);
+  if (Atomics.compareExchange(ctl, STATE(helper), IDLE, JOB) === IDLE) {
+    jobStats.wakes++;
+    Atomics.notify(ctl, STATE(helper), 1);
+  }
 }
 
 /** Claims the next chunk (any thread), or −1. */
@@ -158,6 +196,7 @@ export function claim(ctl: Int32Array): number {
 /** Helper side, once woken: enters the job if the caller has not taken it back, runs chunks until none is left. */
 export function serveJob(ctl: Int32Array, fns: Kernel[], helper: number): void {
   if (Atomics.compareExchange(ctl, STATE(helper), JOB, RUNNING) !== JOB) return;
+  Atomics.store(ctl, ENTERED_US(helper), sharedClockUs());
   const fn = fns[ctl[FN]];
   const nargs = ctl[NARGS];
   const ob = OVERRIDES + (helper + 1) * (1 + 2 * MAX_OVERRIDES);
@@ -189,7 +228,10 @@ export function awaitHelper(ctl: Int32Array, helper: number, canBlock: boolean, 
   while (state === RUNNING) {
     const left = deadline - performance.now();
     if (left <= 0) return false;
-    if (canBlock) Atomics.wait(ctl, STATE(helper), RUNNING, left);
+    if (canBlock) {
+      jobStats.blocks++;
+      Atomics.wait(ctl, STATE(helper), RUNNING, left);
+    }
     state = Atomics.load(ctl, STATE(helper));
   }
   if (state === DONE || state === FAILED) Atomics.store(ctl, STATE(helper), IDLE);
@@ -233,12 +275,21 @@ export function serve({ modules, memory, control, helper }: HelperInit): { add(m
     fns.push(...kernelNames(mods).map((n) => table.get(n)!));
     Atomics.store(ctl, LOADED(helper), fns.length);
   };
+  const pause = (Atomics as unknown as { pause?: () => void }).pause; // a spin-wait hint where the engine has it
   const loop = (): void => {
+    let pollUntil = 0;
     for (;;) {
       if (Atomics.load(ctl, ADDS_SENT(helper)) > received) return; // an `add` message waits in the event loop
       const state = Atomics.load(ctl, STATE(helper));
-      if (state === JOB) serveJob(ctl, fns, helper);
-      else Atomics.wait(ctl, STATE(helper), state); // IDLE, or DONE until the caller collects it
+      if (state === JOB) {
+        serveJob(ctl, fns, helper);
+        pollUntil = performance.now() + Atomics.load(ctl, SPIN_US) / 1000;
+      } else if (performance.now() < pollUntil) {
+        pause?.(); // IDLE or DONE: the next job may come within microseconds
+      } else {
+        Atomics.add(ctl, SLEEPS(helper), 1);
+        Atomics.wait(ctl, STATE(helper), state); // IDLE, or DONE until the caller collects it
+      }
     }
   };
   load(modules);
@@ -253,6 +304,19 @@ export function serve({ modules, memory, control, helper }: HelperInit): { add(m
   };
 }
 
+/**
+ * Paused helpers are not woken: the calling thread runs every chunk itself, with the same chunks in
+ * the same order, so results are the same bit for bit (the chunk layout depends on the pool's size
+ * only). For the measured choice of whether the helper pays on this machine (helperTuner.ts).
+ */
+let helpersPaused = false;
+
+export function setHelpersPaused(on: boolean): void {
+  helpersPaused = on;
+}
+
+export const helpersArePaused = (): boolean => helpersPaused;
+
 /** Helpers in web workers: only where the memory is shared and workers exist (threaded tfjs build). */
 export const workerHelpers: HelpersFactory = (modules, memory) => {
   const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
@@ -264,6 +328,8 @@ export const workerHelpers: HelpersFactory = (modules, memory) => {
   const ctl = new Int32Array(control);
   const workers: Worker[] = [];
   let alive = true;
+  let offeredAt = 0;
+  const sleepsSeen = new Array<number>(count).fill(0);
   const drop = (why: string) => {
     if (alive) console.warn(`SIMD kernels: helper threads dropped (${why}); running single-threaded`);
     alive = false;
@@ -287,7 +353,10 @@ export const workerHelpers: HelpersFactory = (modules, memory) => {
     start: (job) => {
       const fn = names.indexOf(job.name);
       postJob(ctl, fn, job);
-      if (alive && fn >= 0) for (let i = 0; i < count; i++) if (Atomics.load(ctl, LOADED(i)) > fn) wake(ctl, i);
+      ctl[SPIN_US] = spinUs;
+      offeredAt = sharedClockUs();
+      for (let i = 0; i < count; i++) ctl[ENTERED_US(i)] = -1;
+      if (alive && !helpersPaused && fn >= 0) for (let i = 0; i < count; i++) if (Atomics.load(ctl, LOADED(i)) > fn) wake(ctl, i);
     },
     addModules: (prefix, mods) => {
       names.push(...kernelNames(mods).map((n) => prefix + n));
@@ -301,6 +370,15 @@ export const workerHelpers: HelpersFactory = (modules, memory) => {
     finish: () => {
       for (let i = 0; i < count; i++) {
         if (!awaitHelper(ctl, i, canBlock, JOB_TIMEOUT_MS)) drop(`no answer within ${JOB_TIMEOUT_MS} ms`);
+        const entered = Atomics.load(ctl, ENTERED_US(i));
+        if (entered >= 0) {
+          // Signed 31-bit difference, at least 0: the threads' clocks may differ by a few µs.
+          const d = (entered - offeredAt) & 0x7fffffff;
+          jobStats.handoffs++;
+          jobStats.handoffUs += d > 0x3fffffff ? 0 : d;
+        }
+        jobStats.helperSleeps += Atomics.load(ctl, SLEEPS(i)) - sleepsSeen[i];
+        sleepsSeen[i] = Atomics.load(ctl, SLEEPS(i));
       }
       return doneMask(ctl);
     },
@@ -316,11 +394,6 @@ export const workerHelpers: HelpersFactory = (modules, memory) => {
  * completed (a dead helper's chunk: `reset(c)` first clears what it may have accumulated; a chunk
  * that trapped on a helper traps here too). Returns the number of chunks helpers ran.
  */
-/**
- * What the hand-offs cost, for the bench's step split: jobs run, their chunks, how many a helper
- * ran, and the time this thread spent waiting for helpers after running its own share.
- */
-export const jobStats = { jobs: 0, chunks: 0, helperChunks: 0, waitMs: 0 };
 
 export function runJob(helpers: Helpers, local: (name: string, args: number[]) => void, job: Job, reset: (chunk: number) => void): number {
   helpers.start(job);

@@ -20,7 +20,7 @@
  * The kernel writes only y's images [n0, n1) and its own scratch, and has no global state: two
  * calls on disjoint image ranges with separate scratch areas may run concurrently on shared memory.
  */
-import { F32, Fn, I32, V128, moduleBytes } from './asm';
+import { F32, Fn, I32, V128, moduleBytes, relaxedVariants } from './asm';
 
 export interface Conv3x3Shape {
   h: number;
@@ -396,7 +396,7 @@ export interface WinogradModule {
 
 /** Instantiates the kernel for `s` on `memory` (relaxed SIMD when validated), or null without SIMD. */
 export function instantiateWinograd(s: Conv3x3Shape, memory: WebAssembly.Memory, shared: boolean): WinogradModule | null {
-  for (const relaxed of [true, false]) {
+  for (const relaxed of relaxedVariants()) {
     const bytes = winogradBytes(s, relaxed, shared);
     if (!WebAssembly.validate(bytes)) continue;
     const module = new WebAssembly.Module(bytes);

@@ -27,7 +27,7 @@
  * hold the next pixel's values (up to 12 bytes past the tensor for its last pixel) and only reach
  * padding lanes of V, Gd and ACC, which are never read back into the result.
  */
-import { Fn, I32, V128, moduleBytes } from './asm';
+import { Fn, I32, V128, moduleBytes, relaxedVariants } from './asm';
 
 const RANGE_PARAMS = ['x', 'g', 'y', 'MASKED', 'H', 'W', 'CIN', 'COUT', 'N0', 'N1', 'ACC', 'SCRATCH', 'TB', 'BIAS'] as const;
 type RangeParam = (typeof RANGE_PARAMS)[number];
@@ -380,7 +380,7 @@ export function winogradModuleBytes(relaxed: boolean, shared: boolean): { range:
 
 /** Instantiates the kernels on `memory` (relaxed SIMD when the engine validates it), or null without SIMD. */
 export function instantiateWinograd(memory: WebAssembly.Memory, shared: boolean): WinogradKernels | null {
-  for (const relaxed of [true, false]) {
+  for (const relaxed of relaxedVariants()) {
     const bytes = winogradModuleBytes(relaxed, shared);
     if (!WebAssembly.validate(bytes.range) || !WebAssembly.validate(bytes.output)) continue;
     const rangeModule = new WebAssembly.Module(bytes.range);
