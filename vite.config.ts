@@ -1,6 +1,9 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Plugin } from 'vite';
 
 // Cross-origin isolation lets the WASM backend use its threaded build (SharedArrayBuffer).
 const isolation = {
@@ -8,9 +11,41 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+/**
+ * Static hosts (GitHub Pages and the like) send no COOP/COEP headers, so the page is not cross-origin
+ * isolated and wasm runs on one thread. coi-serviceworker (npm) adds them from a service worker: the page
+ * loads its script first; when the page is not isolated it registers the same file as a service worker
+ * (scope: the folder of index.html) and reloads once. A page already isolated (the dev and preview
+ * servers send the headers) registers nothing and never reloads. The file is served, unhashed, next to
+ * index.html: a service worker's scope is its own folder.
+ */
+const COI_SERVICE_WORKER = 'coi-serviceworker.js';
+function coiServiceWorker(): Plugin {
+  const source = () => readFileSync(createRequire(import.meta.url).resolve(`coi-serviceworker/${COI_SERVICE_WORKER}`), 'utf8');
+  return {
+    name: 'playground-coi-serviceworker',
+    transformIndexHtml: {
+      order: 'pre',
+      handler: (html, ctx) =>
+        // The app only: bench.html is driven by scripts that serve it with the headers.
+        ctx.filename.endsWith('index.html') ? [{ tag: 'script', attrs: { src: `./${COI_SERVICE_WORKER}` }, injectTo: 'head-prepend' }] : html,
+    },
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        if (req.url?.split('?')[0] !== `/${COI_SERVICE_WORKER}`) return next();
+        res.setHeader('Content-Type', 'text/javascript');
+        res.end(source());
+      });
+    },
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: COI_SERVICE_WORKER, source: source() });
+    },
+  };
+}
+
 export default defineConfig({
   base: './',
-  plugins: [react()],
+  plugins: [react(), coiServiceWorker()],
   server: { headers: isolation },
   preview: { headers: isolation },
   worker: { format: 'es' },

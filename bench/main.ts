@@ -16,7 +16,8 @@ import {
   stepAnatomy,
 } from './benchCore';
 import { probeWebgl, type BackendName } from '../src/core/backend';
-import { geometry } from '../src/core/model/spec';
+import { compareGradients } from '../src/core/backend/gradCheck';
+import { type ModelId, geometry } from '../src/core/model/spec';
 import { MODELS } from '../src/core/model/zoo';
 import { jobStats, setHelperSpinMicros, setKernelThreads } from '../src/core/backend/wasmSimd';
 import { setRelaxedSimd } from '../src/core/backend/wasmSimd/asm';
@@ -243,6 +244,10 @@ const api = {
     return Object.fromEntries([...totals].map(([k, v]) => [k, Math.round(v.sort((x, y) => x - y)[v.length >> 1] * 100) / 100]));
   },
   /** Direct conv2d forward (x [b,32,32,3] → 64 filters), median ms. */
+  /** Training gradients on the active backend against the cpu backend (e2e/webgpu.spec.ts). */
+  async gradientCheck(model: ModelId, batch = 8) {
+    return compareGradients(tf.getBackend(), model, { batch });
+  },
   async conv(batch: number, runs = 5) {
     const x = tf.randomNormal([batch, 32, 32, 3]) as tf.Tensor4D;
     const w = tf.randomNormal([3, 3, 3, 64]) as tf.Tensor4D;

@@ -8,7 +8,7 @@ import { METHODS, MODES, type Method, type Mode } from '../core/pruning/settings
 
 export type { Method, Mode };
 export type OptimizerName = 'adam' | 'sgd';
-export type BackendChoice = 'auto' | 'webgl' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | 'webgl' | 'wasm' | 'cpu' | 'webgpu';
 /** The playground's custom kernels, or stock tfjs (the kill switch, core/backend/kernels.ts). */
 export type KernelsChoice = 'custom' | 'stock';
 export type BaselineChoice = 'pretrained' | 'scratch';
@@ -66,7 +66,7 @@ export const FIELDS: { [K in keyof Settings]: Field } = {
   lr: { kind: 'float', min: 1e-6, max: 1, label: 'learning rate' },
   batch: { kind: 'int', min: 1, max: 1024, label: 'batch size' },
   opt: { kind: 'enum', values: ['adam', 'sgd'], label: 'optimizer' },
-  backend: { kind: 'enum', values: ['auto', 'webgl', 'wasm', 'cpu'], label: 'backend' },
+  backend: { kind: 'enum', values: ['auto', 'webgl', 'wasm', 'cpu', 'webgpu'], label: 'backend' },
   kernels: { kind: 'enum', values: ['custom', 'stock'], label: 'kernels' },
   trainSubset: { kind: 'int', min: 0, max: 1_000_000, label: 'training subset' },
 };

@@ -6,6 +6,9 @@ import type { BackendChoice } from '../state/urlState';
 import { int } from './format';
 import { ShareBar } from './ShareBar';
 
+/** WebGPU exists in this browser (secure context, turned on): the switcher offers it. */
+const webgpuInBrowser = typeof navigator !== 'undefined' && 'gpu' in navigator;
+
 export function Header() {
   const backend = useStore((s) => s.backend);
   const engineError = useStore((s) => s.engineError);
@@ -44,6 +47,7 @@ export function Header() {
             <option value="webgl">webgl</option>
             <option value="wasm">wasm</option>
             <option value="cpu">cpu</option>
+            {webgpuInBrowser || choice === 'webgpu' ? <option value="webgpu">webgpu</option> : null}
           </select>
         </label>
         <div>

@@ -23,9 +23,12 @@ export { registerFastMatMulGradient, unregisterFastMatMulGradient, fastMatMul, m
 export {
   selectBackend,
   probeWebgl,
+  probeWebgpu,
+  BACKEND_NAMES,
   DEFAULT_WASM_THREADS,
   type BackendName,
   type BackendSelection,
   type SelectBackendOptions,
   type WebglProbe,
+  type WebgpuProbe,
 } from './selectBackend';

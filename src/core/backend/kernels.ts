@@ -20,6 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 // The version module alone: the package's index would register the wasm backend wherever this file is imported.
 import { version as version_wasm } from '@tensorflow/tfjs-backend-wasm/dist/version';
+import { version as version_webgpu } from '@tensorflow/tfjs-backend-webgpu/dist/version';
 import { convBlockKernels, convBiasRelu, convBiasReluPool, batchNormRelu, conv2dSame, setConvBlocksInstalled } from './convBlock';
 import { registerFastConv2dGradient, unregisterFastConv2dGradient } from './convGrad';
 import { FusedAdamOptimizer, FusedMomentumOptimizer, fusedOptimizerKernels, setFusedOptimizerInstalled } from './fusedOptimizers';
@@ -34,7 +35,7 @@ export const KERNELS_CHOICES: readonly KernelsChoice[] = ['custom', 'stock'];
 
 /** The tfjs release the custom kernels were written for; every package listed must be this one. */
 export const KERNELS_WRITTEN_FOR = '4.22.0';
-const CHECKED_PACKAGES = ['tfjs-core', 'tfjs-backend-cpu', 'tfjs-backend-webgl', 'tfjs-backend-wasm'];
+const CHECKED_PACKAGES = ['tfjs-core', 'tfjs-backend-cpu', 'tfjs-backend-webgl', 'tfjs-backend-wasm', 'tfjs-backend-webgpu'];
 
 /** Largest difference the self-check accepts, relative to max(1, |stock value|). */
 export const SELF_CHECK_TOLERANCE = 1e-4;
@@ -79,7 +80,7 @@ export interface KernelsReport {
 
 /** The installed packages' versions. */
 export function tfjsVersions(): Record<string, string> {
-  return { ...(tf.version as Record<string, string>), 'tfjs-backend-wasm': version_wasm };
+  return { ...(tf.version as Record<string, string>), 'tfjs-backend-wasm': version_wasm, 'tfjs-backend-webgpu': version_webgpu };
 }
 
 /**

@@ -5,6 +5,8 @@
  * Policy
  * - `requested` ('webgl' | 'wasm' | 'cpu') wins if it initialises; otherwise fall back by the
  *   default policy and say why in `reason`.
+ * - 'webgpu' only when asked for (or chosen by the measured auto, autoBackend.ts): its package is
+ *   imported on demand, so a page on wasm never loads it.
  * - Default: WebGL on a hardware GPU. When WebGL is software (SwiftShader, llvmpipe, softpipe,
  *   or only a failIfMajorPerformanceCaveat-rejected context) or missing, WASM (SIMD; threads
  *   when the page is cross-origin isolated). Then software WebGL, then cpu.
@@ -20,11 +22,14 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { simdKernelInfo } from './wasmSimd';
 
-export type BackendName = 'webgl' | 'wasm' | 'cpu';
+export type BackendName = 'webgl' | 'wasm' | 'cpu' | 'webgpu';
+
+/** Every backend the page can run on, in the header's order. */
+export const BACKEND_NAMES: readonly BackendName[] = ['webgl', 'wasm', 'cpu', 'webgpu'];
 
 export interface BackendSelection {
   backend: string;
-  /** Unmasked WebGL renderer string (null when WebGL is unavailable). */
+  /** Unmasked WebGL renderer string (null when WebGL is unavailable); on webgpu the adapter's vendor and architecture. */
   renderer: string | null;
   /** Human-readable: why this backend (and why not the requested / preferred one). */
   reason: string;
@@ -193,9 +198,52 @@ function errorText(e: unknown): string {
   return String(e);
 }
 
+interface GpuAdapterInfoLike {
+  vendor?: string;
+  architecture?: string;
+  device?: string;
+  description?: string;
+}
+interface NavigatorGpu {
+  gpu?: { requestAdapter(o?: object): Promise<{ info?: GpuAdapterInfoLike; isFallbackAdapter?: boolean } | null> };
+}
+
+export interface WebgpuProbe {
+  available: boolean;
+  /** "google swiftshader" and the like (GPUAdapterInfo's vendor, architecture, description). */
+  adapter: string | null;
+  /** A software adapter: SwiftShader, a fallback adapter, or a known software rasteriser. */
+  software: boolean;
+}
+
+/** Asks for a WebGPU adapter (as tfjs-backend-webgpu will) without starting tfjs's webgpu backend. */
+export async function probeWebgpu(): Promise<WebgpuProbe> {
+  const gpu = typeof navigator !== 'undefined' ? (navigator as NavigatorGpu).gpu : undefined;
+  if (!gpu) return { available: false, adapter: null, software: false };
+  try {
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (!adapter) return { available: false, adapter: null, software: false };
+    const i = adapter.info ?? {};
+    const name = [i.vendor, i.architecture, i.description].filter(Boolean).join(' ') || null;
+    const software = adapter.isFallbackAdapter === true || /swiftshader|llvmpipe|software|microsoft basic render/i.test(name ?? '');
+    return { available: true, adapter: name, software };
+  } catch {
+    return { available: false, adapter: null, software: false };
+  }
+}
+
+/** Registers tfjs's webgpu backend: its package (~1 MB) loads only when webgpu is tried. */
+async function loadWebgpu(): Promise<void> {
+  await import('@tensorflow/tfjs-backend-webgpu');
+}
+
 /** Starts `name` and checks it is really active. Returns null on success, else why not. */
 async function tryStart(name: BackendName, opts: SelectBackendOptions): Promise<string | null> {
   try {
+    if (name === 'webgpu') {
+      if (!(await probeWebgpu()).available) return 'webgpu is unavailable (no navigator.gpu or no adapter: WebGPU needs a secure context and a browser that has it on)';
+      await loadWebgpu();
+    }
     if (name === 'webgl') tf.env().set('SOFTWARE_WEBGL_ENABLED', true);
     if (name === 'wasm') configureWasm(opts.wasmThreads);
     const patches = opts.tfjsPatches !== false;
@@ -254,6 +302,11 @@ export async function selectBackend(
       let reason = `requested ${requested}`;
       if (requested === 'webgl' && probe.software) reason += ` (WebGL renderer is software: ${renderer ?? 'unknown'})`;
       if (requested === 'wasm') reason += ` (${wasmFeatures(opts)})`;
+      if (requested === 'webgpu') {
+        const gpu = await probeWebgpu();
+        if (gpu.software) reason += ` (WebGPU adapter is software: ${gpu.adapter ?? 'unknown'})`;
+        return describe(requested, gpu.adapter, reason);
+      }
       return describe(requested, renderer, reason);
     }
     failures.push(`requested ${why}`);
