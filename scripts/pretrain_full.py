@@ -290,6 +290,8 @@ def main(argv=None):
     ap.add_argument('--stop-after', type=int, default=0, help='exit after this many epochs of this run (tests resuming)')
     ap.add_argument('--fresh', action='store_true', help='ignore an existing checkpoint and start over')
     ap.add_argument('--no-export', action='store_true', help='do not write the safetensors and manifest entry')
+    ap.add_argument('--export-now', action='store_true',
+                    help='write the safetensors and manifest entry from the latest checkpoint and stop (a run not finished yet: the best so far)')
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -342,6 +344,12 @@ def main(argv=None):
         random.setstate(ck['rng']['python'])
         log, start_epoch, wall_total, cpu_total = ck['log'], ck['epoch'], ck['wallSeconds'], ck['cpuSeconds']
         print(f'resuming {args.model} after epoch {start_epoch} of {epochs} from {ckpt_path}', file=sys.stderr, flush=True)
+
+    if args.export_now:
+        if not log:
+            sys.exit(f'{ckpt_path}: no checkpoint to export yet')
+        export(args, recipe, model, log, wall_total, cpu_total, mean, std, len(xte))
+        return
 
     # SIGTERM (kill) ends the run like Ctrl-C: the last completed epoch's checkpoint stays.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -419,7 +427,8 @@ def export(args, recipe, model, log, wall_total, cpu_total, mean, std, test_imag
         'sha256': digest,
         'recipe': recipe,
         'seed': args.seed,
-        'epochs': recipe['epochs'],
+        'epochs': len(log),
+        'completed': len(log) == recipe['epochs'],
         'framework': f'pytorch {torch.__version__} (scripts/pretrain_full.py, {args.threads} thread(s))',
         'normalization': {'mean': mean, 'std': std, 'of': 'the training images, 0-1 scale, population std'},
         'testAccuracy': last['testAccuracy'],
@@ -432,7 +441,7 @@ def export(args, recipe, model, log, wall_total, cpu_total, mean, std, test_imag
         'createdAt': datetime.now(timezone.utc).isoformat(timespec='seconds'),
     }
     atomic_write(manifest_path, lambda p: open(p, 'w').write(json.dumps(manifest, indent=2) + '\n'))
-    print(f'wrote {path} and its entry {key!r} in {manifest_path}: test accuracy {last["testAccuracy"]:.4f} on {test_images}, '
+    print(f'wrote {path} and its entry {key!r} in {manifest_path} after {len(log)} of {recipe["epochs"]} epochs: test accuracy {last["testAccuracy"]:.4f} on {test_images}, '
           f'{last["testAccuracy1000"]:.4f} on the 1,000 subset', file=sys.stderr, flush=True)
 
 
