@@ -42,6 +42,7 @@ rate, seconds). After the last epoch: <models>/<model>-full.safetensors and its 
   (run it again with the same arguments to resume; --fresh starts over)
 """
 import argparse
+import fcntl
 import hashlib
 import json
 import math
@@ -288,6 +289,7 @@ def main(argv=None):
     ap.add_argument('--train-subset', type=int, default=0, help='train on the first N images only (tests)')
     ap.add_argument('--test-subset', type=int, default=0, help='evaluate on the first N test images only (tests)')
     ap.add_argument('--stop-after', type=int, default=0, help='exit after this many epochs of this run (tests resuming)')
+    ap.add_argument('--progress-every', type=int, default=0, help='print a progress line every N steps (long epochs)')
     ap.add_argument('--fresh', action='store_true', help='ignore an existing checkpoint and start over')
     ap.add_argument('--no-export', action='store_true', help='do not write the safetensors and manifest entry')
     ap.add_argument('--export-now', action='store_true',
@@ -306,6 +308,12 @@ def main(argv=None):
     out = args.out or os.path.join(ROOT, 'pretrain', 'checkpoints', f'{args.model}-full')
     os.makedirs(out, exist_ok=True)
     ckpt_path = os.path.join(out, 'latest.pt')
+    # One run per checkpoint folder: two would overwrite each other's checkpoints. The lock goes with the process.
+    lock = open(os.path.join(out, '.lock'), 'w')
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        sys.exit(f'another pretrain_full.py run is using {out} (see `pgrep -af pretrain_full.py`); stop it first or use another --out')
 
     xtr, ytr = read_batches(args.data, TRAIN_FILES)
     xte, yte = read_batches(args.data, [TEST_FILE])
@@ -377,6 +385,10 @@ def main(argv=None):
             seen += len(idx)
             loss_sum += loss.item() * len(idx)
             correct += (logits.argmax(1) == y).sum().item()
+            step = i // args.batch + 1
+            if args.progress_every and step % args.progress_every == 0:
+                print(f'epoch {epoch + 1}: step {step}/{steps_per_epoch}, {time.time() - t0:.0f} s wall, '
+                      f'{time.process_time() - c0:.0f} s CPU, train loss {loss_sum / seen:.4f}', file=sys.stderr, flush=True)
         train_seconds = time.time() - t0
         test_acc, test_loss = evaluate(model, xte, yte, norm)
         sub_acc, _ = evaluate(model, xsub, ysub, norm)
