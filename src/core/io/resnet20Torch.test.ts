@@ -14,7 +14,9 @@ import { resnet20 } from '../model/zoo';
 import { prune, type PruneSettings } from '../pruning/pruner';
 import { randomWeights } from '../pruning/testUtil';
 import { runPython, torchOrSkip } from './pythonForTests';
-import { saveWeightsFile } from './torchLayout';
+import { decode } from './safetensors';
+import { fromTorchStateDict, saveWeightsFile, toTorchStateDict } from './torchLayout';
+import { weightDiff } from '../pruning/testUtil';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -39,7 +41,7 @@ function engineLogits(w: NetWeights, x: Float32Array): Float32Array {
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 /** The settings whose counts the report lists (remove mode, L1). */
-export const RESNET_SETTINGS: Record<string, Record<string, number>> = {
+const RESNET_SETTINGS: Record<string, Record<string, number>> = {
   full: {},
   'all inner 50 %': Object.fromEntries([1, 2, 3].flatMap((s) => [1, 2, 3].map((b) => [`inner${s}.${b}`, 0.5]))),
   'stream 2 at 50 %': { stream2: 0.5 },
@@ -47,6 +49,21 @@ export const RESNET_SETTINGS: Record<string, Record<string, number>> = {
   'everything 30 %': Object.fromEntries(['stream1', 'stream2', 'stream3', ...[1, 2, 3].flatMap((s) => [1, 2, 3].map((b) => `inner${s}.${b}`))].map((k) => [k, 0.3])),
   'stream 3 at 90 %, inner 3.x at 75 %': { stream3: 0.9, 'inner3.1': 0.75, 'inner3.2': 0.75, 'inner3.3': 0.75 },
 };
+
+describe('ResNet-20 state_dict', () => {
+  it('PyTorch names and shapes; a pruned network round-trips, its group sizes read from the shapes', () => {
+    const w = prune(resnet20, randomWeights(resnet20, 1), { method: 'l1', mode: 'remove', amounts: { stream2: 0.5, 'inner3.1': 0.25 }, seed: 1 }).weights;
+    const sd = toTorchStateDict(resnet20, w);
+    expect(sd['layers.3.shortcut.0.weight'].shape).toEqual([16, 16, 1, 1]);
+    expect(sd['layers.6.conv1.weight'].shape).toEqual([48, 16, 3, 3]);
+    expect(sd['layers.6.shortcut.1.num_batches_tracked'].dtype).toBe('I64');
+    expect(sd['fc.weight'].shape).toEqual([10, 64]);
+    const back = fromTorchStateDict(resnet20, decode(saveWeightsFile(resnet20, w)).tensors);
+    expect(weightDiff(back, w)).toEqual([]);
+    const bad: typeof sd = { ...sd, 'layers.4.conv1.weight': { dtype: 'F32', shape: [32, 17, 3, 3], data: new Float32Array(32 * 17 * 9) } };
+    expect(() => fromTorchStateDict(resnet20, bad)).toThrow("layers.4.conv1.weight has shape [32, 17, 3, 3], expected [32, 16, 3, 3] (layers.4.conv1 takes stage 2's 16 stream channels as input)");
+  });
+});
 
 describe('ResNet-20 beside PyTorch', () => {
   const found = torchOrSkip('the ResNet-20 PyTorch check');

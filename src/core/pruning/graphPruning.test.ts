@@ -134,7 +134,7 @@ describe('removal = zeroing through every member of the group (property, 1e-5)',
           const small = logits(spec, r.weights, x);
           const zeroed = logits(spec, zeroChannels(spec, w, r.kept), x);
           expect(maxDiff(small, zeroed)).toBeLessThan(1e-5);
-          expect(r.weights.channels).toEqual(fullChannels(spec).map((u, i) => r.kept[groupsOf(spec)[i].id].length));
+          expect(r.weights.channels).toEqual(fullChannels(spec).map((_, i) => r.kept[groupsOf(spec)[i].id].length));
         }),
         { numRuns: runs, seed: 20 },
       );
@@ -144,7 +144,7 @@ describe('removal = zeroing through every member of the group (property, 1e-5)',
   it('ResNet-20 with a whole group removed (a stream, and a block’s inner channels) still gives the zeroed logits', () => {
     const x = images(12);
     const w = randomWeights(resnet20, 6);
-    for (const kept of [{ stream2: [] }, { 'inner3.2': [] }, { stream1: [0], 'inner1.1': [] }]) {
+    for (const kept of [{ stream2: [] }, { 'inner3.2': [] }, { stream1: [0], 'inner1.1': [] }] as Record<string, number[]>[]) {
       const small = logits(resnet20, removeChannels(resnet20, w, kept), x);
       expect(maxDiff(small, logits(resnet20, zeroChannels(resnet20, w, kept), x))).toBeLessThan(1e-5);
     }
