@@ -8,14 +8,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChannelStats, RECORD_BYTES, channelStats, normalisedBatch, parseCifar10 } from '../data/cifar10';
 import { Net } from '../model/net';
 import type { NetSpec } from '../model/spec';
-import { convNet3, simpleCnn } from '../model/zoo';
+import { convNet3, resnet20, simpleCnn } from '../model/zoo';
 import { prune } from '../pruning/pruner';
 import { METHODS, MODES, type PruneSettings, unsupported } from '../pruning/settings';
 import { randomWeights, weightDiff } from '../pruning/testUtil';
 import { decode } from '../io/safetensors';
 import { loadWeightsFile, tensorFromTorch } from '../io/torchLayout';
 import { findPython, runPython, torchOrSkip } from '../io/pythonForTests';
-import { EXPORT_FILES, type PytorchExportInput, buildPytorchExport, buildPytorchExportZip, className, exportProblem, pruneScript, pyFloat } from './pytorchScript';
+import {
+  EXPORT_FILES, type PytorchExportInput, buildPytorchExport, buildPytorchExportZip, className, exportProblem, exportReadme as exportReadmeOf, pruneScript, pyFloat,
+} from './pytorchScript';
 
 const STATS: ChannelStats = { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] };
 
@@ -307,5 +309,108 @@ describe('prune_run.py under PyTorch matches the engine', () => {
     } finally {
       rmSync(join(dataDir, 'train_small.bin'));
     }
+  }, 300_000);
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Graph models: ResNet-20's script (module generated from the graph, pruning through the groups).
+
+const RESNET_FIDELITY: [string, PruneSettings][] = [
+  ['resnet20 remove l1 (streams and inner)', { method: 'l1', mode: 'remove', seed: 1, amounts: { stream2: 0.5, stream3: 0.25, 'inner1.2': 0.25, 'inner3.1': 0.5, fc: 0.3 } }],
+  ['resnet20 remove bn', { method: 'bn', mode: 'remove', seed: 2, amounts: { stream1: 0.25, 'inner2.2': 0.5, 'inner2.3': 0.75, fc: 0.1 } }],
+  ['resnet20 remove random', { method: 'random', mode: 'remove', seed: 3, amounts: { stream1: 0.5, 'inner3.3': 0.5, fc: 0.2 } }],
+  ['resnet20 mask l2', { method: 'l2', mode: 'mask', seed: 4, amounts: { stream3: 0.5, 'inner1.1': 0.5, fc: 0.2 } }],
+  ['resnet20 mask manual', { method: 'manual', mode: 'mask', seed: 5, amounts: {}, manual: { stream2: [0, 5, 31], 'inner1.3': [2] } }],
+  ['resnet20 global l1', { method: 'l1', mode: 'global', seed: 6, amounts: { stream1: 0.5, fc: 0.4 } }],
+];
+const RESNET_TEST_IMAGES = 100; // the tfjs cpu backend runs ResNet-20 at a few images per second
+
+describe('prune_run.py for ResNet-20 (a graph model)', () => {
+  const input = (s: PruneSettings, seed = 1): PytorchExportInput => {
+    const baseline = randomWeights(resnet20, seed);
+    return { spec: resnet20, baseline, settings: s, result: prune(resnet20, baseline, s), stats: STATS, date: new Date('2026-01-01T00:00:00Z') };
+  };
+
+  it('writes the module from the graph (PyTorch names, stride-2 and 1×1 shortcuts) and the page’s choice per group', () => {
+    const i = input(RESNET_FIDELITY[0][1]);
+    const py = pruneScript(i);
+    expect(py).toContain('class ResNet20(nn.Module):');
+    expect(py).toContain('self._add("layers.3.conv1", nn.Conv2d(c["stream1"], c["inner2.1"], 3, stride=2, padding=1, bias=False))');
+    expect(py).toContain('self._add("layers.3.shortcut.0", nn.Conv2d(c["stream1"], c["stream2"], 1, stride=2, padding=0, bias=False))');
+    expect(py).toContain('self._add("fc", nn.Linear(c["stream3"], 10))');
+    expect(py).toContain('layers_3_add = layers_3_bn2 + layers_3_shortcut_1');
+    expect(py).toContain('return m("fc")(flatten)');
+    expect(keptLiteral(py)).toEqual(i.result.kept);
+    expect(py).not.toMatch(/[^\t\n\r\x20-\x7e]/);
+    const readme = exportReadmeOf(i);
+    expect(readme).toContain('Kept:     stream1 16/16, stream2 16/32, stream3 48/64, inner1.1 16/16');
+  });
+
+  it('every mode × method gives valid Python (py_compile)', () => {
+    const py = findPython();
+    if (!py.any) {
+      console.log('skipping py_compile: no python3 found');
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'prune-run-resnet-'));
+    try {
+      const paths: string[] = [];
+      for (const mode of MODES)
+        for (const method of METHODS) {
+          if (unsupported(method, mode, true)) continue;
+          const p = join(dir, `${mode}_${method}.py`);
+          writeFileSync(p, pruneScript(input({ method, mode, seed: 1, amounts: { stream1: 0.5, 'inner2.1': 0.25, fc: 0.2 }, manual: { stream3: [1, 2] } })));
+          paths.push(p);
+        }
+      expect(paths.length).toBe(13);
+      runPython(py.any, ['-m', 'py_compile', ...paths]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  const found = torchOrSkip('the ResNet-20 PyTorch fidelity run');
+  if (found === null) return;
+  const torch: string = found;
+  const dir = mkdtempSync(join(tmpdir(), 'prune-run-resnet-'));
+  const dataDir = join(dir, 'data');
+  const raw = new Uint8Array(readFileSync(join(DATA, 'test_1000.bin'))).subarray(0, RESNET_TEST_IMAGES * RECORD_BYTES);
+  const test = parseCifar10(raw, 'test_batch.bin');
+  const stats = channelStats(parseCifar10(new Uint8Array(readFileSync(join(DATA, 'train_5000.bin'))), 'train_5000.bin'));
+  let images: tf.Tensor4D;
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    mkdirSync(dataDir);
+    writeFileSync(join(dataDir, 'test_batch.bin'), raw);
+    images = tf.tensor4d(normalisedBatch(test, stats, null, 0, test.count).images, [test.count, 32, 32, 3]);
+  });
+  afterAll(() => {
+    images?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(RESNET_FIDELITY)('%s: kept, params, nonzero params, MACs exact; same predictions', (name, settings) => {
+    const baseline = randomWeights(resnet20, 100 + settings.seed);
+    const result = prune(resnet20, baseline, settings);
+    const net = new Net(resnet20, result.weights);
+    const predictions = tf.tidy(() => tf.argMax(net.predict(images), 1).dataSync() as Uint8Array);
+    net.dispose();
+    const runDir = join(dir, name.replace(/\W+/g, '_'));
+    mkdirSync(runDir);
+    for (const [f, bytes] of Object.entries(unzipSync(buildPytorchExportZip({ spec: resnet20, baseline, settings, result, stats })))) writeFileSync(join(runDir, f), bytes);
+    const predFile = join(runDir, 'predictions.bin');
+    const lines = runPython(torch, [join(runDir, EXPORT_FILES.script), '--data', dataDir, '--predictions', predFile], { cwd: runDir }).trim().split('\n');
+    expect(lines.length).toBe(1);
+    const json = JSON.parse(lines[0]) as Record<string, unknown>;
+    const torchPredictions = new Uint8Array(readFileSync(predFile));
+    let agree = 0;
+    for (let i = 0; i < test.count; i++) agree += predictions[i] === torchPredictions[i] ? 1 : 0;
+    console.log(
+      `${name}: torch params ${json.params} nonzero ${json.nonzero_params} macs ${json.macs} nonzero_macs ${json.nonzero_macs} | engine params ${result.costs.params} nonzero ${result.costs.nonzeroParams} macs ${result.costs.macs} nonzero_macs ${result.costs.nonzeroMacs} | same prediction on ${agree}/${test.count}`,
+    );
+    expect(json.kept).toEqual(result.kept);
+    expect([json.params, json.nonzero_params, json.macs, json.nonzero_macs]).toEqual([result.costs.params, result.costs.nonzeroParams, result.costs.macs, result.costs.nonzeroMacs]);
+    expect(agree).toBeGreaterThanOrEqual(test.count - 1);
+    if ('torch_differs' in json) expect(json.torch_differs).toEqual({});
   }, 300_000);
 });

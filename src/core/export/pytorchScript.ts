@@ -18,7 +18,8 @@
  */
 import { strToU8, zipSync } from 'fflate';
 import type { ChannelStats } from '../data/cifar10';
-import { type ConvInfo, type NetSpec, type NetWeights, geometry, hasBatchNorm } from '../model/spec';
+import { type GraphStructure, isGraphSpec, shapes, structure } from '../model/graph';
+import { type ConvInfo, type ModelSpec, type NetSpec, type NetWeights, geometry, hasBatchNorm } from '../model/spec';
 import { prunedFilterCount } from '../pruning/costs';
 import type { PruneResult } from '../pruning/pruner';
 import { type PruneSettings, unsupported } from '../pruning/settings';
@@ -37,7 +38,7 @@ export interface FinetuneRecipe {
 export const DEFAULT_FINETUNE: FinetuneRecipe = { optimizer: 'adam', learningRate: 1e-3, batchSize: 64, momentum: 0.9 };
 
 export interface PytorchExportInput {
-  spec: NetSpec;
+  spec: ModelSpec;
   /** The baseline the page pruned (tfjs layouts). */
   baseline: NetWeights;
   settings: PruneSettings;
@@ -88,9 +89,9 @@ export function exportMasks(input: PytorchExportInput): Record<string, SafeTenso
       out[name] = { dtype: 'U8', shape: t.shape, data: t.data };
     }
   };
-  const g = geometry(spec, baseline.channels);
-  if (settings.mode === 'global') for (const c of g.convs) add(`${c.name}.weight`, baseline.channels);
-  add(`${g.linear.name}.weight`, result.costs.channels);
+  const st = structure(spec);
+  if (settings.mode === 'global') for (const n of st.nodes) if (n.op === 'conv') add(`${n.name}.weight`, baseline.channels);
+  add(`${st.output.name}.weight`, result.costs.channels);
   return Object.keys(out).length ? out : null;
 }
 
@@ -121,7 +122,9 @@ export function buildPytorchExportZip(input: PytorchExportInput): Uint8Array {
 /** prune_run.py for this setting. */
 export function pruneScript(input: PytorchExportInput): string {
   check(input);
-  const { spec, baseline, settings: s, result, stats } = input;
+  if (isGraphSpec(input.spec)) return graphPruneScript(input);
+  const { baseline, settings: s, result, stats } = input;
+  const spec = input.spec as NetSpec;
   const recipe = { ...DEFAULT_FINETUNE, ...input.finetune };
   const g = geometry(spec, baseline.channels);
   const fc = g.linear.name;
@@ -622,15 +625,18 @@ function mainFunction(cls: string, fc: string, ranked: boolean): string[] {
 export function exportReadme(input: PytorchExportInput): string {
   check(input);
   const { spec, baseline, settings: s, result } = input;
-  const g = geometry(spec, baseline.channels);
-  const fc = g.linear.name;
+  const st = structure(spec);
+  const fc = st.output.name;
   const recipe = { ...DEFAULT_FINETUNE, ...input.finetune };
+  // Per channel group: for a chain model, per conv layer (its filters).
+  const groups = st.groups.map((g, i) => ({ id: g.id, units: baseline.channels[i] }));
+  const unitName = st.hasAdd ? 'channels' : 'filters';
   const amounts =
     s.mode === 'global'
-      ? `${pct(s.amounts[g.convs[0]?.name ?? ''] ?? 0)} % of all conv weights (ranked together)`
+      ? `${pct(s.amounts[groups[0]?.id ?? ''] ?? 0)} % of all conv weights (ranked together)`
       : s.method === 'manual'
-        ? g.convs.map((c) => `${c.name} ${c.outChannels - result.kept[c.name].length} filters picked by hand`).join(', ')
-        : g.convs.map((c) => `${c.name} ${pct(s.amounts[c.name] ?? 0)} %`).join(', ');
+        ? groups.map((c) => `${c.id} ${c.units - result.kept[c.id].length} ${unitName} picked by hand`).join(', ')
+        : groups.map((c) => `${c.id} ${pct(s.amounts[c.id] ?? 0)} %`).join(', ');
   const masks = exportMasks(input);
   const problem = exportProblem(input);
   const lines = [
@@ -639,7 +645,7 @@ export function exportReadme(input: PytorchExportInput): string {
     '',
     `Model:    ${spec.label} (${ascii(spec.summary)})`,
     `Pruning:  ${s.mode} mode, ${METHOD_LABEL[s.method]}; ${amounts}; ${fc} ${pct(s.amounts[fc] ?? 0)} % of its weights; seed ${s.seed}`,
-    `Kept:     ${g.convs.map((c) => `${c.name} ${result.kept[c.name].length}/${c.outChannels}`).join(', ')} filters`,
+    `Kept:     ${groups.map((c) => `${c.id} ${result.kept[c.id].length}/${c.units}`).join(', ')} ${unitName}`,
     '',
     'Files',
     `  ${EXPORT_FILES.weights}  the page's baseline (before pruning) as a PyTorch state_dict: conv weights`,
@@ -686,8 +692,7 @@ function check(input: PytorchExportInput): void {
   if (baseline.model !== spec.id) throw new Error(`the baseline is a ${baseline.model}, not ${spec.id}`);
   const why = unsupported(s.method, s.mode, hasBatchNorm(spec));
   if (why) throw new Error(why);
-  for (const c of geometry(spec, baseline.channels).convs)
-    if (!result.kept[c.name]) throw new Error(`the pruning result has no kept filters for ${c.name}`);
+  for (const g of structure(spec).groups) if (!result.kept[g.id]) throw new Error(`the pruning result has no kept filters for ${g.id}`);
 }
 
 function fullChannelsOf(spec: NetSpec): number[] {
@@ -695,7 +700,7 @@ function fullChannelsOf(spec: NetSpec): number[] {
 }
 
 /** A Python class name from the model's label: 'ConvNet-3' → 'ConvNet3'. */
-export function className(spec: NetSpec): string {
+export function className(spec: ModelSpec): string {
   const n = spec.label.replace(/[^A-Za-z0-9_]/g, '');
   return /^[A-Za-z_]/.test(n) ? n : `Net${n}`;
 }
@@ -755,4 +760,293 @@ function ascii(s: string): string {
     .replace(/’/g, "'")
     .replace(/γ/g, 'gamma')
     .replace(/[^\x20-\x7e]/g, '?');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Graph models (ResNet-20): the module generated from the graph, pruning through the channel groups
+
+/** A Python identifier for a node's output (layers.3.bn2 → layers_3_bn2). */
+function pyVar(name: string): string {
+  const v = name.replace(/[^A-Za-z0-9_]/g, '_');
+  return /^[0-9]/.test(v) || ['x', 'm', 'c', 'F', 'nn', 'torch', 'self'].includes(v) ? `h_${v}` : v;
+}
+
+/** The nn.Module of a graph spec: modules registered in the spec's order under their PyTorch names, forward written out. */
+function graphModelClass(spec: ModelSpec, st: GraphStructure, cls: string): string[] {
+  const ch = (node: string) => {
+    const g = node === 'input' ? -1 : (st.byName.get(node)!.group ?? -1);
+    return g >= 0 ? `c[${py(st.groups[g].id)}]` : String(spec.input.channels);
+  };
+  const full = shapes(st, st.groups.map((g) => g.units));
+  const init: string[] = [];
+  const fwd: string[] = [];
+  const v = (n: string) => (n === 'input' ? 'x' : pyVar(n));
+  for (const n of st.nodes) {
+    if (n.op === 'conv') {
+      const args = [ch(n.input), ch(n.name), String(n.kernel), `stride=${n.stride}`, `padding=${n.padding}`, ...(n.bias ? [] : ['bias=False'])];
+      init.push(`        self._add(${py(n.name)}, nn.Conv2d(${args.join(', ')}))`);
+    } else if (n.op === 'batchNorm') init.push(`        self._add(${py(n.name)}, nn.BatchNorm2d(${ch(n.name)}))  # eps 1e-5, momentum 0.1, as the page`);
+    else if (n.op === 'linear') {
+      const f = st.byName.get(n.input)!.node;
+      const pixels = f.op === 'flatten' ? full.get(f.name)!.pixels : 1;
+      const inF = f.op === 'flatten' ? `${ch(f.input)}${pixels > 1 ? ` * ${pixels}` : ''}` : String(full.get(n.input)!.channels);
+      init.push(`        self._add(${py(n.name)}, nn.Linear(${inF}, ${n.outFeatures}))`);
+    }
+  }
+  for (const name of st.order) {
+    const n = st.byName.get(name)!.node;
+    const out = n === st.output ? 'return ' : `${v(name)} = `;
+    switch (n.op) {
+      case 'conv':
+      case 'batchNorm':
+      case 'linear':
+        fwd.push(`        ${out}m(${py(name)})(${v(n.input)})`);
+        break;
+      case 'relu':
+        fwd.push(`        ${out}F.relu(${v(n.input)})`);
+        break;
+      case 'add':
+        fwd.push(`        ${out}${n.inputs.map(v).join(' + ')}`);
+        break;
+      case 'maxPool':
+        fwd.push(`        ${out}F.max_pool2d(${v(n.input)}, 2)`);
+        break;
+      case 'globalAvgPool':
+        fwd.push(`        ${out}F.adaptive_avg_pool2d(${v(n.input)}, 1)`);
+        break;
+      case 'flatten':
+        fwd.push(`        ${out}torch.flatten(${v(n.input)}, 1)  # NCHW flatten`);
+    }
+  }
+  return [
+    `class ${cls}(nn.Module):`,
+    `    """${ascii(spec.summary)}.`,
+    '    `channels`: units of each channel group, in GROUPS order; a network with channels removed is the same class, smaller."""',
+    '',
+    `    def __init__(self, channels=${pyTuple(st.groups.map((g) => g.units))}):`,
+    '        super().__init__()',
+    '        c = dict(zip(GROUPS, channels))',
+    ...init,
+    '',
+    '    def _add(self, path, module):',
+    '        """Registers `module` under a dotted name (layers.3.conv1), creating the containers on the way."""',
+    '        *parents, name = path.split(".")',
+    '        owner = self',
+    '        for p in parents:',
+    '            if p not in owner._modules:',
+    '                owner.add_module(p, nn.Module())',
+    '            owner = owner._modules[p]',
+    '        owner.add_module(name, module)',
+    '',
+    '    def forward(self, x):',
+    '        m = self.get_submodule',
+    ...fwd,
+  ];
+}
+
+/** prune_run.py for a graph model: the same command line, JSON line and counting as a chain model's. */
+function graphPruneScript(input: PytorchExportInput): string {
+  const { spec, baseline, settings: s, result, stats } = input;
+  const st = structure(spec);
+  const recipe = { ...DEFAULT_FINETUNE, ...input.finetune };
+  const fc = st.output.name;
+  const cls = className(spec);
+  const masks = exportMasks(input);
+  const fcMasked = s.method === 'random' ? !!masks?.[`${fc}.weight`] : (s.amounts[fc] ?? 0) > 0;
+  const kept = Object.fromEntries(st.groups.map((g) => [g.id, [...result.kept[g.id]]]));
+  const pruned = st.groups.filter((g, i) => prunedFilterCount(s, g.id, baseline.channels[i]) > 0);
+  const ranked = s.mode !== 'global' && (s.method === 'l1' || s.method === 'l2' || s.method === 'bn');
+  const convs = st.nodes.filter((n) => n.op === 'conv').map((n) => n.name);
+  const L: string[] = [];
+  const push = (...lines: string[]) => L.push(...lines);
+  const members = st.groups.map((g) => {
+    const list = (xs: string[]) => `[${xs.map(py).join(', ')}]`;
+    return `    ${py(g.id)}: {"producers": ${list(g.producers)}, "batch_norms": ${list(g.batchNorms)}, "consumers": ${list(g.consumers)}, "linears": [${g.linears.map((l) => `(${py(l.name)}, ${l.pixels})`).join(', ')}]},`;
+  });
+  push(
+    '#!/usr/bin/env python3',
+    `"""Pruning Playground export: ${spec.label}, ${s.mode} mode, ${METHOD_LABEL[s.method]}.`,
+    '',
+    'Loads the page\'s baseline (baseline.safetensors, a PyTorch state_dict), prunes it as the page did -- through',
+    'the channel groups: channels joined by a residual add go together (Torch-Pruning\'s dependency groups) --,',
+    'evaluates it on CIFAR-10 and prints ONE JSON line: model, mode, method, kept (channels per group, baseline',
+    'indices), params, nonzero_params, macs, nonzero_macs, accuracy (percent).',
+    '',
+    '    python prune_run.py --data DIR               # DIR: CIFAR-10 binary batches (test_batch.bin or test_*.bin)',
+    '    python prune_run.py --data DIR --finetune 2  # then fine-tune 2 epochs on data_batch_*.bin / train_*.bin',
+    '',
+    'The page measured for this setting:',
+    `    params ${fmt(result.costs.params)}, nonzero params ${fmt(result.costs.nonzeroParams)}, MACs ${fmt(result.costs.macs)}, nonzero MACs ${fmt(result.costs.nonzeroMacs)}`,
+    ...(input.measured?.accuracy !== undefined
+      ? [`    accuracy ${pct(input.measured.accuracy)} %${input.measured.testImages ? ` on its ${fmt(input.measured.testImages)} test images` : ''}`]
+      : []),
+    '',
+    'Needs torch and numpy; uses the safetensors package when installed.',
+    '"""',
+    'import argparse',
+    'import glob',
+    'import json',
+    'import os',
+    'import sys',
+    '',
+    'import numpy as np',
+    'import torch',
+    'import torch.nn as nn',
+    'import torch.nn.functional as F',
+    'import torch.nn.utils.prune as prune',
+    '',
+    'HERE = os.path.dirname(os.path.abspath(__file__))',
+    `MODEL, MODE, METHOD, SEED = ${py(spec.id)}, ${py(s.mode)}, ${py(s.method)}, ${s.seed >>> 0}`,
+    '# The channel groups, in the order of the model\'s `channels` argument.',
+    `GROUPS = (${st.groups.map((g) => py(g.id)).join(', ')})`,
+    `BASELINE_CHANNELS = ${pyTuple(baseline.channels)}  # units per group in baseline.safetensors`,
+    '# Each group\'s members: the convs writing into its channels (their filters, dim 0), the BatchNorms over them,',
+    '# the convs reading them (their input channels, dim 1) and the linear layers reading them through a flatten',
+    '# (PIXELS columns per channel: PyTorch flattens NCHW, column c*PIXELS + p).',
+    'MEMBERS = {',
+    ...members,
+    '}',
+    'OUT_GROUP = {name: g for g, d in MEMBERS.items() for name in d["producers"] + d["batch_norms"]}',
+    'IN_GROUP = {name: g for g, d in MEMBERS.items() for name in d["consumers"]}',
+    'LINEAR_IN = {name: (g, pixels) for g, d in MEMBERS.items() for name, pixels in d["linears"]}',
+    `CONVS = [${convs.map(py).join(', ')}]`,
+    '# Per-channel normalisation the page used: mean and std of its training images on the 0-1 scale.',
+    `MEAN = ${pyTuple(stats.mean.map(pyFloat))}`,
+    `STD = ${pyTuple(stats.std.map(pyFloat))}`,
+    `# Fine-tuning recipe of the page's run (--finetune). eps=1e-7 is TensorFlow.js's Adam default (torch's is 1e-8).`,
+    `OPTIMIZER, LR, BATCH, MOMENTUM = ${py(recipe.optimizer)}, ${pyFloat(recipe.learningRate)}, ${recipe.batchSize}, ${pyFloat(recipe.momentum)}`,
+  );
+  if (s.mode === 'global') push(`GLOBAL_AMOUNT = ${pyFloat(s.amounts[st.groups[0]?.id ?? ''] ?? 0)}  # fraction of ALL conv weights, ranked together`);
+  else {
+    if (ranked) push(`AMOUNTS = ${pyDict(Object.fromEntries(pruned.map((g) => [g.id, pyFloat(s.amounts[g.id] ?? 0)])))}  # fraction of each group's channels`);
+    else if (s.method === 'random') push(`# The page's amounts: ${st.groups.map((g) => `${g.id} ${pyFloat(s.amounts[g.id] ?? 0)}`).join(', ')}, drawn with seed ${s.seed}.`);
+    push(`# The page's choice: channels kept in each group (baseline indices).`, `KEPT = ${pyDictOfLists(kept)}`);
+  }
+  push(`FC_AMOUNT = ${pyFloat(s.amounts[fc] ?? 0)}  # fraction of ${fc}'s weights pruned (unstructured)`);
+  if (masks) push(`MASKS_FILE = os.path.join(HERE, ${py(EXPORT_FILES.masks)})`);
+  push('', '');
+  push(...graphModelClass(spec, st, cls), '', '');
+  push(...LOAD_SAFETENSORS, '', '');
+  push(
+    'def units_left(model, group):',
+    '    """Units of a group with at least one weight left unmasked in one of the convs writing into it."""',
+    '    alive = None',
+    '    for name in MEMBERS[group]["producers"]:',
+    '        conv = model.get_submodule(name)',
+    '        mask = conv.weight_mask if hasattr(conv, "weight_mask") else torch.ones_like(conv.weight)',
+    '        here = mask.flatten(1).sum(1) > 0',
+    '        alive = here if alive is None else alive | here',
+    '    return torch.nonzero(alive).flatten().tolist()',
+    '',
+    '',
+    'def filter_mask(weight, keep):',
+    '    """A mask for a conv weight [out, in, kh, kw]: 1 for every weight of the kept filters, 0 elsewhere."""',
+    '    mask = torch.zeros_like(weight)',
+    '    mask[keep] = 1',
+    '    return mask',
+    '',
+    '',
+  );
+  if (ranked)
+    push(
+      'TORCH_DIFFERS = {}  # groups where torch\'s own ranking kept other channels than the page (near-equal scores)',
+      '',
+      '',
+      'def check_choice(name, torch_keep):',
+      '    """The page\'s channels for `name`, after comparing them with torch\'s choice. torch ranks in float32 and the',
+      '    page in float64, so two channels whose scores differ in the last bits may swap: the page\'s list then wins."""',
+      '    torch_keep = sorted(torch_keep)',
+      '    if torch_keep != KEPT[name]:',
+      '        TORCH_DIFFERS[name] = torch_keep',
+      '        print(f"note: {name}: torch would keep {torch_keep}, the page kept {KEPT[name]}; using the page\'s", file=sys.stderr)',
+      '    return KEPT[name]',
+      '',
+      '',
+      'def choose_units(model):',
+      '    """Channels to keep in each group: the highest-scoring ones, as many as the amount leaves. A group\'s unit is',
+      `    scored from all its members: ${s.method === 'bn' ? 'the sum of |gamma| over its BatchNorms' : `the sum over the convs writing into it of the filter's ${s.method.toUpperCase()} norm`}."""`,
+      '    kept = {}',
+      '    for g, n in zip(GROUPS, BASELINE_CHANNELS):',
+      '        n_keep = n - round(AMOUNTS.get(g, 0.0) * n)  # torch\'s count: Python\'s round, half to even',
+      ...(s.method === 'bn'
+        ? ['        scores = sum(model.get_submodule(b).weight.detach().abs().double() for b in MEMBERS[g]["batch_norms"])']
+        : [`        scores = sum(model.get_submodule(p).weight.detach().flatten(1).norm(p=${s.method === 'l1' ? 1 : 2}, dim=1).double() for p in MEMBERS[g]["producers"])`]),
+      '        kept[g] = check_choice(g, torch.topk(scores, n_keep).indices.tolist())',
+      '    return kept',
+      '',
+      '',
+    );
+  const choice = ranked ? '    kept = choose_units(model)' : s.method === 'random' ? '    kept = KEPT  # the page\'s seeded random draw (torch\'s random generator differs)' : '    kept = KEPT  # picked by hand on the page';
+  if (s.mode === 'remove')
+    push(
+      'def slim(model, kept):',
+      '    """The smaller network keeping the `kept` channels (baseline indices) of each group, Torch-Pruning style: every',
+      '    member of a group loses the same channels -- the filters of the convs writing into it, its BatchNorm channels,',
+      '    the input channels of the convs reading it and, for the linear layer, that channel\'s PIXELS columns."""',
+      '    old, new = model.state_dict(), {}',
+      '    index = {g: torch.tensor(k, dtype=torch.long) for g, k in kept.items()}',
+      '    for key, t in old.items():',
+      '        module, _, param = key.rpartition(".")',
+      '        if module in LINEAR_IN and param == "weight":',
+      '            g, pixels = LINEAR_IN[module]',
+      '            t = t[:, (index[g][:, None] * pixels + torch.arange(pixels)).flatten()]',
+      '        elif param != "num_batches_tracked":',
+      '            if module in OUT_GROUP:',
+      '                t = t[index[OUT_GROUP[module]]]',
+      '            if module in IN_GROUP and param == "weight":',
+      '                t = t[:, index[IN_GROUP[module]]]',
+      '        new[key] = t',
+      `    small = ${cls}(channels=[len(kept[g]) for g in GROUPS])`,
+      '    small.load_state_dict(new, strict=True)',
+      '    return small',
+      '',
+      '',
+      'def prune_model(model):',
+      '    """Remove mode: choose the channels of each group as the page did, then build the smaller network."""',
+      choice,
+      '    empty = [g for g, keep in kept.items() if not keep]',
+      '    if empty:',
+      '        sys.exit(f"{\', \'.join(empty)}: every channel removed; PyTorch cannot build a Conv2d with no filters "',
+      '                 "(the page treats such a layer as outputting nothing)")',
+      '    return slim(model, kept), kept',
+    );
+  else if (s.mode === 'mask')
+    push(
+      'def prune_model(model):',
+      '    """Mask mode: the same channels masked in every conv writing into a group (prune.custom_from_mask on their',
+      '    weights, dim 0). Only weights are masked, as in torch: a masked filter\'s BatchNorm beta still reaches the add."""',
+      choice,
+      '    for g, keep in kept.items():',
+      '        for name in MEMBERS[g]["producers"]:',
+      '            conv = model.get_submodule(name)',
+      '            if len(keep) < conv.out_channels:',
+      '                prune.custom_from_mask(conv, "weight", filter_mask(conv.weight, keep))',
+      '    return model, {g: units_left(model, g) for g in GROUPS}',
+    );
+  else
+    push(
+      'def prune_model(model):',
+      `    """Global mode: every conv weight ranked together${s.method === 'random' ? ' (the page\'s random draw, from masks.safetensors: torch\'s generator differs)' : ' by |w|'}; a channel counts as pruned`,
+      '    only when all its weights in every conv writing into it are."""',
+      ...(s.method === 'random'
+        ? masks
+          ? [
+              '    masks = load_safetensors(MASKS_FILE)',
+              '    for name in CONVS:',
+              '        if f"{name}.weight" in masks:',
+              '            prune.custom_from_mask(model.get_submodule(name), "weight", masks[f"{name}.weight"].float())',
+            ]
+          : ['    pass  # amount 0: nothing drawn']
+        : [
+            '    parameters = [(model.get_submodule(name), "weight") for name in CONVS]',
+            '    prune.global_unstructured(parameters, pruning_method=prune.L1Unstructured, amount=GLOBAL_AMOUNT)',
+          ]),
+      '    return model, {g: units_left(model, g) for g in GROUPS}',
+    );
+  push('', '');
+  push(...pruneFc(s, fc, fcMasked), '', '');
+  push(...COUNTING, '', '');
+  push(...DATA_AND_TRAINING, '', '');
+  push(...mainFunction(cls, fc, ranked));
+  return L.join('\n') + '\n';
 }

@@ -14,7 +14,8 @@
  * the channel counts are read from the shapes.
  */
 import { convTfToTorch, convTorchToTf } from '../pruning/layout';
-import { type Channels, type ModelId, type NetSpec, type NetWeights, type TensorInfo, fullChannels, geometry, sizeOf, tensors } from '../model/spec';
+import { shapes, structure } from '../model/graph';
+import { type Channels, type ModelId, type ModelSpec, type NetSpec, type NetWeights, type TensorInfo, fullChannels, sizeOf, tensors } from '../model/spec';
 import { MODELS } from '../model/zoo';
 import { type SafeTensor, decode, encode } from './safetensors';
 
@@ -51,7 +52,7 @@ export function torchShape(t: Pick<TensorInfo, 'shape'>): number[] {
  * One tensor (or a mask of it) from tfjs layout to PyTorch layout; `channels` are the network's
  * (the linear layer's column order depends on them). Returns a fresh array of the same type.
  */
-export function tensorToTorch<T extends Flat>(spec: NetSpec, channels: Channels, name: string, data: T): { shape: number[]; data: T } {
+export function tensorToTorch<T extends Flat>(spec: ModelSpec, channels: Channels, name: string, data: T): { shape: number[]; data: T } {
   const { info, flatten } = locate(spec, channels, name);
   if (data.length !== sizeOf(info.shape)) throw new RangeError(`${name}: ${data.length} values, expected ${sizeOf(info.shape)}`);
   const shape = torchShape(info);
@@ -61,7 +62,7 @@ export function tensorToTorch<T extends Flat>(spec: NetSpec, channels: Channels,
 }
 
 /** The inverse of tensorToTorch: `data` in PyTorch layout → tfjs layout. */
-export function tensorFromTorch<T extends Flat>(spec: NetSpec, channels: Channels, name: string, data: T): T {
+export function tensorFromTorch<T extends Flat>(spec: ModelSpec, channels: Channels, name: string, data: T): T {
   const { info, flatten } = locate(spec, channels, name);
   if (data.length !== sizeOf(info.shape)) throw new RangeError(`${name}: ${data.length} values, expected ${sizeOf(info.shape)}`);
   if (info.shape.length === 4) return convTorchToTf<T>(data, torchShape(info));
@@ -102,7 +103,7 @@ export function linearTorchToTf<T extends Flat>(a: T, pixels: number, c: number,
  * The weights as a PyTorch state_dict, in state_dict order (each conv, its BatchNorm with
  * `num_batches_tracked` as an I64 scalar, then the linear layer). Fresh arrays.
  */
-export function toTorchStateDict(spec: NetSpec, weights: NetWeights): Record<string, SafeTensor> {
+export function toTorchStateDict(spec: ModelSpec, weights: NetWeights): Record<string, SafeTensor> {
   checkModel(spec, weights);
   const out: Record<string, SafeTensor> = {};
   for (const t of tensors(spec, weights.channels)) {
@@ -124,22 +125,24 @@ export function toTorchStateDict(spec: NetSpec, weights: NetWeights): Record<str
  * tensor must be there with its exact shape and dtype F32; `num_batches_tracked` may be absent and
  * is otherwise ignored (see NUM_BATCHES_TRACKED). Throws WeightsFileError naming the problem.
  */
-export function fromTorchStateDict(spec: NetSpec, state: Record<string, SafeTensor>): NetWeights {
+export function fromTorchStateDict(spec: ModelSpec, state: Record<string, SafeTensor>): NetWeights {
   const other = otherModel(spec, state);
   if (other) throw new WeightsFileError(`this file holds a ${other.label} (${other.id}) state_dict, not a ${spec.label} (${spec.id})`);
-  const full = geometry(spec);
-  const channels: Channels = full.convs.map((c) => {
+  // Each channel group's size is read from its first conv's filters (every shape is then checked).
+  const st = structure(spec);
+  const channels: Channels = st.groups.map((g) => {
+    const c = st.byName.get(g.producers[0])!.node;
+    const k = c.op === 'conv' ? c.kernel : 0;
     const name = `${c.name}.weight`;
     const t = state[name];
-    if (!t) throw new WeightsFileError(`${spec.label}: missing tensor ${name} (a conv weight [out, in, ${c.kernel}, ${c.kernel}])`);
+    if (!t) throw new WeightsFileError(`${spec.label}: missing tensor ${name} (a conv weight [out, in, ${k}, ${k}])`);
     if (t.shape.length !== 4) throw new WeightsFileError(`${name} has shape [${t.shape.join(', ')}]; a conv weight is [out, in, kh, kw]`);
-    if (t.shape[0] > c.outChannels) throw new WeightsFileError(`${name} has ${t.shape[0]} filters; ${spec.label}'s ${c.name} has at most ${c.outChannels}`);
+    if (t.shape[0] > g.units) throw new WeightsFileError(`${name} has ${t.shape[0]} filters; ${spec.label}'s ${c.name} has at most ${g.units}`);
     return t.shape[0];
   });
-  const g = geometry(spec, channels);
   const expected = tensors(spec, channels);
   const known = new Set(expected.map((t) => t.name));
-  const bnCounters = new Set(g.convs.filter((c) => c.batchNorm).map((c) => `${c.batchNorm}.num_batches_tracked`));
+  const bnCounters = new Set(st.nodes.filter((n) => n.op === 'batchNorm').map((n) => `${n.name}.num_batches_tracked`));
   for (const name of Object.keys(state)) {
     if (known.has(name)) continue;
     if (bnCounters.has(name)) {
@@ -166,12 +169,12 @@ export function fromTorchStateDict(spec: NetSpec, state: Record<string, SafeTens
  * `format: pt` (as safetensors.torch writes), `model` (the model id) and `channels` (JSON list) on
  * top of the caller's own string metadata (e.g. epochs, accuracy, seed).
  */
-export function saveWeightsFile(spec: NetSpec, weights: NetWeights, metadata: Record<string, string> = {}): Uint8Array {
+export function saveWeightsFile(spec: ModelSpec, weights: NetWeights, metadata: Record<string, string> = {}): Uint8Array {
   return encode(toTorchStateDict(spec, weights), { ...metadata, format: 'pt', model: spec.id, channels: JSON.stringify(weights.channels) });
 }
 
 export interface LoadedWeights {
-  spec: NetSpec;
+  spec: ModelSpec;
   weights: NetWeights;
   metadata: Record<string, string>;
 }
@@ -185,7 +188,7 @@ export interface LoadedWeights {
 export function loadWeightsFile(bytes: Uint8Array, expectedModel?: ModelId): LoadedWeights {
   const { tensors: state, metadata } = decode(bytes, { maxBytes: WEIGHTS_FILE_MAX_BYTES });
   const named = metadata.model;
-  let spec: NetSpec | undefined;
+  let spec: ModelSpec | undefined;
   if (named !== undefined) {
     spec = (MODELS as Record<string, NetSpec | undefined>)[named];
     if (!spec) throw new WeightsFileError(`this file is for a model "${named}" that the playground does not have (it has ${Object.keys(MODELS).join(', ')})`);
@@ -198,36 +201,46 @@ export function loadWeightsFile(bytes: Uint8Array, expectedModel?: ModelId): Loa
   return { spec, weights: fromTorchStateDict(spec, state), metadata };
 }
 
-function checkModel(spec: NetSpec, w: NetWeights): void {
+function checkModel(spec: ModelSpec, w: NetWeights): void {
   if (w.model !== spec.id) throw new WeightsFileError(`the weights are for ${w.model}, not ${spec.id}`);
 }
 
-function locate(spec: NetSpec, channels: Channels, name: string): { info: TensorInfo; flatten: { size: number; channels: number } } {
+/** The tensor, and for a linear layer's weight the flatten before it (pixels per channel, channels). */
+function locate(spec: ModelSpec, channels: Channels, name: string): { info: TensorInfo; flatten: { size: number; channels: number } } {
   const info = tensors(spec, channels).find((t) => t.name === name);
   if (!info) throw new RangeError(`${spec.id} has no tensor ${name}`);
-  return { info, flatten: geometry(spec, channels).linear.flattenOf };
+  const st = structure(spec);
+  const node = st.byName.get(info.node)!.node;
+  if (node.op !== 'linear') return { info, flatten: { size: 1, channels: info.shape[0] } };
+  const f = shapes(st, channels).get(node.input)!;
+  // A linear layer fed by a vector that is no flatten (none in the zoo) is a plain transpose: 1 pixel.
+  return { info, flatten: st.byName.get(node.input)!.node.op === 'flatten' ? { size: Math.sqrt(f.pixels), channels: f.inChannels } : { size: 1, channels: f.channels } };
 }
 
 /** Conv and linear weight names of a spec (the tensors that identify a model). */
-const layerNames = (s: NetSpec) => s.layers.map((l) => `${l.name}.weight`);
-const matchesNames = (s: NetSpec, state: Record<string, unknown>) => layerNames(s).every((n) => n in state);
+const layerNames = (s: ModelSpec) => structure(s).nodes.filter((n) => n.op === 'conv' || n.op === 'linear').map((n) => `${n.name}.weight`);
+const matchesNames = (s: ModelSpec, state: Record<string, unknown>) => layerNames(s).every((n) => n in state);
 
 /** Another zoo model whose layers this state_dict has, when it lacks `spec`'s or has tensors `spec` never has. */
-function otherModel(spec: NetSpec, state: Record<string, SafeTensor>): NetSpec | null {
+function otherModel(spec: ModelSpec, state: Record<string, SafeTensor>): NetSpec | null {
   const mine = new Set(tensors(spec, fullChannels(spec)).map((t) => t.name));
   const foreign = Object.keys(state).some((n) => !mine.has(n) && !n.endsWith('.num_batches_tracked'));
   if (matchesNames(spec, state) && !foreign) return null;
   return Object.values(MODELS).find((s) => s.id !== spec.id && matchesNames(s, state) && tensors(s, fullChannels(s)).every((t) => t.name in state)) ?? null;
 }
 
-function shapeHint(spec: NetSpec, channels: Channels, t: TensorInfo): string {
-  const g = geometry(spec, channels);
-  if (t.layer === g.linear.name && t.role === 'weight') {
-    const f = g.linear.flattenOf;
+function shapeHint(spec: ModelSpec, channels: Channels, t: TensorInfo): string {
+  const st = structure(spec);
+  const sh = shapes(st, channels);
+  const node = st.byName.get(t.node)!.node;
+  if (node.op === 'linear' && t.role === 'weight') {
+    const f = locate(spec, channels, t.name).flatten;
     return ` (${f.channels} channels × ${f.size} × ${f.size} inputs, in PyTorch's NCHW flatten order)`;
   }
-  const c = g.convs.find((x) => x.name === t.layer);
-  if (c && c.index > 0 && t.role === 'weight') return ` (${c.name} takes ${g.convs[c.index - 1].name}'s ${c.inChannels} filters as input)`;
-  if (c) return ` (one per filter of ${c.name}, which has ${c.outChannels})`;
+  if (node.op === 'conv' && t.role === 'weight') {
+    const g = node.input === 'input' ? null : st.groups[st.byName.get(node.input)!.group ?? -1];
+    return g ? ` (${node.name} takes ${g.owner} ${sh.get(node.name)!.inChannels} ${g.unitName} as input)` : '';
+  }
+  if (node.op === 'conv' || node.op === 'batchNorm') return ` (one per filter of ${t.layer}, which has ${sh.get(t.node)!.channels})`;
   return '';
 }

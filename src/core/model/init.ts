@@ -5,9 +5,9 @@
  * adding a layer never shifts another's values: the SimpleCNN's initial weights are the same as ever.
  */
 import { deriveSeed, mulberry32, uniformArray } from '../random';
-import { type Channels, type NetSpec, type NetWeights, fullChannels, sizeOf, tensors } from './spec';
+import { type Channels, type ModelSpec, type NetWeights, fullChannels, sizeOf, tensors } from './spec';
 
-export function initialWeights(spec: NetSpec, seed: number, channels: Channels = fullChannels(spec)): NetWeights {
+export function initialWeights(spec: ModelSpec, seed: number, channels: Channels = fullChannels(spec)): NetWeights {
   const out: Record<string, Float32Array> = {};
   const all = tensors(spec, channels);
   for (const t of all) {

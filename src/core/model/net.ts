@@ -1,5 +1,5 @@
 /**
- * Any network a NetSpec describes, living on the active tfjs backend: one named tf.Variable per tensor
+ * Any network a NetSpec or GraphSpec describes, living on the active tfjs backend: one named tf.Variable per tensor
  * and a forward pass written out, rather than a tf.LayersModel — pruning reads, masks and rebuilds
  * individual tensors, and a plain forward pass avoids the layers API's per-call overhead.
  *
@@ -10,31 +10,43 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchNormRelu, conv2dSame, convBiasRelu, convBiasReluPool } from '../backend/convBlock';
+import { type ConvNode, type GraphStructure, type NodeShape, batchNormAfter, isGraphSpec, shapes, structure } from './graph';
 import { initialWeights } from './init';
-import { BN_EPS, BN_MOMENTUM, type Channels, type ConvInfo, type Geometry, type NetSpec, type NetWeights, checkWeights, geometry, parameterCount, tensors } from './spec';
+import {
+  BN_EPS, BN_MOMENTUM, type Channels, type ConvInfo, type Geometry, type ModelSpec, type NetSpec, type NetWeights, checkWeights, geometry,
+  parameterCount, tensors,
+} from './spec';
 
 export * from './spec';
 
+/** What the fused conv blocks need of a conv layer (a chain's ConvInfo, or a graph conv with its BatchNorm, ReLU and pool). */
+type ConvBlock = Pick<ConvInfo, 'name' | 'bias' | 'batchNorm' | 'size' | 'outChannels' | 'pool'>;
+
 interface BatchStats {
-  conv: ConvInfo;
+  batchNorm: string;
   mean: tf.Tensor1D;
   variance: tf.Tensor1D; // biased, as used to normalise
   count: number; // values per channel: N·H·W
 }
 
-export class Net {
-  readonly spec: NetSpec;
+export class Net<S extends ModelSpec = ModelSpec> {
+  readonly spec: S;
   readonly channels: Channels;
-  readonly geometry: Geometry;
+  /** A chain model's layers (null for a graph model: see `graph`). */
+  readonly geometry: Geometry | null;
+  readonly graph: GraphStructure;
+  private readonly shapes: Map<string, NodeShape>;
   private readonly vars = new Map<string, tf.Variable>();
   private readonly params: string[] = [];
   private pending: BatchStats[] = [];
 
-  constructor(spec: NetSpec, w: NetWeights) {
+  constructor(spec: S, w: NetWeights) {
     checkWeights(spec, w);
     this.spec = spec;
     this.channels = [...w.channels];
-    this.geometry = geometry(spec, w.channels);
+    this.geometry = isGraphSpec(spec) ? null : geometry(spec as NetSpec, w.channels);
+    this.graph = structure(spec);
+    this.shapes = shapes(this.graph, w.channels);
     // tf.variable() keeps its initial tensor registered; tidy disposes those, the variables stay.
     tf.tidy(() => {
       for (const t of tensors(spec, w.channels)) {
@@ -44,7 +56,7 @@ export class Net {
     });
   }
 
-  static create(spec: NetSpec, seed: number, channels?: Channels): Net {
+  static create<T extends ModelSpec>(spec: T, seed: number, channels?: Channels): Net<T> {
     return new Net(spec, initialWeights(spec, seed, channels));
   }
 
@@ -90,7 +102,7 @@ export class Net {
     const f = Math.fround;
     tf.tidy(() => {
       for (const s of stats) {
-        const bn = s.conv.batchNorm!;
+        const bn = s.batchNorm;
         const mean = this.variable(`${bn}.running_mean`);
         const variance = this.variable(`${bn}.running_var`);
         const k = s.count / Math.max(1, s.count - 1);
@@ -110,6 +122,7 @@ export class Net {
   }
 
   private forward(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+    if (!this.geometry) return this.forwardGraph(x, training);
     const n = x.shape[0];
     let act: tf.Tensor4D | null = x; // null: no channels left
     for (const c of this.geometry.convs) {
@@ -132,7 +145,7 @@ export class Net {
   }
 
   /** conv + bias + ReLU (+ 2×2 max-pool) in one fused kernel; a BatchNorm is folded in with its running statistics. */
-  private convBlock(c: ConvInfo, x: tf.Tensor4D | null, n: number, pool: boolean): tf.Tensor4D {
+  private convBlock(c: ConvBlock, x: tf.Tensor4D | null, n: number, pool: boolean): tf.Tensor4D {
     let filter = this.variable(`${c.name}.weight`) as tf.Tensor4D;
     let bias: tf.Tensor1D | undefined = c.bias ? (this.variable(`${c.name}.bias`) as tf.Tensor1D) : undefined;
     if (c.batchNorm) {
@@ -154,7 +167,7 @@ export class Net {
   }
 
   /** conv → BatchNorm with the batch's statistics (kept for commitBatchStatistics) → ReLU → [MaxPool 2×2]. */
-  private convBlockTraining(c: ConvInfo, x: tf.Tensor4D | null, n: number): tf.Tensor4D {
+  private convBlockTraining(c: ConvBlock, x: tf.Tensor4D | null, n: number): tf.Tensor4D {
     const filter = this.variable(`${c.name}.weight`) as tf.Tensor4D;
     const bias = c.bias ? (this.variable(`${c.name}.bias`) as tf.Tensor1D) : undefined;
     let y = x ? conv2dSame(x, filter) : (tf.zeros([n, c.size, c.size, c.outChannels]) as tf.Tensor4D);
@@ -162,8 +175,139 @@ export class Net {
     const b = c.batchNorm!;
     // BatchNorm (batch statistics) + ReLU as one taped op with a broadcast-only gradient (backend/convBlock.ts).
     const { y: out, mean, variance } = batchNormRelu(y, this.variable(`${b}.weight`) as tf.Tensor1D, this.variable(`${b}.bias`) as tf.Tensor1D, BN_EPS, c.pool);
-    this.pending.push({ conv: c, mean: tf.keep(mean), variance: tf.keep(variance), count: n * c.size * c.size });
+    this.pending.push({ batchNorm: b, mean: tf.keep(mean), variance: tf.keep(variance), count: n * c.size * c.size });
     return out;
+  }
+
+  /**
+   * The forward pass of a graph model, node by node in topological order. conv (stride 1, 'same') →
+   * [BatchNorm] → ReLU → [MaxPool] runs as the chain models' fused blocks; anything else (stride 2, a
+   * 1×1 shortcut, a BatchNorm feeding an add) as stock tfjs ops: PyTorch's symmetric padding through
+   * tf.pad + a 'valid' conv (tfjs 'same' pads a stride-2 conv asymmetrically), BatchNorm folded into
+   * the conv in evaluation, batch statistics (tf.moments, kept for commitBatchStatistics) in training.
+   * null stands for a feature map with no channels left: a consumer then sees zeros.
+   */
+  private forwardGraph(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
+    const st = this.graph;
+    const n = x.shape[0];
+    const acts = new Map<string, tf.Tensor | null>([['input', x]]);
+    const done = new Set<string>();
+    const act = (name: string) => acts.get(name) ?? null;
+    for (const name of st.order) {
+      if (done.has(name)) continue;
+      const node = st.byName.get(name)!.node;
+      const s = this.shapes.get(name)!;
+      switch (node.op) {
+        case 'conv': {
+          const block = this.fusibleBlock(node);
+          if (block) {
+            const out = s.channels === 0 ? null : training && block.batchNorm ? this.convBlockTraining(block, act(node.input) as tf.Tensor4D | null, n) : this.convBlock(block, act(node.input) as tf.Tensor4D | null, n, block.pool && !training);
+            const y = out && training && block.pool && !block.batchNorm ? tf.maxPool(out, 2, 2, 'valid') : out;
+            for (const m of block.members) done.add(m);
+            acts.set(block.members[block.members.length - 1], y);
+            break;
+          }
+          const bn = batchNormAfter(st, name);
+          if (bn && !training) {
+            acts.set(bn.name, s.channels === 0 ? null : this.conv(node, act(node.input) as tf.Tensor4D | null, s, n, bn.name));
+            done.add(bn.name);
+          } else acts.set(name, s.channels === 0 ? null : this.conv(node, act(node.input) as tf.Tensor4D | null, s, n, null));
+          break;
+        }
+        case 'batchNorm': {
+          const y = act(node.input) as tf.Tensor4D | null;
+          acts.set(name, y && this.batchNorm(name, y, training, n * s.size * s.size));
+          break;
+        }
+        case 'relu': {
+          const y = act(node.input);
+          acts.set(name, y && tf.relu(y));
+          break;
+        }
+        case 'maxPool': {
+          const y = act(node.input) as tf.Tensor4D | null;
+          acts.set(name, y && tf.maxPool(y, 2, 2, 'valid'));
+          break;
+        }
+        case 'globalAvgPool': {
+          const y = act(node.input);
+          acts.set(name, y && tf.mean(y, [1, 2], true));
+          break;
+        }
+        case 'add': {
+          const ys = node.inputs.map(act).filter((y): y is tf.Tensor => y !== null);
+          acts.set(name, ys.length === 0 ? null : ys.length === 1 ? ys[0] : tf.addN(ys));
+          break;
+        }
+        case 'flatten': {
+          const y = act(node.input);
+          acts.set(name, y && tf.reshape(y, [n, -1]));
+          break;
+        }
+        case 'linear': {
+          const y = act(node.input) as tf.Tensor2D | null;
+          const bias = this.variable(`${name}.bias`);
+          acts.set(name, y ? tf.add(tf.matMul(y, this.variable(`${name}.weight`)), bias) : tf.add(tf.zeros([n, s.channels]), bias));
+        }
+      }
+    }
+    return acts.get(st.output.name) as tf.Tensor2D;
+  }
+
+  /** conv (stride 1, 'same') → [BatchNorm] → ReLU → [MaxPool], each feeding only the next: one fused block. */
+  private fusibleBlock(c: ConvNode): (ConvBlock & { members: string[] }) | null {
+    if (c.stride !== 1 || c.padding * 2 + 1 !== c.kernel) return null;
+    const st = this.graph;
+    const only = (name: string) => {
+      const cs = st.byName.get(name)!.consumers;
+      return cs.length === 1 ? st.byName.get(cs[0])!.node : null;
+    };
+    const members = [c.name];
+    let next = only(c.name);
+    let batchNorm: string | null = null;
+    if (next?.op === 'batchNorm') {
+      batchNorm = next.name;
+      members.push(next.name);
+      next = only(next.name);
+    }
+    if (next?.op !== 'relu') return null;
+    members.push(next.name);
+    const after = only(next.name);
+    const pool = after?.op === 'maxPool';
+    if (pool) members.push(after.name);
+    const s = this.shapes.get(c.name)!;
+    return { name: c.name, bias: c.bias, batchNorm, size: s.size, outChannels: s.channels, pool, members };
+  }
+
+  /** conv2d with PyTorch's symmetric padding (+ bias), with the BatchNorm `foldBn` folded in (evaluation). */
+  private conv(c: ConvNode, x: tf.Tensor4D | null, s: NodeShape, n: number, foldBn: string | null): tf.Tensor4D {
+    let filter = this.variable(`${c.name}.weight`) as tf.Tensor4D;
+    let bias: tf.Tensor1D | undefined = c.bias ? (this.variable(`${c.name}.bias`) as tf.Tensor1D) : undefined;
+    if (foldBn) {
+      const scale = tf.mul(this.variable(`${foldBn}.weight`), tf.rsqrt(tf.add(this.variable(`${foldBn}.running_var`), BN_EPS))) as tf.Tensor1D;
+      filter = tf.mul(filter, scale);
+      const shift = tf.sub(this.variable(`${foldBn}.bias`), tf.mul(this.variable(`${foldBn}.running_mean`), scale));
+      bias = (bias ? tf.add(tf.mul(bias, scale), shift) : shift) as tf.Tensor1D;
+    }
+    let y: tf.Tensor4D;
+    if (!x) y = tf.zeros([n, s.size, s.size, s.channels]) as tf.Tensor4D; // no input channels: the sum is over nothing
+    else if (c.stride === 1 && c.padding * 2 + 1 === c.kernel) y = conv2dSame(x, filter);
+    else {
+      const p = c.padding;
+      const padded = p > 0 ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]) : x;
+      y = tf.conv2d(padded, filter, c.stride, 'valid');
+    }
+    return bias ? tf.add(y, bias) : y;
+  }
+
+  /** BatchNorm alone (not fused with a ReLU): running statistics in evaluation, the batch's in training. */
+  private batchNorm(name: string, y: tf.Tensor4D, training: boolean, count: number): tf.Tensor4D {
+    const gamma = this.variable(`${name}.weight`) as tf.Tensor1D;
+    const beta = this.variable(`${name}.bias`) as tf.Tensor1D;
+    if (!training) return tf.batchNorm(y, this.variable(`${name}.running_mean`) as tf.Tensor1D, this.variable(`${name}.running_var`) as tf.Tensor1D, beta, gamma, BN_EPS) as tf.Tensor4D;
+    const { mean, variance } = tf.moments(y, [0, 1, 2]);
+    this.pending.push({ batchNorm: name, mean: tf.keep(mean) as tf.Tensor1D, variance: tf.keep(variance) as tf.Tensor1D, count });
+    return tf.batchNorm(y, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, BN_EPS) as tf.Tensor4D;
   }
 
   async readWeights(): Promise<NetWeights> {

@@ -5,11 +5,23 @@
  * file in `zoo/` and nothing else. No TensorFlow.js here: the page's main thread uses it too.
  *
  * Layouts are TensorFlow.js's: conv kernel [kh, kw, in, out], dense kernel [in, out], activations NHWC.
+ * Chains are sugar: each compiles to a graph (graph.ts), from which everything is derived; residual
+ * networks are written as graphs directly (zoo/resnet20.ts).
  * Tensor names are PyTorch's (`conv1.weight`, `bn1.running_var`, `fc1.bias`), so the safetensors
  * files and the PyTorch export name things the way a PyTorch user expects.
  */
+import { type GraphSpec, convBefore, isGraphSpec, shapes, structure } from './graph';
 
+export type { GraphSpec } from './graph';
+
+
+/** The models the page offers (URL, picker). */
 export type ModelId = 'simplecnn' | 'convnet3';
+/** Every model of the zoo, including those the page does not offer yet (ResNet-20 until its UI lands). */
+export type ZooModelId = ModelId | 'resnet20';
+
+/** A chain (NetSpec, sugar for the simple models) or a graph (GraphSpec): everything below takes either. */
+export type ModelSpec = NetSpec | GraphSpec;
 
 /** conv (stride 1, 'same' padding) → [BatchNorm] → ReLU → [MaxPool 2×2]. */
 export interface ConvLayer {
@@ -50,7 +62,11 @@ export const NUM_CLASSES = 10;
 export const BN_EPS = 1e-5;
 export const BN_MOMENTUM = 0.1;
 
-/** Output channels of every conv layer, in order: what pruning changes. The full model has `fullChannels(spec)`. */
+/**
+ * Units kept in every channel group, in group order (structure(spec).groups): what pruning changes.
+ * For a chain model each conv layer is a group, so these are its conv layers' output channels. The full
+ * model has `fullChannels(spec)`.
+ */
 export type Channels = number[];
 
 /** A conv layer with everything derived from its place in the chain. */
@@ -76,16 +92,17 @@ export interface Geometry {
   linear: LinearInfo;
 }
 
-/** Whether any conv layer has a BatchNorm (the BatchNorm γ criterion needs one). */
-export const hasBatchNorm = (spec: NetSpec): boolean => spec.layers.some((l) => l.kind === 'conv' && l.batchNorm !== null);
+/** Whether the model has a BatchNorm (the BatchNorm γ criterion needs one). */
+export const hasBatchNorm = (spec: ModelSpec): boolean => structure(spec).nodes.some((n) => n.op === 'batchNorm');
 
-export const fullChannels = (spec: NetSpec): Channels => spec.layers.filter((l): l is ConvLayer => l.kind === 'conv').map((l) => l.outChannels);
+export const fullChannels = (spec: ModelSpec): Channels => structure(spec).groups.map((g) => g.units);
 
 /**
  * Walks the chain: each layer must be fed by the one before it (a chain is what the engine prunes;
  * branching graphs would need Torch-Pruning's full dependency graph), convs first, one linear last.
  */
 export function geometry(spec: NetSpec, channels: Channels = fullChannels(spec)): Geometry {
+  if (isGraphSpec(spec)) throw new Error(`${(spec as GraphSpec).id} is a graph; geometry() describes chains (use structure() and shapes())`);
   const convs: ConvInfo[] = [];
   let size = spec.input.size;
   let ch = spec.input.channels;
@@ -118,8 +135,10 @@ export type TensorRole = 'weight' | 'bias' | 'bnWeight' | 'bnBias' | 'runningMea
 
 export interface TensorInfo {
   name: string;
-  /** The conv or linear layer it belongs to (BatchNorm tensors belong to their conv). */
+  /** The conv or linear layer it belongs to (BatchNorm tensors belong to the conv right before them). */
   layer: string;
+  /** The graph node holding it (the BatchNorm's own name for its tensors). */
+  node: string;
   role: TensorRole;
   /** tfjs layout. */
   shape: number[];
@@ -127,24 +146,31 @@ export interface TensorInfo {
   parameter: boolean;
 }
 
-/** Every tensor of the network, in PyTorch's state_dict order. */
-export function tensors(spec: NetSpec, channels: Channels = fullChannels(spec)): TensorInfo[] {
-  const g = geometry(spec, channels);
+/**
+ * Every tensor of the network, in PyTorch's state_dict order (the nodes' order): conv weight and bias,
+ * BatchNorm γ, β, running mean and variance, linear weight and bias.
+ */
+export function tensors(spec: ModelSpec, channels: Channels = fullChannels(spec)): TensorInfo[] {
+  const st = structure(spec);
+  const sh = shapes(st, channels);
   const out: TensorInfo[] = [];
-  for (const c of g.convs) {
-    out.push({ name: `${c.name}.weight`, layer: c.name, role: 'weight', shape: [c.kernel, c.kernel, c.inChannels, c.outChannels], parameter: true });
-    if (c.bias) out.push({ name: `${c.name}.bias`, layer: c.name, role: 'bias', shape: [c.outChannels], parameter: true });
-    if (c.batchNorm) {
-      const n = c.batchNorm;
-      out.push({ name: `${n}.weight`, layer: c.name, role: 'bnWeight', shape: [c.outChannels], parameter: true });
-      out.push({ name: `${n}.bias`, layer: c.name, role: 'bnBias', shape: [c.outChannels], parameter: true });
-      out.push({ name: `${n}.running_mean`, layer: c.name, role: 'runningMean', shape: [c.outChannels], parameter: false });
-      out.push({ name: `${n}.running_var`, layer: c.name, role: 'runningVar', shape: [c.outChannels], parameter: false });
+  for (const n of st.nodes) {
+    const s = sh.get(n.name)!;
+    if (n.op === 'conv') {
+      out.push({ name: `${n.name}.weight`, layer: n.name, node: n.name, role: 'weight', shape: [n.kernel, n.kernel, s.inChannels, s.channels], parameter: true });
+      if (n.bias) out.push({ name: `${n.name}.bias`, layer: n.name, node: n.name, role: 'bias', shape: [s.channels], parameter: true });
+    } else if (n.op === 'batchNorm') {
+      const layer = convBefore(st, n.name)?.name ?? n.name;
+      const c = [s.channels];
+      out.push({ name: `${n.name}.weight`, layer, node: n.name, role: 'bnWeight', shape: c, parameter: true });
+      out.push({ name: `${n.name}.bias`, layer, node: n.name, role: 'bnBias', shape: c, parameter: true });
+      out.push({ name: `${n.name}.running_mean`, layer, node: n.name, role: 'runningMean', shape: c, parameter: false });
+      out.push({ name: `${n.name}.running_var`, layer, node: n.name, role: 'runningVar', shape: c, parameter: false });
+    } else if (n.op === 'linear') {
+      out.push({ name: `${n.name}.weight`, layer: n.name, node: n.name, role: 'weight', shape: [s.inChannels, s.channels], parameter: true });
+      out.push({ name: `${n.name}.bias`, layer: n.name, node: n.name, role: 'bias', shape: [s.channels], parameter: true });
     }
   }
-  const f = g.linear;
-  out.push({ name: `${f.name}.weight`, layer: f.name, role: 'weight', shape: [f.inFeatures, f.outFeatures], parameter: true });
-  out.push({ name: `${f.name}.bias`, layer: f.name, role: 'bias', shape: [f.outFeatures], parameter: true });
   return out;
 }
 
@@ -152,17 +178,17 @@ export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) 
 
 /** Plain typed-array weights of a network (tfjs layouts, PyTorch names), as pruning and storage see them. */
 export interface NetWeights {
-  model: ModelId;
+  model: ZooModelId;
   channels: Channels;
   tensors: Record<string, Float32Array>;
 }
 
-export function parameterCount(spec: NetSpec, channels: Channels = fullChannels(spec)): number {
+export function parameterCount(spec: ModelSpec, channels: Channels = fullChannels(spec)): number {
   return tensors(spec, channels).reduce((a, t) => a + (t.parameter ? sizeOf(t.shape) : 0), 0);
 }
 
 /** Checks that `w` has exactly the tensors its spec and channels call for, with the right sizes. */
-export function checkWeights(spec: NetSpec, w: NetWeights): void {
+export function checkWeights(spec: ModelSpec, w: NetWeights): void {
   if (w.model !== spec.id) throw new Error(`weights are for ${w.model}, not ${spec.id}`);
   const expected = tensors(spec, w.channels);
   const names = new Set(expected.map((t) => t.name));

@@ -7,9 +7,12 @@
  * Nonzero MACs follow ShrinkBench: nonzero kernel weights × output positions (biases and BatchNorm are
  * additions, not MACs). Size = float32 bytes of everything stored (parameters and BatchNorm's running
  * statistics), dense: a masked model keeps its zeros, so only removal shrinks the file.
- * SimpleCNN with k filters: params = 10,268·k + 10, MACs = 37,888·k.
+ * SimpleCNN with k filters: params = 10,268·k + 10, MACs = 37,888·k. Any graph the spec describes: the
+ * output positions of a stride-2 conv are its (smaller) output map's, a 1×1 conv has one tap; pooling,
+ * BatchNorm, ReLU and adds are not MACs. ResNet-20: 272,474 params, 40,813,184 MACs.
  */
-import { type Channels, type NetSpec, type NetWeights, fullChannels, geometry, sizeOf, tensors } from '../model/spec';
+import { batchNormAfter, convBefore, shapes, structure } from '../model/graph';
+import { type Channels, type ModelSpec, type NetWeights, fullChannels, sizeOf, tensors } from '../model/spec';
 import { fraction, pruneCount } from './amount';
 import type { PruneSettings } from './settings';
 
@@ -25,7 +28,7 @@ export interface LayerCosts {
 }
 
 export interface Costs {
-  /** Filters physically present in each conv layer. */
+  /** Units physically present in each channel group (for a chain model: filters in each conv layer). */
   channels: Channels;
   params: number;
   nonzeroParams: number;
@@ -52,7 +55,7 @@ interface Nonzeros {
 }
 
 /** Figures counted on actual weights. `unmasked` = the same architecture before masks (torch's weight_orig). */
-export function measureCosts(spec: NetSpec, effective: NetWeights, unmasked: NetWeights = effective): Costs {
+export function measureCosts(spec: ModelSpec, effective: NetWeights, unmasked: NetWeights = effective): Costs {
   const nz: Record<string, Nonzeros> = {};
   let articlePrints = 0;
   for (const t of tensors(spec, effective.channels)) {
@@ -71,62 +74,90 @@ export function measureCosts(spec: NetSpec, effective: NetWeights, unmasked: Net
  * the baseline has no parameters that are exactly zero (true of any trained float model in practice;
  * an untrained ConvNet-3 starts with β = 0, which the measured figures then show).
  */
-export function previewCosts(spec: NetSpec, s: PruneSettings): Costs {
+export function previewCosts(spec: ModelSpec, s: PruneSettings): Costs {
+  const st = structure(spec);
   const full = fullChannels(spec);
-  const g0 = geometry(spec, full);
-  const kept = g0.convs.map((c) => c.outChannels - prunedFilterCount(s, c.name, c.outChannels));
+  const kept = st.groups.map((g) => g.units - prunedFilterCount(s, g.id, g.units));
   const channels = s.mode === 'remove' ? kept : full;
-  const g = geometry(spec, channels);
+  const layers = costLayers(spec, channels);
+  const convs = layers.filter((l) => l.kind === 'conv');
   const nz: Record<string, Nonzeros> = {};
   let exact = true;
   if (s.mode === 'global') {
     // torch's global_unstructured over all conv weights; how the pruned ones split between layers is
     // only known after ranking, so split in proportion to size (exact when there is one conv layer).
-    const sizes = g.convs.map((c) => c.kernel * c.kernel * c.inChannels * c.outChannels);
-    const total = sizes.reduce((a, b) => a + b, 0);
-    const first = g.convs[0]?.name;
+    const total = convs.reduce((a, c) => a + c.weights, 0);
+    const first = st.groups[0]?.id;
     const pruned = first ? pruneCount(fraction(s.amounts[first] ?? 0), total) : 0;
     let left = pruned;
-    g.convs.forEach((c, i) => {
-      const share = i === g.convs.length - 1 ? left : Math.round((pruned * sizes[i]) / total);
+    convs.forEach((c, i) => {
+      const share = i === convs.length - 1 ? left : Math.round((pruned * c.weights) / total);
       left -= share;
-      nz[c.name] = { weights: sizes[i] - share, others: otherParams(c) };
+      nz[c.name] = { weights: c.weights - share, others: c.others };
     });
-    exact = g.convs.length <= 1 || pruned === 0;
+    exact = convs.length <= 1 || pruned === 0;
   } else
-    g.convs.forEach((c, i) => {
-      const filters = s.mode === 'remove' ? c.outChannels : kept[i];
-      nz[c.name] = { weights: c.kernel * c.kernel * c.inChannels * filters, others: otherParams(c) };
-    });
-  const fcWeights = g.linear.inFeatures * g.linear.outFeatures;
-  nz[g.linear.name] = { weights: fcWeights - pruneCount(fraction(s.amounts[g.linear.name] ?? 0), fcWeights), others: g.linear.outFeatures };
+    for (const c of convs) {
+      // Mask mode zeroes the pruned filters' kernels (torch masks weights only); removal keeps what is there.
+      const g = c.outGroup;
+      const filters = s.mode === 'remove' || g === null ? c.outChannels : kept[g];
+      nz[c.name] = { weights: c.taps * c.inChannels * filters, others: c.others };
+    }
+  for (const l of layers) {
+    if (l.kind === 'batchNorm') nz[l.name] = { weights: 0, others: l.others };
+    if (l.kind === 'linear') nz[l.name] = { weights: l.weights - pruneCount(fraction(s.amounts[l.name] ?? 0), l.weights), others: l.others };
+  }
   const articlePrints = tensors(spec, channels).reduce((a, t) => a + (t.parameter ? sizeOf(t.shape) : 0), 0);
   return assemble(spec, channels, nz, articlePrints, exact);
 }
 
-/** How many of a conv layer's filters the settings prune (structured modes). */
-export function prunedFilterCount(s: PruneSettings, layer: string, filters: number): number {
+/** How many units of a channel group (for a chain model: a conv layer's filters) the settings prune (structured modes). */
+export function prunedFilterCount(s: PruneSettings, group: string, units: number): number {
   if (s.mode === 'global') return 0;
-  if (s.method === 'manual') return new Set((s.manual?.[layer] ?? []).filter((j) => j >= 0 && j < filters)).size;
-  return pruneCount(fraction(s.amounts[layer] ?? 0), filters);
+  if (s.method === 'manual') return new Set((s.manual?.[group] ?? []).filter((j) => j >= 0 && j < units)).size;
+  return pruneCount(fraction(s.amounts[group] ?? 0), units);
 }
 
-/** Bias and BatchNorm γ, β: never masked (torch masks weights only), only removed. */
-function otherParams(c: { outChannels: number; bias: boolean; batchNorm: string | null }): number {
-  return (c.bias ? c.outChannels : 0) + (c.batchNorm ? 2 * c.outChannels : 0);
+interface CostLayer {
+  kind: 'conv' | 'batchNorm' | 'linear';
+  name: string;
+  weights: number;
+  /** Bias, and BatchNorm γ, β counted with the conv before it: never masked (torch masks weights only), only removed. */
+  others: number;
+  /** Output positions per image (a weight's multiply-accumulates). */
+  positions: number;
+  taps: number;
+  inChannels: number;
+  outChannels: number;
+  outGroup: number | null;
 }
 
-function assemble(spec: NetSpec, channels: Channels, nz: Record<string, Nonzeros>, articlePrints: number, exact: boolean): Costs {
-  const g = geometry(spec, channels);
-  const layers: Record<string, LayerCosts> = {};
-  for (const c of g.convs) {
-    const weights = c.kernel * c.kernel * c.inChannels * c.outChannels;
-    const pixels = c.size * c.size;
-    const n = nz[c.name];
-    layers[c.name] = layer(weights, otherParams(c), n, pixels);
+/** The layers that hold parameters: convs (with the BatchNorm right after them), lone BatchNorms, linear layers. */
+function costLayers(spec: ModelSpec, channels: Channels): CostLayer[] {
+  const st = structure(spec);
+  const sh = shapes(st, channels);
+  const out: CostLayer[] = [];
+  for (const n of st.nodes) {
+    const s = sh.get(n.name)!;
+    if (n.op === 'conv') {
+      const taps = n.kernel * n.kernel;
+      const bn = batchNormAfter(st, n.name) ? 2 * s.channels : 0;
+      const g = st.byName.get(n.name)!.group;
+      out.push({
+        kind: 'conv', name: n.name, weights: taps * s.inChannels * s.channels, others: (n.bias ? s.channels : 0) + bn, positions: s.size * s.size,
+        taps, inChannels: s.inChannels, outChannels: s.channels, outGroup: g !== null && g >= 0 ? g : null,
+      });
+    } else if (n.op === 'batchNorm' && !convBefore(st, n.name))
+      out.push({ kind: 'batchNorm', name: n.name, weights: 0, others: 2 * s.channels, positions: 0, taps: 0, inChannels: s.channels, outChannels: s.channels, outGroup: null });
+    else if (n.op === 'linear')
+      out.push({ kind: 'linear', name: n.name, weights: s.inChannels * s.channels, others: s.channels, positions: 1, taps: 1, inChannels: s.inChannels, outChannels: s.channels, outGroup: null });
   }
-  const f = g.linear;
-  layers[f.name] = layer(f.inFeatures * f.outFeatures, f.outFeatures, nz[f.name], 1);
+  return out;
+}
+
+function assemble(spec: ModelSpec, channels: Channels, nz: Record<string, Nonzeros>, articlePrints: number, exact: boolean): Costs {
+  const layers: Record<string, LayerCosts> = {};
+  for (const l of costLayers(spec, channels)) layers[l.name] = layer(l.weights, l.others, nz[l.name] ?? { weights: 0, others: 0 }, l.positions);
   const sum = (k: keyof LayerCosts) => Object.values(layers).reduce((a, l) => a + l[k], 0);
   const stored = tensors(spec, channels).reduce((a, t) => a + sizeOf(t.shape), 0);
   return {

@@ -1,9 +1,11 @@
 /**
  * The one entry point the app calls: a network description, baseline weights and settings → effective
- * weights, masks, kept filters and costs. Every filter choice ranks the BASELINE's weights, layer by
- * layer, so the choice in one layer never depends on another's (and the PyTorch export can repeat it).
+ * weights, masks, kept filters and costs. Every filter choice ranks the BASELINE's weights, group by
+ * group (a chain model's group is one conv layer), so the choice in one group never depends on another's
+ * (and the PyTorch export can repeat it).
  *
- * mask   = torch.nn.utils.prune.ln_structured / random_structured on each conv weight (dim 0 in torch =
+ * mask   = torch.nn.utils.prune.ln_structured / random_structured on each conv weight (of a coupled
+ *          group: the same units masked in every conv writing into it) (dim 0 in torch =
  *          output filters, the last axis in tfjs). Only the weight is masked — exactly as torch: a masked
  *          filter's bias, or its BatchNorm β, still reaches the next layer. Teaching point.
  * remove = the same filter choice, then each filter's whole dependency group is physically gone (remove.ts).
@@ -11,7 +13,8 @@
  * The linear layer (its outputs are the classes: never structurally pruned) gets an unstructured mask
  * in every mode.
  */
-import { type ConvInfo, type NetSpec, type NetWeights, checkWeights, geometry, hasBatchNorm, tensors } from '../model/spec';
+import { type ChannelGroup, type ConvNode, shapes, structure } from '../model/graph';
+import { type ModelSpec, type NetWeights, checkWeights, hasBatchNorm, tensors } from '../model/spec';
 import { deriveSeed } from '../random';
 import { fraction } from './amount';
 import { type Costs, measureCosts, prunedFilterCount } from './costs';
@@ -27,7 +30,10 @@ export interface PruneResult {
   weights: NetWeights;
   /** Masks by tensor name in the result's layout, 1 = kept; only tensors with something masked. Re-applied after every fine-tuning step. */
   masks: Record<string, Uint8Array>;
-  /** Baseline filter indices per conv layer that survive / were pruned (global: a filter counts as pruned only when all its weights are). */
+  /**
+   * Baseline unit indices per channel group id (a chain model's: per conv layer) that survive / were
+   * pruned (global: a unit counts as pruned only when all its producers' weights are).
+   */
   kept: Record<string, number[]>;
   pruned: Record<string, number[]>;
   costs: Costs;
@@ -35,41 +41,58 @@ export interface PruneResult {
 
 const FILTER_AXIS = 3; // conv kernel [kh, kw, in, out]: torch's dim 0
 
-export function prune(spec: NetSpec, baseline: NetWeights, s: PruneSettings): PruneResult {
+/**
+ * `s.amounts` and `s.manual` are keyed by channel group id (groupsOf(spec)); a chain model's groups are
+ * its conv layers (conv1, conv2, …), and the linear layer's name keys its unstructured amount.
+ */
+export function prune(spec: ModelSpec, baseline: NetWeights, s: PruneSettings): PruneResult {
   checkWeights(spec, baseline);
   const why = unsupported(s.method, s.mode, hasBatchNorm(spec));
   if (why) throw new Error(why);
-  const g = geometry(spec, baseline.channels);
+  const st = structure(spec);
+  const sh = shapes(st, baseline.channels);
+  const convs = st.nodes.filter((n): n is ConvNode => n.op === 'conv');
   const masks: Record<string, Uint8Array> = {};
   let kept: KeptChannels;
   let unmasked = baseline; // the architecture we end with, before masks (torch's weight_orig)
 
   if (s.mode === 'global') {
-    const names = g.convs.map((c) => `${c.name}.weight`);
-    const first = g.convs[0]?.name ?? '';
+    const names = convs.map((c) => `${c.name}.weight`);
+    const first = st.groups[0]?.id ?? '';
     const amount = fraction(s.amounts[first] ?? 0);
     const ms =
       s.method === 'random'
         ? globalUnstructuredMasks(names.map((n) => baseline.tensors[n]), amount, { kind: 'random', seed: deriveSeed(s.seed, `prune.${first}`) })
         : globalUnstructuredMasks(names.map((n) => baseline.tensors[n]), amount, { kind: 'l1' }); // L2 of one weight ranks as |w|
     names.forEach((n, i) => (masks[n] = ms[i]));
-    kept = Object.fromEntries(g.convs.map((c, i) => [c.name, filtersWithAnyWeight(ms[i], c.outChannels)]));
+    kept = Object.fromEntries(
+      st.groups.map((g, gi) => {
+        const any = new Uint8Array(baseline.channels[gi]);
+        for (const p of g.producers) filtersWithAnyWeight(masks[`${p}.weight`], any);
+        return [g.id, range(any.length).filter((j) => any[j])];
+      }),
+    );
   } else {
-    kept = Object.fromEntries(g.convs.map((c) => [c.name, chooseFilters(c, baseline, s)]));
+    kept = Object.fromEntries(st.groups.map((g, gi) => [g.id, chooseFilters(spec, g, baseline, s, baseline.channels[gi])]));
     if (s.mode === 'mask')
-      for (const c of g.convs) {
-        const keep = new Uint8Array(c.outChannels);
-        for (const j of kept[c.name]) keep[j] = 1;
-        masks[`${c.name}.weight`] = unitMask(keep, [c.kernel, c.kernel, c.inChannels, c.outChannels], FILTER_AXIS);
-      }
+      st.groups.forEach((g, gi) => {
+        const keep = new Uint8Array(baseline.channels[gi]);
+        for (const j of kept[g.id]) keep[j] = 1;
+        for (const p of g.producers) {
+          const c = sh.get(p)!;
+          const k = (st.byName.get(p)!.node as ConvNode).kernel;
+          masks[`${p}.weight`] = unitMask(keep, [k, k, c.inChannels, c.channels], FILTER_AXIS);
+        }
+      });
     else unmasked = removeChannels(spec, baseline, kept);
   }
 
-  const fc = `${g.linear.name}.weight`;
-  const fcAmount = fraction(s.amounts[g.linear.name] ?? 0);
+  const lin = st.output.name;
+  const fc = `${lin}.weight`;
+  const fcAmount = fraction(s.amounts[lin] ?? 0);
   masks[fc] =
     s.method === 'random'
-      ? randomUnstructuredMask(unmasked.tensors[fc].length, fcAmount, deriveSeed(s.seed, `prune.${g.linear.name}`))
+      ? randomUnstructuredMask(unmasked.tensors[fc].length, fcAmount, deriveSeed(s.seed, `prune.${lin}`))
       : l1UnstructuredMask(unmasked.tensors[fc], fcAmount);
 
   for (const [n, m] of Object.entries(masks)) if (countKept(m) === m.length) delete masks[n];
@@ -84,40 +107,54 @@ export function prune(spec: NetSpec, baseline: NetWeights, s: PruneSettings): Pr
     ),
   };
   const keptLists = Object.fromEntries(Object.entries(kept).map(([k, v]) => [k, [...v]]));
-  const pruned = Object.fromEntries(g.convs.map((c) => [c.name, range(c.outChannels).filter((j) => !kept[c.name].includes(j))]));
+  const pruned = Object.fromEntries(st.groups.map((g, gi) => [g.id, range(baseline.channels[gi]).filter((j) => !kept[g.id].includes(j))]));
   return { weights, masks, kept: keptLists, pruned, costs: measureCosts(spec, weights, unmasked) };
 }
 
 /**
- * The filters of one conv layer that survive, ranked on the baseline: L1 / L2 norm of each filter (torch's
- * ln_structured), seeded random scores (random_structured), |γ| of its BatchNorm channel (Network
- * Slimming), or the user's own picks. Smallest scores are pruned; ties keep the lower index.
+ * The units of one channel group that survive, ranked on the baseline: the L1 / L2 norm of each unit's
+ * filters (for a chain model one conv: torch's ln_structured), seeded random scores (random_structured),
+ * |γ| of its BatchNorm channels (Network Slimming), or the user's own picks. Smallest scores are pruned;
+ * ties keep the lower index.
+ *
+ * A coupled group (a residual stream) is scored from all its members, as Torch-Pruning's group
+ * importance: the SUM over the convs writing into it of each filter's norm (and the sum of |γ| over its
+ * BatchNorms). Sum, not e.g. the max, because every member's filters feed the same channel and its
+ * BatchNorm puts them on comparable scales, so each contributes in proportion to what it adds to the
+ * stream; Torch-Pruning's default group reduction is the mean, which ranks exactly as the sum (same
+ * member count for every unit). The consumers' input channels are not scored, so a chain model's
+ * ranking stays torch's ln_structured on the conv's own filters (the PyTorch export repeats it).
  */
-export function chooseFilters(c: ConvInfo, baseline: NetWeights, s: PruneSettings): number[] {
-  const n = c.outChannels;
-  const nPrune = prunedFilterCount(s, c.name, n);
+export function chooseFilters(spec: ModelSpec, g: ChannelGroup, baseline: NetWeights, s: PruneSettings, units = g.units): number[] {
+  const nPrune = prunedFilterCount(s, g.id, units);
   switch (s.method) {
     case 'manual': {
-      const out = new Set(s.manual?.[c.name] ?? []);
-      return range(n).filter((j) => !out.has(j));
+      const out = new Set(s.manual?.[g.id] ?? []);
+      return range(units).filter((j) => !out.has(j));
     }
     case 'random':
-      return keptUnits(randomScores(n, deriveSeed(s.seed, `prune.${c.name}`)), nPrune);
+      return keptUnits(randomScores(units, deriveSeed(s.seed, `prune.${g.id}`)), nPrune);
     case 'bn': {
-      if (!c.batchNorm) throw new Error(`${c.name} has no BatchNorm to rank by γ`);
-      const gamma = baseline.tensors[`${c.batchNorm}.weight`];
-      return keptUnits(Float64Array.from(gamma, Math.abs), nPrune);
+      if (!g.batchNorms.length) throw new Error(`${g.label} has no BatchNorm to rank by γ`);
+      const score = new Float64Array(units);
+      for (const b of g.batchNorms) baseline.tensors[`${b}.weight`].forEach((x, j) => (score[j] += Math.abs(x)));
+      return keptUnits(score, nPrune);
     }
     default: {
-      const shape = [c.kernel, c.kernel, c.inChannels, n];
-      return keptUnits(lnNorms(baseline.tensors[`${c.name}.weight`], shape, FILTER_AXIS, s.method === 'l1' ? 1 : 2), nPrune);
+      const sh = shapes(structure(spec), baseline.channels);
+      const score = new Float64Array(units);
+      for (const p of g.producers) {
+        const k = (structure(spec).byName.get(p)!.node as ConvNode).kernel;
+        const norms = lnNorms(baseline.tensors[`${p}.weight`], [k, k, sh.get(p)!.inChannels, units], FILTER_AXIS, s.method === 'l1' ? 1 : 2);
+        for (let j = 0; j < units; j++) score[j] += norms[j];
+      }
+      return keptUnits(score, nPrune);
     }
   }
 }
 
-/** Filters (last axis of a [.., k] layout) with at least one unmasked weight. */
-function filtersWithAnyWeight(mask: Uint8Array, k: number): number[] {
-  const any = new Uint8Array(k);
+/** ORs into `any` the filters (last axis of a [.., k] layout) with at least one unmasked weight. */
+function filtersWithAnyWeight(mask: Uint8Array, any: Uint8Array): void {
+  const k = any.length;
   for (let i = 0; i < mask.length; i++) any[i % k] |= mask[i];
-  return range(k).filter((c) => any[c]);
 }

@@ -1,6 +1,6 @@
 /** Test helpers. Vitest's deep toEqual walks typed arrays element by element (seconds on 655k entries). */
 import { initialWeights } from '../model/init';
-import { type Channels, type NetSpec, type NetWeights, tensors } from '../model/spec';
+import { type Channels, type ModelSpec, type NetWeights, tensors } from '../model/spec';
 import { mulberry32 } from '../random';
 
 /** Bit-for-bit equality of two typed arrays. */
@@ -22,7 +22,7 @@ export function weightDiff(a: NetWeights, b: NetWeights): string[] {
  * Initial weights with every bias, BatchNorm γ, β and running statistic random and nonzero, so that a
  * "masked but biased" filter visibly matters and no parameter is exactly zero.
  */
-export function randomWeights(spec: NetSpec, seed: number, channels?: Channels): NetWeights {
+export function randomWeights(spec: ModelSpec, seed: number, channels?: Channels): NetWeights {
   const w = initialWeights(spec, seed, channels);
   const r = mulberry32(seed ^ 0xbeef);
   for (const t of tensors(spec, w.channels)) {
