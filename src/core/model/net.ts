@@ -290,8 +290,16 @@ export class Net<S extends ModelSpec = ModelSpec> {
       bias = (bias ? tf.add(tf.mul(bias, scale), shift) : shift) as tf.Tensor1D;
     }
     let y: tf.Tensor4D;
+    const same = c.padding * 2 + 1 === c.kernel; // PyTorch's symmetric padding that keeps the size at stride 1
+    const even = s.inSize % 2 === 0;
     if (!x) y = tf.zeros([n, s.size, s.size, s.channels]) as tf.Tensor4D; // no input channels: the sum is over nothing
-    else if (c.stride === 1 && c.padding * 2 + 1 === c.kernel) y = conv2dSame(x, filter);
+    else if (c.stride === 1 && same) y = conv2dSame(x, filter);
+    // Stride 2 through stride-1 kernels (fast on every backend, with their own gradients), exactly:
+    // a 1×1 conv of stride 2 reads the even pixels; a 3×3 conv of stride 2 with padding 1 is the
+    // stride-1 'same' conv read at the even pixels (4× this layer's MACs, still far cheaper on wasm
+    // than tfjs's stride-2 gradients: Conv2DBackpropFilter/Input there are plain loops).
+    else if (c.stride === 2 && c.kernel === 1 && c.padding === 0 && even) y = tf.conv2d(evenPixels(x), filter, 1, 'valid');
+    else if (c.stride === 2 && same && even) y = evenPixels(conv2dSame(x, filter));
     else {
       const p = c.padding;
       const padded = p > 0 ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]) : x;
@@ -307,7 +315,10 @@ export class Net<S extends ModelSpec = ModelSpec> {
     if (!training) return tf.batchNorm(y, this.variable(`${name}.running_mean`) as tf.Tensor1D, this.variable(`${name}.running_var`) as tf.Tensor1D, beta, gamma, BN_EPS) as tf.Tensor4D;
     const { mean, variance } = tf.moments(y, [0, 1, 2]);
     this.pending.push({ batchNorm: name, mean: tf.keep(mean) as tf.Tensor1D, variance: tf.keep(variance) as tf.Tensor1D, count });
-    return tf.batchNorm(y, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, BN_EPS) as tf.Tensor4D;
+    // y·s + (β − μ·s), s = γ/√(σ² + ε), with per-channel factors that broadcast: tf.batchNorm's gradient
+    // tiles them to the activation's shape (wasm's Tile is slow, see backend/convBlock.ts).
+    const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPS)));
+    return tf.add(tf.mul(y, scale), tf.sub(beta, tf.mul(mean, scale)));
   }
 
   async readWeights(): Promise<NetWeights> {
@@ -330,6 +341,17 @@ export class Net<S extends ModelSpec = ModelSpec> {
     tf.dispose(this.pending.flatMap((s) => [s.mean, s.variance]));
     this.pending = [];
   }
+}
+
+/**
+ * x[:, ::2, ::2, :] of an NHWC map with even sides: viewed as [N·H/2, 2 rows, W/2, 2·C] (a pixel pair per
+ * row of the last axis), the first row and the first C values of each pair — one rank-4 slice (its
+ * gradient is a pad).
+ */
+function evenPixels(x: tf.Tensor4D): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  const pairs = tf.reshape(x, [n * (h / 2), 2, w / 2, 2 * c]);
+  return tf.reshape(tf.slice(pairs, [0, 0, 0, 0], [n * (h / 2), 1, w / 2, c]), [n, h / 2, w / 2, c]);
 }
 
 // tfjs variable names must be unique per engine; several models (baseline, pruned) coexist.

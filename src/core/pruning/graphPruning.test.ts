@@ -70,7 +70,7 @@ describe('groups of ResNet-20', () => {
         '(3,520 weights), 4 channels each of BatchNorm layers.3.bn2, layers.3.shortcut.1, layers.4.bn2, layers.5.bn2 (γ, β, running mean and variance), ' +
         '4 input channels each of layers.4.conv1, layers.5.conv1, layers.6.conv1, layers.6.shortcut.0 (4,864 weights), from 12 layers',
     );
-    expect(describeGroup(resnet20, 'stream3', 2)).toMatch(/2 of fc's 64 input rows \(20 weights\), from 12 layers$/);
+    expect(describeGroup(resnet20, 'stream3', 2)).toMatch(/2 of fc's 64 input rows \(20 weights\), from 11 layers$/);
     expect(describeGroup(resnet20, 'inner1.2', 3)).toBe(
       "removing 3 of stage 1 block 2's 16 inner channels also removes: 3 filters of layers.1.conv1 (432 weights), 3 channels of BatchNorm layers.1.bn1 " +
         '(γ, β, running mean and variance), 3 input channels of layers.1.conv2 (432 weights), from 3 layers',

@@ -8,7 +8,7 @@ export {
 export { convTfToTorch, convTorchToTf, tfToTorch, torchDimToTf, torchShapeToTf, torchToTf, transpose2d } from './layout';
 export { type KeptChannels, removeChannels, zeroChannels } from './remove';
 export { type Costs, type LayerCosts, countNonzero, measureCosts, previewCosts, prunedFilterCount } from './costs';
-export { type GroupMember, dependencyGroup, describeGroup } from './groups';
+export { type GroupInfo, type GroupMember, dependencyGroup, describeGroup, groupById, groupsOf } from './groups';
 export { METHODS, MODES, type Method, type Mode, type PruneSettings, unsupported } from './settings';
 export { type PruneResult, chooseFilters, prune } from './pruner';
 export { applyMasks, createMaskApplier } from './applyMasks';
