@@ -33,4 +33,5 @@ export interface FullManifest {
   files: { name: string; split: 'train' | 'test'; records: number; bytes: number; sha256: string }[];
 }
 export function ensureFullCifar10(outDir?: string, log?: (msg: string) => void, pkg?: PackageInfo): FullManifest;
-export function cifar10FullPlugin(options?: { cacheDir?: string }): Plugin;
+/** `pkg` and `log` for tests: another package folder, where the conversion log goes. */
+export function cifar10FullPlugin(options?: { cacheDir?: string; pkg?: PackageInfo; log?: (msg: string) => void }): Plugin;

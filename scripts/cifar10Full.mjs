@@ -171,7 +171,8 @@ function writeAtomic(path, data) {
  */
 export function cifar10FullPlugin(options = {}) {
   const cacheDir = options.cacheDir ?? DEFAULT_CACHE_DIR;
-  const log = (msg) => console.log(msg);
+  const log = options.log ?? ((msg) => console.log(msg));
+  const ensure = () => ensureFullCifar10(cacheDir, log, options.pkg);
   let outDir = null;
   const serve = (server) => {
     server.middlewares.use((req, res, next) => {
@@ -179,20 +180,20 @@ export function cifar10FullPlugin(options = {}) {
       const at = url.indexOf(`/${FULL_DATA_PATH}/`);
       if (at < 0) return next();
       const name = url.slice(at + FULL_DATA_PATH.length + 2);
-      let manifest;
       try {
-        manifest = ensureFullCifar10(cacheDir, log);
+        const manifest = ensure();
+        const allowed = name === 'manifest.json' || manifest.files.some((f) => f.name === name);
+        if (!allowed) return next();
+        const path = join(cacheDir, name);
+        const size = statSync(path).size;
+        res.setHeader('Content-Type', name.endsWith('.json') ? 'application/json' : 'application/octet-stream');
+        res.setHeader('Content-Length', String(size));
+        if (req.method === 'HEAD') return res.end();
+        createReadStream(path).pipe(res);
       } catch (e) {
         res.statusCode = 500;
         res.end(`cifar10-full: ${e instanceof Error ? e.message : String(e)}`);
-        return;
       }
-      const allowed = name === 'manifest.json' || manifest.files.some((f) => f.name === name);
-      if (!allowed) return next();
-      const path = join(cacheDir, name);
-      res.setHeader('Content-Type', name.endsWith('.json') ? 'application/json' : 'application/octet-stream');
-      res.setHeader('Content-Length', String(statSync(path).size));
-      createReadStream(path).pipe(res);
     });
   };
   return {
@@ -204,7 +205,7 @@ export function cifar10FullPlugin(options = {}) {
     configureServer: serve,
     writeBundle() {
       if (!outDir) return;
-      const manifest = ensureFullCifar10(cacheDir, log);
+      const manifest = ensure();
       const dest = join(outDir, FULL_DATA_PATH);
       mkdirSync(dest, { recursive: true });
       for (const f of manifest.files) copyFileSync(join(cacheDir, f.name), join(dest, f.name));

