@@ -24,6 +24,7 @@ import {
   type State,
   freshBaseline,
 } from './store';
+import { epochsText, fmtEpochs } from './vocabulary';
 import { AMOUNT_KEYS, type Settings, amountKeysOf, channelsOf, formatManual, parseManual, parseSettings, settingsToQuery } from './urlState';
 
 /** A shipped pretrained baseline (public/models/), as the loader returns it. */
@@ -776,21 +777,12 @@ export function createController(deps: ControllerDeps) {
 }
 
 
-/** "1 epoch", "10 epochs", "2.56 epochs". */
-export function epochsText(n: number): string {
-  return `${fmtEpochs(n)} epoch${n === 1 ? '' : 's'}`;
-}
-
-export function fmtEpochs(n: number): string {
-  return Number.isInteger(n) ? String(n) : n.toFixed(2).replace(/0$/, '');
-}
-
 export function describeOrigin(b: BaselineRecord): string {
   const o = b.origin;
   const label = specFor(o.model).label;
   if (o.kind === 'pretrained') return `pretrained ${label}: ${fmtEpochs(o.epochs)} epochs, seed ${o.seed}${o.detail ? ` (${o.detail})` : ''}`;
   if (o.kind === 'file') return `${label} from ${o.detail ?? 'a file'}, ${epochsText(o.epochs)}`;
-  return o.epochs > 0 ? `${label} trained here for ${fmtEpochs(o.epochs)} epoch${o.epochs === 1 ? '' : 's'}, seed ${o.seed}` : `untrained ${label}, seed ${o.seed}`;
+  return o.epochs > 0 ? `${label} trained here for ${epochsText(o.epochs)}, seed ${o.seed}` : `untrained ${label}, seed ${o.seed}`;
 }
 
 function round(x: number, digits: number): number {
