@@ -3,7 +3,9 @@
  * component use these (a method's name or colour, "2.56 epochs", "657,162", "47.9%").
  */
 import { CRITERION_LABELS, type Criterion } from '../core/experiments/common';
+import { specFor } from '../core/model/zoo';
 import type { Method } from '../core/pruning/settings';
+import type { BaselineRecord } from './types';
 
 /** A pruning method's short name (charts, history, messages). */
 export const METHOD_LABELS: Record<Method, string> = { ...CRITERION_LABELS, manual: 'By hand' };
@@ -38,4 +40,13 @@ export function compact(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)}k`;
   return String(n);
+}
+
+/** Where a baseline came from, in a sentence ("pretrained SimpleCNN: 10 epochs, seed 42 (…)"). */
+export function describeOrigin(b: Pick<BaselineRecord, 'origin'>): string {
+  const o = b.origin;
+  const label = specFor(o.model).label;
+  if (o.kind === 'pretrained') return `pretrained ${label}: ${fmtEpochs(o.epochs)} epochs, seed ${o.seed}${o.detail ? ` (${o.detail})` : ''}`;
+  if (o.kind === 'file') return `${label} from ${o.detail ?? 'a file'}, ${epochsText(o.epochs)}`;
+  return o.epochs > 0 ? `${label} trained here for ${epochsText(o.epochs)}, seed ${o.seed}` : `untrained ${label}, seed ${o.seed}`;
 }
