@@ -51,6 +51,8 @@ export default defineConfig([
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
 
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs', globals: globals.node } },
+
   {
     files: ['src/ui/**', 'src/state/**'],
     rules: {

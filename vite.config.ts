@@ -62,6 +62,8 @@ export default defineConfig({
     // tests again with them off (PLAYGROUND_KERNELS=stock, as ?kernels=stock runs): stock tfjs must train too.
     projects: [
       { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'], setupFiles: ['src/testSetup.ts'] } },
+      // Components rendered against a test store (ui/context.tsx), in jsdom.
+      { extends: true, test: { name: 'ui', include: ['src/ui/**/*.test.tsx'], environment: 'jsdom' } },
       {
         extends: true,
         test: {

@@ -1,17 +1,49 @@
+/**
+ * The composition root: the one place that creates the store, wires the controller to the real
+ * engine worker, fetch, address bar and dialogs, and hands both to the components (ui/context.tsx).
+ * src/state imports nothing from src/ui; the components import no singleton.
+ */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './ui/App';
-import { actions } from './state/app';
-import { appStore } from './state/store';
+import { fetchBytes } from './core/data/fetchBytes';
 import { saveWeightsFile } from './core/io/torchLayout';
 import { specFor } from './core/model/zoo';
+import { createController } from './state/controller';
+import { createExperimentActions } from './state/experiments';
+import { loadPretrained } from './state/pretrained';
+import { createAppStore } from './state/store';
+import { App } from './ui/App';
+import { AppProvider } from './ui/context';
+import { download } from './ui/download';
+import { EngineClient } from './worker/client';
 import './ui/styles.css';
+
+const store = createAppStore();
+
+const actions = createController({
+  store,
+  makeEngine: () => new EngineClient(),
+  fetchBytes,
+  loadPretrained,
+  writeUrl: (query) => history.replaceState(null, '', `?${query}`),
+  search: location.search,
+  confirm: (question) => window.confirm(question),
+});
+
+/** Sensitivity scan and method comparison (issue 12). */
+const experiments = createExperimentActions({ store, controller: actions, download });
+
+// A tab hidden or closed with writes pending journals them synchronously (persistence.ts).
+window.addEventListener('pagehide', () => store.storage.controls.pageHidden());
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'hidden') store.storage.controls.pageHidden();
+});
 
 // A small, stable hook for end-to-end tests and the benchmark (the engine lives in a worker).
 (window as unknown as { __playground: object }).__playground = {
   tensorCount: actions.tensorCount,
-  state: () => appStore.getState(),
-  flushSaves: () => appStore.storage.controls.flush(),
+  state: () => store.getState(),
+  flushSaves: () => store.storage.controls.flush(),
   /** The baseline as a safetensors file (PyTorch names and layout), as bytes: `npm run pretrain` saves it. */
   baselineFile: async (metadata: Record<string, string> = {}) => {
     const weights = await actions.readBaseline();
@@ -21,7 +53,9 @@ import './ui/styles.css';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App />
+    <AppProvider value={{ store, actions, experiments }}>
+      <App />
+    </AppProvider>
   </StrictMode>,
 );
 void actions.start();

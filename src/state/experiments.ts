@@ -14,7 +14,9 @@ import { exportFileName, sensitivityCsv, sensitivityJson, sweepCsv, sweepJson } 
 import { DEFAULT_RANDOM_SEEDS } from '../core/experiments/sensitivity';
 import { DEFAULT_SPARSITIES } from '../core/experiments/sweep';
 import type { ExperimentEvent, SweepRequest } from '../worker/protocol';
-import { type Controller, describeOrigin, message, trainConfigOf } from './controller';
+import type { Controller } from './controller';
+import { message, trainConfigOf } from './shared';
+import { describeOrigin } from './vocabulary';
 import type { AppStore } from './store';
 import type { ExperimentRecord, ExperimentsState, Job, RunningExperiment } from './types';
 

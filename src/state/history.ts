@@ -1,13 +1,13 @@
 /** One fine-tuned configuration in the run history, and its CSV export. */
 import type { HistoryRow } from './types';
+import { epochsText, fmtEpochs } from './vocabulary';
 
 export type { HistoryRow };
 
 /** "2 epochs", or "cancelled after 0.4 of 5 epochs": what the fine-tuning really did. */
 export function describeFineTuning(r: Pick<HistoryRow, 'ftEpochs' | 'ftPlanned' | 'cancelled'>): string {
-  const n = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(2).replace(/0$/, ''));
-  if (r.cancelled) return `cancelled after ${n(r.ftEpochs)} of ${n(r.ftPlanned)} epochs`;
-  return `${n(r.ftEpochs)} epoch${r.ftEpochs === 1 ? '' : 's'}`;
+  if (r.cancelled) return `cancelled after ${fmtEpochs(r.ftEpochs)} of ${fmtEpochs(r.ftPlanned)} epochs`;
+  return epochsText(r.ftEpochs);
 }
 
 const COLUMNS = [

@@ -4,7 +4,7 @@
  */
 import type { ModelId } from '../core/model/spec';
 import { loadWeightsFile } from '../core/io/torchLayout';
-import type { Pretrained } from './controller';
+import type { Pretrained } from './types';
 
 export const MANIFEST_URL = 'models/manifest.json';
 

@@ -7,7 +7,6 @@
  * reload or a crashed tab gets them back.
  */
 import { createStore } from 'zustand/vanilla';
-import { useStore as useZustand } from 'zustand';
 import type { ModelId } from '../core/model/spec';
 import { type WorkStorage, idbStorage } from './persistence';
 import type { BaselineOrigin, BaselineRecord, DataStatus, State } from './types';
@@ -58,10 +57,3 @@ export function createAppStore(storage: WorkStorage = idbStorage()) {
 }
 
 export type AppStore = ReturnType<typeof createAppStore>;
-
-export const appStore: AppStore = createAppStore();
-
-/** React hook over the app store. */
-export function useStore<T>(selector: (s: State) => T): T {
-  return useZustand(appStore, selector);
-}

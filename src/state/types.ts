@@ -158,3 +158,13 @@ export type Persisted = Pick<State, 'settings' | 'baseline' | 'history'> & {
   experiments?: Pick<ExperimentsState, 'sensitivity' | 'sweep'>;
 };
 
+
+/** A shipped pretrained baseline (public/models/), as the loader returns it. */
+export interface Pretrained {
+  weights: NetWeights;
+  seed: number;
+  epochs: number;
+  /** Test accuracy on test_1000 measured when it was made (the manifest's). */
+  testAccuracy: number;
+  backend: string;
+}

@@ -4,9 +4,9 @@ import { parameterCount } from '../core/model/spec';
 import { specFor } from '../core/model/zoo';
 import { previewCosts } from '../core/pruning/costs';
 import { pruneSettingsOf } from '../state/controller';
-import { useStore } from '../state/store';
 import type { Settings } from '../state/urlState';
-import { compact, int, pct } from './format';
+import { compact, int, pct } from '../state/vocabulary';
+import { useStore } from './context';
 
 const COLORS = ['#64748b', '#f59e0b', '#16a34a'];
 

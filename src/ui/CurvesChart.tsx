@@ -1,8 +1,8 @@
 import { memo, useDeferredValue, useMemo } from 'react';
 import { CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { downsampleCurve } from '../state/downsample';
-import { useStore } from '../state/store';
 import type { ModelRole } from '../worker/protocol';
+import { useStore } from './context';
 
 /** Loss (left axis) and train/test accuracy (right axis) against thousands of images seen. */
 export const CurvesChart = memo(function CurvesChart({ role, title, testId }: { role: ModelRole; title: string; testId: string }) {

@@ -1,8 +1,8 @@
 import { CLASS_NAMES } from '../core/data/cifar10';
-import { actions } from '../state/app';
-import { type DataStatus, useStore } from '../state/store';
+import { type DataStatus } from '../state/types';
 import { DropZone } from './DropZone';
-import { bytes, int } from './format';
+import { bytes, int } from '../state/vocabulary';
+import { useActions, useStore } from './context';
 
 function Progress({ role, d }: { role: string; d: DataStatus }) {
   const frac = d.total ? d.loaded / d.total : d.status === 'ready' ? 1 : 0;
@@ -30,6 +30,7 @@ function Progress({ role, d }: { role: string; d: DataStatus }) {
 }
 
 export function DataPanel() {
+  const actions = useActions();
   const data = useStore((s) => s.data);
   const take = (list: FileList | null) => {
     if (list && list.length) void actions.loadUserFiles(Array.from(list));

@@ -8,11 +8,10 @@ import { Area, CartesianGrid, ComposedChart, Legend, Line, ReferenceLine, Respon
 import { CRITERION_LABELS, type Criterion } from '../core/experiments/common';
 import type { SensitivityPoint } from '../core/experiments/sensitivity';
 import type { SweepPoint } from '../core/experiments/sweep';
-import { compact, int, pct } from './format';
+import { CRITERION_COLORS, compact, int, pct } from '../state/vocabulary';
 
 type Stats = typeof import('../core/experiments/stats');
 
-export const CRITERION_COLORS: Record<Criterion, string> = { random: '#dc2626', l1: '#2563eb', l2: '#16a34a', bn: '#9333ea' };
 const CRITERIA_ORDER: Criterion[] = ['random', 'l1', 'l2', 'bn'];
 
 const axisPercent = (v: number) => `${Math.round(v * 100)}%`;

@@ -10,11 +10,10 @@ import { type SensitivityPoint, type SensitivityProgress, sensitivityLayers } fr
 import type { SweepProgress } from '../core/experiments/sweep';
 import { specFor } from '../core/model/zoo';
 import { type Mode, unsupported } from '../core/pruning/settings';
-import { experiments } from '../state/app';
 import { hasBatchNorm } from '../core/model/spec';
 import { DEFAULT_SWEEP_FORM, type ExperimentRecord } from '../state/experiments';
-import { useStore } from '../state/store';
 import { SensitivityChart, type SweepAxis, SweepChart, VerdictTable, useStats } from './ExperimentCharts';
+import { useExperiments, useStore } from './context';
 
 const ALL: Criterion[] = ['random', 'l1', 'l2', 'bn'];
 const MODE_LABELS: Record<Mode, string> = { mask: 'mask', remove: 'remove filters', global: 'global unstructured' };
@@ -52,6 +51,7 @@ function CriteriaPicker(props: { id: string; chosen: Set<Criterion>; onChange: (
 
 /** Progress bar with the point under way, the estimate and a Cancel. */
 function ExperimentProgress(props: { testId: string; value: number; text: string; eta: number | null; cancelId: string }) {
+  const experiments = useExperiments();
   const cancelling = useStore((s) => s.job?.cancelling ?? false);
   return (
     <div className="job" data-testid={props.testId}>
@@ -93,6 +93,7 @@ function About({ record, mode, done, total }: { record: ExperimentRecord<unknown
 const NO_POINTS: readonly SensitivityPoint[] = [];
 
 function Sensitivity() {
+  const experiments = useExperiments();
   const { model, mode } = useStore((s) => s.settings);
   const busy = useStore((s) => s.job !== null);
   const running = useStore((s) => (s.experiments.running?.kind === 'sensitivity' ? s.experiments.running : null));
@@ -174,6 +175,7 @@ function NumberField(props: { label: string; testId: string; value: string; onCh
 }
 
 function Comparison() {
+  const experiments = useExperiments();
   const { model, mode } = useStore((s) => s.settings);
   const busy = useStore((s) => s.job !== null);
   const running = useStore((s) => (s.experiments.running?.kind === 'sweep' ? s.experiments.running : null));

@@ -1,16 +1,16 @@
 import { geometry } from '../core/model/spec';
 import { specFor } from '../core/model/zoo';
 import { previewCosts } from '../core/pruning/costs';
-import { actions } from '../state/app';
-import { useStore } from '../state/store';
 import { AMOUNT_KEYS } from '../state/urlState';
-import { int } from './format';
+import { int } from '../state/vocabulary';
+import { useActions, useStore } from './context';
 
 /**
  * The article's mistake, with numbers computed by the engine: global_unstructured with
  * RandomUnstructured zeroes single weights, and its nonzero count reads weight_orig.
  */
 export function GotchaPanel() {
+  const actions = useActions();
   const seed = useStore((s) => s.settings.seed);
   const busy = useStore((s) => s.job !== null);
   const spec = specFor(useStore((s) => s.settings.model));

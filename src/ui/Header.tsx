@@ -1,15 +1,15 @@
 import { parameterCount } from '../core/model/spec';
 import { specFor } from '../core/model/zoo';
-import { actions } from '../state/app';
-import { useStore } from '../state/store';
 import type { BackendChoice } from '../state/urlState';
-import { int } from './format';
+import { int } from '../state/vocabulary';
 import { ShareBar } from './ShareBar';
+import { useActions, useStore } from './context';
 
 /** WebGPU exists in this browser (secure context, turned on): the switcher offers it. */
 const webgpuInBrowser = typeof navigator !== 'undefined' && 'gpu' in navigator;
 
 export function Header() {
+  const actions = useActions();
   const backend = useStore((s) => s.backend);
   const engineError = useStore((s) => s.engineError);
   const choice = useStore((s) => s.settings.backend);

@@ -1,18 +1,17 @@
 import { CartesianGrid, Legend, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
 import { specFor } from '../core/model/zoo';
-import { actions } from '../state/app';
-import { useStore } from '../state/store';
 import { type HistoryRow, describeFineTuning, historyToCsv } from '../state/history';
 import { download } from './download';
-import { exportAndDownload } from './PytorchExport';
-import { compact, int, pct } from './format';
+import { useExportAndDownload } from './PytorchExport';
+import { METHOD_COLORS, METHOD_LABELS, compact, int, pct } from '../state/vocabulary';
+import { useActions, useStore } from './context';
 
-const METHOD_COLORS: Record<HistoryRow['method'], string> = { random: '#dc2626', l1: '#2563eb', l2: '#16a34a', bn: '#9333ea', manual: '#f59e0b' };
-const METHOD_LABELS: Record<HistoryRow['method'], string> = { random: 'Random', l1: 'L1', l2: 'L2', bn: 'BatchNorm γ', manual: 'By hand' };
 
 
 /** Every fine-tuned configuration as a point: accuracy against nonzero parameters, one colour per method. */
 export function HistoryPanel() {
+  const actions = useActions();
+  const exportAndDownload = useExportAndDownload();
   const history = useStore((s) => s.history);
   return (
     <section className="panel" aria-labelledby="hist-h">

@@ -1,8 +1,8 @@
-import { actions } from '../state/app';
-import { useStore } from '../state/store';
+import { useActions, useStore } from './context';
 
 /** Progress of the running job; subscribes on its own so its panel does not re-render per batch. */
 export function JobProgress() {
+  const actions = useActions();
   const job = useStore((s) => s.job);
   if (!job) return null;
   const total = job.epochs * Math.max(1, job.batchesPerEpoch);

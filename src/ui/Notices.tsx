@@ -1,8 +1,8 @@
-import { actions } from '../state/app';
-import { useStore } from '../state/store';
+import { useActions, useStore } from './context';
 
 /** Messages about bad input (URL values, files), failures and finished actions; each can be dismissed. */
 export function Notices() {
+  const actions = useActions();
   const notices = useStore((s) => s.notices);
   if (notices.length === 0) return null;
   return (

@@ -1,6 +1,6 @@
 import { CLASS_NAMES } from '../core/data/cifar10';
 import type { Evaluation } from '../core/train/trainer';
-import { pct } from './format';
+import { pct } from '../state/vocabulary';
 
 /** Per-class test accuracy as a compact bar list (text stays readable without the chart). */
 export function PerClass({ evaluation }: { evaluation: Evaluation }) {

@@ -5,16 +5,15 @@ import { fraction, pruneCount } from '../core/pruning/amount';
 import { type Costs, previewCosts, prunedFilterCount } from '../core/pruning/costs';
 import { describeGroup } from '../core/pruning/groups';
 import { type Method, type Mode, unsupported } from '../core/pruning/settings';
-import { actions } from '../state/app';
 import { currentCosts, pruneSettingsOf } from '../state/controller';
-import { useStore } from '../state/store';
 import type { AmountKey, Settings } from '../state/urlState';
 import { CompareCharts } from './CompareCharts';
 import { CurvesChart } from './CurvesChart';
 import { FilterGrid } from './FilterGrid';
 import { JobProgress } from './JobProgress';
 import { PytorchExport } from './PytorchExport';
-import { bytes, int, pct } from './format';
+import { bytes, epochsText, int, pct } from '../state/vocabulary';
+import { useActions, useStore } from './context';
 
 const METHODS: { value: Method; label: string; help: string }[] = [
   { value: 'random', label: 'Random', help: 'Picks filters with the seeded random generator: the baseline any criterion must beat.' },
@@ -200,6 +199,7 @@ function WhatChanged({ costs, settings, spec }: { costs: Costs; settings: Settin
 }
 
 function Sliders({ settings, spec, costs, busy }: { settings: Settings; spec: NetSpec; costs: Costs; busy: boolean }) {
+  const actions = useActions();
   const [focused, setFocused] = useState<string | null>(null);
   const convs = geometry(spec).convs;
   const global = settings.mode === 'global';
@@ -258,6 +258,7 @@ function Sliders({ settings, spec, costs, busy }: { settings: Settings; spec: Ne
 }
 
 export function PrunePanel() {
+  const actions = useActions();
   const settings = useStore((s) => s.settings);
   const jobRole = useStore((s) => s.job?.role ?? null);
   const preview = useStore((s) => s.preview);
@@ -340,7 +341,7 @@ export function PrunePanel() {
           {jobRole === 'pruned' && <JobProgress />}
           {finetuned && (
             <div className="result">
-              After fine-tuning ({Number.isInteger(prunedEpochs) ? prunedEpochs : prunedEpochs.toFixed(2)} epoch{prunedEpochs === 1 ? '' : 's'}):{' '}
+              After fine-tuning ({epochsText(prunedEpochs)}):{' '}
               <strong data-testid="finetuned-acc">{pct(finetuned.accuracy)}</strong>
             </div>
           )}

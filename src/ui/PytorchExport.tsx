@@ -1,15 +1,18 @@
 import { useState } from 'react';
-import { actions } from '../state/app';
 import type { HistoryRow } from '../state/history';
-import { appStore, useStore } from '../state/store';
 import { download } from './download';
+import { useActions, useAppStore, useStore } from './context';
 
 /** Exports a setting (or a history run) and downloads the zip; the script then shows below the button. */
-export async function exportAndDownload(row?: HistoryRow): Promise<void> {
-  if (await actions.exportPytorch(row)) {
-    const e = appStore.getState().pytorchExport!;
-    download(e.name, 'application/zip', e.zip);
-  }
+export function useExportAndDownload(): (row?: HistoryRow) => Promise<void> {
+  const actions = useActions();
+  const appStore = useAppStore();
+  return async (row) => {
+    if (await actions.exportPytorch(row)) {
+      const e = appStore.getState().pytorchExport!;
+      download(e.name, 'application/zip', e.zip);
+    }
+  };
 }
 
 /** "Export to PyTorch": a zip with baseline.safetensors, prune_run.py and README.txt, and the script shown here. */
@@ -17,6 +20,7 @@ export function PytorchExport() {
   const exported = useStore((s) => s.pytorchExport);
   const busy = useStore((s) => s.job !== null);
   const ready = useStore((s) => s.preview.status === 'ready');
+  const exportAndDownload = useExportAndDownload();
   const [copied, setCopied] = useState(false);
   const copy = async () => {
     try {

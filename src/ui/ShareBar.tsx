@@ -1,17 +1,18 @@
 import { useState } from 'react';
-import { appStore } from '../state/store';
-import { settingsToQuery } from '../state/urlState';
+import { type Settings, settingsToQuery } from '../state/urlState';
+import { useAppStore } from './context';
 
 /** A link that reproduces every setting on this page. */
-export function shareLink(): string {
-  return `${location.origin}${location.pathname}?${settingsToQuery(appStore.getState().settings)}`;
+export function shareLink(settings: Settings): string {
+  return `${location.origin}${location.pathname}?${settingsToQuery(settings)}`;
 }
 
 /** Copies the share link. */
 export function ShareBar() {
+  const appStore = useAppStore();
   const [copied, setCopied] = useState<string | null>(null);
   const copy = async () => {
-    const link = shareLink();
+    const link = shareLink(appStore.getState().settings);
     try {
       await navigator.clipboard.writeText(link);
       setCopied('Link copied.');

@@ -1,15 +1,15 @@
 import { parameterCount } from '../core/model/spec';
 import { MODELS, MODEL_IDS, specFor } from '../core/model/zoo';
-import { actions } from '../state/app';
 import { describeOrigin } from '../state/controller';
-import { useStore } from '../state/store';
 import type { Settings } from '../state/urlState';
 import { CurvesChart } from './CurvesChart';
 import { JobProgress } from './JobProgress';
 import { PerClass } from './PerClass';
-import { int, pct } from './format';
+import { int, pct } from '../state/vocabulary';
+import { useActions, useStore } from './context';
 
 function NumberInput(props: { k: 'epochs' | 'batch' | 'lr' | 'seed'; label: string; step?: number; min: number; max: number; help: string }) {
+  const actions = useActions();
   const value = useStore((s) => s.settings[props.k]);
   const busy = useStore((s) => s.job !== null);
   return (
@@ -45,6 +45,7 @@ function Origin() {
 }
 
 export function TrainPanel() {
+  const actions = useActions();
   const jobRole = useStore((s) => s.job?.role ?? null);
   const opt = useStore((s) => s.settings.opt);
   const model = useStore((s) => s.settings.model);

@@ -1,10 +1,10 @@
-import { actions } from '../state/app';
-import { useStore } from '../state/store';
 import { DropZone } from './DropZone';
 import { download } from './download';
+import { useActions, useStore } from './context';
 
 /** Saving work: what the browser keeps by itself, experiment files to hand out, and forgetting. */
 export function WorkPanel() {
+  const actions = useActions();
   const persistence = useStore((s) => s.persistence);
   const busy = useStore((s) => s.job !== null);
   const open = (list: FileList | null) => {
