@@ -13,7 +13,10 @@
  *
  * No TensorFlow.js here: the page's main thread uses it too.
  */
-import type { ModelSpec, NetSpec, ZooModelId } from './spec';
+import type { NetSpec, ZooModelId } from './chain';
+
+/** A chain (NetSpec, sugar for the simple models) or a graph (GraphSpec): everything takes either. */
+export type ModelSpec = NetSpec | GraphSpec;
 
 export interface ConvNode {
   op: 'conv';
