@@ -220,10 +220,19 @@ export function createController(deps: ControllerDeps) {
 
   async function initBackend(): Promise<void> {
     const { backend: choice, kernels } = get().settings;
-    const backend = await engine().request('init', { backend: choice === 'auto' ? null : choice, kernels });
+    const backend = await engine().request('init', { backend: choice === 'auto' ? null : choice, kernels, model: get().settings.model });
     set({ backend });
     // The custom kernels asked for but not running (another tfjs version, a failed self-check): say so.
     if (backend.kernels?.reason) notify(`${backend.kernels.notice}.`, 'info');
+  }
+
+  /** backend=auto: times every backend again (software GPUs too); figures and any switch arrive as events. */
+  async function remeasureBackend(): Promise<void> {
+    try {
+      set({ backend: await engine().request('measureBackends', {}) });
+    } catch (e) {
+      notify(`Re-measuring the backends failed: ${message(e)}`);
+    }
   }
 
   async function switchBackend(): Promise<void> {
@@ -405,6 +414,10 @@ export function createController(deps: ControllerDeps) {
 
   function onEngineEvent(e: EngineEvent): void {
     if (e.type === 'experiment') return; // experiments.ts follows its own events
+    if (e.type === 'backend') {
+      set({ backend: e.info }); // backend=auto: measured figures, or the switch to the measured fastest
+      return;
+    }
     if (e.type === 'batch') {
       const r = e.reports[e.reports.length - 1];
       if (!r) return;
@@ -748,6 +761,7 @@ export function createController(deps: ControllerDeps) {
 
   return {
     start,
+    remeasureBackend,
     exportPytorch,
     saveExperiment,
     openExperiment,
