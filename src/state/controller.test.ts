@@ -19,6 +19,7 @@ function fakeEngine(handlers: { [K in RequestType]?: Handler<K> } = {}) {
   const evaluation = { accuracy: 0.3, loss: 2, perClass: Array(10).fill(0.3), count: 10 };
   const defaults: { [K in RequestType]: Handler<K> } = {
     init: () => ({ backend: 'cpu', renderer: null, reason: 'test' }),
+    measureBackends: () => ({ backend: 'cpu', renderer: null, reason: 'test' }),
     setData: (b) => ({ count: b.set.count }),
     train: () => trainReply(),
     cancel: () => true,
@@ -124,17 +125,29 @@ describe('controller: start-up and data', () => {
     expect(t.get().data.train.status).toBe('ready');
   });
 
+  it('backend=auto: the engine learns the model (its measured choice is per model), its backend events replace the backend line, re-measure asks it', async () => {
+    const t = setup({ search: '?model=convnet3' });
+    await t.controller.start();
+    await t.settle();
+    expect(t.engine.of('init')[0].body).toEqual({ backend: null, kernels: 'custom', model: 'convnet3' });
+    const info = { backend: 'webgl', renderer: null, reason: 'auto: measured fastest here', auto: { source: 'measured' as const, figures: 'webgl 900 img/s · wasm 400', measuring: false } };
+    t.engine.emit({ type: 'backend', info });
+    expect(t.get().backend).toEqual(info);
+    await t.controller.remeasureBackend();
+    expect(t.engine.of('measureBackends')).toHaveLength(1);
+  });
+
   it('passes kernels=stock to the engine, and says so when the engine could not run the custom kernels', async () => {
     const stock = setup({ search: '?kernels=stock' });
     await stock.controller.start();
     await stock.settle();
-    expect(stock.engine.of('init')[0].body).toEqual({ backend: null, kernels: 'stock' });
+    expect(stock.engine.of('init')[0].body).toEqual({ backend: null, kernels: 'stock', model: 'simplecnn' });
     const notice = 'stock tfjs kernels: the custom kernels failed their start-up self-check on wasm (largest difference 3.0e-2 in ∂γ backward, more than 0.0001)';
     const kernels: KernelsReport = { active: 'stock', requested: 'custom', installed: [], reason: 'self-check', notice };
     const t = setup({ engine: fakeEngine({ init: () => ({ backend: 'wasm', renderer: null, reason: 'test', kernels }) }) });
     await t.controller.start();
     await t.settle();
-    expect(t.engine.of('init')[0].body).toEqual({ backend: null, kernels: 'custom' });
+    expect(t.engine.of('init')[0].body).toEqual({ backend: null, kernels: 'custom', model: 'simplecnn' });
     expect(t.get().notices.map((n) => n.text)).toContain(`${notice}.`);
     expect(t.get().backend?.kernels?.active).toBe('stock');
   });

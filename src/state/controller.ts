@@ -35,6 +35,7 @@ export function createController(deps: ControllerDeps) {
 
   return {
     start: baseline.start,
+    remeasureBackend: baseline.remeasureBackend,
     exportPytorch: files.exportPytorch,
     saveExperiment: files.saveExperiment,
     openExperiment: files.openExperiment,

@@ -2,7 +2,8 @@
  * The engine's training events as a pure reducer: (state, event) → the patch to apply. A batch
  * report grows the curve of the model that trains and moves the job's progress; an epoch's end
  * adds its test accuracy — for the baseline also the epoch count and the weights a reload restores
- * if the tab dies mid-training. Experiment events belong to experiments.ts.
+ * if the tab dies mid-training. A backend event (backend=auto's measurement) replaces the backend
+ * line. Experiment events belong to experiments.ts.
  */
 import type { EngineEvent } from '../worker/protocol';
 import type { CurvePoint, State } from './types';
@@ -11,6 +12,7 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 export function engineEventPatch(s: State, e: EngineEvent): Partial<State> | null {
   if (e.type === 'experiment') return null;
+  if (e.type === 'backend') return { backend: e.info }; // backend=auto: measured figures, or the switch to the measured fastest
   if (e.type === 'batch') {
     const r = e.reports.at(-1);
     if (!r) return null;

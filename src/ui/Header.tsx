@@ -63,6 +63,22 @@ export function Header() {
             </>
           ) : null}
         </div>
+        {backend?.auto && choice === 'auto' ? (
+          <div className="small" data-testid="backend-auto">
+            <span data-testid="backend-figures" data-source={backend.auto.source} data-measuring={backend.auto.measuring}>
+              {backend.auto.measuring
+                ? 'measuring the backends…'
+                : backend.auto.figures
+                  ? `${backend.auto.source === 'cached' ? 'measured before: ' : 'measured: '}${backend.auto.figures} (training img/s)`
+                  : backend.auto.error
+                    ? `not measured: ${backend.auto.error}`
+                    : 'not measured yet'}
+            </span>{' '}
+            <button type="button" className="link" data-testid="remeasure" disabled={backend.auto.measuring} onClick={() => void actions.remeasureBackend()} title="Time a few training steps on every backend this browser has (software GPUs too) and switch to the fastest">
+              re-measure
+            </button>
+          </div>
+        ) : null}
         {backend && (
           <div className="muted small" data-testid="backend-reason">
             {backend.renderer ? <>GPU: <span data-testid="renderer">{backend.renderer}</span>. </> : null}

@@ -4,6 +4,7 @@
  * which keeps it testable.
  */
 import * as tf from '@tensorflow/tfjs';
+import { type AutoRecord, type MeasuredAuto, autoKey, describeMeasurements, runMeasuredAuto } from '../core/backend/autoBackend';
 import { type KernelsChoice, installKernels, kernelsPrecheck } from '../core/backend/kernels';
 import { selectBackend } from '../core/backend/selectBackend';
 import { setHelpersPaused, simdKernelInfo } from '../core/backend/wasmSimd';
@@ -29,6 +30,7 @@ import {
   train,
 } from '../core/train/trainer';
 import type {
+  AutoInfo,
   BackendInfo,
   BackendName,
   DataRole,
@@ -55,8 +57,19 @@ interface PrunedState {
   settings: PruneSettings;
 }
 
+/** The measured auto's wiring (engine.worker.ts gives the real one; without it, auto is selectBackend's rule). */
+export interface EngineAuto {
+  /** Made with the kernels choice the measurement workers must use. */
+  make: (kernels: KernelsChoice) => MeasuredAuto;
+  userAgent: string;
+  /** Runs a job between the engine's requests (the worker's queue): the backend switch. */
+  schedule: (job: () => Promise<void>) => void;
+}
+
 export class Engine {
   private info: BackendInfo | null = null;
+  /** backend=auto with a measured auto: the state of the measurement; null when a backend was asked for. */
+  private autoState: { auto: MeasuredAuto; kernels: KernelsChoice; measured: Set<string>; cachedAt: number | null } | null = null;
   private sets: Partial<Record<DataRole, Cifar10Set>> = {};
   private stats: ChannelStats | null = null;
   private test: DeviceSet | null = null;
@@ -78,7 +91,15 @@ export class Engine {
   /** Whether the SIMD kernels' helper thread pays, per model and batch size: measured in the first training of each (helperTuner.ts). */
   private helperTuners = new Map<string, HelperTuner>();
 
-  constructor(private readonly emit: (e: EngineEvent) => void) {}
+  constructor(
+    private readonly emit: (e: EngineEvent) => void,
+    private readonly autoWiring: EngineAuto | null = null,
+  ) {}
+
+  /** The model the engine holds (the measured auto times it). */
+  get modelId(): ModelId {
+    return this.spec.id;
+  }
 
   /** Requests that must not wait behind a running job (memory waits, so it reads a settled count). */
   static isJob(r: Request): boolean {
@@ -86,7 +107,7 @@ export class Engine {
   }
 
   static isImmediate(r: Request): boolean {
-    return r.type === 'cancel';
+    return r.type === 'cancel' || r.type === 'measureBackends';
   }
 
   /**
@@ -111,7 +132,9 @@ export class Engine {
   private async dispatch(r: Request, seq: number): Promise<ReplyOf<RequestType>> {
     switch (r.type) {
       case 'init':
-        return this.init(r.backend, r.kernels ?? 'custom');
+        return this.init(r.backend, r.kernels ?? 'custom', r.model);
+      case 'measureBackends':
+        return this.measureBackends();
       case 'setData':
         return this.setData(r.role, r.set);
       case 'train':
@@ -149,12 +172,95 @@ export class Engine {
    * another tfjs version, or their self-check failed — the reply says which). The backend's tfjs
    * start-up fixes follow the same version and switch.
    */
-  private async init(requested: BackendName | null, kernels: KernelsChoice): Promise<BackendInfo> {
-    const selection = await selectBackend(requested, { tfjsPatches: kernelsPrecheck({ kernels }) === null });
+  private async init(requested: BackendName | null, kernels: KernelsChoice, model?: ModelId): Promise<BackendInfo> {
+    // backend=auto: start on the cached measured choice (never measure here: the first preview must not wait).
+    this.autoState = null;
+    let auto: AutoInfo | undefined;
+    let start = requested;
+    let record: AutoRecord | null = null;
+    if (requested === null && this.autoWiring) {
+      const m = model ?? this.spec.id;
+      const measuredAuto = this.autoWiring.make(kernels);
+      ({ backend: start, record } = await measuredAuto.initialChoice(this.autoKey(m)));
+      this.autoState = { auto: measuredAuto, kernels, measured: new Set(), cachedAt: record?.measuredAt ?? null };
+      auto = { source: record ? 'cached' : 'rule', figures: record ? describeMeasurements(record) : null, measuring: false, ...(record ? { measuredAt: record.measuredAt } : {}) };
+    }
+    return this.start(start, kernels, auto, record ? `the fastest measured in this browser before (${describeMeasurements(record)})` : null);
+  }
+
+  private async start(backend: BackendName | null, kernels: KernelsChoice, auto?: AutoInfo, why?: string | null): Promise<BackendInfo> {
+    const selection = await selectBackend(backend, { tfjsPatches: kernelsPrecheck({ kernels }) === null });
     const report = await installKernels({ kernels });
     // The SIMD kernels' helper thread counts as a thread too.
     const threads = selection.threads !== undefined ? Math.max(selection.threads, report.threads ?? 1) : undefined;
-    this.info = { ...selection, ...(threads !== undefined ? { threads } : {}), kernels: report };
+    const reason = why && selection.backend === backend ? `auto: ${why}; ${selection.reason.replace(/^requested \w+ ?/, '')}`.replace(/; $/, '') : selection.reason;
+    this.info = { ...selection, reason, ...(threads !== undefined ? { threads } : {}), kernels: report, ...(auto ? { auto } : {}) };
+    return this.info;
+  }
+
+  private autoKey(model: ModelId): string {
+    return autoKey(this.autoWiring?.userAgent ?? '', model, tf.version_core);
+  }
+
+  private setAuto(patch: Partial<AutoInfo>): void {
+    if (!this.info?.auto) return;
+    this.info = { ...this.info, auto: { ...this.info.auto, ...patch } };
+    this.emit({ type: 'backend', info: this.info });
+  }
+
+  /**
+   * backend=auto: after a preview has been answered, measure (or read the cached figures) once per model
+   * and session, then switch between requests when another backend is faster. `force`: the page's
+   * re-measure (software GPUs timed too).
+   */
+  private autoMeasure(force: boolean): Promise<AutoRecord | null> {
+    const state = this.autoState;
+    if (!state || !this.autoWiring) return Promise.resolve(null);
+    const model = this.spec.id;
+    const key = this.autoKey(model);
+    if (!force && state.measured.has(key)) return Promise.resolve(null);
+    state.measured.add(key);
+    this.setAuto({ measuring: true });
+    const schedule = this.autoWiring.schedule;
+    return runMeasuredAuto(state.auto, {
+      key,
+      force,
+      // A macrotask later: the preview's reply has been posted by then.
+      firstPreview: new Promise((r) => setTimeout(r, 0)),
+      current: () => this.info?.backend ?? null,
+      onRecord: (record) =>
+        this.setAuto({ source: record.measuredAt === state.cachedAt ? 'cached' : 'measured', figures: describeMeasurements(record), measuredAt: record.measuredAt, measuring: false, error: undefined }),
+      switchTo: (backend, record) =>
+        new Promise<void>((resolve) =>
+          schedule(async () => {
+            try {
+              // Only while auto still holds and the model is the one measured.
+              if (this.autoState !== state || this.spec.id !== model) return;
+              const info = await this.start(backend, state.kernels, { ...this.info!.auto!, source: 'measured' }, `measured fastest here (${describeMeasurements(record)})`);
+              this.emit({ type: 'backend', info });
+            } catch (e) {
+              this.setAuto({ error: `switching to ${backend} failed: ${e instanceof Error ? e.message : String(e)}` });
+            } finally {
+              resolve();
+            }
+          }),
+        ),
+    })
+      .then((record) => {
+        if (!record) this.setAuto({ measuring: false, error: 'no backend could be measured' });
+        return record;
+      })
+      .catch((e) => {
+        this.setAuto({ measuring: false, error: e instanceof Error ? e.message : String(e) });
+        return null;
+      });
+  }
+
+  /** The page's "re-measure": answered at once; figures and any switch follow as 'backend' events. */
+  private measureBackends(): BackendInfo {
+    if (!this.info) throw new Error('The backend has not started.');
+    if (!this.autoState) throw new Error('Re-measuring is for backend=auto: choose auto (fastest) first.');
+    void this.autoMeasure(true);
     return this.info;
   }
 
@@ -354,6 +460,7 @@ export class Engine {
     const evaluation = await evaluate(this.pruned.model, this.testDevice(), () => {
       if (seq !== this.latestPreview) throw new SupersededError();
     });
+    void this.autoMeasure(false); // backend=auto: once per model, after this reply (never before the first preview)
     return {
       settings,
       costs: result.costs,

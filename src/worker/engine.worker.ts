@@ -3,14 +3,24 @@
  * Worker entry: runs requests one at a time (TensorFlow.js work must not interleave), except
  * cancel, which answers at once so Cancel works while a job runs.
  */
+import { MeasuredAuto } from '../core/backend/autoBackend';
+import { backendCandidates, idbAutoCache, measureInWorker } from './autoMeasure';
 import { Engine, SupersededError } from './engine';
 import type { Request, WorkerMessage } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
 const post = (m: WorkerMessage) => self.postMessage(m);
-const engine = new Engine((event) => post({ event }));
 let queue: Promise<void> = Promise.resolve();
+const cache = idbAutoCache();
+const engine: Engine = new Engine((event) => post({ event }), {
+  // backend=auto: each backend timed in a worker of its own, the choice cached in IndexedDB.
+  make: (kernels) => new MeasuredAuto({ cache, candidates: backendCandidates, measure: (backend) => measureInWorker(backend, engine.modelId, kernels) }),
+  userAgent: navigator.userAgent,
+  schedule: (job) => {
+    queue = queue.then(job);
+  },
+});
 
 async function run(id: number, req: Request): Promise<void> {
   try {

@@ -145,10 +145,19 @@ export function baselineSlice(ctx: Shared, data: { loadData: () => Promise<void>
 
   async function initBackend(): Promise<void> {
     const { backend: choice, kernels } = get().settings;
-    const backend = await ctx.engine().request('init', { backend: choice === 'auto' ? null : choice, kernels });
+    const backend = await ctx.engine().request('init', { backend: choice === 'auto' ? null : choice, kernels, model: get().settings.model });
     set({ backend });
     // The custom kernels asked for but not running (another tfjs version, a failed self-check): say so.
     if (backend.kernels?.reason) notify(`${backend.kernels.notice}.`, 'info');
+  }
+
+  /** backend=auto: times every backend again (software GPUs too); figures and any switch arrive as events. */
+  async function remeasureBackend(): Promise<void> {
+    try {
+      set({ backend: await ctx.engine().request('measureBackends', {}) });
+    } catch (e) {
+      notify(`Re-measuring the backends failed: ${message(e)}`);
+    }
   }
 
   async function switchBackend(): Promise<void> {
@@ -281,6 +290,7 @@ export function baselineSlice(ctx: Shared, data: { loadData: () => Promise<void>
     evaluateBaseline,
     afterBaselineChange,
     switchBackend,
+    remeasureBackend,
     switchModel,
     trainBaseline,
     cancelJob,
