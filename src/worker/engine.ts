@@ -193,7 +193,9 @@ export class Engine {
     const report = await installKernels({ kernels });
     // The SIMD kernels' helper thread counts as a thread too.
     const threads = selection.threads !== undefined ? Math.max(selection.threads, report.threads ?? 1) : undefined;
-    const reason = why && selection.backend === backend ? `auto: ${why}; ${selection.reason.replace(/^requested \w+ ?/, '')}`.replace(/; $/, '') : selection.reason;
+    // "requested webgl (WebGL renderer is software: …)" → "WebGL renderer is software: …" after the auto reason.
+    const detail = selection.reason.replace(/^requested \w+ ?/, '').replace(/^\((.*)\)$/, '$1');
+    const reason = why && selection.backend === backend ? (detail ? `auto: ${why}; ${detail}` : `auto: ${why}`) : selection.reason;
     this.info = { ...selection, reason, ...(threads !== undefined ? { threads } : {}), kernels: report, ...(auto ? { auto } : {}) };
     return this.info;
   }
@@ -236,7 +238,8 @@ export class Engine {
             try {
               // Only while auto still holds and the model is the one measured.
               if (this.autoState !== state || this.spec.id !== model) return;
-              const info = await this.start(backend, state.kernels, { ...this.info!.auto!, source: 'measured' }, `measured fastest here (${describeMeasurements(record)})`);
+              const cached = record.measuredAt === state.cachedAt;
+              const info = await this.start(backend, state.kernels, { ...this.info!.auto!, source: cached ? 'cached' : 'measured' }, `${cached ? 'the fastest measured in this browser before' : 'measured fastest here'} (${describeMeasurements(record)})`);
               this.emit({ type: 'backend', info });
             } catch (e) {
               this.setAuto({ error: `switching to ${backend} failed: ${e instanceof Error ? e.message : String(e)}` });
