@@ -9,7 +9,7 @@ import type { EngineLink } from '../worker/client';
 import type { Api, EngineEvent, RequestType, SweepRequest } from '../worker/protocol';
 import { createController } from './controller';
 import { FOLLOW_EVERY_MS, createExperimentActions } from './experiments';
-import { type KeyValue, PERSIST_KEY, PERSIST_VERSION, idbStorage } from './persistence';
+import { type KeyValue, PERSIST_KEY, PERSIST_VERSION, RUNNING_KEY, type SavedRunning, idbStorage } from './persistence';
 import { type Persisted, createAppStore } from './store';
 
 const testBin = new Uint8Array(readFileSync(new URL('../../public/data/cifar10/test_1000.bin', import.meta.url))).slice(0, 3073 * 10);
@@ -224,6 +224,59 @@ describe('experiment actions', () => {
     expect(t.get().notices.at(-1)?.text).toBe('The method comparison failed: out of memory');
     expect(t.get().job).toBeNull();
     expect(t.get().experiments.sweep?.result.points).toHaveLength(3); // the last result stays
+  });
+
+  it('a method comparison that runs saves its points as they arrive; a closed tab brings them back, cancelled, and Run continues it', async () => {
+    const t = await setup({ search: '?baseline=scratch&mode=mask' });
+    const form = { criteria: ['l1' as const, 'random' as const], sparsities: [25, 50], seeds: 1, epochs: 1, subset: 256 };
+    void t.experiments.runSweep(form);
+    await t.settle();
+    const req = t.engine.of('sweep')[0].body as SweepRequest;
+    t.engine.emit({ type: 'experiment', kind: 'sweep', start: sweepResult(req, []) });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(t.kv.data.has(RUNNING_KEY)).toBe(false); // no point yet: nothing to keep
+    const done = [sweepPoint('l1', 0.25, 1, 0.4), sweepPoint('random', 0.25, 1, 0.3)];
+    for (const point of done) t.engine.emit({ type: 'experiment', kind: 'sweep', point });
+    await vi.advanceTimersByTimeAsync(FOLLOW_EVERY_MS); // the page takes the gathered events; the record follows at once
+    expect((t.kv.data.get(RUNNING_KEY) as SavedRunning | undefined)?.running.points).toEqual(done);
+
+    // The tab dies here. The next page has the comparison's result, cancelled, with the points done.
+    const next = await setup({ search: '?baseline=scratch&mode=mask', kv: memoryKv(Object.fromEntries(t.kv.data)) });
+    expect(next.get().experiments.sweep?.result).toMatchObject({ cancelled: true, points: done, runs: sweepResult(req, []).runs, baseline: { accuracy: 0.5 } });
+    expect(next.get().experiments.running).toBeNull();
+    expect(next.get().notices.map((n) => n.text)).toContain('The method comparison was interrupted: kept the 2 points done; Run continues it.');
+    await next.store.storage.controls.flush();
+    expect(next.kv.data.has(RUNNING_KEY)).toBe(false); // now part of the saved work
+    expect((next.kv.data.get(PERSIST_KEY) as { state: Persisted }).state.experiments?.sweep?.result.points).toEqual(done);
+    // Run continues it: the points done go along.
+    void next.experiments.runSweep(form);
+    await next.settle();
+    expect((next.engine.of('sweep')[0].body as SweepRequest).previous).toEqual(done);
+  });
+
+  it('the running record ends with the experiment: its result and the deletion are one write', async () => {
+    const t = await setup({ search: '?baseline=scratch&mode=mask' });
+    const run = t.experiments.runSensitivity({ criteria: ['l1'], fractions: [0, 0.5] });
+    await t.settle();
+    const p0 = sensitivityPoint(0, 'l1', 0.5);
+    t.engine.emit({ type: 'experiment', kind: 'sensitivity', start: sensitivityResult([]) });
+    t.engine.emit({ type: 'experiment', kind: 'sensitivity', point: p0 });
+    await vi.advanceTimersByTimeAsync(FOLLOW_EVERY_MS);
+    expect((t.kv.data.get(RUNNING_KEY) as SavedRunning | undefined)?.running.points).toEqual([p0]);
+    // A closed tab now would bring the scan back with its one point.
+    const early = await setup({ search: '?baseline=scratch&mode=mask', kv: memoryKv(Object.fromEntries(t.kv.data)) });
+    expect(early.get().experiments.sensitivity?.result).toMatchObject({ cancelled: true, points: [p0], total: 2, baselineAccuracy: 0.5 });
+    expect(early.get().notices.map((n) => n.text)).toContain('The sensitivity scan was interrupted: kept the 1 point done.');
+
+    const result = sensitivityResult([p0, sensitivityPoint(0.5, 'l1', 0.3)]);
+    t.engine.answer('sensitivity', result);
+    await run;
+    await vi.advanceTimersByTimeAsync(0);
+    expect(t.kv.data.has(RUNNING_KEY)).toBe(false); // at once, not after the metadata's delay
+    expect((t.kv.data.get(PERSIST_KEY) as { state: Persisted }).state.experiments?.sensitivity?.result).toEqual(result);
+    const after = await setup({ search: '?baseline=scratch&mode=mask', kv: memoryKv(Object.fromEntries(t.kv.data)) });
+    expect(after.get().experiments.sensitivity?.result).toEqual(result);
+    expect(after.get().notices.map((n) => n.text).join('\n')).not.toMatch(/interrupted/);
   });
 
   it('refuses a bad form with a reason and sends nothing', async () => {

@@ -71,7 +71,7 @@ export function createExperimentActions(deps: ExperimentDeps) {
   const now = deps.now ?? (() => new Date());
   const timers = deps.timers ?? globalThis;
   /** Events not yet in the store, and the timer that will put them there. */
-  let gathered: { kind: RunningExperiment['kind']; progress: unknown; points: unknown[] } | null = null;
+  let gathered: { kind: RunningExperiment['kind']; progress: unknown; points: unknown[]; start: unknown } | null = null;
   let followTimer: ReturnType<typeof setTimeout> | null = null;
 
   const setExperiments = (patch: Partial<ExperimentsState>) => set((s) => ({ experiments: { ...s.experiments, ...patch } }));
@@ -93,14 +93,19 @@ export function createExperimentActions(deps: ExperimentDeps) {
   /**
    * Marks the page busy, follows the engine's events into `running`, sends the request and keeps
    * its answer (also a cancelled one: the points done). Null when it failed (a notice says why).
+   * `keep` puts the answer in the experiments in the same update that ends `running`, so the saved
+   * partial result is replaced by the whole one in one write (persistence.ts).
    */
-  async function run<R>(running: RunningExperiment, send: () => Promise<R>): Promise<R | null> {
+  async function run<R>(running: RunningExperiment, send: () => Promise<R>, keep: (result: R) => Partial<ExperimentsState>): Promise<R | null> {
+    let kept: Partial<ExperimentsState> = {};
     set((s) => ({ job: experimentJob(), experiments: { ...s.experiments, running } }));
     const off = controller.engine().onEvent((e) => {
       if (e.type === 'experiment' && e.kind === running.kind) follow(e);
     });
     try {
-      return await send();
+      const result = await send();
+      kept = keep(result);
+      return result;
     } catch (e) {
       controller.notify(`The ${running.kind === 'sweep' ? 'method comparison' : 'sensitivity scan'} failed: ${message(e)}`);
       return null;
@@ -109,7 +114,7 @@ export function createExperimentActions(deps: ExperimentDeps) {
       if (followTimer) timers.clearTimeout(followTimer);
       followTimer = null;
       gathered = null;
-      set((s) => ({ job: null, experiments: { ...s.experiments, running: null } }));
+      set((s) => ({ job: null, experiments: { ...s.experiments, ...kept, running: null } }));
       // A slider moved while the page was busy: its preview waited for the job to end.
       if (get().preview.status === 'pending') controller.schedulePreview();
     }
@@ -117,8 +122,9 @@ export function createExperimentActions(deps: ExperimentDeps) {
 
   /** Gathers an event; the store gets it at once when none arrived within FOLLOW_EVERY_MS, else with the next flush. */
   function follow(e: ExperimentEvent): void {
-    gathered ??= { kind: e.kind, progress: null, points: [] };
+    gathered ??= { kind: e.kind, progress: null, points: [], start: null };
     if (e.progress) gathered.progress = e.progress;
+    if (e.start) gathered.start = e.start;
     if (e.point) gathered.points.push(e.point);
     if (followTimer) return;
     flushEvents();
@@ -135,7 +141,7 @@ export function createExperimentActions(deps: ExperimentDeps) {
     set((s) => {
       const r = s.experiments.running;
       if (!r || r.kind !== g.kind) return {};
-      const next = { ...r, progress: g.progress ?? r.progress, points: [...r.points, ...g.points] } as RunningExperiment;
+      const next = { ...r, start: g.start ?? r.start, progress: g.progress ?? r.progress, points: g.points.length ? [...r.points, ...g.points] : r.points } as RunningExperiment;
       return { experiments: { ...s.experiments, running: next } };
     });
   }
@@ -150,16 +156,18 @@ export function createExperimentActions(deps: ExperimentDeps) {
       controller.notify('Choose at least one criterion for the sensitivity scan.', 'info');
       return;
     }
-    const result = await run({ kind: 'sensitivity', model, mode, progress: null, points: [] }, () =>
-      controller.engine().request('sensitivity', {
-        mode,
-        criteria: [...form.criteria],
-        randomSeeds: form.randomSeeds ?? [...DEFAULT_RANDOM_SEEDS],
-        ...(form.fractions ? { fractions: form.fractions } : {}),
-      }),
+    const result = await run(
+      { kind: 'sensitivity', model, mode, baseline: describeOrigin(get().baseline), start: null, progress: null, points: [] },
+      () =>
+        controller.engine().request('sensitivity', {
+          mode,
+          criteria: [...form.criteria],
+          randomSeeds: form.randomSeeds ?? [...DEFAULT_RANDOM_SEEDS],
+          ...(form.fractions ? { fractions: form.fractions } : {}),
+        }),
+      (r) => ({ sensitivity: record(r) }),
     );
     if (!result) return;
-    setExperiments({ sensitivity: record(result) });
     if (result.cancelled) controller.notify(`Sensitivity scan cancelled: kept the ${result.points.length} of ${result.total} points done.`, 'info');
   }
 
@@ -198,9 +206,12 @@ export function createExperimentActions(deps: ExperimentDeps) {
     const { model } = get().settings;
     const prev = get().experiments.sweep;
     if (prev && prev.result.cancelled && prev.result.model === model && prev.baseline === describeOrigin(get().baseline)) req.previous = prev.result.points;
-    const result = await run({ kind: 'sweep', model, mode: req.mode, progress: null, points: [] }, () => controller.engine().request('sweep', req));
+    const result = await run(
+      { kind: 'sweep', model, mode: req.mode, baseline: describeOrigin(get().baseline), start: null, progress: null, points: [] },
+      () => controller.engine().request('sweep', req),
+      (r) => ({ sweep: record(r) }),
+    );
     if (!result) return;
-    setExperiments({ sweep: record(result) });
     if (result.cancelled) controller.notify(`Method comparison cancelled: kept the ${result.points.length} of ${result.runs.length} points done; Run continues it.`, 'info');
   }
 

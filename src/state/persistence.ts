@@ -7,6 +7,10 @@
  * - `run:<n>`: one finished run (history row), written the moment the row appears;
  * - `weights`: the baseline's weights (2.6 MB for SimpleCNN), written only when they change, in the
  *   same transaction as the record that describes them;
+ * - RUNNING_KEY: the experiment that runs (experiments.running: its plan, baseline and the points done),
+ *   written at once whenever points arrive (it is small), deleted in the same write as the metadata that
+ *   holds its whole result; a record found at start-up comes back as that experiment's result, cancelled
+ *   with the points it had (`interrupted`), so a tab closed mid-experiment loses at most the point that ran;
  * - PERSIST_KEY: settings, the baseline's record without its weights (origin, curve), the baseline's
  *   accuracy, the experiment results and the list of runs. Settings and curve changes are coalesced
  *   (WRITE_DELAY_MS); a changed baseline origin, run list or experiment result is written at once.
@@ -20,12 +24,14 @@
  * overwrites it. Failures (no IndexedDB in private mode, quota exceeded) switch saving off, reported once.
  */
 import { createStore as createIdbStore, del, get, keys, set, setMany, type UseStore } from 'idb-keyval';
-import type { HistoryRow, Persisted, State } from './types';
+import { runKey as sweepRunKey } from '../core/experiments/sweep';
+import type { ExperimentsState, HistoryRow, Persisted, RunningExperiment, State } from './types';
 
 export const PERSIST_VERSION = 3;
 export const PERSIST_KEY = 'pruning-playground';
 export const WEIGHTS_KEY = 'weights';
 export const JOURNAL_KEY = 'pruning-playground:journal';
+export const RUNNING_KEY = 'experiment:running';
 const RUN_PREFIX = 'run:';
 const WRITE_DELAY_MS = 400;
 
@@ -113,6 +119,30 @@ function metaOf(s: State): Meta {
     experiments: { sensitivity: s.experiments.sensitivity, sweep: s.experiments.sweep },
     runs: s.history.map((r) => r.run),
   };
+}
+
+/** The running experiment's record: the state's object and when it was written (the partial result's end). */
+export interface SavedRunning {
+  running: RunningExperiment;
+  savedAt: string;
+}
+
+/**
+ * A running experiment's saved record as a finished one: its result cancelled, with the points done (a
+ * continued comparison's kept points included), so the method comparison's Run continues it. Null when
+ * it had not measured its baseline yet (nothing to keep).
+ */
+export function interruptedExperiment(saved: SavedRunning): Partial<ExperimentsState> | null {
+  const { running: r, savedAt } = saved;
+  if (!r.start) return null;
+  const seconds = r.progress?.elapsedSeconds ?? r.start.seconds;
+  if (r.kind === 'sweep') {
+    const byRun = new Map([...r.start.points, ...r.points].map((p) => [sweepRunKey(p), p]));
+    const points = r.start.runs.filter((x) => byRun.has(sweepRunKey(x))).map((x) => byRun.get(sweepRunKey(x))!);
+    return { sweep: { result: { ...r.start, points, cancelled: true, seconds }, baseline: r.baseline, finishedAt: savedAt } };
+  }
+  const evaluations = r.progress?.evaluations ?? r.start.evaluations;
+  return { sensitivity: { result: { ...r.start, points: r.points, cancelled: true, evaluations, seconds }, baseline: r.baseline, finishedAt: savedAt } };
 }
 
 type FollowedStore = { getState(): State; setState(patch: Partial<State>): void; subscribe(l: (s: State, prev: State) => void): () => void };
@@ -213,14 +243,22 @@ export function idbStorage(
     }
     const gone = [...new Set([...written.keys(), ...pending.keys()])].filter((k) => k.startsWith(RUN_PREFIX) && !keep.has(k) && pending.get(k) !== null);
     write(runs, gone);
+    // The running experiment: its own record whenever points arrive. Once it ends, the record goes in the
+    // same write as the metadata that holds its result (sets first, then the deletion).
+    const running = s.experiments.running;
+    const savedRunning = known(RUNNING_KEY) as SavedRunning | null | undefined;
+    if (running?.start && running.points.length && (savedRunning?.running.points !== running.points || savedRunning.running.start !== running.start))
+      write([[RUNNING_KEY, { running, savedAt: new Date().toISOString() } satisfies SavedRunning]]);
+    const dropRunning = !running && (!!savedRunning || fromJournal.has(RUNNING_KEY));
     // Weights: only when they changed, in one transaction with the metadata that describes them.
     const weights = s.baseline.weights;
     if (weights && weights !== known(WEIGHTS_KEY)) {
       if (metaTimer) timers.clearTimeout(metaTimer);
       metaTimer = null;
-      write([[WEIGHTS_KEY, weights], [PERSIST_KEY, { version: PERSIST_VERSION, state: metaOf(s) }]]);
+      write([[WEIGHTS_KEY, weights], [PERSIST_KEY, { version: PERSIST_VERSION, state: metaOf(s) }]], dropRunning ? [RUNNING_KEY] : []);
       return status();
     }
+    if (dropRunning) return writeMeta([RUNNING_KEY]);
     const metaChanged =
       !prev ||
       fromJournal.has(PERSIST_KEY) ||
@@ -241,15 +279,15 @@ export function idbStorage(
         s.experiments.sensitivity !== prev.experiments.sensitivity ||
         s.experiments.sweep !== prev.experiments.sweep);
     if (urgent) return writeMeta();
-    metaTimer ??= timers.setTimeout(writeMeta, WRITE_DELAY_MS);
+    metaTimer ??= timers.setTimeout(() => writeMeta(), WRITE_DELAY_MS);
     status();
   }
 
-  function writeMeta(): void {
+  function writeMeta(deletions: string[] = []): void {
     if (metaTimer) timers.clearTimeout(metaTimer);
     metaTimer = null;
     if (!attached || failed || !enabled) return;
-    write([[PERSIST_KEY, { version: PERSIST_VERSION, state: metaOf(attached.getState()) }]]);
+    write([[PERSIST_KEY, { version: PERSIST_VERSION, state: metaOf(attached.getState()) }]], deletions);
     status();
   }
 
@@ -341,7 +379,16 @@ export function idbStorage(
         }
         const weights = rest.baseline.weights ?? ((await read(WEIGHTS_KEY)) as Persisted['baseline']['weights'] | undefined) ?? null;
         const history = [...rows.values()].sort((a, b) => a.run - b.run);
-        return { version: meta.version, state: { ...rest, baseline: { ...rest.baseline, weights }, history } };
+        const state: Persisted = { ...rest, baseline: { ...rest.baseline, weights }, history };
+        // An experiment that was running: its points come back as its result, cancelled.
+        if (entries.del.includes(RUNNING_KEY)) await kv.del(RUNNING_KEY); // it ended; the deletion did not land
+        const saved = (await read(RUNNING_KEY)) as SavedRunning | undefined;
+        const kept = saved?.running ? interruptedExperiment(saved) : null;
+        if (saved?.running && kept) {
+          state.experiments = { sensitivity: null, sweep: null, ...state.experiments, ...kept };
+          state.interrupted = { kind: saved.running.kind, points: (kept.sweep ?? kept.sensitivity)!.result.points.length };
+        }
+        return { version: meta.version, state };
       } catch (e) {
         fail(e);
         return null;
@@ -357,7 +404,7 @@ export function idbStorage(
       if (!kv || failed) return;
       try {
         await Promise.all(inFlight);
-        const all = new Set([PERSIST_KEY, WEIGHTS_KEY, ...written.keys(), ...((await kv.keys?.()) ?? []).filter((k) => k.startsWith(RUN_PREFIX))]);
+        const all = new Set([PERSIST_KEY, WEIGHTS_KEY, RUNNING_KEY, ...written.keys(), ...((await kv.keys?.()) ?? []).filter((k) => k.startsWith(RUN_PREFIX))]);
         for (const k of all) await kv.del(k);
         written.clear();
       } catch (e) {

@@ -53,9 +53,15 @@ export interface ExperimentRecord<R> {
   finishedAt: string;
 }
 
+/**
+ * The experiment that runs. `start` is the engine's result as it stood once the baseline was measured
+ * (plan, baseline, kept points; null before that), `baseline` describeOrigin() at the start: with the
+ * points they make the partial result that is saved while it runs (persistence.ts) and comes back,
+ * cancelled, after a closed tab (interruptedExperiment).
+ */
 export type RunningExperiment =
-  | { kind: 'sensitivity'; model: ModelId; mode: Mode; progress: SensitivityProgress | null; points: SensitivityPoint[] }
-  | { kind: 'sweep'; model: ModelId; mode: Mode; progress: SweepProgress | null; points: SweepPoint[] };
+  | { kind: 'sensitivity'; model: ModelId; mode: Mode; baseline: string; start: SensitivityResult | null; progress: SensitivityProgress | null; points: SensitivityPoint[] }
+  | { kind: 'sweep'; model: ModelId; mode: Mode; baseline: string; start: SweepResult | null; progress: SweepProgress | null; points: SweepPoint[] };
 
 export interface ExperimentsState {
   sensitivity: ExperimentRecord<SensitivityResult> | null;
@@ -156,6 +162,8 @@ export type Persisted = Pick<State, 'settings' | 'baseline' | 'history'> & {
   baselineEval: Evaluation | null;
   /** Absent in records saved before the experiments existed. */
   experiments?: Pick<ExperimentsState, 'sensitivity' | 'sweep'>;
+  /** An experiment that was running when the page went away: its points are in `experiments`, marked cancelled. */
+  interrupted?: { kind: RunningExperiment['kind']; points: number };
 };
 
 

@@ -103,6 +103,7 @@ export function runSensitivityScan(ctx: ExperimentContext, req: SensitivityReque
     pause: ctx.pause,
     onProgress: (progress) => ctx.emit({ type: 'experiment', kind: 'sensitivity', progress }),
     onPoint: (point) => ctx.emit({ type: 'experiment', kind: 'sensitivity', point }),
+    onStart: (start) => ctx.emit({ type: 'experiment', kind: 'sensitivity', start }),
   });
 }
 
@@ -134,5 +135,6 @@ export function runMethodSweep(ctx: ExperimentContext, req: SweepRequest): Promi
       ctx.emit({ type: 'experiment', kind: 'sweep', progress });
     },
     onPoint: (point) => ctx.emit({ type: 'experiment', kind: 'sweep', point }),
+    onStart: (start) => ctx.emit({ type: 'experiment', kind: 'sweep', start }),
   });
 }

@@ -169,9 +169,13 @@ export type EngineEvent =
   | { type: 'epoch'; role: ModelRole; epoch: number; trainLoss: number; evaluation: Evaluation; weights?: NetWeights }
   | ExperimentEvent;
 
-/** A running experiment's progress (current point, ETA) and, as each finishes, its point. */
+/**
+ * A running experiment's progress (current point, ETA) and, as each finishes, its point; `start`, once the
+ * baseline is measured, is the result as it stands then (plan, baseline, kept points): with the points
+ * that follow it makes the partial result the page saves while the experiment runs.
+ */
 export type ExperimentEvent =
-  | { type: 'experiment'; kind: 'sensitivity'; progress?: SensitivityProgress; point?: SensitivityPoint }
-  | { type: 'experiment'; kind: 'sweep'; progress?: SweepProgress; point?: SweepPoint };
+  | { type: 'experiment'; kind: 'sensitivity'; progress?: SensitivityProgress; point?: SensitivityPoint; start?: SensitivityResult }
+  | { type: 'experiment'; kind: 'sweep'; progress?: SweepProgress; point?: SweepPoint; start?: SweepResult };
 
 export type WorkerMessage = Reply | { event: EngineEvent };

@@ -88,6 +88,8 @@ export interface SensitivityOptions {
   /** Each finished point, in order: the page draws curves as they grow. */
   onPoint?: (p: SensitivityPoint, done: number, total: number) => void;
   onProgress?: (p: SensitivityProgress) => void;
+  /** Once the baseline is measured, before the first point: the result as it stands (plan, baseline accuracy, no points), so a page can save a partial result. */
+  onStart?: (partial: SensitivityResult) => void;
   /** Abort to stop: the points finished so far are returned with `cancelled: true`. */
   signal?: AbortSignal;
   /** Yields to the host between evaluations so a Cancel message can arrive. Default setTimeout(0). */
@@ -203,6 +205,17 @@ export async function runSensitivity(o: SensitivityOptions): Promise<Sensitivity
       }),
     });
 
+  const resultNow = (cancelled: boolean): SensitivityResult => ({
+    ...plan,
+    model: spec.id,
+    mode,
+    baselineAccuracy,
+    points: [...results],
+    cancelled,
+    evaluations: cache.calls,
+    seconds: (now() - t0) / 1000,
+  });
+
   try {
     throwIfAborted(signal);
     // Fraction 0 of any layer, any criterion, is the baseline: one key, measured (or told) once.
@@ -210,6 +223,7 @@ export async function runSensitivity(o: SensitivityOptions): Promise<Sensitivity
     if (o.baselineAccuracy !== undefined) cache.seed(networkKey(mode, unpruned), o.baselineAccuracy);
     baselineAccuracy = await cache.accuracy(mode, unpruned, signal);
     throwIfAborted(signal);
+    o.onStart?.(resultNow(false));
 
     for (const layer of plan.layers)
       for (const fraction of plan.fractions)
@@ -257,14 +271,5 @@ export async function runSensitivity(o: SensitivityOptions): Promise<Sensitivity
     cancelled = true;
   }
   progress(null, null);
-  return {
-    ...plan,
-    model: spec.id,
-    mode,
-    baselineAccuracy,
-    points: results,
-    cancelled,
-    evaluations: cache.calls,
-    seconds: (now() - t0) / 1000,
-  };
+  return resultNow(cancelled);
 }

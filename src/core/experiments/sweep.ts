@@ -86,6 +86,11 @@ export interface SweepOptions {
   onPoint?: (p: SweepPoint, done: number, total: number) => void;
   /** Called at each point's start, on every fine-tuning progress report, and at the end; throttle drawing if needed. */
   onProgress?: (p: SweepProgress) => void;
+  /**
+   * Once the baseline is measured, before the first new point: the result as it stands (plan, baseline,
+   * the kept previous points), so a page can save a partial result that survives a closed tab.
+   */
+  onStart?: (partial: SweepResult) => void;
   signal?: AbortSignal;
   pause?: Pause;
   now?: () => number;
@@ -192,11 +197,22 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
     });
   };
 
+  const resultNow = (cancelled: boolean): SweepResult => ({
+    ...plan,
+    model: spec.id,
+    mode,
+    baseline: { ...base },
+    points: plan.runs.filter((r) => done.has(runKey(r))).map((r) => done.get(runKey(r))!),
+    cancelled,
+    seconds: (now() - t0) / 1000,
+  });
+
   try {
     throwIfAborted(signal);
     if (o.baselineAccuracy !== undefined) cache.seed(networkKey(mode, unpruned), o.baselineAccuracy);
     base.accuracy = await cache.accuracy(mode, unpruned, signal);
     throwIfAborted(signal);
+    o.onStart?.(resultNow(false));
     for (const run of plan.runs) {
       if (done.has(runKey(run))) continue;
       const started = now();
@@ -231,14 +247,6 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
     cancelled = true;
   }
   progress(null, null, 0, now());
-  return {
-    ...plan,
-    model: spec.id,
-    mode,
-    baseline: base,
-    points: plan.runs.filter((r) => done.has(runKey(r))).map((r) => done.get(runKey(r))!),
-    cancelled,
-    seconds: (now() - t0) / 1000,
-  };
+  return resultNow(cancelled);
 }
 

@@ -28,6 +28,11 @@ export function baselineSlice(ctx: Shared, data: { loadData: () => Promise<void>
     const fromUrl = deps.search.replace(/^\?/, '') !== '';
     const saved = await readSaved();
     if (saved?.experiments) set((s) => ({ experiments: { ...s.experiments, ...saved.experiments } }));
+    if (saved?.interrupted) {
+      const { kind, points } = saved.interrupted;
+      const kept = `kept the ${points} point${points === 1 ? '' : 's'} done`;
+      notify(kind === 'sweep' ? `The method comparison was interrupted: ${kept}; Run continues it.` : `The sensitivity scan was interrupted: ${kept}.`, 'info');
+    }
     // A link's settings win; without one, the saved settings come back.
     const settings = fromUrl || !saved ? parsed.settings : { ...saved.settings, backend: parsed.settings.backend, kernels: parsed.settings.kernels };
     set({ settings });
