@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { simpleCnn } from '../core/model/zoo';
 import { randomWeights } from '../core/pruning/testUtil';
-import { type Journal, type KeyValue, PERSIST_KEY, WEIGHTS_KEY, idbStorage } from './persistence';
+import { type Journal, type KeyValue, PERSIST_KEY, RUNNING_KEY, WEIGHTS_KEY, idbStorage } from './persistence';
 import { createAppStore } from './store';
-import type { HistoryRow } from './types';
+import { planSweep, type SweepPoint, type SweepResult } from '../core/experiments/sweep';
+import type { HistoryRow, RunningExperiment } from './types';
 
 /** An in-memory IndexedDB whose writes can be held (a tab that dies before they land). */
 function memoryKv() {
@@ -93,6 +94,15 @@ describe('saved work: records of their own', () => {
   });
 });
 
+const costs = { params: 100, nonzeroParams: 50, macs: 1000, denseMacs: 2000, channels: [32] };
+const sweepPoint = (criterion: 'l1' | 'random', sparsity: number, seed: number): SweepPoint =>
+  ({ criterion, sparsity, seed, mode: 'mask', ...costs, accBefore: 0.3, accAfter: 0.4, epochs: 1, subset: 256, seconds: 2 });
+const plan = planSweep({ spec: simpleCnn, mode: 'mask', criteria: ['l1', 'random'], sparsities: [0.25, 0.5], seeds: [1], epochs: 1, subset: 256 });
+const sweepStart = (points: SweepPoint[] = []): SweepResult =>
+  ({ ...plan, model: 'simplecnn', mode: 'mask', baseline: { accuracy: 0.5, ...costs }, points, cancelled: false, seconds: 1 });
+const runningSweep = (points: SweepPoint[], start = sweepStart()): RunningExperiment =>
+  ({ kind: 'sweep', model: 'simplecnn', mode: 'mask', baseline: 'scratch SimpleCNN', start, progress: null, points });
+
 describe('saved work: a page that goes away with writes pending', () => {
   it('journals the pending run synchronously; the next page restores it, rewrites it and clears the journal', async () => {
     const m = memoryKv();
@@ -112,6 +122,56 @@ describe('saved work: a page that goes away with writes pending', () => {
     await next.storage.controls.flush();
     expect(m.data.has('run:1')).toBe(true);
     expect(journal.text).toBeNull();
+  });
+
+  it('journals the running experiment\'s points; the next page has them as the result, cancelled (kept points in run order), and drops the record', async () => {
+    const m = memoryKv();
+    const journal = memoryJournal();
+    const p = await page(m.kv, journal);
+    await p.storage.controls.flush();
+    const kept = sweepPoint('l1', 0.25, 1); // from a comparison cancelled before, continued now
+    const fresh = [sweepPoint('l1', 0.5, 1), sweepPoint('random', 0.25, 1)];
+    m.hold(true);
+    p.store.setState((s) => ({ experiments: { ...s.experiments, running: runningSweep(fresh.slice(0, 1), sweepStart([kept])) } }));
+    p.store.setState((s) => ({ experiments: { ...s.experiments, running: { ...s.experiments.running!, points: fresh } as RunningExperiment } }));
+    p.storage.controls.pageHidden();
+    expect(m.data.has(RUNNING_KEY)).toBe(false);
+
+    m.hold(false);
+    const next = await page(m.kv, journal);
+    expect(next.saved?.state.interrupted).toEqual({ kind: 'sweep', points: 3 });
+    const sweep = next.saved?.state.experiments?.sweep;
+    expect(sweep?.baseline).toBe('scratch SimpleCNN');
+    expect(sweep?.result).toMatchObject({ cancelled: true, runs: plan.runs, baseline: { accuracy: 0.5 } });
+    expect(sweep?.result.points).toEqual([kept, fresh[1], fresh[0]]); // plan order: seed, sparsity, criterion
+    next.store.setState((s) => ({ experiments: { ...s.experiments, ...next.saved!.state.experiments } }));
+    await next.storage.controls.flush();
+    expect(m.data.has(RUNNING_KEY)).toBe(false);
+    expect((m.data.get(PERSIST_KEY) as { state: { experiments: { sweep: unknown } } }).state.experiments.sweep).toEqual(sweep);
+    expect(journal.text).toBeNull();
+  });
+
+  it('a running experiment is written with each new point, not with each progress report', async () => {
+    vi.useFakeTimers();
+    const m = memoryKv();
+    const p = await page(m.kv, memoryJournal());
+    await p.storage.controls.flush();
+    const setRunning = (r: RunningExperiment | null) => p.store.setState((s) => ({ experiments: { ...s.experiments, running: r } }));
+    setRunning(runningSweep([]));
+    await Promise.resolve();
+    expect(m.data.has(RUNNING_KEY)).toBe(false); // no point yet
+    const one = runningSweep([sweepPoint('l1', 0.25, 1)]);
+    setRunning(one);
+    await Promise.resolve();
+    expect(m.data.get(RUNNING_KEY)).toMatchObject({ running: one });
+    const writes = m.sets.length;
+    setRunning({ ...one, progress: { done: 1, total: 4, current: null, phase: null, pointFraction: 0, fraction: 0.25, elapsedSeconds: 3, etaSeconds: 9 } });
+    await Promise.resolve();
+    expect(m.sets.length).toBe(writes);
+    setRunning(null);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(m.data.has(RUNNING_KEY)).toBe(false);
   });
 
   it('never journals weights that did not land: the metadata keeps the baseline IndexedDB holds', async () => {

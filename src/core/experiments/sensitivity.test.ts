@@ -4,7 +4,7 @@ import { pruneCount, fraction as amountFraction } from '../pruning/amount';
 import { prune } from '../pruning/pruner';
 import type { Mode } from '../pruning/settings';
 import type { Criterion } from './common';
-import { DEFAULT_RANDOM_SEEDS, SENSITIVITY_FRACTIONS, planSensitivity, runSensitivity, sensitivityLayers, sensitivitySettings } from './sensitivity';
+import { DEFAULT_RANDOM_SEEDS, SENSITIVITY_FRACTIONS, type SensitivityResult, planSensitivity, runSensitivity, sensitivityLayers, sensitivitySettings } from './sensitivity';
 import { baselineOf, fakeClock, fakeEvaluate, fingerprint, noPause, tinyConvNet, tinySimple } from './testUtil';
 
 describe('sensitivity plan', () => {
@@ -195,11 +195,14 @@ describe('runSensitivity with a fake evaluation', () => {
       return inner(w, c);
     };
     const seen: number[] = [];
+    const starts: SensitivityResult[] = [];
     const r = await runSensitivity({
       spec: tinySimple, baseline, mode: 'remove', evaluate, criteria: ['random', 'l1'], layers: ['conv1'], fractions: [0, 0.5, 0.75],
-      signal: controller.signal, pause: noPause, onPoint: (_, done) => seen.push(done),
+      signal: controller.signal, pause: noPause, onPoint: (_, done) => seen.push(done), onStart: (s) => void starts.push(s),
     });
     expect(r.cancelled).toBe(true);
+    // onStart, once the baseline is measured: the plan and its accuracy, no points yet (what a page saves while it runs).
+    expect(starts).toEqual([{ ...r, points: [], cancelled: false, evaluations: 1, seconds: starts[0].seconds }]);
     // baseline (1), random@0 and l1@0 cached, random@0.5 uses calls 2–4: the 3rd seed is cut short.
     expect(r.points.map((p) => `${p.criterion}@${p.fraction}`)).toEqual(['random@0', 'l1@0']);
     expect(seen).toEqual([1, 2]);

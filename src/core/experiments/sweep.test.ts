@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { convNet3, simpleCnn } from '../model/zoo';
 import { prune, type PruneResult } from '../pruning/pruner';
 import type { Mode } from '../pruning/settings';
-import { type FineTune, type FineTuneOptions, type SweepPoint, planSweep, runKey, runSweep, sweepSettings } from './sweep';
+import { type FineTune, type FineTuneOptions, type SweepPoint, type SweepResult, planSweep, runKey, runSweep, sweepSettings } from './sweep';
 import { baselineOf, fakeClock, fakeEvaluate, fingerprint, noPause, tinyConvNet, tinySimple } from './testUtil';
 
 /** Deterministic stand-in for fine-tuning: recovers a seed-dependent share of what pruning lost. */
@@ -151,8 +151,13 @@ describe('runSweep with fake compute', () => {
     const full = await runSweep({ ...opts, evaluate: fakeEvaluate(baseline), fineTune: fakeFineTune() });
     const previous = [full.points[5], full.points[0], full.points[2]];
     const fineTune = fakeFineTune();
-    const resumed = await runSweep({ ...opts, evaluate: fakeEvaluate(baseline), fineTune, previous, baselineAccuracy: full.baseline.accuracy });
+    const starts: SweepResult[] = [];
+    const onStart = (r: SweepResult) => void starts.push({ ...r, fineTunedBefore: fineTune.calls.length } as SweepResult);
+    const resumed = await runSweep({ ...opts, evaluate: fakeEvaluate(baseline), fineTune, previous, baselineAccuracy: full.baseline.accuracy, onStart });
     expect(fineTune.calls).toHaveLength(5);
+    // onStart: once, before the first new point, the result as it stands (what a page saves while it runs).
+    expect(starts).toHaveLength(1);
+    expect(starts[0]).toMatchObject({ fineTunedBefore: 0, runs: full.runs, baseline: full.baseline, cancelled: false, points: [full.points[0], full.points[2], full.points[5]] });
     expect(resumed.points.map(runKey)).toEqual(full.points.map(runKey));
     expect(resumed.points.map((p) => p.accAfter)).toEqual(full.points.map((p) => p.accAfter));
     // Points from another mode or budget answer a different question: run again.
