@@ -165,7 +165,7 @@ describe('saved work: a page that goes away with writes pending', () => {
     await Promise.resolve();
     expect(m.data.get(RUNNING_KEY)).toMatchObject({ running: one });
     const writes = m.sets.length;
-    setRunning({ ...one, progress: { done: 1, total: 4, current: null, phase: null, pointFraction: 0, fraction: 0.25, elapsedSeconds: 3, etaSeconds: 9 } });
+    setRunning({ ...one, progress: { done: 1, total: 4, current: null, phase: null, pointFraction: 0, fraction: 0.25, elapsedSeconds: 3, etaSeconds: 9 } } as RunningExperiment);
     await Promise.resolve();
     expect(m.sets.length).toBe(writes);
     setRunning(null);
