@@ -83,3 +83,44 @@ for (const how of ['close', 'crash'] as const) {
     expect(errors).toEqual([]);
   });
 }
+
+/**
+ * Issue 18 §1, an experiment's points: a method comparison's points are saved as they arrive, so a tab
+ * killed mid-comparison brings them back as the comparison, interrupted, and Run continues it.
+ */
+const SWEEP_LINK = './?trainSubset=256&mode=remove';
+for (const how of ['close', 'crash'] as const) {
+  test(`a tab killed (${how}) mid-comparison keeps the points done, and Continue is offered`, async ({ page, context }) => {
+    test.setTimeout(300_000);
+    const errors = trackErrors(page);
+    await page.goto(SWEEP_LINK);
+    await expect(page.getByTestId('baseline-acc')).toHaveText(/^\d+\.\d%$/, { timeout: 60_000 });
+    await expect(page.getByTestId('test-count')).toHaveText('1,000 images');
+    for (const c of ['random', 'l1', 'l2']) await page.getByTestId(`sweep-criterion-${c}`).setChecked(c !== 'random');
+    await page.getByTestId('sweep-sparsities').fill('25, 75');
+    await page.getByTestId('sweep-seeds').fill('2');
+    await page.getByTestId('sweep-epochs').fill('1');
+    await page.getByTestId('sweep-subset').fill('256');
+    await page.getByTestId('sweep-run').click();
+    const chart = page.getByTestId('sweep-chart');
+    await expect(chart).toHaveAttribute('data-points', /^[1-7]$/, { timeout: 120_000 });
+    // The record of the points shown has landed ("saved" counts only writes IndexedDB confirmed).
+    await expect(page.getByTestId('save-status')).toHaveText('saved');
+    const shown = Number(await chart.getAttribute('data-points'));
+    await expect(page.getByTestId('sweep-progress')).toBeVisible(); // still running as it dies
+    const again = await killed(context, page, how);
+    const errorsAgain = trackErrors(again);
+    await again.goto(SWEEP_LINK);
+    const notice = again.getByTestId('notice').filter({ hasText: 'The method comparison was interrupted' });
+    await expect(notice).toContainText(/kept the \d points? done; Run continues it\./, { timeout: 60_000 });
+    const kept = Number((await notice.innerText()).match(/kept the (\d) point/)![1]);
+    expect(kept).toBeGreaterThanOrEqual(shown);
+    expect(kept).toBeLessThan(8);
+    await expect(again.getByTestId('sweep-chart')).toHaveAttribute('data-points', String(kept));
+    await expect(again.getByTestId('comparison').getByTestId('experiment-about')).toContainText(`cancelled after ${kept} of 8 points`);
+    await expect(again.getByTestId('sweep-run')).toHaveText('Continue comparison');
+    await expect(again.getByTestId('sweep-progress')).toBeHidden();
+    expect(errors).toEqual([]);
+    expect(errorsAgain).toEqual([]);
+  });
+}
