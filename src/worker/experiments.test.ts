@@ -51,6 +51,11 @@ describe('experiments in the engine (cpu backend)', () => {
     const pointEvents = experimentEvents().filter((e) => e.point);
     expect(pointEvents).toHaveLength(r.points.length);
     expect(pointEvents.every((e) => e.kind === 'sensitivity')).toBe(true);
+    // One start event, before the first point: the plan and the baseline's accuracy, what the page saves while it runs.
+    const starts = experimentEvents().filter((e) => e.start);
+    expect(starts).toHaveLength(1);
+    expect(experimentEvents().indexOf(starts[0])).toBeLessThan(experimentEvents().indexOf(pointEvents[0]));
+    expect(starts[0].start).toMatchObject({ layers: r.layers, total: 12, baselineAccuracy: r.baselineAccuracy, points: [] });
     const last = experimentEvents().at(-1)!;
     expect(last.progress).toMatchObject({ done: 12, total: 12, current: null });
 
@@ -82,6 +87,7 @@ describe('experiments in the engine (cpu backend)', () => {
     // L1 prunes the same network for both seeds: measured once before fine-tuning.
     expect(r.points[0].accBefore).toBe(r.points[2].accBefore);
     expect(experimentEvents().filter((e) => e.point)).toHaveLength(4);
+    expect(experimentEvents().filter((e) => e.start).map((e) => e.start)).toMatchObject([{ runs: r.runs, baseline: r.baseline, points: [] }]);
     expect(experimentEvents().some((e) => e.kind === 'sweep' && e.progress?.phase === 'fineTuning')).toBe(true);
     // Same seed, same point: the fine-tuning is reproducible.
     const again = await sweep({ ...req, seeds: [2] });
