@@ -138,44 +138,13 @@ export function pruneScript(input: PytorchExportInput): string {
   const push = (...lines: string[]) => L.push(...lines);
 
   push(
-    '#!/usr/bin/env python3',
-    `"""Pruning Playground export: ${spec.label}, ${s.mode} mode, ${METHOD_LABEL[s.method]}.`,
-    '',
-    'Loads the page\'s baseline (baseline.safetensors, a PyTorch state_dict), prunes it as the page did,',
-    'evaluates it on CIFAR-10 and prints ONE JSON line: model, mode, method, kept (filters per conv layer,',
-    'baseline indices), params, nonzero_params, macs, nonzero_macs, accuracy (percent).',
-    '',
-    '    python prune_run.py --data DIR               # DIR: CIFAR-10 binary batches (test_batch.bin or test_*.bin)',
-    '    python prune_run.py --data DIR --finetune 2  # then fine-tune 2 epochs on data_batch_*.bin / train_*.bin',
-    '',
-    'The page measured for this setting:',
-    `    params ${fmt(result.costs.params)}, nonzero params ${fmt(result.costs.nonzeroParams)}, MACs ${fmt(result.costs.macs)}, nonzero MACs ${fmt(result.costs.nonzeroMacs)}`,
-    ...(input.measured?.accuracy !== undefined
-      ? [`    accuracy ${pct(input.measured.accuracy)} %${input.measured.testImages ? ` on its ${fmt(input.measured.testImages)} test images` : ''}`]
-      : []),
-    '',
-    'Needs torch and numpy; uses the safetensors package when installed.',
-    '"""',
-    'import argparse',
-    'import glob',
-    'import json',
-    'import os',
-    'import sys',
-    '',
-    'import numpy as np',
-    'import torch',
-    'import torch.nn as nn',
-    'import torch.nn.functional as F',
-    'import torch.nn.utils.prune as prune',
-    '',
-    'HERE = os.path.dirname(os.path.abspath(__file__))',
-    `MODEL, MODE, METHOD, SEED = ${py(spec.id)}, ${py(s.mode)}, ${py(s.method)}, ${s.seed >>> 0}`,
+    ...scriptHeader(input, [
+      'Loads the page\'s baseline (baseline.safetensors, a PyTorch state_dict), prunes it as the page did,',
+      'evaluates it on CIFAR-10 and prints ONE JSON line: model, mode, method, kept (filters per conv layer,',
+      'baseline indices), params, nonzero_params, macs, nonzero_macs, accuracy (percent).',
+    ]),
     `BASELINE_CHANNELS = ${pyTuple(baseline.channels)}  # filters per conv layer in baseline.safetensors`,
-    '# Per-channel normalisation the page used: mean and std of its training images on the 0-1 scale.',
-    `MEAN = ${pyTuple(stats.mean.map(pyFloat))}`,
-    `STD = ${pyTuple(stats.std.map(pyFloat))}`,
-    `# Fine-tuning recipe of the page's run (--finetune). eps=1e-7 is TensorFlow.js's Adam default (torch's is 1e-8).`,
-    `OPTIMIZER, LR, BATCH, MOMENTUM = ${py(recipe.optimizer)}, ${pyFloat(recipe.learningRate)}, ${recipe.batchSize}, ${pyFloat(recipe.momentum)}`,
+    ...normalisationAndRecipe(stats, recipe),
     '# (conv layer, its BatchNorm or None) in order; the last one feeds fc1 through a flatten of',
     `# FLATTEN_SIZE x FLATTEN_SIZE pixels per channel.`,
     `CONVS = [${g.convs.map((c) => `(${py(c.name)}, ${c.batchNorm ? py(c.batchNorm) : 'None'})`).join(', ')}]`,
@@ -622,6 +591,54 @@ function mainFunction(cls: string, fc: string, ranked: boolean): string[] {
 // ---------------------------------------------------------------------------------------------------
 // README
 
+/** The opening of every prune_run.py: docstring (what it does, how to run it, the page's figures), imports, constants. */
+function scriptHeader(input: PytorchExportInput, about: string[]): string[] {
+  const { spec, settings: s, result } = input;
+  return [
+    '#!/usr/bin/env python3',
+    `"""Pruning Playground export: ${spec.label}, ${s.mode} mode, ${METHOD_LABEL[s.method]}.`,
+    '',
+    ...about,
+    '',
+    '    python prune_run.py --data DIR               # DIR: CIFAR-10 binary batches (test_batch.bin or test_*.bin)',
+    '    python prune_run.py --data DIR --finetune 2  # then fine-tune 2 epochs on data_batch_*.bin / train_*.bin',
+    '',
+    'The page measured for this setting:',
+    `    params ${fmt(result.costs.params)}, nonzero params ${fmt(result.costs.nonzeroParams)}, MACs ${fmt(result.costs.macs)}, nonzero MACs ${fmt(result.costs.nonzeroMacs)}`,
+    ...(input.measured?.accuracy !== undefined
+      ? [`    accuracy ${pct(input.measured.accuracy)} %${input.measured.testImages ? ` on its ${fmt(input.measured.testImages)} test images` : ''}`]
+      : []),
+    '',
+    'Needs torch and numpy; uses the safetensors package when installed.',
+    '"""',
+    'import argparse',
+    'import glob',
+    'import json',
+    'import os',
+    'import sys',
+    '',
+    'import numpy as np',
+    'import torch',
+    'import torch.nn as nn',
+    'import torch.nn.functional as F',
+    'import torch.nn.utils.prune as prune',
+    '',
+    'HERE = os.path.dirname(os.path.abspath(__file__))',
+    `MODEL, MODE, METHOD, SEED = ${py(spec.id)}, ${py(s.mode)}, ${py(s.method)}, ${s.seed >>> 0}`,
+  ];
+}
+
+/** The page's input normalisation and fine-tuning recipe, as script constants. */
+function normalisationAndRecipe(stats: ChannelStats, recipe: typeof DEFAULT_FINETUNE): string[] {
+  return [
+    '# Per-channel normalisation the page used: mean and std of its training images on the 0-1 scale.',
+    `MEAN = ${pyTuple(stats.mean.map(pyFloat))}`,
+    `STD = ${pyTuple(stats.std.map(pyFloat))}`,
+    `# Fine-tuning recipe of the page's run (--finetune). eps=1e-7 is TensorFlow.js's Adam default (torch's is 1e-8).`,
+    `OPTIMIZER, LR, BATCH, MOMENTUM = ${py(recipe.optimizer)}, ${pyFloat(recipe.learningRate)}, ${recipe.batchSize}, ${pyFloat(recipe.momentum)}`,
+  ];
+}
+
 export function exportReadme(input: PytorchExportInput): string {
   check(input);
   const { spec, baseline, settings: s, result } = input;
@@ -864,39 +881,12 @@ function graphPruneScript(input: PytorchExportInput): string {
     return `    ${py(g.id)}: {"producers": ${list(g.producers)}, "batch_norms": ${list(g.batchNorms)}, "consumers": ${list(g.consumers)}, "linears": [${g.linears.map((l) => `(${py(l.name)}, ${l.pixels})`).join(', ')}]},`;
   });
   push(
-    '#!/usr/bin/env python3',
-    `"""Pruning Playground export: ${spec.label}, ${s.mode} mode, ${METHOD_LABEL[s.method]}.`,
-    '',
-    'Loads the page\'s baseline (baseline.safetensors, a PyTorch state_dict), prunes it as the page did -- through',
-    'the channel groups: channels joined by a residual add go together (Torch-Pruning\'s dependency groups) --,',
-    'evaluates it on CIFAR-10 and prints ONE JSON line: model, mode, method, kept (channels per group, baseline',
-    'indices), params, nonzero_params, macs, nonzero_macs, accuracy (percent).',
-    '',
-    '    python prune_run.py --data DIR               # DIR: CIFAR-10 binary batches (test_batch.bin or test_*.bin)',
-    '    python prune_run.py --data DIR --finetune 2  # then fine-tune 2 epochs on data_batch_*.bin / train_*.bin',
-    '',
-    'The page measured for this setting:',
-    `    params ${fmt(result.costs.params)}, nonzero params ${fmt(result.costs.nonzeroParams)}, MACs ${fmt(result.costs.macs)}, nonzero MACs ${fmt(result.costs.nonzeroMacs)}`,
-    ...(input.measured?.accuracy !== undefined
-      ? [`    accuracy ${pct(input.measured.accuracy)} %${input.measured.testImages ? ` on its ${fmt(input.measured.testImages)} test images` : ''}`]
-      : []),
-    '',
-    'Needs torch and numpy; uses the safetensors package when installed.',
-    '"""',
-    'import argparse',
-    'import glob',
-    'import json',
-    'import os',
-    'import sys',
-    '',
-    'import numpy as np',
-    'import torch',
-    'import torch.nn as nn',
-    'import torch.nn.functional as F',
-    'import torch.nn.utils.prune as prune',
-    '',
-    'HERE = os.path.dirname(os.path.abspath(__file__))',
-    `MODEL, MODE, METHOD, SEED = ${py(spec.id)}, ${py(s.mode)}, ${py(s.method)}, ${s.seed >>> 0}`,
+    ...scriptHeader(input, [
+      'Loads the page\'s baseline (baseline.safetensors, a PyTorch state_dict), prunes it as the page did -- through',
+      'the channel groups: channels joined by a residual add go together (Torch-Pruning\'s dependency groups) --,',
+      'evaluates it on CIFAR-10 and prints ONE JSON line: model, mode, method, kept (channels per group, baseline',
+      'indices), params, nonzero_params, macs, nonzero_macs, accuracy (percent).',
+    ]),
     '# The channel groups, in the order of the model\'s `channels` argument.',
     `GROUPS = (${st.groups.map((g) => py(g.id)).join(', ')})`,
     `BASELINE_CHANNELS = ${pyTuple(baseline.channels)}  # units per group in baseline.safetensors`,
@@ -910,11 +900,7 @@ function graphPruneScript(input: PytorchExportInput): string {
     'IN_GROUP = {name: g for g, d in MEMBERS.items() for name in d["consumers"]}',
     'LINEAR_IN = {name: (g, pixels) for g, d in MEMBERS.items() for name, pixels in d["linears"]}',
     `CONVS = [${convs.map(py).join(', ')}]`,
-    '# Per-channel normalisation the page used: mean and std of its training images on the 0-1 scale.',
-    `MEAN = ${pyTuple(stats.mean.map(pyFloat))}`,
-    `STD = ${pyTuple(stats.std.map(pyFloat))}`,
-    `# Fine-tuning recipe of the page's run (--finetune). eps=1e-7 is TensorFlow.js's Adam default (torch's is 1e-8).`,
-    `OPTIMIZER, LR, BATCH, MOMENTUM = ${py(recipe.optimizer)}, ${pyFloat(recipe.learningRate)}, ${recipe.batchSize}, ${pyFloat(recipe.momentum)}`,
+    ...normalisationAndRecipe(stats, recipe),
   );
   if (s.mode === 'global') push(`GLOBAL_AMOUNT = ${pyFloat(s.amounts[st.groups[0]?.id ?? ''] ?? 0)}  # fraction of ALL conv weights, ranked together`);
   else {
