@@ -4,7 +4,7 @@
  * through idb-keyval, in a database of its own: the saved work's persistence is not touched).
  */
 import { createStore, get, set } from 'idb-keyval';
-import type { AutoCache, AutoRecord, BackendSpeed, Candidate } from '../core/backend/autoBackend';
+import { type AutoCache, type AutoRecord, type BackendSpeed, type Candidate, MeasurementInterrupted } from '../core/backend/autoBackend';
 import type { KernelsChoice } from '../core/backend/kernels';
 import { type BackendName, probeWebgl, probeWebgpu } from '../core/backend/selectBackend';
 import type { ModelId } from '../core/model/spec';
@@ -13,11 +13,22 @@ import type { MeasureRequest } from './measure.worker';
 /** A software backend can take minutes on a big model; past this it counts as failed. */
 const MEASURE_TIMEOUT_MS = 180_000;
 
-export function measureInWorker(backend: BackendName, model: ModelId, kernels: KernelsChoice): Promise<BackendSpeed> {
+/** Times `backend` in a worker of its own; `signal` (a job started) terminates it with MeasurementInterrupted. */
+export function measureInWorker(backend: BackendName, model: ModelId, kernels: KernelsChoice, signal?: AbortSignal): Promise<BackendSpeed> {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new MeasurementInterrupted());
+      return;
+    }
     const worker = new Worker(new URL('./measure.worker.ts', import.meta.url), { type: 'module' });
+    const onAbort = () => {
+      done();
+      reject(new MeasurementInterrupted());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
     const done = () => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       worker.terminate();
     };
     const timer = setTimeout(() => {

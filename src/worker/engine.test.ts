@@ -77,4 +77,15 @@ describe('Engine (cpu backend, no worker)', () => {
     const r = (await send({ type: 'train', role: 'baseline', config: { epochs: 1, batchSize: 10, learningRate: 1e-3, optimizer: 'adam', momentum: 0.9, seed: 1 }, trainSubset: 20 })) as { cancelled: boolean; steps: number };
     expect(r).toMatchObject({ cancelled: true, steps: 0 });
   });
+
+  it('marks a training as a running job for the measured auto (busy while it runs, idle after, the measurement signal aborted)', async () => {
+    const signal = engine.activity.signal;
+    const run = send({ type: 'train', role: 'baseline', config: { epochs: 1, batchSize: 10, learningRate: 1e-3, optimizer: 'adam', momentum: 0.9, seed: 1 }, trainSubset: 20 });
+    expect(engine.activity.busy).toBe(true);
+    expect(signal.aborted).toBe(true);
+    await run;
+    expect(engine.activity.busy).toBe(false);
+    await send({ type: 'evaluate', role: 'baseline' });
+    expect(engine.activity.busy).toBe(false);
+  });
 });

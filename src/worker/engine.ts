@@ -4,7 +4,7 @@
  * which keeps it testable.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type AutoRecord, type MeasuredAuto, autoKey, describeMeasurements, runMeasuredAuto } from '../core/backend/autoBackend';
+import { type AutoRecord, JobActivity, type MeasuredAuto, autoKey, describeMeasurements, runMeasuredAuto } from '../core/backend/autoBackend';
 import { type KernelsChoice, installKernels, kernelsPrecheck } from '../core/backend/kernels';
 import { selectBackend } from '../core/backend/selectBackend';
 import { setHelpersPaused, simdKernelInfo } from '../core/backend/wasmSimd';
@@ -91,6 +91,9 @@ export class Engine {
   /** Whether the SIMD kernels' helper thread pays, per model and batch size: measured in the first training of each (helperTuner.ts). */
   private helperTuners = new Map<string, HelperTuner>();
 
+  /** Jobs running (training, experiments): the measured auto times backends only while there are none. */
+  readonly activity = new JobActivity();
+
   constructor(
     private readonly emit: (e: EngineEvent) => void,
     private readonly autoWiring: EngineAuto | null = null,
@@ -130,6 +133,16 @@ export class Engine {
   }
 
   private async dispatch(r: Request, seq: number): Promise<ReplyOf<RequestType>> {
+    if (!Engine.isJob(r)) return this.dispatchRequest(r, seq);
+    const end = this.activity.start();
+    try {
+      return await this.dispatchRequest(r, seq);
+    } finally {
+      end();
+    }
+  }
+
+  private async dispatchRequest(r: Request, seq: number): Promise<ReplyOf<RequestType>> {
     switch (r.type) {
       case 'init':
         return this.init(r.backend, r.kernels ?? 'custom', r.model);

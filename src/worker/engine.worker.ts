@@ -15,7 +15,14 @@ let queue: Promise<void> = Promise.resolve();
 const cache = idbAutoCache();
 const engine: Engine = new Engine((event) => post({ event }), {
   // backend=auto: each backend timed in a worker of its own, the choice cached in IndexedDB.
-  make: (kernels) => new MeasuredAuto({ cache, candidates: backendCandidates, measure: (backend) => measureInWorker(backend, engine.modelId, kernels) }),
+  // Timed only while no job runs (a job aborts a measurement under way: engine.activity).
+  make: (kernels) =>
+    new MeasuredAuto({
+      cache,
+      candidates: backendCandidates,
+      measure: (backend) => measureInWorker(backend, engine.modelId, kernels, engine.activity.signal),
+      whenIdle: () => engine.activity.whenIdle(),
+    }),
   userAgent: navigator.userAgent,
   schedule: (job) => {
     queue = queue.then(job);

@@ -1,6 +1,6 @@
 /** The measured auto with fake timings, a fake cache and a fake engine (no tfjs, no timers). */
 import { describe, expect, test, vi } from 'vitest';
-import { type AutoCache, type AutoRecord, type BackendSpeed, type Candidate, MeasuredAuto, autoKey, describeMeasurements, fastest, runMeasuredAuto } from './autoBackend';
+import { type AutoCache, type AutoRecord, type BackendSpeed, type Candidate, JobActivity, MeasuredAuto, MeasurementInterrupted, autoKey, describeMeasurements, fastest, runMeasuredAuto } from './autoBackend';
 import type { BackendName } from './selectBackend';
 
 function memoryCache(): AutoCache & { data: Map<string, AutoRecord> } {
@@ -150,5 +150,51 @@ describe('runMeasuredAuto (the engine start-up)', () => {
     const [a, b] = await Promise.all([auto.measure(KEY, { force: true }), auto.measure(KEY, { force: true })]);
     expect(a).toBe(b);
     expect(measure).toHaveBeenCalledTimes(3);
+  });
+});
+
+describe('measuring only while no job runs', () => {
+  test('JobActivity: whenIdle waits for every job to end; a job start aborts the signal; a new signal after', async () => {
+    const a = new JobActivity();
+    await a.whenIdle(); // idle: at once
+    const first = a.signal;
+    const end1 = a.start();
+    const end2 = a.start();
+    expect(first.aborted).toBe(true);
+    let idle = false;
+    void a.whenIdle().then(() => (idle = true));
+    end1();
+    end1(); // twice: counted once
+    await Promise.resolve();
+    expect(idle).toBe(false);
+    end2();
+    await Promise.resolve();
+    expect(idle).toBe(true);
+    expect(a.busy).toBe(false);
+    expect(a.signal.aborted).toBe(false);
+  });
+
+  test('a backend is timed only once the engine is idle, and timed again after a job interrupted it', async () => {
+    const cache = memoryCache();
+    const activity = new JobActivity();
+    const endJob = activity.start(); // a scan is running when the measurement wants to start
+    const interruptedOnce = new Set<BackendName>();
+    const measure = vi.fn(async (b: BackendName) => {
+      expect(activity.busy).toBe(false);
+      if (b === 'webgpu' && !interruptedOnce.has(b)) {
+        interruptedOnce.add(b);
+        throw new MeasurementInterrupted(); // a training started while webgpu was timed
+      }
+      return SPEEDS[b]!;
+    });
+    const auto = new MeasuredAuto({ cache, measure, candidates: async () => ALL, whenIdle: () => activity.whenIdle(), now: () => 1 });
+    const run = auto.measure(KEY);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(measure).not.toHaveBeenCalled();
+    endJob();
+    const record = await run;
+    expect(measure.mock.calls.map((c) => c[0])).toEqual(['wasm', 'webgl', 'webgpu', 'webgpu']);
+    expect(record?.measurements.every((m) => 'speed' in m)).toBe(true);
+    expect(record?.choice).toBe('webgpu');
   });
 });

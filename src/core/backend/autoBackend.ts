@@ -48,11 +48,63 @@ export interface Candidate {
 
 export interface MeasuredAutoDeps {
   cache: AutoCache;
-  /** Times `backend` (rejects when it does not initialise). */
+  /**
+   * Times `backend` (rejects when it does not initialise). Rejects with MeasurementInterrupted when a job
+   * started meanwhile: the figure would be taken under contention, and the job slowed by it.
+   */
   measure: (backend: BackendName) => Promise<BackendSpeed>;
   /** The backends worth trying on this machine. */
   candidates: () => Promise<Candidate[]>;
+  /** Resolves when no training or experiment runs (JobActivity.whenIdle); each backend is timed only then. */
+  whenIdle?: () => Promise<void>;
   now?: () => number;
+}
+
+/** A measurement stopped because a job started; it is taken again once the engine is idle. */
+export class MeasurementInterrupted extends Error {
+  constructor() {
+    super('interrupted by a job');
+    this.name = 'MeasurementInterrupted';
+  }
+}
+
+/**
+ * Whether a job (training, experiment) runs in the engine, for the measured auto: a measurement waits
+ * until none does, and one under way is aborted (its `signal`) the moment a job starts. Measured on this
+ * VM: the start-up measurement running beside the page's sensitivity scan took ~3 s of the scan's 33 s.
+ */
+export class JobActivity {
+  private jobs = 0;
+  private waiters: (() => void)[] = [];
+  private controller = new AbortController();
+
+  /** Marks a job running until the returned function is called; aborts the measurement under way. */
+  start(): () => void {
+    this.jobs++;
+    this.controller.abort();
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.jobs--;
+      if (this.jobs > 0) return;
+      this.controller = new AbortController();
+      for (const w of this.waiters.splice(0)) w();
+    };
+  }
+
+  get busy(): boolean {
+    return this.jobs > 0;
+  }
+
+  /** Aborted as soon as a job starts (a fresh one after each idle point). */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  whenIdle(): Promise<void> {
+    return this.jobs === 0 ? Promise.resolve() : new Promise((r) => this.waiters.push(r));
+  }
 }
 
 /** The cache key: a choice holds for one browser build, one model and one tfjs release. */
@@ -117,10 +169,15 @@ export class MeasuredAuto {
         measurements.push({ backend: c.backend, skipped: 'software GPU: not timed (re-measure times it)' });
         continue;
       }
-      try {
-        measurements.push({ backend: c.backend, speed: await this.deps.measure(c.backend) });
-      } catch (e) {
-        measurements.push({ backend: c.backend, error: e instanceof Error ? e.message : String(e) });
+      for (;;) {
+        await this.deps.whenIdle?.();
+        try {
+          measurements.push({ backend: c.backend, speed: await this.deps.measure(c.backend) });
+        } catch (e) {
+          if (e instanceof MeasurementInterrupted) continue; // again, once the job is over
+          measurements.push({ backend: c.backend, error: e instanceof Error ? e.message : String(e) });
+        }
+        break;
       }
     }
     const choice = fastest(measurements);
