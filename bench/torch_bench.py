@@ -60,12 +60,63 @@ class ConvNet3(nn.Module):
         return self.fc1(torch.flatten(self.features(x), 1))
 
 
-MODELS = {'simplecnn': SimpleCNN, 'convnet3': ConvNet3}
+class BasicBlock(nn.Module):
+    """conv3x3 - BN - ReLU - conv3x3 - BN, plus the shortcut, then ReLU. Option B (He et al.): a 1x1
+    stride-2 conv + BN projection only where the shape changes, identity elsewhere."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, stride=1, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.shortcut(x))
+
+
+class ResNet20(nn.Module):
+    """He et al. 2016's CIFAR ResNet-20 with the page's names (src/core/model/zoo/resnet20.ts): conv1, bn1,
+    layers.0-8 (3 stages of 3 blocks, 16/32/64 channels; first block of stages 2 and 3 stride 2), global
+    average pool, fc 64->10; no conv biases; 272,474 parameters."""
+
+    PARAMS = 272474
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        blocks, cin = [], 16
+        for cout, stride in [(16, 1), (32, 2), (64, 2)]:
+            for b in range(3):
+                blocks.append(BasicBlock(cin, cout, stride if b == 0 else 1))
+                cin = cout
+        self.layers = nn.Sequential(*blocks)
+        self.fc = nn.Linear(64, 10)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.layers(x)
+        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        return self.fc(x)
+
+
+MODELS = {'simplecnn': SimpleCNN, 'convnet3': ConvNet3, 'resnet20': ResNet20}
 
 
 def macs_per_image(name):
     if name == 'simplecnn':
         return 27 * 64 * 1024 + 65536 * 10
+    if name == 'resnet20':
+        return 40_813_184  # src/core/model/zoo/resnet20.ts, checked against the graph's count in its tests
     # conv MACs at each resolution + fc
     return 27 * 16 * 1024 + 144 * 32 * 256 + 288 * 64 * 64 + 1024 * 10
 

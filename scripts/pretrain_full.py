@@ -62,8 +62,8 @@ import torch.nn.functional as F
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
 sys.path.insert(0, os.path.join(ROOT, 'bench'))
-# The same SimpleCNN and ConvNet-3 the bench times against the page (reused, not redefined).
-from torch_bench import ConvNet3, SimpleCNN  # noqa: E402
+# The same SimpleCNN, ConvNet-3 and ResNet-20 the bench times against the page (reused, not redefined).
+from torch_bench import ConvNet3, ResNet20, SimpleCNN  # noqa: E402
 
 RECORD = 3073
 TRAIN_FILES = [f'data_batch_{i}.bin' for i in range(1, 6)]
@@ -71,55 +71,6 @@ TEST_FILE = 'test_batch.bin'
 
 
 # ---------------------------------------------------------------- models
-
-class BasicBlock(nn.Module):
-    """conv3x3 - BN - ReLU - conv3x3 - BN, plus the shortcut, then ReLU. Option B (He et al.): a 1x1
-    stride-2 conv + BN projection only where the shape changes, identity elsewhere."""
-
-    def __init__(self, cin, cout, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = nn.Conv2d(cout, cout, 3, stride=1, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.shortcut = nn.Sequential()
-        if stride != 1 or cin != cout:
-            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride=stride, bias=False), nn.BatchNorm2d(cout))
-
-    def forward(self, x):
-        out = F.relu(self.bn1(self.conv1(x)))
-        out = self.bn2(self.conv2(out))
-        return F.relu(out + self.shortcut(x))
-
-
-class ResNet20(nn.Module):
-    """He et al. 2016's CIFAR ResNet-20 with the page's names (src/core/model/zoo/resnet20.ts): conv1, bn1,
-    layers.0-8 (3 stages of 3 blocks, 16/32/64 channels; first block of stages 2 and 3 stride 2), global
-    average pool, fc 64->10; no conv biases; 272,474 parameters."""
-
-    PARAMS = 272474
-
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 16, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(16)
-        blocks, cin = [], 16
-        for cout, stride in [(16, 1), (32, 2), (64, 2)]:
-            for b in range(3):
-                blocks.append(BasicBlock(cin, cout, stride if b == 0 else 1))
-                cin = cout
-        self.layers = nn.Sequential(*blocks)
-        self.fc = nn.Linear(64, 10)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
-
-    def forward(self, x):
-        x = F.relu(self.bn1(self.conv1(x)))
-        x = self.layers(x)
-        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
-        return self.fc(x)
-
 
 # bench/torch_bench.py's ConvNet3 keeps its layers in a Sequential; the page (and the exported
 # prune_run.py) names them conv1, bn1, conv2, … — renamed on export.
