@@ -347,6 +347,16 @@ describe('controller: saved work', () => {
     expect(t.get().notices.at(-1)?.text).toMatch(/Restored your saved work: SimpleCNN trained here for 2 epochs, seed 7, 1 run/);
   });
 
+  it('restores settings saved before amounts were keyed by group (conv1…fc1 as fields of their own)', async () => {
+    const { amounts: _amounts, ...rest } = createAppStore(idbStorage(null)).getState().settings;
+    const t = setup({ kv: memoryKv(saved({ settings: { ...rest, conv1: 30, fc1: 10 } as never })) });
+    await t.controller.start();
+    await t.settle();
+    expect(t.get().settings.amounts).toEqual({ conv1: 30, fc1: 10 });
+    expect(t.get().settings).not.toHaveProperty('conv1');
+    expect(t.urls.at(-1)).toContain('conv1=30&fc1=10');
+  });
+
   it('says when a training was interrupted and restores the last completed epoch', async () => {
     const rec = saved();
     const st = (rec[PERSIST_KEY] as { state: Persisted }).state;
