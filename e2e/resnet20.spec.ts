@@ -99,6 +99,15 @@ test('ResNet-20: the stage-2 stream at 50 % removed shows its group and exact co
   await expect(other.getByTestId('fig-macs')).toHaveText(n(counts.macs));
   await expect(other.getByTestId('detail-stream2')).toHaveText('16 of 32 stream channels removed · 16 kept');
   expect(await percent(other, 'pruned-acc')).toBe(pruned);
+
+  // A click on a channel tile prunes it by hand and says what its group takes with it.
+  await other.getByTestId('tile-inner2.1-3').click();
+  await expect(other.getByTestId('group-inner2.1')).toHaveText(
+    "Removing 1 of stage 2 block 1's 32 inner channels also removes: 1 filters of layers.3.conv1 (144 weights), 1 channels of BatchNorm layers.3.bn1 (γ, β, running mean and variance), 1 input channels of layers.3.conv2 (288 weights), from 3 layers",
+  );
+  await expect(other).toHaveURL(/method=manual&/);
+  await expect(other).toHaveURL(/manual=stream2:[\d,]+;inner2\.1:3|manual=inner2\.1:3;stream2:/);
+  await expect(other.getByTestId('filter-grid-inner2.1')).toHaveAttribute('data-kept', '31');
   expect(otherErrors).toEqual([]);
   expect(errors).toEqual([]);
   expect(dialogs).toEqual([]);

@@ -219,6 +219,22 @@ describe('controller: jobs and previews', () => {
     expect((t.engine.of('preview').at(-1)!.body as { settings: { amounts: { conv1: number } } }).settings.amounts.conv1).toBeCloseTo(0.3);
   });
 
+  it('ResNet-20: an aggregate slider sets its groups together and the engine gets group-keyed fractions; keys the model lacks are ignored', async () => {
+    const t = setup({ search: '?model=resnet20&stream2=50' });
+    await t.controller.start();
+    await t.settle();
+    t.controller.setAmounts(['inner1.1', 'inner2.2', 'conv1'], 40);
+    await t.settle();
+    expect(t.get().settings.amounts).toMatchObject({ stream2: 50, 'inner1.1': 40, 'inner2.2': 40, 'inner3.3': 0, fc: 0 });
+    expect(t.get().settings.amounts).not.toHaveProperty('conv1');
+    const sent = (t.engine.of('preview').at(-1)!.body as { settings: { amounts: Record<string, number> } }).settings.amounts;
+    expect(sent).toMatchObject({ stream2: 0.5, 'inner1.1': 0.4, 'inner2.2': 0.4 });
+    expect(t.urls.at(-1)).toContain('stream2=50&stream3=0&inner1.1=40&inner1.2=0&inner1.3=0&inner2.1=0&inner2.2=40&');
+    t.controller.resetPruning();
+    expect(Object.values(t.get().settings.amounts).every((v) => v === 0)).toBe(true);
+    expect(Object.keys(t.get().settings.amounts)).toHaveLength(13);
+  });
+
   it('ignores a superseded preview rejection instead of showing an error', async () => {
     const t = setup({ engine: fakeEngine({ preview: () => Promise.reject(new SupersededRequest()) }) });
     await t.controller.start();
