@@ -25,6 +25,8 @@ const cases = [
   { name: 'SimpleCNN, global (the article), random 20 %, fc1 30 %', query: '?conv1=20&fc1=30&mode=global&method=random' },
   { name: 'ConvNet-3, mask, BatchNorm γ, conv2 50 % conv3 25 %', query: '?model=convnet3&conv2=50&conv3=25&mode=mask&method=bn' },
   { name: 'ConvNet-3, remove, L2 on all conv layers 40 %', query: '?model=convnet3&conv1=40&conv2=40&conv3=40&mode=remove&method=l2' },
+  // Issue 20: a residual stream removed through its coupled group (stem, three conv2s, the shortcut, their BatchNorms and readers).
+  { name: 'ResNet-20, remove, L1, stage-2 stream 50 %', query: '?model=resnet20&stream2=50&mode=remove&method=l1' },
 ];
 
 for (const c of cases) {

@@ -196,9 +196,9 @@ describe('controller: jobs and previews', () => {
     await t.settle();
     resolvers.splice(0).forEach((r) => r(previewReply(0)));
     await t.settle();
-    t.controller.setSetting('conv1', 10);
+    t.controller.setAmount('conv1', 10);
     await t.settle(); // the 10 % request is now in flight
-    t.controller.setSetting('conv1', 90);
+    t.controller.setAmount('conv1', 90);
     await t.settle();
     expect(resolvers).toHaveLength(2);
     resolvers[1](previewReply(0.9));
@@ -213,10 +213,26 @@ describe('controller: jobs and previews', () => {
     await t.controller.start();
     await t.settle();
     const before = t.engine.of('preview').length;
-    for (let v = 1; v <= 30; v++) t.controller.setSetting('conv1', v);
+    for (let v = 1; v <= 30; v++) t.controller.setAmount('conv1', v);
     await t.settle();
     expect(t.engine.of('preview').length - before).toBe(1);
     expect((t.engine.of('preview').at(-1)!.body as { settings: { amounts: { conv1: number } } }).settings.amounts.conv1).toBeCloseTo(0.3);
+  });
+
+  it('ResNet-20: an aggregate slider sets its groups together and the engine gets group-keyed fractions; keys the model lacks are ignored', async () => {
+    const t = setup({ search: '?model=resnet20&stream2=50' });
+    await t.controller.start();
+    await t.settle();
+    t.controller.setAmounts(['inner1.1', 'inner2.2', 'conv1'], 40);
+    await t.settle();
+    expect(t.get().settings.amounts).toMatchObject({ stream2: 50, 'inner1.1': 40, 'inner2.2': 40, 'inner3.3': 0, fc: 0 });
+    expect(t.get().settings.amounts).not.toHaveProperty('conv1');
+    const sent = (t.engine.of('preview').at(-1)!.body as { settings: { amounts: Record<string, number> } }).settings.amounts;
+    expect(sent).toMatchObject({ stream2: 0.5, 'inner1.1': 0.4, 'inner2.2': 0.4 });
+    expect(t.urls.at(-1)).toContain('stream2=50&stream3=0&inner1.1=40&inner1.2=0&inner1.3=0&inner2.1=0&inner2.2=40&');
+    t.controller.resetPruning();
+    expect(Object.values(t.get().settings.amounts).every((v) => v === 0)).toBe(true);
+    expect(Object.keys(t.get().settings.amounts)).toHaveLength(13);
   });
 
   it('ignores a superseded preview rejection instead of showing an error', async () => {
@@ -326,7 +342,7 @@ describe('controller: saved work', () => {
     [PERSIST_KEY]: {
       version: PERSIST_VERSION,
       state: {
-        settings: { ...createAppStore(idbStorage(null)).getState().settings, conv1: 30 },
+        settings: { ...createAppStore(idbStorage(null)).getState().settings, amounts: { conv1: 30, fc1: 0 } },
         baseline: { origin: { kind: 'scratch', model: 'simplecnn', seed: 7, epochs: 2, trainedHere: 2 }, weights: randomWeights(simpleCnn, 3), curve: [{ step: 1, loss: 2 }], trainingUntil: null },
         history: [{ run: 1 }],
         baselineEval: null,
@@ -341,10 +357,20 @@ describe('controller: saved work', () => {
     await t.settle();
     expect(t.engine.of('setBaseline')).toHaveLength(1);
     expect(t.engine.of('resetBaseline')).toHaveLength(0);
-    expect(t.get().settings.conv1).toBe(30);
+    expect(t.get().settings.amounts.conv1).toBe(30);
     expect(t.get().history).toHaveLength(1);
     expect(t.get().baseline.origin.epochs).toBe(2);
     expect(t.get().notices.at(-1)?.text).toMatch(/Restored your saved work: SimpleCNN trained here for 2 epochs, seed 7, 1 run/);
+  });
+
+  it('restores settings saved before amounts were keyed by group (conv1…fc1 as fields of their own)', async () => {
+    const { amounts: _amounts, ...rest } = createAppStore(idbStorage(null)).getState().settings;
+    const t = setup({ kv: memoryKv(saved({ settings: { ...rest, conv1: 30, fc1: 10 } as never })) });
+    await t.controller.start();
+    await t.settle();
+    expect(t.get().settings.amounts).toEqual({ conv1: 30, fc1: 10 });
+    expect(t.get().settings).not.toHaveProperty('conv1');
+    expect(t.urls.at(-1)).toContain('conv1=30&fc1=10');
   });
 
   it('says when a training was interrupted and restores the last completed epoch', async () => {
@@ -385,13 +411,13 @@ describe('controller: saved work', () => {
     const t = setup({ kv });
     await t.controller.start();
     await t.settle();
-    t.controller.setSetting('conv1', 20);
+    t.controller.setAmount('conv1', 20);
     await t.settle();
-    t.controller.setSetting('conv1', 30);
+    t.controller.setAmount('conv1', 30);
     await t.settle();
     expect(t.get().persistence).toBe('off');
     expect(t.get().notices.filter((n) => /storage is full/.test(n.text))).toHaveLength(1);
-    expect(t.get().settings.conv1).toBe(30);
+    expect(t.get().settings.amounts.conv1).toBe(30);
   });
 
   it('writes what changed (coalesced), and Forget clears it after a confirmation', async () => {
@@ -399,9 +425,9 @@ describe('controller: saved work', () => {
     const t = setup({ kv });
     await t.controller.start();
     await t.settle();
-    t.controller.setSetting('conv1', 40);
+    t.controller.setAmount('conv1', 40);
     await t.settle();
-    expect((kv.data.get(PERSIST_KEY) as { state: Persisted }).state.settings.conv1).toBe(40);
+    expect((kv.data.get(PERSIST_KEY) as { state: Persisted }).state.settings.amounts.conv1).toBe(40);
     expect(await t.controller.forgetSavedWork()).toBe(true);
     expect(kv.data.has(PERSIST_KEY)).toBe(false);
     expect(t.confirms).toHaveLength(1);
@@ -443,7 +469,7 @@ describe('controller: models and pretrained baselines', () => {
     t.controller.setSetting('model', 'convnet3');
     await t.settle();
     expect(t.confirms).toHaveLength(0);
-    expect(t.get().settings).toMatchObject({ model: 'convnet3', conv1: 0 });
+    expect(t.get().settings).toMatchObject({ model: 'convnet3', amounts: { conv1: 0 } });
     expect(t.engine.of('resetBaseline').at(-1)!.body).toMatchObject({ model: 'convnet3' });
     expect(t.urls.at(-1)).toContain('model=convnet3');
   });
@@ -490,7 +516,7 @@ describe('controller: experiment files', () => {
     const sent = other.engine.of('setBaseline')[0].body as { weights: { channels: number[] } };
     expect(sent.weights.channels).toEqual([2]); // the fake engine's baseline, through safetensors and back
     expect(other.get().history).toEqual(t.get().history);
-    expect(other.get().settings).toMatchObject({ conv1: 50, mode: 'remove' });
+    expect(other.get().settings).toMatchObject({ amounts: { conv1: 50 }, mode: 'remove' });
     expect(other.get().baseline.origin).toMatchObject({ kind: 'file', detail: 'class.zip' });
     expect(other.get().notices.at(-1)?.text).toMatch(/^Opened class\.zip: SimpleCNN from class\.zip/);
   });

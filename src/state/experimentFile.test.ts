@@ -6,7 +6,7 @@ import { type Experiment, ExperimentFileError, decodeExperiment, encodeExperimen
 import { DEFAULT_SETTINGS } from './urlState';
 
 const experiment: Experiment = {
-  settings: { ...DEFAULT_SETTINGS, model: 'convnet3', conv2: 50, mode: 'remove', method: 'bn' },
+  settings: { ...DEFAULT_SETTINGS, model: 'convnet3', amounts: { conv1: 0, conv2: 50, conv3: 0, fc1: 0 }, mode: 'remove', method: 'bn' },
   origin: { kind: 'pretrained', model: 'convnet3', seed: 42, epochs: 10, trainedHere: 0 },
   weights: randomWeights(convNet3, 5),
   curve: [{ step: 0.064, loss: 2.3, trainAcc: 0.1 }, { step: 0.128, loss: 2.1, testAcc: 0.2 }],
@@ -54,7 +54,7 @@ describe('experiment files', () => {
   });
 
   it('refuses weights of another model than the settings say', () => {
-    const wrong = encodeExperiment({ ...experiment, settings: { ...experiment.settings, model: 'simplecnn', conv2: 0 } });
+    const wrong = encodeExperiment({ ...experiment, settings: { ...experiment.settings, model: 'simplecnn', amounts: { conv1: 0, fc1: 0 } } });
     expect(problem(wrong)).toMatch(/baseline\.safetensors: this file holds a ConvNet-3/);
   });
 });

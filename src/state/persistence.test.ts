@@ -67,7 +67,7 @@ describe('saved work: records of their own', () => {
     const weights = randomWeights(simpleCnn, 1);
     p.store.setState((s) => ({ baseline: { ...s.baseline, weights } }));
     for (let i = 0; i < 5; i++) {
-      p.store.setState((s) => ({ settings: { ...s.settings, conv1: i * 10 }, baseline: { ...s.baseline, curve: [...s.baseline.curve, { step: i }] } }));
+      p.store.setState((s) => ({ settings: { ...s.settings, amounts: { ...s.settings.amounts, conv1: i * 10 } }, baseline: { ...s.baseline, curve: [...s.baseline.curve, { step: i }] } }));
       await vi.advanceTimersByTimeAsync(500);
     }
     p.store.setState((s) => ({ history: [row(1)], baseline: { ...s.baseline, origin: { ...s.baseline.origin, epochs: 3 } } }));
@@ -77,7 +77,7 @@ describe('saved work: records of their own', () => {
     expect((m.data.get(PERSIST_KEY) as { state: { baseline: { weights: unknown } } }).state.baseline.weights).toBeNull();
     const again = await page(m.kv, memoryJournal());
     expect(again.saved?.state.baseline.weights).toEqual(weights);
-    expect(again.saved?.state.settings.conv1).toBe(40);
+    expect(again.saved?.state.settings.amounts.conv1).toBe(40);
     expect(again.saved?.state.history).toEqual([row(1)]);
   });
 

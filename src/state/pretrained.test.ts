@@ -43,4 +43,19 @@ describe('pretrained baselines', () => {
       load({ 'models/manifest.json': { body: JSON.stringify(manifest), type: 'application/json' }, 'models/simplecnn.safetensors': { body: damaged, type: 'application/octet-stream' } }),
     ).rejects.toThrow(/does not match its manifest/);
   });
+
+  it('ResNet-20 loads its full-data run (resnet20-full) and says what it is from the manifest entry', async () => {
+    const file = new Uint8Array(readFileSync(new URL('../../public/models/resnet20-full.safetensors', import.meta.url)));
+    const entry = manifest.models['resnet20-full'];
+    expect(createHash('sha256').update(file).digest('hex')).toBe(entry.sha256);
+    vi.resetModules();
+    vi.stubGlobal('fetch', serve({ 'models/manifest.json': { body: JSON.stringify(manifest), type: 'application/json' }, 'models/resnet20-full.safetensors': { body: file, type: 'application/octet-stream' } }));
+    const { loadPretrained } = await import('./pretrained');
+    const p = await loadPretrained('resnet20');
+    expect(p!.weights.model).toBe('resnet20');
+    expect(p!.epochs).toBe(entry.epochs);
+    expect(p!.about).toBe(`trained on the full CIFAR-10, ${entry.epochs} of ${entry.recipe.epochs} epochs, ${(entry.testAccuracy * 100).toFixed(1)} % on 10,000 test images`);
+    // A chain model's 5,000-image baseline keeps its own wording (no 'about').
+    expect((await load({ 'models/manifest.json': { body: JSON.stringify(manifest), type: 'application/json' }, 'models/simplecnn.safetensors': { body: weights, type: 'application/octet-stream' } }))!.about).toBeUndefined();
+  });
 });

@@ -13,7 +13,12 @@ export interface ManifestEntry {
   file: string;
   /** SHA-256 of the weights file, hex. */
   sha256: string;
+  /** recipe.epochs: the epochs planned (a full-data run shipped before it ends has `epochs` of them). */
   recipe: { optimizer: string; learningRate: number; batchSize: number; epochs: number; seed: number; train: string };
+  /** 'cifar10-full': trained on all 50,000 training images (scripts/pretrain_full.py). */
+  dataset?: string;
+  /** Test images testAccuracy was measured on (full-data runs: 10,000). */
+  testImages?: number;
   seed: number;
   epochs: number;
   backend: string;
@@ -47,7 +52,9 @@ export async function loadPretrained(model: ModelId): Promise<Pretrained | null>
     manifest = null; // a network error may pass: try again next time
     throw e;
   });
-  const entry = (await manifest)?.models[model];
+  // A model shipped only as its full-data run (ResNet-20: "resnet20-full") uses that one.
+  const models = (await manifest)?.models as Record<string, ManifestEntry> | undefined;
+  const entry = models?.[model] ?? models?.[`${model}-full`];
   if (!entry) return null;
   const res = await fetch(`models/${entry.file}`);
   if (!res.ok) throw new Error(`models/${entry.file}: HTTP ${res.status}`);
@@ -58,5 +65,12 @@ export async function loadPretrained(model: ModelId): Promise<Pretrained | null>
     if (hash !== entry.sha256) throw new Error(`models/${entry.file} does not match its manifest (SHA-256 ${hash.slice(0, 12)}…, expected ${entry.sha256.slice(0, 12)}…)`);
   }
   const { weights } = loadWeightsFile(bytes, model);
-  return { weights, seed: entry.seed, epochs: entry.epochs, testAccuracy: entry.testAccuracy, backend: entry.backend };
+  return { weights, seed: entry.seed, epochs: entry.epochs, testAccuracy: entry.testAccuracy, backend: entry.backend, about: aboutEntry(entry) };
+}
+
+/** What the page says about a full-data baseline, from its manifest entry (re-exported checkpoints update it). */
+export function aboutEntry(e: ManifestEntry): string | undefined {
+  if (e.dataset !== 'cifar10-full') return undefined;
+  const images = e.testImages ? `${e.testImages.toLocaleString('en-US')} test images` : 'the test images';
+  return `trained on the full CIFAR-10, ${e.epochs} of ${e.recipe.epochs} epochs, ${(e.testAccuracy * 100).toFixed(1)} % on ${images}`;
 }

@@ -41,7 +41,7 @@ const URL_DEBOUNCE_MS = 150;
 
 export function pruneSettingsOf(s: Settings): PruneSettings {
   const amounts: Record<string, number> = {};
-  for (const k of amountKeysOf(s.model)) amounts[k] = s[k] / 100;
+  for (const k of amountKeysOf(s.model)) amounts[k] = (s.amounts[k] ?? 0) / 100;
   const out: PruneSettings = { method: s.method, mode: s.mode, amounts, seed: s.seed };
   if (s.method === 'manual') out.manual = parseManual(s.manual, s.model).manual;
   return out;

@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, FIELDS, type Settings, formatManual, parseManual, parseSettings, settingsToQuery } from './urlState';
+import { DEFAULT_SETTINGS, FIELDS, type Settings, amountKeysOf, formatManual, migrateSettings, parseManual, parseSettings, settingsToQuery, zeroAmounts } from './urlState';
 
 describe('URL settings table', () => {
   it('round-trips any valid settings exactly', () => {
-    const arb = fc.record<Settings>({
+    const arb = fc.record<Omit<Settings, 'amounts'> & { conv1: number; conv2: number; conv3: number; fc1: number }>({
       model: fc.constantFrom('simplecnn', 'convnet3'),
       baseline: fc.constantFrom('pretrained', 'scratch'),
       method: fc.constantFrom('random', 'l1', 'l2', 'bn', 'manual'),
@@ -25,9 +25,12 @@ describe('URL settings table', () => {
       trainSubset: fc.integer({ min: 0, max: 50_000 }),
     });
     fc.assert(
-      fc.property(arb, (drawn) => {
+      fc.property(arb, ({ conv1, conv2, conv3, fc1, ...drawn }) => {
         // Layers the model lacks are not part of its settings (they stay 0 and out of the link).
-        const s = drawn.model === 'simplecnn' ? { ...drawn, conv2: 0, conv3: 0, manual: drawn.manual.includes(':') ? '' : drawn.manual } : drawn;
+        const s: Settings =
+          drawn.model === 'simplecnn'
+            ? { ...drawn, amounts: { conv1, fc1 }, manual: drawn.manual.includes(':') ? '' : drawn.manual }
+            : { ...drawn, amounts: { conv1, conv2, conv3, fc1 } };
         if (s.model === 'convnet3' && s.manual === '3,17,40') s.manual = '3';
         const back = parseSettings(settingsToQuery(s));
         expect(back.notices).toEqual([]);
@@ -43,14 +46,14 @@ describe('URL settings table', () => {
   it('reads a shared link', () => {
     const { settings, notices } = parseSettings('?method=l2&mode=remove&conv1=50&fc1=10&seed=7&lr=0.01&opt=sgd');
     expect(notices).toEqual([]);
-    expect(settings).toMatchObject({ method: 'l2', mode: 'remove', conv1: 50, fc1: 10, seed: 7, lr: 0.01, opt: 'sgd' });
+    expect(settings).toMatchObject({ method: 'l2', mode: 'remove', amounts: { conv1: 50, fc1: 10 }, seed: 7, lr: 0.01, opt: 'sgd' });
   });
 
   it('clamps out-of-range numbers with a notice', () => {
     const { settings, notices } = parseSettings('conv1=150&batch=0&fc1=-5');
-    expect(settings.conv1).toBe(100);
+    expect(settings.amounts.conv1).toBe(100);
     expect(settings.batch).toBe(1);
-    expect(settings.fc1).toBe(0);
+    expect(settings.amounts.fc1).toBe(0);
     expect(notices).toEqual([
       'conv1=150 is outside 0–100; using 100.',
       'fc1=-5 is outside 0–100; using 0.',
@@ -62,7 +65,7 @@ describe('URL settings table', () => {
     const { settings, notices } = parseSettings('method=magic&lr=fast&epochs=2.5&conv1=&foo=1&mode=remove');
     expect(settings.method).toBe(DEFAULT_SETTINGS.method);
     expect(settings.lr).toBe(DEFAULT_SETTINGS.lr);
-    expect(settings.conv1).toBe(DEFAULT_SETTINGS.conv1);
+    expect(settings.amounts.conv1).toBe(DEFAULT_SETTINGS.amounts.conv1);
     expect(settings.epochs).toBe(3);
     expect(settings.mode).toBe('remove');
     expect(notices).toContain('Unknown URL parameter “foo” was ignored.');
@@ -90,9 +93,9 @@ describe('per-layer amounts and hand-picked filters', () => {
   it('reads ConvNet-3 layer amounts, and ignores layers a model lacks with a notice', () => {
     const c = parseSettings('model=convnet3&conv2=50&conv3=25');
     expect(c.notices).toEqual([]);
-    expect(c.settings).toMatchObject({ model: 'convnet3', conv2: 50, conv3: 25 });
+    expect(c.settings).toMatchObject({ model: 'convnet3', amounts: { conv2: 50, conv3: 25 } });
     const s = parseSettings('conv2=50');
-    expect(s.settings.conv2).toBe(0);
+    expect(s.settings.amounts.conv2 ?? 0).toBe(0);
     expect(s.notices).toEqual(['conv2=50 was ignored: SimpleCNN has no conv2.']);
     expect(settingsToQuery(s.settings)).not.toContain('conv2');
     expect(settingsToQuery(c.settings)).toContain('conv2=50&conv3=25');
@@ -108,5 +111,74 @@ describe('per-layer amounts and hand-picked filters', () => {
     expect(link.settings.manual).toBe('3,17,40');
     expect(link.notices).toEqual(['manual: conv1 has filters 0–63; 99 was ignored.']);
     expect(settingsToQuery(link.settings)).toContain('manual=3,17,40');
+  });
+});
+
+describe('amounts keyed by channel group (issue 20)', () => {
+  it('generates the sliders from the groups: chains keep conv1…fc1, ResNet-20 gets stream/inner ids and fc', () => {
+    expect(amountKeysOf('simplecnn')).toEqual(['conv1', 'fc1']);
+    expect(amountKeysOf('convnet3')).toEqual(['conv1', 'conv2', 'conv3', 'fc1']);
+    expect(amountKeysOf('resnet20')).toEqual([
+      'stream1', 'stream2', 'stream3',
+      'inner1.1', 'inner1.2', 'inner1.3', 'inner2.1', 'inner2.2', 'inner2.3', 'inner3.1', 'inner3.2', 'inner3.3',
+      'fc',
+    ]);
+  });
+
+  it('round-trips any ResNet-20 group amounts and hand-picked channels through the link', () => {
+    const keys = amountKeysOf('resnet20');
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 100, noNaN: true }), { minLength: keys.length, maxLength: keys.length }),
+        fc.constantFrom('', '3,15', 'stream2:0,31', '1;inner3.3:63;stream3:5'),
+        fc.constantFrom('mask', 'remove', 'global'),
+        (values, manual, mode) => {
+          const s: Settings = { ...DEFAULT_SETTINGS, model: 'resnet20', mode: mode as Settings['mode'], amounts: Object.fromEntries(keys.map((k, i) => [k, values[i]])), manual };
+          const back = parseSettings(settingsToQuery(s));
+          expect(back.notices).toEqual([]);
+          expect(back.settings).toEqual({ ...s, manual: formatManual(parseManual(manual, 'resnet20').manual, 'resnet20') });
+        },
+      ),
+    );
+  });
+
+  it('writes ResNet-20 keys in group order after mode, and chain links byte for byte as before', () => {
+    const r = parseSettings('model=resnet20&stream2=50&inner1.1=25&mode=remove');
+    expect(r.notices).toEqual([]);
+    expect(r.settings.amounts).toMatchObject({ stream2: 50, 'inner1.1': 25, stream1: 0, fc: 0 });
+    expect(settingsToQuery(r.settings)).toBe(
+      'model=resnet20&baseline=pretrained&method=l1&mode=remove&stream1=0&stream2=50&stream3=0&inner1.1=25&inner1.2=0&inner1.3=0&inner2.1=0&inner2.2=0&inner2.3=0&inner3.1=0&inner3.2=0&inner3.3=0&fc=0&seed=42&epochs=1&ftEpochs=1&lr=0.001&batch=64&opt=adam',
+    );
+    // The link format of the chain models is unchanged (shared links of before keep working).
+    expect(settingsToQuery(parseSettings('model=convnet3&conv2=50&fc1=10').settings)).toBe(
+      'model=convnet3&baseline=pretrained&method=l1&mode=mask&conv1=0&conv2=50&conv3=0&fc1=10&seed=42&epochs=1&ftEpochs=1&lr=0.001&batch=64&opt=adam',
+    );
+  });
+
+  it('ignores keys the model lacks with a notice, in both directions, and bad group values like any number', () => {
+    const a = parseSettings('model=resnet20&conv1=50&fc1=10&stream2=150&inner2.2=x');
+    expect(a.settings.amounts).not.toHaveProperty('conv1');
+    expect(a.settings.amounts.stream2).toBe(100);
+    expect(a.settings.amounts['inner2.2']).toBe(0);
+    expect(a.notices).toEqual([
+      'stream2=150 is outside 0–100; using 100.',
+      'inner2.2=x is not a number; using 0.',
+      'conv1=50 was ignored: ResNet-20 has no conv1.',
+      'fc1=10 was ignored: ResNet-20 has no fc1.',
+    ]);
+    const b = parseSettings('model=convnet3&stream1=20&inner9.9=1');
+    expect(b.notices).toEqual(['Unknown URL parameter “inner9.9” was ignored.', 'stream1=20 was ignored: ConvNet-3 has no stream1.']);
+    expect(parseManual('inner1.1:3;conv2:1', 'resnet20').problems).toEqual([
+      'manual=conv2:1: expected filter numbers like 3,17,40 or stream2:3,17 for a channel group of ResNet-20.',
+    ]);
+    expect(parseManual('stream2:40', 'resnet20').problems).toEqual(['manual: stream2 has stream channels 0–31; 40 was ignored.']);
+  });
+
+  it('reads settings saved before amounts were keyed by group (conv1…fc1 as fields)', () => {
+    const old: Record<string, unknown> = { ...DEFAULT_SETTINGS, model: 'convnet3', conv1: 10, conv2: 20, conv3: 0, fc1: 30 };
+    delete old.amounts;
+    expect(migrateSettings(old as never)).toEqual({ ...DEFAULT_SETTINGS, model: 'convnet3', amounts: { conv1: 10, conv2: 20, conv3: 0, fc1: 30 } });
+    const now: Settings = { ...DEFAULT_SETTINGS, model: 'resnet20', amounts: { ...zeroAmounts('resnet20'), stream2: 50 } };
+    expect(migrateSettings(now)).toEqual(now);
   });
 });

@@ -2,8 +2,11 @@
  * Every shareable setting, declared once in a typed table, serialised to and from the URL.
  * A shared link reproduces the configuration; a bad value is clamped or ignored with a notice.
  */
-import { type Channels, type ModelId, fullChannels, geometry } from '../core/model/spec';
+import { structure } from '../core/model/graph';
+import type { Channels, ModelId } from '../core/model/spec';
+import { fullChannels } from '../core/model/spec';
 import { DEFAULT_MODEL, MODEL_IDS, specFor } from '../core/model/zoo';
+import { groupsOf } from '../core/pruning/groups';
 import { METHODS, MODES, type Method, type Mode } from '../core/pruning/settings';
 
 export type { Method, Mode };
@@ -13,23 +16,24 @@ export type BackendChoice = 'auto' | 'webgl' | 'wasm' | 'cpu' | 'webgpu';
 export type KernelsChoice = 'custom' | 'stock';
 export type BaselineChoice = 'pretrained' | 'scratch';
 
-/** Per-layer sliders, in percent. A model uses the ones it has (the SimpleCNN: conv1 and fc1). */
-export const AMOUNT_KEYS = ['conv1', 'conv2', 'conv3', 'fc1'] as const;
-export type AmountKey = (typeof AMOUNT_KEYS)[number];
-
+/**
+ * Pruning amounts in percent, one per slider: a key per channel group of the model (groupsOf(spec):
+ * a chain model's conv layers conv1…, ResNet-20's stream1…3 and inner1.1…inner3.3) and one for its
+ * linear layer (unstructured). The keys are the URL's parameter names, in this order.
+ */
+export type Amounts = Record<string, number>;
 export interface Settings {
   model: ModelId;
   /** Start from the shipped pretrained weights, or from a seeded untrained network. */
   baseline: BaselineChoice;
   method: Method;
   mode: Mode;
-  /** Percent of a conv layer's filters pruned (of all conv weights in global mode, on conv1), 0–100. */
-  conv1: number;
-  conv2: number;
-  conv3: number;
-  /** Percent of fc1 weights pruned (unstructured), 0–100. */
-  fc1: number;
-  /** Method 'manual': filters pruned by hand, "3,17,40" (conv1) or "conv1:3,17;conv2:5". */
+  /**
+   * Percent pruned per slider (amountKeysOf(model), every one present): a group's units (in global
+   * mode the first group's amount is the share of ALL conv weights), the linear layer's weights.
+   */
+  amounts: Amounts;
+  /** Method 'manual': units pruned by hand, "3,17,40" (the first group) or "conv1:3,17;conv2:5" (by group id). */
   manual: string;
   seed: number;
   /** Baseline training epochs per click. */
@@ -48,17 +52,16 @@ export interface Settings {
 type Field =
   | { kind: 'enum'; values: readonly string[]; label: string }
   | { kind: 'int' | 'float'; min: number; max: number; label: string }
-  | { kind: 'text'; label: string };
+  | { kind: 'text'; label: string }
+  /** One number (min–max) per key of amountKeysOf(model); the URL holds each key on its own. */
+  | { kind: 'amounts'; min: number; max: number; label: string };
 
 export const FIELDS: { [K in keyof Settings]: Field } = {
   model: { kind: 'enum', values: MODEL_IDS, label: 'model' },
   baseline: { kind: 'enum', values: ['pretrained', 'scratch'], label: 'baseline' },
   method: { kind: 'enum', values: METHODS, label: 'pruning method' },
   mode: { kind: 'enum', values: MODES, label: 'pruning mode' },
-  conv1: { kind: 'float', min: 0, max: 100, label: 'conv1 sparsity (%)' },
-  conv2: { kind: 'float', min: 0, max: 100, label: 'conv2 sparsity (%)' },
-  conv3: { kind: 'float', min: 0, max: 100, label: 'conv3 sparsity (%)' },
-  fc1: { kind: 'float', min: 0, max: 100, label: 'fc1 sparsity (%)' },
+  amounts: { kind: 'amounts', min: 0, max: 100, label: 'sparsity (%)' },
   manual: { kind: 'text', label: 'hand-picked filters' },
   seed: { kind: 'int', min: 0, max: 2 ** 31 - 1, label: 'seed' },
   epochs: { kind: 'int', min: 1, max: 100, label: 'epochs' },
@@ -76,10 +79,7 @@ export const DEFAULT_SETTINGS: Settings = {
   baseline: 'pretrained',
   method: 'l1',
   mode: 'mask',
-  conv1: 0,
-  conv2: 0,
-  conv3: 0,
-  fc1: 0,
+  amounts: zeroAmounts(DEFAULT_MODEL),
   manual: '',
   seed: 42,
   epochs: 1,
@@ -94,44 +94,79 @@ export const DEFAULT_SETTINGS: Settings = {
 
 const KEYS = Object.keys(FIELDS) as (keyof Settings)[];
 
-/** The amount sliders a model has: its conv layers and its linear layer. */
-export function amountKeysOf(model: ModelId): AmountKey[] {
+/** The amount sliders a model has, in URL order: its channel groups, then its linear layer. */
+export function amountKeysOf(model: ModelId): string[] {
   const spec = specFor(model);
-  return AMOUNT_KEYS.filter((k) => spec.layers.some((l) => l.name === k));
+  return [...groupsOf(spec).map((g) => g.id), structure(spec).output.name];
 }
 
-/** Hand-picked filters per conv layer, parsed from the `manual` setting (invalid parts reported). */
+/** Every slider of the model at 0. */
+export function zeroAmounts(model: ModelId): Amounts {
+  return Object.fromEntries(amountKeysOf(model).map((k) => [k, 0]));
+}
+
+/** The model's sliders, each from `amounts` (0 when missing); keys the model lacks are dropped. */
+export function amountsFor(model: ModelId, amounts: Readonly<Record<string, unknown>>): Amounts {
+  return Object.fromEntries(
+    amountKeysOf(model).map((k) => {
+      const v = amounts[k];
+      return [k, typeof v === 'number' && Number.isFinite(v) ? Math.min(100, Math.max(0, v)) : 0];
+    }),
+  );
+}
+
+/** Every amount key of every model (a key of another model gets "has no …", anything else "unknown"). */
+const ALL_AMOUNT_KEYS = new Set(MODEL_IDS.flatMap(amountKeysOf));
+
+/**
+ * Settings saved before amounts were keyed by group (conv1…fc1 as fields of their own) read as
+ * today's: the old fields move into `amounts`. Anything else passes through.
+ */
+export function migrateSettings(saved: Settings | (Omit<Settings, 'amounts'> & Record<string, unknown>)): Settings {
+  const s = saved as Record<string, unknown>;
+  const model = (MODEL_IDS as readonly unknown[]).includes(s.model) ? (s.model as ModelId) : DEFAULT_MODEL;
+  const legacy = Object.fromEntries(Object.entries(s).filter(([k]) => ALL_AMOUNT_KEYS.has(k) && !(k in FIELDS)));
+  const amounts = s.amounts && typeof s.amounts === 'object' ? (s.amounts as Record<string, unknown>) : legacy;
+  const out: Record<string, unknown> = { ...DEFAULT_SETTINGS, ...Object.fromEntries(Object.entries(s).filter(([k]) => k in FIELDS)) };
+  out.model = model;
+  out.amounts = amountsFor(model, amounts);
+  return out as unknown as Settings;
+}
+
+/** Hand-picked units per channel group, parsed from the `manual` setting (invalid parts reported). */
 export function parseManual(text: string, model: ModelId): { manual: Record<string, number[]>; problems: string[] } {
   const spec = specFor(model);
-  const convs = geometry(spec, fullChannels(spec)).convs;
+  const groups = structure(spec).groups;
   const manual: Record<string, number[]> = {};
   const problems: string[] = [];
   if (text.trim() === '') return { manual, problems };
   for (const part of text.split(';')) {
-    const m = /^\s*(?:([a-z]\w*)\s*:)?\s*([\d\s,]*)$/i.exec(part);
-    const layer = m ? (m[1] ?? convs[0].name) : null;
-    const conv = convs.find((c) => c.name === layer);
-    if (!m || !conv) {
-      problems.push(`manual=${part}: expected filter numbers like 3,17,40 or conv2:3,17 for a conv layer of ${spec.label}.`);
+    const m = /^\s*(?:([a-z][\w.]*)\s*:)?\s*([\d\s,]*)$/i.exec(part);
+    const id = m ? (m[1] ?? groups[0].id) : null;
+    const g = groups.find((x) => x.id === id);
+    if (!m || !g) {
+      const example = groups[Math.min(1, groups.length - 1)].id;
+      const what = groups[0].kind === 'layer' ? 'a conv layer' : 'a channel group';
+      problems.push(`manual=${part}: expected filter numbers like 3,17,40 or ${example}:3,17 for ${what} of ${spec.label}.`);
       continue;
     }
-    const set = new Set(manual[conv.name] ?? []);
+    const set = new Set(manual[g.id] ?? []);
     for (const tok of m[2].split(',').map((t) => t.trim()).filter(Boolean)) {
       const j = Number(tok);
-      if (Number.isInteger(j) && j >= 0 && j < conv.outChannels) set.add(j);
-      else problems.push(`manual: ${conv.name} has filters 0–${conv.outChannels - 1}; ${tok} was ignored.`);
+      if (Number.isInteger(j) && j >= 0 && j < g.units) set.add(j);
+      else problems.push(`manual: ${g.id} has ${g.unitName} 0–${g.units - 1}; ${tok} was ignored.`);
     }
-    manual[conv.name] = [...set].sort((a, b) => a - b);
+    manual[g.id] = [...set].sort((a, b) => a - b);
   }
   return { manual, problems };
 }
 
-/** The `manual` text for hand-picked filters: the first layer's as "3,17,40", others with their name. */
+/** The `manual` text for hand-picked units: the first group's as "3,17,40", others with their id. */
 export function formatManual(manual: Record<string, number[]>, model: ModelId): string {
-  const first = specFor(model).layers[0].name;
+  const first = structure(specFor(model)).groups[0].id;
   return Object.entries(manual)
     .filter(([, js]) => js.length > 0)
-    .map(([layer, js]) => (layer === first ? js.join(',') : `${layer}:${js.join(',')}`))
+    .map(([group, js]) => (group === first ? js.join(',') : `${group}:${js.join(',')}`))
     .sort((a, b) => Number(/^[a-z]/i.test(a)) - Number(/^[a-z]/i.test(b)))
     .join(';');
 }
@@ -141,51 +176,71 @@ export interface ParsedUrl {
   notices: string[];
 }
 
+type NumberField = { kind: 'int' | 'float' | 'amounts'; min: number; max: number };
+
+/** A number from the URL, rounded and clamped as its field says; undefined (with a notice) when it is none. */
+function readNumber(key: string, raw: string, field: NumberField, fallback: unknown, notices: string[]): number | undefined {
+  const value = raw.trim() === '' ? NaN : Number(raw);
+  if (!Number.isFinite(value)) {
+    notices.push(`${key}=${raw} is not a number; using ${String(fallback)}.`);
+    return undefined;
+  }
+  let v = field.kind === 'int' ? Math.round(value) : value;
+  if (field.kind === 'int' && v !== value) notices.push(`${key}=${raw} must be a whole number; using ${v}.`);
+  if (v < field.min || v > field.max) {
+    const clamped = Math.min(field.max, Math.max(field.min, v));
+    notices.push(`${key}=${raw} is outside ${field.min}–${field.max}; using ${clamped}.`);
+    v = clamped;
+  }
+  return v;
+}
+
 /** Reads settings from a query string; anything missing keeps its default. */
 export function parseSettings(search: string, base: Settings = DEFAULT_SETTINGS): ParsedUrl {
   const params = new URLSearchParams(search);
-  const settings: Settings = { ...base };
+  const settings: Settings = { ...base, amounts: { ...base.amounts } };
   const notices: string[] = [];
   const known = new Set<string>(KEYS);
+  // The model decides which amount keys exist, so it is read first.
+  const modelRaw = params.get('model');
+  const model = modelRaw !== null && (MODEL_IDS as readonly string[]).includes(modelRaw) ? (modelRaw as ModelId) : settings.model;
+  const amountKeys = amountKeysOf(model);
   for (const key of params.keys()) {
-    if (!known.has(key)) notices.push(`Unknown URL parameter “${key}” was ignored.`);
+    if (!known.has(key) && !ALL_AMOUNT_KEYS.has(key)) notices.push(`Unknown URL parameter “${key}” was ignored.`);
   }
   for (const key of KEYS) {
+    const field = FIELDS[key];
+    const put = (v: unknown) => ((settings as unknown as Record<string, unknown>)[key] = v);
+    if (field.kind === 'amounts') {
+      const amounts = model === base.model ? amountsFor(model, base.amounts) : zeroAmounts(model);
+      for (const k of amountKeys) {
+        const raw = params.get(k);
+        if (raw === null) continue;
+        const v = readNumber(k, raw, field, amounts[k], notices);
+        if (v !== undefined) amounts[k] = v;
+      }
+      settings.amounts = amounts;
+      continue;
+    }
     const raw = params.get(key);
     if (raw === null) continue;
-    const field = FIELDS[key];
     const fallback = settings[key];
-    const put = (v: unknown) => ((settings as unknown as Record<string, unknown>)[key] = v);
     if (field.kind === 'text') {
       put(raw);
       continue;
     }
     if (field.kind === 'enum') {
       if (field.values.includes(raw)) put(raw);
-      else notices.push(`${key}=${raw} is not one of ${field.values.join(', ')}; using ${fallback}.`);
+      else notices.push(`${key}=${raw} is not one of ${field.values.join(', ')}; using ${String(fallback)}.`);
       continue;
     }
-    const value = raw.trim() === '' ? NaN : Number(raw);
-    if (!Number.isFinite(value)) {
-      notices.push(`${key}=${raw} is not a number; using ${fallback}.`);
-      continue;
-    }
-    let v = field.kind === 'int' ? Math.round(value) : value;
-    if (field.kind === 'int' && v !== value) notices.push(`${key}=${raw} must be a whole number; using ${v}.`);
-    if (v < field.min || v > field.max) {
-      const clamped = Math.min(field.max, Math.max(field.min, v));
-      notices.push(`${key}=${raw} is outside ${field.min}–${field.max}; using ${clamped}.`);
-      v = clamped;
-    }
-    put(v);
+    const v = readNumber(key, raw, field, fallback, notices);
+    if (v !== undefined) put(v);
   }
-  // Layers the chosen model does not have: say so rather than silently keeping a value that does nothing.
-  const has = new Set(amountKeysOf(settings.model));
-  for (const k of AMOUNT_KEYS) {
-    if (!has.has(k) && params.has(k)) {
-      notices.push(`${k}=${params.get(k)} was ignored: ${specFor(settings.model).label} has no ${k}.`);
-      settings[k] = 0;
-    }
+  // Sliders the chosen model does not have: say so rather than silently keeping a value that does nothing.
+  const has = new Set(amountKeys);
+  for (const k of params.keys()) {
+    if (ALL_AMOUNT_KEYS.has(k) && !has.has(k) && !known.has(k)) notices.push(`${k}=${params.get(k)} was ignored: ${specFor(settings.model).label} has no ${k}.`);
   }
   if (settings.manual) {
     const { manual, problems } = parseManual(settings.manual, settings.model);
@@ -198,17 +253,19 @@ export function parseSettings(search: string, base: Settings = DEFAULT_SETTINGS)
 /** The query string for a settings object (complete for what the model uses, so links survive default changes). */
 export function settingsToQuery(s: Settings): string {
   const params = new URLSearchParams();
-  const has = new Set<string>(amountKeysOf(s.model));
   for (const key of KEYS) {
     // Environment knobs appear only when set, so a shared link does not force a backend.
     if ((key === 'backend' && s.backend === 'auto') || (key === 'kernels' && s.kernels === 'custom') || (key === 'trainSubset' && s.trainSubset === 0)) continue;
-    if ((AMOUNT_KEYS as readonly string[]).includes(key) && !has.has(key)) continue;
     if (key === 'manual' && s.manual === '') continue;
+    if (FIELDS[key].kind === 'amounts') {
+      for (const k of amountKeysOf(s.model)) params.set(k, String(s.amounts[k] ?? 0));
+      continue;
+    }
     params.set(key, String(s[key]));
   }
   // URLSearchParams would write the commas of manual=3,17,40 as %2C; keep them readable.
   return params.toString().replace(/%2C/g, ',').replace(/%3A/g, ':').replace(/%3B/g, ';');
 }
 
-/** The conv layers' full filter counts for a model (for sliders and figures). */
+/** The channel groups' full unit counts for a model (for sliders and figures). */
 export const channelsOf = (model: ModelId): Channels => fullChannels(specFor(model));

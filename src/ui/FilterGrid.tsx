@@ -44,12 +44,15 @@ export const FilterGrid = memo(function FilterGrid({ view, onToggle, disabled }:
     maxNorm = Math.max(maxNorm, view.norms[j]);
   }
   const span = maxNorm - minNorm || 1;
+  // A chain model's layer: "conv2's 32 filters", "conv2 filter 5"; a coupled group: its label and unit name.
+  const unit = view.group ? view.group.unitName.replace(/s$/, '') : 'filter';
+  const name = view.group ? view.group.label : view.layer;
   return (
     <figure className="chart filter-grid" data-testid={`filter-grid-${view.layer}`} data-kept={kept}>
       <figcaption>
-        {view.layer}'s {n} filters: {kept} with weights left
+        {view.group ? `${name.charAt(0).toUpperCase()}${name.slice(1)} (${view.layer}): ${n} ${view.group.unitName}` : `${view.layer}'s ${n} filters`}: {kept} with weights left
       </figcaption>
-      <div className={`tiles ${view.rgb ? 'rgb' : 'grey'}`} role="group" aria-label={`${view.layer} filters`}>
+      <div className={`tiles ${view.rgb ? 'rgb' : 'grey'}`} role="group" aria-label={view.group ? `${name} ${view.group.unitName}` : `${view.layer} filters`}>
         {Array.from({ length: n }, (_, j) => {
           const alive = view.alive[j] === 1;
           const shade = Math.round(235 - 200 * ((view.norms[j] - minNorm) / span));
@@ -60,8 +63,8 @@ export const FilterGrid = memo(function FilterGrid({ view, onToggle, disabled }:
               data-testid={`tile-${view.layer}-${j}`}
               data-pruned={alive ? 'false' : 'true'}
               disabled={disabled}
-              title={`${view.layer} filter ${j}: L2 norm ${view.norms[j].toFixed(3)}, ${alive ? 'kept' : 'pruned'}. Click to ${alive ? 'prune' : 'restore'} it.`}
-              aria-label={`${view.layer} filter ${j}, ${alive ? 'kept' : 'pruned'}`}
+              title={`${view.group ? name : view.layer} ${unit} ${j}: L2 norm ${view.norms[j].toFixed(3)}, ${alive ? 'kept' : 'pruned'}. Click to ${alive ? 'prune' : 'restore'} it.`}
+              aria-label={`${view.group ? name : view.layer} ${unit} ${j}, ${alive ? 'kept' : 'pruned'}`}
               aria-pressed={!alive}
               style={view.rgb ? undefined : { background: `rgb(${shade},${shade},${shade})` }}
               onClick={() => onToggle(view.layer, j)}
@@ -72,7 +75,10 @@ export const FilterGrid = memo(function FilterGrid({ view, onToggle, disabled }:
         })}
       </div>
       <p className="help small">
-        {view.rgb ? 'Each tile is one 3×3 RGB filter (grey = 0).' : `Shade = the filter’s L2 norm, from ${minNorm.toFixed(2)} (light) to ${maxNorm.toFixed(2)} (dark).`} Crossed-out
+        {view.rgb
+          ? `Each tile is one 3×3 RGB filter (grey = 0)${view.group ? ' of the first conv; the channel also goes from every other conv writing into the stream' : ''}.`
+          : `Shade = the ${view.group ? `channel’s L2 norm summed over the convs writing into it` : 'filter’s L2 norm'}, from ${minNorm.toFixed(2)} (light) to ${maxNorm.toFixed(2)} (dark).`}{' '}
+        Crossed-out
         filters are pruned. Click a tile to prune or restore it by hand.
       </p>
     </figure>

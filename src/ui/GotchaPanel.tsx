@@ -1,7 +1,7 @@
-import { geometry } from '../core/model/spec';
+import { type ConvNode, structure } from '../core/model/graph';
 import { specFor } from '../core/model/zoo';
 import { previewCosts } from '../core/pruning/costs';
-import { AMOUNT_KEYS } from '../state/urlState';
+import { amountKeysOf } from '../state/urlState';
 import { int } from '../state/vocabulary';
 import { useActions, useStore } from './context';
 
@@ -13,17 +13,22 @@ export function GotchaPanel() {
   const actions = useActions();
   const seed = useStore((s) => s.settings.seed);
   const busy = useStore((s) => s.job !== null);
-  const spec = specFor(useStore((s) => s.settings.model));
-  const first = geometry(spec).convs[0];
-  const c = previewCosts(spec, { method: 'random', mode: 'global', amounts: { [first.name]: 0.2 }, seed });
+  const model = useStore((s) => s.settings.model);
+  const spec = specFor(model);
+  const st = structure(spec);
+  const convs = st.nodes.filter((n): n is ConvNode => n.op === 'conv');
+  const first = convs[0];
+  // The first channel group's amount is global mode's one (a chain model's first group: its first conv layer).
+  const group = st.groups[0];
+  const c = previewCosts(spec, { method: 'random', mode: 'global', amounts: { [group.id]: 0.2 }, seed });
   const zeroed = c.articlePrints - c.nonzeroParams;
-  const removed = previewCosts(spec, { method: 'l1', mode: 'remove', amounts: { [first.name]: 0.2 }, seed });
-  const convWeights = geometry(spec).convs.reduce((a, x) => a + c.layers[x.name].weights, 0);
+  const removed = previewCosts(spec, { method: 'l1', mode: 'remove', amounts: { [group.id]: 0.2 }, seed });
+  const convWeights = convs.reduce((a, x) => a + c.layers[x.name].weights, 0);
   const showMe = () => {
     actions.setSetting('mode', 'global');
     actions.setSetting('method', 'random');
-    for (const k of AMOUNT_KEYS) if (k !== first.name) actions.setSetting(k, 0);
-    actions.setSetting(first.name as (typeof AMOUNT_KEYS)[number], 20);
+    actions.setAmounts(amountKeysOf(model), 0);
+    actions.setAmount(group.id, 20);
   };
   return (
     <section className="panel gotcha" aria-labelledby="gotcha-h">
@@ -47,8 +52,8 @@ print(parameters_to_vector(model.parameters()).nonzero().size(0))`}</code>
         <li>
           Those zeros are single weights scattered over all {first.outChannels} filters: no filter is gone, the network has the
           same shape, the same {int(c.macs)} MACs per image and the same size. That is unstructured pruning, not filter
-          pruning. To remove filters, use the Remove mode above: at 20% of {first.name} it drops{' '}
-          {first.outChannels - removed.channels[0]} filters and {int(c.params - removed.params)} parameters.
+          pruning. To remove filters, use the Remove mode above: at 20% of {group.id} it drops{' '}
+          {group.units - removed.channels[0]} {group.unitName} and {int(c.params - removed.params)} parameters.
         </li>
       </ul>
       <button onClick={showMe} disabled={busy} data-testid="show-article">

@@ -70,7 +70,7 @@ export function HistoryPanel() {
                     <td>{h.method}</td>
                     <td>{h.mode}</td>
                     <td>{specFor(h.model).label}</td>
-                    <td>{h.method === 'manual' ? `by hand: ${h.manual}` : Object.entries(h.amounts).map(([k, v]) => `${k} ${v}%`).join(', ')}</td>
+                    <td>{h.method === 'manual' ? `by hand: ${h.manual}` : amountsText(h.amounts)}</td>
                     <td>{h.channels.join(' · ')}</td>
                     <td>{int(h.nonzeroParams)}</td>
                     <td>{int(h.nonzeroMacs)}</td>
@@ -104,3 +104,11 @@ export function HistoryPanel() {
     </section>
   );
 }
+
+/** A run's sliders: every one for the chain models (a handful); only those set for a model with many groups (ResNet-20's 13). */
+function amountsText(amounts: Record<string, number>): string {
+  const all = Object.entries(amounts);
+  const shown = all.length > 4 ? all.filter(([, v]) => v > 0) : all;
+  return shown.length ? shown.map(([k, v]) => `${k} ${v}%`).join(', ') : 'all at 0%';
+}
+

@@ -1,12 +1,13 @@
-import { useState } from 'react';
-import { type NetSpec, fullChannels, geometry, hasBatchNorm, parameterCount } from '../core/model/spec';
+import { useCallback, useState } from 'react';
+import { type ConvNode, type GraphStructure, shapes, structure } from '../core/model/graph';
+import { type ModelSpec, fullChannels, hasBatchNorm, parameterCount } from '../core/model/spec';
 import { specFor } from '../core/model/zoo';
 import { fraction, pruneCount } from '../core/pruning/amount';
 import { type Costs, previewCosts, prunedFilterCount } from '../core/pruning/costs';
 import { describeGroup } from '../core/pruning/groups';
 import { type Method, type Mode, unsupported } from '../core/pruning/settings';
 import { currentCosts, pruneSettingsOf } from '../state/controller';
-import type { AmountKey, Settings } from '../state/urlState';
+import type { Settings } from '../state/urlState';
 import { CompareCharts } from './CompareCharts';
 import { CurvesChart } from './CurvesChart';
 import { FilterGrid } from './FilterGrid';
@@ -27,9 +28,18 @@ const METHODS: { value: Method; label: string; help: string }[] = [
   { value: 'manual', label: 'By hand', help: 'The filters you clicked in the grids below (the link keeps them: manual=…).' },
 ];
 
-function modeHelp(mode: Mode, spec: NetSpec): string {
+const convsOf = (st: GraphStructure): ConvNode[] => st.nodes.filter((n): n is ConvNode => n.op === 'conv');
+
+/** Weights of every conv layer of the full network (what global mode ranks). */
+function convWeights(st: GraphStructure): number {
+  const sh = shapes(st, st.groups.map((g) => g.units));
+  return convsOf(st).reduce((a, c) => a + c.kernel * c.kernel * sh.get(c.name)!.inChannels * sh.get(c.name)!.channels, 0);
+}
+
+function modeHelp(mode: Mode, spec: ModelSpec): string {
   const bn = hasBatchNorm(spec);
-  const g = geometry(spec);
+  const st = structure(spec);
+  const g = { convs: convsOf(st), linear: st.output };
   const first = g.convs[0];
   switch (mode) {
     case 'mask':
@@ -41,7 +51,9 @@ function modeHelp(mode: Mode, spec: NetSpec): string {
       );
     case 'remove':
       return (
-        'Builds a smaller network: each layer loses the chosen filters' +
+        (st.hasAdd
+          ? 'Builds a smaller network: each channel group loses the chosen channels from every conv writing into it'
+          : 'Builds a smaller network: each layer loses the chosen filters') +
         (bn ? ', their BatchNorm channels (γ, β, running mean and variance)' : ' and their biases') +
         ', and the next layer loses the input channels (or the flattened rows) they fed. Parameters, MACs and size really drop.'
       );
@@ -82,7 +94,8 @@ function Radio<T extends string>(props: {
 }
 
 function Slider(props: {
-  k: AmountKey | 'allconv';
+  /** An amount key (a group id, the linear layer's name) or an aggregate ('allconv', 'allinner', 'all'). */
+  k: string;
   value: number;
   label: string;
   detail: string;
@@ -120,26 +133,27 @@ function Slider(props: {
   );
 }
 
-function convDetail(s: Settings, spec: NetSpec, layer: string): string {
-  const convs = geometry(spec).convs;
+function convDetail(s: Settings, spec: ModelSpec, id: string): string {
+  const st = structure(spec);
   if (s.mode === 'global') {
-    const n = convs.reduce((a, x) => a + x.kernel * x.kernel * x.inChannels * x.outChannels, 0);
-    return `${int(pruneCount(fraction(s[layer as AmountKey] / 100), n))} of ${int(n)} ${convs.length > 1 ? 'conv' : convs[0].name} weights zeroed`;
+    const convs = convsOf(st);
+    const n = convWeights(st);
+    return `${int(pruneCount(fraction((s.amounts[id] ?? 0) / 100), n))} of ${int(n)} ${convs.length > 1 ? 'conv' : convs[0].name} weights zeroed`;
   }
-  const c = convs.find((x) => x.name === layer)!;
-  const pruned = prunedFilterCount(pruneSettingsOf(s), layer, c.outChannels);
-  return `${pruned} of ${c.outChannels} filters ${s.mode === 'remove' ? 'removed' : 'masked'} · ${c.outChannels - pruned} kept`;
+  const g = st.groups.find((x) => x.id === id)!;
+  const pruned = prunedFilterCount(pruneSettingsOf(s), id, g.units);
+  return `${pruned} of ${g.units} ${g.unitName} ${s.mode === 'remove' ? 'removed' : 'masked'} · ${g.units - pruned} kept`;
 }
 
 function fcDetail(s: Settings, c: Costs, layer: string): string {
   const n = c.layers[layer].weights;
-  return `${int(pruneCount(fraction(s[layer as AmountKey] / 100), n))} of ${int(n)} ${layer} weights zeroed`;
+  return `${int(pruneCount(fraction((s.amounts[layer] ?? 0) / 100), n))} of ${int(n)} ${layer} weights zeroed`;
 }
 
-function Figures({ costs, spec }: { costs: Costs; spec: NetSpec }) {
+function Figures({ costs, spec }: { costs: Costs; spec: ModelSpec }) {
   const base = previewCosts(spec, { method: 'l1', mode: 'mask', amounts: {}, seed: 0 });
   const rows: [string, string, string, string][] = [
-    ['Filters in the network (per conv layer)', fullChannels(spec).join(' · '), costs.channels.join(' · '), 'filters'],
+    [structure(spec).hasAdd ? 'Channels per group (streams, then inner)' : 'Filters in the network (per conv layer)', fullChannels(spec).join(' · '), costs.channels.join(' · '), 'filters'],
     ['Parameters stored', int(parameterCount(spec)), int(costs.params), 'params'],
     ['Nonzero parameters', int(base.nonzeroParams), int(costs.nonzeroParams), 'nonzero'],
     ['MACs per image (dense kernels)', int(base.macs), int(costs.macs), 'macs'],
@@ -169,17 +183,18 @@ function Figures({ costs, spec }: { costs: Costs; spec: NetSpec }) {
 }
 
 /** One sentence on what the current mode did to the network, with this setting's numbers. */
-function WhatChanged({ costs, settings, spec }: { costs: Costs; settings: Settings; spec: NetSpec }) {
-  const full = geometry(spec);
+function WhatChanged({ costs, settings, spec }: { costs: Costs; settings: Settings; spec: ModelSpec }) {
+  const st = structure(spec);
   const base = parameterCount(spec);
   const zeroed = base - costs.nonzeroParams;
-  const lin = full.linear;
+  const lin = st.output;
+  const inputs = (channels: number[]) => shapes(st, channels).get(lin.name)!.inChannels;
   let text: string;
   if (settings.mode === 'remove') {
-    const now = geometry(spec, costs.channels);
+    const changed = st.groups.map((g, i) => `${g.id} ${g.units}→${costs.channels[i]}`);
     text =
-      `The network is physically smaller: ${now.convs.map((c, i) => `${c.name} ${full.convs[i].outChannels}→${c.outChannels}`).join(', ')} filters, ` +
-      `and ${lin.name} reads ${int(now.linear.inFeatures)} inputs instead of ${int(lin.inFeatures)}. ${int(base - costs.params)} parameters are gone, not zeroed.`;
+      `The network is physically smaller: ${changed.join(', ')} ${st.hasAdd ? 'channels' : 'filters'}, ` +
+      `and ${lin.name} reads ${int(inputs(costs.channels))} inputs instead of ${int(inputs(fullChannels(spec)))}. ${int(base - costs.params)} parameters are gone, not zeroed.`;
   } else if (settings.mode === 'mask') {
     const bn = hasBatchNorm(spec);
     const share = previewCosts(spec, { method: 'l1', mode: 'mask', amounts: {}, seed: 0 }).layers[lin.name].params / base;
@@ -198,62 +213,100 @@ function WhatChanged({ costs, settings, spec }: { costs: Costs; settings: Settin
   );
 }
 
-function Sliders({ settings, spec, costs, busy }: { settings: Settings; spec: NetSpec; costs: Costs; busy: boolean }) {
+/** An aggregate slider: its value when its sliders agree, else their rounded mean. */
+function aggregate(settings: Settings, keys: string[]): { value: number; same: boolean } {
+  const vals = keys.map((k) => settings.amounts[k] ?? 0);
+  const same = vals.every((v) => v === vals[0]);
+  return { value: same ? vals[0] : Math.round(vals.reduce((a, v) => a + v, 0) / vals.length), same };
+}
+
+const capital = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
+
+function Sliders({ settings, spec, costs, busy }: { settings: Settings; spec: ModelSpec; costs: Costs; busy: boolean }) {
   const actions = useActions();
   const [focused, setFocused] = useState<string | null>(null);
-  const convs = geometry(spec).convs;
+  const st = structure(spec);
+  const groups = st.groups;
   const global = settings.mode === 'global';
   const manual = settings.method === 'manual';
-  const convKeys = convs.map((c) => c.name as AmountKey);
-  const allSame = convKeys.every((k) => settings[k] === settings[convKeys[0]]);
+  const ids = groups.map((g) => g.id);
+  const inner = groups.filter((g) => g.kind === 'inner').map((g) => g.id);
+  const lin = st.output.name;
+  // Aggregates: a chain's "all conv layers"; a residual network's "all inner" (Li et al.'s choice) and "all".
+  const aggregates: { k: string; keys: string[]; label: string; differ: string; detail: string }[] = st.hasAdd
+    ? [
+        { k: 'allinner', keys: inner, label: 'All inner channels', differ: 'All inner channels (groups differ)', detail: `sets the ${inner.length} blocks' inner channels together (Li et al.'s choice)` },
+        { k: 'all', keys: ids, label: 'All channel groups', differ: 'All channel groups (groups differ)', detail: `sets all ${ids.length} groups together, residual streams included` },
+      ]
+    : ids.length > 1
+      ? [{ k: 'allconv', keys: ids, label: 'All conv layers', differ: 'All conv layers (layers differ)', detail: `sets ${ids.join(', ')} together` }]
+      : [];
   return (
     <>
-      {convs.length > 1 && !global && (
-        <Slider
-          k="allconv"
-          value={allSame ? settings[convKeys[0]] : Math.round(convKeys.reduce((a, k) => a + settings[k], 0) / convKeys.length)}
-          label={allSame ? 'All conv layers' : 'All conv layers (layers differ)'}
-          detail={`sets ${convKeys.join(', ')} together`}
-          disabled={busy || manual}
-          onChange={(v) => actions.setAllConv(v)}
-        />
+      {!global &&
+        aggregates.map((a) => {
+          const { value, same } = aggregate(settings, a.keys);
+          return (
+            <Slider key={a.k} k={a.k} value={value} label={same ? a.label : a.differ} detail={a.detail} disabled={busy || manual} onChange={(v) => actions.setAmounts(a.keys, v)} />
+          );
+        })}
+      {st.hasAdd && !global && (
+        <p className="help small" data-testid="coupling-note">
+          Each residual stream is one group: its channels are added together at every block of the stage, so removing one removes it from the conv
+          before the stage, every block&rsquo;s second conv, the shortcut conv and every layer reading the stream, all at once. Li et al. (2017)
+          therefore pruned only the blocks&rsquo; inner channels, which touch two convs each. Try both: the inner sliders, then a stream slider.
+          A group&rsquo;s channel is ranked by the sum of its members&rsquo; filter norms (L1/L2) or of their |γ|: each conv writing into the
+          channel contributes what it adds to it.
+        </p>
       )}
-      {convs.map((c, i) => {
+      {groups.map((g, i) => {
         if (global && i > 0) return null;
-        const k = c.name as AmountKey;
-        const removed = prunedFilterCount(pruneSettingsOf(settings), c.name, c.outChannels);
+        const k = g.id;
+        const removed = prunedFilterCount(pruneSettingsOf(settings), g.id, g.units);
+        const label = global
+          ? convsOf(st).length > 1
+            ? 'Conv weights pruned (all conv layers, ranked together)'
+            : `${g.id} weights pruned`
+          : g.kind === 'layer'
+            ? `${g.id} filters pruned`
+            : `${capital(g.label)}: channels pruned`;
         return (
           <div key={k}>
             <Slider
               k={k}
-              value={settings[k]}
-              label={global ? (convs.length > 1 ? 'Conv weights pruned (all conv layers, ranked together)' : `${c.name} weights pruned`) : `${c.name} filters pruned`}
-              detail={convDetail(settings, spec, c.name)}
+              value={settings.amounts[k] ?? 0}
+              label={label}
+              detail={convDetail(settings, spec, g.id)}
               help={i === 0 ? 'The count follows torch: round(amount × n), rounding halves to even.' : undefined}
               disabled={busy || manual}
-              onChange={(v) => actions.setSetting(k, v)}
-              onFocus={() => setFocused(c.name)}
+              onChange={(v) => actions.setAmount(k, v)}
+              onFocus={() => setFocused(g.id)}
               onBlur={() => setFocused(null)}
             />
-            {focused === c.name && !global && (
-              <p className="help small group-note" role="status" data-testid={`group-${c.name}`}>
-                {describeGroup(spec, c.name, removed > 0 ? removed : 1).replace(/^removing/, removed > 0 ? 'Removing' : 'Removing (for example)')}
-              </p>
-            )}
+            {focused === g.id && !global && <GroupNote spec={spec} id={g.id} removed={removed} />}
           </div>
         );
       })}
       {manual && <p className="help small">By hand: click filter tiles below to prune or restore them; the sliders rest.</p>}
       <Slider
-        k={spec.layers.at(-1)!.name as AmountKey}
-        value={settings.fc1}
-        label={`${spec.layers.at(-1)!.name} weights pruned (unstructured)`}
-        detail={fcDetail(settings, costs, spec.layers.at(-1)!.name)}
+        k={lin}
+        value={settings.amounts[lin] ?? 0}
+        label={`${lin} weights pruned (unstructured)`}
+        detail={fcDetail(settings, costs, lin)}
         help="Its 10 outputs are the classes, so it is never pruned by whole units: its single weights are (L1 magnitude or random), and it shrinks when the last conv layer loses filters."
         disabled={busy}
-        onChange={(v) => actions.setSetting('fc1', v)}
+        onChange={(v) => actions.setAmount(lin, v)}
       />
     </>
+  );
+}
+
+/** What else goes with a group's units (describeGroup), for the focused slider or the clicked channel. */
+export function GroupNote({ spec, id, removed }: { spec: ModelSpec; id: string; removed: number }) {
+  return (
+    <p className="help small group-note" role="status" data-testid={`group-${id}`}>
+      {describeGroup(spec, id, removed > 0 ? removed : 1).replace(/^removing/, removed > 0 ? 'Removing' : 'Removing (for example)')}
+    </p>
   );
 }
 
@@ -278,6 +331,17 @@ export function PrunePanel() {
   ];
   const modes = modeList.map((m) => ({ ...m, help: modeHelp(m.value, spec), disabled: unsupported(settings.method, m.value, bn) }));
   const emptyLayer = costs.channels.some((n) => n === 0);
+  const coupled = structure(spec).hasAdd;
+  // A residual network: the last channel clicked says what its group takes with it.
+  const [clicked, setClicked] = useState<string | null>(null);
+  const clickedGroup = coupled && clicked && preview.reply ? preview.reply.filters.find((v) => v.layer === clicked) : undefined;
+  const onToggle = useCallback(
+    (layer: string, j: number) => {
+      setClicked(layer);
+      actions.toggleFilter(layer, j);
+    },
+    [actions],
+  );
   return (
     <section className="panel" aria-labelledby="prune-h">
       <h2 id="prune-h">3 · Prune and fine-tune</h2>
@@ -347,10 +411,11 @@ export function PrunePanel() {
           )}
         </div>
       </div>
+      {clickedGroup && <GroupNote spec={spec} id={clickedGroup.layer} removed={clickedGroup.alive.length - clickedGroup.alive.reduce((a, x) => a + x, 0)} />}
       {preview.reply && (
         <div className="grids">
           {preview.reply.filters.map((v) => (
-            <FilterGrid key={v.layer} view={v} onToggle={actions.toggleFilter} disabled={busy || (settings.method !== 'manual' && !fresh)} />
+            <FilterGrid key={v.layer} view={v} onToggle={coupled ? onToggle : actions.toggleFilter} disabled={busy || (settings.method !== 'manual' && !fresh)} />
           ))}
         </div>
       )}

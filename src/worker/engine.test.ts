@@ -71,6 +71,42 @@ describe('Engine (cpu backend, no worker)', () => {
     await send({ type: 'resetBaseline', model: 'simplecnn', seed: 3 });
   });
 
+  it('builds ResNet-20, prunes a residual stream through its group (mask and remove), fine-tunes it, and leaks no tensors', async () => {
+    expect(resnet20Counts()).toEqual({ params: 272_474, macs: 40_813_184 }); // the issue's figures
+    // 4 images: ResNet-20 costs 15× SimpleCNN's MACs, and the cpu backend is plain JavaScript.
+    await send({ type: 'setData', role: 'test', set: takeFirst(test, 4) });
+    await send({ type: 'resetBaseline', model: 'resnet20', seed: 3 });
+    const ask = async (mode: 'mask' | 'remove', amounts: Record<string, number>) => {
+      const id = ++seq;
+      engine.notePreview(id);
+      return (await engine.handle({ type: 'preview', settings: { method: 'l1', mode, amounts, seed: 1 } }, id)) as PreviewReply;
+    };
+    const removed = await ask('remove', { stream2: 0.5 });
+    expect(removed.kept.stream2).toHaveLength(16);
+    expect(removed.costs.channels).toEqual([16, 16, 64, 16, 16, 16, 32, 32, 32, 64, 64, 64]);
+    // Counted from the architecture, independently of the engine (resnet20Counts below).
+    expect(removed.costs.params).toBe(resnet20Counts({ stream2: 16 }).params);
+    expect(removed.costs.macs).toBe(resnet20Counts({ stream2: 16 }).macs);
+    expect(removed.filters.map((f) => f.layer)).toEqual(['stream1', 'stream2', 'stream3', 'inner1.1', 'inner1.2', 'inner1.3', 'inner2.1', 'inner2.2', 'inner2.3', 'inner3.1', 'inner3.2', 'inner3.3']);
+    expect(removed.filters[0].rgb?.kernel).toHaveLength(432); // the stem conv's RGB filters
+    expect(removed.filters[1].group).toEqual({ label: 'residual stream of stage 2', unitName: 'stream channels', kind: 'stream' });
+    const masked = await ask('mask', { stream1: 0.5 });
+    expect(masked.costs.params).toBe(272_474);
+    const r = (await send({ type: 'train', role: 'pruned', config: { epochs: 1, batchSize: 4, learningRate: 1e-3, optimizer: 'sgd', momentum: 0.9, seed: 1 }, trainSubset: 4 })) as { steps: number; measured: { nonzeroParams: number } };
+    expect(r.steps).toBe(1);
+    // Stream 1's 8 masked channels stay zero in the stem and the three conv2s (8·27 + 3·8·144 weights).
+    expect(r.measured.nonzeroParams).toBeLessThanOrEqual(272_474 - 8 * 27 - 3 * 8 * 144);
+    // Flat across prunes and fine-tuning (the training images stay on the device once uploaded).
+    await ask('remove', { stream2: 0.5 });
+    const before = tf.memory().numTensors;
+    await ask('mask', { stream1: 0.5 });
+    await send({ type: 'train', role: 'pruned', config: { epochs: 1, batchSize: 4, learningRate: 1e-3, optimizer: 'sgd', momentum: 0.9, seed: 1 }, trainSubset: 4 });
+    await ask('remove', { stream2: 0.5 });
+    expect(tf.memory().numTensors).toBe(before);
+    await send({ type: 'setData', role: 'test', set: test });
+    await send({ type: 'resetBaseline', model: 'simplecnn', seed: 3 });
+  }, 300_000);
+
   it('a Cancel that arrives while the training is still queued stops it before its first step', async () => {
     engine.noteJobQueued(); // the worker calls this as the train request is queued
     await send({ type: 'cancel' });
@@ -89,3 +125,29 @@ describe('Engine (cpu backend, no worker)', () => {
     expect(engine.activity.busy).toBe(false);
   });
 });
+
+/**
+ * ResNet-20's parameters and MACs per image from its architecture (He et al.: stem 3→16, three stages
+ * of three basic blocks, option-B 1×1 stride-2 shortcuts, GAP, fc 64→10), for `units` kept per group.
+ */
+export function resnet20Counts(units: Record<string, number> = {}): { params: number; macs: number } {
+  const stream = [1, 2, 3].map((s) => units[`stream${s}`] ?? [16, 32, 64][s - 1]);
+  const size = [32, 16, 8];
+  let params = 27 * stream[0] + 2 * stream[0];
+  let macs = 32 * 32 * 27 * stream[0];
+  let prev = stream[0];
+  for (let s = 0; s < 3; s++)
+    for (let b = 0; b < 3; b++) {
+      const inner = units[`inner${s + 1}.${b + 1}`] ?? [16, 32, 64][s];
+      const px = size[s] * size[s];
+      params += 9 * prev * inner + 2 * inner + 9 * inner * stream[s] + 2 * stream[s];
+      macs += px * 9 * prev * inner + px * 9 * inner * stream[s];
+      if (s > 0 && b === 0) {
+        params += prev * stream[s] + 2 * stream[s];
+        macs += px * prev * stream[s];
+      }
+      prev = stream[s];
+    }
+  return { params: params + 10 * stream[2] + 10, macs: macs + 10 * stream[2] };
+}
+

@@ -10,8 +10,8 @@ import { selectBackend } from '../core/backend/selectBackend';
 import { setHelpersPaused, simdKernelInfo } from '../core/backend/wasmSimd';
 import { type HelperDecision, HelperTuner } from '../core/backend/wasmSimd/helperTuner';
 import { type ChannelStats, type Cifar10Set, channelStats, takeFirst } from '../core/data/cifar10';
-import { Net, type NetSpec, type NetWeights, geometry } from '../core/model/net';
-import { isGraphSpec } from '../core/model/graph';
+import { Net, type ModelSpec, type NetWeights } from '../core/model/net';
+import { type ConvNode, shapes, structure } from '../core/model/graph';
 import type { ModelId } from '../core/model/spec';
 import { DEFAULT_MODEL, specFor } from '../core/model/zoo';
 import { type FinetuneRecipe, type PytorchExportInput, buildPytorchExportZip, exportProblem, pruneScript } from '../core/export/pytorchScript';
@@ -75,7 +75,7 @@ export class Engine {
   private test: DeviceSet | null = null;
   /** Training data on the device, cached per subset size. */
   private trainDevice: { size: number; set: DeviceSet } | null = null;
-  private spec: NetSpec = specFor(DEFAULT_MODEL);
+  private spec: ModelSpec = specFor(DEFAULT_MODEL);
   private baseline: Net | null = null;
   private baselineEpochs = 0;
   /** Typed-array copy of the baseline, the input of every prune; refreshed after training. */
@@ -321,13 +321,10 @@ export class Engine {
 
   /** Starts from given weights (a pretrained or saved baseline); `epochs` it was trained for. */
   private setBaseline(weights: NetWeights, epochs: number): void {
-    const spec = specFor(weights.model);
-    // ResNet-20 (a graph) is in the core, not yet in the page; its weights cannot arrive here until its UI lands.
-    if (isGraphSpec(spec)) throw new Error(`${spec.label} is not offered in the page yet`);
-    this.replaceBaseline(new Net(spec, weights), epochs);
+    this.replaceBaseline(new Net(specFor(weights.model), weights), epochs);
   }
 
-  private replaceBaseline(net: Net<NetSpec>, epochs: number): void {
+  private replaceBaseline(net: Net, epochs: number): void {
     this.dropPruned();
     this.baseline?.dispose();
     this.dropOptimizer('baseline');
@@ -532,20 +529,32 @@ export class SupersededError extends Error {
 }
 
 /**
- * What the filter grids draw, per conv layer of the baseline: each filter's L2 norm and whether any of
- * its weights survive; for the first layer (RGB filters, drawable as colour tiles) also its kernel and
- * which of its weights survive (global mode prunes single weights).
+ * What the filter grids draw, per channel group of the baseline (a chain model's: per conv layer):
+ * each unit's L2 norm (a coupled group's: summed over the convs writing into it) and whether any of its
+ * weights survive; for a group written by the first conv (RGB filters, drawable as colour tiles) also
+ * that conv's kernel and which of its weights survive (global mode prunes single weights).
  */
-function filterViews(spec: NetSpec, baseline: NetWeights, result: PruneResult, settings: PruneSettings): FilterView[] {
-  return geometry(spec, baseline.channels).convs.map((c, i) => {
-    const shape = [c.kernel, c.kernel, c.inChannels, c.outChannels];
-    const kernel = baseline.tensors[`${c.name}.weight`];
-    const alive = new Uint8Array(c.outChannels);
-    for (const j of result.kept[c.name]) alive[j] = 1;
-    const view: FilterView = { layer: c.name, shape, norms: Float32Array.from(lnNorms(kernel, shape, 3, 2)), alive };
-    if (i === 0) {
-      const mask = settings.mode === 'global' ? result.masks[`${c.name}.weight`] : undefined;
-      view.rgb = { kernel, kept: mask ?? Uint8Array.from(kernel, (_, k) => alive[k % c.outChannels]) };
+function filterViews(spec: ModelSpec, baseline: NetWeights, result: PruneResult, settings: PruneSettings): FilterView[] {
+  const st = structure(spec);
+  const sh = shapes(st, baseline.channels);
+  const shapeOf = (conv: string) => {
+    const k = (st.byName.get(conv)!.node as ConvNode).kernel;
+    return [k, k, sh.get(conv)!.inChannels, sh.get(conv)!.channels];
+  };
+  return st.groups.map((g, gi) => {
+    const units = baseline.channels[gi];
+    const norms = new Float32Array(units);
+    for (const p of g.producers) lnNorms(baseline.tensors[`${p}.weight`], shapeOf(p), 3, 2).forEach((x, j) => (norms[j] += x));
+    const alive = new Uint8Array(units);
+    for (const j of result.kept[g.id]) alive[j] = 1;
+    const view: FilterView = { layer: g.id, shape: shapeOf(g.producers[0]), norms, alive };
+    if (g.kind !== 'layer') view.group = { label: g.label, unitName: g.unitName, kind: g.kind };
+    const rgbConv = g.producers.find((p) => st.byName.get(p)!.inputs[0] === 'input');
+    if (rgbConv) {
+      const kernel = baseline.tensors[`${rgbConv}.weight`];
+      const mask = settings.mode === 'global' ? result.masks[`${rgbConv}.weight`] : undefined;
+      view.rgb = { kernel, kept: mask ?? Uint8Array.from(kernel, (_, k) => alive[k % units]) };
+      view.shape = shapeOf(rgbConv);
     }
     return view;
   });

@@ -15,14 +15,14 @@
 import { type Evaluate, type Pause, defaultPause } from '../core/experiments/common';
 import { type SensitivityResult, runSensitivity } from '../core/experiments/sensitivity';
 import { type FineTune, type SweepResult, runSweep } from '../core/experiments/sweep';
-import { Net, type NetSpec, type NetWeights } from '../core/model/net';
+import { Net, type ModelSpec, type NetWeights } from '../core/model/net';
 import { createMaskApplier } from '../core/pruning/applyMasks';
 import { type DeviceSet, createOptimizer, disposeOptimizer, evaluate, train } from '../core/train/trainer';
 import type { EngineEvent, SensitivityRequest, SweepRequest } from './protocol';
 
 /** What an experiment takes from the engine. */
 export interface ExperimentContext {
-  spec: NetSpec;
+  spec: ModelSpec;
   /** The unpruned baseline every point starts from. */
   baseline: NetWeights;
   /** The test set on the device. */
@@ -44,7 +44,7 @@ class Aborted extends Error {
 }
 
 /** Test accuracy of `weights`, built as a network of their own shape and disposed after. Stops between chunks once aborted. */
-export function evaluator(spec: NetSpec, test: DeviceSet, signal: AbortSignal): Evaluate {
+export function evaluator(spec: ModelSpec, test: DeviceSet, signal: AbortSignal): Evaluate {
   return async (weights) => {
     const net = new Net(spec, weights);
     try {

@@ -114,10 +114,13 @@ export interface PreviewReply {
 }
 
 export interface FilterView {
+  /** The channel group's id (a chain model's: its conv layer's name), as in PruneSettings.amounts and manual. */
   layer: string;
-  /** The baseline kernel's tfjs shape [kh, kw, in, out]. */
+  /** A coupled group's caption words ("residual stream of stage 2", "stream channels"); absent for a chain model's layer. */
+  group?: { label: string; unitName: string; kind: 'stream' | 'inner' };
+  /** The baseline kernel's tfjs shape [kh, kw, in, out] (a group's: its first producer's). */
   shape: number[];
-  /** L2 norm of each of the baseline's filters. */
+  /** L2 norm of each of the baseline's filters (a group's unit: the sum over the convs writing into it). */
   norms: Float32Array;
   /** 1 where the filter keeps at least one weight. */
   alive: Uint8Array;

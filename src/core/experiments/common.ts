@@ -3,7 +3,7 @@
  * evaluation, an evaluation cache keyed by what a pruned network actually is, cancellation and
  * yielding. Framework-free: no TensorFlow.js here, the caller supplies the compute.
  */
-import { type Channels, type NetSpec, type NetWeights, hasBatchNorm } from '../model/spec';
+import { type Channels, type ModelSpec, type NetWeights, hasBatchNorm } from '../model/spec';
 import type { Costs } from '../pruning/costs';
 import type { PruneResult } from '../pruning/pruner';
 import { type Method, type Mode, unsupported } from '../pruning/settings';
@@ -39,7 +39,7 @@ export interface SkippedCriterion {
 export { hasBatchNorm };
 
 /** The criteria that run on this model in this mode (in the order asked for, duplicates dropped) and those that cannot. */
-export function splitCriteria(spec: NetSpec, mode: Mode, asked: readonly Criterion[]): { criteria: Criterion[]; skipped: SkippedCriterion[] } {
+export function splitCriteria(spec: ModelSpec, mode: Mode, asked: readonly Criterion[]): { criteria: Criterion[]; skipped: SkippedCriterion[] } {
   const criteria: Criterion[] = [];
   const skipped: SkippedCriterion[] = [];
   for (const c of new Set(asked)) {
@@ -52,7 +52,7 @@ export function splitCriteria(spec: NetSpec, mode: Mode, asked: readonly Criteri
 }
 
 /** Every criterion the model supports in the mode: Random, L1, L2, and BatchNorm γ where there is BatchNorm. */
-export const defaultCriteria = (spec: NetSpec, mode: Mode): Criterion[] => splitCriteria(spec, mode, CRITERIA).criteria;
+export const defaultCriteria = (spec: ModelSpec, mode: Mode): Criterion[] => splitCriteria(spec, mode, CRITERIA).criteria;
 
 /** The figures each point records. */
 export interface PointCosts {

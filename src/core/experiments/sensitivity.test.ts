@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { convNet3, simpleCnn } from '../model/zoo';
+import { convNet3, resnet20, simpleCnn } from '../model/zoo';
 import { pruneCount, fraction as amountFraction } from '../pruning/amount';
 import { prune } from '../pruning/pruner';
 import type { Mode } from '../pruning/settings';
@@ -25,6 +25,19 @@ describe('sensitivity plan', () => {
     const g = sensitivityLayers(convNet3, 'global');
     expect(g.map((l) => [l.layer, l.scope, l.label])).toEqual([['conv1', 'global', 'conv1–conv3 (global)'], ['fc1', 'linear', 'fc1']]);
     expect(g[0].units).toBe(9 * (3 * 16 + 16 * 32 + 32 * 64));
+  });
+
+  it('scans ResNet-20 group by group (streams, then inner), its fc, and all 22 convs as one in global mode', () => {
+    expect(sensitivityLayers(resnet20, 'remove').map((l) => `${l.layer}:${l.units}`)).toEqual([
+      'stream1:16', 'stream2:32', 'stream3:64',
+      'inner1.1:16', 'inner1.2:16', 'inner1.3:16', 'inner2.1:32', 'inner2.2:32', 'inner2.3:32', 'inner3.1:64', 'inner3.2:64', 'inner3.3:64',
+      'fc:640',
+    ]);
+    expect(sensitivityLayers(resnet20, 'mask')[1].label).toBe('residual stream of stage 2');
+    const g = sensitivityLayers(resnet20, 'global');
+    expect(g.map((l) => [l.layer, l.scope, l.label])).toEqual([['stream1', 'global', 'all 21 conv layers (global)'], ['fc', 'linear', 'fc']]);
+    // Every conv weight: 272,474 parameters less 2·(16·7 + 32·7 + 64·7) BatchNorm γ, β and fc's 650.
+    expect(g[0].units).toBe(272_474 - 2 * 7 * (16 + 32 + 64) - 650);
   });
 
   it('uses BatchNorm γ only where the model has BatchNorm, and says why it skips it', () => {

@@ -8,7 +8,8 @@
  * network (torch's rounding of amount × filters, L1 = L2 = γ on the linear layer) are measured once.
  * In remove mode every evaluated network is physically smaller, so the scan gets faster as it prunes.
  */
-import { type Channels, type NetSpec, type NetWeights, geometry } from '../model/spec';
+import { type ConvNode, shapes, structure } from '../model/graph';
+import { type Channels, type ModelSpec, type NetWeights, fullChannels } from '../model/spec';
 import { fraction as amountFraction, pruneCount } from '../pruning/amount';
 import { prune } from '../pruning/pruner';
 import type { Mode, PruneSettings } from '../pruning/settings';
@@ -70,7 +71,7 @@ export interface SeedFigures {
 }
 
 export interface SensitivityOptions {
-  spec: NetSpec;
+  spec: ModelSpec;
   /** Weights of the unpruned network every point starts from. */
   baseline: NetWeights;
   mode: Mode;
@@ -120,7 +121,7 @@ export interface SensitivityPlan {
 }
 
 export interface SensitivityResult extends SensitivityPlan {
-  model: NetSpec['id'];
+  model: ModelSpec['id'];
   mode: Mode;
   /** NaN only if cancelled before the baseline was measured. */
   baselineAccuracy: number;
@@ -132,24 +133,31 @@ export interface SensitivityResult extends SensitivityPlan {
   seconds: number;
 }
 
-/** The layers a scan can prune one at a time, in network order: each conv layer (or, in global mode, all of them as one), then the linear layer. */
-export function sensitivityLayers(spec: NetSpec, mode: Mode, channels?: Channels): SensitivityLayer[] {
-  const g = geometry(spec, channels);
+/**
+ * What a scan can prune one at a time, in network order: each channel group (a chain model's: each
+ * conv layer; ResNet-20's: each residual stream and each block's inner channels), or in global mode all
+ * conv weights as one, then the linear layer.
+ */
+export function sensitivityLayers(spec: ModelSpec, mode: Mode, channels?: Channels): SensitivityLayer[] {
+  const st = structure(spec);
+  const ch = channels ?? fullChannels(spec);
+  const sh = shapes(st, ch);
   const out: SensitivityLayer[] = [];
   if (mode === 'global') {
-    if (g.convs.length > 0) {
-      const names = g.convs.map((c) => c.name);
+    const convs = st.nodes.filter((n): n is ConvNode => n.op === 'conv');
+    if (st.groups.length > 0) {
+      const ids = st.groups.map((g) => g.id);
       out.push({
-        layer: names[0],
+        layer: ids[0],
         scope: 'global',
         unit: 'weights',
-        units: g.convs.reduce((a, c) => a + c.kernel * c.kernel * c.inChannels * c.outChannels, 0),
-        label: `${names.length > 1 ? `${names[0]}–${names[names.length - 1]}` : names[0]} (global)`,
+        units: convs.reduce((a, c) => a + c.kernel * c.kernel * sh.get(c.name)!.inChannels * sh.get(c.name)!.channels, 0),
+        label: st.hasAdd ? `all ${convs.length} conv layers (global)` : `${ids.length > 1 ? `${ids[0]}–${ids[ids.length - 1]}` : ids[0]} (global)`,
       });
     }
-  } else for (const c of g.convs) out.push({ layer: c.name, scope: 'conv', unit: 'filters', units: c.outChannels, label: c.name });
-  const f = g.linear;
-  out.push({ layer: f.name, scope: 'linear', unit: 'weights', units: f.inFeatures * f.outFeatures, label: f.name });
+  } else st.groups.forEach((g, i) => out.push({ layer: g.id, scope: 'conv', unit: 'filters', units: ch[i], label: g.kind === 'layer' ? g.id : g.label }));
+  const f = sh.get(st.output.name)!;
+  out.push({ layer: st.output.name, scope: 'linear', unit: 'weights', units: f.inChannels * f.channels, label: st.output.name });
   return out;
 }
 

@@ -9,7 +9,8 @@
  * so a deterministic criterion's seeds differ only in fine-tuning — and seed k of every criterion
  * shares its fine-tuning order, which is what makes the paired comparison in stats.ts fair.
  */
-import { type NetSpec, type NetWeights, geometry } from '../model/spec';
+import { structure } from '../model/graph';
+import type { ModelSpec, NetWeights } from '../model/spec';
 import { measureCosts } from '../pruning/costs';
 import { type PruneResult, prune } from '../pruning/pruner';
 import type { Mode, PruneSettings } from '../pruning/settings';
@@ -62,7 +63,7 @@ export interface SweepPoint extends SweepRun, PointCosts {
 }
 
 export interface SweepOptions {
-  spec: NetSpec;
+  spec: ModelSpec;
   baseline: NetWeights;
   mode: Mode;
   /** Default: every criterion the model supports in the mode. */
@@ -126,7 +127,7 @@ export interface SweepBaseline extends PointCosts {
 }
 
 export interface SweepResult extends SweepPlan {
-  model: NetSpec['id'];
+  model: ModelSpec['id'];
   mode: Mode;
   /** accuracy NaN only if cancelled before the baseline was measured. */
   baseline: SweepBaseline;
@@ -137,12 +138,13 @@ export interface SweepResult extends SweepPlan {
 }
 
 /**
- * The prune settings of one point. Mask and remove prune `sparsity` of every conv layer's filters;
+ * The prune settings of one point. Mask and remove prune `sparsity` of every channel group's units (a
+ * chain model's: every conv layer's filters);
  * global ranks all conv weights together (the first conv layer's amount, by PruneSettings' rule). The
  * linear layer is left alone: its outputs are the classes, and the comparison is about the filters.
  */
-export function sweepSettings(spec: NetSpec, run: SweepRun, mode: Mode): PruneSettings {
-  const convs = geometry(spec).convs.map((c) => c.name);
+export function sweepSettings(spec: ModelSpec, run: SweepRun, mode: Mode): PruneSettings {
+  const convs = structure(spec).groups.map((g) => g.id); // a chain model's groups are its conv layers
   const amounts = mode === 'global' ? (convs.length ? { [convs[0]]: run.sparsity } : {}) : Object.fromEntries(convs.map((c) => [c, run.sparsity]));
   return { method: run.criterion, mode, amounts, seed: run.seed };
 }

@@ -15,7 +15,7 @@
  */
 import { convTfToTorch, convTorchToTf } from '../pruning/layout';
 import { shapes, structure } from '../model/graph';
-import { type Channels, type ModelId, type ModelSpec, type NetSpec, type NetWeights, type TensorInfo, fullChannels, sizeOf, tensors } from '../model/spec';
+import { type Channels, type ModelId, type ModelSpec, type NetWeights, type TensorInfo, fullChannels, sizeOf, tensors } from '../model/spec';
 import { MODELS } from '../model/zoo';
 import { type SafeTensor, decode, encode } from './safetensors';
 
@@ -190,7 +190,7 @@ export function loadWeightsFile(bytes: Uint8Array, expectedModel?: ModelId): Loa
   const named = metadata.model;
   let spec: ModelSpec | undefined;
   if (named !== undefined) {
-    spec = (MODELS as Record<string, NetSpec | undefined>)[named];
+    spec = (MODELS as Record<string, ModelSpec | undefined>)[named];
     if (!spec) throw new WeightsFileError(`this file is for a model "${named}" that the playground does not have (it has ${Object.keys(MODELS).join(', ')})`);
   } else spec = Object.values(MODELS).find((s) => !otherModel(s, state) && matchesNames(s, state));
   if (!spec) {
@@ -222,7 +222,7 @@ const layerNames = (s: ModelSpec) => structure(s).nodes.filter((n) => n.op === '
 const matchesNames = (s: ModelSpec, state: Record<string, unknown>) => layerNames(s).every((n) => n in state);
 
 /** Another zoo model whose layers this state_dict has, when it lacks `spec`'s or has tensors `spec` never has. */
-function otherModel(spec: ModelSpec, state: Record<string, SafeTensor>): NetSpec | null {
+function otherModel(spec: ModelSpec, state: Record<string, SafeTensor>): ModelSpec | null {
   const mine = new Set(tensors(spec, fullChannels(spec)).map((t) => t.name));
   const foreign = Object.keys(state).some((n) => !mine.has(n) && !n.endsWith('.num_batches_tracked'));
   if (matchesNames(spec, state) && !foreign) return null;

@@ -4,9 +4,9 @@
  */
 
 /** The models the page offers (URL, picker). */
-export type ModelId = 'simplecnn' | 'convnet3';
-/** Every model of the zoo, including those the page does not offer yet (ResNet-20 until its UI lands). */
-export type ZooModelId = ModelId | 'resnet20';
+export type ModelId = 'simplecnn' | 'convnet3' | 'resnet20';
+/** Every model of the zoo (today the same as the page's). */
+export type ZooModelId = ModelId;
 
 /** conv (stride 1, 'same' padding) → [BatchNorm] → ReLU → [MaxPool 2×2]. */
 export interface ConvLayer {

@@ -11,7 +11,7 @@ import { PERSIST_KEY, PERSIST_VERSION } from '../persistence';
 import { type Shared, message } from '../shared';
 import { freshBaseline } from '../store';
 import type { Persisted } from '../types';
-import { AMOUNT_KEYS, type Settings, parseSettings } from '../urlState';
+import { type Settings, migrateSettings, parseSettings, zeroAmounts } from '../urlState';
 import { describeOrigin, epochsText } from '../vocabulary';
 
 export function baselineSlice(ctx: Shared, data: { loadData: () => Promise<void>; prefetchData: () => void }) {
@@ -34,7 +34,8 @@ export function baselineSlice(ctx: Shared, data: { loadData: () => Promise<void>
       notify(kind === 'sweep' ? `The method comparison was interrupted: ${kept}; Run continues it.` : `The sensitivity scan was interrupted: ${kept}.`, 'info');
     }
     // A link's settings win; without one, the saved settings come back.
-    const settings = fromUrl || !saved ? parsed.settings : { ...saved.settings, backend: parsed.settings.backend, kernels: parsed.settings.kernels };
+    // Saved settings from before group-keyed amounts (conv1…fc1 as fields of their own) read as today's.
+    const settings = fromUrl || !saved ? parsed.settings : { ...migrateSettings(saved.settings), backend: parsed.settings.backend, kernels: parsed.settings.kernels };
     set({ settings });
     for (const n of parsed.notices) notify(n, 'info');
     ctx.writeUrl(settings);
@@ -132,7 +133,7 @@ export function baselineSlice(ctx: Shared, data: { loadData: () => Promise<void>
     await replaceBaseline('setBaseline', { weights: p.weights, epochs: p.epochs });
     set({
       baseline: {
-        origin: { kind: 'pretrained', model, seed: p.seed, epochs: p.epochs, trainedHere: 0, detail: `${(p.testAccuracy * 100).toFixed(1)} % when made, on ${p.backend}` },
+        origin: { kind: 'pretrained', model, seed: p.seed, epochs: p.epochs, trainedHere: 0, detail: p.about ?? `${(p.testAccuracy * 100).toFixed(1)} % when made, on ${p.backend}` },
         weights: p.weights,
         curve: [],
         trainingUntil: null,
@@ -271,8 +272,7 @@ export function baselineSlice(ctx: Shared, data: { loadData: () => Promise<void>
     if (b.origin.trainedHere > 0 && !deps.confirm(`Switch to ${specFor(model).label}? Your ${specFor(s.settings.model).label} baseline (${epochsText(b.origin.trainedHere)} of your training) will be replaced. Runs in the history stay.`)) {
       return;
     }
-    const cleared: Partial<Settings> = { model, manual: '', method: s.settings.method === 'bn' && !hasBatchNorm(specFor(model)) ? 'l1' : s.settings.method };
-    for (const k of AMOUNT_KEYS) cleared[k] = 0;
+    const cleared: Partial<Settings> = { model, amounts: zeroAmounts(model), manual: '', method: s.settings.method === 'bn' && !hasBatchNorm(specFor(model)) ? 'l1' : s.settings.method };
     const settings = { ...s.settings, ...cleared };
     ctx.setSettings(settings);
     ctx.baselineChanged({ baselineEval: null });

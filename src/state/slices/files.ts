@@ -8,7 +8,7 @@ import { type Experiment, decodeExperiment, encodeExperiment, experimentFileName
 import { PERSIST_KEY } from '../persistence';
 import { type Shared, message, pruneSettingsOf } from '../shared';
 import type { BaselineRecord, HistoryRow } from '../types';
-import { AMOUNT_KEYS, type Settings } from '../urlState';
+import { type Settings, amountsFor } from '../urlState';
 import { describeOrigin } from '../vocabulary';
 
 export interface FilesSliceNeeds {
@@ -98,8 +98,7 @@ export function filesSlice(ctx: Shared, needs: FilesSliceNeeds) {
         notify(`Run ${row.run} was made on ${specFor(row.model).label}: switch the model to export it.`, 'info');
         return false;
       }
-      settings = { ...s.settings, method: row.method, mode: row.mode, manual: row.manual, seed: row.seed };
-      for (const k of AMOUNT_KEYS) settings[k] = row.amounts[k] ?? 0;
+      settings = { ...s.settings, method: row.method, mode: row.mode, amounts: amountsFor(row.model, row.amounts), manual: row.manual, seed: row.seed };
       label = `run ${row.run}`;
       if (s.baselineEval && Math.abs(s.baselineEval.accuracy - row.baselineAcc) > 1e-9) {
         notify(`The baseline changed since run ${row.run} (${(row.baselineAcc * 100).toFixed(1)} % then): the export prunes the current baseline.`, 'info');

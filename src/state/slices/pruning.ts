@@ -6,11 +6,12 @@ import { specFor } from '../../core/model/zoo';
 import { SupersededRequest } from '../../worker/client';
 import { type Shared, message, pruneSettingsOf } from '../shared';
 import type { HistoryRow } from '../types';
-import { AMOUNT_KEYS, type Settings, amountKeysOf, channelsOf, formatManual, parseManual } from '../urlState';
+import { structure } from '../../core/model/graph';
+import { type Settings, amountsFor, channelsOf, formatManual, parseManual, zeroAmounts } from '../urlState';
 
 const PREVIEW_DEBOUNCE_MS = 80;
 /** Settings whose change changes the pruned model (its preview is asked for again). */
-const PRUNING_KEYS: (keyof Settings)[] = ['method', 'mode', ...AMOUNT_KEYS, 'manual', 'seed'];
+const PRUNING_KEYS: (keyof Settings)[] = ['method', 'mode', 'amounts', 'manual', 'seed'];
 
 export function pruningSlice(ctx: Shared) {
   const { get, set, notify, timers } = ctx;
@@ -27,12 +28,16 @@ export function pruningSlice(ctx: Shared) {
     if (PRUNING_KEYS.includes(key)) schedulePreview();
   }
 
-  /** Sets every conv layer's slider at once (the "all conv layers" slider). */
-  function setAllConv(percent: number): void {
+  /** One slider: a channel group's amount (by its id) or the linear layer's, in percent. */
+  function setAmount(key: string, percent: number): void {
+    setAmounts([key], percent);
+  }
+
+  /** Several sliders at once (the "all conv layers", "all inner", "all" sliders); keys the model lacks are ignored. */
+  function setAmounts(keys: readonly string[], percent: number): void {
     const s = get().settings;
-    const patch: Partial<Settings> = {};
-    for (const k of amountKeysOf(s.model)) if (k !== 'fc1') patch[k] = percent;
-    ctx.setSettings({ ...s, ...patch });
+    const patch = Object.fromEntries(keys.map((k) => [k, percent]));
+    ctx.setSettings({ ...s, amounts: amountsFor(s.model, { ...s.amounts, ...patch }) });
     schedulePreview();
   }
 
@@ -47,8 +52,9 @@ export function pruningSlice(ctx: Shared) {
     if (s.method !== 'manual') {
       const kept = get().preview.reply?.kept;
       if (kept && s.mode !== 'global') {
+        const groups = structure(specFor(s.model)).groups;
         channelsOf(s.model).forEach((n, i) => {
-          const name = specFor(s.model).layers[i].name;
+          const name = groups[i].id;
           const keep = new Set(kept[name] ?? []);
           const pruned = Array.from({ length: n }, (_, j) => j).filter((j) => !keep.has(j));
           if (pruned.length) manual[name] = pruned;
@@ -105,7 +111,7 @@ export function pruningSlice(ctx: Shared) {
       model: settings.model,
       method: settings.method,
       mode: settings.mode,
-      amounts: Object.fromEntries(amountKeysOf(settings.model).map((k) => [k, settings[k]])),
+      amounts: { ...settings.amounts },
       manual: settings.method === 'manual' ? settings.manual : '',
       seed: settings.seed,
       channels: c.channels,
@@ -132,8 +138,7 @@ export function pruningSlice(ctx: Shared) {
   function resetPruning(): void {
     if (ctx.refuseWhileBusy('Pruning cannot reset')) return;
     const s = get().settings;
-    const settings: Settings = { ...s, manual: '', method: s.method === 'manual' ? 'l1' : s.method };
-    for (const k of AMOUNT_KEYS) settings[k] = 0;
+    const settings: Settings = { ...s, amounts: zeroAmounts(s.model), manual: '', method: s.method === 'manual' ? 'l1' : s.method };
     ctx.setSettings(settings);
     schedulePreview();
   }
@@ -145,5 +150,5 @@ export function pruningSlice(ctx: Shared) {
     set({ history: [] });
   }
 
-  return { setSetting, setAllConv, toggleFilter, schedulePreview, fineTune, resetPruning, clearHistory };
+  return { setSetting, setAmount, setAmounts, toggleFilter, schedulePreview, fineTune, resetPruning, clearHistory };
 }
