@@ -3,6 +3,7 @@ import { Notices } from './Notices';
 import { DataPanel } from './DataPanel';
 import { TrainPanel } from './TrainPanel';
 import { PrunePanel } from './PrunePanel';
+import { NetworkView } from './NetworkView';
 import { HistoryPanel } from './HistoryPanel';
 import { ExperimentsPanel } from './ExperimentsPanel';
 import { GotchaPanel } from './GotchaPanel';
@@ -17,6 +18,7 @@ export function App() {
         <DataPanel />
         <TrainPanel />
         <PrunePanel />
+        <NetworkView />
         <HistoryPanel />
         <ExperimentsPanel />
         <WorkPanel />
