@@ -40,3 +40,56 @@ test('network view: ConvNet-3, remove conv2 50 % → conv2 draws 16 of 32 stripe
   );
   expect(errors).toEqual([]);
 });
+
+test('what each filter sees: maps for a chosen image, a masked channel’s map is blank, a removed one absent; top-3, per class, confusion; own image', async ({ page }) => {
+  const errors = trackErrors(page);
+  await openReady(page, '?model=convnet3&baseline=scratch&trainSubset=256&method=l1&mode=mask&conv2=50');
+  await expect(page.getByTestId('pruned-acc')).toHaveText(/^\d+\.\d%$/);
+  const fm = page.getByTestId('feature-maps');
+  await fm.getByTestId('test-image-3').click();
+  await expect(fm.getByTestId('fmaps-conv2').locator('canvas[data-testid^="fmap-baseline-"]')).toHaveCount(32);
+  // The channels the network view greys are the masked ones here: one constant map each.
+  const pruned = await page.getByTestId('net-block-conv2').locator('rect.stripe[data-state="pruned"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.split('-').pop()!));
+  expect(pruned).toHaveLength(16);
+  for (const j of pruned.slice(0, 4)) {
+    const map = fm.getByTestId(`fmap-pruned-conv2-${j}`);
+    await expect(map).toHaveAttribute('data-state', 'masked');
+    await expect(map).toHaveAttribute('data-flat', 'true');
+  }
+  await expect(fm.getByTestId('fmaps-conv2').locator('canvas[data-testid^="fmap-pruned-"][data-state="kept"][data-flat="false"]')).not.toHaveCount(0);
+  await expect(fm.getByTestId('top3-baseline').locator('li')).toHaveCount(3);
+  await expect(fm.getByTestId('top3-pruned').locator('li')).toHaveCount(3);
+  await expect(fm.getByTestId('per-class-compare').locator('tbody tr')).toHaveCount(10);
+  // The confusion matrix holds every test image once.
+  await expect(fm.getByTestId('confusion')).toBeVisible();
+  const total = await fm.getByTestId('confusion').locator('td').evaluateAll((els) => els.reduce((a, e) => a + Number(e.textContent), 0));
+  expect(total).toBe(1000);
+
+  // Remove mode: the pruned channels' maps are gone.
+  await page.getByTestId('mode-remove').check();
+  await expect(fm.getByTestId(`fmap-pruned-conv2-${pruned[0]}`)).toHaveAttribute('data-state', 'removed');
+  await expect(fm.getByTestId('fmaps-conv2').locator('canvas[data-testid^="fmap-pruned-"]')).toHaveCount(16);
+
+  // A bad file: a clear message, the maps stay. Then a real PNG, scaled to 32×32 in the page.
+  await fm.getByTestId('own-image').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+  await expect(fm.getByTestId('fmaps-error')).toContainText('“notes.txt” is not a PNG or JPEG image');
+  await expect(fm.getByTestId('fmaps-conv2')).toBeVisible();
+  await fm.getByTestId('own-image').setInputFiles({ name: 'broken.png', mimeType: 'image/png', buffer: Buffer.from('not a png') });
+  await expect(fm.getByTestId('fmaps-error')).toContainText('could not be decoded');
+  const png = await page.evaluate(() => {
+    const c = document.createElement('canvas');
+    c.width = 64;
+    c.height = 48;
+    const ctx = c.getContext('2d')!;
+    ctx.fillStyle = '#c33';
+    ctx.fillRect(0, 0, 64, 48);
+    ctx.fillStyle = '#3c3';
+    ctx.fillRect(16, 12, 32, 24);
+    return c.toDataURL('image/png').split(',')[1];
+  });
+  await fm.getByTestId('own-image').setInputFiles({ name: 'mine.png', mimeType: 'image/png', buffer: Buffer.from(png, 'base64') });
+  await expect(fm.getByText('mine.png')).toBeVisible();
+  await expect(fm.getByTestId('fmaps-error')).toBeHidden();
+  await expect(fm.getByTestId('top3-pruned').locator('li')).toHaveCount(3);
+  expect(errors).toEqual([]);
+});

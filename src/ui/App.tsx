@@ -4,6 +4,7 @@ import { DataPanel } from './DataPanel';
 import { TrainPanel } from './TrainPanel';
 import { PrunePanel } from './PrunePanel';
 import { NetworkView } from './NetworkView';
+import { FeatureMaps } from './FeatureMaps';
 import { HistoryPanel } from './HistoryPanel';
 import { ExperimentsPanel } from './ExperimentsPanel';
 import { GotchaPanel } from './GotchaPanel';
@@ -19,6 +20,7 @@ export function App() {
         <TrainPanel />
         <PrunePanel />
         <NetworkView />
+        <FeatureMaps />
         <HistoryPanel />
         <ExperimentsPanel />
         <WorkPanel />
