@@ -93,3 +93,20 @@ test('what each filter sees: maps for a chosen image, a masked channel’s map i
   await expect(fm.getByTestId('top3-pruned').locator('li')).toHaveCount(3);
   expect(errors).toEqual([]);
 });
+
+test('speed lab: three timings per model (masked, removed, dense) beside their MACs, on the current backend', async ({ page }) => {
+  const errors = trackErrors(page);
+  await openReady(page, '?model=convnet3&baseline=scratch&trainSubset=256&method=l1&mode=remove&conv2=50&conv3=50');
+  const lab = page.getByTestId('speed-lab');
+  await lab.getByTestId('speed-run').click();
+  await expect(lab.getByTestId('speed-table')).toBeVisible({ timeout: 120_000 });
+  for (const m of ['masked', 'removed', 'dense']) {
+    const row = lab.getByTestId(`speed-row-${m}`);
+    for (const b of [1, 32, 256]) await expect(row.getByTestId(`speed-ms-${m}-${b}`)).toHaveText(/^\d+(\.\d+)?$/);
+  }
+  // MACs as computed: the masked model keeps the baseline's 2,811,904; the removed one has fewer.
+  await expect(lab.getByTestId('speed-row-masked')).toContainText('2,811,904');
+  await expect(lab.getByTestId('speed-row-removed')).toContainText('16 · 16 · 32');
+  await expect(lab.getByTestId('speed-findings')).toContainText('Why masks do not speed anything up');
+  expect(errors).toEqual([]);
+});

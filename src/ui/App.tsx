@@ -5,6 +5,7 @@ import { TrainPanel } from './TrainPanel';
 import { PrunePanel } from './PrunePanel';
 import { NetworkView } from './NetworkView';
 import { FeatureMaps } from './FeatureMaps';
+import { SpeedLab } from './SpeedLab';
 import { HistoryPanel } from './HistoryPanel';
 import { ExperimentsPanel } from './ExperimentsPanel';
 import { GotchaPanel } from './GotchaPanel';
@@ -21,6 +22,7 @@ export function App() {
         <PrunePanel />
         <NetworkView />
         <FeatureMaps />
+        <SpeedLab />
         <HistoryPanel />
         <ExperimentsPanel />
         <WorkPanel />
