@@ -41,10 +41,17 @@ function Findings({ r }: { r: SpeedLabReply }) {
           nothing, and at batch 1 the time goes to moving weights and activations through memory rather than to arithmetic.
         </li>
       )}
-      {denseShare !== null && (
+      {denseShare !== null && dense.channels.join() === removed.channels.join() && (
+        <li>
+          Here every layer lost the same share, so the removed model already is the evenly narrowed one: the two rows have the same shapes, and
+          their difference ({pct(Math.abs(denseShare - 1))} at batch {r.batches[last]}) is how much timings vary on this machine right now.
+        </li>
+      )}
+      {denseShare !== null && dense.channels.join() !== removed.channels.join() && (
         <li>
           The dense model of the same size ({int(dense.params)} parameters, {int(dense.macs)} MACs) took {pct(denseShare)} of the removed model’s time
-          at batch {r.batches[last]}: what matters is the MACs and the shapes left, not whether they came from pruning.
+          at batch {r.batches[last]}: the same parameters spread evenly give {dense.macs > removed.macs ? 'more' : 'fewer'} MACs ({pct(dense.macs / removed.macs)} of
+          the removed model’s), and the time follows the MACs and shapes left, not whether they came from pruning.
         </li>
       )}
     </ul>

@@ -92,7 +92,7 @@ const median = (xs: number[]) => {
  * Times inference (logits read back, as evaluation does) of three models of the current setting: the
  * masked one (the baseline's shapes, zeros inside), the removed one (smaller tensors), and a dense model
  * as narrow as needed for the removed one's parameter count, spread evenly over every layer. Every batch
- * size: `warmup` untimed runs (kernel compilation, buffer allocation), then the median of `runs`.
+ * size: `warmup` untimed runs of each (kernel compilation, buffer allocation), then the median of `runs`.
  */
 export async function speedLab(ctx: SpeedLabContext, req: SpeedLabRequest): Promise<SpeedLabReply> {
   const masked = prune(ctx.spec, ctx.baseline, { ...req.settings, mode: 'mask' });
@@ -106,36 +106,33 @@ export async function speedLab(ctx: SpeedLabContext, req: SpeedLabRequest): Prom
   ];
   const rows: SpeedRow[] = models.map(([model, w, c]) => ({ model, channels: [...w.channels], params: c.params, macs: c.macs, nonzeroMacs: c.nonzeroMacs, ms: req.batches.map(() => null) }));
   let cancelled = false;
-  // Batch size outermost, models inner: the three models of one batch size are timed close together.
+  // Per batch size, the three models take turns run by run (after their warm-ups): a burst of load from
+  // elsewhere on the machine then slows all three alike instead of whichever happened to be running.
   outer: for (let bi = 0; bi < req.batches.length; bi++) {
     const b = req.batches[bi];
     const x = tf.randomNormal([b, 32, 32, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
+    const nets = models.map(([, w]) => new Net(ctx.spec, w));
+    const times: number[][] = nets.map(() => []);
     try {
-      for (let mi = 0; mi < models.length; mi++) {
-        const net = new Net(ctx.spec, models[mi][1]);
-        try {
-          const times: number[] = [];
-          for (let r = 0; r < req.warmup + req.runs; r++) {
-            // A macrotask between runs lets the worker take 'cancel' in.
-            await new Promise((res) => setTimeout(res, 0));
-            if (ctx.shouldStop()) {
-              cancelled = true;
-              break outer;
-            }
-            const t0 = performance.now();
-            const y = net.predict(x);
-            await y.data();
-            const t = performance.now() - t0;
-            y.dispose();
-            if (r >= req.warmup) times.push(t);
+      for (let r = 0; r < req.warmup + req.runs; r++)
+        for (let mi = 0; mi < nets.length; mi++) {
+          // A macrotask between runs lets the worker take 'cancel' in.
+          await new Promise((res) => setTimeout(res, 0));
+          if (ctx.shouldStop()) {
+            cancelled = true;
+            break outer;
           }
-          rows[mi].ms[bi] = median(times);
-        } finally {
-          net.dispose();
+          const t0 = performance.now();
+          const y = nets[mi].predict(x);
+          await y.data();
+          const t = performance.now() - t0;
+          y.dispose();
+          if (r >= req.warmup) times[mi].push(t);
         }
-      }
+      times.forEach((t, mi) => (rows[mi].ms[bi] = median(t)));
     } finally {
       x.dispose();
+      for (const n of nets) n.dispose();
     }
   }
   return { backend: ctx.backend, batches: req.batches, runs: req.runs, rows, cancelled };
