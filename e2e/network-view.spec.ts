@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { openReady, setSlider, trackErrors } from './helpers';
+import { openReady, setSlider, tensorCount, trackErrors } from './helpers';
 
 const stripes = (page: import('@playwright/test').Page, layer: string) => page.getByTestId(`net-block-${layer}`).locator('rect.stripe');
 
@@ -59,6 +59,11 @@ test('what each filter sees: maps for a chosen image, a masked channel’s map i
   await expect(fm.getByTestId('fmaps-conv2').locator('canvas[data-testid^="fmap-pruned-"][data-state="kept"][data-flat="false"]')).not.toHaveCount(0);
   await expect(fm.getByTestId('top3-baseline').locator('li')).toHaveCount(3);
   await expect(fm.getByTestId('top3-pruned').locator('li')).toHaveCount(3);
+  const tensors = await tensorCount(page);
+  await fm.getByTestId('test-image-5').click();
+  await expect(fm.getByTestId('test-image-5')).toHaveAttribute('aria-pressed', 'true');
+  await expect(fm.getByTestId('top3-pruned').locator('li')).toHaveCount(3);
+  expect(await tensorCount(page)).toBe(tensors); // the maps' tensors are disposed
   await expect(fm.getByTestId('per-class-compare').locator('tbody tr')).toHaveCount(10);
   // The confusion matrix holds every test image once.
   await expect(fm.getByTestId('confusion')).toBeVisible();
@@ -97,9 +102,12 @@ test('what each filter sees: maps for a chosen image, a masked channel’s map i
 test('speed lab: three timings per model (masked, removed, dense) beside their MACs, on the current backend', async ({ page }) => {
   const errors = trackErrors(page);
   await openReady(page, '?model=convnet3&baseline=scratch&trainSubset=256&method=l1&mode=remove&conv2=50&conv3=50');
+  await expect(page.getByTestId('pruned-acc')).toHaveText(/^\d+\.\d%$/);
+  const tensors = await tensorCount(page);
   const lab = page.getByTestId('speed-lab');
   await lab.getByTestId('speed-run').click();
   await expect(lab.getByTestId('speed-table')).toBeVisible({ timeout: 120_000 });
+  expect(await tensorCount(page)).toBe(tensors); // every model and input of the lab disposed
   for (const m of ['masked', 'removed', 'dense']) {
     const row = lab.getByTestId(`speed-row-${m}`);
     for (const b of [1, 32, 256]) await expect(row.getByTestId(`speed-ms-${m}-${b}`)).toHaveText(/^\d+(\.\d+)?$/);

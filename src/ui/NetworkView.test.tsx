@@ -12,7 +12,7 @@ const elk = () => Promise.resolve(new ELK());
 
 async function draw(spec: ModelSpec, prune: PruneState | null) {
   render(<NetworkDiagram spec={spec} prune={prune} elk={elk} />);
-  await screen.findByTestId('network-svg');
+  await screen.findByTestId('network-svg', {}, { timeout: 30_000 }); // elk's layout, in-thread here
 }
 const stripes = (layer: string) => Array.from(screen.getByTestId(`net-block-${layer}`).querySelectorAll('rect.stripe')) as SVGRectElement[];
 const states = (layer: string) => stripes(layer).map((s) => s.getAttribute('data-state'));
