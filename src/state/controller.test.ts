@@ -32,6 +32,9 @@ function fakeEngine(handlers: { [K in RequestType]?: Handler<K> } = {}) {
     exportPytorch: () => ({ zip: new Uint8Array([1]), script: 'import torch', problem: null, kept: {}, costs: previewReply(0).costs }),
     sensitivity: () => Promise.reject(new Error('no experiments in this fake')),
     sweep: () => Promise.reject(new Error('no experiments in this fake')),
+    testImages: () => ({ pixels: new Uint8Array(0), labels: [] }),
+    featureMaps: () => Promise.reject(new Error('no feature maps in this fake')),
+    speedLab: () => Promise.reject(new Error('no speed lab in this fake')),
   };
   const link: EngineLink = {
     request(type, body) {

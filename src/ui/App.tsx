@@ -3,6 +3,9 @@ import { Notices } from './Notices';
 import { DataPanel } from './DataPanel';
 import { TrainPanel } from './TrainPanel';
 import { PrunePanel } from './PrunePanel';
+import { NetworkView } from './NetworkView';
+import { FeatureMaps } from './FeatureMaps';
+import { SpeedLab } from './SpeedLab';
 import { HistoryPanel } from './HistoryPanel';
 import { ExperimentsPanel } from './ExperimentsPanel';
 import { GotchaPanel } from './GotchaPanel';
@@ -17,6 +20,9 @@ export function App() {
         <DataPanel />
         <TrainPanel />
         <PrunePanel />
+        <NetworkView />
+        <FeatureMaps />
+        <SpeedLab />
         <HistoryPanel />
         <ExperimentsPanel />
         <WorkPanel />

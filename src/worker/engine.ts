@@ -47,6 +47,7 @@ import type {
 } from './protocol';
 import { SUPERSEDED } from './protocol';
 import { type ExperimentContext, runMethodSweep, runSensitivityScan } from './experiments';
+import { featureMaps, speedLab, testImages } from './inspect';
 
 /** Least time between two batch events to the page (ms). */
 const BATCH_EVENT_MS = 100;
@@ -106,7 +107,7 @@ export class Engine {
 
   /** Requests that must not wait behind a running job (memory waits, so it reads a settled count). */
   static isJob(r: Request): boolean {
-    return r.type === 'train' || r.type === 'sensitivity' || r.type === 'sweep';
+    return r.type === 'train' || r.type === 'sensitivity' || r.type === 'sweep' || r.type === 'speedLab';
   }
 
   static isImmediate(r: Request): boolean {
@@ -177,6 +178,15 @@ export class Engine {
         return this.experiment((ctx) => runSensitivityScan(ctx, r));
       case 'sweep':
         return this.experiment((ctx) => runMethodSweep(ctx, r));
+      case 'testImages':
+        return testImages(this.sets.test, r.count);
+      case 'featureMaps':
+        return featureMaps(
+          { spec: this.spec, stats: this.stats, test: this.sets.test, baseline: this.model('baseline'), pruned: this.pruned && { model: this.pruned.model, result: this.pruned.result, mode: this.pruned.settings.mode } },
+          r,
+        );
+      case 'speedLab':
+        return speedLab({ spec: this.spec, baseline: await this.readBaseline(), backend: tf.getBackend(), shouldStop: () => this.cancelRequested }, r);
     }
   }
 

@@ -68,6 +68,69 @@ export interface Api {
   sensitivity: { req: SensitivityRequest; reply: SensitivityResult };
   /** Method comparison over criteria × sparsities × seeds, each fine-tuned; same events and cancel. */
   sweep: { req: SweepRequest; reply: SweepResult };
+  /** The first `count` test images (RGB bytes, NHWC) and their labels: the feature maps' strip. */
+  testImages: { req: { count: number }; reply: { pixels: Uint8Array; labels: number[] } };
+  /** What each filter sees: every conv layer's maps for one image, on the baseline and on the last preview's pruned model. */
+  featureMaps: { req: FeatureMapsRequest; reply: FeatureMapsReply };
+  /** The speed lab: the masked, removed and an evenly narrowed dense model timed at several batch sizes; 'cancel' stops it. */
+  speedLab: { req: SpeedLabRequest; reply: SpeedLabReply };
+}
+
+/** A test image by index, or the user's own, already scaled to 32×32 (RGB bytes, NHWC). */
+export type FeatureMapsRequest = { testIndex: number } | { pixels: Uint8Array };
+
+export interface LayerMapsView {
+  layer: string;
+  /** The node shown (the conv's BatchNorm, or the ReLU after it). */
+  shown: string;
+  size: number;
+  /** Baseline unit index of each channel (remove mode: only the kept ones). */
+  units: number[];
+  /** [size, size, units.length] NHWC. */
+  maps: Float32Array;
+}
+
+export interface ModelMapsView {
+  role: ModelRole;
+  /** Softmax over the classes. */
+  probs: number[];
+  layers: LayerMapsView[];
+}
+
+export interface FeatureMapsReply {
+  /** The test image's label, or null for the user's own. */
+  label: number | null;
+  /** The pruned model's mode (null: nothing pruned yet, only the baseline). */
+  mode: Mode | null;
+  models: ModelMapsView[];
+}
+
+export interface SpeedLabRequest {
+  settings: PruneSettings;
+  batches: number[];
+  /** Timed runs per batch size (the median is reported), after `warmup` untimed ones. */
+  runs: number;
+  warmup: number;
+}
+
+export interface SpeedRow {
+  model: 'masked' | 'removed' | 'dense';
+  channels: number[];
+  params: number;
+  /** Dense MACs per image (what the kernels compute). */
+  macs: number;
+  /** MACs per image with nonzero weights (what a sparse kernel could skip to). */
+  nonzeroMacs: number;
+  /** Median milliseconds per batch, one per batch size; null where cancelled before it was timed. */
+  ms: (number | null)[];
+}
+
+export interface SpeedLabReply {
+  backend: string;
+  batches: number[];
+  runs: number;
+  rows: SpeedRow[];
+  cancelled: boolean;
 }
 
 export interface SensitivityRequest {

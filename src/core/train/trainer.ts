@@ -180,6 +180,8 @@ export interface Evaluation {
   loss: number;
   perClass: number[];
   count: number;
+  /** Counts [true class][predicted class], row-major (NUM_CLASSES²); absent in evaluations saved before it existed. */
+  confusion?: number[];
 }
 
 /**
@@ -190,6 +192,7 @@ export async function evaluate(model: Net, set: DeviceSet, abortIfStale?: () => 
   const n = set.count;
   const correct = new Array<number>(NUM_CLASSES).fill(0);
   const total = new Array<number>(NUM_CLASSES).fill(0);
+  const confusion = new Array<number>(NUM_CLASSES * NUM_CLASSES).fill(0);
   let lossSum = 0;
   for (let start = 0; start < n; start += chunk) {
     abortIfStale?.();
@@ -206,6 +209,7 @@ export async function evaluate(model: Net, set: DeviceSet, abortIfStale?: () => 
     lossSum += loss[0];
     for (let i = 0; i < m; i++) {
       total[label[i]]++;
+      confusion[label[i] * NUM_CLASSES + pred[i]]++;
       if (pred[i] === label[i]) correct[label[i]]++;
     }
   }
@@ -215,5 +219,6 @@ export async function evaluate(model: Net, set: DeviceSet, abortIfStale?: () => 
     loss: lossSum / Math.max(1, n),
     perClass: correct.map((c, i) => (total[i] ? c / total[i] : 0)),
     count: n,
+    confusion,
   };
 }
