@@ -23,12 +23,15 @@ describe('URL settings table', () => {
       backend: fc.constantFrom('auto', 'webgl', 'wasm', 'cpu'),
       kernels: fc.constantFrom('custom', 'stock'),
       trainSubset: fc.integer({ min: 0, max: 50_000 }),
+      schedule: fc.constantFrom('oneshot', 'iterative', 'agp'),
+      steps: fc.integer({ min: 2, max: 10 }),
     });
     fc.assert(
       fc.property(arb, (drawn) => {
         // Layers the model lacks are not part of its settings (they stay 0 and out of the link).
         const s = drawn.model === 'simplecnn' ? { ...drawn, conv2: 0, conv3: 0, manual: drawn.manual.includes(':') ? '' : drawn.manual } : drawn;
         if (s.model === 'convnet3' && s.manual === '3,17,40') s.manual = '3';
+        if (s.schedule === 'oneshot') s.steps = DEFAULT_SETTINGS.steps; // one-shot writes no steps
         const back = parseSettings(settingsToQuery(s));
         expect(back.notices).toEqual([]);
         expect(back.settings).toEqual(s);
@@ -108,5 +111,16 @@ describe('per-layer amounts and hand-picked filters', () => {
     expect(link.settings.manual).toBe('3,17,40');
     expect(link.notices).toEqual(['manual: conv1 has filters 0–63; 99 was ignored.']);
     expect(settingsToQuery(link.settings)).toContain('manual=3,17,40');
+  });
+});
+
+describe('URL: schedule and steps (issue 22)', () => {
+  it('one-shot writes neither (old links unchanged); a schedule writes both; bad values are said and replaced', () => {
+    expect(settingsToQuery(DEFAULT_SETTINGS)).not.toMatch(/schedule|steps/);
+    expect(settingsToQuery({ ...DEFAULT_SETTINGS, schedule: 'agp', steps: 4 })).toMatch(/schedule=agp&steps=4/);
+    const bad = parseSettings('?schedule=cubic&steps=50');
+    expect(bad.settings.schedule).toBe('oneshot');
+    expect(bad.settings.steps).toBe(10);
+    expect(bad.notices).toEqual(['schedule=cubic is not one of oneshot, iterative, agp; using oneshot.', 'steps=50 is outside 2–10; using 10.']);
   });
 });

@@ -1,3 +1,5 @@
+import { ScheduleChart } from './ScheduleChart';
+import { ScheduleControls } from './ScheduleControls';
 import { useState } from 'react';
 import { type NetSpec, fullChannels, geometry, hasBatchNorm, parameterCount } from '../core/model/spec';
 import { specFor } from '../core/model/zoo';
@@ -338,6 +340,7 @@ export function PrunePanel() {
               Reset to baseline
             </button>
           </div>
+          <ScheduleControls busy={busy} />
           {jobRole === 'pruned' && <JobProgress />}
           {finetuned && (
             <div className="result">
@@ -357,6 +360,7 @@ export function PrunePanel() {
       <PytorchExport />
       <CompareCharts settings={settings} />
       <CurvesChart role="pruned" title="Fine-tuning the pruned model" testId="finetune-curve" />
+      <ScheduleChart />
     </section>
   );
 }
