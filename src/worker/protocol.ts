@@ -12,7 +12,7 @@ import type { BackendName, BackendSelection } from '../core/backend/selectBacken
 import type { Cifar10Set } from '../core/data/cifar10';
 import type { Criterion } from '../core/experiments/common';
 import type { SensitivityPoint, SensitivityProgress, SensitivityResult } from '../core/experiments/sensitivity';
-import type { SweepPoint, SweepProgress, SweepResult } from '../core/experiments/sweep';
+import type { SweepControl, SweepPoint, SweepProgress, SweepResult } from '../core/experiments/sweep';
 import type { ModelId, NetWeights } from '../core/model/spec';
 import type { Costs, Mode, PruneSettings } from '../core/pruning';
 import type { Schedule } from '../core/pruning/schedule';
@@ -140,6 +140,8 @@ export interface SweepRequest {
   config: TrainConfig;
   /** Points of an earlier, cancelled sweep of the same baseline: kept, not run again. */
   previous?: SweepPoint[];
+  /** Its controls (issue 22): kept, not run again. */
+  previousControls?: SweepControl[];
 }
 
 export type RequestType = keyof Api;
