@@ -31,6 +31,10 @@ test('an AGP run to 75 % in 3 steps draws its step curve and one history row wit
   await expect(rows.first().getByTestId('ft-description')).toContainText('3 epochs');
   await expect(rows.first().getByTestId('control')).toHaveText(/^control \(unpruned, same 3 epochs\) \d+\.\d%$/, { timeout: 120_000 });
 
+  // The PyTorch export prunes one-shot: a scheduled row does not offer it, and the export says so.
+  await expect(page.getByTestId('export-pytorch-run-1')).toBeDisabled();
+  await expect(page.getByTestId('export-oneshot-note')).toBeVisible();
+
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
   const lines = readFileSync(await csv.path(), 'utf8').trimEnd().split('\r\n');
   expect(lines[0].endsWith(',schedule,controlAcc,controlEpochs')).toBe(true);

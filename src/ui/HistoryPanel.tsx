@@ -85,7 +85,14 @@ export function HistoryPanel() {
                       {h.schedule && <span data-testid="schedule-label"> · {scheduleLabel(h)}</span>}
                     </td>
                     <td>
-                      <button className="link" onClick={() => void exportAndDownload(h)} data-testid={`export-pytorch-run-${h.run}`} title="Export this run as a PyTorch script">
+                      {/* A scheduled run's script would prune one-shot: not offered until the export runs the schedule. */}
+                      <button
+                        className="link"
+                        onClick={() => void exportAndDownload(h)}
+                        disabled={!!h.schedule}
+                        data-testid={`export-pytorch-run-${h.run}`}
+                        title={h.schedule ? 'The PyTorch export does not run schedules yet: it would prune this run in one shot' : 'Export this run as a PyTorch script'}
+                      >
                         PyTorch
                       </button>
                     </td>
