@@ -35,6 +35,8 @@ function fakeEngine(handlers: { [K in RequestType]?: Handler<K> } = {}) {
     testImages: () => ({ pixels: new Uint8Array(0), labels: [] }),
     featureMaps: () => Promise.reject(new Error('no feature maps in this fake')),
     speedLab: () => Promise.reject(new Error('no speed lab in this fake')),
+    control: (b) => ({ evaluation: { ...evaluation, accuracy: 0.45 }, epochs: b.config.epochs, cancelled: false, cached: false }),
+    scheduledFinetune: () => Promise.reject(new Error('no scheduled fine-tune in this fake')),
   };
   const link: EngineLink = {
     request(type, body) {
@@ -606,5 +608,51 @@ describe('controller: new data', () => {
     pending[1](ev(0.5));
     await loading;
     expect(t.get().baselineEval?.accuracy).toBe(0.5);
+  });
+});
+
+describe('controller: schedules and controls (issue 22)', () => {
+  const step = (n: number, before: number, after: number) => ({
+    step: n, of: 3, sparsities: { conv1: [0.528, 0.722, 0.75][n - 1], fc1: 0 }, costs: previewReply(0.75).costs,
+    before: { accuracy: before, loss: 2, perClass: [], count: 10 }, after: { accuracy: after, loss: 1.8, perClass: [], count: 10 }, epochs: 1, cancelled: false,
+  });
+
+  it('a one-shot fine-tune gets its control: same epochs, seed, subset and recipe, written into its row', async () => {
+    const t = setup({ search: '?conv1=50&ftEpochs=2&seed=7&trainSubset=256&lr=0.01' });
+    await t.controller.start();
+    await t.settle();
+    await t.controller.fineTune();
+    expect(t.engine.of('control')).toEqual([
+      { type: 'control', body: { config: { epochs: 1, batchSize: 64, learningRate: 0.01, optimizer: 'adam', momentum: 0.9, seed: 7 }, trainSubset: 256 } },
+    ]);
+    expect(t.get().history[0].control).toEqual({ status: 'done', accuracy: 0.45, epochs: 1 });
+    expect(t.get().history[0].schedule).toBeUndefined();
+  });
+
+  it('a scheduled fine-tune runs in the engine, records its schedule and steps, and its control gets steps × ftEpochs', async () => {
+    const reports = [step(1, 0.2, 0.3), step(2, 0.25, 0.32), step(3, 0.3, 0.35)];
+    const engine = fakeEngine({
+      scheduledFinetune: () => ({ ...trainReply({ epochsDone: 3, totalEpochs: 3, evaluation: { accuracy: 0.35, loss: 1.8, perClass: [], count: 10 } }), schedule: reports, kept: { conv1: [1, 2] } }),
+    });
+    const t = setup({ engine, search: '?conv1=75&schedule=agp&steps=3' });
+    await t.controller.start();
+    await t.settle();
+    await t.controller.fineTune();
+    expect(engine.of('train')).toEqual([]);
+    expect(engine.of('scheduledFinetune')[0].body).toMatchObject({ schedule: { kind: 'agp', steps: 3 }, config: { epochs: 1 }, settings: { amounts: { conv1: 0.75 } } });
+    const row = t.get().history[0];
+    expect(row.schedule).toEqual({ kind: 'agp', steps: 3, reports });
+    expect([row.prunedAcc, row.finetunedAcc, row.ftEpochs, row.keptFilters]).toEqual([0.2, 0.35, 3, { conv1: [1, 2] }]);
+    expect(engine.of('control')[0].body).toMatchObject({ config: { epochs: 3 } });
+    expect(row.control).toEqual({ status: 'done', accuracy: 0.45, epochs: 3 });
+    expect(t.get().scheduleSteps).toEqual(reports);
+  });
+
+  it('a failing control says why in its row; the run stays', async () => {
+    const t = setup({ engine: fakeEngine({ control: () => Promise.reject(new Error('backend lost')) }), search: '?conv1=50' });
+    await t.controller.start();
+    await t.settle();
+    await t.controller.fineTune();
+    expect(t.get().history[0].control).toEqual({ status: 'failed', error: 'backend lost' });
   });
 });

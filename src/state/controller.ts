@@ -10,6 +10,7 @@ import { baselineSlice } from './slices/baseline';
 import { dataSlice } from './slices/data';
 import { filesSlice } from './slices/files';
 import { pruningSlice } from './slices/pruning';
+import { scheduleSlice } from './slices/schedule';
 
 export type { ControllerDeps } from './shared';
 export { currentCosts, message, pruneSettingsOf, trainConfigOf } from './shared';
@@ -25,12 +26,15 @@ export function createController(deps: ControllerDeps) {
   const baseline = baselineSlice(ctx, data);
   const pruning = pruningSlice(ctx);
   const files = filesSlice(ctx, baseline);
+  const schedule = scheduleSlice(ctx);
   ctx.cross = {
     evaluateBaseline: baseline.evaluateBaseline,
     schedulePreview: pruning.schedulePreview,
     switchModel: baseline.switchModel,
     switchBackend: baseline.switchBackend,
     defaultBaseline: baseline.defaultBaseline,
+    scheduledFineTune: schedule.scheduledFineTune,
+    addControl: schedule.addControl,
   };
 
   return {

@@ -54,3 +54,16 @@ describe('engineEventPatch: the engine’s training events as a pure reducer', (
     expect(engineEventPatch(s, { type: 'experiment', kind: 'sweep' })).toBeNull();
   });
 });
+
+describe('engineEventPatch: a scheduled run’s steps', () => {
+  it('appends each step report (a repeated step replaces its own)', () => {
+    const s = training('pruned');
+    const r = (step: number, acc: number) => ({ step, of: 3, sparsities: { conv1: 0.5 }, costs: {} as never, before: evaluation, after: { ...evaluation, accuracy: acc }, epochs: 1, cancelled: false });
+    const a = { ...s, ...engineEventPatch(s, { type: 'scheduleStep', report: r(1, 0.3) }) };
+    const b = { ...a, ...engineEventPatch(a, { type: 'scheduleStep', report: r(2, 0.4) }) };
+    expect(b.scheduleSteps.map((x) => x.step)).toEqual([1, 2]);
+    expect(b.baseline).toBe(s.baseline); // not mistaken for an epoch event
+    const c = { ...b, ...engineEventPatch(b, { type: 'scheduleStep', report: r(1, 0.5) }) };
+    expect(c.scheduleSteps.map((x) => x.after.accuracy)).toEqual([0.5]);
+  });
+});

@@ -12,7 +12,8 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 export function engineEventPatch(s: State, e: EngineEvent): Partial<State> | null {
   if (e.type === 'experiment') return null;
-  if (e.type === 'backend') return { backend: e.info }; // backend=auto: measured figures, or the switch to the measured fastest
+  if (e.type === 'backend') return { backend: e.info };
+  if (e.type === 'scheduleStep') return { scheduleSteps: [...s.scheduleSteps.filter((r) => r.step < e.report.step), e.report] }; // backend=auto: measured figures, or the switch to the measured fastest
   if (e.type === 'batch') {
     const r = e.reports.at(-1);
     if (!r) return null;

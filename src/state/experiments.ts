@@ -205,7 +205,10 @@ export function createExperimentActions(deps: ExperimentDeps) {
     }
     const { model } = get().settings;
     const prev = get().experiments.sweep;
-    if (prev && prev.result.cancelled && prev.result.model === model && prev.baseline === describeOrigin(get().baseline)) req.previous = prev.result.points;
+    if (prev && prev.result.cancelled && prev.result.model === model && prev.baseline === describeOrigin(get().baseline)) {
+      req.previous = prev.result.points;
+      if (prev.result.controls) req.previousControls = prev.result.controls;
+    }
     const result = await run(
       { kind: 'sweep', model, mode: req.mode, baseline: describeOrigin(get().baseline), start: null, progress: null, points: [] },
       () => controller.engine().request('sweep', req),

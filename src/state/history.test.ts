@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type HistoryRow, describeFineTuning, historyToCsv } from './history';
+import { type HistoryRow, describeControl, describeFineTuning, historyToCsv } from './history';
 
 const row: HistoryRow = {
   run: 1, model: 'simplecnn', method: 'l1', mode: 'remove', amounts: { conv1: 50, fc1: 0 }, manual: '', seed: 42,
@@ -13,11 +13,22 @@ describe('historyToCsv', () => {
     const csv = historyToCsv([row, { ...row, run: 2, method: 'manual', manual: '3,17;conv2:1', model: 'convnet3', channels: [16, 31, 64] }]);
     const lines = csv.trimEnd().split('\r\n');
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toBe('run,model,method,mode,amounts,manual,seed,channels,totalParams,nonzeroParams,macs,nonzeroMacs,sizeBytes,baselineAcc,prunedAcc,finetunedAcc,ftEpochs,cancelled');
-    expect(lines[1]).toBe('1,simplecnn,l1,remove,conv1=50 fc1=0,,42,32,328586,328586,1212416,1212416,1314344,0.41,0.3,0.4,1,false');
-    expect(lines[2].split(',')).toHaveLength(18);
+    expect(lines[0]).toBe('run,model,method,mode,amounts,manual,seed,channels,totalParams,nonzeroParams,macs,nonzeroMacs,sizeBytes,baselineAcc,prunedAcc,finetunedAcc,ftEpochs,cancelled,schedule,controlAcc,controlEpochs');
+    // a row from before schedules and controls: one-shot, no control
+    expect(lines[1]).toBe('1,simplecnn,l1,remove,conv1=50 fc1=0,,42,32,328586,328586,1212416,1212416,1314344,0.41,0.3,0.4,1,false,oneshot,,');
+    expect(lines[2].split(',')).toHaveLength(21);
     expect(lines[2]).toContain(',3 17;conv2:1,');
     expect(lines[2]).toContain(',16 31 64,');
+  });
+});
+
+describe('schedule and control columns', () => {
+  it('writes a scheduled run and its control', () => {
+    const r: HistoryRow = { ...row, ftEpochs: 3, ftPlanned: 3, schedule: { kind: 'agp', steps: 3, reports: [] }, control: { status: 'done', accuracy: 0.501, epochs: 3 } };
+    expect(historyToCsv([r]).trimEnd().split('\r\n')[1].endsWith(',3,false,agp 3,0.501,3')).toBe(true);
+    expect(describeControl(r)).toBe('control (unpruned, same 3 epochs) 50.1%');
+    expect(describeControl({ control: { status: 'pending' } })).toBe('control: computing…');
+    expect(describeControl({})).toBe('—');
   });
 });
 

@@ -1,6 +1,6 @@
 /** One fine-tuned configuration in the run history, and its CSV export. */
 import type { HistoryRow } from './types';
-import { epochsText, fmtEpochs } from './vocabulary';
+import { epochsText, fmtEpochs, pct } from './vocabulary';
 
 export type { HistoryRow };
 
@@ -10,9 +10,25 @@ export function describeFineTuning(r: Pick<HistoryRow, 'ftEpochs' | 'ftPlanned' 
   return epochsText(r.ftEpochs);
 }
 
+/** The run's control, as the history row shows it: "control (unpruned, same 3 epochs) 50.1%". */
+export function describeControl(r: Pick<HistoryRow, 'control'>): string {
+  const c = r.control;
+  if (!c) return '—';
+  if (c.status === 'pending') return 'control: computing…';
+  if (c.status === 'failed') return `control failed: ${c.error}`;
+  return `control (unpruned, same ${epochsText(c.epochs)}) ${pct(c.accuracy)}`;
+}
+
+/** 'oneshot', or 'agp 3' / 'iterative 4': the CSV's schedule cell. */
+function scheduleCell(r: HistoryRow): string {
+  return r.schedule ? `${r.schedule.kind} ${r.schedule.steps}` : 'oneshot';
+}
+
+// schedule, controlAcc, controlEpochs: appended (issue 22), so older columns keep their places.
 const COLUMNS = [
   'run', 'model', 'method', 'mode', 'amounts', 'manual', 'seed', 'channels', 'totalParams', 'nonzeroParams',
   'macs', 'nonzeroMacs', 'sizeBytes', 'baselineAcc', 'prunedAcc', 'finetunedAcc', 'ftEpochs', 'cancelled',
+  'schedule', 'controlAcc', 'controlEpochs',
 ] as const;
 
 function cell(r: HistoryRow, c: (typeof COLUMNS)[number]): string {
@@ -23,6 +39,12 @@ function cell(r: HistoryRow, c: (typeof COLUMNS)[number]): string {
       return r.channels.join(' ');
     case 'manual':
       return r.manual.replace(/,/g, ' ');
+    case 'schedule':
+      return scheduleCell(r);
+    case 'controlAcc':
+      return r.control?.status === 'done' ? String(r.control.accuracy) : '';
+    case 'controlEpochs':
+      return r.control?.status === 'done' ? String(r.control.epochs) : '';
     default:
       return String(r[c]);
   }

@@ -35,6 +35,9 @@ export interface CrossSlice {
   switchModel(model: ModelId): Promise<void>;
   switchBackend(): Promise<void>;
   defaultBaseline(model: ModelId, pretrained: boolean, seed: number): Promise<void>;
+  /** Issue 22: a fine-tune over a schedule (settings.schedule ≠ one-shot), and a run's control. */
+  scheduledFineTune(): Promise<void>;
+  addControl(run: number, epochs: number): Promise<void>;
 }
 
 const URL_DEBOUNCE_MS = 150;

@@ -42,6 +42,7 @@ export function initialState(settings: Settings = DEFAULT_SETTINGS): State {
     persistence: 'pending',
     saving: 'saved',
     pytorchExport: null,
+    scheduleSteps: [],
   };
 }
 

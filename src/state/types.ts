@@ -8,7 +8,7 @@ import type { SweepPoint, SweepProgress, SweepResult } from '../core/experiments
 import type { ModelId, NetWeights } from '../core/model/spec';
 import type { Method, Mode } from '../core/pruning/settings';
 import type { Evaluation } from '../core/train/trainer';
-import type { BackendInfo, DataRole, ModelRole, PreviewReply } from '../worker/protocol';
+import type { BackendInfo, DataRole, ModelRole, PreviewReply, ScheduleStepReport } from '../worker/protocol';
 import type { Settings } from './urlState';
 
 export type { Settings };
@@ -42,6 +42,13 @@ export interface HistoryRow {
   /** Epochs that were asked for, in total; differs from ftEpochs only for a cancelled run. */
   ftPlanned: number;
   cancelled: boolean;
+  /** A scheduled run (issue 22): kind and steps, and each step's figures. Absent in rows from before schedules: one-shot. */
+  schedule?: { kind: 'iterative' | 'agp'; steps: number; reports: ScheduleStepReport[] };
+  /**
+   * The honest control: the unpruned baseline fine-tuned with the same epochs, seed, data and recipe.
+   * 'pending' while the engine computes it; absent in rows from before controls.
+   */
+  control?: { status: 'pending' } | { status: 'done'; accuracy: number; epochs: number } | { status: 'failed'; error: string };
 }
 
 /** A finished (or cancelled) experiment as saved: the result and which baseline it measured. */
@@ -155,6 +162,8 @@ export interface State {
   saving: 'saving' | 'saved' | 'off';
   /** The last "Export to PyTorch": its file name, the script shown in the page, and the zip to download. */
   pytorchExport: { name: string; script: string; problem: string | null; zip: Uint8Array; label: string } | null;
+  /** The running (or last) scheduled fine-tune's steps, for its step chart. */
+  scheduleSteps: ScheduleStepReport[];
 }
 
 /** What survives a reload. */

@@ -23,6 +23,8 @@ describe('URL settings table', () => {
       backend: fc.constantFrom('auto', 'webgl', 'wasm', 'cpu'),
       kernels: fc.constantFrom('custom', 'stock'),
       trainSubset: fc.integer({ min: 0, max: 50_000 }),
+      schedule: fc.constantFrom('oneshot', 'iterative', 'agp'),
+      steps: fc.integer({ min: 2, max: 10 }),
     });
     fc.assert(
       fc.property(arb, ({ conv1, conv2, conv3, fc1, ...drawn }) => {
@@ -32,6 +34,7 @@ describe('URL settings table', () => {
             ? { ...drawn, amounts: { conv1, fc1 }, manual: drawn.manual.includes(':') ? '' : drawn.manual }
             : { ...drawn, amounts: { conv1, conv2, conv3, fc1 } };
         if (s.model === 'convnet3' && s.manual === '3,17,40') s.manual = '3';
+        if (s.schedule === 'oneshot') s.steps = DEFAULT_SETTINGS.steps; // one-shot writes no steps
         const back = parseSettings(settingsToQuery(s));
         expect(back.notices).toEqual([]);
         expect(back.settings).toEqual(s);
@@ -180,5 +183,16 @@ describe('amounts keyed by channel group (issue 20)', () => {
     expect(migrateSettings(old as never)).toEqual({ ...DEFAULT_SETTINGS, model: 'convnet3', amounts: { conv1: 10, conv2: 20, conv3: 0, fc1: 30 } });
     const now: Settings = { ...DEFAULT_SETTINGS, model: 'resnet20', amounts: { ...zeroAmounts('resnet20'), stream2: 50 } };
     expect(migrateSettings(now)).toEqual(now);
+  });
+});
+
+describe('URL: schedule and steps (issue 22)', () => {
+  it('one-shot writes neither (old links unchanged); a schedule writes both; bad values are said and replaced', () => {
+    expect(settingsToQuery(DEFAULT_SETTINGS)).not.toMatch(/schedule|steps/);
+    expect(settingsToQuery({ ...DEFAULT_SETTINGS, schedule: 'agp', steps: 4 })).toMatch(/schedule=agp&steps=4/);
+    const bad = parseSettings('?schedule=cubic&steps=50');
+    expect(bad.settings.schedule).toBe('oneshot');
+    expect(bad.settings.steps).toBe(10);
+    expect(bad.notices).toEqual(['schedule=cubic is not one of oneshot, iterative, agp; using oneshot.', 'steps=50 is outside 2–10; using 10.']);
   });
 });

@@ -7,6 +7,7 @@ import type { Channels, ModelId } from '../core/model/spec';
 import { fullChannels } from '../core/model/spec';
 import { DEFAULT_MODEL, MODEL_IDS, specFor } from '../core/model/zoo';
 import { groupsOf } from '../core/pruning/groups';
+import { SCHEDULE_KINDS, type ScheduleKind } from '../core/pruning/schedule';
 import { METHODS, MODES, type Method, type Mode } from '../core/pruning/settings';
 
 export type { Method, Mode };
@@ -47,6 +48,10 @@ export interface Settings {
   kernels: KernelsChoice;
   /** Train on only the first N training images (0 = all); handy for quick demos and tests. */
   trainSubset: number;
+  /** How the fine-tune reaches the sliders' targets: at once, or over `steps` prune → fine-tune steps (issue 22). */
+  schedule: ScheduleKind;
+  /** Steps of an iterative / AGP schedule (ftEpochs each); ignored by one-shot. */
+  steps: number;
 }
 
 type Field =
@@ -72,6 +77,8 @@ export const FIELDS: { [K in keyof Settings]: Field } = {
   backend: { kind: 'enum', values: ['auto', 'webgl', 'wasm', 'cpu', 'webgpu'], label: 'backend' },
   kernels: { kind: 'enum', values: ['custom', 'stock'], label: 'kernels' },
   trainSubset: { kind: 'int', min: 0, max: 1_000_000, label: 'training subset' },
+  schedule: { kind: 'enum', values: SCHEDULE_KINDS, label: 'pruning schedule' },
+  steps: { kind: 'int', min: 2, max: 10, label: 'schedule steps' },
 };
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -90,6 +97,8 @@ export const DEFAULT_SETTINGS: Settings = {
   backend: 'auto',
   kernels: 'custom',
   trainSubset: 0,
+  schedule: 'oneshot',
+  steps: 3,
 };
 
 const KEYS = Object.keys(FIELDS) as (keyof Settings)[];
@@ -261,6 +270,8 @@ export function settingsToQuery(s: Settings): string {
       for (const k of amountKeysOf(s.model)) params.set(k, String(s.amounts[k] ?? 0));
       continue;
     }
+    // One-shot (the default) writes neither, so links from before schedules stay as they were.
+    if ((key === 'schedule' || key === 'steps') && s.schedule === 'oneshot') continue;
     params.set(key, String(s[key]));
   }
   // URLSearchParams would write the commas of manual=3,17,40 as %2C; keep them readable.

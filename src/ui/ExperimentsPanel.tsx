@@ -13,6 +13,7 @@ import { type Mode, unsupported } from '../core/pruning/settings';
 import { hasBatchNorm } from '../core/model/spec';
 import { DEFAULT_SWEEP_FORM, type ExperimentRecord } from '../state/experiments';
 import { SensitivityChart, type SweepAxis, SweepChart, VerdictTable, useStats } from './ExperimentCharts';
+import { SweepControls } from './SweepControls';
 import { useExperiments, useStore } from './context';
 
 const ALL: Criterion[] = ['random', 'l1', 'l2', 'bn'];
@@ -242,6 +243,7 @@ function Comparison() {
       )}
       {saved && !running && <About record={saved} mode={saved.result.mode} done={saved.result.points.length} total={saved.result.runs.length} />}
       {points.length > 0 && <ComparisonResults points={points} baselineAccuracy={baselineAccuracy} axis={axis} />}
+      {points.length > 0 && <SweepControls points={points} baseline={(running ? running.start?.baseline : saved?.result.baseline) ?? null} controls={running ? running.start?.controls : saved?.result.controls} />}
     </div>
   );
 }

@@ -1,6 +1,7 @@
 import { CartesianGrid, Legend, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
 import { specFor } from '../core/model/zoo';
-import { type HistoryRow, describeFineTuning, historyToCsv } from '../state/history';
+import { type HistoryRow, describeControl, describeFineTuning, historyToCsv } from '../state/history';
+import { scheduleLabel } from '../state/slices/schedule';
 import { download } from './download';
 import { useExportAndDownload } from './PytorchExport';
 import { METHOD_COLORS, METHOD_LABELS, compact, int, pct } from '../state/vocabulary';
@@ -59,6 +60,7 @@ export function HistoryPanel() {
                   <th>baseline</th>
                   <th>pruned</th>
                   <th>fine-tuned</th>
+                  <th>control</th>
                   <th>fine-tuning</th>
                   <th></th>
                 </tr>
@@ -77,9 +79,20 @@ export function HistoryPanel() {
                     <td>{pct(h.baselineAcc)}</td>
                     <td>{pct(h.prunedAcc)}</td>
                     <td>{pct(h.finetunedAcc)}</td>
-                    <td data-testid="ft-description">{describeFineTuning(h)}</td>
+                    <td data-testid="control">{describeControl(h)}</td>
+                    <td data-testid="ft-description">
+                      {describeFineTuning(h)}
+                      {h.schedule && <span data-testid="schedule-label"> · {scheduleLabel(h)}</span>}
+                    </td>
                     <td>
-                      <button className="link" onClick={() => void exportAndDownload(h)} data-testid={`export-pytorch-run-${h.run}`} title="Export this run as a PyTorch script">
+                      {/* A scheduled run's script would prune one-shot: not offered until the export runs the schedule. */}
+                      <button
+                        className="link"
+                        onClick={() => void exportAndDownload(h)}
+                        disabled={!!h.schedule}
+                        data-testid={`export-pytorch-run-${h.run}`}
+                        title={h.schedule ? 'The PyTorch export does not run schedules yet: it would prune this run in one shot' : 'Export this run as a PyTorch script'}
+                      >
                         PyTorch
                       </button>
                     </td>

@@ -1,6 +1,8 @@
 import { useCallback, useState } from 'react';
 import { type ConvNode, type GraphStructure, shapes, structure } from '../core/model/graph';
 import { type ModelSpec, fullChannels, hasBatchNorm, parameterCount } from '../core/model/spec';
+import { ScheduleChart } from './ScheduleChart';
+import { ScheduleControls } from './ScheduleControls';
 import { specFor } from '../core/model/zoo';
 import { fraction, pruneCount } from '../core/pruning/amount';
 import { type Costs, previewCosts, prunedFilterCount } from '../core/pruning/costs';
@@ -402,6 +404,7 @@ export function PrunePanel() {
               Reset to baseline
             </button>
           </div>
+          <ScheduleControls busy={busy} />
           {jobRole === 'pruned' && <JobProgress />}
           {finetuned && (
             <div className="result">
@@ -422,6 +425,7 @@ export function PrunePanel() {
       <PytorchExport />
       <CompareCharts settings={settings} />
       <CurvesChart role="pruned" title="Fine-tuning the pruned model" testId="finetune-curve" />
+      <ScheduleChart />
     </section>
   );
 }

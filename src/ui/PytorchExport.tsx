@@ -21,6 +21,7 @@ export function PytorchExport() {
   const busy = useStore((s) => s.job !== null);
   const ready = useStore((s) => s.preview.status === 'ready');
   const exportAndDownload = useExportAndDownload();
+  const scheduled = useStore((s) => s.settings.schedule !== 'oneshot');
   const [copied, setCopied] = useState(false);
   const copy = async () => {
     try {
@@ -38,6 +39,7 @@ export function PytorchExport() {
         </button>
         <span className="muted small">
           A runnable <code>prune_run.py</code> that rebuilds this network in PyTorch, applies the same pruning and prints the same figures.
+          {scheduled && <strong data-testid="export-oneshot-note"> It prunes to the targets in one shot: the script does not run the schedule yet.</strong>}
         </span>
       </div>
       {exported && (

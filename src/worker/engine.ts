@@ -17,6 +17,8 @@ import { DEFAULT_MODEL, specFor } from '../core/model/zoo';
 import { type FinetuneRecipe, type PytorchExportInput, buildPytorchExportZip, exportProblem, pruneScript } from '../core/export/pytorchScript';
 import { lnNorms } from '../core/pruning/importance';
 import { type PruneResult, type PruneSettings, createMaskApplier, measureCosts, prune } from '../core/pruning';
+import type { Schedule } from '../core/pruning/schedule';
+import { pruneScheduledStep, startSchedule } from '../core/pruning/scheduled';
 import {
   type BatchReport,
   type DeviceSet,
@@ -33,6 +35,7 @@ import type {
   AutoInfo,
   BackendInfo,
   BackendName,
+  ControlReply,
   DataRole,
   EngineEvent,
   FilterView,
@@ -43,6 +46,8 @@ import type {
   ReplyOf,
   Request,
   RequestType,
+  ScheduleStepReport,
+  ScheduledReply,
   TrainReply,
 } from './protocol';
 import { SUPERSEDED } from './protocol';
@@ -91,6 +96,12 @@ export class Engine {
   private latestPreview = 0;
   /** Whether the SIMD kernels' helper thread pays, per model and batch size: measured in the first training of each (helperTuner.ts). */
   private helperTuners = new Map<string, HelperTuner>();
+  /** Bumped whenever the baseline or the training data change: a cached control of an older one is stale. */
+  private baselineVersion = 0;
+  /** Controls (unpruned fine-tunes), by baseline version, config and subset. */
+  private controls = new Map<string, ControlReply>();
+  /** The control trains through train('pruned') without drawing on the pruned model's curves. */
+  private trainingEventsMuted = false;
 
   /** Jobs running (training, experiments): the measured auto times backends only while there are none. */
   readonly activity = new JobActivity();
@@ -107,7 +118,7 @@ export class Engine {
 
   /** Requests that must not wait behind a running job (memory waits, so it reads a settled count). */
   static isJob(r: Request): boolean {
-    return r.type === 'train' || r.type === 'sensitivity' || r.type === 'sweep' || r.type === 'speedLab';
+    return r.type === 'train' || r.type === 'sensitivity' || r.type === 'sweep' || r.type === 'speedLab' || r.type === 'scheduledFinetune' || r.type === 'control';
   }
 
   static isImmediate(r: Request): boolean {
@@ -187,6 +198,10 @@ export class Engine {
         );
       case 'speedLab':
         return speedLab({ spec: this.spec, baseline: await this.readBaseline(), backend: tf.getBackend(), shouldStop: () => this.cancelRequested }, r);
+      case 'scheduledFinetune':
+        return this.scheduledFinetune(r.settings, r.schedule, r.config, r.trainSubset);
+      case 'control':
+        return this.control(r.config, r.trainSubset);
     }
   }
 
@@ -292,6 +307,7 @@ export class Engine {
 
   private setData(role: DataRole, set: Cifar10Set): { count: number } {
     this.sets[role] = set;
+    this.baselineVersion++;
     if (role === 'train') {
       // Normalisation statistics come from the training set; the test set reuses them.
       this.stats = channelStats(set);
@@ -342,6 +358,7 @@ export class Engine {
     this.baseline = net;
     this.baselineEpochs = epochs;
     this.baselineWeights = null;
+    this.baselineVersion++;
   }
 
   private async readBaseline(): Promise<NetWeights> {
@@ -390,6 +407,7 @@ export class Engine {
       // Pruned previews derive from the baseline; training it makes them stale.
       this.dropPruned();
       this.baselineWeights = null;
+      this.baselineVersion++;
     }
     const optimizer = this.optimizerFor(role, config);
     // Pruned weights stay zero while fine-tuning: the masks are re-applied after every step.
@@ -401,7 +419,7 @@ export class Engine {
     let reports: BatchReport[] = [];
     let sentAt = 0;
     const flush = () => {
-      if (reports.length) this.emit({ type: 'batch', role, reports });
+      if (reports.length && !this.trainingEventsMuted) this.emit({ type: 'batch', role, reports });
       reports = [];
       sentAt = performance.now();
     };
@@ -430,7 +448,7 @@ export class Engine {
           const evaluation = await evaluate(model, test);
           lastEpochEval = evaluation;
           const weights = role === 'baseline' ? await model.readWeights() : undefined;
-          this.emit({ type: 'epoch', role, epoch, trainLoss, evaluation, weights });
+          if (!this.trainingEventsMuted) this.emit({ type: 'epoch', role, epoch, trainLoss, evaluation, weights });
         },
         afterStep: masker ? () => masker.apply() : undefined,
         shouldStop: () => this.cancelRequested,
@@ -453,6 +471,79 @@ export class Engine {
     const evaluation = (!outcome.cancelled && lastEpochEval) || (await evaluate(model, test));
     const measured = role === 'pruned' ? measureCosts(this.spec, await model.readWeights()) : null;
     return { ...outcome, epochsDone, totalEpochs, evaluation, measured, ...(tuner?.decision && this.info ? { backend: this.info } : {}) };
+  }
+
+  /**
+   * k prune → fine-tune steps (core/pruning/scheduled.ts): each step prunes the previous step's fine-tuned
+   * network and fine-tunes it for `config.epochs` with a fresh optimiser (a new network each step: remove
+   * mode changes its shapes); the epochs number on across steps, so the shuffles are those of one
+   * fine-tune of steps × epochs (the control's).
+   */
+  private async scheduledFinetune(settings: PruneSettings, schedule: Schedule, config: TrainConfig, subset: number): Promise<ScheduledReply> {
+    const baseline = await this.readBaseline();
+    const test = this.testDevice();
+    this.trainingDevice(subset); // data missing: said before anything is pruned
+    this.dropPruned();
+    let state = startSchedule(this.spec, baseline);
+    const steps: ScheduleStepReport[] = [];
+    let last: TrainReply | null = null;
+    let epochsDone = 0;
+    for (let t = 0; t < schedule.steps; t++) {
+      const step = pruneScheduledStep(this.spec, state, settings, schedule);
+      const epochsBefore = this.prunedEpochs;
+      this.dropPruned();
+      this.prunedEpochs = epochsBefore;
+      this.pruned = { model: new Net(this.spec, step.result.weights), result: step.result, settings: { ...settings, amounts: step.sparsities } };
+      const before = await evaluate(this.pruned.model, test);
+      last = await this.train('pruned', config, subset);
+      epochsDone += last.epochsDone;
+      state = { ...step.next, weights: await this.pruned.model.readWeights() };
+      const report: ScheduleStepReport = {
+        step: t + 1,
+        of: schedule.steps,
+        sparsities: step.sparsities,
+        costs: last.measured ?? step.result.costs,
+        before,
+        after: last.evaluation,
+        epochs: last.epochsDone,
+        cancelled: last.cancelled,
+      };
+      steps.push(report);
+      this.emit({ type: 'scheduleStep', report });
+      if (last.cancelled) break;
+    }
+    return { ...last!, epochsDone, schedule: steps, kept: this.pruned!.result.kept };
+  }
+
+  /**
+   * The control: the baseline, unpruned, fine-tuned exactly as a pruned model would be at sparsity 0
+   * (same config, data, epoch numbering from 0, fresh optimiser). The pruned model and its optimiser are
+   * set aside meanwhile and put back after.
+   */
+  private async control(config: TrainConfig, subset: number): Promise<ControlReply> {
+    const baseline = await this.readBaseline();
+    const key = `${this.baselineVersion}|${subset}|${JSON.stringify(config)}`;
+    const hit = this.controls.get(key);
+    if (hit) return { ...hit, cached: true };
+    const saved = { pruned: this.pruned, epochs: this.prunedEpochs, optimizer: this.optimizers.pruned };
+    delete this.optimizers.pruned;
+    const settings: PruneSettings = { method: 'l1', mode: 'mask', amounts: {}, seed: config.seed };
+    this.pruned = { model: new Net(this.spec, baseline), result: prune(this.spec, baseline, settings), settings };
+    this.prunedEpochs = 0;
+    this.trainingEventsMuted = true;
+    try {
+      const r = await this.train('pruned', config, subset);
+      const reply: ControlReply = { evaluation: r.evaluation, epochs: r.epochsDone, cancelled: r.cancelled, cached: false };
+      if (!r.cancelled) this.controls.set(key, reply);
+      return reply;
+    } finally {
+      this.trainingEventsMuted = false;
+      this.pruned.model.dispose();
+      this.dropOptimizer('pruned');
+      this.pruned = saved.pruned;
+      this.prunedEpochs = saved.epochs;
+      if (saved.optimizer) this.optimizers.pruned = saved.optimizer;
+    }
   }
 
   private helperTunerFor(key: string): HelperTuner {

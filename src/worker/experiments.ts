@@ -123,6 +123,8 @@ export function runMethodSweep(ctx: ExperimentContext, req: SweepRequest): Promi
     epochs: req.epochs,
     subset: req.subset,
     previous: req.previous,
+    controls: true, // every comparison gets its per-seed control (issue 22)
+    previousControls: req.previousControls,
     evaluate: evaluator(ctx.spec, ctx.test, ctx.signal),
     fineTune: fineTuner(ctx, req),
     signal: ctx.signal,

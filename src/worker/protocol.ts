@@ -12,9 +12,10 @@ import type { BackendName, BackendSelection } from '../core/backend/selectBacken
 import type { Cifar10Set } from '../core/data/cifar10';
 import type { Criterion } from '../core/experiments/common';
 import type { SensitivityPoint, SensitivityProgress, SensitivityResult } from '../core/experiments/sensitivity';
-import type { SweepPoint, SweepProgress, SweepResult } from '../core/experiments/sweep';
+import type { SweepControl, SweepPoint, SweepProgress, SweepResult } from '../core/experiments/sweep';
 import type { ModelId, NetWeights } from '../core/model/spec';
 import type { Costs, Mode, PruneSettings } from '../core/pruning';
+import type { Schedule } from '../core/pruning/schedule';
 import type { BatchReport, Evaluation, TrainConfig, TrainOutcome } from '../core/train/trainer';
 
 export type { BackendName, KernelsChoice, KernelsReport };
@@ -74,6 +75,51 @@ export interface Api {
   featureMaps: { req: FeatureMapsRequest; reply: FeatureMapsReply };
   /** The speed lab: the masked, removed and an evenly narrowed dense model timed at several batch sizes; 'cancel' stops it. */
   speedLab: { req: SpeedLabRequest; reply: SpeedLabReply };
+  /**
+   * Scheduled fine-tuning (issue 22): `schedule.steps` prune → fine-tune steps from the baseline to the
+   * settings' amounts, `config.epochs` each; a 'scheduleStep' event per step; 'cancel' stops it within one
+   * batch (the steps done are kept). The pruned model is the last step's afterwards.
+   */
+  scheduledFinetune: { req: { settings: PruneSettings; schedule: Schedule; config: TrainConfig; trainSubset: number }; reply: ScheduledReply };
+  /**
+   * The honest control of a fine-tuned run: a copy of the baseline, unpruned, fine-tuned with the same
+   * config (epochs, seed, optimiser) on the same data (a fine-tune at sparsity 0). Cached per baseline,
+   * config and data: computed once. No training events (the page's curves stay the pruned model's).
+   */
+  control: { req: { config: TrainConfig; trainSubset: number }; reply: ControlReply };
+}
+
+/** One step of a scheduled run: its cumulative sparsity, the network after its prune, accuracy before and after its fine-tuning. */
+export interface ScheduleStepReport {
+  /** 1-based. */
+  step: number;
+  of: number;
+  /** Cumulative sparsity per amount key (fractions of the original units). */
+  sparsities: Record<string, number>;
+  /** Measured on the step's pruned weights. */
+  costs: Costs;
+  /** Right after the step's prune. */
+  before: Evaluation;
+  /** After its fine-tuning (equals `before` when cancelled before the first batch). */
+  after: Evaluation;
+  /** Epochs this step fine-tuned (fractional when cancelled). */
+  epochs: number;
+  cancelled: boolean;
+}
+
+export interface ScheduledReply extends TrainReply {
+  schedule: ScheduleStepReport[];
+  /** Baseline units kept per group by the last step done. */
+  kept: Record<string, number[]>;
+}
+
+export interface ControlReply {
+  evaluation: Evaluation;
+  /** Epochs the control trained (fractional when cancelled: then it is not cached). */
+  epochs: number;
+  cancelled: boolean;
+  /** Answered from the cache, not trained again. */
+  cached: boolean;
 }
 
 /** A test image by index, or the user's own, already scaled to 32×32 (RGB bytes, NHWC). */
@@ -157,6 +203,8 @@ export interface SweepRequest {
   config: TrainConfig;
   /** Points of an earlier, cancelled sweep of the same baseline: kept, not run again. */
   previous?: SweepPoint[];
+  /** Its controls (issue 22): kept, not run again. */
+  previousControls?: SweepControl[];
 }
 
 export type RequestType = keyof Api;
@@ -233,6 +281,8 @@ export type EngineEvent =
   | { type: 'batch'; role: ModelRole; reports: BatchReport[] }
   /** For the baseline it carries the weights after the epoch: what a reload restores if the tab dies mid-training. */
   | { type: 'epoch'; role: ModelRole; epoch: number; trainLoss: number; evaluation: Evaluation; weights?: NetWeights }
+  /** A scheduled fine-tune's step is done (its fine-tuning too). */
+  | { type: 'scheduleStep'; report: ScheduleStepReport }
   | ExperimentEvent;
 
 /**

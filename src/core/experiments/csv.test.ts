@@ -79,3 +79,17 @@ describe('experiment exports', () => {
     expect(exportFileName('sweep', 'convnet3', 'remove', 'csv')).toBe('sweep-convnet3-remove.csv');
   });
 });
+
+describe('sweep JSON: controls (issue 22)', () => {
+  it('carries the per-seed controls', async () => {
+    const baseline = baselineOf(tinySimple);
+    const r = await runSweep({
+      spec: tinySimple, baseline, mode: 'mask', criteria: ['l1'], sparsities: [0.5], seeds: [1, 2], epochs: 1, pause: noPause, controls: true,
+      evaluate: fakeEvaluate(baseline), fineTune: async (_, o) => ({ accuracy: 0.5 + o.seed / 1000 }),
+    });
+    expect(JSON.parse(sweepJson(r)).controls).toEqual([
+      { seed: 1, accuracy: 0.501, epochs: 1, subset: 0 },
+      { seed: 2, accuracy: 0.502, epochs: 1, subset: 0 },
+    ]);
+  });
+});

@@ -145,6 +145,8 @@ export function sweepJson(r: SweepResult): string {
       fineTuning: { epochs: r.epochs, subset: r.subset },
       baseline: { accuracy: r.baseline.accuracy, params: r.baseline.params, nonzeroParams: r.baseline.nonzeroParams, macs: r.baseline.macs },
       cancelled: r.cancelled,
+      // issue 22: per seed, the unpruned baseline fine-tuned with the same budget (absent before controls)
+      controls: r.controls ?? [],
       columns: SWEEP_COLUMNS,
       rows: sweepRows(r.points),
     },

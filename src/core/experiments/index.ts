@@ -62,8 +62,8 @@ export {
   type SensitivityProgress, type SensitivityResult, type SeedFigures, planSensitivity, runSensitivity, sensitivityLayers, sensitivitySettings,
 } from './sensitivity';
 export {
-  DEFAULT_SPARSITIES, DEFAULT_SWEEP_SEEDS, type FineTune, type FineTuneOptions, type SweepBaseline, type SweepOptions, type SweepPlan,
-  type SweepPoint, type SweepProgress, type SweepResult, type SweepRun, planSweep, runKey, runSweep, sweepSettings,
+  DEFAULT_SPARSITIES, DEFAULT_SWEEP_SEEDS, type FineTune, type FineTuneOptions, type SweepBaseline, type SweepControl, type SweepOptions, type SweepPlan,
+  type SweepPoint, type SweepProgress, type SweepResult, type SweepRun, planSweep, runKey, runSweep, shrinkBenchRatios, sweepSettings,
 } from './sweep';
 export {
   type AccuracyField, type CompareOptions, type PairedComparison, type SparsityVerdict, type SweepSummary, comparisonTable, formatP, formatPoints,

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { convNet3, simpleCnn } from '../model/zoo';
 import { prune, type PruneResult } from '../pruning/pruner';
 import type { Mode } from '../pruning/settings';
-import { type FineTune, type FineTuneOptions, type SweepPoint, type SweepResult, planSweep, runKey, runSweep, sweepSettings } from './sweep';
+import { type FineTune, type FineTuneOptions, type SweepPoint, type SweepResult, planSweep, runKey, runSweep, shrinkBenchRatios, sweepSettings } from './sweep';
 import { baselineOf, fakeClock, fakeEvaluate, fingerprint, noPause, tinyConvNet, tinySimple } from './testUtil';
 
 /** Deterministic stand-in for fine-tuning: recovers a seed-dependent share of what pruning lost. */
@@ -27,17 +27,17 @@ describe('sweep plan', () => {
     expect(sweepSettings(simpleCnn, run, 'mask').amounts).toEqual({ conv1: 0.75 });
   });
 
-  it('runs seed by seed, so a cancelled sweep holds whole seeds; defaults to 25/50/75/90 % and seeds 1–3', () => {
+  it('runs seed by seed, so a cancelled sweep holds whole seeds; defaults to five operating points, 25/50/75/90/95 %, and seeds 1–3', () => {
     const p = planSweep({ spec: tinySimple, mode: 'mask', criteria: ['l1', 'random'], sparsities: [0.9, 0.5], seeds: [7, 8], epochs: 1 });
     expect(p.runs.map(runKey)).toEqual([
       'l1|0.5|7', 'random|0.5|7', 'l1|0.9|7', 'random|0.9|7',
       'l1|0.5|8', 'random|0.5|8', 'l1|0.9|8', 'random|0.9|8',
     ]);
     const d = planSweep({ spec: convNet3, mode: 'remove', epochs: 2 });
-    expect(d.sparsities).toEqual([0.25, 0.5, 0.75, 0.9]);
+    expect(d.sparsities).toEqual([0.25, 0.5, 0.75, 0.9, 0.95]);
     expect(d.seeds).toEqual([1, 2, 3]);
     expect(d.criteria).toEqual(['random', 'l1', 'l2', 'bn']);
-    expect(d.runs).toHaveLength(4 * 4 * 3);
+    expect(d.runs).toHaveLength(4 * 5 * 3);
     expect(d.subset).toBe(0);
     expect(planSweep({ spec: simpleCnn, mode: 'mask', criteria: ['bn', 'l2'], epochs: 1 }).skipped.map((s) => s.criterion)).toEqual(['bn']);
   });
@@ -195,5 +195,35 @@ describe('runSweep with fake compute', () => {
     // Start of the last point: one point of ~10 s left.
     expect(reports.find((x) => x.done === 2 && x.phase === 'evaluating')?.eta).toBeCloseTo(10, 9);
     expect(reports.at(-1)).toMatchObject({ done: 3, phase: null, fraction: 1, eta: 0, current: null });
+  });
+});
+
+describe('controls and ShrinkBench ratios (issue 22)', () => {
+  it('fine-tunes the unpruned baseline once per seed through the same fineTune, seed and budget; a resumed sweep keeps them', async () => {
+    const spec = tinyConvNet;
+    const baseline = baselineOf(spec);
+    const seen: { params: number; o: FineTuneOptions }[] = [];
+    const fineTune = fakeFineTune({ onCall: (r, o) => void seen.push({ params: r.costs.nonzeroParams, o }) });
+    const opts = { spec, baseline, mode: 'mask' as const, criteria: ['l1' as const, 'random' as const], sparsities: [0.5, 0.75], seeds: [1, 2], epochs: 2, subset: 100, evaluate: fakeEvaluate(baseline), pause: noPause, controls: true };
+    const r = await runSweep({ ...opts, fineTune });
+    const full = r.baseline.nonzeroParams;
+    const controls = seen.filter((c) => c.params === full);
+    expect(controls.map((c) => [c.o.seed, c.o.epochs, c.o.subset])).toEqual([[1, 2, 100], [2, 2, 100]]);
+    // the control is what fineTune gives the unpruned network with that seed
+    expect(r.controls).toEqual([1, 2].map((seed) => ({ seed, accuracy: Math.min(0.99, 0.3 + full / 1e5 + 0.01 * seed), epochs: 2, subset: 100 })));
+    expect(seen).toHaveLength(2 + r.points.length);
+    const again = fakeFineTune();
+    const resumed = await runSweep({ ...opts, fineTune: again, previous: r.points.slice(0, 2), previousControls: r.controls });
+    expect(resumed.controls).toEqual(r.controls);
+    expect(again.calls).toHaveLength(r.points.length - 2); // no control run again
+    // without controls (or with 0 epochs) there are none
+    expect((await runSweep({ ...opts, controls: false, fineTune: fakeFineTune() })).controls).toBeUndefined();
+    expect((await runSweep({ ...opts, epochs: 0, fineTune: fakeFineTune() })).controls).toBeUndefined();
+  });
+
+  it('compression ratio = original parameters / nonzero parameters; theoretical speedup = original MACs / nonzero MACs', () => {
+    const base = { params: 1000, nonzeroParams: 1000, macs: 50_000, denseMacs: 50_000, channels: [4] };
+    expect(shrinkBenchRatios(base, { params: 1000, nonzeroParams: 250, macs: 20_000, denseMacs: 50_000, channels: [4] })).toEqual({ compression: 4, speedup: 2.5 });
+    expect(shrinkBenchRatios(base, base)).toEqual({ compression: 1, speedup: 1 });
   });
 });

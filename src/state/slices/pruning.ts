@@ -93,6 +93,7 @@ export function pruningSlice(ctx: Shared) {
 
   /** Fine-tunes the pruned model and records a history row (a cancelled run says how far it got). */
   async function fineTune(): Promise<void> {
+    if (get().settings.schedule !== 'oneshot') return ctx.cross.scheduledFineTune();
     if (ctx.refuseWhileBusy('Fine-tuning cannot start')) return;
     const s = get();
     if (s.preview.status !== 'ready' || !s.preview.reply || !s.baselineEval) return;
@@ -129,6 +130,7 @@ export function pruningSlice(ctx: Shared) {
       cancelled: out.cancelled,
     };
     set((st) => ({ history: [...st.history, row] }));
+    if (!out.cancelled) await ctx.cross.addControl(row.run, out.totalEpochs);
   }
 
   /**
