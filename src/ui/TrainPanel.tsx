@@ -5,6 +5,7 @@ import type { Settings } from '../state/urlState';
 import { CurvesChart } from './CurvesChart';
 import { JobProgress } from './JobProgress';
 import { PerClass } from './PerClass';
+import { RecipeFields } from './RecipeFields';
 import { int, pct } from '../state/vocabulary';
 import { useActions, useStore } from './context';
 
@@ -88,6 +89,7 @@ export function TrainPanel() {
         </label>
         <NumberInput k="seed" label="Seed" min={0} max={2147483647} help="Seeds initialisation, shuffling and random pruning." />
       </div>
+      <RecipeFields />
       <div className="actions">
         <button className="primary" disabled={!ready || busy} onClick={() => void actions.trainBaseline()} data-testid="train">
           Train {epochs > 0 ? 'more' : ''}
