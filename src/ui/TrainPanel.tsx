@@ -54,6 +54,8 @@ export function TrainPanel() {
   const evaluation = useStore((s) => s.baselineEval);
   const epochs = useStore((s) => s.baseline.origin.epochs);
   const subset = useStore((s) => s.settings.trainSubset);
+  // The test set the accuracy is on (the evaluation's own count once measured): the shipped 1,000, or the user's own batches.
+  const testCount = useStore((s) => s.data.test.count);
   const spec = specFor(model);
   const busy = jobRole !== null;
   return (
@@ -107,7 +109,7 @@ export function TrainPanel() {
         Test accuracy{' '}
         <strong data-testid="baseline-acc">{evaluation ? pct(evaluation.accuracy) : '…'}</strong>{' '}
         <span className="muted">
-          after {Number.isInteger(epochs) ? epochs : epochs.toFixed(2)} epoch{epochs === 1 ? '' : 's'} (1,000 test images; chance is 10%)
+          after {Number.isInteger(epochs) ? epochs : epochs.toFixed(2)} epoch{epochs === 1 ? '' : 's'} (on {int(evaluation?.count ?? testCount)} test images; chance is 10%)
         </span>
       </div>
       <div className="two-col">

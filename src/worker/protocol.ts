@@ -15,6 +15,7 @@ import type { SensitivityPoint, SensitivityProgress, SensitivityResult } from '.
 import type { SweepPoint, SweepProgress, SweepResult } from '../core/experiments/sweep';
 import type { ModelId, NetWeights } from '../core/model/spec';
 import type { Costs, Mode, PruneSettings } from '../core/pruning';
+import type { Recipe } from '../core/train/recipe';
 import type { BatchReport, Evaluation, TrainConfig, TrainOutcome } from '../core/train/trainer';
 
 export type { BackendName, KernelsChoice, KernelsReport };
@@ -62,7 +63,7 @@ export interface Api {
   setBaseline: { req: { weights: NetWeights; epochs: number }; reply: true };
   readBaseline: { req: object; reply: NetWeights };
   /** The setting as a runnable PyTorch script plus weights (zip), pruned from the current baseline. */
-  exportPytorch: { req: { settings: PruneSettings; finetune: { optimizer: 'adam' | 'sgd'; learningRate: number; batchSize: number; momentum: number }; measuredAccuracy?: number }; reply: PytorchExportReply };
+  exportPytorch: { req: { settings: PruneSettings; finetune: { optimizer: 'adam' | 'sgd'; learningRate: number; batchSize: number; momentum: number; recipe?: Recipe }; measuredAccuracy?: number }; reply: PytorchExportReply };
   memory: { req: object; reply: MemoryReply };
   /** Layer sensitivity scan of the baseline (issue 12); progress as 'experiment' events; 'cancel' stops it, keeping the points done. */
   sensitivity: { req: SensitivityRequest; reply: SensitivityResult };

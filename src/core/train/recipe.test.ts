@@ -38,6 +38,8 @@ describe('learning-rate schedule', () => {
     expect(warmupSteps(0, 391)).toBe(0);
     expect(warmupSteps(5, 391)).toBe(1955);
     expect(warmupSteps(0.001, 10)).toBe(1);
+    expect(warmupSteps(1.5, 7)).toBe(10); // Python's round(10.5)
+    expect(warmupSteps(2.5, 3)).toBe(8); // round(7.5)
   });
   it('rejects impossible recipes with a message', () => {
     expect(recipeProblem(DEFAULT_RECIPE)).toBeNull();

@@ -60,9 +60,19 @@ export function learningRateAt(schedule: ScheduleName, peak: number, step: numbe
   return peak * 0.5 * (1 + Math.cos(Math.PI * Math.min(1, t)));
 }
 
-/** Warm-up epochs as optimiser steps (rounded, as pretrain_full.py: max(1, round(epochs · steps/epoch)) when > 0). */
+/** Python's round(): halves to even (10.5 → 10), where Math.round gives 11. */
+function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
+}
+
+/**
+ * Warm-up epochs as optimiser steps, as pretrain_full.py and the exported script compute it:
+ * max(1, round(epochs · steps/epoch)) with Python's round, when > 0.
+ */
 export function warmupSteps(warmupEpochs: number, stepsPerEpoch: number): number {
-  return warmupEpochs > 0 ? Math.max(1, Math.round(warmupEpochs * stepsPerEpoch)) : 0;
+  return warmupEpochs > 0 ? Math.max(1, roundHalfEven(warmupEpochs * stepsPerEpoch)) : 0;
 }
 
 /**
