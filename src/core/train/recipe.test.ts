@@ -224,6 +224,29 @@ describe('train with a recipe', () => {
     tf.dispose([data.xs, data.ys]);
   });
 
+  it('augmentation is applied (other losses than without it, the same again with it) and needs the data’s blank pixel', async () => {
+    const data = tinySet();
+    const lossesWith = async (augment: boolean, set: DeviceSet = data) => {
+      const net = Net.create(simpleCnn, 3, [2]);
+      const cfg = { epochs: 1, batchSize: 6, learningRate: 0.01, optimizer: 'adam' as const, momentum: 0, seed: 2, recipe: { ...DEFAULT_RECIPE, augment } };
+      const opt = createOptimizer(cfg);
+      const losses: number[] = [];
+      try {
+        await train(net, opt, set, cfg, { onBatch: (r) => losses.push(r.loss) });
+      } finally {
+        disposeOptimizer(opt);
+        net.dispose();
+      }
+      return losses;
+    };
+    const plain = await lossesWith(false);
+    const augmented = await lossesWith(true);
+    expect(augmented).not.toEqual(plain);
+    expect(await lossesWith(true)).toEqual(augmented);
+    await expect(lossesWith(true, { ...data, blank: undefined })).rejects.toThrow(/augmentation needs/);
+    tf.dispose([data.xs, data.ys]);
+  });
+
   it('the optimiser’s learning rate is the peak again after a scheduled run', async () => {
     const data = tinySet();
     const net = Net.create(simpleCnn, 3, [2]);
