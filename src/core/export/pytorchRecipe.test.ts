@@ -115,6 +115,22 @@ describe('prune_run.py --finetune under PyTorch follows the page’s recipe', ()
     }, 120_000);
   }
 
+  it('finetune() runs with the whole recipe (augmentation, Nesterov, decay, cosine, smoothing) and pruned weights stay pruned', () => {
+    const body = [
+      'torch.manual_seed(0)',
+      'x, y = torch.randn(40, 3, 32, 32), torch.randint(0, 10, (40,))',
+      'zeros = lambda: int((model.conv1.weight == 0).sum())',
+      'before, w0 = zeros(), model.conv1.weight_orig.detach().clone()',
+      'm.BATCH = 16',
+      'm.finetune(model, x, y, 2)',
+      'print(json.dumps({"before": before, "after": zeros(), "moved": bool((model.conv1.weight_orig != w0).any())}))',
+    ].join('\n');
+    const r = withScript('finetune', convNet3, { optimizer: 'sgd', learningRate: 0.05, recipe: RECIPE }, body) as { before: number; after: number; moved: boolean };
+    expect(r.before).toBeGreaterThan(0);
+    expect(r.after).toBe(r.before);
+    expect(r.moved).toBe(true);
+  }, 120_000);
+
   it('crop_flip gives the page’s augmented images exactly, for the same offsets and flips', () => {
     const n = 6;
     const images = new Float32Array(n * 32 * 32 * 3).map((_, i) => Math.fround(Math.sin(i) * 2));
