@@ -623,7 +623,7 @@ describe('controller: schedules and controls (issue 22)', () => {
     await t.settle();
     await t.controller.fineTune();
     expect(t.engine.of('control')).toEqual([
-      { type: 'control', body: { config: { epochs: 1, batchSize: 64, learningRate: 0.01, optimizer: 'adam', momentum: 0.9, seed: 7 }, trainSubset: 256 } },
+      { type: 'control', body: { config: { epochs: 1, batchSize: 64, learningRate: 0.01, optimizer: 'adam', momentum: 0.9, seed: 7, recipe: { augment: false, labelSmoothing: 0, nesterov: false, schedule: 'constant', warmupEpochs: 0, weightDecay: 0 } }, trainSubset: 256 } },
     ]);
     expect(t.get().history[0].control).toEqual({ status: 'done', accuracy: 0.45, epochs: 1 });
     expect(t.get().history[0].schedule).toBeUndefined();

@@ -12,7 +12,7 @@ import type { EngineLink } from '../worker/client';
 import type { ModelRole, TrainReply } from '../worker/protocol';
 import type { AppStore } from './store';
 import type { Notice, Pretrained, State } from './types';
-import { type Settings, amountKeysOf, parseManual, settingsToQuery } from './urlState';
+import { type Settings, amountKeysOf, parseManual, recipeOf, settingsToQuery } from './urlState';
 
 export interface ControllerDeps {
   store: AppStore;
@@ -56,7 +56,7 @@ export function currentCosts(s: Settings): Costs {
 }
 
 export function trainConfigOf(s: Settings, epochs: number): TrainConfig {
-  return { epochs, batchSize: s.batch, learningRate: s.lr, optimizer: s.opt, momentum: 0.9, seed: s.seed };
+  return { epochs, batchSize: s.batch, learningRate: s.lr, optimizer: s.opt, momentum: 0.9, seed: s.seed, recipe: recipeOf(s) };
 }
 
 export function message(e: unknown): string {

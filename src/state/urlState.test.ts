@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, FIELDS, type Settings, amountKeysOf, formatManual, migrateSettings, parseManual, parseSettings, settingsToQuery, zeroAmounts } from './urlState';
+import { trainConfigOf } from './shared';
+import { DEFAULT_SETTINGS, FIELDS, type Settings, amountKeysOf, formatManual, migrateSettings, parseManual, parseSettings, recipeOf, settingsToQuery, zeroAmounts } from './urlState';
 
 describe('URL settings table', () => {
   it('round-trips any valid settings exactly', () => {
@@ -25,6 +26,12 @@ describe('URL settings table', () => {
       trainSubset: fc.integer({ min: 0, max: 50_000 }),
       schedule: fc.constantFrom('oneshot', 'iterative', 'agp'),
       steps: fc.integer({ min: 2, max: 10 }),
+      aug: fc.constantFrom('off', 'on'),
+      nesterov: fc.constantFrom('off', 'on'),
+      wd: fc.double({ min: 0, max: 0.1, noNaN: true }),
+      sched: fc.constantFrom('constant', 'cosine', 'onecycle'),
+      warmup: fc.double({ min: 0, max: 100, noNaN: true }),
+      ls: fc.double({ min: 0, max: 0.5, noNaN: true }),
     });
     fc.assert(
       fc.property(arb, ({ conv1, conv2, conv3, fc1, ...drawn }) => {
@@ -40,6 +47,24 @@ describe('URL settings table', () => {
         expect(back.settings).toEqual(s);
       }),
     );
+  });
+
+  it('the training recipe: in the link only when changed, read back, bad values reported', () => {
+    expect(settingsToQuery(DEFAULT_SETTINGS)).not.toMatch(/aug=|nesterov=|wd=|sched=|warmup=|ls=/);
+    const q = settingsToQuery({ ...DEFAULT_SETTINGS, opt: 'sgd', aug: 'on', nesterov: 'on', wd: 5e-4, sched: 'cosine', warmup: 2, ls: 0.1 });
+    expect(q).toMatch(/&aug=on&nesterov=on&wd=0\.0005&sched=cosine&warmup=2&ls=0\.1$/);
+    expect(recipeOf(parseSettings(q).settings)).toEqual({ augment: true, nesterov: true, weightDecay: 5e-4, schedule: 'cosine', warmupEpochs: 2, labelSmoothing: 0.1 });
+    // Baseline training and fine-tuning get it (the config sent to the engine).
+    expect(trainConfigOf(parseSettings(q).settings, 3).recipe).toEqual(recipeOf(parseSettings(q).settings));
+    // Nesterov is SGD's: with Adam it does nothing.
+    expect(recipeOf({ ...DEFAULT_SETTINGS, nesterov: 'on' }).nesterov).toBe(false);
+    const bad = parseSettings('sched=steps&wd=2&ls=x');
+    expect(bad.settings).toMatchObject({ sched: 'constant', wd: 0.1, ls: 0 });
+    expect(bad.notices).toEqual([
+      'wd=2 is outside 0–0.1; using 0.1.',
+      'sched=steps is not one of constant, cosine, onecycle; using constant.',
+      'ls=x is not a number; using 0.',
+    ]);
   });
 
   it('uses defaults for an empty query', () => {

@@ -9,6 +9,7 @@ import { DEFAULT_MODEL, MODEL_IDS, specFor } from '../core/model/zoo';
 import { groupsOf } from '../core/pruning/groups';
 import { SCHEDULE_KINDS, type ScheduleKind } from '../core/pruning/schedule';
 import { METHODS, MODES, type Method, type Mode } from '../core/pruning/settings';
+import { type Recipe, SCHEDULES, type ScheduleName } from '../core/train/recipe';
 
 export type { Method, Mode };
 export type OptimizerName = 'adam' | 'sgd';
@@ -52,7 +53,24 @@ export interface Settings {
   schedule: ScheduleKind;
   /** Steps of an iterative / AGP schedule (ftEpochs each); ignored by one-shot. */
   steps: number;
+  // The training recipe (core/train/recipe.ts); the defaults are the original training, and the URL
+  // carries them only when changed (RECIPE_KEYS), so earlier links and figures stay as they were.
+  /** Pad-4 random crop + horizontal flip. */
+  aug: OnOff;
+  /** Nesterov momentum (SGD only). */
+  nesterov: OnOff;
+  /** Weight decay on conv and linear weights. */
+  wd: number;
+  sched: ScheduleName;
+  /** Warm-up epochs (linear, per step). */
+  warmup: number;
+  /** Label smoothing ε. */
+  ls: number;
 }
+
+export type OnOff = 'off' | 'on';
+/** Recipe settings: in the URL only when they differ from the default. */
+export const RECIPE_KEYS = ['aug', 'nesterov', 'wd', 'sched', 'warmup', 'ls'] as const;
 
 type Field =
   | { kind: 'enum'; values: readonly string[]; label: string }
@@ -79,6 +97,12 @@ export const FIELDS: { [K in keyof Settings]: Field } = {
   trainSubset: { kind: 'int', min: 0, max: 1_000_000, label: 'training subset' },
   schedule: { kind: 'enum', values: SCHEDULE_KINDS, label: 'pruning schedule' },
   steps: { kind: 'int', min: 2, max: 10, label: 'schedule steps' },
+  aug: { kind: 'enum', values: ['off', 'on'], label: 'augmentation' },
+  nesterov: { kind: 'enum', values: ['off', 'on'], label: 'Nesterov momentum' },
+  wd: { kind: 'float', min: 0, max: 0.1, label: 'weight decay' },
+  sched: { kind: 'enum', values: SCHEDULES, label: 'learning-rate schedule' },
+  warmup: { kind: 'float', min: 0, max: 100, label: 'warm-up epochs' },
+  ls: { kind: 'float', min: 0, max: 0.5, label: 'label smoothing' },
 };
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -99,6 +123,12 @@ export const DEFAULT_SETTINGS: Settings = {
   trainSubset: 0,
   schedule: 'oneshot',
   steps: 3,
+  aug: 'off',
+  nesterov: 'off',
+  wd: 0,
+  sched: 'constant',
+  warmup: 0,
+  ls: 0,
 };
 
 const KEYS = Object.keys(FIELDS) as (keyof Settings)[];
@@ -272,6 +302,7 @@ export function settingsToQuery(s: Settings): string {
     }
     // One-shot (the default) writes neither, so links from before schedules stay as they were.
     if ((key === 'schedule' || key === 'steps') && s.schedule === 'oneshot') continue;
+    if ((RECIPE_KEYS as readonly string[]).includes(key) && s[key] === DEFAULT_SETTINGS[key]) continue;
     params.set(key, String(s[key]));
   }
   // URLSearchParams would write the commas of manual=3,17,40 as %2C; keep them readable.
@@ -280,3 +311,15 @@ export function settingsToQuery(s: Settings): string {
 
 /** The channel groups' full unit counts for a model (for sliders and figures). */
 export const channelsOf = (model: ModelId): Channels => fullChannels(specFor(model));
+
+/** The training recipe the settings ask for. */
+export function recipeOf(s: Settings): Recipe {
+  return {
+    augment: s.aug === 'on',
+    nesterov: s.opt === 'sgd' && s.nesterov === 'on',
+    weightDecay: s.wd,
+    schedule: s.sched,
+    warmupEpochs: s.warmup,
+    labelSmoothing: s.ls,
+  };
+}

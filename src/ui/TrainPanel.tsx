@@ -5,6 +5,7 @@ import type { Settings } from '../state/urlState';
 import { CurvesChart } from './CurvesChart';
 import { JobProgress } from './JobProgress';
 import { PerClass } from './PerClass';
+import { RecipeFields } from './RecipeFields';
 import { int, pct } from '../state/vocabulary';
 import { useActions, useStore } from './context';
 
@@ -53,6 +54,8 @@ export function TrainPanel() {
   const evaluation = useStore((s) => s.baselineEval);
   const epochs = useStore((s) => s.baseline.origin.epochs);
   const subset = useStore((s) => s.settings.trainSubset);
+  // The test set the accuracy is on (the evaluation's own count once measured): the shipped 1,000, or the user's own batches.
+  const testCount = useStore((s) => s.data.test.count);
   const spec = specFor(model);
   const busy = jobRole !== null;
   return (
@@ -88,6 +91,7 @@ export function TrainPanel() {
         </label>
         <NumberInput k="seed" label="Seed" min={0} max={2147483647} help="Seeds initialisation, shuffling and random pruning." />
       </div>
+      <RecipeFields />
       <div className="actions">
         <button className="primary" disabled={!ready || busy} onClick={() => void actions.trainBaseline()} data-testid="train">
           Train {epochs > 0 ? 'more' : ''}
@@ -105,7 +109,7 @@ export function TrainPanel() {
         Test accuracy{' '}
         <strong data-testid="baseline-acc">{evaluation ? pct(evaluation.accuracy) : '…'}</strong>{' '}
         <span className="muted">
-          after {Number.isInteger(epochs) ? epochs : epochs.toFixed(2)} epoch{epochs === 1 ? '' : 's'} (1,000 test images; chance is 10%)
+          after {Number.isInteger(epochs) ? epochs : epochs.toFixed(2)} epoch{epochs === 1 ? '' : 's'} (on {int(evaluation?.count ?? testCount)} test images; chance is 10%)
         </span>
       </div>
       <div className="two-col">

@@ -391,7 +391,7 @@ export class Engine {
 
   /** The role's optimiser, made afresh when its settings change; otherwise training continues with its state. */
   private optimizerFor(role: ModelRole, config: TrainConfig): tf.Optimizer {
-    const key = `${config.optimizer}:${config.learningRate}:${config.momentum}`;
+    const key = `${config.optimizer}:${config.learningRate}:${config.momentum}:${config.recipe?.nesterov ?? false}`;
     if (this.optimizers[role]?.key !== key) {
       this.dropOptimizer(role);
       this.optimizers[role] = { optimizer: createOptimizer(config), key };

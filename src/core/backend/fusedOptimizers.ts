@@ -116,6 +116,11 @@ interface AdamState {
 }
 
 export class FusedAdamOptimizer extends tf.AdamOptimizer {
+  /** The learning rate of the next steps (a schedule sets it per step; both update paths read it). */
+  setLearningRate(lr: number): void {
+    this.learningRate = lr;
+  }
+
   override applyGradients(grads: Grads): void {
     if (!kernels()) return super.applyGradients(grads);
     const s = this as unknown as AdamState;

@@ -48,8 +48,9 @@ describe('baselines pretrained on the full CIFAR-10', () => {
     await tf.setBackend('cpu');
   });
 
-  it('ships at least the ConvNet-3', () => {
+  it('ships at least the ConvNet-3 and the SimpleCNN', () => {
     expect(inZoo.map(([k]) => k)).toContain('convnet3-full');
+    expect(inZoo.map(([k]) => k)).toContain('simplecnn-full');
   });
 
   it.each(inZoo)('%s: the page normalises the full training set as the manifest says', (_, entry) => {

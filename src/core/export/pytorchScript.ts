@@ -25,6 +25,7 @@ import type { PruneResult } from '../pruning/pruner';
 import { type PruneSettings, unsupported } from '../pruning/settings';
 import { type SafeTensor, encode } from '../io/safetensors';
 import { saveWeightsFile, tensorToTorch } from '../io/torchLayout';
+import { DEFAULT_RECIPE, type Recipe } from '../train/recipe';
 
 /** How --finetune trains: the page's fine-tuning recipe. */
 export interface FinetuneRecipe {
@@ -33,9 +34,11 @@ export interface FinetuneRecipe {
   batchSize: number;
   /** SGD only. */
   momentum: number;
+  /** Augmentation, Nesterov, weight decay, schedule, label smoothing (core/train/recipe.ts). */
+  recipe: Recipe;
 }
 
-export const DEFAULT_FINETUNE: FinetuneRecipe = { optimizer: 'adam', learningRate: 1e-3, batchSize: 64, momentum: 0.9 };
+export const DEFAULT_FINETUNE: FinetuneRecipe = { optimizer: 'adam', learningRate: 1e-3, batchSize: 64, momentum: 0.9, recipe: DEFAULT_RECIPE };
 
 export interface PytorchExportInput {
   spec: ModelSpec;
@@ -529,23 +532,81 @@ const DATA_AND_TRAINING = [
   '    return 100.0 * (predictions == y).sum().item() / len(y), predictions',
   '',
   '',
-  'def finetune(model, x, y, epochs):',
-  '    """The page\'s recipe (OPTIMIZER, LR, BATCH), cross-entropy, a new shuffle each epoch. The prune hooks multiply',
-  '    by the masks on every forward pass, so pruned weights get no gradient and stay pruned. Expect results to differ',
-  '    from the page\'s by training noise: other shuffles, other floating-point order."""',
+  'def param_groups(model):',
+  '    """Weight decay on conv and linear weights only, not on BatchNorm\'s gamma/beta nor biases (as the page).',
+  '    A masked layer\'s weight is weight_orig (torch.nn.utils.prune)."""',
+  '    decay, no_decay = [], []',
+  '    for module in model.modules():',
+  '        for pname, p in module.named_parameters(recurse=False):',
+  '            weight = pname in ("weight", "weight_orig") and isinstance(module, (nn.Conv2d, nn.Linear))',
+  '            (decay if weight else no_decay).append(p)',
+  '    return [{"params": decay, "weight_decay": WEIGHT_DECAY}, {"params": no_decay, "weight_decay": 0.0}]',
+  '',
+  '',
+  'def lr_factor(step, warmup_steps, total_steps):',
+  '    """constant / cosine: linear warm-up (step + 1) / W, then 1 or cosine to 0 at the last step (per step)."""',
+  '    if step < warmup_steps:',
+  '        return (step + 1) / warmup_steps',
+  '    if SCHEDULE == "constant":',
+  '        return 1.0',
+  '    t = (step - warmup_steps) / max(1, total_steps - warmup_steps)',
+  '    return 0.5 * (1 + math.cos(math.pi * min(1.0, t)))',
+  '',
+  '',
+  'def make_optimizer(model, steps_per_epoch, epochs):',
+  '    """The page\'s optimiser and learning-rate schedule (stepped once per batch)."""',
+  '    groups = param_groups(model)',
   '    if OPTIMIZER == "sgd":',
-  '        opt = torch.optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)',
+  '        opt = torch.optim.SGD(groups, lr=LR, momentum=MOMENTUM, nesterov=NESTEROV)',
   '    else:',
-  '        opt = torch.optim.Adam(model.parameters(), lr=LR, eps=1e-7)',
+  '        opt = torch.optim.Adam(groups, lr=LR, eps=1e-7)',
+  '    total = steps_per_epoch * epochs',
+  '    warmup = max(1, round(WARMUP_EPOCHS * steps_per_epoch)) if WARMUP_EPOCHS > 0 else 0',
+  '    if SCHEDULE == "onecycle":',
+  '        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=LR, total_steps=total, pct_start=warmup / total if warmup else 0.3,',
+  '                                                    anneal_strategy="cos", cycle_momentum=False, div_factor=25, final_div_factor=1e4)',
+  '    else:',
+  '        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: lr_factor(step, warmup, total))',
+  '    return opt, sched',
+  '',
+  '',
+  'def crop_flip(x, dy, dx, flip):',
+  '    """Pad 4 pixels with the normalised value of a 0 byte (padding before normalisation, as torchvision\'s',
+  '    RandomCrop(32, padding=4)), crop 32x32 at (dy, dx) in the 40x40 image, flip left-right where `flip`."""',
+  '    b = x.shape[0]',
+  '    blank = torch.tensor([(0 / 255 - MEAN[c]) / STD[c] for c in range(3)], dtype=torch.float64).float()',
+  '    padded = blank.view(1, 3, 1, 1).repeat(b, 1, 40, 40)',
+  '    padded[:, :, 4:36, 4:36] = x',
+  '    ar = torch.arange(32)',
+  '    rows = dy[:, None] + ar[None, :]',
+  '    cols = torch.where(flip[:, None], dx[:, None] + 31 - ar[None, :], dx[:, None] + ar[None, :])',
+  '    return padded[torch.arange(b)[:, None, None, None], torch.arange(3)[None, :, None, None], rows[:, None, :, None], cols[:, None, None, :]]',
+  '',
+  '',
+  'def augment(x):',
+  '    """Random crop offsets 0-8 and flips with p = 0.5, from torch\'s seeded generator."""',
+  '    b = x.shape[0]',
+  '    dy, dx = torch.randint(0, 9, (b,)), torch.randint(0, 9, (b,))',
+  '    return crop_flip(x, dy, dx, torch.randint(0, 2, (b,)).bool())',
+  '',
+  '',
+  'def finetune(model, x, y, epochs):',
+  '    """The page\'s recipe (OPTIMIZER, LR, BATCH, schedule, weight decay, augmentation, label smoothing), a new',
+  '    shuffle each epoch. The prune hooks multiply by the masks on every forward pass, so pruned weights get no',
+  '    gradient and stay pruned. Expect results to differ from the page\'s by training noise: other shuffles and',
+  '    crops, other floating-point order."""',
+  '    opt, sched = make_optimizer(model, math.ceil(len(x) / BATCH), epochs)',
   '    for epoch in range(epochs):',
   '        model.train()',
   '        order, total = torch.randperm(len(x)), 0.0',
   '        for i in range(0, len(x), BATCH):',
   '            idx = order[i:i + BATCH]',
-  '            loss = F.cross_entropy(model(x[idx]), y[idx])',
+  '            xb = augment(x[idx]) if AUGMENT else x[idx]',
+  '            loss = F.cross_entropy(model(xb), y[idx], label_smoothing=LABEL_SMOOTHING)',
   '            opt.zero_grad()',
   '            loss.backward()',
   '            opt.step()',
+  '            sched.step()',
   '            total += loss.item() * len(idx)',
   '        print(f"epoch {epoch + 1}/{epochs}: mean loss {total / len(x):.4f}", file=sys.stderr)',
 ];
@@ -614,6 +675,7 @@ function scriptHeader(input: PytorchExportInput, about: string[]): string[] {
     'import argparse',
     'import glob',
     'import json',
+    'import math',
     'import os',
     'import sys',
     '',
@@ -628,14 +690,29 @@ function scriptHeader(input: PytorchExportInput, about: string[]): string[] {
   ];
 }
 
+/** The recipe beyond optimiser and learning rate, for the README (empty for the default). */
+function recipeSummary(r: Recipe): string {
+  const parts = [
+    r.schedule !== 'constant' ? `${r.schedule} schedule` : '',
+    r.warmupEpochs > 0 ? `${r.warmupEpochs} warm-up epochs` : '',
+    r.weightDecay > 0 ? `weight decay ${r.weightDecay} on conv/linear weights` : '',
+    r.augment ? 'pad-4 crop + flip augmentation' : '',
+    r.labelSmoothing > 0 ? `label smoothing ${r.labelSmoothing}` : '',
+  ].filter(Boolean);
+  return parts.length ? `, ${parts.join(', ')}` : '';
+}
+
 /** The page's input normalisation and fine-tuning recipe, as script constants. */
 function normalisationAndRecipe(stats: ChannelStats, recipe: typeof DEFAULT_FINETUNE): string[] {
+  const r = recipe.recipe ?? DEFAULT_RECIPE;
   return [
     '# Per-channel normalisation the page used: mean and std of its training images on the 0-1 scale.',
     `MEAN = ${pyTuple(stats.mean.map(pyFloat))}`,
     `STD = ${pyTuple(stats.std.map(pyFloat))}`,
     `# Fine-tuning recipe of the page's run (--finetune). eps=1e-7 is TensorFlow.js's Adam default (torch's is 1e-8).`,
     `OPTIMIZER, LR, BATCH, MOMENTUM = ${py(recipe.optimizer)}, ${pyFloat(recipe.learningRate)}, ${recipe.batchSize}, ${pyFloat(recipe.momentum)}`,
+    `NESTEROV, WEIGHT_DECAY, SCHEDULE, WARMUP_EPOCHS = ${r.nesterov && recipe.optimizer === 'sgd' ? 'True' : 'False'}, ${pyFloat(r.weightDecay)}, ${py(r.schedule)}, ${pyFloat(r.warmupEpochs)}`,
+    `AUGMENT, LABEL_SMOOTHING = ${r.augment ? 'True' : 'False'}, ${pyFloat(r.labelSmoothing)}`,
   ];
 }
 
@@ -678,7 +755,7 @@ export function exportReadme(input: PytorchExportInput): string {
     '  pip install torch numpy            (the safetensors package is optional)',
     '  python prune_run.py --data DIR     DIR: the CIFAR-10 binary version (folder cifar-10-batches-bin:',
     '                                     test_batch.bin, data_batch_1.bin ...), or the page\'s test_1000.bin',
-    `  python prune_run.py --data DIR --finetune 2   then fine-tune 2 epochs (${recipe.optimizer === 'adam' ? 'Adam' : `SGD momentum ${recipe.momentum}`}, learning rate ${recipe.learningRate}, batch ${recipe.batchSize})`,
+    `  python prune_run.py --data DIR --finetune 2   then fine-tune 2 epochs (${recipe.optimizer === 'adam' ? 'Adam' : `SGD momentum ${recipe.momentum}${recipe.recipe?.nesterov ? ' Nesterov' : ''}`}, learning rate ${recipe.learningRate}, batch ${recipe.batchSize}${recipeSummary(recipe.recipe ?? DEFAULT_RECIPE)})`,
     '',
     'It prints one JSON line: model, mode, method, kept, params, nonzero_params, macs, nonzero_macs and',
     'accuracy (percent). The page measured for this setting:',

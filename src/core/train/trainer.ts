@@ -9,6 +9,8 @@ import { type ChannelStats, type Cifar10Set, normalisedBatch } from '../data/cif
 import type { Net } from '../model/net';
 import { NUM_CLASSES } from '../model/spec';
 import { deriveSeed, mulberry32, shuffledIndices } from '../random';
+import { augmentBatch, blankPixel, drawAugment } from './augment';
+import { DEFAULT_RECIPE, type Recipe, decayedTensorNames, learningRateAt, warmupSteps } from './recipe';
 
 export type OptimizerName = 'adam' | 'sgd';
 
@@ -20,6 +22,8 @@ export interface TrainConfig {
   /** Used by SGD only. */
   momentum: number;
   seed: number;
+  /** Augmentation, Nesterov, weight decay, schedule, label smoothing; absent = DEFAULT_RECIPE (none of them). */
+  recipe?: Recipe;
 }
 
 /** A data set held on the backend as normalised NHWC float32 plus int32 labels. */
@@ -27,6 +31,8 @@ export interface DeviceSet {
   xs: tf.Tensor4D;
   ys: tf.Tensor1D;
   count: number;
+  /** The normalised value of a 0 byte per channel: augmentation's zero padding. */
+  blank?: readonly number[];
 }
 
 export function toDevice(set: Cifar10Set, stats: ChannelStats): DeviceSet {
@@ -35,6 +41,7 @@ export function toDevice(set: Cifar10Set, stats: ChannelStats): DeviceSet {
     xs: tf.tensor4d(images, [set.count, 32, 32, 3]),
     ys: tf.tensor1d(labels, 'int32'),
     count: set.count,
+    blank: blankPixel(stats),
   };
 }
 
@@ -42,9 +49,30 @@ export function disposeDeviceSet(s: DeviceSet | null | undefined): void {
   if (s) tf.dispose([s.xs, s.ys]);
 }
 
-export function createOptimizer(cfg: Pick<TrainConfig, 'optimizer' | 'learningRate' | 'momentum'>): tf.Optimizer {
-  // tf.train.adam / tf.train.momentum with the update fused into one kernel per variable on wasm.
-  return cfg.optimizer === 'sgd' ? new FusedMomentumOptimizer(cfg.learningRate, cfg.momentum) : new FusedAdamOptimizer(cfg.learningRate, 0.9, 0.999);
+export function createOptimizer(cfg: Pick<TrainConfig, 'optimizer' | 'learningRate' | 'momentum' | 'recipe'>): tf.Optimizer {
+  // tf.train.adam / tf.train.momentum with the update fused into one kernel per variable on wasm
+  // (Nesterov runs tfjs's own update: the same formula as PyTorch's SGD(nesterov=True)).
+  return cfg.optimizer === 'sgd'
+    ? new FusedMomentumOptimizer(cfg.learningRate, cfg.momentum, cfg.recipe?.nesterov ?? false)
+    : new FusedAdamOptimizer(cfg.learningRate, 0.9, 0.999);
+}
+
+/** Sets the learning rate the next step uses (the schedule's, per step). */
+export function setLearningRate(opt: tf.Optimizer, lr: number): void {
+  if (opt instanceof tf.SGDOptimizer || opt instanceof FusedAdamOptimizer) opt.setLearningRate(lr);
+  else throw new Error(`cannot set the learning rate of ${opt.getClassName()}`);
+}
+
+/** What a step does beyond the plain gradient step. */
+export interface StepOptions {
+  /** Weight decay: `rate` × weight added to the gradient of these variables (their tf names). */
+  decay?: { rate: number; variables: ReadonlySet<string> };
+  labelSmoothing?: number;
+}
+
+/** The tf names of the model's variables weight decay applies to (conv and linear weights). */
+export function decayedVariableNames(model: Net): Set<string> {
+  return new Set(decayedTensorNames(model.spec, model.channels).map((n) => model.variable(n).name));
 }
 
 /**
@@ -68,16 +96,29 @@ export function trainStep(
   yb: tf.Tensor1D,
   /** The forward pass in training mode; the benchmark swaps in alternatives to measure them. */
   forward: (x: tf.Tensor4D) => tf.Tensor2D = (x) => model.trainLogits(x),
+  opts: StepOptions = {},
 ): [tf.Scalar, tf.Scalar] {
   let logits: tf.Tensor2D | null = null;
-  const loss = optimizer.minimize(
-    () => {
-      logits = tf.keep(forward(xb));
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(yb, NUM_CLASSES), logits) as tf.Scalar;
-    },
-    true,
-    model.trainableVariables,
-  ) as tf.Scalar;
+  const smoothing = opts.labelSmoothing ?? 0;
+  const lossFn = () => {
+    logits = tf.keep(forward(xb));
+    return tf.losses.softmaxCrossEntropy(tf.oneHot(yb, NUM_CLASSES), logits, undefined, smoothing) as tf.Scalar;
+  };
+  let loss: tf.Scalar;
+  const decay = opts.decay;
+  if (decay && decay.rate > 0) {
+    // PyTorch's SGD/Adam weight_decay: gradient + rate × weight, before the optimiser's own update.
+    const { value, grads } = optimizer.computeGradients(lossFn, model.trainableVariables);
+    const decayed: tf.NamedTensorMap = {};
+    for (const [name, g] of Object.entries(grads)) {
+      decayed[name] = decay.variables.has(name) ? tf.add(g, tf.mul(tf.engine().registeredVariables[name], decay.rate)) : g;
+    }
+    optimizer.applyGradients(decayed);
+    tf.dispose([...Object.values(grads), ...Object.values(decayed)]);
+    loss = value;
+  } else {
+    loss = optimizer.minimize(lossFn, true, model.trainableVariables) as tf.Scalar;
+  }
   model.commitBatchStatistics(); // BatchNorm's running statistics move after the step, as in PyTorch
   const kept = logits as unknown as tf.Tensor2D;
   const correct = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(kept, 1), yb), 'int32')) as tf.Scalar);
@@ -95,6 +136,8 @@ export interface BatchReport {
   /** Accuracy on this training batch (before the step's update). */
   accuracy: number;
   imagesPerSecond: number;
+  /** The learning rate this step used (the schedule's). */
+  learningRate: number;
 }
 
 export interface TrainCallbacks {
@@ -129,24 +172,43 @@ export async function train(
 ): Promise<TrainOutcome> {
   const batchSize = Math.max(1, Math.min(cfg.batchSize, train.count));
   const batchesPerEpoch = Math.ceil(train.count / batchSize);
+  const recipe = cfg.recipe ?? DEFAULT_RECIPE;
+  const totalSteps = cfg.epochs * batchesPerEpoch;
+  const warmup = warmupSteps(recipe.warmupEpochs, batchesPerEpoch);
+  const scheduled = recipe.schedule !== 'constant' || warmup > 0;
+  const stepOpts: StepOptions = {
+    labelSmoothing: recipe.labelSmoothing,
+    decay: recipe.weightDecay > 0 ? { rate: recipe.weightDecay, variables: decayedVariableNames(model) } : undefined,
+  };
+  if (recipe.augment && !train.blank) throw new Error('augmentation needs the data set\'s normalisation (toDevice)');
   const t0 = performance.now();
   let steps = 0;
   let images = 0;
   for (let e = 0; e < cfg.epochs; e++) {
     const epoch = epochOffset + e;
     const order = shuffledIndices(train.count, mulberry32(deriveSeed(cfg.seed, `epoch${epoch}`)));
+    // The augmentation's own stream per epoch: the same seed gives the same crops and flips.
+    const augRand = recipe.augment ? mulberry32(deriveSeed(cfg.seed, `augment${epoch}`)) : null;
     const orderT = tf.tensor1d(order, 'int32');
     let lossSum = 0;
     let seen = 0;
     try {
       for (let b = 0; b < batchesPerEpoch; b++) {
-        if (cb.shouldStop?.()) return { cancelled: true, steps, images, seconds: (performance.now() - t0) / 1000 };
+        if (cb.shouldStop?.()) {
+          if (scheduled) setLearningRate(optimizer, cfg.learningRate);
+          return { cancelled: true, steps, images, seconds: (performance.now() - t0) / 1000 };
+        }
         const start = b * batchSize;
         const n = Math.min(batchSize, train.count - start);
         const tb = performance.now();
+        const lr = scheduled ? learningRateAt(recipe.schedule, cfg.learningRate, e * batchesPerEpoch + b, totalSteps, warmup) : cfg.learningRate;
+        if (scheduled) setLearningRate(optimizer, lr);
+        const draws = augRand ? drawAugment(n, augRand) : null;
         const [lossT, correctT] = tf.tidy(() => {
           const idx = orderT.slice(start, n);
-          return trainStep(model, optimizer, tf.gather(train.xs, idx), tf.gather(train.ys, idx));
+          const xb = tf.gather(train.xs, idx);
+          const x = draws ? augmentBatch(xb, train.blank!, draws) : xb;
+          return trainStep(model, optimizer, x, tf.gather(train.ys, idx), undefined, stepOpts);
         });
         cb.afterStep?.();
         const [lossA, correctA] = await Promise.all([lossT.data(), correctT.data()]);
@@ -164,6 +226,7 @@ export async function train(
           loss,
           accuracy: correctA[0] / n,
           imagesPerSecond: (n * 1000) / (performance.now() - tb),
+          learningRate: lr,
         });
         if (cb.yieldEvery) await cb.yieldEvery();
       }
@@ -172,6 +235,7 @@ export async function train(
     }
     await cb.onEpochEnd?.(epoch, lossSum / Math.max(1, seen));
   }
+  if (scheduled) setLearningRate(optimizer, cfg.learningRate); // a later run starts from its own schedule
   return { cancelled: false, steps, images, seconds: (performance.now() - t0) / 1000 };
 }
 

@@ -8,7 +8,7 @@ import { type Experiment, decodeExperiment, encodeExperiment, experimentFileName
 import { PERSIST_KEY } from '../persistence';
 import { type Shared, message, pruneSettingsOf } from '../shared';
 import type { BaselineRecord, HistoryRow } from '../types';
-import { type Settings, amountsFor } from '../urlState';
+import { type Settings, amountsFor, recipeOf } from '../urlState';
 import { describeOrigin } from '../vocabulary';
 
 export interface FilesSliceNeeds {
@@ -108,7 +108,7 @@ export function filesSlice(ctx: Shared, needs: FilesSliceNeeds) {
     try {
       const r = await ctx.engine().request('exportPytorch', {
         settings: pruneSettingsOf(settings),
-        finetune: { optimizer: settings.opt, learningRate: settings.lr, batchSize: settings.batch, momentum: 0.9 },
+        finetune: { optimizer: settings.opt, learningRate: settings.lr, batchSize: settings.batch, momentum: 0.9, recipe: recipeOf(settings) },
         measuredAccuracy: measured,
       });
       const name = `pytorch-${settings.model}-${settings.mode}-${settings.method}${row ? `-run${row.run}` : ''}.zip`;
