@@ -14,7 +14,7 @@ export type Criterion = Exclude<Method, 'manual'>;
 export const CRITERIA: readonly Criterion[] = ['random', 'l1', 'l2', 'bn'];
 
 /** How the page and the verdicts name each criterion. */
-export const CRITERION_LABELS: Record<Criterion, string> = { random: 'Random', l1: 'L1', l2: 'L2', bn: 'BatchNorm γ' };
+export const CRITERION_LABELS: Record<Criterion, string> = { random: 'Random', l1: 'L1', l2: 'L2', bn: 'BatchNorm γ', taylor: 'Taylor', globalStruct: 'Global L1' };
 
 /**
  * Accuracy (0..1) of a network on the test set. `channels` equals `weights.channels`; it is passed
