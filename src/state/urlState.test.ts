@@ -7,7 +7,7 @@ describe('URL settings table', () => {
     const arb = fc.record<Settings>({
       model: fc.constantFrom('simplecnn', 'convnet3'),
       baseline: fc.constantFrom('pretrained', 'scratch'),
-      method: fc.constantFrom('random', 'l1', 'l2', 'bn', 'manual'),
+      method: fc.constantFrom('random', 'l1', 'l2', 'bn', 'manual', 'taylor', 'globalStruct'),
       mode: fc.constantFrom('mask', 'remove', 'global'),
       conv1: fc.double({ min: 0, max: 100, noNaN: true }),
       conv2: fc.integer({ min: 0, max: 100 }),
@@ -23,12 +23,16 @@ describe('URL settings table', () => {
       backend: fc.constantFrom('auto', 'webgl', 'wasm', 'cpu'),
       kernels: fc.constantFrom('custom', 'stock'),
       trainSubset: fc.integer({ min: 0, max: 50_000 }),
+      taylorBatch: fc.integer({ min: 1, max: 1024 }),
+      taylorSeed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
     });
     fc.assert(
       fc.property(arb, (drawn) => {
         // Layers the model lacks are not part of its settings (they stay 0 and out of the link).
         const s = drawn.model === 'simplecnn' ? { ...drawn, conv2: 0, conv3: 0, manual: drawn.manual.includes(':') ? '' : drawn.manual } : drawn;
         if (s.model === 'convnet3' && s.manual === '3,17,40') s.manual = '3';
+        // The Taylor batch is in the link only when Taylor ranks the sliders.
+        if (s.method !== 'taylor') Object.assign(s, { taylorBatch: DEFAULT_SETTINGS.taylorBatch, taylorSeed: DEFAULT_SETTINGS.taylorSeed });
         const back = parseSettings(settingsToQuery(s));
         expect(back.notices).toEqual([]);
         expect(back.settings).toEqual(s);
@@ -66,7 +70,7 @@ describe('URL settings table', () => {
     expect(settings.epochs).toBe(3);
     expect(settings.mode).toBe('remove');
     expect(notices).toContain('Unknown URL parameter “foo” was ignored.');
-    expect(notices).toContain('method=magic is not one of random, l1, l2, bn, manual; using l1.');
+    expect(notices).toContain('method=magic is not one of random, l1, l2, bn, manual, taylor, globalStruct; using l1.');
     expect(notices).toContain('lr=fast is not a number; using 0.001.');
     expect(notices).toContain('epochs=2.5 must be a whole number; using 3.');
     expect(notices).toContain('conv1= is not a number; using 0.');

@@ -4,7 +4,7 @@
  */
 import { type Channels, type ModelId, fullChannels, geometry } from '../core/model/spec';
 import { DEFAULT_MODEL, MODEL_IDS, specFor } from '../core/model/zoo';
-import { METHODS, MODES, type Method, type Mode } from '../core/pruning/settings';
+import { DEFAULT_TAYLOR_BATCH, METHODS, MODES, type Method, type Mode } from '../core/pruning/settings';
 
 export type { Method, Mode };
 export type OptimizerName = 'adam' | 'sgd';
@@ -43,6 +43,9 @@ export interface Settings {
   kernels: KernelsChoice;
   /** Train on only the first N training images (0 = all); handy for quick demos and tests. */
   trainSubset: number;
+  /** Method taylor (and Taylor in the experiments): training images scored, and the seed that picks them. */
+  taylorBatch: number;
+  taylorSeed: number;
 }
 
 type Field =
@@ -69,6 +72,8 @@ export const FIELDS: { [K in keyof Settings]: Field } = {
   backend: { kind: 'enum', values: ['auto', 'webgl', 'wasm', 'cpu', 'webgpu'], label: 'backend' },
   kernels: { kind: 'enum', values: ['custom', 'stock'], label: 'kernels' },
   trainSubset: { kind: 'int', min: 0, max: 1_000_000, label: 'training subset' },
+  taylorBatch: { kind: 'int', min: 1, max: 1024, label: 'Taylor batch (training images)' },
+  taylorSeed: { kind: 'int', min: 0, max: 2 ** 31 - 1, label: 'Taylor batch seed' },
 };
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -90,6 +95,8 @@ export const DEFAULT_SETTINGS: Settings = {
   backend: 'auto',
   kernels: 'custom',
   trainSubset: 0,
+  taylorBatch: DEFAULT_TAYLOR_BATCH.batch,
+  taylorSeed: DEFAULT_TAYLOR_BATCH.seed,
 };
 
 const KEYS = Object.keys(FIELDS) as (keyof Settings)[];
@@ -204,6 +211,8 @@ export function settingsToQuery(s: Settings): string {
     if ((key === 'backend' && s.backend === 'auto') || (key === 'kernels' && s.kernels === 'custom') || (key === 'trainSubset' && s.trainSubset === 0)) continue;
     if ((AMOUNT_KEYS as readonly string[]).includes(key) && !has.has(key)) continue;
     if (key === 'manual' && s.manual === '') continue;
+    // The Taylor batch matters to the link only when Taylor ranks the sliders.
+    if ((key === 'taylorBatch' || key === 'taylorSeed') && s.method !== 'taylor') continue;
     params.set(key, String(s[key]));
   }
   // URLSearchParams would write the commas of manual=3,17,40 as %2C; keep them readable.

@@ -8,6 +8,7 @@ import { type Method, type Mode, unsupported } from '../core/pruning/settings';
 import { currentCosts, pruneSettingsOf } from '../state/controller';
 import type { AmountKey, Settings } from '../state/urlState';
 import { CompareCharts } from './CompareCharts';
+import { CriterionNote } from './CriterionNote';
 import { CurvesChart } from './CurvesChart';
 import { FilterGrid } from './FilterGrid';
 import { JobProgress } from './JobProgress';
@@ -25,6 +26,16 @@ const METHODS: { value: Method; label: string; help: string }[] = [
     help: 'Prunes the channels whose BatchNorm scale |γ| is smallest (Network Slimming, Liu et al. 2017): a small γ means the channel barely reaches the next layer.',
   },
   { value: 'manual', label: 'By hand', help: 'The filters you clicked in the grids below (the link keeps them: manual=…).' },
+  {
+    value: 'taylor',
+    label: 'Taylor (gradient)',
+    help: 'First-order Taylor (Molchanov et al. 2019): |Σ activation × gradient| of each channel over a seeded batch of training images, the loss change removing it would cause to first order.',
+  },
+  {
+    value: 'globalStruct',
+    label: 'Global structured',
+    help: 'All layers’ filters ranked together (L1 norm ÷ its layer’s mean), so the network decides where to cut; each layer keeps at least 10 %. One slider: the share of all filters.',
+  },
 ];
 
 function modeHelp(mode: Mode, spec: NetSpec): string {
@@ -122,6 +133,10 @@ function Slider(props: {
 
 function convDetail(s: Settings, spec: NetSpec, layer: string): string {
   const convs = geometry(spec).convs;
+  if (s.method === 'globalStruct' && s.mode !== 'global') {
+    const n = convs.reduce((a, x) => a + x.outChannels, 0);
+    return `${int(pruneCount(fraction(s[layer as AmountKey] / 100), n))} of ${int(n)} filters ${s.mode === 'remove' ? 'removed' : 'masked'}, split between layers by the ranking`;
+  }
   if (s.mode === 'global') {
     const n = convs.reduce((a, x) => a + x.kernel * x.kernel * x.inChannels * x.outChannels, 0);
     return `${int(pruneCount(fraction(s[layer as AmountKey] / 100), n))} of ${int(n)} ${convs.length > 1 ? 'conv' : convs[0].name} weights zeroed`;
@@ -202,7 +217,7 @@ function Sliders({ settings, spec, costs, busy }: { settings: Settings; spec: Ne
   const actions = useActions();
   const [focused, setFocused] = useState<string | null>(null);
   const convs = geometry(spec).convs;
-  const global = settings.mode === 'global';
+  const global = settings.mode === 'global' || settings.method === 'globalStruct';
   const manual = settings.method === 'manual';
   const convKeys = convs.map((c) => c.name as AmountKey);
   const allSame = convKeys.every((k) => settings[k] === settings[convKeys[0]]);
@@ -227,7 +242,7 @@ function Sliders({ settings, spec, costs, busy }: { settings: Settings; spec: Ne
             <Slider
               k={k}
               value={settings[k]}
-              label={global ? (convs.length > 1 ? 'Conv weights pruned (all conv layers, ranked together)' : `${c.name} weights pruned`) : `${c.name} filters pruned`}
+              label={settings.method === 'globalStruct' && settings.mode !== 'global' ? 'Filters pruned (all conv layers, ranked together)' : global ? (convs.length > 1 ? 'Conv weights pruned (all conv layers, ranked together)' : `${c.name} weights pruned`) : `${c.name} filters pruned`}
               detail={convDetail(settings, spec, c.name)}
               help={i === 0 ? 'The count follows torch: round(amount × n), rounding halves to even.' : undefined}
               disabled={busy || manual}
@@ -266,9 +281,10 @@ export function PrunePanel() {
   const finetuned = useStore((s) => s.finetunedEval);
   const prunedEpochs = useStore((s) => s.prunedEpochs);
   const spec = specFor(settings.model);
-  const costs = currentCosts(settings);
   const busy = jobRole !== null;
   const fresh = preview.status === 'ready';
+  // Global structured: how the filters split between layers is known only once the baseline is ranked.
+  const costs = settings.method === 'globalStruct' && fresh && preview.reply ? preview.reply.costs : currentCosts(settings);
   const bn = hasBatchNorm(spec);
   const methods = METHODS.map((m) => ({ ...m, disabled: unsupported(m.value, settings.mode, bn) }));
   const modeList: { value: Mode; label: string }[] = [
@@ -297,6 +313,7 @@ export function PrunePanel() {
           />
           <Radio name="Mode" value={settings.mode} options={modes} help={modeHelp(settings.mode, spec)} onChange={(v) => actions.setSetting('mode', v)} disabled={busy} />
           <Sliders settings={settings} spec={spec} costs={costs} busy={busy} />
+          <CriterionNote settings={settings} busy={busy} />
         </div>
         <div>
           <Figures costs={costs} spec={spec} />

@@ -9,7 +9,7 @@ import { type KernelsChoice, installKernels, kernelsPrecheck } from '../core/bac
 import { selectBackend } from '../core/backend/selectBackend';
 import { setHelpersPaused, simdKernelInfo } from '../core/backend/wasmSimd';
 import { type HelperDecision, HelperTuner } from '../core/backend/wasmSimd/helperTuner';
-import { type ChannelStats, type Cifar10Set, channelStats, takeFirst } from '../core/data/cifar10';
+import { type ChannelStats, type Cifar10Set, channelStats, normalisedBatch, takeFirst } from '../core/data/cifar10';
 import { Net, type NetSpec, type NetWeights, geometry } from '../core/model/net';
 import { isGraphSpec } from '../core/model/graph';
 import type { ModelId } from '../core/model/spec';
@@ -17,6 +17,10 @@ import { DEFAULT_MODEL, specFor } from '../core/model/zoo';
 import { type FinetuneRecipe, type PytorchExportInput, buildPytorchExportZip, exportProblem, pruneScript } from '../core/export/pytorchScript';
 import { lnNorms } from '../core/pruning/importance';
 import { type PruneResult, type PruneSettings, createMaskApplier, measureCosts, prune } from '../core/pruning';
+import type { PruneScores } from '../core/pruning/pruner';
+import { DEFAULT_TAYLOR_BATCH, type TaylorBatch } from '../core/pruning/settings';
+import { taylorBatchIndices } from '../core/pruning/taylor';
+import { taylorGroupScores } from '../core/pruning/taylorNet';
 import {
   type BatchReport,
   type DeviceSet,
@@ -43,6 +47,7 @@ import type {
   ReplyOf,
   Request,
   RequestType,
+  TaylorInfo,
   TrainReply,
 } from './protocol';
 import { SUPERSEDED } from './protocol';
@@ -88,6 +93,8 @@ export class Engine {
   /** The running experiment's abort: 'cancel' fires it (training polls cancelRequested instead). */
   private experimentAbort: AbortController | null = null;
   private latestPreview = 0;
+  /** Taylor scores of the current baseline (the object readBaseline gives: a new one after any change) for one batch. */
+  private taylorCache: { baseline: NetWeights; key: string; info: TaylorInfo; scores: Record<string, Float64Array> } | null = null;
   /** Whether the SIMD kernels' helper thread pays, per model and batch size: measured in the first training of each (helperTuner.ts). */
   private helperTuners = new Map<string, HelperTuner>();
 
@@ -161,9 +168,9 @@ export class Engine {
       case 'exportPytorch':
         return this.exportPytorch(r.settings, r.finetune, r.measuredAccuracy);
       case 'sensitivity':
-        return this.experiment((ctx) => runSensitivityScan(ctx, r));
+        return this.experiment((ctx) => runSensitivityScan(ctx, r), r.criteria.includes('taylor') ? (r.taylor ?? DEFAULT_TAYLOR_BATCH) : null);
       case 'sweep':
-        return this.experiment((ctx) => runMethodSweep(ctx, r));
+        return this.experiment((ctx) => runMethodSweep(ctx, r), r.criteria.includes('taylor') ? (r.taylor ?? DEFAULT_TAYLOR_BATCH) : null);
     }
   }
 
@@ -457,7 +464,9 @@ export class Engine {
     if (!this.baseline) throw new Error('No baseline model yet.');
     const baseline = await this.readBaseline();
     if (seq !== this.latestPreview) throw new SupersededError();
-    const result = prune(this.spec, baseline, settings);
+    const taylor = settings.method === 'taylor' ? await this.taylorScores(settings.taylor) : null;
+    if (seq !== this.latestPreview) throw new SupersededError();
+    const result = prune(this.spec, baseline, settings, taylor ? { taylor: taylor.scores } : {});
     this.dropPruned();
     this.pruned = { model: new Net(this.spec, result.weights), result, settings };
     const evaluation = await evaluate(this.pruned.model, this.testDevice(), () => {
@@ -471,18 +480,47 @@ export class Engine {
       kept: result.kept,
       filters: filterViews(this.spec, baseline, result, settings),
       millis: performance.now() - t0,
+      ...(taylor ? { taylor: taylor.info } : {}),
+      ...(result.global ? { global: result.global } : {}),
     };
   }
 
-  /** Runs an experiment (worker/experiments.ts) on the baseline with an abort that 'cancel' fires. */
-  private async experiment<T>(run: (ctx: ExperimentContext) => Promise<T>): Promise<T> {
+  /**
+   * Taylor scores of every channel group of the baseline on a seeded batch of the loaded training
+   * images (core/pruning/taylorNet.ts), computed once per (baseline, batch size, batch seed, data).
+   */
+  private async taylorScores(batch: TaylorBatch = DEFAULT_TAYLOR_BATCH): Promise<{ info: TaylorInfo; scores: Record<string, Float64Array> }> {
     const baseline = await this.readBaseline();
+    const set = this.sets.train;
+    if (!set || !this.stats) throw new Error('Taylor scores need training images: load the training data first.');
+    const key = `${batch.batch}|${batch.seed}|${set.count}|${this.stats.mean.join()}`;
+    const c = this.taylorCache;
+    if (c && c.baseline === baseline && c.key === key) return { info: { ...c.info, millis: 0, cached: true }, scores: c.scores };
+    const t0 = performance.now();
+    const indices = taylorBatchIndices(set.count, batch.batch, batch.seed);
+    const { images, labels } = normalisedBatch(set, this.stats, indices, 0, indices.length);
+    const x = tf.tensor4d(images, [indices.length, 32, 32, 3]);
+    const y = tf.tensor1d(labels, 'int32');
+    try {
+      const { loss, scores } = taylorGroupScores(this.model('baseline'), x, y);
+      const info: TaylorInfo = { batch: batch.batch, seed: batch.seed, indices, of: set.count, loss, millis: performance.now() - t0, cached: false };
+      this.taylorCache = { baseline, key, info, scores };
+      return { info, scores };
+    } finally {
+      tf.dispose([x, y]);
+    }
+  }
+
+  /** Runs an experiment (worker/experiments.ts) on the baseline with an abort that 'cancel' fires. */
+  private async experiment<T>(run: (ctx: ExperimentContext) => Promise<T>, taylor?: TaylorBatch | null): Promise<T> {
+    const baseline = await this.readBaseline();
+    const scores: PruneScores = taylor !== null && taylor !== undefined ? { taylor: (await this.taylorScores(taylor)).scores } : {};
     const test = this.testDevice();
     const abort = new AbortController();
     this.experimentAbort = abort;
     if (this.cancelRequested) abort.abort(); // Cancel pressed while this experiment was still queued
     try {
-      return await run({ spec: this.spec, baseline, test, trainingData: (n) => this.trainingDevice(n), signal: abort.signal, emit: this.emit });
+      return await run({ spec: this.spec, baseline, test, trainingData: (n) => this.trainingDevice(n), signal: abort.signal, emit: this.emit, scores });
     } finally {
       if (this.experimentAbort === abort) this.experimentAbort = null;
     }
@@ -491,7 +529,8 @@ export class Engine {
   private async exportPytorch(settings: PruneSettings, finetune: Partial<FinetuneRecipe>, measuredAccuracy?: number): Promise<PytorchExportReply> {
     const baseline = await this.readBaseline();
     if (!this.stats) throw new Error('Load the training data first: the script normalises images with its statistics.');
-    const result = prune(this.spec, baseline, settings);
+    const taylor = settings.method === 'taylor' ? await this.taylorScores(settings.taylor) : null;
+    const result = prune(this.spec, baseline, settings, taylor ? { taylor: taylor.scores } : {});
     const input: PytorchExportInput = {
       spec: this.spec,
       baseline,

@@ -15,6 +15,7 @@ import type { SensitivityPoint, SensitivityProgress, SensitivityResult } from '.
 import type { SweepPoint, SweepProgress, SweepResult } from '../core/experiments/sweep';
 import type { ModelId, NetWeights } from '../core/model/spec';
 import type { Costs, Mode, PruneSettings } from '../core/pruning';
+import type { TaylorBatch } from '../core/pruning/settings';
 import type { BatchReport, Evaluation, TrainConfig, TrainOutcome } from '../core/train/trainer';
 
 export type { BackendName, KernelsChoice, KernelsReport };
@@ -79,6 +80,8 @@ export interface SensitivityRequest {
   fractions?: number[];
   /** Default every layer the mode can scan. */
   layers?: string[];
+  /** Criterion 'taylor': the batch it scores on (default DEFAULT_TAYLOR_BATCH). */
+  taylor?: TaylorBatch;
 }
 
 export interface SweepRequest {
@@ -94,6 +97,23 @@ export interface SweepRequest {
   config: TrainConfig;
   /** Points of an earlier, cancelled sweep of the same baseline: kept, not run again. */
   previous?: SweepPoint[];
+  /** Criterion 'taylor': the batch it scores on (default DEFAULT_TAYLOR_BATCH). */
+  taylor?: TaylorBatch;
+}
+
+/** Which training images the Taylor scores came from, and what scoring them cost (the page says so). */
+export interface TaylorInfo {
+  batch: number;
+  seed: number;
+  /** Indices into the loaded training set, in the order scored. */
+  indices: number[];
+  /** Training images loaded (the batch is drawn from these). */
+  of: number;
+  /** Mean cross-entropy of the baseline on the batch. */
+  loss: number;
+  /** Scoring time (forward + backward to the gates); 0 when it came from the cache. */
+  millis: number;
+  cached: boolean;
 }
 
 export type RequestType = keyof Api;
@@ -111,6 +131,10 @@ export interface PreviewReply {
   filters: FilterView[];
   /** Milliseconds from receiving the request to the evaluated result. */
   millis: number;
+  /** Method 'taylor': the batch the scores came from. */
+  taylor?: TaylorInfo;
+  /** Method 'globalStruct': units the global ranking asked for and pruned (fewer when the floor binds). */
+  global?: { requested: number; pruned: number };
 }
 
 export interface FilterView {

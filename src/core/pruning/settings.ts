@@ -6,13 +6,11 @@ export const METHODS: readonly Method[] = ['random', 'l1', 'l2', 'bn', 'manual',
 
 /**
  * Which training images the Taylor criterion scores on: the first `batch` of the loaded training set
- * shuffled with `seed` (core/pruning/taylorBatch.ts).
+ * shuffled with `seed` (taylorBatchIndices in core/pruning/taylor.ts).
  */
 export interface TaylorBatch {
   batch: number;
   seed: number;
-  /** method 'taylor': the batch of training images the scores come from (default DEFAULT_TAYLOR_BATCH). */
-  taylor?: TaylorBatch;
 }
 
 export const DEFAULT_TAYLOR_BATCH: TaylorBatch = { batch: 64, seed: 0 };
@@ -22,6 +20,7 @@ export const DEFAULT_TAYLOR_BATCH: TaylorBatch = { batch: 64, seed: 0 };
  * (the one slider the page shows, as in global mode); every group keeps at least this fraction.
  */
 export const GLOBAL_STRUCT_MIN_KEEP = 0.1;
+
 export const MODES: readonly Mode[] = ['mask', 'remove', 'global'];
 
 export interface PruneSettings {
@@ -37,6 +36,8 @@ export interface PruneSettings {
   /** method 'manual': the filters pruned by hand, per conv layer (baseline indices). */
   manual?: Record<string, number[]>;
   seed: number;
+  /** method 'taylor': the batch of training images the scores come from (default DEFAULT_TAYLOR_BATCH). */
+  taylor?: TaylorBatch;
 }
 
 /** Why a method cannot run on a model in a mode, or null when it can. The page uses it to disable choices. */

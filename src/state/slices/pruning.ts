@@ -10,7 +10,7 @@ import { AMOUNT_KEYS, type Settings, amountKeysOf, channelsOf, formatManual, par
 
 const PREVIEW_DEBOUNCE_MS = 80;
 /** Settings whose change changes the pruned model (its preview is asked for again). */
-const PRUNING_KEYS: (keyof Settings)[] = ['method', 'mode', ...AMOUNT_KEYS, 'manual', 'seed'];
+const PRUNING_KEYS: (keyof Settings)[] = ['method', 'mode', ...AMOUNT_KEYS, 'manual', 'seed', 'taylorBatch', 'taylorSeed'];
 
 export function pruningSlice(ctx: Shared) {
   const { get, set, notify, timers } = ctx;
