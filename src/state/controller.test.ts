@@ -32,6 +32,7 @@ function fakeEngine(handlers: { [K in RequestType]?: Handler<K> } = {}) {
     exportPytorch: () => ({ zip: new Uint8Array([1]), script: 'import torch', problem: null, kept: {}, costs: previewReply(0).costs }),
     sensitivity: () => Promise.reject(new Error('no experiments in this fake')),
     sweep: () => Promise.reject(new Error('no experiments in this fake')),
+    oracle: () => Promise.reject(new Error('no oracle in this fake')),
   };
   const link: EngineLink = {
     request(type, body) {

@@ -20,7 +20,13 @@ import { type PruneResult, type PruneSettings, createMaskApplier, measureCosts, 
 import type { PruneScores } from '../core/pruning/pruner';
 import { DEFAULT_TAYLOR_BATCH, type TaylorBatch } from '../core/pruning/settings';
 import { taylorBatchIndices } from '../core/pruning/taylor';
-import { taylorGroupScores } from '../core/pruning/taylorNet';
+import { lossWithoutUnit, taylorGroupScores } from '../core/pruning/taylorNet';
+import { groupById } from '../core/pruning/groups';
+import { randomScores } from '../core/pruning/importance';
+import { unitScores } from '../core/pruning/pruner';
+import { measureOracle, spearman } from '../core/experiments/oracle';
+import { Cancelled } from '../core/experiments/common';
+import { deriveSeed } from '../core/random';
 import {
   type BatchReport,
   type DeviceSet,
@@ -42,6 +48,9 @@ import type {
   FilterView,
   MemoryReply,
   ModelRole,
+  OracleCriterion,
+  OracleReply,
+  OracleRequest,
   PreviewReply,
   PytorchExportReply,
   ReplyOf,
@@ -110,7 +119,7 @@ export class Engine {
 
   /** Requests that must not wait behind a running job (memory waits, so it reads a settled count). */
   static isJob(r: Request): boolean {
-    return r.type === 'train' || r.type === 'sensitivity' || r.type === 'sweep';
+    return r.type === 'train' || r.type === 'sensitivity' || r.type === 'sweep' || r.type === 'oracle';
   }
 
   static isImmediate(r: Request): boolean {
@@ -171,6 +180,8 @@ export class Engine {
         return this.experiment((ctx) => runSensitivityScan(ctx, r), r.criteria.includes('taylor') ? (r.taylor ?? DEFAULT_TAYLOR_BATCH) : null);
       case 'sweep':
         return this.experiment((ctx) => runMethodSweep(ctx, r), r.criteria.includes('taylor') ? (r.taylor ?? DEFAULT_TAYLOR_BATCH) : null);
+      case 'oracle':
+        return this.oracle(r);
     }
   }
 
@@ -507,6 +518,50 @@ export class Engine {
       this.taylorCache = { baseline, key, info, scores };
       return { info, scores };
     } finally {
+      tf.dispose([x, y]);
+    }
+  }
+
+  /**
+   * The oracle of one channel group (core/experiments/oracle.ts): each unit switched off alone at every
+   * producer (= removed, core/model/gated.ts) and the loss measured on a seeded batch of training images,
+   * then Spearman's ρ of each criterion's scores against it. Taylor is scored on the same batch.
+   */
+  private async oracle(r: OracleRequest): Promise<OracleReply> {
+    const baseline = await this.readBaseline();
+    const set = this.sets.train;
+    if (!set || !this.stats) throw new Error('The oracle measures the loss on training images: load the training data first.');
+    const group = groupById(this.spec, r.group);
+    const net = this.model('baseline');
+    const indices = taylorBatchIndices(set.count, r.batch, r.seed);
+    const { images, labels } = normalisedBatch(set, this.stats, indices, 0, indices.length);
+    const x = tf.tensor4d(images, [indices.length, 32, 32, 3]);
+    const y = tf.tensor1d(labels, 'int32');
+    const abort = new AbortController();
+    this.experimentAbort = abort;
+    if (this.cancelRequested) abort.abort();
+    try {
+      const baseLoss = lossWithoutUnit(net, x, y, group.id, null);
+      const { delta, ms } = await measureOracle({
+        units: group.units,
+        baseLoss,
+        lossWithout: async (u) => lossWithoutUnit(net, x, y, group.id, u),
+        signal: abort.signal,
+      });
+      const scores: Record<OracleCriterion, ArrayLike<number> | null> = {
+        l1: unitScores(this.spec, group, baseline, 'l1'),
+        l2: unitScores(this.spec, group, baseline, 'l2'),
+        bn: group.batchNorms.length ? unitScores(this.spec, group, baseline, 'bn') : null,
+        taylor: taylorGroupScores(net, x, y).scores[group.id],
+        random: randomScores(group.units, deriveSeed(r.randomSeed ?? 0, `prune.${group.id}`)), // the sliders' seeded draw
+      };
+      const criteria = (Object.keys(scores) as OracleCriterion[]).filter((c) => scores[c]).map((c) => ({ criterion: c, rho: spearman(scores[c]!, delta) }));
+      return { group: group.id, units: group.units, delta: Array.from(delta), baseLoss, millis: ms, criteria, images: indices.length };
+    } catch (e) {
+      if (e instanceof Cancelled) throw new Error('Oracle cancelled.');
+      throw e;
+    } finally {
+      if (this.experimentAbort === abort) this.experimentAbort = null;
       tf.dispose([x, y]);
     }
   }

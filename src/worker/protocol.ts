@@ -69,6 +69,33 @@ export interface Api {
   sensitivity: { req: SensitivityRequest; reply: SensitivityResult };
   /** Method comparison over criteria × sparsities × seeds, each fine-tuned; same events and cancel. */
   sweep: { req: SweepRequest; reply: SweepResult };
+  /** Each unit of one channel group removed alone on a seeded training batch (the oracle), against every criterion; 'cancel' stops it. */
+  oracle: { req: OracleRequest; reply: OracleReply };
+}
+
+export interface OracleRequest {
+  /** Channel group id (groupsOf(spec)). */
+  group: string;
+  /** The fixed batch: training images and the seed that picks them (as Taylor's). */
+  batch: number;
+  seed: number;
+  /** The seed of the Random criterion's draw (the page's seed setting; default 0). */
+  randomSeed?: number;
+}
+
+export type OracleCriterion = 'l1' | 'l2' | 'bn' | 'taylor' | 'random';
+
+export interface OracleReply {
+  group: string;
+  units: number;
+  /** Loss increase per unit removed alone (the oracle). */
+  delta: number[];
+  baseLoss: number;
+  /** Wall time of the oracle (units evaluations), ms. */
+  millis: number;
+  /** Spearman ρ of each criterion's scores against the oracle (NaN when undefined, e.g. a constant score). */
+  criteria: { criterion: OracleCriterion; rho: number }[];
+  images: number;
 }
 
 export interface SensitivityRequest {
