@@ -558,7 +558,7 @@ export class Engine {
       const criteria = (Object.keys(scores) as OracleCriterion[]).filter((c) => scores[c]).map((c) => ({ criterion: c, rho: spearman(scores[c]!, delta) }));
       return { group: group.id, units: group.units, delta: Array.from(delta), baseLoss, millis: ms, criteria, images: indices.length };
     } catch (e) {
-      if (e instanceof Cancelled) throw new Error('Oracle cancelled.');
+      if (e instanceof Cancelled) throw new Error('Oracle cancelled.', { cause: e });
       throw e;
     } finally {
       if (this.experimentAbort === abort) this.experimentAbort = null;
