@@ -14,6 +14,7 @@ import { hasBatchNorm } from '../core/model/spec';
 import { DEFAULT_SWEEP_FORM, type ExperimentRecord } from '../state/experiments';
 import { SensitivityChart, type SweepAxis, SweepChart, VerdictTable, useStats } from './ExperimentCharts';
 import { useExperiments, useStore } from './context';
+import { OraclePanel } from './OraclePanel';
 
 const ALL: Criterion[] = ['random', 'l1', 'l2', 'bn', 'taylor', 'globalStruct'];
 /** Checked at first: the data-free per-layer criteria (Taylor scores a training batch; both new ones are opt-in). */
@@ -273,6 +274,7 @@ export function ExperimentsPanel() {
       </p>
       <Sensitivity />
       <Comparison />
+      <OraclePanel />
     </section>
   );
 }
