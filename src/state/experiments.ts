@@ -163,6 +163,7 @@ export function createExperimentActions(deps: ExperimentDeps) {
           mode,
           criteria: [...form.criteria],
           randomSeeds: form.randomSeeds ?? [...DEFAULT_RANDOM_SEEDS],
+          ...(form.criteria.includes('taylor') ? { taylor: { batch: get().settings.taylorBatch, seed: get().settings.taylorSeed } } : {}),
           ...(form.fractions ? { fractions: form.fractions } : {}),
         }),
       (r) => ({ sensitivity: record(r) }),
@@ -188,6 +189,7 @@ export function createExperimentActions(deps: ExperimentDeps) {
       epochs: form.epochs,
       subset: form.subset,
       config: trainConfigOf(s, form.epochs),
+      ...(form.criteria.includes('taylor') ? { taylor: { batch: s.taylorBatch, seed: s.taylorSeed } } : {}),
     };
   }
 

@@ -47,6 +47,7 @@ export function pruneSettingsOf(s: Settings): PruneSettings {
   for (const k of amountKeysOf(s.model)) amounts[k] = (s.amounts[k] ?? 0) / 100;
   const out: PruneSettings = { method: s.method, mode: s.mode, amounts, seed: s.seed };
   if (s.method === 'manual') out.manual = parseManual(s.manual, s.model).manual;
+  if (s.method === 'taylor') out.taylor = { batch: s.taylorBatch, seed: s.taylorSeed };
   return out;
 }
 

@@ -8,7 +8,7 @@ describe('URL settings table', () => {
     const arb = fc.record<Omit<Settings, 'amounts'> & { conv1: number; conv2: number; conv3: number; fc1: number }>({
       model: fc.constantFrom('simplecnn', 'convnet3'),
       baseline: fc.constantFrom('pretrained', 'scratch'),
-      method: fc.constantFrom('random', 'l1', 'l2', 'bn', 'manual'),
+      method: fc.constantFrom('random', 'l1', 'l2', 'bn', 'manual', 'taylor', 'globalStruct'),
       mode: fc.constantFrom('mask', 'remove', 'global'),
       conv1: fc.double({ min: 0, max: 100, noNaN: true }),
       conv2: fc.integer({ min: 0, max: 100 }),
@@ -32,6 +32,8 @@ describe('URL settings table', () => {
       sched: fc.constantFrom('constant', 'cosine', 'onecycle'),
       warmup: fc.double({ min: 0, max: 100, noNaN: true }),
       ls: fc.double({ min: 0, max: 0.5, noNaN: true }),
+      taylorBatch: fc.integer({ min: 1, max: 1024 }),
+      taylorSeed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
     });
     fc.assert(
       fc.property(arb, ({ conv1, conv2, conv3, fc1, ...drawn }) => {
@@ -42,6 +44,8 @@ describe('URL settings table', () => {
             : { ...drawn, amounts: { conv1, conv2, conv3, fc1 } };
         if (s.model === 'convnet3' && s.manual === '3,17,40') s.manual = '3';
         if (s.schedule === 'oneshot') s.steps = DEFAULT_SETTINGS.steps; // one-shot writes no steps
+        // The Taylor batch is in the link only when Taylor ranks the sliders.
+        if (s.method !== 'taylor') Object.assign(s, { taylorBatch: DEFAULT_SETTINGS.taylorBatch, taylorSeed: DEFAULT_SETTINGS.taylorSeed });
         const back = parseSettings(settingsToQuery(s));
         expect(back.notices).toEqual([]);
         expect(back.settings).toEqual(s);
@@ -97,7 +101,7 @@ describe('URL settings table', () => {
     expect(settings.epochs).toBe(3);
     expect(settings.mode).toBe('remove');
     expect(notices).toContain('Unknown URL parameter “foo” was ignored.');
-    expect(notices).toContain('method=magic is not one of random, l1, l2, bn, manual; using l1.');
+    expect(notices).toContain('method=magic is not one of random, l1, l2, bn, manual, taylor, globalStruct; using l1.');
     expect(notices).toContain('lr=fast is not a number; using 0.001.');
     expect(notices).toContain('epochs=2.5 must be a whole number; using 3.');
     expect(notices).toContain('conv1= is not a number; using 0.');

@@ -8,7 +8,7 @@ import { fullChannels } from '../core/model/spec';
 import { DEFAULT_MODEL, MODEL_IDS, specFor } from '../core/model/zoo';
 import { groupsOf } from '../core/pruning/groups';
 import { SCHEDULE_KINDS, type ScheduleKind } from '../core/pruning/schedule';
-import { METHODS, MODES, type Method, type Mode } from '../core/pruning/settings';
+import { DEFAULT_TAYLOR_BATCH, METHODS, MODES, type Method, type Mode } from '../core/pruning/settings';
 import { type Recipe, SCHEDULES, type ScheduleName } from '../core/train/recipe';
 
 export type { Method, Mode };
@@ -66,6 +66,9 @@ export interface Settings {
   warmup: number;
   /** Label smoothing ε. */
   ls: number;
+  /** Method taylor (and Taylor in the experiments): training images scored, and the seed that picks them. */
+  taylorBatch: number;
+  taylorSeed: number;
 }
 
 export type OnOff = 'off' | 'on';
@@ -103,6 +106,8 @@ export const FIELDS: { [K in keyof Settings]: Field } = {
   sched: { kind: 'enum', values: SCHEDULES, label: 'learning-rate schedule' },
   warmup: { kind: 'float', min: 0, max: 100, label: 'warm-up epochs' },
   ls: { kind: 'float', min: 0, max: 0.5, label: 'label smoothing' },
+  taylorBatch: { kind: 'int', min: 1, max: 1024, label: 'Taylor batch (training images)' },
+  taylorSeed: { kind: 'int', min: 0, max: 2 ** 31 - 1, label: 'Taylor batch seed' },
 };
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -129,6 +134,8 @@ export const DEFAULT_SETTINGS: Settings = {
   sched: 'constant',
   warmup: 0,
   ls: 0,
+  taylorBatch: DEFAULT_TAYLOR_BATCH.batch,
+  taylorSeed: DEFAULT_TAYLOR_BATCH.seed,
 };
 
 const KEYS = Object.keys(FIELDS) as (keyof Settings)[];
@@ -303,6 +310,8 @@ export function settingsToQuery(s: Settings): string {
     // One-shot (the default) writes neither, so links from before schedules stay as they were.
     if ((key === 'schedule' || key === 'steps') && s.schedule === 'oneshot') continue;
     if ((RECIPE_KEYS as readonly string[]).includes(key) && s[key] === DEFAULT_SETTINGS[key]) continue;
+    // The Taylor batch matters to the link only when Taylor ranks the sliders.
+    if ((key === 'taylorBatch' || key === 'taylorSeed') && s.method !== 'taylor') continue;
     params.set(key, String(s[key]));
   }
   // URLSearchParams would write the commas of manual=3,17,40 as %2C; keep them readable.

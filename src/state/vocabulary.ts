@@ -11,7 +11,7 @@ import type { BaselineRecord } from './types';
 export const METHOD_LABELS: Record<Method, string> = { ...CRITERION_LABELS, manual: 'By hand' };
 
 /** One colour per method, the same in the history scatter and the experiment charts. */
-export const METHOD_COLORS: Record<Method, string> = { random: '#dc2626', l1: '#2563eb', l2: '#16a34a', bn: '#9333ea', manual: '#f59e0b' };
+export const METHOD_COLORS: Record<Method, string> = { random: '#dc2626', l1: '#2563eb', l2: '#16a34a', bn: '#9333ea', manual: '#f59e0b', taylor: '#0891b2', globalStruct: '#be185d' };
 export const CRITERION_COLORS: Record<Criterion, string> = METHOD_COLORS;
 
 /** Epochs as a number: "1", "10", "2.56", "0.4". */

@@ -12,7 +12,7 @@ import { CRITERION_COLORS, compact, int, pct } from '../state/vocabulary';
 
 type Stats = typeof import('../core/experiments/stats');
 
-const CRITERIA_ORDER: Criterion[] = ['random', 'l1', 'l2', 'bn'];
+const CRITERIA_ORDER: Criterion[] = ['random', 'l1', 'l2', 'bn', 'taylor', 'globalStruct'];
 
 const axisPercent = (v: number) => `${Math.round(v * 100)}%`;
 

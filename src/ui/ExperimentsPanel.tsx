@@ -15,8 +15,14 @@ import { DEFAULT_SWEEP_FORM, type ExperimentRecord } from '../state/experiments'
 import { SensitivityChart, type SweepAxis, SweepChart, VerdictTable, useStats } from './ExperimentCharts';
 import { SweepControls } from './SweepControls';
 import { useExperiments, useStore } from './context';
+import { OraclePanel } from './OraclePanel';
 
-const ALL: Criterion[] = ['random', 'l1', 'l2', 'bn'];
+const ALL: Criterion[] = ['random', 'l1', 'l2', 'bn', 'taylor', 'globalStruct'];
+/** Checked at first: the data-free per-layer criteria (Taylor scores a training batch; both new ones are opt-in). */
+const FIRST_CHOSEN: Criterion[] = ['random', 'l1', 'l2', 'bn'];
+/** Why a criterion cannot run in this experiment, or null. */
+const whyNot = (c: Criterion, experiment: string, mode: Mode, bn: boolean): string | null =>
+  unsupported(c, mode, bn) ?? (experiment === 'sensitivity' && c === 'globalStruct' ? 'Global structured ranks every layer together: a per-layer scan has no meaning for it (the method comparison runs it).' : null);
 const MODE_LABELS: Record<Mode, string> = { mask: 'mask', remove: 'remove filters', global: 'global unstructured' };
 const percent = (f: number) => `${Math.round(f * 1000) / 10} %`;
 
@@ -27,7 +33,7 @@ function CriteriaPicker(props: { id: string; chosen: Set<Criterion>; onChange: (
     <fieldset className="radios" disabled={props.disabled}>
       <legend>Criteria</legend>
       {ALL.map((c) => {
-        const why = unsupported(c, props.mode, bn);
+        const why = whyNot(c, props.id, props.mode, bn);
         return (
           <label key={c} title={why ?? ''} className={why ? 'muted' : ''}>
             <input
@@ -101,9 +107,9 @@ function Sensitivity() {
   const saved = useStore((s) => s.experiments.sensitivity);
   // A number, and only while a scan runs: a baseline trained meanwhile must not re-render the saved charts.
   const runningBaselineAccuracy = useStore((s) => (s.experiments.running?.kind === 'sensitivity' ? (s.baselineEval?.accuracy ?? null) : null));
-  const [chosen, setChosen] = useState<Set<Criterion>>(() => new Set(ALL));
+  const [chosen, setChosen] = useState<Set<Criterion>>(() => new Set(FIRST_CHOSEN));
   const bn = hasBatchNorm(specFor(model));
-  const criteria = ALL.filter((c) => chosen.has(c) && !unsupported(c, mode, bn));
+  const criteria = ALL.filter((c) => chosen.has(c) && !whyNot(c, 'sensitivity', mode, bn));
   const points = running ? running.points : (saved?.result.points ?? NO_POINTS);
   const layers = running ? sensitivityLayers(specFor(running.model), running.mode) : (saved?.result.layers ?? []);
   const baselineAccuracy = running ? runningBaselineAccuracy : (saved?.result.baselineAccuracy ?? null);
@@ -182,14 +188,14 @@ function Comparison() {
   const running = useStore((s) => (s.experiments.running?.kind === 'sweep' ? s.experiments.running : null));
   const saved = useStore((s) => s.experiments.sweep);
   const runningBaselineAccuracy = useStore((s) => (s.experiments.running?.kind === 'sweep' ? (s.baselineEval?.accuracy ?? null) : null));
-  const [chosen, setChosen] = useState<Set<Criterion>>(() => new Set(ALL));
+  const [chosen, setChosen] = useState<Set<Criterion>>(() => new Set(FIRST_CHOSEN));
   const [sparsities, setSparsities] = useState(DEFAULT_SWEEP_FORM.sparsities.join(', '));
   const [seeds, setSeeds] = useState(String(DEFAULT_SWEEP_FORM.seeds));
   const [epochs, setEpochs] = useState(String(DEFAULT_SWEEP_FORM.epochs));
   const [subset, setSubset] = useState('');
   const [axis, setAxis] = useState<SweepAxis>('nonzeroParams');
   const bn = hasBatchNorm(specFor(model));
-  const criteria = ALL.filter((c) => chosen.has(c) && !unsupported(c, mode, bn));
+  const criteria = ALL.filter((c) => chosen.has(c) && !whyNot(c, 'sweep', mode, bn));
   const points = running ? running.points : (saved?.result.points ?? []);
   const baselineAccuracy = running ? runningBaselineAccuracy : (saved?.result.baseline.accuracy ?? null);
   const resumable = !running && saved?.result.cancelled;
@@ -270,6 +276,7 @@ export function ExperimentsPanel() {
       </p>
       <Sensitivity />
       <Comparison />
+      <OraclePanel />
     </section>
   );
 }

@@ -11,6 +11,7 @@ import { type Method, type Mode, unsupported } from '../core/pruning/settings';
 import { currentCosts, pruneSettingsOf } from '../state/controller';
 import type { Settings } from '../state/urlState';
 import { CompareCharts } from './CompareCharts';
+import { CriterionNote } from './CriterionNote';
 import { CurvesChart } from './CurvesChart';
 import { FilterGrid } from './FilterGrid';
 import { JobProgress } from './JobProgress';
@@ -28,6 +29,16 @@ const METHODS: { value: Method; label: string; help: string }[] = [
     help: 'Prunes the channels whose BatchNorm scale |γ| is smallest (Network Slimming, Liu et al. 2017): a small γ means the channel barely reaches the next layer.',
   },
   { value: 'manual', label: 'By hand', help: 'The filters you clicked in the grids below (the link keeps them: manual=…).' },
+  {
+    value: 'taylor',
+    label: 'Taylor (gradient)',
+    help: 'First-order Taylor (Molchanov et al. 2019): |Σ activation × gradient| of each channel over a seeded batch of training images, the loss change removing it would cause to first order.',
+  },
+  {
+    value: 'globalStruct',
+    label: 'Global structured',
+    help: 'All layers’ filters ranked together (L1 norm ÷ its layer’s mean), so the network decides where to cut; each layer keeps at least 10 %. One slider: the share of all filters.',
+  },
 ];
 
 const convsOf = (st: GraphStructure): ConvNode[] => st.nodes.filter((n): n is ConvNode => n.op === 'conv');
@@ -137,6 +148,11 @@ function Slider(props: {
 
 function convDetail(s: Settings, spec: ModelSpec, id: string): string {
   const st = structure(spec);
+  if (s.method === 'globalStruct' && s.mode !== 'global') {
+    const n = st.groups.reduce((a, g) => a + g.units, 0);
+    const what = st.hasAdd ? 'channels' : 'filters';
+    return `${int(pruneCount(fraction((s.amounts[id] ?? 0) / 100), n))} of ${int(n)} ${what} ${s.mode === 'remove' ? 'removed' : 'masked'}, split between ${st.hasAdd ? 'groups' : 'layers'} by the ranking`;
+  }
   if (s.mode === 'global') {
     const convs = convsOf(st);
     const n = convWeights(st);
@@ -229,7 +245,7 @@ function Sliders({ settings, spec, costs, busy }: { settings: Settings; spec: Mo
   const [focused, setFocused] = useState<string | null>(null);
   const st = structure(spec);
   const groups = st.groups;
-  const global = settings.mode === 'global';
+  const global = settings.mode === 'global' || settings.method === 'globalStruct';
   const manual = settings.method === 'manual';
   const ids = groups.map((g) => g.id);
   const inner = groups.filter((g) => g.kind === 'inner').map((g) => g.id);
@@ -277,7 +293,7 @@ function Sliders({ settings, spec, costs, busy }: { settings: Settings; spec: Mo
             <Slider
               k={k}
               value={settings.amounts[k] ?? 0}
-              label={label}
+              label={settings.method === 'globalStruct' && settings.mode !== 'global' ? `${st.hasAdd ? 'Channels' : 'Filters'} pruned (all ${st.hasAdd ? 'channel groups' : 'conv layers'}, ranked together)` : label}
               detail={convDetail(settings, spec, g.id)}
               help={i === 0 ? 'The count follows torch: round(amount × n), rounding halves to even.' : undefined}
               disabled={busy || manual}
@@ -321,9 +337,10 @@ export function PrunePanel() {
   const finetuned = useStore((s) => s.finetunedEval);
   const prunedEpochs = useStore((s) => s.prunedEpochs);
   const spec = specFor(settings.model);
-  const costs = currentCosts(settings);
   const busy = jobRole !== null;
   const fresh = preview.status === 'ready';
+  // Global structured: how the filters split between layers is known only once the baseline is ranked.
+  const costs = settings.method === 'globalStruct' && fresh && preview.reply ? preview.reply.costs : currentCosts(settings);
   const bn = hasBatchNorm(spec);
   const methods = METHODS.map((m) => ({ ...m, disabled: unsupported(m.value, settings.mode, bn) }));
   const modeList: { value: Mode; label: string }[] = [
@@ -363,6 +380,7 @@ export function PrunePanel() {
           />
           <Radio name="Mode" value={settings.mode} options={modes} help={modeHelp(settings.mode, spec)} onChange={(v) => actions.setSetting('mode', v)} disabled={busy} />
           <Sliders settings={settings} spec={spec} costs={costs} busy={busy} />
+          <CriterionNote settings={settings} busy={busy} />
         </div>
         <div>
           <Figures costs={costs} spec={spec} />

@@ -9,7 +9,7 @@ import { type KernelsChoice, installKernels, kernelsPrecheck } from '../core/bac
 import { selectBackend } from '../core/backend/selectBackend';
 import { setHelpersPaused, simdKernelInfo } from '../core/backend/wasmSimd';
 import { type HelperDecision, HelperTuner } from '../core/backend/wasmSimd/helperTuner';
-import { type ChannelStats, type Cifar10Set, channelStats, takeFirst } from '../core/data/cifar10';
+import { type ChannelStats, type Cifar10Set, channelStats, normalisedBatch, takeFirst } from '../core/data/cifar10';
 import { Net, type ModelSpec, type NetWeights } from '../core/model/net';
 import { type ConvNode, shapes, structure } from '../core/model/graph';
 import type { ModelId } from '../core/model/spec';
@@ -19,6 +19,16 @@ import { lnNorms } from '../core/pruning/importance';
 import { type PruneResult, type PruneSettings, createMaskApplier, measureCosts, prune } from '../core/pruning';
 import type { Schedule } from '../core/pruning/schedule';
 import { pruneScheduledStep, startSchedule } from '../core/pruning/scheduled';
+import type { PruneScores } from '../core/pruning/pruner';
+import { DEFAULT_TAYLOR_BATCH, type TaylorBatch } from '../core/pruning/settings';
+import { taylorBatchIndices } from '../core/pruning/taylor';
+import { lossWithoutUnit, taylorGroupScores } from '../core/pruning/taylorNet';
+import { groupById } from '../core/pruning/groups';
+import { randomScores } from '../core/pruning/importance';
+import { unitScores } from '../core/pruning/pruner';
+import { measureOracle, spearman } from '../core/experiments/oracle';
+import { Cancelled } from '../core/experiments/common';
+import { deriveSeed } from '../core/random';
 import {
   type BatchReport,
   type DeviceSet,
@@ -41,6 +51,9 @@ import type {
   FilterView,
   MemoryReply,
   ModelRole,
+  OracleCriterion,
+  OracleReply,
+  OracleRequest,
   PreviewReply,
   PytorchExportReply,
   ReplyOf,
@@ -48,6 +61,7 @@ import type {
   RequestType,
   ScheduleStepReport,
   ScheduledReply,
+  TaylorInfo,
   TrainReply,
 } from './protocol';
 import { SUPERSEDED } from './protocol';
@@ -94,6 +108,8 @@ export class Engine {
   /** The running experiment's abort: 'cancel' fires it (training polls cancelRequested instead). */
   private experimentAbort: AbortController | null = null;
   private latestPreview = 0;
+  /** Taylor scores of the current baseline (the object readBaseline gives: a new one after any change) for one batch. */
+  private taylorCache: { baseline: NetWeights; key: string; info: TaylorInfo; scores: Record<string, Float64Array> } | null = null;
   /** Whether the SIMD kernels' helper thread pays, per model and batch size: measured in the first training of each (helperTuner.ts). */
   private helperTuners = new Map<string, HelperTuner>();
   /** Bumped whenever the baseline or the training data change: a cached control of an older one is stale. */
@@ -118,7 +134,7 @@ export class Engine {
 
   /** Requests that must not wait behind a running job (memory waits, so it reads a settled count). */
   static isJob(r: Request): boolean {
-    return r.type === 'train' || r.type === 'sensitivity' || r.type === 'sweep' || r.type === 'speedLab' || r.type === 'scheduledFinetune' || r.type === 'control';
+    return r.type === 'train' || r.type === 'sensitivity' || r.type === 'sweep' || r.type === 'speedLab' || r.type === 'scheduledFinetune' || r.type === 'control' || r.type === 'oracle';
   }
 
   static isImmediate(r: Request): boolean {
@@ -186,9 +202,9 @@ export class Engine {
       case 'exportPytorch':
         return this.exportPytorch(r.settings, r.finetune, r.measuredAccuracy);
       case 'sensitivity':
-        return this.experiment((ctx) => runSensitivityScan(ctx, r));
+        return this.experiment((ctx) => runSensitivityScan(ctx, r), r.criteria.includes('taylor') ? (r.taylor ?? DEFAULT_TAYLOR_BATCH) : null);
       case 'sweep':
-        return this.experiment((ctx) => runMethodSweep(ctx, r));
+        return this.experiment((ctx) => runMethodSweep(ctx, r), r.criteria.includes('taylor') ? (r.taylor ?? DEFAULT_TAYLOR_BATCH) : null);
       case 'testImages':
         return testImages(this.sets.test, r.count);
       case 'featureMaps':
@@ -202,6 +218,8 @@ export class Engine {
         return this.scheduledFinetune(r.settings, r.schedule, r.config, r.trainSubset);
       case 'control':
         return this.control(r.config, r.trainSubset);
+      case 'oracle':
+        return this.oracle(r);
     }
   }
 
@@ -568,7 +586,9 @@ export class Engine {
     if (!this.baseline) throw new Error('No baseline model yet.');
     const baseline = await this.readBaseline();
     if (seq !== this.latestPreview) throw new SupersededError();
-    const result = prune(this.spec, baseline, settings);
+    const taylor = settings.method === 'taylor' ? await this.taylorScores(settings.taylor) : null;
+    if (seq !== this.latestPreview) throw new SupersededError();
+    const result = prune(this.spec, baseline, settings, taylor ? { taylor: taylor.scores } : {});
     this.dropPruned();
     this.pruned = { model: new Net(this.spec, result.weights), result, settings };
     const evaluation = await evaluate(this.pruned.model, this.testDevice(), () => {
@@ -582,18 +602,91 @@ export class Engine {
       kept: result.kept,
       filters: filterViews(this.spec, baseline, result, settings),
       millis: performance.now() - t0,
+      ...(taylor ? { taylor: taylor.info } : {}),
+      ...(result.global ? { global: result.global } : {}),
     };
   }
 
-  /** Runs an experiment (worker/experiments.ts) on the baseline with an abort that 'cancel' fires. */
-  private async experiment<T>(run: (ctx: ExperimentContext) => Promise<T>): Promise<T> {
+  /**
+   * Taylor scores of every channel group of the baseline on a seeded batch of the loaded training
+   * images (core/pruning/taylorNet.ts), computed once per (baseline, batch size, batch seed, data).
+   */
+  private async taylorScores(batch: TaylorBatch = DEFAULT_TAYLOR_BATCH): Promise<{ info: TaylorInfo; scores: Record<string, Float64Array> }> {
     const baseline = await this.readBaseline();
+    const set = this.sets.train;
+    if (!set || !this.stats) throw new Error('Taylor scores need training images: load the training data first.');
+    const key = `${batch.batch}|${batch.seed}|${set.count}|${this.stats.mean.join()}`;
+    const c = this.taylorCache;
+    if (c && c.baseline === baseline && c.key === key) return { info: { ...c.info, millis: 0, cached: true }, scores: c.scores };
+    const t0 = performance.now();
+    const indices = taylorBatchIndices(set.count, batch.batch, batch.seed);
+    const { images, labels } = normalisedBatch(set, this.stats, indices, 0, indices.length);
+    const x = tf.tensor4d(images, [indices.length, 32, 32, 3]);
+    const y = tf.tensor1d(labels, 'int32');
+    try {
+      const { loss, scores } = taylorGroupScores(this.model('baseline'), x, y);
+      const info: TaylorInfo = { batch: batch.batch, seed: batch.seed, indices, of: set.count, loss, millis: performance.now() - t0, cached: false };
+      this.taylorCache = { baseline, key, info, scores };
+      return { info, scores };
+    } finally {
+      tf.dispose([x, y]);
+    }
+  }
+
+  /**
+   * The oracle of one channel group (core/experiments/oracle.ts): each unit switched off alone at every
+   * producer (= removed, core/model/gated.ts) and the loss measured on a seeded batch of training images,
+   * then Spearman's ρ of each criterion's scores against it. Taylor is scored on the same batch.
+   */
+  private async oracle(r: OracleRequest): Promise<OracleReply> {
+    const baseline = await this.readBaseline();
+    const set = this.sets.train;
+    if (!set || !this.stats) throw new Error('The oracle measures the loss on training images: load the training data first.');
+    const group = groupById(this.spec, r.group);
+    const net = this.model('baseline');
+    const indices = taylorBatchIndices(set.count, r.batch, r.seed);
+    const { images, labels } = normalisedBatch(set, this.stats, indices, 0, indices.length);
+    const x = tf.tensor4d(images, [indices.length, 32, 32, 3]);
+    const y = tf.tensor1d(labels, 'int32');
+    const abort = new AbortController();
+    this.experimentAbort = abort;
+    if (this.cancelRequested) abort.abort();
+    try {
+      const baseLoss = lossWithoutUnit(net, x, y, group.id, null);
+      const { delta, ms } = await measureOracle({
+        units: group.units,
+        baseLoss,
+        lossWithout: async (u) => lossWithoutUnit(net, x, y, group.id, u),
+        signal: abort.signal,
+      });
+      const scores: Record<OracleCriterion, ArrayLike<number> | null> = {
+        l1: unitScores(this.spec, group, baseline, 'l1'),
+        l2: unitScores(this.spec, group, baseline, 'l2'),
+        bn: group.batchNorms.length ? unitScores(this.spec, group, baseline, 'bn') : null,
+        taylor: taylorGroupScores(net, x, y).scores[group.id],
+        random: randomScores(group.units, deriveSeed(r.randomSeed ?? 0, `prune.${group.id}`)), // the sliders' seeded draw
+      };
+      const criteria = (Object.keys(scores) as OracleCriterion[]).filter((c) => scores[c]).map((c) => ({ criterion: c, rho: spearman(scores[c]!, delta) }));
+      return { group: group.id, units: group.units, delta: Array.from(delta), baseLoss, millis: ms, criteria, images: indices.length };
+    } catch (e) {
+      if (e instanceof Cancelled) throw new Error('Oracle cancelled.', { cause: e });
+      throw e;
+    } finally {
+      if (this.experimentAbort === abort) this.experimentAbort = null;
+      tf.dispose([x, y]);
+    }
+  }
+
+  /** Runs an experiment (worker/experiments.ts) on the baseline with an abort that 'cancel' fires. */
+  private async experiment<T>(run: (ctx: ExperimentContext) => Promise<T>, taylor?: TaylorBatch | null): Promise<T> {
+    const baseline = await this.readBaseline();
+    const scores: PruneScores = taylor !== null && taylor !== undefined ? { taylor: (await this.taylorScores(taylor)).scores } : {};
     const test = this.testDevice();
     const abort = new AbortController();
     this.experimentAbort = abort;
     if (this.cancelRequested) abort.abort(); // Cancel pressed while this experiment was still queued
     try {
-      return await run({ spec: this.spec, baseline, test, trainingData: (n) => this.trainingDevice(n), signal: abort.signal, emit: this.emit });
+      return await run({ spec: this.spec, baseline, test, trainingData: (n) => this.trainingDevice(n), signal: abort.signal, emit: this.emit, scores });
     } finally {
       if (this.experimentAbort === abort) this.experimentAbort = null;
     }
@@ -602,7 +695,8 @@ export class Engine {
   private async exportPytorch(settings: PruneSettings, finetune: Partial<FinetuneRecipe>, measuredAccuracy?: number): Promise<PytorchExportReply> {
     const baseline = await this.readBaseline();
     if (!this.stats) throw new Error('Load the training data first: the script normalises images with its statistics.');
-    const result = prune(this.spec, baseline, settings);
+    const taylor = settings.method === 'taylor' ? await this.taylorScores(settings.taylor) : null;
+    const result = prune(this.spec, baseline, settings, taylor ? { taylor: taylor.scores } : {});
     const input: PytorchExportInput = {
       spec: this.spec,
       baseline,

@@ -17,6 +17,7 @@ import { type SensitivityResult, runSensitivity } from '../core/experiments/sens
 import { type FineTune, type SweepResult, runSweep } from '../core/experiments/sweep';
 import { Net, type ModelSpec, type NetWeights } from '../core/model/net';
 import { createMaskApplier } from '../core/pruning/applyMasks';
+import type { PruneScores } from '../core/pruning/pruner';
 import { type DeviceSet, createOptimizer, disposeOptimizer, evaluate, train } from '../core/train/trainer';
 import type { EngineEvent, SensitivityRequest, SweepRequest } from './protocol';
 
@@ -34,6 +35,8 @@ export interface ExperimentContext {
   emit: (e: EngineEvent) => void;
   /** Lets the worker take messages (a cancel) between points and batches. Default setTimeout(0). */
   pause?: Pause;
+  /** Scores the engine computed for criteria that need data (Taylor). */
+  scores?: PruneScores;
 }
 
 class Aborted extends Error {
@@ -99,6 +102,7 @@ export function runSensitivityScan(ctx: ExperimentContext, req: SensitivityReque
     fractions: req.fractions,
     layers: req.layers,
     evaluate: evaluator(ctx.spec, ctx.test, ctx.signal),
+    scores: ctx.scores,
     signal: ctx.signal,
     pause: ctx.pause,
     onProgress: (progress) => ctx.emit({ type: 'experiment', kind: 'sensitivity', progress }),
@@ -127,6 +131,7 @@ export function runMethodSweep(ctx: ExperimentContext, req: SweepRequest): Promi
     previousControls: req.previousControls,
     evaluate: evaluator(ctx.spec, ctx.test, ctx.signal),
     fineTune: fineTuner(ctx, req),
+    scores: ctx.scores,
     signal: ctx.signal,
     pause: ctx.pause,
     onProgress: (progress) => {

@@ -17,6 +17,7 @@ import type { ModelId, NetWeights } from '../core/model/spec';
 import type { Costs, Mode, PruneSettings } from '../core/pruning';
 import type { Schedule } from '../core/pruning/schedule';
 import type { Recipe } from '../core/train/recipe';
+import type { TaylorBatch } from '../core/pruning/settings';
 import type { BatchReport, Evaluation, TrainConfig, TrainOutcome } from '../core/train/trainer';
 
 export type { BackendName, KernelsChoice, KernelsReport };
@@ -88,6 +89,8 @@ export interface Api {
    * config and data: computed once. No training events (the page's curves stay the pruned model's).
    */
   control: { req: { config: TrainConfig; trainSubset: number }; reply: ControlReply };
+  /** Each unit of one channel group removed alone on a seeded training batch (the oracle), against every criterion; 'cancel' stops it. */
+  oracle: { req: OracleRequest; reply: OracleReply };
 }
 
 /** One step of a scheduled run: its cumulative sparsity, the network after its prune, accuracy before and after its fine-tuning. */
@@ -180,6 +183,31 @@ export interface SpeedLabReply {
   cancelled: boolean;
 }
 
+export interface OracleRequest {
+  /** Channel group id (groupsOf(spec)). */
+  group: string;
+  /** The fixed batch: training images and the seed that picks them (as Taylor's). */
+  batch: number;
+  seed: number;
+  /** The seed of the Random criterion's draw (the page's seed setting; default 0). */
+  randomSeed?: number;
+}
+
+export type OracleCriterion = 'l1' | 'l2' | 'bn' | 'taylor' | 'random';
+
+export interface OracleReply {
+  group: string;
+  units: number;
+  /** Loss increase per unit removed alone (the oracle). */
+  delta: number[];
+  baseLoss: number;
+  /** Wall time of the oracle (units evaluations), ms. */
+  millis: number;
+  /** Spearman ρ of each criterion's scores against the oracle (NaN when undefined, e.g. a constant score). */
+  criteria: { criterion: OracleCriterion; rho: number }[];
+  images: number;
+}
+
 export interface SensitivityRequest {
   mode: Mode;
   criteria: Criterion[];
@@ -189,6 +217,8 @@ export interface SensitivityRequest {
   fractions?: number[];
   /** Default every layer the mode can scan. */
   layers?: string[];
+  /** Criterion 'taylor': the batch it scores on (default DEFAULT_TAYLOR_BATCH). */
+  taylor?: TaylorBatch;
 }
 
 export interface SweepRequest {
@@ -206,6 +236,23 @@ export interface SweepRequest {
   previous?: SweepPoint[];
   /** Its controls (issue 22): kept, not run again. */
   previousControls?: SweepControl[];
+  /** Criterion 'taylor': the batch it scores on (default DEFAULT_TAYLOR_BATCH). */
+  taylor?: TaylorBatch;
+}
+
+/** Which training images the Taylor scores came from, and what scoring them cost (the page says so). */
+export interface TaylorInfo {
+  batch: number;
+  seed: number;
+  /** Indices into the loaded training set, in the order scored. */
+  indices: number[];
+  /** Training images loaded (the batch is drawn from these). */
+  of: number;
+  /** Mean cross-entropy of the baseline on the batch. */
+  loss: number;
+  /** Scoring time (forward + backward to the gates); 0 when it came from the cache. */
+  millis: number;
+  cached: boolean;
 }
 
 export type RequestType = keyof Api;
@@ -223,6 +270,10 @@ export interface PreviewReply {
   filters: FilterView[];
   /** Milliseconds from receiving the request to the evaluated result. */
   millis: number;
+  /** Method 'taylor': the batch the scores came from. */
+  taylor?: TaylorInfo;
+  /** Method 'globalStruct': units the global ranking asked for and pruned (fewer when the floor binds). */
+  global?: { requested: number; pruned: number };
 }
 
 export interface FilterView {

@@ -13,8 +13,15 @@ export type Criterion = Exclude<Method, 'manual'>;
 
 export const CRITERIA: readonly Criterion[] = ['random', 'l1', 'l2', 'bn'];
 
+/**
+ * Every criterion an experiment accepts: the defaults, plus Taylor (needs a batch of training data, the
+ * engine scores it once per experiment) and global structured (one target for all groups), which run
+ * when asked for.
+ */
+export const ALL_CRITERIA: readonly Criterion[] = [...CRITERIA, 'taylor', 'globalStruct'];
+
 /** How the page and the verdicts name each criterion. */
-export const CRITERION_LABELS: Record<Criterion, string> = { random: 'Random', l1: 'L1', l2: 'L2', bn: 'BatchNorm γ' };
+export const CRITERION_LABELS: Record<Criterion, string> = { random: 'Random', l1: 'L1', l2: 'L2', bn: 'BatchNorm γ', taylor: 'Taylor', globalStruct: 'Global L1' };
 
 /**
  * Accuracy (0..1) of a network on the test set. `channels` equals `weights.channels`; it is passed
@@ -43,7 +50,7 @@ export function splitCriteria(spec: ModelSpec, mode: Mode, asked: readonly Crite
   const criteria: Criterion[] = [];
   const skipped: SkippedCriterion[] = [];
   for (const c of new Set(asked)) {
-    if (!CRITERIA.includes(c)) throw new RangeError(`unknown criterion ${String(c)}`);
+    if (!ALL_CRITERIA.includes(c)) throw new RangeError(`unknown criterion ${String(c)}`);
     const why = unsupported(c, mode, hasBatchNorm(spec));
     if (why) skipped.push({ criterion: c, reason: why });
     else criteria.push(c);

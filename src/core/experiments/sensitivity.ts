@@ -11,7 +11,7 @@
 import { type ConvNode, shapes, structure } from '../model/graph';
 import { type Channels, type ModelSpec, type NetWeights, fullChannels } from '../model/spec';
 import { fraction as amountFraction, pruneCount } from '../pruning/amount';
-import { prune } from '../pruning/pruner';
+import { type PruneScores, prune } from '../pruning/pruner';
 import type { Mode, PruneSettings } from '../pruning/settings';
 import {
   Cancelled, type Criterion, type Evaluate, EvaluationCache, type Pause, type PointCosts, type SkippedCriterion,
@@ -91,6 +91,8 @@ export interface SensitivityOptions {
   onProgress?: (p: SensitivityProgress) => void;
   /** Once the baseline is measured, before the first point: the result as it stands (plan, baseline accuracy, no points), so a page can save a partial result. */
   onStart?: (partial: SensitivityResult) => void;
+  /** Precomputed scores for criteria that need data (Taylor). */
+  scores?: PruneScores;
   /** Abort to stop: the points finished so far are returned with `cancelled: true`. */
   signal?: AbortSignal;
   /** Yields to the host between evaluations so a Cancel message can arrive. Default setTimeout(0). */
@@ -175,7 +177,13 @@ export function planSensitivity(o: Pick<SensitivityOptions, 'spec' | 'baseline' 
     if (unknown.length) throw new RangeError(`no such layer to scan in ${o.mode} mode: ${unknown.join(', ')} (scannable: ${all.map((x) => x.layer).join(', ')})`);
     layers = all.filter((x) => o.layers!.includes(x.layer));
   }
-  const { criteria, skipped } = splitCriteria(o.spec, o.mode, o.criteria ?? defaultCriteria(o.spec, o.mode));
+  const split = splitCriteria(o.spec, o.mode, o.criteria ?? defaultCriteria(o.spec, o.mode));
+  // One layer at a time has no meaning for a criterion that decides how much each layer loses.
+  const criteria = split.criteria.filter((c) => c !== 'globalStruct');
+  const skipped = [
+    ...split.skipped,
+    ...(criteria.length < split.criteria.length ? [{ criterion: 'globalStruct' as const, reason: 'Global structured ranks every layer together: pruning one layer alone is not what it does, so the per-layer scan skips it (the method comparison runs it).' }] : []),
+  ];
   const randomSeeds = checkSeeds('randomSeeds', o.randomSeeds ?? DEFAULT_RANDOM_SEEDS);
   const fractions = checkFractions('fractions', o.fractions ?? SENSITIVITY_FRACTIONS);
   return { layers, criteria, skipped, randomSeeds, fractions, total: layers.length * fractions.length * criteria.length };
@@ -245,7 +253,7 @@ export async function runSensitivity(o: SensitivityOptions): Promise<Sensitivity
           let costs: PointCosts | null = null;
           for (const seed of seeds) {
             throwIfAborted(signal);
-            const r = prune(spec, baseline, sensitivitySettings(layer.layer, criterion, mode, fraction, seed));
+            const r = prune(spec, baseline, sensitivitySettings(layer.layer, criterion, mode, fraction, seed), o.scores);
             costs ??= pointCosts(r.costs);
             const accuracy = await cache.accuracy(mode, r, signal);
             throwIfAborted(signal); // an evaluation cut short is not a result

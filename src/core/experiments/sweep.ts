@@ -12,7 +12,7 @@
 import { structure } from '../model/graph';
 import type { ModelSpec, NetWeights } from '../model/spec';
 import { measureCosts } from '../pruning/costs';
-import { type PruneResult, prune } from '../pruning/pruner';
+import { type PruneResult, type PruneScores, prune } from '../pruning/pruner';
 import type { Mode, PruneSettings } from '../pruning/settings';
 import {
   Cancelled, type Criterion, type Evaluate, EvaluationCache, type Pause, type PointCosts, type SkippedCriterion,
@@ -79,6 +79,8 @@ export interface SweepOptions {
   subset?: number;
   evaluate: Evaluate;
   fineTune: FineTune;
+  /** Precomputed scores for criteria that need data (Taylor). */
+  scores?: PruneScores;
   baselineAccuracy?: number;
   /**
    * Points already measured (a sweep cancelled earlier, restored from storage): those matching a run
@@ -249,7 +251,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       if (done.has(runKey(run))) continue;
       const started = now();
       progress(run, 'evaluating', 0, started);
-      const r = prune(spec, baseline, sweepSettings(spec, run, mode));
+      const r = prune(spec, baseline, sweepSettings(spec, run, mode), o.scores);
       // Deterministic criteria prune the same network for every seed: measured before fine-tuning once.
       const accBefore = await cache.accuracy(mode, r, signal);
       throwIfAborted(signal);

@@ -67,6 +67,8 @@ const METHOD_LABEL: Record<PruneSettings['method'], string> = {
   random: 'random',
   bn: 'BatchNorm gamma',
   manual: 'hand-picked filters',
+  taylor: 'first-order Taylor',
+  globalStruct: 'global structured (L1, mean-normalised)',
 };
 
 /**
@@ -75,6 +77,8 @@ const METHOD_LABEL: Record<PruneSettings['method'], string> = {
  * outputting nothing). The export still builds; the script stops with this message.
  */
 export function exportProblem(input: Pick<PytorchExportInput, 'spec' | 'settings' | 'result'>): string | null {
+  if (input.settings.method === 'taylor' || input.settings.method === 'globalStruct')
+    return `The script applies the page's kept filters (KEPT) but does not yet rank by ${METHOD_LABEL[input.settings.method]} itself.`;
   if (input.settings.mode !== 'remove') return null;
   const empty = Object.entries(input.result.kept).filter(([, k]) => k.length === 0).map(([n]) => n);
   return empty.length ? `${empty.join(', ')}: every filter removed. PyTorch cannot build a Conv2d with no filters, so this setting has no PyTorch equivalent.` : null;

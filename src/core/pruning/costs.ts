@@ -114,6 +114,8 @@ export function previewCosts(spec: ModelSpec, s: PruneSettings): Costs {
 /** How many units of a channel group (for a chain model: a conv layer's filters) the settings prune (structured modes). */
 export function prunedFilterCount(s: PruneSettings, group: string, units: number): number {
   if (s.mode === 'global') return 0;
+  // Global structured: the split between groups is only known after ranking the baseline (prune()).
+  if (s.method === 'globalStruct') return 0;
   if (s.method === 'manual') return new Set((s.manual?.[group] ?? []).filter((j) => j >= 0 && j < units)).size;
   return pruneCount(fraction(s.amounts[group] ?? 0), units);
 }

@@ -18,10 +18,11 @@ import { type ModelSpec, type NetWeights, checkWeights, hasBatchNorm, tensors } 
 import { deriveSeed } from '../random';
 import { fraction } from './amount';
 import { type Costs, measureCosts, prunedFilterCount } from './costs';
+import { rankGlobally } from './globalRanking';
 import { keptUnits, lnNorms, randomScores } from './importance';
 import { applyMask, countKept, globalUnstructuredMasks, l1UnstructuredMask, randomUnstructuredMask, unitMask } from './masks';
 import { type KeptChannels, range, removeChannels } from './remove';
-import { type PruneSettings, unsupported } from './settings';
+import { GLOBAL_STRUCT_MIN_KEEP, type PruneSettings, unsupported } from './settings';
 
 export type { Method, Mode, PruneSettings } from './settings';
 
@@ -37,6 +38,16 @@ export interface PruneResult {
   kept: Record<string, number[]>;
   pruned: Record<string, number[]>;
   costs: Costs;
+  /** method 'globalStruct': what the global ranking asked for and got (fewer when the floor binds). */
+  global?: { requested: number; pruned: number };
+}
+
+/**
+ * Importance that needs data, computed by the engine and handed in: per channel group id, one score
+ * per unit (higher = more important). Method 'taylor' ranks by `taylor` (core/model/gated.ts).
+ */
+export interface PruneScores {
+  taylor?: Record<string, ArrayLike<number>>;
 }
 
 const FILTER_AXIS = 3; // conv kernel [kh, kw, in, out]: torch's dim 0
@@ -45,7 +56,7 @@ const FILTER_AXIS = 3; // conv kernel [kh, kw, in, out]: torch's dim 0
  * `s.amounts` and `s.manual` are keyed by channel group id (groupsOf(spec)); a chain model's groups are
  * its conv layers (conv1, conv2, …), and the linear layer's name keys its unstructured amount.
  */
-export function prune(spec: ModelSpec, baseline: NetWeights, s: PruneSettings): PruneResult {
+export function prune(spec: ModelSpec, baseline: NetWeights, s: PruneSettings, scores: PruneScores = {}): PruneResult {
   checkWeights(spec, baseline);
   const why = unsupported(s.method, s.mode, hasBatchNorm(spec));
   if (why) throw new Error(why);
@@ -55,6 +66,7 @@ export function prune(spec: ModelSpec, baseline: NetWeights, s: PruneSettings): 
   const masks: Record<string, Uint8Array> = {};
   let kept: KeptChannels;
   let unmasked = baseline; // the architecture we end with, before masks (torch's weight_orig)
+  let global: PruneResult['global'];
 
   if (s.mode === 'global') {
     const names = convs.map((c) => `${c.name}.weight`);
@@ -73,7 +85,14 @@ export function prune(spec: ModelSpec, baseline: NetWeights, s: PruneSettings): 
       }),
     );
   } else {
-    kept = Object.fromEntries(st.groups.map((g, gi) => [g.id, chooseFilters(spec, g, baseline, s, baseline.channels[gi])]));
+    if (s.method === 'globalStruct') {
+      // One target over every group's units, ranked after each group's mean normalisation, with a floor.
+      const ranked = st.groups.map((g, gi) => ({ id: g.id, scores: unitScores(spec, g, baseline, 'l1', baseline.channels[gi]) }));
+      const target = fraction(s.amounts[st.groups[0]?.id ?? ''] ?? 0).value;
+      const r = rankGlobally(ranked, target, { minKeep: GLOBAL_STRUCT_MIN_KEEP });
+      global = { requested: r.requested, pruned: r.pruned };
+      kept = Object.fromEntries(ranked.map((g) => [g.id, keptUnits(g.scores, r.counts[g.id])]));
+    } else kept = Object.fromEntries(st.groups.map((g, gi) => [g.id, chooseFilters(spec, g, baseline, s, baseline.channels[gi], scores)]));
     if (s.mode === 'mask')
       st.groups.forEach((g, gi) => {
         const keep = new Uint8Array(baseline.channels[gi]);
@@ -108,7 +127,7 @@ export function prune(spec: ModelSpec, baseline: NetWeights, s: PruneSettings): 
   };
   const keptLists = Object.fromEntries(Object.entries(kept).map(([k, v]) => [k, [...v]]));
   const pruned = Object.fromEntries(st.groups.map((g, gi) => [g.id, range(baseline.channels[gi]).filter((j) => !kept[g.id].includes(j))]));
-  return { weights, masks, kept: keptLists, pruned, costs: measureCosts(spec, weights, unmasked) };
+  return { weights, masks, kept: keptLists, pruned, costs: measureCosts(spec, weights, unmasked), ...(global ? { global } : {}) };
 }
 
 /**
@@ -125,7 +144,7 @@ export function prune(spec: ModelSpec, baseline: NetWeights, s: PruneSettings): 
  * member count for every unit). The consumers' input channels are not scored, so a chain model's
  * ranking stays torch's ln_structured on the conv's own filters (the PyTorch export repeats it).
  */
-export function chooseFilters(spec: ModelSpec, g: ChannelGroup, baseline: NetWeights, s: PruneSettings, units = g.units): number[] {
+export function chooseFilters(spec: ModelSpec, g: ChannelGroup, baseline: NetWeights, s: PruneSettings, units = g.units, scores: PruneScores = {}): number[] {
   const nPrune = prunedFilterCount(s, g.id, units);
   switch (s.method) {
     case 'manual': {
@@ -134,23 +153,36 @@ export function chooseFilters(spec: ModelSpec, g: ChannelGroup, baseline: NetWei
     }
     case 'random':
       return keptUnits(randomScores(units, deriveSeed(s.seed, `prune.${g.id}`)), nPrune);
-    case 'bn': {
-      if (!g.batchNorms.length) throw new Error(`${g.label} has no BatchNorm to rank by γ`);
-      const score = new Float64Array(units);
-      for (const b of g.batchNorms) baseline.tensors[`${b}.weight`].forEach((x, j) => (score[j] += Math.abs(x)));
-      return keptUnits(score, nPrune);
+    case 'taylor': {
+      const t = scores.taylor?.[g.id];
+      if (!t) throw new Error(`Taylor scores need a batch of training data: none were computed for ${g.label}`);
+      if (t.length !== units) throw new RangeError(`${g.label}: ${t.length} Taylor scores for ${units} units`);
+      return keptUnits(t, nPrune);
     }
-    default: {
-      const sh = shapes(structure(spec), baseline.channels);
-      const score = new Float64Array(units);
-      for (const p of g.producers) {
-        const k = (structure(spec).byName.get(p)!.node as ConvNode).kernel;
-        const norms = lnNorms(baseline.tensors[`${p}.weight`], [k, k, sh.get(p)!.inChannels, units], FILTER_AXIS, s.method === 'l1' ? 1 : 2);
-        for (let j = 0; j < units; j++) score[j] += norms[j];
-      }
-      return keptUnits(score, nPrune);
-    }
+    default:
+      return keptUnits(unitScores(spec, g, baseline, s.method === 'l2' ? 'l2' : s.method === 'bn' ? 'bn' : 'l1', units), nPrune);
   }
+}
+
+/**
+ * A group's data-free unit scores: the sum over its producers of each filter's L1 / L2 norm, or the
+ * sum of |γ| over its BatchNorms.
+ */
+export function unitScores(spec: ModelSpec, g: ChannelGroup, baseline: NetWeights, kind: 'l1' | 'l2' | 'bn', units = g.units): Float64Array {
+  const score = new Float64Array(units);
+  if (kind === 'bn') {
+    if (!g.batchNorms.length) throw new Error(`${g.label} has no BatchNorm to rank by γ`);
+    for (const b of g.batchNorms) baseline.tensors[`${b}.weight`].forEach((x, j) => (score[j] += Math.abs(x)));
+    return score;
+  }
+  const st = structure(spec);
+  const sh = shapes(st, baseline.channels);
+  for (const p of g.producers) {
+    const k = (st.byName.get(p)!.node as ConvNode).kernel;
+    const norms = lnNorms(baseline.tensors[`${p}.weight`], [k, k, sh.get(p)!.inChannels, units], FILTER_AXIS, kind === 'l1' ? 1 : 2);
+    for (let j = 0; j < units; j++) score[j] += norms[j];
+  }
+  return score;
 }
 
 /** ORs into `any` the filters (last axis of a [.., k] layout) with at least one unmasked weight. */

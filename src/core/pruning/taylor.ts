@@ -10,6 +10,8 @@
  * group reduction 'sum' does. Pure typed-array code: the engine supplies activations and gradients.
  */
 
+import { deriveSeed, mulberry32, shuffledIndices } from '../random';
+
 /** |Σ_{n,h,w} a·g| per channel of an NHWC activation and its gradient (same shape, channels last). */
 export function taylorScores(activation: ArrayLike<number>, gradient: ArrayLike<number>, channels: number): Float64Array {
   if (activation.length !== gradient.length) throw new RangeError(`activation has ${activation.length} values, its gradient ${gradient.length}`);
@@ -31,4 +33,31 @@ export function sumScores(members: readonly ArrayLike<number>[]): Float64Array {
     for (let i = 0; i < n; i++) out[i] += m[i];
   }
   return out;
+}
+
+/**
+ * Group scores from the gate gradients of core/model/gated.ts: per producer conv, ∂L/∂gate_c is the
+ * signed Σ a·∂L/∂a of its channel c, so |·| is that member's taylorScores; a group sums its members.
+ */
+export function groupTaylorScores(groups: readonly { id: string; producers: readonly string[] }[], gateGrads: Record<string, ArrayLike<number>>): Record<string, Float64Array> {
+  return Object.fromEntries(
+    groups.map((g) => {
+      const members = g.producers.map((p) => {
+        const grad = gateGrads[p];
+        if (!grad) throw new Error(`no gradient for ${p}, a member of ${g.id}`);
+        return Float64Array.from(grad, Math.abs);
+      });
+      return [g.id, sumScores(members)];
+    }),
+  );
+}
+
+/**
+ * The training images Taylor scores on: `batch` of the `count` loaded, in the order of a shuffle seeded
+ * with `seed` (its own stream: changing the training seed does not change the batch).
+ */
+export function taylorBatchIndices(count: number, batch: number, seed: number): number[] {
+  if (!Number.isInteger(batch) || batch < 1) throw new RangeError(`the Taylor batch needs at least one image, got ${batch}`);
+  if (count < 1) throw new RangeError('no training images loaded to score on');
+  return Array.from(shuffledIndices(count, mulberry32(deriveSeed(seed, 'taylor.batch'))).subarray(0, Math.min(batch, count)));
 }

@@ -11,7 +11,7 @@ import { type Settings, amountsFor, channelsOf, formatManual, parseManual, zeroA
 
 const PREVIEW_DEBOUNCE_MS = 80;
 /** Settings whose change changes the pruned model (its preview is asked for again). */
-const PRUNING_KEYS: (keyof Settings)[] = ['method', 'mode', 'amounts', 'manual', 'seed'];
+const PRUNING_KEYS: (keyof Settings)[] = ['method', 'mode', 'amounts', 'manual', 'seed', 'taylorBatch', 'taylorSeed'];
 
 export function pruningSlice(ctx: Shared) {
   const { get, set, notify, timers } = ctx;
