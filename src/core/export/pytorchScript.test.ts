@@ -7,9 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChannelStats, RECORD_BYTES, channelStats, normalisedBatch, parseCifar10 } from '../data/cifar10';
 import { Net } from '../model/net';
-import type { NetSpec } from '../model/spec';
+import type { ModelSpec, NetSpec } from '../model/spec';
 import { convNet3, resnet20, simpleCnn } from '../model/zoo';
-import { prune } from '../pruning/pruner';
+import { groupsOf } from '../pruning/groups';
+import { randomScores } from '../pruning/importance';
+import { deriveSeed } from '../random';
+import { type PruneScores, prune } from '../pruning/pruner';
 import { METHODS, MODES, type PruneSettings, unsupported } from '../pruning/settings';
 import { randomWeights, weightDiff } from '../pruning/testUtil';
 import { decode } from '../io/safetensors';
@@ -26,9 +29,15 @@ function amountsFor(spec: NetSpec, conv: number[], fc: number): Record<string, n
   return { ...Object.fromEntries(names.map((n, i) => [n, conv[i] ?? conv[0]])), fc1: fc };
 }
 
+/** Taylor needs scores from a batch of data (the engine's); for the script's text any seeded scores do. */
+function taylorScoresFor(spec: ModelSpec, seed: number): PruneScores {
+  return { taylor: Object.fromEntries(groupsOf(spec).map((g) => [g.id, randomScores(g.units, deriveSeed(seed, g.id))])) };
+}
+
 function exportInput(spec: NetSpec, settings: PruneSettings, seed = 1): PytorchExportInput {
   const baseline = randomWeights(spec, seed);
-  return { spec, baseline, settings, result: prune(spec, baseline, settings), stats: STATS, date: new Date('2026-01-01T00:00:00Z') };
+  const scores = settings.method === 'taylor' ? taylorScoresFor(spec, seed) : undefined;
+  return { spec, baseline, settings, result: prune(spec, baseline, settings, scores), stats: STATS, date: new Date('2026-01-01T00:00:00Z') };
 }
 
 /** The KEPT = {...} literal of a script, parsed (Python dict of lists → JSON once trailing commas go). */
@@ -52,8 +61,8 @@ for (const spec of SPECS)
     }
 
 describe('prune_run.py text', () => {
-  it('covers every model × mode × method the page allows (24)', () => {
-    expect(COMBOS.length).toBe(24);
+  it('covers every model × mode × method the page allows (32: Taylor and global structured in mask and remove mode)', () => {
+    expect(COMBOS.length).toBe(32);
   });
 
   it.each(COMBOS)('%s %s %s: the calls a PyTorch user would write, and the page’s choice', (_id, mode, method, spec, settings) => {
@@ -328,7 +337,8 @@ const RESNET_TEST_IMAGES = 100; // the tfjs cpu backend runs ResNet-20 at a few 
 describe('prune_run.py for ResNet-20 (a graph model)', () => {
   const input = (s: PruneSettings, seed = 1): PytorchExportInput => {
     const baseline = randomWeights(resnet20, seed);
-    return { spec: resnet20, baseline, settings: s, result: prune(resnet20, baseline, s), stats: STATS, date: new Date('2026-01-01T00:00:00Z') };
+    const scores = s.method === 'taylor' ? taylorScoresFor(resnet20, seed) : undefined;
+    return { spec: resnet20, baseline, settings: s, result: prune(resnet20, baseline, s, scores), stats: STATS, date: new Date('2026-01-01T00:00:00Z') };
   };
 
   it('writes the module from the graph (PyTorch names, stride-2 and 1×1 shortcuts) and the page’s choice per group', () => {
@@ -362,7 +372,7 @@ describe('prune_run.py for ResNet-20 (a graph model)', () => {
           writeFileSync(p, pruneScript(input({ method, mode, seed: 1, amounts: { stream1: 0.5, 'inner2.1': 0.25, fc: 0.2 }, manual: { stream3: [1, 2] } })));
           paths.push(p);
         }
-      expect(paths.length).toBe(13);
+      expect(paths.length).toBe(17); // 13 before Taylor and global structured (mask, remove)
       runPython(py.any, ['-m', 'py_compile', ...paths]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
