@@ -77,7 +77,8 @@ export function NetworkDiagram({ spec, prune, elk = defaultElk }: { spec: ModelS
       {!layout || layout.id !== spec.id ? (
         !error && <p className="muted small">Laying out the network…</p>
       ) : (
-        <div className="network-scroll">
+        // Wider than the page for ResNet-20: a scrollable region the keyboard can reach (focus, then arrow keys).
+        <div className="network-scroll" tabIndex={0} role="region" aria-label={`${spec.label}: the network drawing (scrolls sideways)`}>
           <svg
             width={layout.layout.width}
             height={layout.layout.height}
