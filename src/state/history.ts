@@ -1,8 +1,14 @@
 /** One fine-tuned configuration in the run history, and its CSV export. */
+import type { Costs } from '../core/pruning/costs';
 import type { HistoryRow } from './types';
 import { epochsText, fmtEpochs, pct } from './vocabulary';
 
 export type { HistoryRow };
+
+/** A run's measured costs as its history row records them (one-shot and scheduled fine-tunes alike). */
+export function rowCosts(c: Costs): Pick<HistoryRow, 'channels' | 'totalParams' | 'nonzeroParams' | 'macs' | 'nonzeroMacs' | 'sizeBytes'> {
+  return { channels: c.channels, totalParams: c.params, nonzeroParams: c.nonzeroParams, macs: c.macs, nonzeroMacs: c.nonzeroMacs, sizeBytes: c.sizeBytes };
+}
 
 /** "2 epochs", or "cancelled after 0.4 of 5 epochs": what the fine-tuning really did. */
 export function describeFineTuning(r: Pick<HistoryRow, 'ftEpochs' | 'ftPlanned' | 'cancelled'>): string {

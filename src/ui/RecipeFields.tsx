@@ -5,36 +5,13 @@
 import { SCHEDULES } from '../core/train/recipe';
 import type { Settings } from '../state/urlState';
 import { useActions, useStore } from './context';
+import { NumberField } from './NumberField';
 
 const SCHEDULE_LABELS: Record<Settings['sched'], string> = {
   constant: 'constant',
   cosine: 'cosine (to 0)',
   onecycle: 'one-cycle',
 };
-
-function RecipeNumber(props: { k: 'wd' | 'warmup' | 'ls'; label: string; step: number; max: number; help: string }) {
-  const actions = useActions();
-  const value = useStore((s) => s.settings[props.k]);
-  const busy = useStore((s) => s.job !== null);
-  return (
-    <label className="field" title={props.help}>
-      <span>{props.label}</span>
-      <input
-        type="number"
-        value={value}
-        step={props.step}
-        min={0}
-        max={props.max}
-        disabled={busy}
-        data-testid={`input-${props.k}`}
-        onChange={(e) => {
-          const v = Number(e.target.value);
-          if (e.target.value !== '' && Number.isFinite(v)) actions.setSetting(props.k, Math.min(props.max, Math.max(0, v)));
-        }}
-      />
-    </label>
-  );
-}
 
 export function RecipeFields() {
   const actions = useActions();
@@ -58,7 +35,7 @@ export function RecipeFields() {
             onChange={(e) => actions.setSetting('nesterov', e.target.checked ? 'on' : 'off')}
           />
         </label>
-        <RecipeNumber k="wd" label="Weight decay" step={0.0001} max={0.1} help="Added to the gradient of conv and linear weights (not BatchNorm, not biases); 5e-4 is the usual CIFAR value." />
+        <NumberField k="wd" min={0} label="Weight decay" step={0.0001} max={0.1} help="Added to the gradient of conv and linear weights (not BatchNorm, not biases); 5e-4 is the usual CIFAR value." />
         <label className="field" title="The learning rate per optimiser step: constant, cosine-annealed to 0, or one-cycle (up from lr/25, down to lr/25/10⁴).">
           <span>LR schedule</span>
           <select value={s.sched} disabled={busy} data-testid="input-sched" onChange={(e) => actions.setSetting('sched', e.target.value as Settings['sched'])}>
@@ -69,8 +46,8 @@ export function RecipeFields() {
             ))}
           </select>
         </label>
-        <RecipeNumber k="warmup" label="Warm-up epochs" step={0.5} max={100} help="Linear warm-up of the learning rate over these epochs (one-cycle: its rising phase; 0 = 30 %)." />
-        <RecipeNumber k="ls" label="Label smoothing" step={0.05} max={0.5} help="Cross-entropy against (1−ε)·one-hot + ε/10." />
+        <NumberField k="warmup" min={0} label="Warm-up epochs" step={0.5} max={100} help="Linear warm-up of the learning rate over these epochs (one-cycle: its rising phase; 0 = 30 %)." />
+        <NumberField k="ls" min={0} label="Label smoothing" step={0.05} max={0.5} help="Cross-entropy against (1−ε)·one-hot + ε/10." />
       </div>
       {s.opt !== 'sgd' && s.nesterov === 'on' && <p className="muted small">Nesterov is ignored with Adam.</p>}
     </details>

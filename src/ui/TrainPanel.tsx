@@ -8,30 +8,7 @@ import { PerClass } from './PerClass';
 import { RecipeFields } from './RecipeFields';
 import { int, pct } from '../state/vocabulary';
 import { useActions, useStore } from './context';
-
-function NumberInput(props: { k: 'epochs' | 'batch' | 'lr' | 'seed'; label: string; step?: number; min: number; max: number; help: string }) {
-  const actions = useActions();
-  const value = useStore((s) => s.settings[props.k]);
-  const busy = useStore((s) => s.job !== null);
-  return (
-    <label className="field" title={props.help}>
-      <span>{props.label}</span>
-      <input
-        type="number"
-        value={value}
-        step={props.step ?? 1}
-        min={props.min}
-        max={props.max}
-        disabled={busy}
-        data-testid={`input-${props.k}`}
-        onChange={(e) => {
-          const v = Number(e.target.value);
-          if (e.target.value !== '' && Number.isFinite(v)) actions.setSetting(props.k, Math.min(props.max, Math.max(props.min, v)));
-        }}
-      />
-    </label>
-  );
-}
+import { NumberField } from './NumberField';
 
 /** Where the baseline came from, in one line, with what to do to get another one. */
 function Origin() {
@@ -79,9 +56,9 @@ export function TrainPanel() {
       </p>
       <Origin />
       <div className="fields">
-        <NumberInput k="epochs" label="Epochs" min={1} max={100} help="Passes over the training set per click." />
-        <NumberInput k="batch" label="Batch size" min={1} max={1024} help="Images per optimiser step." />
-        <NumberInput k="lr" label="Learning rate" step={0.0001} min={0.000001} max={1} help="Step size of the optimiser." />
+        <NumberField k="epochs" label="Epochs" min={1} max={100} help="Passes over the training set per click." />
+        <NumberField k="batch" label="Batch size" min={1} max={1024} help="Images per optimiser step." />
+        <NumberField k="lr" label="Learning rate" step={0.0001} min={0.000001} max={1} help="Step size of the optimiser." />
         <label className="field" title="Adam adapts the step per weight; SGD uses momentum 0.9.">
           <span>Optimizer</span>
           <select value={opt} disabled={busy} onChange={(e) => actions.setSetting('opt', e.target.value as Settings['opt'])}>
@@ -89,7 +66,7 @@ export function TrainPanel() {
             <option value="sgd">SGD + momentum 0.9</option>
           </select>
         </label>
-        <NumberInput k="seed" label="Seed" min={0} max={2147483647} help="Seeds initialisation, shuffling and random pruning." />
+        <NumberField k="seed" label="Seed" min={0} max={2147483647} help="Seeds initialisation, shuffling and random pruning." />
       </div>
       <RecipeFields />
       <div className="actions">

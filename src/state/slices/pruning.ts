@@ -5,6 +5,7 @@
 import { specFor } from '../../core/model/zoo';
 import { SupersededRequest } from '../../worker/client';
 import { type Shared, message, pruneSettingsOf } from '../shared';
+import { rowCosts } from '../history';
 import type { HistoryRow } from '../types';
 import { structure } from '../../core/model/graph';
 import { type Settings, amountsFor, channelsOf, formatManual, parseManual, zeroAmounts } from '../urlState';
@@ -115,13 +116,8 @@ export function pruningSlice(ctx: Shared) {
       amounts: { ...settings.amounts },
       manual: settings.method === 'manual' ? settings.manual : '',
       seed: settings.seed,
-      channels: c.channels,
+      ...rowCosts(c),
       keptFilters: reply.kept,
-      totalParams: c.params,
-      nonzeroParams: c.nonzeroParams,
-      macs: c.macs,
-      nonzeroMacs: c.nonzeroMacs,
-      sizeBytes: c.sizeBytes,
       baselineAcc: s.baselineEval.accuracy,
       prunedAcc: reply.evaluation.accuracy,
       finetunedAcc: out.evaluation.accuracy,

@@ -7,6 +7,7 @@
 import { describeSchedule } from '../../core/pruning/schedule';
 import type { ScheduleStepReport } from '../../worker/protocol';
 import { type Shared, message, pruneSettingsOf, trainConfigOf } from '../shared';
+import { rowCosts } from '../history';
 import type { HistoryRow } from '../types';
 import { amountKeysOf } from '../urlState';
 
@@ -79,13 +80,8 @@ export function scheduleSlice(ctx: Shared) {
       amounts: Object.fromEntries(amountKeysOf(settings.model).map((k) => [k, settings.amounts[k] ?? 0])),
       manual: '',
       seed: settings.seed,
-      channels: c.channels,
+      ...rowCosts(c),
       keptFilters: out.kept,
-      totalParams: c.params,
-      nonzeroParams: c.nonzeroParams,
-      macs: c.macs,
-      nonzeroMacs: c.nonzeroMacs,
-      sizeBytes: c.sizeBytes,
       baselineAcc: s.baselineEval.accuracy,
       // the accuracy right after the first cut: what one prune did before any fine-tuning
       prunedAcc: reports[0].before.accuracy,
