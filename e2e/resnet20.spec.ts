@@ -7,29 +7,9 @@
  * counts below are computed here from the architecture (resnet20Counts), not read from the app.
  */
 import { expect, test } from '@playwright/test';
+import { resnet20Counts } from '../src/core/model/resnet20Counts.testUtil';
 import { fineTune, historyRows, openReady, percent, refuseDialogs, setSlider, shippedPretrained, trackErrors } from './helpers';
 
-/** Parameters and MACs per image of ResNet-20 with `units` channels kept per group (full widths otherwise). */
-function resnet20Counts(units: Record<string, number> = {}): { params: number; macs: number } {
-  const stream = [1, 2, 3].map((s) => units[`stream${s}`] ?? [16, 32, 64][s - 1]);
-  const size = [32, 16, 8];
-  let params = 27 * stream[0] + 2 * stream[0]; // stem conv 3→16 (no bias) + BatchNorm γ, β
-  let macs = 32 * 32 * 27 * stream[0];
-  let prev = stream[0];
-  for (let s = 0; s < 3; s++)
-    for (let b = 0; b < 3; b++) {
-      const inner = units[`inner${s + 1}.${b + 1}`] ?? [16, 32, 64][s];
-      const px = size[s] * size[s];
-      params += 9 * prev * inner + 2 * inner + 9 * inner * stream[s] + 2 * stream[s];
-      macs += px * 9 * prev * inner + px * 9 * inner * stream[s];
-      if (s > 0 && b === 0) {
-        params += prev * stream[s] + 2 * stream[s]; // the 1×1 stride-2 shortcut conv + BatchNorm
-        macs += px * prev * stream[s];
-      }
-      prev = stream[s];
-    }
-  return { params: params + 10 * stream[2] + 10, macs: macs + 10 * stream[2] };
-}
 
 const n = (x: number) => x.toLocaleString('en-US');
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseCifar10, takeFirst } from '../core/data/cifar10';
+import { resnet20Counts } from '../core/model/resnet20Counts.testUtil';
 import { Engine, SupersededError } from './engine';
 import type { EngineEvent, PreviewReply } from './protocol';
 
@@ -84,7 +85,7 @@ describe('Engine (cpu backend, no worker)', () => {
     const removed = await ask('remove', { stream2: 0.5 });
     expect(removed.kept.stream2).toHaveLength(16);
     expect(removed.costs.channels).toEqual([16, 16, 64, 16, 16, 16, 32, 32, 32, 64, 64, 64]);
-    // Counted from the architecture, independently of the engine (resnet20Counts below).
+    // Counted from the architecture, independently of the engine (core/model/resnet20Counts.testUtil.ts).
     expect(removed.costs.params).toBe(resnet20Counts({ stream2: 16 }).params);
     expect(removed.costs.macs).toBe(resnet20Counts({ stream2: 16 }).macs);
     expect(removed.filters.map((f) => f.layer)).toEqual(['stream1', 'stream2', 'stream3', 'inner1.1', 'inner1.2', 'inner1.3', 'inner2.1', 'inner2.2', 'inner2.3', 'inner3.1', 'inner3.2', 'inner3.3']);
@@ -126,28 +127,4 @@ describe('Engine (cpu backend, no worker)', () => {
   });
 });
 
-/**
- * ResNet-20's parameters and MACs per image from its architecture (He et al.: stem 3→16, three stages
- * of three basic blocks, option-B 1×1 stride-2 shortcuts, GAP, fc 64→10), for `units` kept per group.
- */
-export function resnet20Counts(units: Record<string, number> = {}): { params: number; macs: number } {
-  const stream = [1, 2, 3].map((s) => units[`stream${s}`] ?? [16, 32, 64][s - 1]);
-  const size = [32, 16, 8];
-  let params = 27 * stream[0] + 2 * stream[0];
-  let macs = 32 * 32 * 27 * stream[0];
-  let prev = stream[0];
-  for (let s = 0; s < 3; s++)
-    for (let b = 0; b < 3; b++) {
-      const inner = units[`inner${s + 1}.${b + 1}`] ?? [16, 32, 64][s];
-      const px = size[s] * size[s];
-      params += 9 * prev * inner + 2 * inner + 9 * inner * stream[s] + 2 * stream[s];
-      macs += px * 9 * prev * inner + px * 9 * inner * stream[s];
-      if (s > 0 && b === 0) {
-        params += prev * stream[s] + 2 * stream[s];
-        macs += px * prev * stream[s];
-      }
-      prev = stream[s];
-    }
-  return { params: params + 10 * stream[2] + 10, macs: macs + 10 * stream[2] };
-}
 
