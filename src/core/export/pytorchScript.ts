@@ -71,6 +71,15 @@ const METHOD_LABEL: Record<PruneSettings['method'], string> = {
   globalStruct: 'global structured (L1, mean-normalised)',
 };
 
+/** "params …, nonzero params …, MACs …, nonzero MACs …" and the measured accuracy, for the script's docstring and the README. */
+function measuredLines(input: Pick<PytorchExportInput, 'result' | 'measured'>, indent: string, sep: string): string[] {
+  const c = input.result.costs;
+  const lines = [`${indent}params ${fmt(c.params)}${sep}nonzero params ${fmt(c.nonzeroParams)}${sep}MACs ${fmt(c.macs)}${sep}nonzero MACs ${fmt(c.nonzeroMacs)}`];
+  const m = input.measured;
+  if (m?.accuracy !== undefined) lines.push(`${indent}accuracy ${pct(m.accuracy)} %${m.testImages ? ` on its ${fmt(m.testImages)} test images` : ''}`);
+  return lines;
+}
+
 /**
  * Why the exported script cannot reproduce this setting, or null. Today: remove mode with every filter
  * of a layer removed (PyTorch cannot build a Conv2d with no filters; the page treats the layer as
@@ -658,7 +667,7 @@ function mainFunction(cls: string, fc: string, ranked: boolean): string[] {
 
 /** The opening of every prune_run.py: docstring (what it does, how to run it, the page's figures), imports, constants. */
 function scriptHeader(input: PytorchExportInput, about: string[]): string[] {
-  const { spec, settings: s, result } = input;
+  const { spec, settings: s } = input;
   return [
     '#!/usr/bin/env python3',
     `"""Pruning Playground export: ${spec.label}, ${s.mode} mode, ${METHOD_LABEL[s.method]}.`,
@@ -669,10 +678,7 @@ function scriptHeader(input: PytorchExportInput, about: string[]): string[] {
     '    python prune_run.py --data DIR --finetune 2  # then fine-tune 2 epochs on data_batch_*.bin / train_*.bin',
     '',
     'The page measured for this setting:',
-    `    params ${fmt(result.costs.params)}, nonzero params ${fmt(result.costs.nonzeroParams)}, MACs ${fmt(result.costs.macs)}, nonzero MACs ${fmt(result.costs.nonzeroMacs)}`,
-    ...(input.measured?.accuracy !== undefined
-      ? [`    accuracy ${pct(input.measured.accuracy)} %${input.measured.testImages ? ` on its ${fmt(input.measured.testImages)} test images` : ''}`]
-      : []),
+    ...measuredLines(input, '    ', ', '),
     '',
     'Needs torch and numpy; uses the safetensors package when installed.',
     '"""',
@@ -763,10 +769,7 @@ export function exportReadme(input: PytorchExportInput): string {
     '',
     'It prints one JSON line: model, mode, method, kept, params, nonzero_params, macs, nonzero_macs and',
     'accuracy (percent). The page measured for this setting:',
-    `  params ${fmt(result.costs.params)}   nonzero params ${fmt(result.costs.nonzeroParams)}   MACs ${fmt(result.costs.macs)}   nonzero MACs ${fmt(result.costs.nonzeroMacs)}`,
-    ...(input.measured?.accuracy !== undefined
-      ? [`  accuracy ${pct(input.measured.accuracy)} %${input.measured.testImages ? ` on its ${fmt(input.measured.testImages)} test images` : ''}`]
-      : []),
+    ...measuredLines(input, '  ', '   '),
     'The counts must match exactly. Accuracy on the same test images matches up to floating-point order',
     '(a rare image whose two best classes are nearly tied can flip); on the full 10,000-image test set it',
     'differs as any two test sets do. After --finetune, results differ from the page\'s by training noise:',
