@@ -73,6 +73,29 @@ describe('scripts/pretrain_full.py', () => {
     expect(entry.testAccuracy1000).toBeGreaterThan(0);
   });
 
+  it('--replan resumes with another length: the learning rate goes on from where it was, cosine to 0 at the new end', () => {
+    ensureFullCifar10();
+    runPython(py, [...args('replan'), '--stop-after', '1'], { cwd: ROOT, timeoutMs: 600_000 });
+    const longer = args('replan').map((a) => (a === '2' ? '3' : a));
+    expect(() => runPython(py, longer, { cwd: ROOT })).toThrow(/another recipe/); // not without --replan
+    runPython(py, [...longer, '--replan', '--stop-after', '1'], { cwd: ROOT, timeoutMs: 600_000 });
+    runPython(py, longer, { cwd: ROOT, timeoutMs: 600_000 }); // a re-planned run resumes with its new length, no flag
+    const log = readFileSync(join(tmp, 'replan', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log.map((e) => e.epoch)).toEqual([1, 2, 3]);
+    const manifest = JSON.parse(readFileSync(join(tmp, 'replan', 'models', 'manifest.json'), 'utf8'));
+    const { recipe } = manifest.models['convnet3-full'];
+    expect(recipe).toMatchObject({ epochs: 3, replan: { afterEpoch: 1, fromEpochs: 2 } });
+    expect(manifest.models['convnet3-full']).toMatchObject({ epochs: 3, completed: true });
+    // 5 steps per epoch (320 / 64), warm-up round(2.5) = 2 steps: after epoch 1 the 2-epoch cosine stood at
+    // 0.5 (1 + cos(pi (5 - 2) / (10 - 2))); the re-planned one starts there and ends at 0 after step 15.
+    const f0 = 0.5 * (1 + Math.cos((Math.PI * 3) / 8));
+    expect(recipe.replan.factor).toBeCloseTo(f0, 6);
+    const lrAt = (s: number) => 0.1 * f0 * 0.5 * (1 + Math.cos((Math.PI * (s - 5)) / 10));
+    // each log entry's lr is the one used by the epoch's last step (steps 10 and 15, counted from 1)
+    expect(log[1].lr).toBeCloseTo(lrAt(9), 6);
+    expect(log[2].lr).toBeCloseTo(lrAt(14), 6);
+  });
+
   it('refuses to resume a checkpoint with another recipe, saying how to start over', () => {
     expect(() => runPython(py, [...args('straight').map((a) => (a === '0.5' ? '1' : a))], { cwd: ROOT })).toThrow(/was made with another recipe[\s\S]*--fresh/);
   });

@@ -242,6 +242,9 @@ def main(argv=None):
     ap.add_argument('--stop-after', type=int, default=0, help='exit after this many epochs of this run (tests resuming)')
     ap.add_argument('--progress-every', type=int, default=0, help='print a progress line every N steps (long epochs)')
     ap.add_argument('--fresh', action='store_true', help='ignore an existing checkpoint and start over')
+    ap.add_argument('--replan', action='store_true',
+                    help='resume a checkpoint made for another --epochs: the cosine goes on from the learning rate reached to 0 '
+                         'at the new end (recorded in the recipe as "replan")')
     ap.add_argument('--no-export', action='store_true', help='do not write the safetensors and manifest entry')
     ap.add_argument('--export-now', action='store_true',
                     help='write the safetensors and manifest entry from the latest checkpoint and stop (a run not finished yet: the best so far)')
@@ -286,13 +289,37 @@ def main(argv=None):
     steps_per_epoch = math.ceil(len(xtr) / args.batch)
     total_steps, warmup_steps = epochs * steps_per_epoch, max(1, round(args.warmup * steps_per_epoch))
     opt = torch.optim.SGD(param_groups(model, args.weight_decay), lr=recipe['learningRate'], momentum=0.9, nesterov=True)
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, warmup_steps, total_steps))
+    # A re-planned run (--replan) keeps the steps it took and continues the cosine from the factor reached
+    # at the resume step to 0 at the new total: no jump in the learning rate (set from the checkpoint below).
+    plan = {}
+
+    def planned_factor(s):
+        if plan and s >= plan['step']:
+            t = (s - plan['step']) / max(1, total_steps - plan['step'])
+            return plan['factor'] * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
+        return lr_factor(s, warmup_steps, total_steps)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, planned_factor)
     criterion = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
 
     log, start_epoch, wall_total, cpu_total = [], 0, 0.0, 0.0
     if os.path.exists(ckpt_path) and not args.fresh:
         ck = torch.load(ckpt_path)
-        if ck['recipe'] != recipe or ck['model_name'] != args.model:
+        def but_length(r):
+            return {k: v for k, v in r.items() if k not in ('epochs', 'replan', 'schedule')}
+        same_but_length = but_length(ck['recipe']) == but_length(recipe) and ck['model_name'] == args.model
+        if ck['recipe'] != recipe and same_but_length and 'replan' in ck['recipe'] and ck['recipe']['epochs'] == epochs:
+            recipe = ck['recipe']  # resuming a run re-planned before
+        elif ck['recipe'] != recipe and same_but_length and args.replan and ck['epoch'] < epochs:
+            # the factor the scheduler reached (also right for a run re-planned before)
+            reached = ck['scheduler']['_last_lr'][0] / ck['scheduler']['base_lrs'][0]
+            recipe = {**recipe, 'schedule': f'cosine (per step, to 0), re-planned after epoch {ck["epoch"]} from '
+                                             f'{ck["recipe"]["epochs"]} to {epochs} epochs: from the learning rate reached, cosine to 0',
+                      'replan': {'afterEpoch': ck['epoch'], 'fromEpochs': ck['recipe']['epochs'],
+                                 'factor': reached}}
+            print(f're-planning {args.model}: {ck["recipe"]["epochs"]} -> {epochs} epochs after epoch {ck["epoch"]}', file=sys.stderr, flush=True)
+        if 'replan' in recipe:
+            plan.update(step=recipe['replan']['afterEpoch'] * steps_per_epoch, factor=recipe['replan']['factor'])
+        if ck['recipe'] != recipe and 'replan' not in recipe or ck['model_name'] != args.model:
             sys.exit(f'{ckpt_path} was made with another recipe:\n  {ck["recipe"]}\nthis run asks for\n  {recipe}\n'
                      'run with the same arguments to resume, or --fresh (or another --out) to start over.')
         model.load_state_dict(ck['model'])
