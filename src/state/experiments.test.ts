@@ -289,6 +289,7 @@ describe('experiment actions', () => {
       [{ seeds: 0 }, /Seeds/],
       [{ epochs: 1.5 }, /epochs/],
       [{ subset: -1 }, /subset/],
+      [{ scope: 'inner' }, /Groups to prune: .*simplecnn has no inner channel groups/],
     ] as const) {
       await t.experiments.runSweep({ ...base, ...patch });
       expect(t.get().notices.at(-1)?.text).toMatch(why);
@@ -296,6 +297,8 @@ describe('experiment actions', () => {
     await t.experiments.runSensitivity({ criteria: [] });
     expect(t.get().notices.at(-1)?.text).toMatch(/at least one criterion/);
     expect(t.engine.of('sweep')).toHaveLength(0);
+    // the form's scope goes into the request only when it is not the default
+    expect(t.experiments.sweepRequest({ ...base, scope: 'all' })).not.toHaveProperty('scope');
     expect(t.engine.of('sensitivity')).toHaveLength(0);
     expect(t.get().job).toBeNull();
   });
@@ -323,9 +326,9 @@ describe('experiment actions', () => {
       ['sweep-simplecnn-mask.json', 'application/json'],
     ]);
     const rows = parseCsv(t.downloads[0].text);
-    expect(rows[0]).toEqual(['sparsity', 'criterion', 'seed', 'mode', 'params', 'nonzeroParams', 'macs', 'accBefore', 'accAfter']);
+    expect(rows[0]).toEqual(['sparsity', 'criterion', 'seed', 'mode', 'params', 'nonzeroParams', 'macs', 'accBefore', 'accAfter', 'scope']);
     expect(rows).toHaveLength(5);
-    expect(rows[1]).toEqual(['0.5', 'l1', '1', 'mask', '100', '50', '1000', String(0.4 - 0.1), '0.4']);
+    expect(rows[1]).toEqual(['0.5', 'l1', '1', 'mask', '100', '50', '1000', String(0.4 - 0.1), '0.4', 'all']);
     expect(JSON.parse(t.downloads[1].text).rows).toHaveLength(4);
 
     t.store.setState((s) => ({ experiments: { ...s.experiments, sensitivity: { result: sensitivityResult([sensitivityPoint(0, 'l1', 0.5)]), baseline: 'b', finishedAt: 'now' } } }));

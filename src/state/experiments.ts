@@ -12,9 +12,10 @@
 import type { Criterion } from '../core/experiments/common';
 import { exportFileName, sensitivityCsv, sensitivityJson, sweepCsv, sweepJson } from '../core/experiments/csv';
 import { DEFAULT_RANDOM_SEEDS } from '../core/experiments/sensitivity';
-import { DEFAULT_SPARSITIES } from '../core/experiments/sweep';
+import { DEFAULT_SPARSITIES, type SweepScope, checkScope } from '../core/experiments/sweep';
 import type { ExperimentEvent, SweepRequest } from '../worker/protocol';
 import type { Controller } from './controller';
+import { specFor } from '../core/model/zoo';
 import { message, trainConfigOf } from './shared';
 import { describeOrigin } from './vocabulary';
 import type { AppStore } from './store';
@@ -32,6 +33,8 @@ export interface SweepForm {
   epochs: number;
   /** Training images per fine-tuning; 0 = all. */
   subset: number;
+  /** Which groups are pruned (residual networks); default all. */
+  scope?: SweepScope;
 }
 
 export interface SensitivityForm {
@@ -181,6 +184,11 @@ export function createExperimentActions(deps: ExperimentDeps) {
     if (!(Number.isInteger(form.seeds) && form.seeds >= 1)) return 'Seeds: a whole number, at least 1.';
     if (!(Number.isInteger(form.epochs) && form.epochs >= 0)) return 'Fine-tuning epochs: a whole number, 0 or more.';
     if (!(Number.isInteger(form.subset) && form.subset >= 0)) return 'Training subset: a whole number of images (0 or empty = all).';
+    try {
+      checkScope(specFor(s.model), s.mode, form.scope);
+    } catch (e) {
+      return `Groups to prune: ${message(e)}`;
+    }
     return {
       mode: s.mode,
       criteria: [...form.criteria],
@@ -188,6 +196,7 @@ export function createExperimentActions(deps: ExperimentDeps) {
       seeds: Array.from({ length: form.seeds }, (_, i) => i + 1),
       epochs: form.epochs,
       subset: form.subset,
+      ...(form.scope && form.scope !== 'all' ? { scope: form.scope } : {}),
       config: trainConfigOf(s, form.epochs),
       ...(form.criteria.includes('taylor') ? { taylor: { batch: s.taylorBatch, seed: s.taylorSeed } } : {}),
     };

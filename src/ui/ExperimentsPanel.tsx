@@ -7,7 +7,8 @@ import { useMemo, useState } from 'react';
 import { CRITERION_LABELS, type Criterion } from '../core/experiments/common';
 import { formatEta } from '../core/experiments/eta';
 import { type SensitivityPoint, type SensitivityProgress, sensitivityLayers } from '../core/experiments/sensitivity';
-import type { SweepProgress } from '../core/experiments/sweep';
+import type { SweepProgress, SweepScope } from '../core/experiments/sweep';
+import { groupsOf } from '../core/pruning/groups';
 import { specFor } from '../core/model/zoo';
 import { type Mode, unsupported } from '../core/pruning/settings';
 import { hasBatchNorm } from '../core/model/spec';
@@ -194,7 +195,10 @@ function Comparison() {
   const [epochs, setEpochs] = useState(String(DEFAULT_SWEEP_FORM.epochs));
   const [subset, setSubset] = useState('');
   const [axis, setAxis] = useState<SweepAxis>('nonzeroParams');
+  const [scope, setScope] = useState<SweepScope>('all');
   const bn = hasBatchNorm(specFor(model));
+  // Residual networks only: prune the blocks' inner channels alone, or the residual streams too (issue 21).
+  const residual = mode !== 'global' && groupsOf(specFor(model)).some((g) => g.kind === 'inner');
   const criteria = ALL.filter((c) => chosen.has(c) && !whyNot(c, 'sweep', mode, bn));
   const points = running ? running.points : (saved?.result.points ?? []);
   const baselineAccuracy = running ? runningBaselineAccuracy : (saved?.result.baseline.accuracy ?? null);
@@ -206,6 +210,7 @@ function Comparison() {
       seeds: Number(seeds),
       epochs: Number(epochs),
       subset: subset.trim() === '' ? 0 : Number(subset),
+      scope: residual ? scope : 'all',
     });
   return (
     <div data-testid="comparison">
@@ -221,6 +226,15 @@ function Comparison() {
         <NumberField label="Seeds" testId="sweep-seeds" value={seeds} onChange={setSeeds} disabled={busy} />
         <NumberField label="Fine-tune epochs" testId="sweep-epochs" value={epochs} onChange={setEpochs} disabled={busy} />
         <NumberField label="Training subset" testId="sweep-subset" value={subset} onChange={setSubset} disabled={busy} placeholder="all" title="Fine-tune on the first N training images (empty: all)" />
+        {residual && (
+          <label>
+            Groups pruned{' '}
+            <select value={scope} onChange={(e) => setScope(e.target.value as SweepScope)} disabled={busy} data-testid="sweep-scope">
+              <option value="all">inner channels + residual streams</option>
+              <option value="inner">inner channels only</option>
+            </select>
+          </label>
+        )}
       </div>
       <div className="actions">
         <button className="primary" disabled={busy || criteria.length === 0} onClick={run} data-testid="sweep-run">

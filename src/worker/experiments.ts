@@ -126,6 +126,7 @@ export function runMethodSweep(ctx: ExperimentContext, req: SweepRequest): Promi
     seeds: req.seeds,
     epochs: req.epochs,
     subset: req.subset,
+    scope: req.scope,
     previous: req.previous,
     controls: true, // every comparison gets its per-seed control (issue 22)
     previousControls: req.previousControls,

@@ -12,7 +12,7 @@ import type { BackendName, BackendSelection } from '../core/backend/selectBacken
 import type { Cifar10Set } from '../core/data/cifar10';
 import type { Criterion } from '../core/experiments/common';
 import type { SensitivityPoint, SensitivityProgress, SensitivityResult } from '../core/experiments/sensitivity';
-import type { SweepControl, SweepPoint, SweepProgress, SweepResult } from '../core/experiments/sweep';
+import type { SweepControl, SweepPoint, SweepProgress, SweepResult, SweepScope } from '../core/experiments/sweep';
 import type { ModelId, NetWeights } from '../core/model/spec';
 import type { Costs, Mode, PruneSettings } from '../core/pruning';
 import type { Schedule } from '../core/pruning/schedule';
@@ -230,6 +230,8 @@ export interface SweepRequest {
   epochs: number;
   /** Training images per fine-tuning (the first n); 0 = all. */
   subset: number;
+  /** Which groups are pruned (ResNet-20: 'inner' leaves the residual streams); default 'all'. */
+  scope?: SweepScope;
   /** Batch size, learning rate, optimiser of the fine-tuning (its epochs and seed are the sweep's). */
   config: TrainConfig;
   /** Points of an earlier, cancelled sweep of the same baseline: kept, not run again. */

@@ -33,7 +33,7 @@ describe('experiment exports', () => {
       evaluate: fakeEvaluate(baseline), fineTune: async (p, o) => ({ accuracy: 0.5 + p.costs.nonzeroParams / 1e6 + o.seed / 1000 }),
     });
     const rows = parseCsv(sweepCsv(r.points));
-    expect(rows[0]).toEqual(['sparsity', 'criterion', 'seed', 'mode', 'params', 'nonzeroParams', 'macs', 'accBefore', 'accAfter']);
+    expect(rows[0]).toEqual(['sparsity', 'criterion', 'seed', 'mode', 'params', 'nonzeroParams', 'macs', 'accBefore', 'accAfter', 'scope']);
     expect(rows[0]).toEqual([...SWEEP_COLUMNS]);
     expect(rows).toHaveLength(1 + 8);
     const byKey = new Map(rows.slice(1).map((x) => [`${x[1]}|${x[0]}|${x[2]}`, x]));
@@ -41,7 +41,8 @@ describe('experiment exports', () => {
     for (const p of r.points) {
       const x = byKey.get(`${p.criterion}|${p.sparsity}|${p.seed}`)!;
       expect(x[3]).toBe('remove');
-      expect(x.slice(4).map(Number)).toEqual([p.params, p.nonzeroParams, p.macs, p.accBefore, p.accAfter]);
+      expect(x.slice(4, 9).map(Number)).toEqual([p.params, p.nonzeroParams, p.macs, p.accBefore, p.accAfter]);
+      expect(x[9]).toBe('all');
     }
     const json = JSON.parse(sweepJson(r));
     expect(json).toMatchObject({ experiment: 'method-comparison', model: 'simplecnn', mode: 'remove', seeds: [1, 2], fineTuning: { epochs: 1, subset: 0 }, cancelled: false });

@@ -7,10 +7,10 @@
 import type { Mode } from '../pruning/settings';
 import type { Criterion } from './common';
 import type { SensitivityPoint, SensitivityResult } from './sensitivity';
-import type { SweepPoint, SweepResult } from './sweep';
+import type { SweepPoint, SweepResult, SweepScope } from './sweep';
 
 /** Method comparison: one row per (criterion, sparsity, seed). `macs` = nonzero MACs per image. */
-export const SWEEP_COLUMNS = ['sparsity', 'criterion', 'seed', 'mode', 'params', 'nonzeroParams', 'macs', 'accBefore', 'accAfter'] as const;
+export const SWEEP_COLUMNS = ['sparsity', 'criterion', 'seed', 'mode', 'params', 'nonzeroParams', 'macs', 'accBefore', 'accAfter', 'scope'] as const;
 
 /**
  * Sensitivity scan: one row per (layer, fraction, criterion, seed). Random has a row per seed and a
@@ -30,6 +30,7 @@ export interface SweepRow {
   macs: number;
   accBefore: number;
   accAfter: number;
+  scope: SweepScope;
 }
 
 export interface SensitivityRow {
@@ -108,6 +109,7 @@ export function sweepRows(points: readonly SweepPoint[]): SweepRow[] {
     macs: p.macs,
     accBefore: p.accBefore,
     accAfter: p.accAfter,
+    scope: p.scope ?? 'all',
   }));
 }
 
@@ -139,6 +141,7 @@ export function sweepJson(r: SweepResult): string {
       experiment: 'method-comparison',
       model: r.model,
       mode: r.mode,
+      scope: r.scope ?? 'all',
       criteria: r.criteria,
       sparsities: r.sparsities,
       seeds: r.seeds,

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { convNet3, simpleCnn } from '../model/zoo';
+import { structure } from '../model/graph';
+import { convNet3, resnet20, simpleCnn } from '../model/zoo';
 import { prune, type PruneResult } from '../pruning/pruner';
 import type { Mode } from '../pruning/settings';
-import { type FineTune, type FineTuneOptions, type SweepPoint, type SweepResult, planSweep, runKey, runSweep, shrinkBenchRatios, sweepSettings } from './sweep';
+import { type FineTune, type FineTuneOptions, type SweepPoint, type SweepResult, checkScope, planSweep, runKey, runSweep, shrinkBenchRatios, sweepSettings } from './sweep';
 import { baselineOf, fakeClock, fakeEvaluate, fingerprint, noPause, tinyConvNet, tinySimple } from './testUtil';
 
 /** Deterministic stand-in for fine-tuning: recovers a seed-dependent share of what pruning lost. */
@@ -40,6 +41,23 @@ describe('sweep plan', () => {
     expect(d.runs).toHaveLength(4 * 5 * 3);
     expect(d.subset).toBe(0);
     expect(planSweep({ spec: simpleCnn, mode: 'mask', criteria: ['bn', 'l2'], epochs: 1 }).skipped.map((s) => s.criterion)).toEqual(['bn']);
+  });
+
+  it('scope (issue 21): ResNet-20 prunes every group, or only the blocks\' inner channels and leaves the residual streams whole', () => {
+    const run = { criterion: 'l1' as const, sparsity: 0.5, seed: 1 };
+    const groups = structure(resnet20).groups;
+    const inner = groups.filter((g) => g.kind === 'inner').map((g) => g.id);
+    const streams = groups.filter((g) => g.kind === 'stream').map((g) => g.id);
+    expect(inner).toHaveLength(9);
+    expect(streams).toHaveLength(3);
+    expect(Object.keys(sweepSettings(resnet20, run, 'remove', 'inner').amounts).sort()).toEqual([...inner].sort());
+    expect(Object.keys(sweepSettings(resnet20, run, 'remove').amounts).sort()).toEqual([...inner, ...streams].sort());
+    expect(planSweep({ spec: resnet20, mode: 'remove', epochs: 0, scope: 'inner' }).scope).toBe('inner');
+    expect(planSweep({ spec: resnet20, mode: 'remove', epochs: 0 }).scope).toBe('all');
+    // a chain model has no inner groups, and global ranking takes every conv weight: refused with the reason
+    expect(() => checkScope(convNet3, 'remove', 'inner')).toThrow(/no inner channel groups/);
+    expect(() => checkScope(resnet20, 'global', 'inner')).toThrow(/global ranking/);
+    expect(() => checkScope(resnet20, 'mask', 'streams' as never)).toThrow(RangeError);
   });
 
   it('rejects budgets and grids that make no sense', () => {
@@ -167,6 +185,14 @@ describe('runSweep with fake compute', () => {
     const otherMode = fakeFineTune();
     await runSweep({ ...opts, mode: 'remove', evaluate: fakeEvaluate(baseline), fineTune: otherMode, previous: full.points });
     expect(otherMode.calls).toHaveLength(8);
+    // … and so do points that pruned other groups (scope); points saved before scopes count as 'all'
+    expect(full.points.every((p) => p.scope === 'all')).toBe(true);
+    const otherScope = fakeFineTune();
+    await runSweep({ ...opts, evaluate: fakeEvaluate(baseline), fineTune: otherScope, previous: full.points.map((p) => ({ ...p, scope: 'inner' as const })) });
+    expect(otherScope.calls).toHaveLength(8);
+    const old = fakeFineTune();
+    await runSweep({ ...opts, evaluate: fakeEvaluate(baseline), fineTune: old, previous: full.points.map((p) => ({ ...p, scope: undefined })) });
+    expect(old.calls).toHaveLength(0);
   });
 
   it('progress: current point, done/total, a monotone overall fraction and an estimate from measured times', async () => {

@@ -43,6 +43,13 @@ export interface FineTuneOptions {
 export type FineTune = (pruned: PruneResult, options: FineTuneOptions) => Promise<{ accuracy: number }>;
 
 /** One setting of the comparison. */
+/**
+ * Which channel groups a point prunes (issue 21's ResNet-20 trade-off): every group, or only the blocks'
+ * inner channels — leaving the residual streams, whose removal couples every block of a stage.
+ * Chain models have neither streams nor inner groups: 'all' only.
+ */
+export type SweepScope = 'all' | 'inner';
+
 export interface SweepRun {
   criterion: Criterion;
   /** Fraction of every conv layer's filters (mask, remove), or of all conv weights ranked together (global). */
@@ -59,6 +66,8 @@ export interface SweepPoint extends SweepRun, PointCosts {
   /** The fine-tuning budget it had (subset 0 = the whole training set). */
   epochs: number;
   subset: number;
+  /** The groups it pruned; absent in points from before scopes (= 'all'). */
+  scope?: SweepScope;
   /** Wall time of the point, fine-tuning included. */
   seconds: number;
 }
@@ -75,6 +84,8 @@ export interface SweepOptions {
   seeds?: readonly number[];
   /** Fine-tuning epochs per point (0: measure straight after pruning only). */
   epochs: number;
+  /** Which groups are pruned; default 'all'. */
+  scope?: SweepScope;
   /** Training images per fine-tuning (the first n); 0 or absent = all. */
   subset?: number;
   evaluate: Evaluate;
@@ -124,6 +135,7 @@ export interface SweepPlan {
   seeds: number[];
   epochs: number;
   subset: number;
+  scope: SweepScope;
   /** In run order: seed by seed, and within a seed sparsity by sparsity, every criterion — so a cancelled sweep has whole seeds. */
   runs: SweepRun[];
 }
@@ -172,24 +184,35 @@ export interface SweepResult extends SweepPlan {
  * global ranks all conv weights together (the first conv layer's amount, by PruneSettings' rule). The
  * linear layer is left alone: its outputs are the classes, and the comparison is about the filters.
  */
-export function sweepSettings(spec: ModelSpec, run: SweepRun, mode: Mode): PruneSettings {
-  const convs = structure(spec).groups.map((g) => g.id); // a chain model's groups are its conv layers
+export function sweepSettings(spec: ModelSpec, run: SweepRun, mode: Mode, scope: SweepScope = 'all'): PruneSettings {
+  // a chain model's groups are its conv layers; 'inner' leaves a residual network's streams whole
+  const convs = structure(spec).groups.filter((g) => scope === 'all' || g.kind === 'inner').map((g) => g.id);
   const amounts = mode === 'global' ? (convs.length ? { [convs[0]]: run.sparsity } : {}) : Object.fromEntries(convs.map((c) => [c, run.sparsity]));
   return { method: run.criterion, mode, amounts, seed: run.seed };
 }
 
 export const runKey = (r: SweepRun): string => `${r.criterion}|${r.sparsity}|${r.seed}`;
 
-export function planSweep(o: Pick<SweepOptions, 'spec' | 'mode' | 'criteria' | 'sparsities' | 'seeds' | 'epochs' | 'subset'>): SweepPlan {
+/** The scope asked for, or why it cannot be: 'inner' needs a residual network and a per-group mode. */
+export function checkScope(spec: ModelSpec, mode: Mode, scope: SweepScope = 'all'): SweepScope {
+  if (scope !== 'all' && scope !== 'inner') throw new RangeError(`scope: ${String(scope)} is not 'all' or 'inner'`);
+  if (scope === 'inner' && !structure(spec).groups.some((g) => g.kind === 'inner'))
+    throw new RangeError(`scope inner: ${spec.id} has no inner channel groups (only residual networks do); use all`);
+  if (scope === 'inner' && mode === 'global') throw new RangeError('scope inner: global ranking takes all conv weights together; use mask or remove');
+  return scope;
+}
+
+export function planSweep(o: Pick<SweepOptions, 'spec' | 'mode' | 'criteria' | 'sparsities' | 'seeds' | 'epochs' | 'subset' | 'scope'>): SweepPlan {
   const { criteria, skipped } = splitCriteria(o.spec, o.mode, o.criteria ?? defaultCriteria(o.spec, o.mode));
   const sparsities = checkFractions('sparsities', o.sparsities ?? DEFAULT_SPARSITIES);
   const seeds = checkSeeds('seeds', o.seeds ?? DEFAULT_SWEEP_SEEDS);
   if (!(Number.isInteger(o.epochs) && o.epochs >= 0)) throw new RangeError(`epochs: ${o.epochs} is not a whole number ≥ 0`);
   const subset = o.subset ?? 0;
   if (!(Number.isInteger(subset) && subset >= 0)) throw new RangeError(`subset: ${subset} is not a whole number ≥ 0`);
+  const scope = checkScope(o.spec, o.mode, o.scope);
   const runs: SweepRun[] = [];
   for (const seed of seeds) for (const sparsity of sparsities) for (const criterion of criteria) runs.push({ criterion, sparsity, seed });
-  return { criteria, skipped, sparsities, seeds, epochs: o.epochs, subset, runs };
+  return { criteria, skipped, sparsities, seeds, epochs: o.epochs, subset, scope, runs };
 }
 
 export async function runSweep(o: SweepOptions): Promise<SweepResult> {
@@ -203,9 +226,9 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
   const planned = new Set(plan.runs.map(runKey));
   const done = new Map<string, SweepPoint>();
   const durations: number[] = [];
-  // A previous point counts only if it answers the same question: same mode and fine-tuning budget.
+  // A previous point counts only if it answers the same question: same mode, groups and fine-tuning budget.
   for (const p of o.previous ?? [])
-    if (p.mode === mode && planned.has(runKey(p)) && !done.has(runKey(p)) && p.epochs === plan.epochs && p.subset === plan.subset) {
+    if (p.mode === mode && (p.scope ?? 'all') === plan.scope && planned.has(runKey(p)) && !done.has(runKey(p)) && p.epochs === plan.epochs && p.subset === plan.subset) {
       done.set(runKey(p), p);
       durations.push(p.seconds);
     }
@@ -251,7 +274,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
       if (done.has(runKey(run))) continue;
       const started = now();
       progress(run, 'evaluating', 0, started);
-      const r = prune(spec, baseline, sweepSettings(spec, run, mode), o.scores);
+      const r = prune(spec, baseline, sweepSettings(spec, run, mode, plan.scope), o.scores);
       // Deterministic criteria prune the same network for every seed: measured before fine-tuning once.
       const accBefore = await cache.accuracy(mode, r, signal);
       throwIfAborted(signal);
@@ -278,7 +301,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepResult> {
         accAfter = out.accuracy;
       }
       const seconds = (now() - started) / 1000;
-      const point: SweepPoint = { ...run, mode, ...pointCosts(r.costs), accBefore, accAfter, epochs: plan.epochs, subset: plan.subset, seconds };
+      const point: SweepPoint = { ...run, mode, ...pointCosts(r.costs), accBefore, accAfter, epochs: plan.epochs, subset: plan.subset, scope: plan.scope, seconds };
       done.set(runKey(run), point);
       durations.push(seconds);
       o.onPoint?.(point, done.size, total);
