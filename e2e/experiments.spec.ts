@@ -105,7 +105,10 @@ test('method comparison: 2 sparsities × 2 criteria × 2 seeds draws mean lines 
   await expect(chart).toHaveAttribute('data-points', '8');
   await expect(chart).toHaveAttribute('data-bands', '2');
   await expect(chart.locator('.recharts-area-area')).toHaveCount(2); // ±1 sd band per criterion
-  await expect(chart.locator('.recharts-reference-line')).toHaveCount(1); // the unpruned baseline
+  // the unpruned baseline, and the control: the unpruned baseline fine-tuned with the same budget and seeds
+  await expect(chart.locator('.recharts-reference-line')).toHaveCount(2);
+  await expect(chart).toContainText(/unpruned \d+\.\d%/);
+  await expect(chart).toContainText(/control: unpruned \+ 1 epoch \d+\.\d%/);
   await expect(chart.locator('path.recharts-line-curve[stroke-dasharray="5 4"]')).toHaveCount(2); // before fine-tuning, dashed
   const table = page.getByTestId('sweep-table').locator('tbody tr');
   await expect(table).toHaveCount(2);
@@ -117,12 +120,15 @@ test('method comparison: 2 sparsities × 2 criteria × 2 seeds draws mean lines 
   const csv = await download(page, 'sweep-export-csv');
   expect(csv.name).toBe('sweep-simplecnn-mask.csv');
   const [header, ...rows] = csvRows(csv.text);
-  expect(header).toEqual(['sparsity', 'criterion', 'seed', 'mode', 'params', 'nonzeroParams', 'macs', 'accBefore', 'accAfter']);
+  expect(header).toEqual(['sparsity', 'criterion', 'seed', 'mode', 'params', 'nonzeroParams', 'macs', 'accBefore', 'accAfter', 'scope']);
   expect(rows).toHaveLength(8);
   expect(new Set(rows.map((r) => `${r[0]}|${r[1]}|${r[2]}`)).size).toBe(8);
   const json = JSON.parse((await download(page, 'sweep-export-json')).text);
   expect(json.rows).toHaveLength(8);
   expect(json.fineTuning).toEqual({ epochs: 1, subset: 256 });
+  expect(json.controls).toHaveLength(2);
+  const controlMean = (json.controls[0].accuracy + json.controls[1].accuracy) / 2;
+  expect(Number(await chart.getAttribute('data-control'))).toBeCloseTo(controlMean, 9);
 
   // Saved with the work: back after a reload.
   await page.evaluate(() => (window as unknown as { __playground: { flushSaves: () => Promise<void> } }).__playground.flushSaves());

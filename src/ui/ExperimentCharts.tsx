@@ -100,12 +100,14 @@ function zoomed(values: number[]): { domain: [number, number]; ticks: number[] }
 interface SweepChartProps {
   points: readonly SweepPoint[];
   baselineAccuracy: number | null;
+  /** The honest control: the unpruned baseline fine-tuned with the same budget, mean over the seeds (issues 21, 22). */
+  control?: { accuracy: number; epochs: number } | null;
   axis: SweepAxis;
   stats: Stats;
 }
 
 /** Accuracy after fine-tuning against nonzero parameters (or MACs): mean line and ±1 sd band per criterion, before fine-tuning dashed. */
-export const SweepChart = memo(function SweepChart({ points, baselineAccuracy, axis, stats }: SweepChartProps) {
+export const SweepChart = memo(function SweepChart({ points, baselineAccuracy, control, axis, stats }: SweepChartProps) {
   const summaries = useMemo(() => stats.summarize(points), [stats, points]);
   const criteria = presentCriteria(points);
   const data = useMemo(() => {
@@ -122,12 +124,12 @@ export const SweepChart = memo(function SweepChart({ points, baselineAccuracy, a
     return [...rows.values()].sort((a, b) => (a.x as number) - (b.x as number));
   }, [summaries, axis]);
   const y = useMemo(
-    () => zoomed([...summaries.flatMap((s) => [s.mean - (s.sd ?? 0), s.mean + (s.sd ?? 0), s.meanBefore]), baselineAccuracy ?? NaN]),
-    [summaries, baselineAccuracy],
+    () => zoomed([...summaries.flatMap((s) => [s.mean - (s.sd ?? 0), s.mean + (s.sd ?? 0), s.meanBefore]), baselineAccuracy ?? NaN, control?.accuracy ?? NaN]),
+    [summaries, baselineAccuracy, control],
   );
   const label = axis === 'macs' ? 'nonzero MACs per image' : 'nonzero parameters';
   return (
-    <figure className="chart" data-testid="sweep-chart" data-points={points.length} data-bands={criteria.length} data-axis={axis}>
+    <figure className="chart" data-testid="sweep-chart" data-points={points.length} data-bands={criteria.length} data-axis={axis} data-control={control ? control.accuracy : ''}>
       <figcaption>Accuracy after fine-tuning vs {label} (mean ± 1 sd over seeds; dashed: before fine-tuning)</figcaption>
       <ResponsiveContainer width="100%" height={280}>
         <ComposedChart data={data} margin={{ top: 8, right: 16, bottom: 16, left: 0 }}>
@@ -142,6 +144,14 @@ export const SweepChart = memo(function SweepChart({ points, baselineAccuracy, a
               stroke="#0f172a"
               strokeDasharray="2 2"
               label={{ value: `unpruned ${pct(baselineAccuracy)}`, position: 'insideTopLeft', fontSize: 11 }}
+            />
+          )}
+          {control && Number.isFinite(control.accuracy) && (
+            <ReferenceLine
+              y={control.accuracy}
+              stroke="#b45309"
+              strokeDasharray="6 3"
+              label={{ value: `control: unpruned + ${control.epochs} epoch${control.epochs === 1 ? '' : 's'} ${pct(control.accuracy)}`, position: 'insideBottomLeft', fontSize: 11 }}
             />
           )}
           {criteria.map((c) => (

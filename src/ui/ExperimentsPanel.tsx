@@ -7,7 +7,7 @@ import { useMemo, useState } from 'react';
 import { CRITERION_LABELS, type Criterion } from '../core/experiments/common';
 import { formatEta } from '../core/experiments/eta';
 import { type SensitivityPoint, type SensitivityProgress, sensitivityLayers } from '../core/experiments/sensitivity';
-import type { SweepProgress, SweepScope } from '../core/experiments/sweep';
+import type { SweepControl, SweepProgress, SweepScope } from '../core/experiments/sweep';
 import { groupsOf } from '../core/pruning/groups';
 import { specFor } from '../core/model/zoo';
 import { type Mode, unsupported } from '../core/pruning/settings';
@@ -203,6 +203,7 @@ function Comparison() {
   const points = running ? running.points : (saved?.result.points ?? []);
   const baselineAccuracy = running ? runningBaselineAccuracy : (saved?.result.baseline.accuracy ?? null);
   const resumable = !running && saved?.result.cancelled;
+  const controls = running ? running.start?.controls : saved?.result.controls;
   const run = () =>
     void experiments.runSweep({
       criteria,
@@ -262,18 +263,24 @@ function Comparison() {
         <ExperimentProgress testId="sweep-progress" value={running.progress?.fraction ?? 0} text={sweepText(running.progress)} eta={running.progress?.etaSeconds ?? null} cancelId="sweep-cancel" />
       )}
       {saved && !running && <About record={saved} mode={saved.result.mode} done={saved.result.points.length} total={saved.result.runs.length} />}
-      {points.length > 0 && <ComparisonResults points={points} baselineAccuracy={baselineAccuracy} axis={axis} />}
-      {points.length > 0 && <SweepControls points={points} baseline={(running ? running.start?.baseline : saved?.result.baseline) ?? null} controls={running ? running.start?.controls : saved?.result.controls} />}
+      {points.length > 0 && <ComparisonResults points={points} baselineAccuracy={baselineAccuracy} control={meanControl(controls)} axis={axis} />}
+      {points.length > 0 && <SweepControls points={points} baseline={(running ? running.start?.baseline : saved?.result.baseline) ?? null} controls={controls} />}
     </div>
   );
 }
 
-function ComparisonResults(props: { points: Parameters<typeof SweepChart>[0]['points']; baselineAccuracy: number | null; axis: SweepAxis }) {
+/** The seeds' controls as one line on the chart: their mean accuracy, with the budget they had. */
+function meanControl(controls: readonly SweepControl[] | undefined): { accuracy: number; epochs: number } | null {
+  if (!controls?.length) return null;
+  return { accuracy: controls.reduce((a, c) => a + c.accuracy, 0) / controls.length, epochs: controls[0].epochs };
+}
+
+function ComparisonResults(props: { points: Parameters<typeof SweepChart>[0]['points']; baselineAccuracy: number | null; control: { accuracy: number; epochs: number } | null; axis: SweepAxis }) {
   const stats = useStats();
   if (!stats) return <div className="empty">Loading the statistics…</div>;
   return (
     <>
-      <SweepChart points={props.points} baselineAccuracy={props.baselineAccuracy} axis={props.axis} stats={stats} />
+      <SweepChart points={props.points} baselineAccuracy={props.baselineAccuracy} control={props.control} axis={props.axis} stats={stats} />
       <VerdictTable points={props.points} stats={stats} />
     </>
   );
