@@ -92,3 +92,38 @@ test('ResNet-20: the stage-2 stream at 50 % removed shows its group and exact co
   expect(errors).toEqual([]);
   expect(dialogs).toEqual([]);
 });
+
+test('ResNet-20 trade-off (issue 21): a method comparison of the inner channels only, with the control line on its chart', async ({ page }) => {
+  test.setTimeout(600_000);
+  const errors = trackErrors(page);
+  await openReady(page, '?trainSubset=128&model=resnet20&mode=remove');
+  await expect(page.getByTestId('param-count')).toHaveText('272,474');
+  for (const c of ['random', 'l1', 'l2', 'bn', 'taylor']) {
+    const box = page.getByTestId(`sweep-criterion-${c}`);
+    if (await box.count()) await box.setChecked(c === 'l1');
+  }
+  await page.getByTestId('sweep-sparsities').fill('50');
+  await page.getByTestId('sweep-seeds').fill('1');
+  await page.getByTestId('sweep-epochs').fill('1');
+  await page.getByTestId('sweep-subset').fill('64');
+  await page.getByTestId('sweep-scope').selectOption('inner');
+  await page.getByTestId('sweep-run').click();
+  await expect(page.getByTestId('sweep-progress')).toBeVisible();
+  await expect(page.getByTestId('sweep-progress')).toBeHidden({ timeout: 540_000 });
+
+  const chart = page.getByTestId('sweep-chart');
+  await expect(chart).toHaveAttribute('data-points', '1');
+  await expect(chart.locator('.recharts-reference-line')).toHaveCount(2); // unpruned, and the control
+  await expect(chart).toContainText(/control: unpruned \+ 1 epoch \d+\.\d%/);
+  await expect(page.getByTestId('sweep-controls')).toContainText('seed 1');
+  const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId('sweep-export-json').click()]);
+  const json = JSON.parse(await (await d.createReadStream()).toArray().then((b) => Buffer.concat(b).toString('utf8')));
+  expect(json.scope).toBe('inner');
+  expect(json.controls).toHaveLength(1);
+  // Half of every block's inner channels removed, the streams whole: the counts from the architecture.
+  const half = Object.fromEntries([1, 2, 3].flatMap((s) => [1, 2, 3].map((b) => [`inner${s}.${b}`, [8, 16, 32][s - 1]])));
+  const expected = resnet20Counts(half);
+  expect(json.rows).toHaveLength(1);
+  expect(json.rows[0]).toMatchObject({ scope: 'inner', sparsity: 0.5, params: expected.params, nonzeroParams: expected.params, macs: expected.macs });
+  expect(errors).toEqual([]);
+});
