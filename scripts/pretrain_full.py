@@ -26,7 +26,8 @@ report ~91-92 % for ResNet-20 after 100 epochs, so 100 makes >= 90 % realistic w
 seed-to-seed spread (~0.3 point), while 164 would cost 64 more epochs on this machine. Measured here
 (--threads 1, the 2 cores shared): ~1.1 s per step of 128, ~8-9 minutes per epoch with the two
 evaluations (docs/pretraining.md), so 100 epochs span several 3-hour sessions: every epoch ends
-with an atomic checkpoint and the next run continues from it.
+with an atomic checkpoint and the next run continues from it. (The ResNet-20 run shipped was
+re-planned to 50 epochs after epoch 17 with --replan: docs/pretraining.md says why.)
 
 Resumable and seeded: the initial weights come from torch.manual_seed(seed); each epoch's shuffle
 and augmentation come from a generator seeded with (seed, epoch) alone, so an interrupted run that
