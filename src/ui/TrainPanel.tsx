@@ -37,7 +37,7 @@ export function TrainPanel() {
   const busy = jobRole !== null;
   return (
     <section className="panel" aria-labelledby="train-h">
-      <h2 id="train-h">2 · Baseline</h2>
+      <h2 id="train-h">Baseline</h2>
       <div className="fields">
         <ModelPicker />
       </div>
