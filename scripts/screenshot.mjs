@@ -4,7 +4,10 @@
 //     the pretrained SimpleCNN: 25/50/75/90 % of conv1 removed, Random / L1 / L2, 3 seeds, 1 fine-tuning
 //     epoch on the first 1,000 training images
 //   docs/sensitivity-convnet3.png — ConvNet-3's layer sensitivity scan
-// Usage: npm run build && node scripts/screenshot.mjs [baseUrl]   (serve dist/ first, e.g. npx vite preview --port 4199)
+//   docs/screenshots/<view>-desktop.png (1280×800) and <view>-phone.png (390×844) — every view (issue 23),
+//     the pretrained ConvNet-3 with conv2 half removed (seed 42), the first screen of each view
+// Usage: npm run build && node scripts/screenshot.mjs [baseUrl] [all|page|comparison|sensitivity|views]
+//   (serve dist/ first, e.g. npx vite preview --port 4199)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { launchChromium } from './chromium.mjs';
 
@@ -67,5 +70,31 @@ if (only === 'all' || only === 'sensitivity') {
   await page.getByTestId('sensitivity').screenshot({ path: 'docs/sensitivity-convnet3.png' });
   console.log(`sensitivity (ConvNet-3): ${await page.getByTestId('sensitivity-seconds').innerText()}`);
   await page.close();
+}
+if (only === 'all' || only === 'views') {
+  // The pretrained ConvNet-3 (shipped, seeded), conv2 half removed by L1: the prune loop with a group to light.
+  const link = `${base}?model=convnet3&mode=remove&method=l1&conv2=50`;
+  mkdirSync('docs/screenshots', { recursive: true });
+  const views = ['prune', 'data', 'experiments', 'inspect', 'work', 'article'];
+  for (const [device, viewport] of [['desktop', { width: 1280, height: 800 }], ['phone', { width: 390, height: 844 }]]) {
+    const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    page.on('pageerror', (e) => console.log('pageerror', e.message));
+    for (const view of views) {
+      await page.goto(view === 'prune' ? link : `${link}&view=${view}`);
+      await page.getByTestId(`view-${view}`).waitFor();
+      if (view === 'prune') await page.getByTestId('pruned-acc').filter({ hasText: '%' }).waitFor({ timeout: 120_000 });
+      if (view === 'data') await page.getByTestId('baseline-acc').filter({ hasText: '%' }).waitFor({ timeout: 120_000 });
+      if (view === 'inspect') await page.getByTestId('top3-pruned').locator('li').first().waitFor({ timeout: 120_000 });
+      for (const n of await page.getByTestId('dismiss-notice').all()) await n.click(); // "restored your saved work" etc.
+      // Desktop: light conv2's dependency group, as hovering a channel does (on a phone it is below the first screen).
+      if (view === 'prune' && device === 'desktop') await page.getByTestId('net-block-conv2').locator('rect.stripe').nth(3).hover();
+      await page.waitForTimeout(800); // charts size themselves after a frame
+      const path = `docs/screenshots/${view}-${device}.png`;
+      await page.screenshot({ path });
+      console.log(path);
+    }
+    await context.close();
+  }
 }
 await browser.close();

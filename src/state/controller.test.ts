@@ -82,13 +82,15 @@ function setup(opts: { engine?: ReturnType<typeof fakeEngine>; search?: string; 
   const storage = idbStorage(opts.kv === undefined ? memoryKv() : opts.kv);
   const store = createAppStore(storage);
   const urls: string[] = [];
+  /** Per URL write: a new history entry (a change of view) or not. */
+  const pushes: boolean[] = [];
   const confirms: string[] = [];
   const controller = createController({
     store,
     makeEngine: () => engine.link,
     fetchBytes: opts.fetchBytes ?? (async () => testBin),
     loadPretrained: async () => (opts.pretrained === undefined ? null : opts.pretrained),
-    writeUrl: (q) => urls.push(q),
+    writeUrl: (q, push) => (urls.push(q), pushes.push(push === true)),
     search: opts.search ?? '',
     confirm: (q) => (confirms.push(q), opts.confirm ?? true),
   });
@@ -97,7 +99,7 @@ function setup(opts: { engine?: ReturnType<typeof fakeEngine>; search?: string; 
       await vi.advanceTimersByTimeAsync(200);
     }
   };
-  return { engine, store, controller, urls, confirms, settle, storage, get: store.getState };
+  return { engine, store, controller, urls, pushes, confirms, settle, storage, get: store.getState };
 }
 
 describe('controller: start-up and data', () => {
@@ -367,6 +369,33 @@ describe('controller: saved work', () => {
     expect(t.get().history).toHaveLength(1);
     expect(t.get().baseline.origin.epochs).toBe(2);
     expect(t.get().notices.at(-1)?.text).toMatch(/Restored your saved work: SimpleCNN trained here for 2 epochs, seed 7, 1 run/);
+  });
+
+  it('a link that only picks a view (view=, controls=, presenter=) still restores the saved work, and keeps its layout (issue 23)', async () => {
+    const t = setup({ kv: memoryKv(saved()), search: '?view=data&controls=-export&presenter=1' });
+    expect(t.get().layout).toEqual({ view: 'data', hidden: ['export'], presenter: true }); // before start: the first paint
+    await t.controller.start();
+    await t.settle();
+    expect(t.get().settings.amounts.conv1).toBe(30);
+    expect(t.get().history).toHaveLength(1);
+    expect(t.urls.at(-1)).toMatch(/conv1=30&fc1=0.*&view=data&controls=-export&presenter=1$/);
+  });
+
+  it('a tab pushes a history entry with the view; back/forward set the layout only; a bad view is a notice (issue 23)', async () => {
+    const t = setup({ search: '?conv1=50&view=nowhere' });
+    expect(t.get().layout.view).toBe('prune');
+    expect(t.get().notices.map((n) => n.text)).toContain('view=nowhere is not one of prune, data, experiments, inspect, work, article; showing prune.');
+    await t.controller.start();
+    await t.settle();
+    const writes = t.urls.length;
+    t.controller.showView('experiments');
+    expect(t.urls).toHaveLength(writes + 1);
+    expect(t.urls.at(-1)).toMatch(/conv1=50.*&view=experiments$/);
+    expect(t.pushes).toEqual([...Array(writes).fill(false), true]); // settings replace the entry; a view adds one
+    t.controller.layoutFromUrl('?conv1=50&view=data');
+    expect(t.get().layout.view).toBe('data');
+    expect(t.urls).toHaveLength(writes + 1); // the address bar already holds it
+    expect(t.get().settings.amounts.conv1).toBe(50);
   });
 
   it('restores settings saved before amounts were keyed by group (conv1…fc1 as fields of their own)', async () => {

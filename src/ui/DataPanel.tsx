@@ -37,7 +37,7 @@ export function DataPanel() {
   };
   return (
     <section className="panel" aria-labelledby="data-h">
-      <h2 id="data-h">1 · Data</h2>
+      <h2 id="data-h">Data</h2>
       <p className="help">
         Real CIFAR-10 images, 32×32 colour, 10 classes ({CLASS_NAMES.join(', ')}). Pixels are normalised per channel with
         the training set's mean and standard deviation.

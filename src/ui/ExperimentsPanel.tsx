@@ -290,7 +290,7 @@ export function ExperimentsPanel() {
   const model = useStore((s) => s.settings.model);
   return (
     <section className="panel" aria-labelledby="exp-h">
-      <h2 id="exp-h">5 · Experiments</h2>
+      <h2 id="exp-h">Experiments</h2>
       <p className="help">
         One setting measured once says little: run the same question over every layer, or over several seeds, and see the spread. Both run on the current{' '}
         {specFor(model).label} baseline in the background; the page stays usable, and the results are saved with your work.

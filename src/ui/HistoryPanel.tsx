@@ -16,7 +16,7 @@ export function HistoryPanel() {
   const history = useStore((s) => s.history);
   return (
     <section className="panel" aria-labelledby="hist-h">
-      <h2 id="hist-h">4 · Runs</h2>
+      <h2 id="hist-h">Runs</h2>
       <p className="help">
         Each fine-tuning adds a run. Points further up and to the left are better: fewer nonzero parameters, higher
         accuracy. Compare Random against L1 and L2 at the same sparsity.

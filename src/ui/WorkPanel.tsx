@@ -16,7 +16,7 @@ export function WorkPanel() {
   };
   return (
     <section className="panel" aria-labelledby="work-h">
-      <h2 id="work-h">6 · Your work</h2>
+      <h2 id="work-h">Your work</h2>
       <p className="help" data-testid="persistence-status">
         {persistence === 'on'
           ? 'This browser keeps your baseline, its curve, your runs and settings (IndexedDB): a reload or a crashed tab gets them back.'
