@@ -17,9 +17,9 @@ import { type Settings, amountKeysOf, parseManual, recipeOf, settingsToQuery } f
 export interface ControllerDeps {
   store: AppStore;
   makeEngine: () => EngineLink;
-  fetchBytes: (url: string, onProgress: (loaded: number, total: number | null) => void) => Promise<Uint8Array>;
-  /** The shipped baseline of a model, or null when none ships. */
-  loadPretrained: (model: ModelId) => Promise<Pretrained | null>;
+  fetchBytes: (url: string, onProgress: (loaded: number, total: number | null) => void, signal?: AbortSignal) => Promise<Uint8Array>;
+  /** The shipped baseline of a model (`full`: the one trained on the full CIFAR-10 when it ships), or null when none ships. */
+  loadPretrained: (model: ModelId, full?: boolean) => Promise<Pretrained | null>;
   /** Mirrors the settings' query string into the address bar. */
   writeUrl: (query: string) => void;
   /** The page's query string at start. */

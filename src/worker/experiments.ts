@@ -18,7 +18,7 @@ import { type FineTune, type SweepResult, runSweep } from '../core/experiments/s
 import { Net, type ModelSpec, type NetWeights } from '../core/model/net';
 import { createMaskApplier } from '../core/pruning/applyMasks';
 import type { PruneScores } from '../core/pruning/pruner';
-import { type DeviceSet, createOptimizer, disposeOptimizer, evaluate, train } from '../core/train/trainer';
+import { type ImageSet, createOptimizer, disposeOptimizer, evaluate, train } from '../core/train/trainer';
 import type { EngineEvent, SensitivityRequest, SweepRequest } from './protocol';
 
 /** What an experiment takes from the engine. */
@@ -26,10 +26,10 @@ export interface ExperimentContext {
   spec: ModelSpec;
   /** The unpruned baseline every point starts from. */
   baseline: NetWeights;
-  /** The test set on the device. */
-  test: DeviceSet;
-  /** The first `subset` training images on the device (0 = all). */
-  trainingData: (subset: number) => DeviceSet;
+  /** The test set (on the device). */
+  test: ImageSet;
+  /** The first `subset` training images (0 = all): on the device, or on the host when large (trainer.ts HostSet). */
+  trainingData: (subset: number) => ImageSet;
   /** Aborted by the engine's 'cancel' request: the runner returns the points done with `cancelled: true`. */
   signal: AbortSignal;
   emit: (e: EngineEvent) => void;
@@ -47,7 +47,7 @@ class Aborted extends Error {
 }
 
 /** Test accuracy of `weights`, built as a network of their own shape and disposed after. Stops between chunks once aborted. */
-export function evaluator(spec: ModelSpec, test: DeviceSet, signal: AbortSignal): Evaluate {
+export function evaluator(spec: ModelSpec, test: ImageSet, signal: AbortSignal): Evaluate {
   return async (weights) => {
     const net = new Net(spec, weights);
     try {
