@@ -6,6 +6,7 @@ import { download } from './download';
 import { useExportAndDownload } from './PytorchExport';
 import { METHOD_COLORS, METHOD_LABELS, compact, int, pct } from '../state/vocabulary';
 import { useActions, useStore } from './context';
+import { OnImages } from './OnImages';
 
 
 
@@ -76,9 +77,18 @@ export function HistoryPanel() {
                     <td>{h.channels.join(' · ')}</td>
                     <td>{int(h.nonzeroParams)}</td>
                     <td>{int(h.nonzeroMacs)}</td>
-                    <td>{pct(h.baselineAcc)}</td>
-                    <td>{pct(h.prunedAcc)}</td>
-                    <td>{pct(h.finetunedAcc)}</td>
+                    <td>
+                      {pct(h.baselineAcc)}
+                      <OnImages count={h.testImages?.baseline} />
+                    </td>
+                    <td>
+                      {pct(h.prunedAcc)}
+                      <OnImages count={h.testImages?.pruned} />
+                    </td>
+                    <td>
+                      {pct(h.finetunedAcc)}
+                      <OnImages count={h.testImages?.finetuned} />
+                    </td>
                     <td data-testid="control">{describeControl(h)}</td>
                     <td data-testid="ft-description">
                       {describeFineTuning(h)}

@@ -18,6 +18,7 @@ import { JobProgress } from './JobProgress';
 import { PytorchExport } from './PytorchExport';
 import { bytes, epochsText, int, pct } from '../state/vocabulary';
 import { useActions, useStore } from './context';
+import { OnImages } from './OnImages';
 
 const METHODS: { value: Method; label: string; help: string }[] = [
   { value: 'random', label: 'Random', help: 'Picks filters with the seeded random generator: the baseline any criterion must beat.' },
@@ -395,9 +396,15 @@ export function PrunePanel() {
             <strong data-testid="pruned-acc">
               {preview.status === 'ready' && preview.reply ? pct(preview.reply.evaluation.accuracy) : preview.status === 'pending' ? 'evaluating…' : '—'}
             </strong>
+            {preview.reply && preview.status === 'ready' && <OnImages count={preview.reply.evaluation.count} />}
             {preview.reply && preview.status === 'ready' && <span className="muted small"> (pruned and evaluated in {Math.round(preview.reply.millis)} ms)</span>}
             {preview.error && <div className="error small">{preview.error}</div>}
-            {baselineEval && <div className="muted small">baseline: {pct(baselineEval.accuracy)}</div>}
+            {baselineEval && (
+              <div className="muted small">
+                baseline: {pct(baselineEval.accuracy)}
+                <OnImages count={baselineEval.count} />
+              </div>
+            )}
           </div>
           <div className="actions">
             <label className="field inline" title="Epochs of training for the pruned model; masked weights stay zero.">
@@ -428,6 +435,7 @@ export function PrunePanel() {
             <div className="result">
               After fine-tuning ({epochsText(prunedEpochs)}):{' '}
               <strong data-testid="finetuned-acc">{pct(finetuned.accuracy)}</strong>
+              <OnImages count={finetuned.count} />
             </div>
           )}
         </div>

@@ -92,8 +92,9 @@ export function fineTuner(ctx: ExperimentContext, req: SweepRequest): FineTune {
 }
 
 /** The layer sensitivity scan; progress and each finished point go out as 'experiment' events. */
-export function runSensitivityScan(ctx: ExperimentContext, req: SensitivityRequest): Promise<SensitivityResult> {
-  return runSensitivity({
+export async function runSensitivityScan(ctx: ExperimentContext, req: SensitivityRequest): Promise<SensitivityResult> {
+  const testImages = ctx.test.count; // the page says which test set the figures are on
+  const result = await runSensitivity({
     spec: ctx.spec,
     baseline: ctx.baseline,
     mode: req.mode,
@@ -107,17 +108,19 @@ export function runSensitivityScan(ctx: ExperimentContext, req: SensitivityReque
     pause: ctx.pause,
     onProgress: (progress) => ctx.emit({ type: 'experiment', kind: 'sensitivity', progress }),
     onPoint: (point) => ctx.emit({ type: 'experiment', kind: 'sensitivity', point }),
-    onStart: (start) => ctx.emit({ type: 'experiment', kind: 'sensitivity', start }),
+    onStart: (start) => ctx.emit({ type: 'experiment', kind: 'sensitivity', start: { ...start, testImages } }),
   });
+  return { ...result, testImages };
 }
 
 /** Minimum milliseconds between two fine-tuning progress events (one per batch would be needlessly many on a fast backend). */
 const PROGRESS_EVERY_MS = 100;
 
 /** The method comparison; progress (throttled within a point) and each finished point go out as 'experiment' events. */
-export function runMethodSweep(ctx: ExperimentContext, req: SweepRequest): Promise<SweepResult> {
+export async function runMethodSweep(ctx: ExperimentContext, req: SweepRequest): Promise<SweepResult> {
   let last = -Infinity;
-  return runSweep({
+  const testImages = ctx.test.count;
+  const result = await runSweep({
     spec: ctx.spec,
     baseline: ctx.baseline,
     mode: req.mode,
@@ -142,6 +145,7 @@ export function runMethodSweep(ctx: ExperimentContext, req: SweepRequest): Promi
       ctx.emit({ type: 'experiment', kind: 'sweep', progress });
     },
     onPoint: (point) => ctx.emit({ type: 'experiment', kind: 'sweep', point }),
-    onStart: (start) => ctx.emit({ type: 'experiment', kind: 'sweep', start }),
+    onStart: (start) => ctx.emit({ type: 'experiment', kind: 'sweep', start: { ...start, testImages } }),
   });
+  return { ...result, testImages };
 }
