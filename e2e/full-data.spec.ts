@@ -6,7 +6,7 @@
  * leave the subset in use, with a message and Retry.
  */
 import { expect, test } from '@playwright/test';
-import { baselineEpochs, openReady, percent, setSlider, shippedPretrained, trackErrors } from './helpers';
+import { baselineEpochs, fineTune, historyRows, openReady, percent, setSlider, shippedPretrained, trackErrors } from './helpers';
 
 test('picking the full CIFAR-10 shows its progress, loads it, measures the full-data baseline on 10,000 images and trains a step', async ({ page }) => {
   const errors = trackErrors(page);
@@ -37,6 +37,12 @@ test('picking the full CIFAR-10 shows its progress, loads it, measures the full-
   await expect(page.getByTestId('baseline-origin')).toHaveAttribute('data-epochs', String(before + 1), { timeout: 150_000 });
   await expect(page.getByTestId('job')).toBeHidden({ timeout: 150_000 });
   await expect(page.locator('.result', { has: page.getByTestId('baseline-acc') })).toContainText('on 10,000 test images');
+  // A fine-tune on the full set: its row says the accuracies are on 10,000 (the preview's on 1,000).
+  await setSlider(page, 'slider-conv1', 25);
+  await expect(page.getByTestId('pruned-acc')).toHaveText(/^\d+\.\d%$/);
+  await fineTune(page);
+  await expect(page.getByTestId('finetuned-acc').locator('..')).toContainText(/\d+\.\d% on 10,000/);
+  await expect(historyRows(page).first().getByTestId('test-images')).toHaveText('10,000 (pruned: 1,000)');
   expect(errors).toEqual([]);
 });
 

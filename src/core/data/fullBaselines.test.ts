@@ -81,7 +81,7 @@ describe('baselines pretrained on the full CIFAR-10', () => {
     test1000 = parseCifar10(new Uint8Array(readFileSync(new URL('../../../public/data/cifar10/test_1000.bin', import.meta.url))), 'test_1000.bin');
     const skipped = full.filter(([, e]) => !(e.model in MODELS)).map(([k]) => k);
     if (skipped.length) console.log(`full-data baselines for models the page lacks, not checked: ${skipped.join(', ')}`);
-  });
+  }, 300_000); // reading and parsing 184 MB of batches takes more than the default 10 s on a loaded machine
 
   afterAll(async () => {
     await tf.setBackend('cpu');
