@@ -127,7 +127,8 @@ export function dataSlice(ctx: Shared) {
     if (choice === get().settings.data && (choice === 'subset' || get().fullData.status === 'ready' || fullAbort)) return;
     if (ctx.refuseWhileBusy('The data set cannot change')) return;
     ctx.setSettings({ ...get().settings, data: choice });
-    if (choice === 'full') return loadFullData();
+    // Before the subset is in, loadData starts the full download once it is (the subset's test images are the previews').
+    if (choice === 'full') return subset.test ? loadFullData() : undefined;
     cancelFullData(false);
     if (get().fullData.status === 'ready') {
       updateFull({ status: 'idle', loaded: 0 });
