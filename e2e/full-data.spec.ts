@@ -12,10 +12,13 @@ test('picking the full CIFAR-10 shows its progress, loads it, measures the full-
   const errors = trackErrors(page);
   await openReady(page, '?model=convnet3&trainSubset=64&epochs=1');
   await expect(page.getByTestId('data-subset')).toBeChecked();
+  const t0 = Date.now();
   await page.getByTestId('data-full').check();
   const progress = page.getByTestId('full-data-progress');
   await expect(progress).toContainText(/of 175\.84 MiB · [\d,]+ of 60,000 images/);
   await expect(page.getByTestId('full-data-ready')).toBeVisible({ timeout: 150_000 });
+  // From the click to the full set in the engine (download from the local preview server, SHA-256, parse, hand-over).
+  console.log(`full CIFAR-10 picked → in use: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   await expect(page.getByTestId('train-count')).toHaveText('50,000 images');
   await expect(page.getByTestId('test-count')).toHaveText('10,000 images');
   await expect(page).toHaveURL(/[?&]data=full(&|$)/);
