@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { simpleCnn } from '../core/model/zoo';
@@ -21,6 +22,7 @@ function fakeEngine(handlers: { [K in RequestType]?: Handler<K> } = {}) {
     init: () => ({ backend: 'cpu', renderer: null, reason: 'test' }),
     measureBackends: () => ({ backend: 'cpu', renderer: null, reason: 'test' }),
     setData: (b) => ({ count: b.set.count }),
+    setPreviewData: (b) => ({ count: b.set?.count ?? null }),
     train: () => trainReply(),
     cancel: () => true,
     evaluate: () => evaluation,
@@ -76,7 +78,7 @@ function memoryKv(initial: Record<string, unknown> = {}): KeyValue & { data: Map
   return { data, get: async (k) => data.get(k), set: async (k, v) => void data.set(k, v), del: async (k) => void data.delete(k) };
 }
 
-function setup(opts: { engine?: ReturnType<typeof fakeEngine>; search?: string; kv?: KeyValue | null; fetchBytes?: ControllerDeps['fetchBytes']; confirm?: boolean; pretrained?: Pretrained | null } = {}) {
+function setup(opts: { engine?: ReturnType<typeof fakeEngine>; search?: string; kv?: KeyValue | null; fetchBytes?: ControllerDeps['fetchBytes']; confirm?: boolean; pretrained?: Pretrained | null; loadPretrained?: ControllerDeps['loadPretrained'] } = {}) {
   vi.useFakeTimers();
   const engine = opts.engine ?? fakeEngine();
   const storage = idbStorage(opts.kv === undefined ? memoryKv() : opts.kv);
@@ -89,7 +91,7 @@ function setup(opts: { engine?: ReturnType<typeof fakeEngine>; search?: string; 
     store,
     makeEngine: () => engine.link,
     fetchBytes: opts.fetchBytes ?? (async () => testBin),
-    loadPretrained: async () => (opts.pretrained === undefined ? null : opts.pretrained),
+    loadPretrained: opts.loadPretrained ?? (async () => (opts.pretrained === undefined ? null : opts.pretrained)),
     writeUrl: (q, push) => (urls.push(q), pushes.push(push === true)),
     search: opts.search ?? '',
     confirm: (q) => (confirms.push(q), opts.confirm ?? true),
@@ -684,5 +686,112 @@ describe('controller: schedules and controls (issue 22)', () => {
     await t.settle();
     await t.controller.fineTune();
     expect(t.get().history[0].control).toEqual({ status: 'failed', error: 'backend lost' });
+  });
+});
+
+describe('controller: the full CIFAR-10 (data=full, issue 21)', () => {
+  /** A tiny "full" data set as the build serves it: two training batches of 20 records, a test batch of 10, and its manifest. */
+  function fullFiles(): Record<string, Uint8Array> {
+    const train = new Uint8Array(readFileSync(new URL('../../public/data/cifar10/train_5000.bin', import.meta.url))).slice(0, 3073 * 40);
+    const files: Record<string, Uint8Array> = { 'data_batch_1.bin': train.slice(0, 3073 * 20), 'data_batch_2.bin': train.slice(3073 * 20), 'test_batch.bin': testBin.slice() };
+    const entries = Object.entries(files).map(([name, bytes]) => ({
+      name,
+      split: name.startsWith('test') ? 'test' : 'train',
+      records: bytes.length / 3073,
+      bytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    }));
+    const manifest = { version: 1, dataset: 'cifar10-full', source: 'test', files: entries };
+    return { ...Object.fromEntries(Object.entries(files).map(([k, v]) => [`data/cifar10-full/${k}`, v])), 'data/cifar10-full/manifest.json': new TextEncoder().encode(JSON.stringify(manifest)) };
+  }
+
+  /** Serves the subset and the tiny full set; `fail(url)` true answers 404; `hold(url)` true waits until aborted. */
+  function server(opts: { fail?: (url: string) => boolean; hold?: (url: string) => boolean } = {}) {
+    const files = fullFiles();
+    const fetched: string[] = [];
+    const fetchBytes: ControllerDeps['fetchBytes'] = async (url, onProgress, signal) => {
+      fetched.push(url);
+      if (opts.fail?.(url)) throw new Error(`${url}: HTTP 404 Not Found`);
+      if (opts.hold?.(url)) {
+        return new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+      }
+      const bytes = url.startsWith('data/cifar10-full/') ? files[url] : testBin;
+      onProgress(bytes.length, bytes.length);
+      return bytes.slice();
+    };
+    return { fetchBytes, fetched };
+  }
+
+  /** Settles, also for the SHA-256 checks (Web Crypto answers on a real thread, not on the fake timers). */
+  const realTimeout = globalThis.setTimeout;
+  async function settleFull(t: ReturnType<typeof setup>, held = false) {
+    for (let i = 0; i < 100; i++) {
+      await t.settle();
+      if (t.get().fullData.status !== 'loading' || (held && t.get().fullData.file === 'data_batch_2.bin')) return;
+      await new Promise((r) => realTimeout(r, 10));
+    }
+  }
+
+  const counts = (t: ReturnType<typeof setup>) => t.engine.of('setData').map((c) => (c.body as { role: string; set: { count: number } }).role + ':' + (c.body as { set: { count: number } }).set.count);
+
+  it('a link with data=full: the subset is used at once, the full set once downloaded (previews stay on the subset test images), with the full-data pretrained baseline', async () => {
+    const srv = server();
+    const asked: [string, boolean | undefined][] = [];
+    const t = setup({ search: '?data=full', fetchBytes: srv.fetchBytes, loadPretrained: async (m, full) => (asked.push([m, full]), null) });
+    await t.controller.start();
+    await settleFull(t);
+    expect(counts(t)).toEqual(['train:10', 'test:10', 'train:40', 'test:10']);
+    expect(t.get().fullData.status).toBe('ready');
+    expect(t.get().fullData.loaded).toBe(3073 * 50);
+    expect(t.get().data.train.count).toBe(40);
+    expect(t.get().data.train.source).toMatch(/full CIFAR-10 training set \(40 images\)/);
+    // Previews: the subset's test images.
+    expect(t.engine.of('setPreviewData').map((c) => (c.body as { set: { source: string } | null }).set?.source)).toEqual(['test_1000.bin']);
+    expect(asked[0]).toEqual(['simplecnn', true]);
+    expect(t.urls.at(-1)).toContain('data=full');
+    // Back to the subset: previews on the test set again, the subset's images in the engine.
+    await t.controller.pickData('subset');
+    await settleFull(t);
+    expect(counts(t).slice(4)).toEqual(['train:10', 'test:10']);
+    expect(t.engine.of('setPreviewData').at(-1)!.body).toEqual({ set: null });
+    expect(t.urls.at(-1)).not.toContain('data=');
+  });
+
+  it('a failed batch (404) says so with Retry, the subset stays in use; Retry loads it', async () => {
+    let fail = true;
+    const srv = server({ fail: (url) => fail && url.endsWith('data_batch_2.bin') });
+    const t = setup({ fetchBytes: srv.fetchBytes });
+    await t.controller.start();
+    await settleFull(t);
+    await t.controller.pickData('full');
+    await settleFull(t);
+    const notice = t.get().notices.find((n) => n.retry === 'fullData');
+    expect(notice?.text).toMatch(/full CIFAR-10 could not be loaded \(data\/cifar10-full\/data_batch_2\.bin: HTTP 404 Not Found\)\. The 5,000\/1,000-image subset stays in use/);
+    expect(t.get().fullData.status).toBe('error');
+    expect(counts(t)).toEqual(['train:10', 'test:10']);
+    expect(t.get().data.train.count).toBe(10);
+    fail = false;
+    await t.controller.retryFullData();
+    await settleFull(t);
+    expect(t.get().fullData.status).toBe('ready');
+    expect(t.get().notices.some((n) => n.retry === 'fullData')).toBe(false);
+    expect(counts(t)).toEqual(['train:10', 'test:10', 'train:40', 'test:10']);
+  });
+
+  it('Cancel stops the download: nothing changes in the engine, the picker is back on the subset', async () => {
+    const srv = server({ hold: (url) => url.endsWith('data_batch_2.bin') });
+    const t = setup({ fetchBytes: srv.fetchBytes });
+    await t.controller.start();
+    await settleFull(t);
+    void t.controller.pickData('full');
+    await settleFull(t, true);
+    expect(t.get().fullData).toMatchObject({ status: 'loading', file: 'data_batch_2.bin', loaded: 3073 * 20, total: 3073 * 50 });
+    expect(t.get().settings.data).toBe('full');
+    t.controller.cancelFullData();
+    await settleFull(t);
+    expect(t.get().fullData.status).toBe('idle');
+    expect(t.get().settings.data).toBe('subset');
+    expect(t.get().notices.at(-1)?.text).toMatch(/download was cancelled; the 5,000\/1,000-image subset stays in use/);
+    expect(counts(t)).toEqual(['train:10', 'test:10']);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type HistoryRow, describeControl, describeFineTuning, historyToCsv } from './history';
+import { type HistoryRow, describeControl, describeFineTuning, historyToCsv, testImagesText } from './history';
 
 const row: HistoryRow = {
   run: 1, model: 'simplecnn', method: 'l1', mode: 'remove', amounts: { conv1: 50, fc1: 0 }, manual: '', seed: 42,
@@ -38,5 +38,14 @@ describe('describeFineTuning', () => {
     expect(describeFineTuning({ ftEpochs: 1, ftPlanned: 1, cancelled: false })).toBe('1 epoch');
     expect(describeFineTuning({ ftEpochs: 0.4, ftPlanned: 5, cancelled: true })).toBe('cancelled after 0.4 of 5 epochs');
     expect(describeFineTuning({ ftEpochs: 3, ftPlanned: 5, cancelled: true })).toBe('cancelled after 3 of 5 epochs');
+  });
+});
+
+describe('which test set a row is on (issue 21)', () => {
+  it('says the test images: one count, the preview apart when it differs, a dash for rows from before', () => {
+    expect(testImagesText(row)).toBe('—');
+    expect(testImagesText({ ...row, testImages: { baseline: 1000, pruned: 1000, finetuned: 1000 } })).toBe('1,000');
+    expect(testImagesText({ ...row, testImages: { baseline: 10000, pruned: 1000, finetuned: 10000 } })).toBe('10,000 (pruned: 1,000)');
+    expect(testImagesText({ ...row, testImages: { baseline: 1000, pruned: 1000, finetuned: 10000 } })).toBe('baseline 1,000 · pruned 1,000 · fine-tuned 10,000');
   });
 });

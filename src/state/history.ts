@@ -1,7 +1,7 @@
 /** One fine-tuned configuration in the run history, and its CSV export. */
 import type { Costs } from '../core/pruning/costs';
 import type { HistoryRow } from './types';
-import { epochsText, fmtEpochs, pct } from './vocabulary';
+import { epochsText, fmtEpochs, int, pct } from './vocabulary';
 
 export type { HistoryRow };
 
@@ -23,6 +23,17 @@ export function describeControl(r: Pick<HistoryRow, 'control'>): string {
   if (c.status === 'pending') return 'control: computing…';
   if (c.status === 'failed') return `control failed: ${c.error}`;
   return `control (unpruned, same ${epochsText(c.epochs)}) ${pct(c.accuracy)}`;
+}
+
+/**
+ * The test images a row's accuracies are on: "1,000", "10,000 (pruned: 1,000)" when only the slider
+ * preview's differs, each column's when the data set changed in between; "—" for rows from before it was recorded.
+ */
+export function testImagesText(h: HistoryRow): string {
+  const t = h.testImages;
+  if (!t) return '—';
+  if (t.baseline !== t.finetuned) return `baseline ${int(t.baseline)} · pruned ${int(t.pruned)} · fine-tuned ${int(t.finetuned)}`;
+  return t.pruned === t.finetuned ? int(t.finetuned) : `${int(t.finetuned)} (pruned: ${int(t.pruned)})`;
 }
 
 /** 'oneshot', or 'agp 3' / 'iterative 4': the CSV's schedule cell. */

@@ -47,14 +47,15 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-export async function loadPretrained(model: ModelId): Promise<Pretrained | null> {
+/** `full`: the baseline trained on the full CIFAR-10 (`<model>-full`) when one ships, else the subset's. */
+export async function loadPretrained(model: ModelId, full = false): Promise<Pretrained | null> {
   manifest ??= fetchManifest().catch((e) => {
     manifest = null; // a network error may pass: try again next time
     throw e;
   });
   // A model shipped only as its full-data run (ResNet-20: "resnet20-full") uses that one.
   const models = (await manifest)?.models as Record<string, ManifestEntry> | undefined;
-  const entry = models?.[model] ?? models?.[`${model}-full`];
+  const entry = full ? (models?.[`${model}-full`] ?? models?.[model]) : (models?.[model] ?? models?.[`${model}-full`]);
   if (!entry) return null;
   const res = await fetch(`models/${entry.file}`);
   if (!res.ok) throw new Error(`models/${entry.file}: HTTP ${res.status}`);

@@ -17,9 +17,9 @@ import { type Settings, amountKeysOf, pageQuery, parseManual, recipeOf } from '.
 export interface ControllerDeps {
   store: AppStore;
   makeEngine: () => EngineLink;
-  fetchBytes: (url: string, onProgress: (loaded: number, total: number | null) => void) => Promise<Uint8Array>;
-  /** The shipped baseline of a model, or null when none ships. */
-  loadPretrained: (model: ModelId) => Promise<Pretrained | null>;
+  fetchBytes: (url: string, onProgress: (loaded: number, total: number | null) => void, signal?: AbortSignal) => Promise<Uint8Array>;
+  /** The shipped baseline of a model (`full`: the one trained on the full CIFAR-10 when it ships), or null when none ships. */
+  loadPretrained: (model: ModelId, full?: boolean) => Promise<Pretrained | null>;
   /**
    * Mirrors the settings' and layout's query string into the address bar: `push` makes a new history
    * entry (a change of view, so back/forward move between views), otherwise it replaces the current one.

@@ -31,6 +31,7 @@ export function initialState(settings: Settings = DEFAULT_SETTINGS): State {
     backend: null,
     engineError: null,
     data: { train: emptyData(), test: emptyData() },
+    fullData: { status: 'idle', loaded: 0, total: null, file: '', error: null },
     job: null,
     baseline: freshBaseline(settings.model, settings.seed),
     baselineEval: null,

@@ -50,6 +50,8 @@ export interface HistoryRow {
    * 'pending' while the engine computes it; absent in rows from before controls.
    */
   control?: { status: 'pending' } | { status: 'done'; accuracy: number; epochs: number } | { status: 'failed'; error: string };
+  /** Test images each accuracy was measured on (the full data set: 10,000, and the slider preview's 1,000). Absent in rows from before it. */
+  testImages?: { baseline: number; pruned: number; finetuned: number };
 }
 
 /** A finished (or cancelled) experiment as saved: the result and which baseline it measured. */
@@ -81,8 +83,8 @@ export interface Notice {
   id: number;
   level: 'info' | 'error';
   text: string;
-  /** Offers a Retry button that calls this action. */
-  retry?: 'data';
+  /** Offers a Retry button that calls this action ('fullData': the full CIFAR-10's download). */
+  retry?: 'data' | 'fullData';
 }
 
 export interface DataStatus {
@@ -92,6 +94,17 @@ export interface DataStatus {
   count: number;
   source: string;
   perClass: number[];
+}
+
+/** The full CIFAR-10's download (data=full): the subset stays in use until it is 'ready'. */
+export interface FullDataStatus {
+  status: 'idle' | 'loading' | 'ready' | 'error';
+  /** Bytes received over all batches, and the total the data set's manifest promises (null before it is read). */
+  loaded: number;
+  total: number | null;
+  /** The batch being fetched. */
+  file: string;
+  error: string | null;
 }
 
 export interface CurvePoint {
@@ -145,6 +158,7 @@ export interface State {
   backend: BackendInfo | null;
   engineError: string | null;
   data: Record<DataRole, DataStatus>;
+  fullData: FullDataStatus;
   job: Job | null;
   baseline: BaselineRecord;
   baselineEval: Evaluation | null;

@@ -34,6 +34,7 @@ describe('URL settings table', () => {
       ls: fc.double({ min: 0, max: 0.5, noNaN: true }),
       taylorBatch: fc.integer({ min: 1, max: 1024 }),
       taylorSeed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+      data: fc.constantFrom('subset', 'full'),
     });
     fc.assert(
       fc.property(arb, ({ conv1, conv2, conv3, fc1, ...drawn }) => {
@@ -223,5 +224,21 @@ describe('URL: schedule and steps (issue 22)', () => {
     expect(bad.settings.schedule).toBe('oneshot');
     expect(bad.settings.steps).toBe(10);
     expect(bad.notices).toEqual(['schedule=cubic is not one of oneshot, iterative, agp; using oneshot.', 'steps=50 is outside 2–10; using 10.']);
+  });
+});
+
+describe('URL: data set (issue 21)', () => {
+  it('the subset (default) writes nothing (old links unchanged); data=full is read and written; a bad value is said and replaced', () => {
+    expect(DEFAULT_SETTINGS.data).toBe('subset');
+    expect(settingsToQuery(DEFAULT_SETTINGS)).not.toMatch(/data=/);
+    expect(settingsToQuery({ ...DEFAULT_SETTINGS, data: 'full' })).toMatch(/(^|&)data=full(&|$)/);
+    expect(parseSettings('?data=full').settings.data).toBe('full');
+    const bad = parseSettings('?data=imagenet');
+    expect(bad.settings.data).toBe('subset');
+    expect(bad.notices).toEqual(['data=imagenet is not one of subset, full; using subset.']);
+    // Saved settings from before the field read as the subset.
+    const old: Record<string, unknown> = { ...DEFAULT_SETTINGS };
+    delete old.data;
+    expect(migrateSettings(old as never).data).toBe('subset');
   });
 });

@@ -18,6 +18,9 @@ export type BackendChoice = 'auto' | 'webgl' | 'wasm' | 'cpu' | 'webgpu';
 /** The playground's custom kernels, or stock tfjs (the kill switch, core/backend/kernels.ts). */
 export type KernelsChoice = 'custom' | 'stock';
 export type BaselineChoice = 'pretrained' | 'scratch';
+/** The shipped 5,000/1,000-image subset (instant), or the full CIFAR-10 (50,000/10,000, downloaded on demand). */
+export type DataChoice = 'subset' | 'full';
+export const DATA_CHOICES = ['subset', 'full'] as const;
 
 /**
  * Pruning amounts in percent, one per slider: a key per channel group of the model (groupsOf(spec):
@@ -70,6 +73,8 @@ export interface Settings {
   /** Method taylor (and Taylor in the experiments): training images scored, and the seed that picks them. */
   taylorBatch: number;
   taylorSeed: number;
+  /** Which CIFAR-10 the page trains and evaluates on (issue 21); in the URL only when 'full'. */
+  data: DataChoice;
 }
 
 export type OnOff = 'off' | 'on';
@@ -109,6 +114,7 @@ export const FIELDS: { [K in keyof Settings]: Field } = {
   ls: { kind: 'float', min: 0, max: 0.5, label: 'label smoothing' },
   taylorBatch: { kind: 'int', min: 1, max: 1024, label: 'Taylor batch (training images)' },
   taylorSeed: { kind: 'int', min: 0, max: 2 ** 31 - 1, label: 'Taylor batch seed' },
+  data: { kind: 'enum', values: DATA_CHOICES, label: 'data set' },
 };
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -137,6 +143,7 @@ export const DEFAULT_SETTINGS: Settings = {
   ls: 0,
   taylorBatch: DEFAULT_TAYLOR_BATCH.batch,
   taylorSeed: DEFAULT_TAYLOR_BATCH.seed,
+  data: 'subset',
 };
 
 const KEYS = Object.keys(FIELDS) as (keyof Settings)[];
@@ -304,6 +311,8 @@ export function settingsToQuery(s: Settings): string {
   for (const key of KEYS) {
     // Environment knobs appear only when set, so a shared link does not force a backend.
     if ((key === 'backend' && s.backend === 'auto') || (key === 'kernels' && s.kernels === 'custom') || (key === 'trainSubset' && s.trainSubset === 0)) continue;
+    // The subset (the default) writes nothing, so links from before the full data set stay as they were.
+    if (key === 'data' && s.data === 'subset') continue;
     if (key === 'manual' && s.manual === '') continue;
     if (FIELDS[key].kind === 'amounts') {
       for (const k of amountKeysOf(s.model)) params.set(k, String(s.amounts[k] ?? 0));

@@ -1,5 +1,6 @@
 import { CLASS_NAMES } from '../core/data/cifar10';
 import { type DataStatus } from '../state/types';
+import { DataSetPicker } from './DataSetPicker';
 import { DropZone } from './DropZone';
 import { bytes, int } from '../state/vocabulary';
 import { useActions, useStore } from './context';
@@ -42,6 +43,7 @@ export function DataPanel() {
         Real CIFAR-10 images, 32×32 colour, 10 classes ({CLASS_NAMES.join(', ')}). Pixels are normalised per channel with
         the training set's mean and standard deviation.
       </p>
+      <DataSetPicker />
       <Progress role="train" d={data.train} />
       <Progress role="test" d={data.test} />
       <DropZone onFiles={take}>

@@ -16,6 +16,7 @@ import { DEFAULT_SWEEP_FORM, type ExperimentRecord } from '../state/experiments'
 import { SensitivityChart, type SweepAxis, SweepChart, VerdictTable, useStats } from './ExperimentCharts';
 import { SweepControls } from './SweepControls';
 import { useExperiments, useStore } from './context';
+import { int } from '../state/vocabulary';
 import { OraclePanel } from './OraclePanel';
 
 const ALL: Criterion[] = ['random', 'l1', 'l2', 'bn', 'taylor', 'globalStruct'];
@@ -88,11 +89,13 @@ function sweepText(p: SweepProgress | null): string {
 }
 
 /** "Measured on pretrained SimpleCNN …, remove filters, cancelled after 12 of 40 points." */
-function About({ record, mode, done, total }: { record: ExperimentRecord<unknown>; mode: Mode; done: number; total: number }) {
+function About({ record, mode, done, total }: { record: ExperimentRecord<{ testImages?: number }>; mode: Mode; done: number; total: number }) {
   const cancelled = done < total;
+  const images = record.result.testImages;
   return (
     <p className="muted small" data-testid="experiment-about">
       Measured on the {record.baseline}, {MODE_LABELS[mode]} mode, {new Date(record.finishedAt).toLocaleString()}
+      {images ? `; accuracies on ${int(images)} test images` : ''}
       {cancelled ? ` · cancelled after ${done} of ${total} points` : ''}.
     </p>
   );

@@ -1,6 +1,6 @@
 import { CartesianGrid, Legend, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
 import { specFor } from '../core/model/zoo';
-import { type HistoryRow, describeControl, describeFineTuning, historyToCsv } from '../state/history';
+import { type HistoryRow, describeControl, describeFineTuning, historyToCsv, testImagesText } from '../state/history';
 import { scheduleLabel } from '../state/slices/schedule';
 import { download } from './download';
 import { useExportAndDownload } from './PytorchExport';
@@ -60,6 +60,7 @@ export function HistoryPanel() {
                   <th>baseline</th>
                   <th>pruned</th>
                   <th>fine-tuned</th>
+                  <th title="Test images the accuracies were measured on: the subset's 1,000 or the full CIFAR-10's 10,000 (slider previews: 1,000)">on test images</th>
                   <th>control</th>
                   <th>fine-tuning</th>
                   <th></th>
@@ -79,6 +80,7 @@ export function HistoryPanel() {
                     <td>{pct(h.baselineAcc)}</td>
                     <td>{pct(h.prunedAcc)}</td>
                     <td>{pct(h.finetunedAcc)}</td>
+                    <td data-testid="test-images">{testImagesText(h)}</td>
                     <td data-testid="control">{describeControl(h)}</td>
                     <td data-testid="ft-description">
                       {describeFineTuning(h)}

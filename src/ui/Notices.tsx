@@ -15,6 +15,11 @@ export function Notices() {
               Retry
             </button>
           )}
+          {n.retry === 'fullData' && (
+            <button onClick={() => void actions.retryFullData()} data-testid="full-data-retry">
+              Retry
+            </button>
+          )}
           <button className="link" onClick={() => actions.dismissNotice(n.id)} aria-label="Dismiss" data-testid="dismiss-notice">
             ×
           </button>

@@ -23,6 +23,7 @@ import { DataSummary } from './DataSummary';
 import { Origin } from './TrainPanel';
 import { bytes, epochsText, int, pct } from '../state/vocabulary';
 import { useActions, useStore } from './context';
+import { OnImages } from './OnImages';
 
 const METHODS: { value: Method; label: string; help: string }[] = [
   { value: 'random', label: 'Random', help: 'Picks filters with the seeded random generator: the baseline any criterion must beat.' },
@@ -406,17 +407,20 @@ export function PrunePanel() {
           <div className="result accuracy-row" data-testid="preview">
             <span>
               Test accuracy: baseline <strong data-testid="baseline-acc">{baselineEval ? pct(baselineEval.accuracy) : '…'}</strong>
+              {baselineEval && <OnImages count={baselineEval.count} />}
             </span>
             <span>
               after pruning{' '}
               <strong data-testid="pruned-acc">
                 {preview.status === 'ready' && preview.reply ? pct(preview.reply.evaluation.accuracy) : preview.status === 'pending' ? 'evaluating…' : '—'}
               </strong>
+              {preview.reply && preview.status === 'ready' && <OnImages count={preview.reply.evaluation.count} />}
               {preview.reply && preview.status === 'ready' && <span className="muted small"> ({Math.round(preview.reply.millis)} ms)</span>}
             </span>
             {finetuned && (
               <span>
                 after fine-tuning ({epochsText(prunedEpochs)}) <strong data-testid="finetuned-acc">{pct(finetuned.accuracy)}</strong>
+                <OnImages count={finetuned.count} />
               </span>
             )}
             {preview.error && <div className="error small">{preview.error}</div>}

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseCifar10, takeFirst } from '../core/data/cifar10';
+import { concatSets, parseCifar10, takeFirst } from '../core/data/cifar10';
 import { resnet20Counts } from '../core/model/resnet20Counts.testUtil';
-import { Engine, SupersededError } from './engine';
+import { Engine, HOST_SET_ABOVE, SupersededError } from './engine';
 import type { EngineEvent, PreviewReply } from './protocol';
 
 const dir = new URL('../../public/data/cifar10/', import.meta.url);
@@ -113,6 +113,29 @@ describe('Engine (cpu backend, no worker)', () => {
     await send({ type: 'cancel' });
     const r = (await send({ type: 'train', role: 'baseline', config: { epochs: 1, batchSize: 10, learningRate: 1e-3, optimizer: 'adam', momentum: 0.9, seed: 1 }, trainSubset: 20 })) as { cancelled: boolean; steps: number };
     expect(r).toMatchObject({ cancelled: true, steps: 0 });
+  });
+
+  it('previews evaluate on the preview set when one is given (the full data set: 1,000 images), evaluations on the test set', async () => {
+    await send({ type: 'setPreviewData', set: takeFirst(test, 8) });
+    expect((await preview(0.5)).evaluation.count).toBe(8);
+    expect(((await send({ type: 'evaluate', role: 'baseline' })) as { count: number }).count).toBe(20);
+    const before = tf.memory().numTensors;
+    await send({ type: 'setPreviewData', set: null });
+    expect(tf.memory().numTensors).toBe(before - 2); // the preview images and labels freed
+    expect((await preview(0.5)).evaluation.count).toBe(20);
+  });
+
+  it('a training set larger than HOST_SET_ABOVE stays bytes on the host: no float32 copy on the backend', async () => {
+    const big = concatSets(Array.from({ length: Math.ceil((HOST_SET_ABOVE + 1) / test.count) }, () => test));
+    expect(big.count).toBeGreaterThan(HOST_SET_ABOVE);
+    await send({ type: 'setData', role: 'train', set: big });
+    const before = tf.memory().numBytes;
+    engine.noteJobQueued();
+    await send({ type: 'cancel' }); // stops before the first step, after the training data is prepared
+    const r = (await send({ type: 'train', role: 'baseline', config: { epochs: 1, batchSize: 10, learningRate: 1e-3, optimizer: 'adam', momentum: 0.9, seed: 1 }, trainSubset: 0 })) as { cancelled: boolean };
+    expect(r.cancelled).toBe(true);
+    expect(tf.memory().numBytes - before).toBeLessThan(big.count * 3072); // float32 on the backend would be 4× that
+    await send({ type: 'setData', role: 'train', set: test });
   });
 
   it('marks a training as a running job for the measured auto (busy while it runs, idle after, the measurement signal aborted)', async () => {

@@ -33,12 +33,14 @@ import {
   type BatchReport,
   type DeviceSet,
   type Evaluation,
+  type ImageSet,
   type TrainConfig,
   createOptimizer,
   disposeDeviceSet,
   disposeOptimizer,
   evaluate,
   toDevice,
+  toHost,
   train,
 } from '../core/train/trainer';
 import type {
@@ -68,6 +70,12 @@ import { SUPERSEDED } from './protocol';
 import { type ExperimentContext, runMethodSweep, runSensitivityScan } from './experiments';
 import { featureMaps, speedLab, testImages } from './inspect';
 
+/**
+ * Training sets larger than this stay bytes on the host and are normalised batch by batch (trainer.ts
+ * HostSet): the full CIFAR-10's 50,000 images would be 614 MB as float32 on the backend.
+ */
+export const HOST_SET_ABOVE = 10_000;
+
 /** Least time between two batch events to the page (ms). */
 const BATCH_EVENT_MS = 100;
 
@@ -93,8 +101,11 @@ export class Engine {
   private sets: Partial<Record<DataRole, Cifar10Set>> = {};
   private stats: ChannelStats | null = null;
   private test: DeviceSet | null = null;
-  /** Training data on the device, cached per subset size. */
-  private trainDevice: { size: number; set: DeviceSet } | null = null;
+  /** Training data on the device (or the host, when large), cached per subset size. */
+  private trainDevice: { size: number; set: ImageSet } | null = null;
+  /** The slider previews' test images when the test set is large (the full 10,000: previews stay on the 1,000); null: the test set. */
+  private previewSet: Cifar10Set | null = null;
+  private previewDeviceSet: DeviceSet | null = null;
   private spec: ModelSpec = specFor(DEFAULT_MODEL);
   private baseline: Net | null = null;
   private baselineEpochs = 0;
@@ -178,6 +189,8 @@ export class Engine {
         return this.measureBackends();
       case 'setData':
         return this.setData(r.role, r.set);
+      case 'setPreviewData':
+        return this.setPreviewData(r.set);
       case 'train':
         return this.train(r.role, r.config, r.trainSubset);
       case 'cancel':
@@ -333,11 +346,28 @@ export class Engine {
       this.trainDevice = null;
       disposeDeviceSet(this.test);
       this.test = null;
+      disposeDeviceSet(this.previewDeviceSet); // normalised with the old statistics
+      this.previewDeviceSet = null;
     } else {
       disposeDeviceSet(this.test);
       this.test = null;
     }
     return { count: set.count };
+  }
+
+  private setPreviewData(set: Cifar10Set | null): { count: number | null } {
+    this.previewSet = set;
+    disposeDeviceSet(this.previewDeviceSet);
+    this.previewDeviceSet = null;
+    return { count: set?.count ?? null };
+  }
+
+  /** What slider previews are evaluated on: the preview set when one is given, else the test set. */
+  private previewDevice(): DeviceSet {
+    if (!this.previewSet) return this.testDevice();
+    if (!this.stats) throw new Error('Load training and test data first.');
+    this.previewDeviceSet ??= toDevice(this.previewSet, this.stats);
+    return this.previewDeviceSet;
   }
 
   private testDevice(): DeviceSet {
@@ -348,13 +378,14 @@ export class Engine {
     return this.test;
   }
 
-  private trainingDevice(subset: number): DeviceSet {
+  private trainingDevice(subset: number): ImageSet {
     const set = this.sets.train;
     if (!set || !this.stats) throw new Error('Load training data first.');
     const size = subset > 0 ? Math.min(subset, set.count) : set.count;
     if (this.trainDevice?.size !== size) {
       disposeDeviceSet(this.trainDevice?.set);
-      this.trainDevice = { size, set: toDevice(takeFirst(set, size), this.stats) };
+      const first = takeFirst(set, size);
+      this.trainDevice = { size, set: size > HOST_SET_ABOVE ? toHost(first, this.stats) : toDevice(first, this.stats) };
     }
     return this.trainDevice.set;
   }
@@ -591,7 +622,7 @@ export class Engine {
     const result = prune(this.spec, baseline, settings, taylor ? { taylor: taylor.scores } : {});
     this.dropPruned();
     this.pruned = { model: new Net(this.spec, result.weights), result, settings };
-    const evaluation = await evaluate(this.pruned.model, this.testDevice(), () => {
+    const evaluation = await evaluate(this.pruned.model, this.previewDevice(), () => {
       if (seq !== this.latestPreview) throw new SupersededError();
     });
     void this.autoMeasure(false); // backend=auto: once per model, after this reply (never before the first preview)

@@ -18,7 +18,7 @@ import { type FineTune, type SweepResult, runSweep } from '../core/experiments/s
 import { Net, type ModelSpec, type NetWeights } from '../core/model/net';
 import { createMaskApplier } from '../core/pruning/applyMasks';
 import type { PruneScores } from '../core/pruning/pruner';
-import { type DeviceSet, createOptimizer, disposeOptimizer, evaluate, train } from '../core/train/trainer';
+import { type ImageSet, createOptimizer, disposeOptimizer, evaluate, train } from '../core/train/trainer';
 import type { EngineEvent, SensitivityRequest, SweepRequest } from './protocol';
 
 /** What an experiment takes from the engine. */
@@ -26,10 +26,10 @@ export interface ExperimentContext {
   spec: ModelSpec;
   /** The unpruned baseline every point starts from. */
   baseline: NetWeights;
-  /** The test set on the device. */
-  test: DeviceSet;
-  /** The first `subset` training images on the device (0 = all). */
-  trainingData: (subset: number) => DeviceSet;
+  /** The test set (on the device). */
+  test: ImageSet;
+  /** The first `subset` training images (0 = all): on the device, or on the host when large (trainer.ts HostSet). */
+  trainingData: (subset: number) => ImageSet;
   /** Aborted by the engine's 'cancel' request: the runner returns the points done with `cancelled: true`. */
   signal: AbortSignal;
   emit: (e: EngineEvent) => void;
@@ -47,7 +47,7 @@ class Aborted extends Error {
 }
 
 /** Test accuracy of `weights`, built as a network of their own shape and disposed after. Stops between chunks once aborted. */
-export function evaluator(spec: ModelSpec, test: DeviceSet, signal: AbortSignal): Evaluate {
+export function evaluator(spec: ModelSpec, test: ImageSet, signal: AbortSignal): Evaluate {
   return async (weights) => {
     const net = new Net(spec, weights);
     try {
@@ -92,8 +92,9 @@ export function fineTuner(ctx: ExperimentContext, req: SweepRequest): FineTune {
 }
 
 /** The layer sensitivity scan; progress and each finished point go out as 'experiment' events. */
-export function runSensitivityScan(ctx: ExperimentContext, req: SensitivityRequest): Promise<SensitivityResult> {
-  return runSensitivity({
+export async function runSensitivityScan(ctx: ExperimentContext, req: SensitivityRequest): Promise<SensitivityResult> {
+  const testImages = ctx.test.count; // the page says which test set the figures are on
+  const result = await runSensitivity({
     spec: ctx.spec,
     baseline: ctx.baseline,
     mode: req.mode,
@@ -107,17 +108,19 @@ export function runSensitivityScan(ctx: ExperimentContext, req: SensitivityReque
     pause: ctx.pause,
     onProgress: (progress) => ctx.emit({ type: 'experiment', kind: 'sensitivity', progress }),
     onPoint: (point) => ctx.emit({ type: 'experiment', kind: 'sensitivity', point }),
-    onStart: (start) => ctx.emit({ type: 'experiment', kind: 'sensitivity', start }),
+    onStart: (start) => ctx.emit({ type: 'experiment', kind: 'sensitivity', start: { ...start, testImages } }),
   });
+  return { ...result, testImages };
 }
 
 /** Minimum milliseconds between two fine-tuning progress events (one per batch would be needlessly many on a fast backend). */
 const PROGRESS_EVERY_MS = 100;
 
 /** The method comparison; progress (throttled within a point) and each finished point go out as 'experiment' events. */
-export function runMethodSweep(ctx: ExperimentContext, req: SweepRequest): Promise<SweepResult> {
+export async function runMethodSweep(ctx: ExperimentContext, req: SweepRequest): Promise<SweepResult> {
   let last = -Infinity;
-  return runSweep({
+  const testImages = ctx.test.count;
+  const result = await runSweep({
     spec: ctx.spec,
     baseline: ctx.baseline,
     mode: req.mode,
@@ -143,6 +146,7 @@ export function runMethodSweep(ctx: ExperimentContext, req: SweepRequest): Promi
       ctx.emit({ type: 'experiment', kind: 'sweep', progress });
     },
     onPoint: (point) => ctx.emit({ type: 'experiment', kind: 'sweep', point }),
-    onStart: (start) => ctx.emit({ type: 'experiment', kind: 'sweep', start }),
+    onStart: (start) => ctx.emit({ type: 'experiment', kind: 'sweep', start: { ...start, testImages } }),
   });
+  return { ...result, testImages };
 }

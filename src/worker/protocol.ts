@@ -53,6 +53,11 @@ export interface Api {
    */
   measureBackends: { req: object; reply: BackendInfo };
   setData: { req: { role: DataRole; set: Cifar10Set }; reply: { count: number } };
+  /**
+   * The images slider previews are evaluated on when they should not be the test set (the full data set:
+   * previews stay on the 1,000-image subset, evaluations use the 10,000); null: previews use the test set.
+   */
+  setPreviewData: { req: { set: Cifar10Set | null }; reply: { count: number | null } };
   train: { req: { role: ModelRole; config: TrainConfig; trainSubset: number }; reply: TrainReply };
   /** Answered at once, even while a job runs: the job stops within one batch. */
   cancel: { req: object; reply: true };

@@ -1,6 +1,6 @@
-/** Fetches a file as bytes, reporting progress as bytes arrive. */
-export async function fetchBytes(url: string, onProgress: (loaded: number, total: number | null) => void): Promise<Uint8Array> {
-  const res = await fetch(url);
+/** Fetches a file as bytes, reporting progress as bytes arrive; `signal` aborts it (an AbortError). */
+export async function fetchBytes(url: string, onProgress: (loaded: number, total: number | null) => void, signal?: AbortSignal): Promise<Uint8Array> {
+  const res = await fetch(url, { signal });
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status} ${res.statusText}`);
   const header = res.headers.get('content-length');
   const total = header ? Number(header) : null;

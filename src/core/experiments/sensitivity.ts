@@ -133,6 +133,8 @@ export interface SensitivityResult extends SensitivityPlan {
   /** Calls to evaluate, the baseline's included. */
   evaluations: number;
   seconds: number;
+  /** Test images each accuracy was measured on (the engine's test set); absent in results from before it. */
+  testImages?: number;
 }
 
 /**

@@ -176,6 +176,8 @@ export interface SweepResult extends SweepPlan {
   controls?: SweepControl[];
   cancelled: boolean;
   seconds: number;
+  /** Test images each accuracy was measured on (the engine's test set); absent in results from before it. */
+  testImages?: number;
 }
 
 /**

@@ -45,8 +45,46 @@ export function toDevice(set: Cifar10Set, stats: ChannelStats): DeviceSet {
   };
 }
 
-export function disposeDeviceSet(s: DeviceSet | null | undefined): void {
-  if (s) tf.dispose([s.xs, s.ys]);
+/**
+ * A data set kept as its bytes in memory (uint8, 3 KB per image) and normalised batch by batch as it is
+ * used: the full CIFAR-10's 50,000 training images are 150 MB so, against 614 MB as float32 on the
+ * backend. The values are those toDevice would hold (normalisedBatch's table, per record), so training
+ * and evaluation give the same numbers either way (trainer.test.ts).
+ */
+export interface HostSet {
+  host: Cifar10Set;
+  stats: ChannelStats;
+  count: number;
+  blank: readonly number[];
+}
+
+/** What training and evaluation read: on the backend (small sets) or on the host (the full training set). */
+export type ImageSet = DeviceSet | HostSet;
+
+export function toHost(set: Cifar10Set, stats: ChannelStats): HostSet {
+  return { host: set, stats, count: set.count, blank: blankPixel(stats) };
+}
+
+const isHost = (s: ImageSet): s is HostSet => 'host' in s;
+
+/**
+ * Records order[start … start + n) (`order` null: start … start + n) as tensors [n, 32, 32, 3] and [n]
+ * (the caller disposes them, or runs inside tf.tidy). `orderT` is `order` on the backend (device sets gather with it).
+ */
+function batchOf(set: ImageSet, order: Int32Array | null, orderT: tf.Tensor1D | null, start: number, n: number): [tf.Tensor4D, tf.Tensor1D] {
+  if (isHost(set)) {
+    const { images, labels } = normalisedBatch(set.host, set.stats, order, start, n);
+    return [tf.tensor4d(images, [n, 32, 32, 3]), tf.tensor1d(labels, 'int32')];
+  }
+  if (!orderT) return [set.xs.slice([start, 0, 0, 0], [n, 32, 32, 3]), set.ys.slice(start, n)];
+  return tf.tidy(() => {
+    const idx = orderT.slice(start, n);
+    return [tf.gather(set.xs, idx), tf.gather(set.ys, idx)];
+  });
+}
+
+export function disposeDeviceSet(s: ImageSet | null | undefined): void {
+  if (s && !isHost(s)) tf.dispose([s.xs, s.ys]);
 }
 
 export function createOptimizer(cfg: Pick<TrainConfig, 'optimizer' | 'learningRate' | 'momentum' | 'recipe'>): tf.Optimizer {
@@ -165,7 +203,7 @@ export interface TrainOutcome {
 export async function train(
   model: Net,
   optimizer: tf.Optimizer,
-  train: DeviceSet,
+  train: ImageSet,
   cfg: TrainConfig,
   cb: TrainCallbacks = {},
   epochOffset = 0,
@@ -189,7 +227,7 @@ export async function train(
     const order = shuffledIndices(train.count, mulberry32(deriveSeed(cfg.seed, `epoch${epoch}`)));
     // The augmentation's own stream per epoch: the same seed gives the same crops and flips.
     const augRand = recipe.augment ? mulberry32(deriveSeed(cfg.seed, `augment${epoch}`)) : null;
-    const orderT = tf.tensor1d(order, 'int32');
+    const orderT = isHost(train) ? null : tf.tensor1d(order, 'int32');
     let lossSum = 0;
     let seen = 0;
     try {
@@ -205,10 +243,9 @@ export async function train(
         if (scheduled) setLearningRate(optimizer, lr);
         const draws = augRand ? drawAugment(n, augRand) : null;
         const [lossT, correctT] = tf.tidy(() => {
-          const idx = orderT.slice(start, n);
-          const xb = tf.gather(train.xs, idx);
+          const [xb, yb] = batchOf(train, order, orderT, start, n);
           const x = draws ? augmentBatch(xb, train.blank!, draws) : xb;
-          return trainStep(model, optimizer, x, tf.gather(train.ys, idx), undefined, stepOpts);
+          return trainStep(model, optimizer, x, yb, undefined, stepOpts);
         });
         cb.afterStep?.();
         const [lossA, correctA] = await Promise.all([lossT.data(), correctT.data()]);
@@ -231,7 +268,7 @@ export async function train(
         if (cb.yieldEvery) await cb.yieldEvery();
       }
     } finally {
-      orderT.dispose();
+      orderT?.dispose();
     }
     await cb.onEpochEnd?.(epoch, lossSum / Math.max(1, seen));
   }
@@ -252,7 +289,7 @@ export interface Evaluation {
  * Accuracy, mean loss and per-class accuracy over a device set, in chunks to bound memory.
  * `abortIfStale` is checked between chunks, so a superseded evaluation stops early (it throws).
  */
-export async function evaluate(model: Net, set: DeviceSet, abortIfStale?: () => void, chunk = 250): Promise<Evaluation> {
+export async function evaluate(model: Net, set: ImageSet, abortIfStale?: () => void, chunk = 250): Promise<Evaluation> {
   const n = set.count;
   const correct = new Array<number>(NUM_CLASSES).fill(0);
   const total = new Array<number>(NUM_CLASSES).fill(0);
@@ -262,8 +299,7 @@ export async function evaluate(model: Net, set: DeviceSet, abortIfStale?: () => 
     abortIfStale?.();
     const m = Math.min(chunk, n - start);
     const [predT, labelT, lossT] = tf.tidy(() => {
-      const x = set.xs.slice([start, 0, 0, 0], [m, 32, 32, 3]);
-      const y = set.ys.slice(start, m);
+      const [x, y] = batchOf(set, null, null, start, m);
       const logits = model.predict(x);
       const loss = tf.losses.softmaxCrossEntropy(tf.oneHot(y, NUM_CLASSES), logits, undefined, undefined, tf.Reduction.SUM);
       return [tf.argMax(logits, 1), y.clone(), loss];

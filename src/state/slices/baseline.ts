@@ -22,7 +22,9 @@ export function baselineSlice(ctx: Shared, data: { loadData: () => Promise<void>
   let baselineStarted: () => void = () => {};
   const startup = new Promise<void>((resolve) => (baselineStarted = resolve));
   /** The pretrained weights, requested at start-up beside the data (see dataSlice.prefetchData); taken once. */
-  const prefetchedPretrained = new Map<ModelId, ReturnType<typeof deps.loadPretrained>>();
+  const prefetchedPretrained = new Map<string, ReturnType<typeof deps.loadPretrained>>();
+  /** data=full: the baseline trained on the full CIFAR-10, when one ships for the model. */
+  const wantFull = () => get().settings.data === 'full';
 
   async function start(): Promise<void> {
     const parsed = parseSettings(deps.search);
@@ -56,9 +58,9 @@ export function baselineSlice(ctx: Shared, data: { loadData: () => Promise<void>
       });
       data.prefetchData();
       if (settings.baseline === 'pretrained') {
-        const p = deps.loadPretrained(settings.model);
+        const p = deps.loadPretrained(settings.model, settings.data === 'full');
         p.catch(() => {}); // reported where it is taken (usePretrained)
-        prefetchedPretrained.set(settings.model, p);
+        prefetchedPretrained.set(`${settings.model}|${settings.data}`, p);
       }
       await initBackend();
       await startBaseline(saved);
@@ -124,9 +126,10 @@ export function baselineSlice(ctx: Shared, data: { loadData: () => Promise<void>
   async function usePretrained(model: ModelId): Promise<boolean> {
     let p;
     try {
-      const early = prefetchedPretrained.get(model);
-      prefetchedPretrained.delete(model);
-      p = await (early ?? deps.loadPretrained(model));
+      const key = `${model}|${get().settings.data}`;
+      const early = prefetchedPretrained.get(key);
+      prefetchedPretrained.delete(key);
+      p = await (early ?? deps.loadPretrained(model, wantFull()));
     } catch (e) {
       notify(`The pretrained ${specFor(model).label} could not be loaded (${message(e)}); starting from an untrained network.`);
       return false;
@@ -135,7 +138,7 @@ export function baselineSlice(ctx: Shared, data: { loadData: () => Promise<void>
     await replaceBaseline('setBaseline', { weights: p.weights, epochs: p.epochs });
     set({
       baseline: {
-        origin: { kind: 'pretrained', model, seed: p.seed, epochs: p.epochs, trainedHere: 0, detail: p.about ?? `${(p.testAccuracy * 100).toFixed(1)} % when made, on ${p.backend}` },
+        origin: { kind: 'pretrained', model, seed: p.seed, epochs: p.epochs, trainedHere: 0, detail: p.about ?? `trained on the 5,000-image subset, ${(p.testAccuracy * 100).toFixed(1)} % on 1,000 test images when made, on ${p.backend}` },
         weights: p.weights,
         curve: [],
         trainingUntil: null,

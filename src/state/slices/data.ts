@@ -1,8 +1,10 @@
-/** The data slice: the shipped CIFAR-10 subsets, the user's own batches, Retry. */
+/** The data slice: the shipped CIFAR-10 subsets, the full CIFAR-10 on demand (data=full), the user's own batches, Retry. */
 import { type Cifar10Set, Cifar10FormatError, classCounts, concatSets, parseCifar10 } from '../../core/data/cifar10';
+import { loadFullCifar10 } from '../../core/data/cifar10Full';
 import type { DataRole } from '../../worker/protocol';
 import { type Shared, message } from '../shared';
-import type { State } from '../types';
+import type { FullDataStatus, State } from '../types';
+import type { DataChoice } from '../urlState';
 
 export const DATA_FILES: Record<DataRole, string> = { train: 'data/cifar10/train_5000.bin', test: 'data/cifar10/test_1000.bin' };
 
@@ -52,6 +54,8 @@ export function dataSlice(ctx: Shared) {
       notify(`Could not load the CIFAR-10 data (${failures.join('; ')}). Check the connection and retry, or drop your own CIFAR-10 .bin files.`, 'error', 'data');
     }
     if (ctx.dataReady()) await afterDataChange();
+    // A link with data=full: the subset is in use at once, the full set follows when downloaded.
+    if (get().settings.data === 'full' && get().fullData.status === 'idle' && !failures.length) void loadFullData();
   }
 
   async function retryData(): Promise<void> {
@@ -59,9 +63,15 @@ export function dataSlice(ctx: Shared) {
     await loadData();
   }
 
-  async function useSet(role: DataRole, data: Cifar10Set): Promise<void> {
-    await ctx.engine().request('setData', { role, set: data });
-    updateData(role, { status: 'ready', count: data.count, source: data.source, perClass: classCounts(data), loaded: data.pixels.length });
+  /** The shipped subset as loaded (the full data set's slider previews use its test images; picking the subset again restores it). */
+  const subset: Partial<Record<DataRole, Cifar10Set>> = {};
+
+  async function useSet(role: DataRole, data: Cifar10Set, transfer: Transferable[] = []): Promise<void> {
+    if (data.source === DATA_FILES[role].split('/').pop()) subset[role] = data;
+    // Read before the request: a transferred set's arrays are empty afterwards.
+    const patch = { status: 'ready' as const, count: data.count, source: data.source, perClass: classCounts(data), loaded: data.pixels.length };
+    await ctx.engine().request('setData', { role, set: data }, transfer);
+    updateData(role, patch);
     // The accuracy shown was measured on the old data: it goes (and one still being measured is dropped).
     ctx.dataChanged();
   }
@@ -100,5 +110,106 @@ export function dataSlice(ctx: Shared) {
     if (parsed.train.length + parsed.test.length > 0 && ctx.dataReady()) await afterDataChange();
   }
 
-  return { prefetchData, loadData, retryData, loadUserFiles, afterDataChange };
+  function updateFull(patch: Partial<FullDataStatus>): void {
+    set((s) => ({ fullData: { ...s.fullData, ...patch } }));
+  }
+
+  /** The running download's abort (Cancel). */
+  let fullAbort: AbortController | null = null;
+
+  /**
+   * The data set picker. 'full' downloads the full CIFAR-10 (progress, Cancel, Retry) and only then puts
+   * it in the engine: until it is complete, and after a failure or a cancel, the subset stays in use.
+   * The shipped pretrained baseline follows the data set (its full-data run, when one ships), unless the
+   * baseline is the user's own.
+   */
+  async function pickData(choice: DataChoice): Promise<void> {
+    if (choice === get().settings.data && (choice === 'subset' || get().fullData.status === 'ready' || fullAbort)) return;
+    if (ctx.refuseWhileBusy('The data set cannot change')) return;
+    ctx.setSettings({ ...get().settings, data: choice });
+    // Before the subset is in, loadData starts the full download once it is (the subset's test images are the previews').
+    if (choice === 'full') return subset.test ? loadFullData() : undefined;
+    cancelFullData(false);
+    if (get().fullData.status === 'ready') {
+      updateFull({ status: 'idle', loaded: 0 });
+      if (!subset.train || !subset.test) return loadData(); // a user's own batches replaced them: download again
+      await ctx.engine().request('setPreviewData', { set: null });
+      await useSet('train', subset.train);
+      await useSet('test', subset.test);
+      await afterDataSetChange();
+    }
+  }
+
+  /** Downloads the full CIFAR-10 (again, after a failure: Retry) and uses it. */
+  async function loadFullData(): Promise<void> {
+    if (fullAbort) return;
+    set((s) => ({ notices: s.notices.filter((n) => n.retry !== 'fullData') }));
+    const abort = new AbortController();
+    fullAbort = abort;
+    updateFull({ status: 'loading', loaded: 0, total: null, file: 'manifest.json', error: null });
+    let full;
+    try {
+      full = await loadFullCifar10('', {
+        onProgress: (p) => !abort.signal.aborted && updateFull({ loaded: p.loaded, total: p.total, file: p.file }),
+        fetchFile: (url, onProgress) => ctx.deps.fetchBytes(url, onProgress, abort.signal),
+      });
+    } catch (e) {
+      if (abort.signal.aborted) return; // cancelled: cancelFullData said so
+      fullAbort = null;
+      const why = message(e);
+      updateFull({ status: 'error', error: why });
+      notify(`The full CIFAR-10 could not be loaded (${why}). The 5,000/1,000-image subset stays in use; Retry downloads it again.`, 'error', 'fullData');
+      return;
+    }
+    fullAbort = null;
+    await whenNoJob(); // a running training or experiment finishes on the data it started with
+    if (get().settings.data !== 'full') return; // picked the subset meanwhile
+    try {
+      // The subset's 1,000 test images stay the slider previews' (fast); evaluations use the 10,000.
+      if (!subset.test) throw new Error('the subset test images are not loaded');
+      await ctx.engine().request('setPreviewData', { set: subset.test });
+      // Handed over (transferred), not copied: the page keeps no second 150 MB.
+      await useSet('train', full.train, [full.train.pixels.buffer, full.train.labels.buffer]);
+      await useSet('test', full.test, [full.test.pixels.buffer, full.test.labels.buffer]);
+    } catch (e) {
+      updateFull({ status: 'error', error: message(e) });
+      notify(`The full CIFAR-10 could not be used: ${message(e)}`, 'error', 'fullData');
+      return;
+    }
+    updateFull({ status: 'ready', loaded: get().fullData.total ?? 0 });
+    await afterDataSetChange();
+  }
+
+  function whenNoJob(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!get().job) return resolve();
+      const stop = ctx.store.subscribe((s) => {
+        if (s.job) return;
+        stop();
+        resolve();
+      });
+    });
+  }
+
+  /** Stops the download; the subset stays in use and the picker goes back to it. */
+  function cancelFullData(say = true): void {
+    const abort = fullAbort;
+    if (!abort) return;
+    fullAbort = null;
+    abort.abort();
+    updateFull({ status: 'idle', loaded: 0, total: null, file: '', error: null });
+    if (get().settings.data === 'full') ctx.setSettings({ ...get().settings, data: 'subset' });
+    if (say) notify('The full CIFAR-10 download was cancelled; the 5,000/1,000-image subset stays in use.', 'info');
+  }
+
+  /** After the data set changed: the pretrained baseline follows it (not the user's own), then it is measured again. */
+  async function afterDataSetChange(): Promise<void> {
+    const s = get();
+    if (s.baseline.origin.kind === 'pretrained' && s.baseline.origin.trainedHere === 0 && s.settings.baseline === 'pretrained') {
+      await ctx.cross.defaultBaseline(s.settings.model, true, s.settings.seed);
+    }
+    if (ctx.dataReady()) await afterDataChange();
+  }
+
+  return { prefetchData, loadData, retryData, loadUserFiles, afterDataChange, pickData, loadFullData, cancelFullData };
 }

@@ -121,6 +121,7 @@ export function pruningSlice(ctx: Shared) {
       baselineAcc: s.baselineEval.accuracy,
       prunedAcc: reply.evaluation.accuracy,
       finetunedAcc: out.evaluation.accuracy,
+      testImages: { baseline: s.baselineEval.count, pruned: reply.evaluation.count, finetuned: out.evaluation.count },
       ftEpochs: out.totalEpochs,
       ftPlanned: out.cancelled ? out.totalEpochs - out.epochsDone + settings.ftEpochs : out.totalEpochs,
       cancelled: out.cancelled,

@@ -86,6 +86,7 @@ export function scheduleSlice(ctx: Shared) {
       // the accuracy right after the first cut: what one prune did before any fine-tuning
       prunedAcc: reports[0].before.accuracy,
       finetunedAcc: out.evaluation.accuracy,
+      testImages: { baseline: s.baselineEval.count, pruned: reports[0].before.count, finetuned: out.evaluation.count },
       ftEpochs: out.epochsDone,
       ftPlanned: epochs,
       cancelled: out.cancelled,
