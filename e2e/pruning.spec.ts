@@ -39,7 +39,7 @@ test('prune 50% of conv1 filters by L1 norm, removed; fine-tune; history; share 
   // Fine-tune one epoch: a new point in the history.
   await expect(page.getByTestId('input-ftEpochs')).toHaveValue('1');
   await fineTune(page);
-  await expect(page.getByText('After fine-tuning (1 epoch):')).toBeVisible();
+  await expect(page.getByText('after fine-tuning (1 epoch)')).toBeVisible();
   const finetuned = await percent(page, 'finetuned-acc');
   expect(finetuned).toBeGreaterThan(TRAINED_ABOVE);
   await expect(page.getByTestId('pareto')).toHaveAttribute('data-points', '1');

@@ -7,6 +7,7 @@ import type { FeatureMapsReply, LayerMapsView, ModelMapsView } from '../worker/p
 import { pct } from '../state/vocabulary';
 import { ClassResults } from './ClassResults';
 import { useActions, useStore } from './context';
+import { useViewActive } from './Views';
 
 const STRIP = 12;
 const IMAGE_BYTES = 32 * 32 * 3;
@@ -163,8 +164,10 @@ export function FeatureMaps() {
       .catch((e: unknown) => setError(String(e instanceof Error ? e.message : e)));
   }, [ready, strip, actions]);
 
+  // Kept but hidden in another view: no engine work for maps nobody sees (the prune loop's previews go first).
+  const active = useViewActive();
   useEffect(() => {
-    if (!ready) return;
+    if (!ready || !active) return;
     const mine = ++seq.current;
     const req = 'testIndex' in choice ? { testIndex: choice.testIndex } : { pixels: choice.pixels };
     actions
@@ -176,7 +179,7 @@ export function FeatureMaps() {
         setError(null);
       })
       .catch((e: unknown) => mine === seq.current && setError(String(e instanceof Error ? e.message : e)));
-  }, [ready, choice, reply, model, actions]);
+  }, [ready, active, choice, reply, model, actions]);
 
   const onFile = async (file: File | undefined) => {
     if (!file) return;
