@@ -25,13 +25,16 @@ const actions = createController({
   makeEngine: () => new EngineClient(),
   fetchBytes,
   loadPretrained,
-  writeUrl: (query) => history.replaceState(null, '', `?${query}`),
+  writeUrl: (query, push) => (push ? history.pushState(null, '', `?${query}`) : history.replaceState(null, '', `?${query}`)),
   search: location.search,
   confirm: (question) => window.confirm(question),
 });
 
 /** Sensitivity scan and method comparison (issue 12). */
 const experiments = createExperimentActions({ store, controller: actions, download });
+
+// Back/forward between views (the tabs push a history entry each; settings only replace theirs).
+window.addEventListener('popstate', () => actions.layoutFromUrl(location.search));
 
 // A tab hidden or closed with writes pending journals them synchronously (persistence.ts).
 window.addEventListener('pagehide', () => store.storage.controls.pageHidden());

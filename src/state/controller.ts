@@ -9,6 +9,7 @@ import { type ControllerDeps, createShared } from './shared';
 import { baselineSlice } from './slices/baseline';
 import { dataSlice } from './slices/data';
 import { filesSlice } from './slices/files';
+import { layoutSlice } from './slices/layout';
 import { pruningSlice } from './slices/pruning';
 import { scheduleSlice } from './slices/schedule';
 
@@ -22,6 +23,7 @@ export type Controller = ReturnType<typeof createController>;
 
 export function createController(deps: ControllerDeps) {
   const ctx = createShared(deps);
+  const layout = layoutSlice(ctx);
   const data = dataSlice(ctx);
   const baseline = baselineSlice(ctx, data);
   const pruning = pruningSlice(ctx);
@@ -63,5 +65,9 @@ export function createController(deps: ControllerDeps) {
     tensorCount: files.tensorCount,
     readBaseline: files.readBaseline,
     engine: ctx.engine,
+    /** Layout (issue 23): a tab's view (a history entry), a lesson's layout (replaces it), back/forward. */
+    showView: layout.showView,
+    setLayout: layout.setLayout,
+    layoutFromUrl: layout.layoutFromUrl,
   };
 }

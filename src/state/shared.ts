@@ -12,7 +12,7 @@ import type { EngineLink } from '../worker/client';
 import type { ModelRole, TrainReply } from '../worker/protocol';
 import type { AppStore } from './store';
 import type { Notice, Pretrained, State } from './types';
-import { type Settings, amountKeysOf, parseManual, recipeOf, settingsToQuery } from './urlState';
+import { type Settings, amountKeysOf, pageQuery, parseManual, recipeOf } from './urlState';
 
 export interface ControllerDeps {
   store: AppStore;
@@ -20,8 +20,11 @@ export interface ControllerDeps {
   fetchBytes: (url: string, onProgress: (loaded: number, total: number | null) => void) => Promise<Uint8Array>;
   /** The shipped baseline of a model, or null when none ships. */
   loadPretrained: (model: ModelId) => Promise<Pretrained | null>;
-  /** Mirrors the settings' query string into the address bar. */
-  writeUrl: (query: string) => void;
+  /**
+   * Mirrors the settings' and layout's query string into the address bar: `push` makes a new history
+   * entry (a change of view, so back/forward move between views), otherwise it replaces the current one.
+   */
+  writeUrl: (query: string, push?: boolean) => void;
   /** The page's query string at start. */
   search: string;
   confirm: (question: string) => boolean;
@@ -103,7 +106,14 @@ export function createShared(deps: ControllerDeps) {
 
     writeUrl(s: Settings): void {
       if (urlTimer) timers.clearTimeout(urlTimer);
-      urlTimer = timers.setTimeout(() => deps.writeUrl(settingsToQuery(s)), URL_DEBOUNCE_MS);
+      urlTimer = timers.setTimeout(() => deps.writeUrl(pageQuery(s, get().layout)), URL_DEBOUNCE_MS);
+    },
+
+    /** The layout changed by a person (push: a history entry) or by the page (replace): written at once. */
+    writeUrlNow(push: boolean): void {
+      if (urlTimer) timers.clearTimeout(urlTimer);
+      urlTimer = null;
+      deps.writeUrl(pageQuery(get().settings, get().layout), push);
     },
 
     /** Settings changed by an action: into the store and, debounced, into the address bar. */

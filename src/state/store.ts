@@ -10,6 +10,7 @@ import { createStore } from 'zustand/vanilla';
 import type { ModelId } from '../core/model/spec';
 import { type WorkStorage, idbStorage } from './persistence';
 import type { BaselineOrigin, BaselineRecord, DataStatus, State } from './types';
+import { DEFAULT_LAYOUT } from './layout';
 import { DEFAULT_SETTINGS, type Settings } from './urlState';
 
 export type * from './types';
@@ -43,6 +44,7 @@ export function initialState(settings: Settings = DEFAULT_SETTINGS): State {
     saving: 'saved',
     pytorchExport: null,
     scheduleSteps: [],
+    layout: DEFAULT_LAYOUT,
   };
 }
 

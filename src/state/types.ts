@@ -9,6 +9,7 @@ import type { ModelId, NetWeights } from '../core/model/spec';
 import type { Method, Mode } from '../core/pruning/settings';
 import type { Evaluation } from '../core/train/trainer';
 import type { BackendInfo, DataRole, ModelRole, PreviewReply, ScheduleStepReport } from '../worker/protocol';
+import type { Layout } from './layout';
 import type { Settings } from './urlState';
 
 export type { Settings };
@@ -164,6 +165,8 @@ export interface State {
   pytorchExport: { name: string; script: string; problem: string | null; zip: Uint8Array; label: string } | null;
   /** The running (or last) scheduled fine-tune's steps, for its step chart. */
   scheduleSteps: ScheduleStepReport[];
+  /** Which view shows, what is hidden, presenter type (layout.ts): from the URL, not saved with the work. */
+  layout: Layout;
 }
 
 /** What survives a reload. */

@@ -11,6 +11,7 @@ import { SCHEDULE_KINDS, type ScheduleKind } from '../core/pruning/schedule';
 import { DEFAULT_TAYLOR_BATCH, METHODS, MODES, type Method, type Mode } from '../core/pruning/settings';
 import { type Recipe, SCHEDULES, type ScheduleName } from '../core/train/recipe';
 import { lessonById } from '../core/lessons';
+import { LAYOUT_KEYS, type Layout, layoutToParams } from './layout';
 import { lessonLink } from './lessonUrl';
 
 export type { Method, Mode };
@@ -280,7 +281,8 @@ export function parseSettings(search: string, base: Settings = DEFAULT_SETTINGS)
   const { params, stepApplies } = lessonLink(new URLSearchParams(search), notices);
   if (stepApplies) base = stepBase(base);
   const settings: Settings = { ...base, amounts: { ...base.amounts } };
-  const known = new Set<string>(KEYS);
+  // The layout's parameters (view, controls, presenter: layout.ts) are read by parseLayout.
+  const known = new Set<string>([...KEYS, ...LAYOUT_KEYS]);
   // The model decides which amount keys exist, so it is read first.
   const modelRaw = params.get('model');
   const model = modelRaw !== null && (MODEL_IDS as readonly string[]).includes(modelRaw) ? (modelRaw as ModelId) : settings.model;
@@ -351,6 +353,13 @@ export function settingsToQuery(s: Settings): string {
   }
   // URLSearchParams would write the commas of manual=3,17,40 as %2C; keep them readable.
   return params.toString().replace(/%2C/g, ',').replace(/%3A/g, ':').replace(/%3B/g, ';');
+}
+
+/** The address bar's query: the settings, then the layout's parameters that differ from the default. */
+export function pageQuery(s: Settings, layout: Layout): string {
+  const extra = new URLSearchParams(layoutToParams(layout)).toString().replace(/%2C/g, ',');
+  const settings = settingsToQuery(s);
+  return extra === '' ? settings : settings === '' ? extra : `${settings}&${extra}`;
 }
 
 /** The channel groups' full unit counts for a model (for sliders and figures). */

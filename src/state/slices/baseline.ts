@@ -7,6 +7,7 @@ import { type ModelId, hasBatchNorm } from '../../core/model/spec';
 import { specFor } from '../../core/model/zoo';
 import type { Api } from '../../worker/protocol';
 import { engineEventPatch } from '../engineEvents';
+import { withoutLayout } from '../layout';
 import { PERSIST_KEY, PERSIST_VERSION } from '../persistence';
 import { type Shared, message } from '../shared';
 import { freshBaseline } from '../store';
@@ -25,7 +26,8 @@ export function baselineSlice(ctx: Shared, data: { loadData: () => Promise<void>
 
   async function start(): Promise<void> {
     const parsed = parseSettings(deps.search);
-    const fromUrl = deps.search.replace(/^\?/, '') !== '';
+    // view=, controls= and presenter= pick a layout (layout.ts), not settings: such a link still gets the saved work back.
+    const fromUrl = withoutLayout(deps.search) !== '';
     const saved = await readSaved();
     if (saved?.experiments) set((s) => ({ experiments: { ...s.experiments, ...saved.experiments } }));
     if (saved?.interrupted) {
