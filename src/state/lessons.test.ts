@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LESSONS } from '../core/lessons';
+import { parseControls, parseLayout, shownView } from './layout';
 import { DEFAULT_SETTINGS, type Settings, lessonStepSettings, parseSettings, settingsToQuery } from './urlState';
 
 describe('lessons in the URL', () => {
@@ -9,7 +10,15 @@ describe('lessons in the URL', () => {
         const { settings, notices } = lessonStepSettings(DEFAULT_SETTINGS, lesson.id, i + 1);
         expect(notices, `${lesson.id} step ${i + 1}`).toEqual([]);
         expect(settings).toMatchObject({ lesson: lesson.id, step: i + 1 });
+        // The layout part (the view that shows the target), read by the layout's parser.
+        const { layout, notices: layoutNotices } = parseLayout(new URLSearchParams(step.state).toString());
+        expect(layoutNotices, `${lesson.id} step ${i + 1}`).toEqual([]);
+        // The lesson's hidden parts never hide the view its step shows.
+        const hidden = parseControls(lesson.controls ?? '');
+        expect(hidden.notices).toEqual([]);
+        expect(shownView({ ...layout, hidden: hidden.hidden }), `${lesson.id} step ${i + 1}`).toBe(step.state.view ?? 'prune');
         for (const [k, v] of Object.entries(step.state)) {
+          if (k === 'view') continue;
           const got = k in settings ? (settings as unknown as Record<string, unknown>)[k] : settings.amounts[k];
           expect(String(got), `${lesson.id} step ${i + 1}: ${k}`).toBe(v);
         }

@@ -17,12 +17,14 @@ export const articleLesson: Lesson = {
   id: 'article',
   title: 'The article, line by line',
   summary: 'Its SimpleCNN, its “filter pruning” that is unstructured, its count that never drops, L1/L2, evaluation, fine-tuning and the control.',
+  // The article's steps need neither the experiments, the schedules nor the export: hidden, so the class keeps to them.
+  controls: '-experiments,-schedule,-export',
   steps: [
     {
       id: 'network',
       title: 'The article’s network',
       text: 'The article’s SimpleCNN is one 3×3 conv layer, conv1 (3 → 64 channels, ReLU), then a flatten of its 64 maps of 32×32 and one linear layer, fc1, to the 10 classes. Look at the header: it counts the parameters.',
-      state: { model: 'simplecnn', baseline: 'pretrained' },
+      state: { view: 'prune', model: 'simplecnn' },
       target: 'param-count',
       predict: {
         question: 'How many parameters does this network have?',
@@ -40,7 +42,7 @@ export const articleLesson: Lesson = {
       id: 'evaluation',
       title: 'Evaluation: what the accuracy means',
       text: 'The page measures the baseline on the 1,000 shipped CIFAR-10 test images it never trains on. Ten balanced classes: guessing scores about 10 %.',
-      state: { model: 'simplecnn' },
+      state: { view: 'data', model: 'simplecnn' },
       target: 'baseline-acc',
       predict: {
         question: 'How accurate is the pretrained SimpleCNN on the test images?',
@@ -53,7 +55,7 @@ export const articleLesson: Lesson = {
       id: 'global-unstructured',
       title: 'The article’s “filter pruning”',
       text: 'The article calls prune.global_unstructured([(model.conv1, "weight")], pruning_method=prune.RandomUnstructured, amount=0.2) filter pruning. The sliders are now set to exactly that: mode Global unstructured, method Random, 20 %. Look at the network drawing and the filter counts.',
-      state: { model: 'simplecnn', mode: 'global', method: 'random', conv1: '20' },
+      state: { view: 'prune', model: 'simplecnn', mode: 'global', method: 'random', conv1: '20' },
       target: 'network-view',
       predict: {
         question: 'How many of conv1’s 64 filters are gone?',
@@ -71,7 +73,7 @@ export const articleLesson: Lesson = {
       id: 'count',
       title: 'The count that never drops',
       text: 'The article then prints parameters_to_vector(model.parameters()).nonzero().size(0) to show the pruning worked. Same settings as the step before.',
-      state: { model: 'simplecnn', mode: 'global', method: 'random', conv1: '20' },
+      state: { view: 'article', model: 'simplecnn', mode: 'global', method: 'random', conv1: '20' },
       target: 'gotcha-prints',
       predict: {
         question: 'Compared with before pruning, what does the article’s line print?',
@@ -87,7 +89,7 @@ export const articleLesson: Lesson = {
       id: 'l1',
       title: 'Real filter pruning: L1 norm',
       text: 'prune.ln_structured(conv1, "weight", amount=0.5, n=1, dim=0) masks whole filters: the half of conv1’s 64 filters with the smallest L1 norm (sum of |w| over the filter). Mode Mask, method L1, 50 %. The page evaluates the pruned model at once, before any fine-tuning.',
-      state: { model: 'simplecnn', mode: 'mask', method: 'l1', conv1: '50' },
+      state: { view: 'prune', model: 'simplecnn', mode: 'mask', method: 'l1', conv1: '50' },
       target: 'pruned-acc',
       predict: {
         question: 'How much accuracy is left after masking half of conv1’s filters?',
@@ -99,7 +101,7 @@ export const articleLesson: Lesson = {
       id: 'l2',
       title: 'L2 instead of L1',
       text: 'n=2 ranks the filters by their L2 norm (root of the sum of squares) instead. Same 50 % of conv1.',
-      state: { model: 'simplecnn', mode: 'mask', method: 'l2', conv1: '50' },
+      state: { view: 'prune', model: 'simplecnn', mode: 'mask', method: 'l2', conv1: '50' },
       target: 'pruned-acc',
       predict: {
         question: 'How much accuracy is left with L2?',
@@ -112,7 +114,7 @@ export const articleLesson: Lesson = {
       id: 'random',
       title: 'The control for a criterion: random filters',
       text: 'A criterion earns its keep only if it beats chance. Method Random masks 32 of conv1’s filters picked by a seeded shuffle.',
-      state: { model: 'simplecnn', mode: 'mask', method: 'random', conv1: '50' },
+      state: { view: 'prune', model: 'simplecnn', mode: 'mask', method: 'random', conv1: '50' },
       target: 'pruned-acc',
       predict: {
         question: 'How much accuracy is left with 32 random filters masked?',
@@ -125,7 +127,7 @@ export const articleLesson: Lesson = {
       id: 'finetune',
       title: 'Fine-tuning, and its control',
       text: 'Masking 75 % of conv1 by L1 costs accuracy; the article then fine-tunes. Press Fine-tune (1 epoch). The run history then also trains the control: the unpruned baseline fine-tuned the same way — a pruned network that improves may still lose to the same training without pruning.',
-      state: { model: 'simplecnn', mode: 'mask', method: 'l1', conv1: '75', ftEpochs: '1' },
+      state: { view: 'prune', model: 'simplecnn', mode: 'mask', method: 'l1', conv1: '75', ftEpochs: '1' },
       target: 'finetune',
       predict: {
         question: 'What does one epoch of fine-tuning do to the pruned accuracy?',

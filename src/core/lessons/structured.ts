@@ -35,7 +35,7 @@ export const structuredLesson: Lesson = {
       id: 'mask',
       title: 'A mask keeps the network',
       text: 'ConvNet-3 (three conv → BatchNorm → ReLU → max-pool blocks). Half of conv2’s 32 filters are masked by L1 norm, as torch.nn.utils.prune does. Look at the figures table.',
-      state: { model: 'convnet3', mode: 'mask', method: 'l1', conv2: '50' },
+      state: { view: 'prune', model: 'convnet3', mode: 'mask', method: 'l1', conv2: '50' },
       target: 'fig-macs',
       predict: {
         question: 'What share of the MACs per image (multiply-adds the dense kernels run) is left?',
@@ -48,7 +48,7 @@ export const structuredLesson: Lesson = {
       id: 'remove',
       title: 'Removal builds a smaller network',
       text: 'Same filters, mode Remove: conv2 loses 16 filters and with them 16 BatchNorm channels and 16 of conv3’s input channels — its dependency group.',
-      state: { model: 'convnet3', mode: 'remove', method: 'l1', conv2: '50' },
+      state: { view: 'prune', model: 'convnet3', mode: 'remove', method: 'l1', conv2: '50' },
       target: 'fig-macs',
       predict: {
         question: 'What share of the MACs per image is left now?',
@@ -61,7 +61,7 @@ export const structuredLesson: Lesson = {
       id: 'sensitive-first',
       title: 'Sensitivity: the first layer',
       text: 'Remove half of conv1’s 16 filters (L1) and nothing else. The page evaluates the smaller network at once.',
-      state: { model: 'convnet3', mode: 'remove', method: 'l1', conv1: '50' },
+      state: { view: 'prune', model: 'convnet3', mode: 'remove', method: 'l1', conv1: '50' },
       target: 'pruned-acc',
       predict: { question: 'How much accuracy is left?', measure: 'prunedAccuracy', choices: ACCURACY_BANDS },
     },
@@ -69,7 +69,7 @@ export const structuredLesson: Lesson = {
       id: 'sensitive-last',
       title: 'Sensitivity: the last conv layer',
       text: 'Now half of conv3’s 64 filters instead. The layer sensitivity scan (Experiments view) does this for every layer and amount.',
-      state: { model: 'convnet3', mode: 'remove', method: 'l1', conv3: '50' },
+      state: { view: 'prune', model: 'convnet3', mode: 'remove', method: 'l1', conv3: '50' },
       target: 'pruned-acc',
       predict: {
         question: 'How much accuracy is left?',
@@ -82,7 +82,7 @@ export const structuredLesson: Lesson = {
       id: 'residual',
       title: 'Residual coupling: a stream goes together',
       text: 'ResNet-20 adds each block’s output to its input, so every conv writing into a stage’s residual stream must keep the same channels. The slider is the whole stream of stage 2 (Torch-Pruning’s dependency group). Click a stripe of the network drawing to light its group.',
-      state: { model: 'resnet20', mode: 'remove', method: 'l1', stream2: '50' },
+      state: { view: 'prune', model: 'resnet20', mode: 'remove', method: 'l1', stream2: '50' },
       target: 'network-view',
       predict: {
         question: 'How many conv layers lose weights when half of stage 2’s stream channels are removed?',
@@ -95,7 +95,7 @@ export const structuredLesson: Lesson = {
       id: 'inner',
       title: 'Inner channels are free',
       text: 'A block’s inner channels (between its two convs) are not added to anything: block 2.1’s alone.',
-      state: { model: 'resnet20', mode: 'remove', method: 'l1', 'inner2.1': '50' },
+      state: { view: 'prune', model: 'resnet20', mode: 'remove', method: 'l1', 'inner2.1': '50' },
       target: 'network-view',
       predict: {
         question: 'How many conv layers lose weights now?',
@@ -108,7 +108,7 @@ export const structuredLesson: Lesson = {
       id: 'agp',
       title: 'Schedules: AGP prunes large first',
       text: 'Instead of cutting 75 % at once, prune in 3 steps with fine-tuning between. Automated Gradual Pruning (Zhu & Gupta 2017) sets step t to s·(1 − (1 − t/3)³). The plan is under the Schedule picker.',
-      state: { model: 'convnet3', mode: 'remove', method: 'l1', conv1: '75', conv2: '75', conv3: '75', schedule: 'agp', steps: '3' },
+      state: { view: 'prune', model: 'convnet3', mode: 'remove', method: 'l1', conv1: '75', conv2: '75', conv3: '75', schedule: 'agp', steps: '3' },
       target: 'schedule-plan',
       predict: {
         question: 'What share of the final 75 % does AGP prune in its first step?',

@@ -44,9 +44,9 @@ export interface LessonStep {
   /** What to look at and why, a few sentences. */
   text: string;
   /**
-   * The URL parameters the step sets (settings from state/urlState.ts, view/controls from the page's
-   * layout). Pruning settings it does not name go back to their defaults, so a step looks the same
-   * whichever way the student reached it.
+   * The URL parameters the step sets: settings (state/urlState.ts) and the view that shows its target
+   * (`view`, state/layout.ts). Pruning settings it does not name go back to their defaults, so a step
+   * looks the same whichever way the student reached it.
    */
   state: Record<string, string>;
   predict?: Predict;
@@ -60,5 +60,10 @@ export interface Lesson {
   title: string;
   /** One line for the lesson list. */
   summary: string;
+  /**
+   * Parts of the page the lesson hides while it runs (`controls=` grammar, state/layout.ts: "-experiments,-export"),
+   * on top of what the teacher's link hides; given back when the student leaves the lesson.
+   */
+  controls?: string;
   steps: LessonStep[];
 }
