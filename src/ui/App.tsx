@@ -10,6 +10,7 @@ import { HistoryPanel } from './HistoryPanel';
 import { ExperimentsPanel } from './ExperimentsPanel';
 import { GotchaPanel } from './GotchaPanel';
 import { WorkPanel } from './WorkPanel';
+import { LessonPanel } from './LessonPanel';
 
 export function App() {
   return (
@@ -17,6 +18,7 @@ export function App() {
       <Header />
       <main>
         <Notices />
+        <LessonPanel />
         <DataPanel />
         <TrainPanel />
         <PrunePanel />
