@@ -17,10 +17,12 @@ const UI = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../ui');
 function testIdsInUi(): { literal: Set<string>; patterns: RegExp[] } {
   const literal = new Set<string>();
   const patterns: RegExp[] = [];
-  for (const f of readdirSync(UI).filter((n) => n.endsWith('.tsx') && !n.endsWith('.test.tsx'))) {
+  for (const f of readdirSync(UI, { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith('.tsx') && !n.endsWith('.test.tsx'))) {
     const src = readFileSync(path.join(UI, f), 'utf8');
     for (const m of src.matchAll(/data-testid="([^"]+)"/g)) literal.add(m[1]);
     for (const m of src.matchAll(/data-testid=\{`([^`]+)`\}/g)) {
+      // A template that starts with its placeholder (`${name}-${value}`) would match anything: not counted.
+      if (m[1].startsWith('${')) continue;
       const re = m[1].split(/\$\{[^}]*\}/).map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')).join('.+');
       patterns.push(new RegExp(`^${re}$`));
     }
@@ -57,6 +59,7 @@ describe('lesson data', () => {
   it('every step’s target is a data-testid the page renders (grepped from src/ui)', () => {
     const { literal, patterns } = testIdsInUi();
     expect(literal.has('pruned-acc')).toBe(true); // the grep reads the components
+    expect(patterns.some((re) => re.test('fig-macs')) && !patterns.some((re) => re.test('gotcha-printz'))).toBe(true);
     for (const { step } of steps) {
       if (!step.target) continue;
       const found = literal.has(step.target) || patterns.some((re) => re.test(step.target!));
