@@ -61,7 +61,9 @@ function StepCard({ lesson, n, step }: { lesson: Lesson; n: number; step: Lesson
     setMissing(!el);
     if (!el) return;
     tour.current?.destroy();
-    tour.current = driver({ animate: false, smoothScroll: false, overlayOpacity: 0.35, stagePadding: 6, popoverClass: 'lesson-popover' });
+    // The card folds away while the part is highlighted (it may sit over it) and comes back after.
+    setFolded(true);
+    tour.current = driver({ animate: false, smoothScroll: false, overlayOpacity: 0.35, stagePadding: 6, popoverClass: 'lesson-popover', onDestroyed: () => setFolded(false) });
     tour.current.highlight({ element: el, popover: { title: step.title, description: 'Here. Click anywhere or press Esc to go back to the lesson.' } });
   };
 
@@ -78,7 +80,7 @@ function StepCard({ lesson, n, step }: { lesson: Lesson; n: number; step: Lesson
         <span className="muted small">
           {lesson.title} · step <span data-testid="lesson-step">{n}</span> of {lesson.steps.length}
         </span>
-        <span>
+        <span className="lesson-tools">
           <button className="link" onClick={() => setFolded(true)} aria-label="Fold the lesson away">
             –
           </button>
