@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { type Page, expect, test } from '@playwright/test';
 import { refuseDialogs, trackErrors } from './helpers';
 
@@ -109,4 +110,15 @@ test('a bad lesson or step in a link: a clear notice, the rest of the link kept,
   await expect(page.getByTestId('lesson-step')).toHaveText('8');
   await expect(page.getByTestId('lesson-finish')).toBeVisible();
   expect(errors).toEqual([]);
+});
+
+test('axe: a lesson step with its prediction revealed has no serious or critical violations', async ({ page }) => {
+  await page.goto('./?lesson=structure&step=1&trainSubset=256');
+  await page.getByTestId('lesson-choice-3').check();
+  await page.getByTestId('lesson-reveal').click();
+  await expect(page.getByTestId('lesson-verdict')).toContainText('“all of them (100 %)”', { timeout: 120_000 }); // masks keep every MAC
+  const results = await new AxeBuilder({ page }).include('[data-testid="lesson"]').analyze();
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  for (const v of bad) console.log(`${v.impact} ${v.id}: ${v.help}\n  ${v.nodes.slice(0, 5).map((n) => n.target.join(' ')).join('\n  ')}`);
+  expect(bad.map((v) => `${v.id} (${v.nodes.length})`)).toEqual([]);
 });
