@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { openReady, percent, setSlider, trackErrors } from './helpers';
+import { gotoView, openReady, percent, setSlider, trackErrors } from './helpers';
 
 test('Taylor through the page: pruned counts, which images it scored, accuracy; global structured shows what each layer lost', async ({ page }) => {
   const errors = trackErrors(page);
@@ -27,6 +27,7 @@ test('Taylor through the page: pruned counts, which images it scored, accuracy; 
 test('the oracle chart for one layer shows a ρ bar per criterion and the time it took', async ({ page }) => {
   const errors = trackErrors(page);
   await openReady(page, '?model=convnet3&trainSubset=256&taylorBatch=16');
+  await gotoView(page, 'experiments');
   await page.getByTestId('oracle-group').selectOption('conv1');
   await page.getByTestId('oracle-run').click();
   await expect(page.getByTestId('oracle-time')).toContainText(/conv1: 16 units in \d+\.\d s on 16 training images/, { timeout: 120_000 });

@@ -1,5 +1,5 @@
 import { type BrowserContext, type Page, expect, test } from '@playwright/test';
-import { trackErrors } from './helpers';
+import { gotoView, trackErrors } from './helpers';
 
 /**
  * Issue 18 §1: a finished run is never lost. Before records of their own and the unload journal,
@@ -96,6 +96,7 @@ for (const how of ['close', 'crash'] as const) {
     await page.goto(SWEEP_LINK);
     await expect(page.getByTestId('baseline-acc')).toHaveText(/^\d+\.\d%$/, { timeout: 60_000 });
     await expect(page.getByTestId('test-count')).toHaveText('1,000 images');
+    await gotoView(page, 'experiments');
     for (const c of ['random', 'l1', 'l2']) await page.getByTestId(`sweep-criterion-${c}`).setChecked(c !== 'random');
     await page.getByTestId('sweep-sparsities').fill('25, 75');
     await page.getByTestId('sweep-seeds').fill('2');
@@ -110,7 +111,7 @@ for (const how of ['close', 'crash'] as const) {
     await expect(page.getByTestId('sweep-progress')).toBeVisible(); // still running as it dies
     const again = await killed(context, page, how);
     const errorsAgain = trackErrors(again);
-    await again.goto(SWEEP_LINK);
+    await again.goto(`${SWEEP_LINK}&view=experiments`); // the view by its link
     const notice = again.getByTestId('notice').filter({ hasText: 'The method comparison was interrupted' });
     await expect(notice).toContainText(/kept the \d points? done; Run continues it\./, { timeout: 60_000 });
     const kept = Number((await notice.innerText()).match(/kept the (\d) point/)![1]);

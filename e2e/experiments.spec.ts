@@ -6,13 +6,25 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { type Page, expect, test } from '@playwright/test';
-import { openReady, setSlider, tensorCount, trackErrors } from './helpers';
+import { gotoView, openReady, setSlider, tensorCount, trackErrors } from './helpers';
 
-/** Opens the page and waits until the preview (the pruned model) exists, so the engine's tensor count is settled. */
+/**
+ * Opens the page and waits until the preview (the pruned model) exists, so the engine's tensor count is
+ * settled; then opens the Experiments view.
+ */
 async function openSettled(page: Page, query: string): Promise<number> {
   await openReady(page, query);
   await expect(page.getByTestId('pruned-acc')).toHaveText(/^\d+\.\d%$/);
-  return tensorCount(page);
+  const tensors = await tensorCount(page);
+  await gotoView(page, 'experiments');
+  return tensors;
+}
+
+/** Looks at a button of another view and comes back to the experiments. */
+async function inView(page: Page, view: 'data' | 'prune', check: () => Promise<void>): Promise<void> {
+  await gotoView(page, view);
+  await check();
+  await gotoView(page, 'experiments');
 }
 
 /** The engine keeps the fine-tuning subset on the device (as it does for training): two tensors, images and labels. */
@@ -55,7 +67,7 @@ test('sensitivity scan on the SimpleCNN: finishes, exports its rows, and its L1 
   const t0 = Date.now();
   await page.getByTestId('sensitivity-run').click();
   await expect(page.getByTestId('sensitivity-progress')).toBeVisible();
-  await expect(page.getByTestId('train')).toBeDisabled(); // the page's other jobs wait
+  await inView(page, 'data', () => expect(page.getByTestId('train')).toBeDisabled()); // the page's other jobs wait
   await expect(page.getByTestId('sensitivity-progress')).toContainText(/point \d+ of 120: (conv1|fc1) at/);
   await expect(page.getByTestId('sensitivity-progress')).toBeHidden({ timeout: 330_000 });
   const seconds = (Date.now() - t0) / 1000;
@@ -80,6 +92,7 @@ test('sensitivity scan on the SimpleCNN: finishes, exports its rows, and its L1 
   expect(l1[5]).toBe('328586'); // the smaller network
 
   // The same setting on the page: conv1 at 50 %, L1, remove.
+  await gotoView(page, 'prune');
   await page.getByLabel('L1 norm').check();
   await setSlider(page, 'slider-conv1', 50);
   await expect(page.getByTestId('pruned-acc')).toHaveText(/^\d+\.\d%$/);
@@ -97,7 +110,7 @@ test('method comparison: 2 sparsities × 2 criteria × 2 seeds draws mean lines 
   await page.getByTestId('sweep-run').click();
   await expect(page.getByTestId('sweep-progress')).toBeVisible();
   await expect(page.getByTestId('sweep-progress')).toContainText(/point \d of 8/);
-  await expect(page.getByTestId('finetune')).toBeDisabled();
+  await inView(page, 'prune', () => expect(page.getByTestId('finetune')).toBeDisabled());
   await expect(page.getByTestId('sweep-progress')).toBeHidden({ timeout: 170_000 });
   report('SimpleCNN method comparison (mask, 8 points, 1 epoch on 256 images each)', (Date.now() - t0) / 1000, (await state(page)).backend);
 
@@ -146,7 +159,7 @@ test('cancel keeps the finished points; Run continues the comparison; the scan h
   expect(kept).toBeLessThan(12);
   await expect(page.getByTestId('comparison').getByTestId('experiment-about')).toContainText(`cancelled after ${kept} of 12 points`);
   expect(csvRows((await download(page, 'sweep-export-csv')).text)).toHaveLength(kept + 1);
-  await expect(page.getByTestId('train')).toBeEnabled();
+  await inView(page, 'data', () => expect(page.getByTestId('train')).toBeEnabled());
   expect(await tensorCount(page)).toBe(tensors);
 
   await expect(page.getByTestId('sweep-run')).toHaveText('Continue comparison');

@@ -13,6 +13,7 @@ import {
   TRAINED_ABOVE,
   fineTune,
   fmtEpochs,
+  gotoView,
   historyRows,
   openReady,
   percent,
@@ -37,6 +38,7 @@ test('Train from scratch throws the trained baseline away: the seeded untrained 
   const trained = await trainBaseline(page);
   expect(trained).toBeGreaterThan(TRAINED_ABOVE);
   expect(trained).not.toBe(untrained);
+  await gotoView(page, 'data');
   await expect(origin).toHaveText('Baseline: SimpleCNN trained here for 1 epoch, seed 42');
   await expect(page.getByTestId('train')).toHaveText('Train more');
   await expect(page.getByTestId('baseline-curve')).toHaveAttribute('data-points', String(BATCHES_PER_EPOCH));
@@ -184,11 +186,14 @@ test('a shared link holding a trained model’s settings reproduces settings, fi
     await expect(p.getByTestId('method-l1')).toBeChecked();
     await expect(p.getByTestId('mode-remove')).toBeChecked();
     await expect(p.getByTestId('slider-conv1')).toHaveValue('50');
-    await expect(p.getByTestId('input-seed')).toHaveValue('7');
-    await expect(p.getByTestId('input-epochs')).toHaveValue('2');
     await expect(p.getByTestId('detail-conv1')).toHaveText('32 of 64 filters removed · 32 kept');
     await expect(p.getByTestId('fig-params')).toHaveText('328,586');
     await expect(p.getByTestId('fig-macs')).toHaveText('1,212,416');
+    // The training settings are in the Data & baseline view.
+    await gotoView(p, 'data');
+    await expect(p.getByTestId('input-seed')).toHaveValue('7');
+    await expect(p.getByTestId('input-epochs')).toHaveValue('2');
+    await gotoView(p, 'prune');
   };
   await openReady(page, query);
   await expectSettings(page);
@@ -244,10 +249,13 @@ for (const [what, fail, says] of failures) {
     await expect(notices.getByTestId('data-retry')).toBeVisible();
     await expect(page.getByTestId('test-count')).toHaveText('1,000 images');
     await expect(page.getByTestId('train-count')).toHaveCount(0);
-    await expect(page.locator('.data-row').first()).toContainText('failed');
-    await expect(page.getByTestId('train')).toBeDisabled();
     await expect(page.getByTestId('finetune')).toBeDisabled();
     await expect(page.getByTestId('baseline-acc')).toHaveText('…');
+    await gotoView(page, 'data');
+    await expect(page.locator('.data-row').first()).toContainText('failed');
+    await expect(page.getByTestId('train')).toBeDisabled();
+    await expect(page.getByTestId('baseline-acc')).toHaveText('…');
+    await gotoView(page, 'prune');
     // Still one message a moment later (no second notice from a later step), and the page still answers.
     await setSlider(page, 'slider-conv1', 50);
     await expect(page.getByTestId('detail-conv1')).toHaveText('32 of 64 filters masked · 32 kept');

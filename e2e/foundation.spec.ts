@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { CHANCE, TRAINED_ABOVE, baselineEpochs, openReady, percent, setSlider, shippedPretrained, trackErrors } from './helpers';
+import { CHANCE, TRAINED_ABOVE, baselineEpochs, gotoView, openReady, percent, setSlider, shippedPretrained, trackErrors } from './helpers';
 
 test('loads CIFAR-10, shows the model size, the backend it runs on, and where the baseline came from', async ({ page }) => {
   const errors = trackErrors(page);
@@ -38,6 +38,7 @@ test('backend=webgl runs on WebGL (software WebGL allowed, no silent CPU fallbac
 test('trains an epoch on a subset with live curves, test accuracy, and Cancel', async ({ page }) => {
   const errors = trackErrors(page);
   await openReady(page, '?baseline=scratch&trainSubset=512&batch=64');
+  await gotoView(page, 'data');
   const untrained = await percent(page, 'baseline-acc');
   expect(Math.abs(untrained - CHANCE)).toBeLessThan(5);
   await page.getByTestId('train').click();
@@ -72,6 +73,7 @@ test('trains an epoch on a subset with live curves, test accuracy, and Cancel', 
 test('a bad file gets a clear message and the loaded data stays', async ({ page }) => {
   const errors = trackErrors(page);
   await openReady(page);
+  await gotoView(page, 'data');
   await page.getByTestId('file-input').setInputFiles({ name: 'data_batch_9.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(3073 * 2 + 5) });
   await expect(page.getByTestId('notice')).toContainText('data_batch_9.bin: length 6,151 bytes is not a multiple of 3,073');
   const bad = Buffer.alloc(3073 * 3);
@@ -88,6 +90,7 @@ test('a bad file gets a clear message and the loaded data stays', async ({ page 
 test('loads the user’s own CIFAR-10 batch from a file', async ({ page }) => {
   const errors = trackErrors(page);
   await openReady(page);
+  await gotoView(page, 'data');
   // Two valid records: labels 3 and 7.
   const buf = Buffer.alloc(3073 * 2);
   buf[0] = 3;
@@ -110,6 +113,7 @@ test('a bad URL value is clamped or ignored with a visible notice', async ({ pag
 test('dropping CIFAR-10 batches on the page replaces the training set', async ({ page }) => {
   const errors = trackErrors(page);
   await openReady(page);
+  await gotoView(page, 'data');
   const dataTransfer = await page.evaluateHandle(() => {
     const record = new Uint8Array(3073 * 3);
     record[0] = 1;
@@ -135,11 +139,13 @@ test('dropping CIFAR-10 batches on the page replaces the training set', async ({
 test('switching the backend in the page keeps the model and its accuracy', async ({ page }) => {
   const errors = trackErrors(page);
   await openReady(page);
+  await gotoView(page, 'data');
   // The first 250 real test images, so that the cpu backend's evaluations stay short.
   const test250 = readFileSync(new URL('../public/data/cifar10/test_1000.bin', import.meta.url)).subarray(0, 250 * 3073);
   await page.getByTestId('file-input').setInputFiles({ name: 'test_batch.bin', mimeType: 'application/octet-stream', buffer: test250 });
   await expect(page.getByTestId('test-count')).toHaveText('250 images');
   await expect(page.getByTestId('notice').filter({ hasText: 'Loaded 250 test images from test_batch.bin' })).toBeVisible();
+  await gotoView(page, 'prune');
   await setSlider(page, 'slider-conv1', 25);
   await expect(page.getByTestId('baseline-acc')).toHaveText(/^\d+\.\d%$/);
   const accuracy = await percent(page, 'baseline-acc');

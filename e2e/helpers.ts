@@ -22,7 +22,10 @@ export function refuseDialogs(page: Page, seen: string[]): void {
   });
 }
 
-/** Opens the page and waits until both data sets are loaded and the baseline is evaluated. */
+/**
+ * Opens the page and waits until both data sets are loaded and the baseline is evaluated (the prune
+ * view and the Data view both show the counts and the baseline's accuracy).
+ */
 export async function openReady(page: Page, query = '?trainSubset=256'): Promise<void> {
   await page.goto(`./${query}`);
   await expect(page.getByTestId('train-count')).toHaveText('5,000 images');
@@ -47,16 +50,38 @@ export async function baselineEpochs(page: Page): Promise<number> {
   return Number(await page.getByTestId('baseline-origin').getAttribute('data-epochs'));
 }
 
+/** The page's views (src/state/layout.ts VIEWS), as the tabs and `view=` name them. */
+export type ViewId = 'prune' | 'data' | 'experiments' | 'inspect' | 'work' | 'article';
+
+/** Opens a view by its tab, as a person would, and waits until it shows. */
+export async function gotoView(page: Page, view: ViewId): Promise<void> {
+  const tab = page.getByTestId(`tab-${view}`);
+  if ((await tab.getAttribute('aria-selected')) !== 'true') await tab.click();
+  await expect(tab).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId(`view-${view}`)).toBeVisible();
+}
+
+/** The view whose tab is selected. */
+export async function currentView(page: Page): Promise<ViewId> {
+  const id = await page.locator('[role="tab"][aria-selected="true"]').getAttribute('data-testid');
+  return id!.replace(/^tab-/, '') as ViewId;
+}
+
 /**
- * Presses Train and waits for the run to end: the origin records `epochs` more epochs and the
- * accuracy is shown again. Returns the new test accuracy in percent.
+ * Presses Train (in the Data & baseline view) and waits for the run to end: the origin records
+ * `epochs` more epochs and the accuracy is shown again; then goes back to the view it came from.
+ * Returns the new test accuracy in percent.
  */
 export async function trainBaseline(page: Page, epochs = 1): Promise<number> {
+  const from = await currentView(page);
+  await gotoView(page, 'data');
   const before = await baselineEpochs(page);
   await page.getByTestId('train').click();
   await expect(page.getByTestId('baseline-origin')).toHaveAttribute('data-epochs', String(before + epochs), { timeout: 120_000 });
   await expect(page.getByTestId('job')).toBeHidden({ timeout: 120_000 });
-  return percent(page, 'baseline-acc');
+  const acc = await percent(page, 'baseline-acc');
+  await gotoView(page, from);
+  return acc;
 }
 
 export const historyRows = (page: Page) => page.getByTestId('history').locator('tbody tr');

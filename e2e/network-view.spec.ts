@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { openReady, setSlider, tensorCount, trackErrors } from './helpers';
+import { gotoView, openReady, setSlider, tensorCount, trackErrors } from './helpers';
 
 const stripes = (page: import('@playwright/test').Page, layer: string) => page.getByTestId(`net-block-${layer}`).locator('rect.stripe');
 
@@ -45,12 +45,13 @@ test('what each filter sees: maps for a chosen image, a masked channel’s map i
   const errors = trackErrors(page);
   await openReady(page, '?model=convnet3&baseline=scratch&trainSubset=256&method=l1&mode=mask&conv2=50');
   await expect(page.getByTestId('pruned-acc')).toHaveText(/^\d+\.\d%$/);
+  // The channels the network view (prune view) greys are the masked ones: one constant map each (Inspect view).
+  const pruned = await page.getByTestId('net-block-conv2').locator('rect.stripe[data-state="pruned"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.split('-').pop()!));
+  expect(pruned).toHaveLength(16);
+  await gotoView(page, 'inspect');
   const fm = page.getByTestId('feature-maps');
   await fm.getByTestId('test-image-3').click();
   await expect(fm.getByTestId('fmaps-conv2').locator('canvas[data-testid^="fmap-baseline-"]')).toHaveCount(32);
-  // The channels the network view greys are the masked ones here: one constant map each.
-  const pruned = await page.getByTestId('net-block-conv2').locator('rect.stripe[data-state="pruned"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.split('-').pop()!));
-  expect(pruned).toHaveLength(16);
   for (const j of pruned.slice(0, 4)) {
     const map = fm.getByTestId(`fmap-pruned-conv2-${j}`);
     await expect(map).toHaveAttribute('data-state', 'masked');
@@ -70,8 +71,11 @@ test('what each filter sees: maps for a chosen image, a masked channel’s map i
   const total = await fm.getByTestId('confusion').locator('td').evaluateAll((els) => els.reduce((a, e) => a + Number(e.textContent), 0));
   expect(total).toBe(1000);
 
-  // Remove mode: the pruned channels' maps are gone.
+  // Remove mode (set in the prune view): the pruned channels' maps are gone.
+  await gotoView(page, 'prune');
   await page.getByTestId('mode-remove').check();
+  await expect(page.getByTestId('pruned-acc')).toHaveText(/^\d+\.\d%$/);
+  await gotoView(page, 'inspect');
   await expect(fm.getByTestId(`fmap-pruned-conv2-${pruned[0]}`)).toHaveAttribute('data-state', 'removed');
   await expect(fm.getByTestId('fmaps-conv2').locator('canvas[data-testid^="fmap-pruned-"]')).toHaveCount(16);
 
@@ -104,6 +108,7 @@ test('speed lab: three timings per model (masked, removed, dense) beside their M
   await openReady(page, '?model=convnet3&baseline=scratch&trainSubset=256&method=l1&mode=remove&conv2=50&conv3=50');
   await expect(page.getByTestId('pruned-acc')).toHaveText(/^\d+\.\d%$/);
   const tensors = await tensorCount(page);
+  await gotoView(page, 'inspect');
   const lab = page.getByTestId('speed-lab');
   await lab.getByTestId('speed-run').click();
   await expect(lab.getByTestId('speed-table')).toBeVisible({ timeout: 120_000 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { trackErrors } from './helpers';
+import { gotoView, trackErrors } from './helpers';
 
 const manifest = JSON.parse(readFileSync(new URL('../public/models/manifest.json', import.meta.url), 'utf8'));
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -13,6 +13,7 @@ test('a fresh page starts from the pretrained baseline: the manifest’s accurac
   await expect(page.getByTestId('baseline-origin')).toHaveAttribute('data-kind', 'pretrained');
   await expect(page.getByTestId('baseline-origin')).toContainText(`pretrained SimpleCNN: ${m.epochs} epochs, seed ${m.seed}`);
   await expect(page.getByTestId('baseline-origin')).toContainText('Train from scratch');
+  await gotoView(page, 'data');
   await expect(page.getByTestId('train')).toHaveText('Train more');
   expect(errors).toEqual([]);
 });
@@ -55,6 +56,7 @@ test('save → forget → open restores the same accuracies; a corrupted file is
   await expect(page.getByTestId('job')).toBeHidden({ timeout: 120_000 });
   const finetuned = await page.getByTestId('history').locator('tbody tr').first().innerText();
   const baseline = await page.getByTestId('baseline-acc').innerText();
+  await gotoView(page, 'work');
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('save-experiment').click()]);
   const file = readFileSync(await download.path());
   expect(download.suggestedFilename()).toMatch(/^pruning-experiment-simplecnn-.*\.zip$/);
@@ -68,12 +70,16 @@ test('save → forget → open restores the same accuracies; a corrupted file is
   const scratchAcc = await page.getByTestId('baseline-acc').innerText();
 
   // A damaged copy: the page names the file and the problem, and keeps what it had.
+  await gotoView(page, 'work');
   await page.getByTestId('open-experiment').setInputFiles({ name: 'broken.zip', mimeType: 'application/zip', buffer: file.subarray(0, 1000) });
   await expect(page.getByTestId('notice').filter({ hasText: 'broken.zip: ' })).toContainText('Nothing was changed');
+  await gotoView(page, 'prune');
   await expect(page.getByTestId('baseline-acc')).toHaveText(scratchAcc);
 
+  await gotoView(page, 'work');
   await page.getByTestId('open-experiment').setInputFiles({ name: 'class.zip', mimeType: 'application/zip', buffer: file });
   await expect(page.getByTestId('notice').filter({ hasText: 'Opened class.zip' })).toBeVisible();
+  await gotoView(page, 'prune');
   await expect(page.getByTestId('baseline-acc')).toHaveText(baseline);
   await expect(page.getByTestId('history').locator('tbody tr')).toHaveCount(1);
   expect(await page.getByTestId('history').locator('tbody tr').first().innerText()).toBe(finetuned);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { TRAINED_ABOVE, fineTune, openReady, percent, setSlider, tensorCount, trackErrors, trainBaseline } from './helpers';
+import { TRAINED_ABOVE, fineTune, gotoView, openReady, percent, setSlider, tensorCount, trackErrors, trainBaseline } from './helpers';
 
 test('prune 50% of conv1 filters by L1 norm, removed; fine-tune; history; share link', async ({ page, context }) => {
   const errors = trackErrors(page);
@@ -71,7 +71,9 @@ test('prune 50% of conv1 filters by L1 norm, removed; fine-tune; history; share 
   expect(runs[0].keptFilters.conv1).toHaveLength(32);
 
   // The copied link reproduces the settings in a new page.
+  await gotoView(page, 'data');
   await page.getByTestId('input-seed').fill('7');
+  await gotoView(page, 'prune');
   await page.getByTestId('copy-link').click();
   await expect(page.getByTestId('copy-status')).toHaveText('Link copied.');
   const link = await page.evaluate(() => navigator.clipboard.readText());
@@ -82,9 +84,10 @@ test('prune 50% of conv1 filters by L1 norm, removed; fine-tune; history; share 
   await expect(other.getByTestId('method-l1')).toBeChecked();
   await expect(other.getByTestId('mode-remove')).toBeChecked();
   await expect(other.getByTestId('slider-conv1')).toHaveValue('50');
-  await expect(other.getByTestId('input-seed')).toHaveValue('7');
   await expect(other.getByTestId('detail-conv1')).toHaveText('32 of 64 filters removed · 32 kept');
   await expect(other.getByTestId('fig-params')).toHaveText('328,586');
+  await gotoView(other, 'data');
+  await expect(other.getByTestId('input-seed')).toHaveValue('7');
   expect(otherErrors).toEqual([]);
 
   // Reset restores the baseline exactly.
@@ -98,9 +101,12 @@ test('prune 50% of conv1 filters by L1 norm, removed; fine-tune; history; share 
 test('the article’s gotcha: what it prints vs the true nonzero count', async ({ page }) => {
   const errors = trackErrors(page);
   await openReady(page);
+  await gotoView(page, 'article');
   await expect(page.getByTestId('gotcha-prints')).toHaveText('657,162');
   await expect(page.getByTestId('gotcha-true')).toHaveText('656,816');
+  // "Show me" sets the article's pruning and opens the prune view to see it.
   await page.getByTestId('show-article').click();
+  await expect(page.getByTestId('tab-prune')).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByTestId('mode-global')).toBeChecked();
   await expect(page.getByTestId('method-random')).toBeChecked();
   await expect(page.getByTestId('detail-conv1')).toHaveText('346 of 1,728 conv1 weights zeroed');

@@ -5,13 +5,14 @@
  * to the URL.
  */
 import { expect, test } from '@playwright/test';
-import { openReady, percent, tensorCount, trackErrors, trainBaseline } from './helpers';
+import { gotoView, openReady, percent, tensorCount, trackErrors, trainBaseline } from './helpers';
 
 const RECIPE = 'opt=sgd&lr=0.05&aug=on&nesterov=on&wd=0.0005&sched=cosine&warmup=0.5&ls=0.1';
 
 test('a recipe link: shown in the fields, used by training, changes go to the URL', async ({ page }) => {
   const errors = trackErrors(page);
   await openReady(page, `?baseline=scratch&trainSubset=256&${RECIPE}`);
+  await gotoView(page, 'data'); // the recipe is set beside the baseline training
   await expect(page.getByTestId('recipe')).toHaveAttribute('open', '');
   await expect(page.getByTestId('input-aug')).toBeChecked();
   await expect(page.getByTestId('input-nesterov')).toBeChecked();
@@ -19,7 +20,8 @@ test('a recipe link: shown in the fields, used by training, changes go to the UR
   await expect(page.getByTestId('input-wd')).toHaveValue('0.0005');
   await expect(page.getByTestId('input-warmup')).toHaveValue('0.5');
   await expect(page.getByTestId('input-ls')).toHaveValue('0.1');
-  await expect(page).toHaveURL(new RegExp(`${RECIPE.replace(/^opt=sgd&lr=0.05&/, '').replace(/\./g, '\\.')}$`));
+  // The recipe's fields close the settings; the view (a layout parameter) follows them.
+  await expect(page).toHaveURL(new RegExp(`${RECIPE.replace(/^opt=sgd&lr=0.05&/, '').replace(/\./g, '\\.')}&view=data$`));
 
   const untrained = await percent(page, 'baseline-acc');
   const trained = await trainBaseline(page);

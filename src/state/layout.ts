@@ -65,7 +65,8 @@ export function shownView(layout: Layout): ViewId {
   return (layout.hidden as readonly string[]).includes(layout.view) ? DEFAULT_VIEW : layout.view;
 }
 
-export const isShown = (layout: Layout, part: ControlId): boolean => !layout.hidden.includes(part);
+/** A part (or a view's tab) shows unless controls= hides it; the prune view always shows. */
+export const isShown = (layout: Layout, part: ControlId | ViewId): boolean => !(layout.hidden as readonly string[]).includes(part);
 
 /**
  * `controls=` grammar: a comma list of parts to hide, each written with a leading minus

@@ -3,32 +3,57 @@ import { Notices } from './Notices';
 import { DataPanel } from './DataPanel';
 import { TrainPanel } from './TrainPanel';
 import { PrunePanel } from './PrunePanel';
-import { NetworkView } from './NetworkView';
 import { FeatureMaps } from './FeatureMaps';
 import { SpeedLab } from './SpeedLab';
 import { HistoryPanel } from './HistoryPanel';
 import { ExperimentsPanel } from './ExperimentsPanel';
 import { GotchaPanel } from './GotchaPanel';
 import { WorkPanel } from './WorkPanel';
+import { Part } from './Part';
+import { Views, usePresenterClass } from './Views';
 import { LessonPanel } from './LessonPanel';
 
+/**
+ * The page: a compact header, the views as tabs (layout.ts: view=, controls=, presenter=), notices
+ * above whichever view is open. The prune view holds the prune loop (the network drawn beside the
+ * sliders, PrunePanel) and, below it, the runs it made.
+ */
 export function App() {
+  usePresenterClass();
   return (
     <>
       <Header />
       <main>
-        <Notices />
-        <LessonPanel />
-        <DataPanel />
-        <TrainPanel />
-        <PrunePanel />
-        <NetworkView />
-        <FeatureMaps />
-        <SpeedLab />
-        <HistoryPanel />
-        <ExperimentsPanel />
-        <WorkPanel />
-        <GotchaPanel />
+        <Views
+          views={{
+            prune: (
+              <>
+                <PrunePanel />
+                <HistoryPanel />
+              </>
+            ),
+            data: (
+              <>
+                <DataPanel />
+                <Part id="train">
+                  <TrainPanel />
+                </Part>
+              </>
+            ),
+            experiments: <ExperimentsPanel />,
+            inspect: (
+              <>
+                <FeatureMaps />
+                <SpeedLab />
+              </>
+            ),
+            work: <WorkPanel />,
+            article: <GotchaPanel />,
+          }}
+        >
+          <Notices />
+          <LessonPanel />
+        </Views>
       </main>
       <footer>
         Data: CIFAR-10 (Krizhevsky, <i>Learning Multiple Layers of Features from Tiny Images</i>, 2009), a balanced

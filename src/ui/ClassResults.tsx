@@ -49,38 +49,41 @@ export function Confusion({ evaluation }: { evaluation: Evaluation }) {
   const c = evaluation.confusion!;
   const rowTotal = (t: number) => c.slice(t * K, t * K + K).reduce((a, b) => a + b, 0);
   return (
-    <table className="confusion" data-testid="confusion">
-      <caption>Confusion matrix of the pruned model ({evaluation.count.toLocaleString('en-US')} test images): rows are the true class, columns the answer</caption>
-      <thead>
-        <tr>
-          <th scope="col">true ↓ / answer →</th>
-          {CLASS_NAMES.map((n) => (
-            <th key={n} scope="col" className="rot">
-              {n.slice(0, 5)}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {CLASS_NAMES.map((n, t) => {
-          const total = rowTotal(t) || 1;
-          return (
-            <tr key={n}>
-              <th scope="row">{n}</th>
-              {CLASS_NAMES.map((_, p) => {
-                const v = c[t * K + p];
-                const share = v / total;
-                const bg = t === p ? `rgba(16,185,129,${share})` : `rgba(239,68,68,${share})`;
-                return (
-                  <td key={p} data-testid={`confusion-${t}-${p}`} style={{ background: bg }} title={`${n} answered as ${CLASS_NAMES[p]}: ${v}`}>
-                    {v}
-                  </td>
-                );
-              })}
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
+    // Wider than a phone: its own sideways scroll, reachable from the keyboard (issue 23).
+    <div className="table-wrap" tabIndex={0} role="region" aria-label="Confusion matrix (scrolls sideways on a narrow screen)">
+      <table className="confusion" data-testid="confusion">
+        <caption>Confusion matrix of the pruned model ({evaluation.count.toLocaleString('en-US')} test images): rows are the true class, columns the answer</caption>
+        <thead>
+          <tr>
+            <th scope="col">true ↓ / answer →</th>
+            {CLASS_NAMES.map((n) => (
+              <th key={n} scope="col" className="rot">
+                {n.slice(0, 5)}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {CLASS_NAMES.map((n, t) => {
+            const total = rowTotal(t) || 1;
+            return (
+              <tr key={n}>
+                <th scope="row">{n}</th>
+                {CLASS_NAMES.map((_, p) => {
+                  const v = c[t * K + p];
+                  const share = v / total;
+                  const bg = t === p ? `rgba(16,185,129,${share})` : `rgba(239,68,68,${share})`;
+                  return (
+                    <td key={p} data-testid={`confusion-${t}-${p}`} style={{ background: bg }} title={`${n} answered as ${CLASS_NAMES[p]}: ${v}`}>
+                      {v}
+                    </td>
+                  );
+                })}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
   );
 }

@@ -29,6 +29,7 @@ export function GotchaPanel() {
     actions.setSetting('method', 'random');
     actions.setAmounts(amountKeysOf(model), 0);
     actions.setAmount(group.id, 20);
+    actions.showView('prune');
   };
   return (
     <section className="panel gotcha" aria-labelledby="gotcha-h">

@@ -86,6 +86,36 @@ describe('NetworkDiagram', () => {
     expect(note).toContain('removing 1 of stage 2\'s 32 stream channels');
   });
 
+  it('hovering a channel lights its group like a click, and leaving puts back the clicked one (issue 23)', async () => {
+    await draw(convNet3, null);
+    const lit = () => ['conv1', 'conv2', 'conv3'].filter((l) => screen.getByTestId(`net-block-${l}`).getAttribute('class')!.includes('lit'));
+    fireEvent.click(screen.getByTestId('stripe-conv1-0'));
+    expect(lit()).toEqual(['conv1', 'conv2']); // conv1's filters and conv2's input channels
+    fireEvent.mouseEnter(screen.getByTestId('stripe-conv2-7'));
+    expect(lit()).toEqual(['conv2', 'conv3']);
+    expect(screen.getByTestId('stripe-conv2-7').getAttribute('data-state')).toBe('lit');
+    expect(screen.getByTestId('network-group').textContent).toContain('channel 7');
+    fireEvent.mouseLeave(screen.getByTestId('net-block-conv2'));
+    expect(lit()).toEqual(['conv1', 'conv2']);
+    expect(screen.getByTestId('stripe-conv1-0').getAttribute('data-state')).toBe('lit');
+  });
+
+  it('keyboard: a focused layer lights its group, the arrow keys move the channel, Enter selects it (issue 23)', async () => {
+    await draw(convNet3, { mode: 'remove', kept: { conv2: [0, 2, 3] } });
+    const block = screen.getByTestId('net-block-conv2');
+    expect(block.getAttribute('tabindex')).toBe('0');
+    expect(block.getAttribute('aria-label')).toContain('conv2: 3 of 32 channels left');
+    fireEvent.focus(block);
+    expect(screen.getByTestId('stripe-conv2-0').getAttribute('data-state')).toBe('lit');
+    expect(screen.getByTestId('net-block-conv3').getAttribute('class')).toContain('lit');
+    fireEvent.keyDown(block, { key: 'ArrowDown' }); // channel 1 is removed: the next drawn one is 2
+    expect(screen.getByTestId('stripe-conv2-2').getAttribute('data-state')).toBe('lit');
+    fireEvent.keyDown(block, { key: 'Enter' });
+    fireEvent.blur(block);
+    expect(screen.getByTestId('stripe-conv2-2').getAttribute('data-state')).toBe('lit'); // selected, stays
+    expect(screen.getByTestId('network-group').textContent).toContain('channel 2');
+  });
+
   it('ConvNet-3: "break it" on conv2 shows the error PyTorch would raise at conv3', async () => {
     await draw(convNet3, null);
     fireEvent.click(screen.getByTestId('break-it'));

@@ -35,12 +35,19 @@ interface Selection {
   broken: string | null;
 }
 
-/** The network drawn from its graph: blocks sized by channels, a stripe per channel, the selected channel's group lit. */
-export function NetworkDiagram({ spec, prune, elk = defaultElk }: { spec: ModelSpec; prune: PruneState | null; elk?: () => Promise<ELK> }) {
+/**
+ * The network drawn from its graph: blocks sized by channels, a stripe per channel, the selected channel's
+ * group lit. Hovering a channel, or focusing a layer (Tab, then the arrow keys), lights its group the same
+ * way while the pointer or focus stays; a click or Enter selects it. `maxHeight` scales the drawing down
+ * (the prune view's compact one).
+ */
+export function NetworkDiagram({ spec, prune, elk = defaultElk, maxHeight }: { spec: ModelSpec; prune: PruneState | null; elk?: () => Promise<ELK>; maxHeight?: number }) {
   const st = structure(spec);
   const [layout, setLayout] = useState<{ id: string; layout: NetworkLayout } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [sel, setSel] = useState<Selection | null>(null);
+  /** The channel under the pointer or the keyboard's focus: lit like a click while it stays. */
+  const [hover, setHover] = useState<Selection | null>(null);
   const [breakIt, setBreakIt] = useState(false);
   useEffect(() => {
     let live = true;
@@ -52,7 +59,8 @@ export function NetworkDiagram({ spec, prune, elk = defaultElk }: { spec: ModelS
       live = false;
     };
   }, [spec, elk]);
-  const current = sel && sel.group < st.groups.length ? sel : null;
+  const chosen = hover ?? sel;
+  const current = chosen && chosen.group < st.groups.length ? chosen : null;
   const keptOf = useMemo(() => {
     const m = new Map<number, Set<number>>();
     st.groups.forEach((g, gi) => {
@@ -66,7 +74,11 @@ export function NetworkDiagram({ spec, prune, elk = defaultElk }: { spec: ModelS
   const group = current ? st.groups[current.group] : null;
   const litLayers = new Set(group ? [...group.producers, ...group.consumers, ...group.adds, ...group.linears.map((l) => l.name)] : []);
   const broken = current?.broken ? breakGroup(spec, current.broken) : null;
-  const pick = (b: Block, unit: number) => setSel({ group: b.group, unit, broken: breakIt && b.kind === 'conv' ? b.id : null });
+  const pick = (b: Block, unit: number) => {
+    setHover(null);
+    setSel({ group: b.group, unit, broken: breakIt && b.kind === 'conv' ? b.id : null });
+  };
+  const scale = maxHeight && layout && layout.layout.height > maxHeight ? maxHeight / layout.layout.height : 1;
   return (
     <div className="network-view">
       <label className="inline small" title="Remove the channel you click from that one layer only, not from the rest of its group.">
@@ -80,10 +92,11 @@ export function NetworkDiagram({ spec, prune, elk = defaultElk }: { spec: ModelS
         // Wider than the page for ResNet-20: a scrollable region the keyboard can reach (focus, then arrow keys).
         <div className="network-scroll" tabIndex={0} role="region" aria-label={`${spec.label}: the network drawing (scrolls sideways)`}>
           <svg
-            width={layout.layout.width}
-            height={layout.layout.height}
-            role="img"
-            aria-label={`${spec.label} drawn as a graph; the table below lists the same layers`}
+            width={Math.ceil(layout.layout.width * scale)}
+            height={Math.ceil(layout.layout.height * scale)}
+            viewBox={`0 0 ${layout.layout.width} ${layout.layout.height}`}
+            role="group"
+            aria-label={`${spec.label} drawn as a graph (each layer focusable: arrow keys pick a channel and light its group); the table below lists the same layers`}
             data-testid="network-svg"
           >
             {layout.layout.edges.map((e) => (
@@ -98,6 +111,7 @@ export function NetworkDiagram({ spec, prune, elk = defaultElk }: { spec: ModelS
                 lit={litLayers.has(b.id)}
                 sel={current}
                 onPick={pick}
+                onHover={(blk, unit) => setHover(unit === null ? null : { group: blk.group, unit, broken: null })}
               />
             ))}
           </svg>
@@ -131,7 +145,26 @@ export function NetworkDiagram({ spec, prune, elk = defaultElk }: { spec: ModelS
   }
 }
 
-function BlockShape({ b, isKept, remove, lit, sel, onPick }: { b: Block; isKept: (g: number, j: number) => boolean; remove: boolean; lit: boolean; sel: Selection | null; onPick: (b: Block, unit: number) => void }) {
+function BlockShape({
+  b,
+  isKept,
+  remove,
+  lit,
+  sel,
+  onPick,
+  onHover,
+}: {
+  b: Block;
+  isKept: (g: number, j: number) => boolean;
+  remove: boolean;
+  lit: boolean;
+  sel: Selection | null;
+  onPick: (b: Block, unit: number) => void;
+  /** The channel under the pointer or focus (null: none any more). */
+  onHover: (b: Block, unit: number | null) => void;
+}) {
+  // The channel the keyboard is on in this layer (arrow keys move it over the drawn channels).
+  const [focusUnit, setFocusUnit] = useState(0);
   if (b.kind === 'add')
     return (
       <g data-testid={`net-block-${b.id}`} className={`net-add${lit ? ' lit' : ''}`}>
@@ -163,13 +196,37 @@ function BlockShape({ b, isKept, remove, lit, sel, onPick }: { b: Block; isKept:
         width={b.width}
         height={Math.max(1, h - (h > 2 ? 0.6 : 0))}
         onClick={prunable ? () => onPick(b, j) : undefined}
+        onMouseEnter={prunable ? () => onHover(b, j) : undefined}
       >
         <title>{`${b.id} channel ${j}${prunable ? (alive ? ', kept' : ', pruned') : ''}`}</title>
       </rect>,
     );
   }
+  const drawn = prunable ? Array.from({ length: b.channels }, (_, j) => j).filter((j) => !remove || isKept(b.group, j)) : [];
+  const keyboard = prunable && drawn.length > 0
+    ? {
+        tabIndex: 0,
+        role: 'button',
+        'aria-label': `${b.id}: ${kept} of ${b.channels} channels ${remove ? 'left' : 'kept'}. Arrow keys light a channel's group, Enter selects it.`,
+        onFocus: () => onHover(b, drawn.includes(focusUnit) ? focusUnit : drawn[0]),
+        onBlur: () => onHover(b, null),
+        onMouseLeave: () => onHover(b, null),
+        onKeyDown: (e: React.KeyboardEvent) => {
+          const at = Math.max(0, drawn.indexOf(focusUnit));
+          if (e.key === 'ArrowDown' || e.key === 'ArrowRight' || e.key === 'ArrowUp' || e.key === 'ArrowLeft') {
+            const next = drawn[Math.min(drawn.length - 1, Math.max(0, at + (e.key === 'ArrowDown' || e.key === 'ArrowRight' ? 1 : -1)))];
+            setFocusUnit(next);
+            onHover(b, next);
+            e.preventDefault();
+          } else if (e.key === 'Enter' || e.key === ' ') {
+            onPick(b, drawn[at]);
+            e.preventDefault();
+          }
+        },
+      }
+    : { onMouseLeave: prunable ? () => onHover(b, null) : undefined };
   return (
-    <g data-testid={`net-block-${b.id}`} data-kept={kept} data-units={b.channels} className={`net-block ${b.kind}${lit ? ' lit' : ''}`}>
+    <g data-testid={`net-block-${b.id}`} data-kept={kept} data-units={b.channels} className={`net-block ${b.kind}${lit ? ' lit' : ''}`} {...keyboard}>
       <title>{b.title}</title>
       <rect className="outline" x={b.x - 1} y={b.y - 1} width={b.width + 2} height={b.height - LABEL_HEIGHT + 2} />
       {stripes}
@@ -229,12 +286,24 @@ function NetworkTable({ spec, isKept, remove, onPick }: { spec: ModelSpec; isKep
   );
 }
 
-/** The page's network view: the current model, pruned as the last preview says. */
-export function NetworkView() {
+/** The drawing's height in the prune view, so the prune loop fits one 1280×800 screen (taller models are scaled down). */
+const EMBEDDED_HEIGHT = 240;
+
+/** The page's network view: the current model, pruned as the last preview says. `embedded`: inside the prune panel, compact. */
+export function NetworkView({ embedded = false }: { embedded?: boolean }) {
   const model = useStore((s) => s.settings.model);
   const reply = useStore((s) => s.preview.reply);
   const spec = specFor(model) as ModelSpec;
   const prune = useMemo<PruneState | null>(() => (reply ? { mode: reply.settings.mode, kept: reply.kept } : null), [reply]);
+  if (embedded)
+    return (
+      <section className="network-embedded" aria-labelledby="network-h" data-testid="network-view">
+        <h3 id="network-h" className="sub">
+          The network <span className="muted small">— a stripe per channel: hover or click one to light its group</span>
+        </h3>
+        <NetworkDiagram spec={spec} prune={prune} maxHeight={EMBEDDED_HEIGHT} />
+      </section>
+    );
   return (
     <section className="panel" aria-labelledby="network-h" data-testid="network-view">
       <h2 id="network-h">The network, drawn</h2>

@@ -16,6 +16,11 @@ import { CurvesChart } from './CurvesChart';
 import { FilterGrid } from './FilterGrid';
 import { JobProgress } from './JobProgress';
 import { PytorchExport } from './PytorchExport';
+import { ModelPicker } from './ModelPicker';
+import { NetworkView } from './NetworkView';
+import { Part } from './Part';
+import { DataSummary } from './DataSummary';
+import { Origin } from './TrainPanel';
 import { bytes, epochsText, int, pct } from '../state/vocabulary';
 import { useActions, useStore } from './context';
 
@@ -362,85 +367,115 @@ export function PrunePanel() {
     [actions],
   );
   return (
-    <section className="panel" aria-labelledby="prune-h">
-      <h2 id="prune-h">3 · Prune and fine-tune</h2>
-      <p className="help">
-        Every change prunes a fresh copy of the baseline; the baseline itself is never modified, so Reset is exact. The
-        figures update as you drag; the test accuracy follows when you stop.
-      </p>
+    <section className="panel prune-panel" aria-labelledby="prune-h">
+      {/* The tab names the view; the heading stays for screen readers (the loop must fit one screen). */}
+      <h2 id="prune-h" className="visually-hidden">
+        Prune and fine-tune
+      </h2>
       <div className="prune-grid">
-        <div>
-          <Radio
-            name="Method"
-            value={settings.method}
-            options={methods}
-            help={METHODS.find((m) => m.value === settings.method)!.help}
-            onChange={(v) => actions.setSetting('method', v)}
-            disabled={busy}
-          />
-          <Radio name="Mode" value={settings.mode} options={modes} help={modeHelp(settings.mode, spec)} onChange={(v) => actions.setSetting('mode', v)} disabled={busy} />
-          <Sliders settings={settings} spec={spec} costs={costs} busy={busy} />
+        <div className="prune-controls">
+          <div className="model-row">
+            <Part id="model">
+              <ModelPicker />
+            </Part>
+            <DataSummary />
+          </div>
+          <Origin />
+          <Part id="method">
+            <Radio
+              name="Method"
+              value={settings.method}
+              options={methods}
+              help={METHODS.find((m) => m.value === settings.method)!.help}
+              onChange={(v) => actions.setSetting('method', v)}
+              disabled={busy}
+            />
+          </Part>
+          <Part id="mode">
+            <Radio name="Mode" value={settings.mode} options={modes} help={modeHelp(settings.mode, spec)} onChange={(v) => actions.setSetting('mode', v)} disabled={busy} />
+          </Part>
+          <Part id="sliders">
+            <Sliders settings={settings} spec={spec} costs={costs} busy={busy} />
+          </Part>
           <CriterionNote settings={settings} busy={busy} />
         </div>
-        <div>
-          <Figures costs={costs} spec={spec} />
-          <WhatChanged costs={costs} settings={settings} spec={spec} />
+        <div className="prune-results">
+          <Part id="network">
+            <NetworkView embedded />
+          </Part>
+          <div className="result accuracy-row" data-testid="preview">
+            <span>
+              Test accuracy: baseline <strong data-testid="baseline-acc">{baselineEval ? pct(baselineEval.accuracy) : '…'}</strong>
+            </span>
+            <span>
+              after pruning{' '}
+              <strong data-testid="pruned-acc">
+                {preview.status === 'ready' && preview.reply ? pct(preview.reply.evaluation.accuracy) : preview.status === 'pending' ? 'evaluating…' : '—'}
+              </strong>
+              {preview.reply && preview.status === 'ready' && <span className="muted small"> ({Math.round(preview.reply.millis)} ms)</span>}
+            </span>
+            {finetuned && (
+              <span>
+                after fine-tuning ({epochsText(prunedEpochs)}) <strong data-testid="finetuned-acc">{pct(finetuned.accuracy)}</strong>
+              </span>
+            )}
+            {preview.error && <div className="error small">{preview.error}</div>}
+          </div>
+          <Part id="finetune">
+            <div className="actions">
+              <label className="field inline" title="Epochs of training for the pruned model; masked weights stay zero.">
+                <span>Fine-tune epochs</span>
+                <input
+                  type="number"
+                  min={1}
+                  max={20}
+                  value={settings.ftEpochs}
+                  disabled={busy}
+                  data-testid="input-ftEpochs"
+                  onChange={(e) => {
+                    const v = Math.round(Number(e.target.value));
+                    if (v >= 1 && v <= 20) actions.setSetting('ftEpochs', v);
+                  }}
+                />
+              </label>
+              <button className="primary" disabled={busy || !fresh} onClick={() => void actions.fineTune()} data-testid="finetune">
+                {prunedEpochs > 0 ? 'Fine-tune more' : 'Fine-tune'}
+              </button>
+              <button disabled={busy} onClick={actions.resetPruning} data-testid="reset">
+                Reset to baseline
+              </button>
+            </div>
+          </Part>
+          <Part id="schedule">
+            <ScheduleControls busy={busy} />
+          </Part>
+          {jobRole === 'pruned' && <JobProgress />}
           {emptyLayer && (
             <p className="warn" role="status" data-testid="no-filters">
               A conv layer has no filters left: nothing reaches the classifier but its bias, so the network gives every image the same answer.
             </p>
           )}
-          <div className="result" data-testid="preview">
-            Test accuracy after pruning, before fine-tuning:{' '}
-            <strong data-testid="pruned-acc">
-              {preview.status === 'ready' && preview.reply ? pct(preview.reply.evaluation.accuracy) : preview.status === 'pending' ? 'evaluating…' : '—'}
-            </strong>
-            {preview.reply && preview.status === 'ready' && <span className="muted small"> (pruned and evaluated in {Math.round(preview.reply.millis)} ms)</span>}
-            {preview.error && <div className="error small">{preview.error}</div>}
-            {baselineEval && <div className="muted small">baseline: {pct(baselineEval.accuracy)}</div>}
-          </div>
-          <div className="actions">
-            <label className="field inline" title="Epochs of training for the pruned model; masked weights stay zero.">
-              <span>Fine-tune epochs</span>
-              <input
-                type="number"
-                min={1}
-                max={20}
-                value={settings.ftEpochs}
-                disabled={busy}
-                data-testid="input-ftEpochs"
-                onChange={(e) => {
-                  const v = Math.round(Number(e.target.value));
-                  if (v >= 1 && v <= 20) actions.setSetting('ftEpochs', v);
-                }}
-              />
-            </label>
-            <button className="primary" disabled={busy || !fresh} onClick={() => void actions.fineTune()} data-testid="finetune">
-              {prunedEpochs > 0 ? 'Fine-tune more' : 'Fine-tune'}
-            </button>
-            <button disabled={busy} onClick={actions.resetPruning} data-testid="reset">
-              Reset to baseline
-            </button>
-          </div>
-          <ScheduleControls busy={busy} />
-          {jobRole === 'pruned' && <JobProgress />}
-          {finetuned && (
-            <div className="result">
-              After fine-tuning ({epochsText(prunedEpochs)}):{' '}
-              <strong data-testid="finetuned-acc">{pct(finetuned.accuracy)}</strong>
-            </div>
-          )}
+          <Figures costs={costs} spec={spec} />
+          <WhatChanged costs={costs} settings={settings} spec={spec} />
         </div>
       </div>
+      <p className="help">
+        Every change prunes a fresh copy of the baseline; the baseline itself is never modified, so Reset is exact. The
+        figures update as you drag; the test accuracy follows when you stop.
+      </p>
       {clickedGroup && <GroupNote spec={spec} id={clickedGroup.layer} removed={clickedGroup.alive.length - clickedGroup.alive.reduce((a, x) => a + x, 0)} />}
       {preview.reply && (
-        <div className="grids">
-          {preview.reply.filters.map((v) => (
-            <FilterGrid key={v.layer} view={v} onToggle={coupled ? onToggle : actions.toggleFilter} disabled={busy || (settings.method !== 'manual' && !fresh)} />
-          ))}
-        </div>
+        <Part id="filters">
+          <div className="grids">
+            {preview.reply.filters.map((v) => (
+              <FilterGrid key={v.layer} view={v} onToggle={coupled ? onToggle : actions.toggleFilter} disabled={busy || (settings.method !== 'manual' && !fresh)} />
+            ))}
+          </div>
+        </Part>
       )}
-      <PytorchExport />
+      <Part id="export">
+        <PytorchExport />
+      </Part>
       <CompareCharts settings={settings} />
       <CurvesChart role="pruned" title="Fine-tuning the pruned model" testId="finetune-curve" />
       <ScheduleChart />

@@ -1,10 +1,11 @@
 import { useState } from 'react';
-import { type Settings, settingsToQuery } from '../state/urlState';
+import { DEFAULT_LAYOUT, type Layout } from '../state/layout';
+import { type Settings, pageQuery } from '../state/urlState';
 import { useAppStore } from './context';
 
-/** A link that reproduces every setting on this page. */
-export function shareLink(settings: Settings): string {
-  return `${location.origin}${location.pathname}?${settingsToQuery(settings)}`;
+/** A link that reproduces every setting on this page, and its view, hidden parts and presenter type. */
+export function shareLink(settings: Settings, layout: Layout = DEFAULT_LAYOUT): string {
+  return `${location.origin}${location.pathname}?${pageQuery(settings, layout)}`;
 }
 
 /** Copies the share link. */
@@ -12,7 +13,7 @@ export function ShareBar() {
   const appStore = useAppStore();
   const [copied, setCopied] = useState<string | null>(null);
   const copy = async () => {
-    const link = shareLink(appStore.getState().settings);
+    const link = shareLink(appStore.getState().settings, appStore.getState().layout);
     try {
       await navigator.clipboard.writeText(link);
       setCopied('Link copied.');

@@ -1,17 +1,17 @@
-import { parameterCount } from '../core/model/spec';
-import { MODELS, MODEL_IDS, specFor } from '../core/model/zoo';
+import { specFor } from '../core/model/zoo';
 import { describeOrigin } from '../state/controller';
 import type { Settings } from '../state/urlState';
 import { CurvesChart } from './CurvesChart';
 import { JobProgress } from './JobProgress';
+import { ModelPicker } from './ModelPicker';
 import { PerClass } from './PerClass';
 import { RecipeFields } from './RecipeFields';
 import { int, pct } from '../state/vocabulary';
 import { useActions, useStore } from './context';
 import { NumberField } from './NumberField';
 
-/** Where the baseline came from, in one line, with what to do to get another one. */
-function Origin() {
+/** Where the baseline came from, in one line, with what to do to get another one (also in the prune view). */
+export function Origin() {
   const baseline = useStore((s) => s.baseline);
   const o = baseline.origin;
   return (
@@ -39,16 +39,7 @@ export function TrainPanel() {
     <section className="panel" aria-labelledby="train-h">
       <h2 id="train-h">2 · Baseline</h2>
       <div className="fields">
-        <label className="field" title="The network to train and prune. Switching starts that model's baseline.">
-          <span>Model</span>
-          <select value={model} disabled={busy} data-testid="model" onChange={(e) => actions.setSetting('model', e.target.value as Settings['model'])}>
-            {MODEL_IDS.map((id) => (
-              <option key={id} value={id}>
-                {MODELS[id].label} ({int(parameterCount(MODELS[id]))} parameters)
-              </option>
-            ))}
-          </select>
-        </label>
+        <ModelPicker />
       </div>
       <p className="help" data-testid="model-summary">
         {spec.summary}. Adam with learning rate 0.001 is the article's recipe. Training continues from the current weights;

@@ -1,0 +1,156 @@
+/**
+ * Issue 23, the layout: the views by URL and by tab (back/forward between them), the prune loop on one
+ * 1280×800 screen (bounding boxes measured, not a screenshot), a phone's width with nothing cut off,
+ * `controls=` hiding parts for a class, `presenter=1`, and the network view's hover and keyboard on
+ * ResNet-20 (the stage-1 stream group lights exactly the layers its dependency group lists).
+ */
+import { type Page, expect, test } from '@playwright/test';
+import { structure } from '../src/core/model/graph';
+import { resnet20 } from '../src/core/model/zoo';
+import { dependencyGroup, describeGroup } from '../src/core/pruning/groups';
+import { type ViewId, gotoView, openReady, trackErrors } from './helpers';
+
+const VIEWS: ViewId[] = ['prune', 'data', 'experiments', 'inspect', 'work', 'article'];
+const selected = (page: Page, view: ViewId) => expect(page.getByTestId(`tab-${view}`)).toHaveAttribute('aria-selected', 'true');
+
+test('every view opens by its URL and by its tab; back and forward move between views; a bad view= falls back to prune with a notice, losing nothing', async ({ page }) => {
+  const errors = trackErrors(page);
+  await page.goto('./?conv1=50&mode=remove&view=experiments');
+  await selected(page, 'experiments');
+  await expect(page.getByTestId('view-experiments')).toBeVisible();
+  await expect(page.getByRole('tablist')).toBeVisible();
+  await expect(page.getByRole('tab')).toHaveCount(VIEWS.length);
+  // Only the open view is in the page: the prune view's panel is hidden and empty.
+  await expect(page.getByTestId('view-prune')).toBeHidden();
+  await expect(page.getByTestId('slider-conv1')).toHaveCount(0);
+  for (const v of VIEWS) {
+    await gotoView(page, v);
+    await expect(page).toHaveURL(v === 'prune' ? /conv1=50(?!.*view=)/ : new RegExp(`conv1=50.*&view=${v}$`));
+  }
+  // Back and forward walk the views just visited.
+  await page.goBack();
+  await selected(page, 'work');
+  await page.goBack();
+  await selected(page, 'inspect');
+  await page.goForward();
+  await selected(page, 'work');
+  await expect(page.getByTestId('view-work')).toBeVisible();
+  // The keyboard: arrows move along the tabs, Enter opens one.
+  await page.getByTestId('tab-work').focus();
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByTestId('tab-article')).toBeFocused();
+  await page.keyboard.press('Enter');
+  await selected(page, 'article');
+
+  await page.goto('./?conv1=50&mode=remove&view=settings');
+  await expect(page.getByTestId('notice').filter({ hasText: 'view=settings is not one of prune, data, experiments, inspect, work, article; showing prune.' })).toBeVisible();
+  await selected(page, 'prune');
+  await expect(page.getByTestId('detail-conv1')).toHaveText('32 of 64 filters removed · 32 kept'); // the rest of the link holds
+  expect(errors).toEqual([]);
+});
+
+test('1280×800: the prune loop — model, sliders, the network, counts, accuracy before and after, Fine-tune — is on one screen', async ({ page }) => {
+  const errors = trackErrors(page);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await openReady(page, '?conv1=50&mode=remove');
+  await expect(page.getByTestId('pruned-acc')).toHaveText(/^\d+\.\d%$/);
+  await expect(page.getByTestId('network-svg')).toBeVisible();
+  const ids = ['model', 'slider-conv1', 'slider-fc1', 'network-svg', 'fig-filters', 'fig-params', 'fig-macs', 'fig-size', 'baseline-acc', 'pruned-acc', 'finetune'];
+  for (const id of ids) {
+    const box = (await page.getByTestId(id).boundingBox())!;
+    expect(box, id).not.toBeNull();
+    expect(box.y, `${id} top`).toBeGreaterThanOrEqual(0);
+    expect(box.y + box.height, `${id} bottom`).toBeLessThanOrEqual(800);
+    expect(box.x + box.width, `${id} right`).toBeLessThanOrEqual(1280);
+  }
+  expect(await page.evaluate(() => window.scrollY)).toBe(0);
+  expect(errors).toEqual([]);
+});
+
+test('phone width (390×844): no view overflows sideways, and the model picker fits', async ({ page }) => {
+  test.setTimeout(240_000);
+  const errors = trackErrors(page);
+  await page.setViewportSize({ width: 390, height: 844 });
+  await openReady(page, '?conv1=50&mode=remove');
+  await expect(page.getByTestId('pruned-acc')).toHaveText(/^\d+\.\d%$/);
+  const picker = (await page.getByTestId('model').boundingBox())!;
+  expect(picker.x).toBeGreaterThanOrEqual(0);
+  expect(picker.x + picker.width).toBeLessThanOrEqual(390);
+  for (const v of VIEWS) {
+    await gotoView(page, v);
+    await page.waitForTimeout(300); // charts size themselves after a frame (ResizeObserver)
+    const wide = await page.evaluate(() => {
+      const out: string[] = [];
+      const check = (el: Element, name: string) => {
+        if (el.scrollWidth > el.clientWidth + 1) out.push(`${name}: ${el.scrollWidth} > ${el.clientWidth}`);
+      };
+      check(document.documentElement, 'html');
+      check(document.body, 'body');
+      document.querySelectorAll('.panel, header, [role="tablist"]').forEach((el, i) => check(el, `${el.getAttribute('aria-labelledby') ?? el.className} #${i}`));
+      return out;
+    });
+    expect(wide, `view ${v}`).toEqual([]);
+  }
+  expect(errors).toEqual([]);
+});
+
+test('controls= hides parts for a class; an unknown part is named; presenter=1 sets large type in one column', async ({ page }) => {
+  const errors = trackErrors(page);
+  await openReady(page, '?controls=-experiments,-model,-export,-train,-wings&presenter=1');
+  await expect(page.getByTestId('notice').filter({ hasText: '“wings” is not a part of the page that can be hidden' })).toBeVisible();
+  await expect(page.getByTestId('tab-experiments')).toHaveCount(0);
+  await expect(page.getByTestId('tab-data')).toBeVisible();
+  await expect(page.getByTestId('model')).toHaveCount(0);
+  await expect(page.getByTestId('export-pytorch')).toHaveCount(0);
+  await expect(page.getByTestId('slider-conv1')).toBeVisible();
+  await gotoView(page, 'data');
+  await expect(page.getByTestId('train')).toHaveCount(0); // the baseline training is hidden, the data is not
+  await expect(page.locator('section[aria-labelledby="data-h"]')).toBeVisible();
+  // The link keeps the hidden parts (and the view).
+  await expect(page).toHaveURL(/&view=data&controls=-experiments,-model,-export,-train&presenter=1$/);
+
+  // Presenter: the root font is 22 px (from 16), panels' text follows, and the prune view is one column.
+  expect(await page.evaluate(() => getComputedStyle(document.documentElement).fontSize)).toBe('22px');
+  await gotoView(page, 'prune');
+  const slider = parseFloat(await page.getByTestId('detail-conv1').evaluate((e) => getComputedStyle(e).fontSize));
+  expect(slider).toBeGreaterThanOrEqual(19);
+  const columns = await page.locator('.prune-grid').evaluate((e) => getComputedStyle(e).gridTemplateColumns.split(' ').length);
+  expect(columns).toBe(1);
+
+  // A view hidden by controls= is not opened by its link either.
+  await page.goto('./?view=experiments&controls=-experiments');
+  await expect(page.getByTestId('notice').filter({ hasText: 'view=experiments is hidden by controls=; showing prune.' })).toBeVisible();
+  await selected(page, 'prune');
+  expect(errors).toEqual([]);
+});
+
+test('ResNet-20 network view: hovering a stage-1 stream channel lights exactly the layers of its dependency group; focus and arrow keys do the same', async ({ page }) => {
+  test.setTimeout(240_000);
+  const errors = trackErrors(page);
+  await openReady(page, '?model=resnet20&mode=remove&inner1.1=50');
+  await expect(page.getByTestId('pruned-acc')).toHaveText(/^\d+\.\d%$/, { timeout: 120_000 });
+  const st = structure(resnet20);
+  const stream1 = st.groups.find((g) => g.id === 'stream1')!;
+  // The layers describeGroup lists (its dependency group's members), BatchNorm drawn inside its conv.
+  const members = dependencyGroup(resnet20, 'stream1', 1);
+  const bns = new Set(st.nodes.filter((n) => n.op === 'batchNorm').map((n) => n.name));
+  const expected = [...new Set(members.map((m) => m.layer).filter((l) => !bns.has(l))), ...stream1.adds].sort();
+  const lit = () =>
+    page.locator('[data-testid^="net-block-"].lit').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.replace(/^net-block-/, '')).sort());
+  const producer = stream1.producers[0];
+  expect(await lit()).toEqual([]);
+  await page.getByTestId(`stripe-${producer}-3`).hover();
+  await expect.poll(lit).toEqual(expected);
+  await expect(page.getByTestId('network-group')).toContainText(describeGroup(resnet20, 'stream1', 1));
+  // Moving off the drawing puts it out.
+  await page.mouse.move(0, 0);
+  await expect.poll(lit).toEqual([]);
+  // The keyboard: focus a stream-1 layer, the arrow keys move along its channels, the group stays lit.
+  const block = page.getByTestId(`net-block-${producer}`);
+  await block.focus();
+  await expect.poll(lit).toEqual(expected);
+  await page.keyboard.press('ArrowDown');
+  await expect(page.getByTestId(`stripe-${producer}-1`)).toHaveAttribute('data-state', 'lit');
+  await expect.poll(lit).toEqual(expected);
+  expect(errors).toEqual([]);
+});
