@@ -32,6 +32,9 @@ test('a lesson link opens at its step with the lesson’s parts hidden; predict,
   await expect(page.getByTestId('mode-mask')).toBeChecked();
   await expect(page).toHaveURL(/lesson=article&step=5.*controls=-experiments,-schedule,-export,-train/);
   expect((await state(page)).layout.hidden).toEqual(['experiments', 'schedule', 'export', 'train']);
+  await expect(page.getByTestId('tab-prune')).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('tab-experiments')).toHaveCount(0);
+  await expect(page.getByTestId('schedule-controls')).toHaveCount(0);
 
   // Predict, then reveal: blocked until a choice is made.
   const reveal = page.getByTestId('lesson-reveal');
@@ -74,6 +77,14 @@ test('a lesson link opens at its step with the lesson’s parts hidden; predict,
   await page.reload();
   await expect(page.getByTestId('lesson-step')).toHaveText('5');
   await expect(page.getByTestId('method-l2')).toBeChecked();
+  await expect(page.getByTestId('tab-experiments')).toHaveCount(0);
+
+  // Leaving the lesson gives back what it hid; the teacher's controls=-train stays.
+  await page.getByTestId('lesson-leave').click();
+  await expect(page.getByTestId('lesson')).toHaveCount(0);
+  await expect(page.getByTestId('tab-experiments')).toBeVisible();
+  await expect(page.getByTestId('schedule-controls')).toBeVisible();
+  await expect(page).toHaveURL(/controls=-train$/);
   expect(dialogs).toEqual([]);
   expect(errors).toEqual([]);
 });
@@ -83,6 +94,7 @@ test('the article’s count: predicting that it drops is judged wrong on the fig
   await page.goto('./?lesson=article&step=4&trainSubset=256');
   await expect(page.getByTestId('lesson').getByRole('heading')).toHaveText('The count that never drops');
   expect((await state(page)).layout.view).toBe('article');
+  await expect(page.getByTestId('tab-article')).toHaveAttribute('aria-selected', 'true');
   await page.getByTestId('lesson-choice-1').check(); // "fewer"
   await page.getByTestId('lesson-reveal').click();
   const verdict = page.getByTestId('lesson-verdict');
