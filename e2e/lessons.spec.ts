@@ -55,10 +55,11 @@ test('a lesson link opens at its step with the lesson’s parts hidden; predict,
   // Show where: driver.js highlights the step's target; Esc hands the page back.
   await page.getByTestId('lesson-show').click();
   await expect(page.locator('.driver-active-element')).toHaveAttribute('data-testid', 'pruned-acc');
-  await expect(page.getByTestId('lesson')).toHaveCount(0); // folded away, off the highlighted part
+  await expect(page.getByTestId('lesson')).toBeHidden(); // folded away, off the highlighted part
   await page.keyboard.press('Escape');
   await expect(page.locator('.driver-active-element')).toHaveCount(0);
   await expect(page.getByTestId('lesson')).toBeVisible();
+  await expect(page.getByTestId('lesson-verdict')).toContainText(`“${band(shown)}”`); // the prediction survived the fold
 
   // Next: the URL and the page's state follow; the new step starts with nothing chosen.
   await page.getByTestId('lesson-next').click();

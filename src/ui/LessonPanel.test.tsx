@@ -52,6 +52,11 @@ describe('LessonPanel', () => {
     // The student drags on: the verdict stays on the figure it was judged on.
     act(() => store.setState({ preview: ready(0.1) }));
     expect(screen.getByTestId('lesson-verdict').getAttribute('data-value')).toBe('0.4125');
+    // Folding the card away and back keeps the prediction.
+    fireEvent.click(screen.getByLabelText('Fold the lesson away'));
+    expect(screen.getByTestId('lesson').hidden).toBe(true);
+    fireEvent.click(screen.getByTestId('lesson-unfold'));
+    expect(screen.getByTestId('lesson-verdict').getAttribute('data-value')).toBe('0.4125');
     fireEvent.click(screen.getByTestId('lesson-next'));
     expect(goToStep).toHaveBeenCalledWith('article', 6);
   });

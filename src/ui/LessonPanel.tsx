@@ -55,6 +55,12 @@ function StepCard({ lesson, n, step }: { lesson: Lesson; n: number; step: Lesson
   const [missing, setMissing] = useState(false);
   const tour = useRef<Driver | null>(null);
   useEffect(() => () => tour.current?.destroy(), []);
+  // Room under the page for the docked card, so everything can still be scrolled out from under it.
+  useEffect(() => {
+    if (folded) return;
+    document.body.classList.add('lesson-open');
+    return () => document.body.classList.remove('lesson-open');
+  }, [folded]);
 
   const showWhere = () => {
     const el = step.target ? document.querySelector(`[data-testid="${step.target}"]`) : null;
@@ -67,54 +73,59 @@ function StepCard({ lesson, n, step }: { lesson: Lesson; n: number; step: Lesson
     tour.current.highlight({ element: el, popover: { title: step.title, description: 'Here. Click anywhere or press Esc to go back to the lesson.' } });
   };
 
-  if (folded) {
-    return (
-      <button className="lesson-card folded" onClick={() => setFolded(false)} data-testid="lesson-unfold">
-        Lesson: step {n} of {lesson.steps.length}
-      </button>
-    );
-  }
+  // Folded, the card stays mounted (hidden), so a prediction made is not lost.
   return (
-    <section className="lesson-card" aria-labelledby="lesson-h" data-testid="lesson">
-      <header>
-        <span className="muted small">
-          {lesson.title} · step <span data-testid="lesson-step">{n}</span> of {lesson.steps.length}
-        </span>
-        <span className="lesson-tools">
-          <button className="link" onClick={() => setFolded(true)} aria-label="Fold the lesson away">
-            –
-          </button>
-          <button className="link" onClick={actions.leaveLesson} data-testid="lesson-leave">
-            Leave
-          </button>
-        </span>
-      </header>
-      <h2 id="lesson-h">{step.title}</h2>
-      <p>{step.text}</p>
-      {step.target && (
-        <p>
-          <button onClick={showWhere} data-testid="lesson-show">
-            Show where
-          </button>
-          {missing && <span className="muted small"> That part is not on the page right now (another view, hidden, or still measuring).</span>}
-        </p>
-      )}
-      {step.predict && <PredictBox predict={step.predict} id={`${lesson.id}-${n}`} />}
-      <nav className="lesson-nav">
-        <button onClick={() => void actions.goToStep(lesson.id, n - 1)} disabled={busy || n <= 1} data-testid="lesson-prev">
-          ← Previous
+    <>
+      {folded && (
+        <button className="lesson-card folded" onClick={() => setFolded(false)} data-testid="lesson-unfold">
+          Lesson: step {n} of {lesson.steps.length}
         </button>
-        {n < lesson.steps.length ? (
-          <button className="primary" onClick={() => void actions.goToStep(lesson.id, n + 1)} disabled={busy} data-testid="lesson-next">
-            Next →
-          </button>
-        ) : (
-          <button className="primary" onClick={actions.leaveLesson} data-testid="lesson-finish">
-            Finish
-          </button>
-        )}
-      </nav>
-    </section>
+      )}
+      <section className="lesson-card" aria-labelledby="lesson-h" data-testid="lesson" hidden={folded}>
+        <header>
+          <span className="muted small">
+            {lesson.title} · step <span data-testid="lesson-step">{n}</span> of {lesson.steps.length}
+          </span>
+          <nav className="lesson-nav" aria-label="Lesson steps">
+            <button onClick={() => void actions.goToStep(lesson.id, n - 1)} disabled={busy || n <= 1} data-testid="lesson-prev">
+              ← Previous
+            </button>
+            {n < lesson.steps.length ? (
+              <button className="primary" onClick={() => void actions.goToStep(lesson.id, n + 1)} disabled={busy} data-testid="lesson-next">
+                Next →
+              </button>
+            ) : (
+              <button className="primary" onClick={actions.leaveLesson} data-testid="lesson-finish">
+                Finish
+              </button>
+            )}
+          </nav>
+          <span className="lesson-tools">
+            <button className="link" onClick={() => setFolded(true)} aria-label="Fold the lesson away">
+              –
+            </button>
+            <button className="link" onClick={actions.leaveLesson} data-testid="lesson-leave">
+              Leave
+            </button>
+          </span>
+        </header>
+        <div className="lesson-body">
+          <div>
+            <h2 id="lesson-h">{step.title}</h2>
+            <p>{step.text}</p>
+            {step.target && (
+              <p>
+                <button onClick={showWhere} data-testid="lesson-show">
+                  Show where
+                </button>
+                {missing && <span className="muted small"> That part is not on the page right now (another view, hidden, or still measuring).</span>}
+              </p>
+            )}
+          </div>
+          {step.predict && <PredictBox predict={step.predict} id={`${lesson.id}-${n}`} />}
+        </div>
+      </section>
+    </>
   );
 }
 
