@@ -52,8 +52,8 @@ export function App() {
           }}
         >
           <Notices />
-          <LessonPanel />
         </Views>
+        <LessonPanel />
       </main>
       <footer>
         Data: CIFAR-10 (Krizhevsky, <i>Learning Multiple Layers of Features from Tiny Images</i>, 2009), a balanced
