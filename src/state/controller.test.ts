@@ -8,6 +8,7 @@ import type { Api, EngineEvent, KernelsReport, PreviewReply, RequestType, TrainR
 import { type ControllerDeps, type Pretrained, createController } from './controller';
 import { type KeyValue, PERSIST_KEY, PERSIST_VERSION, idbStorage } from './persistence';
 import { type Persisted, createAppStore } from './store';
+import { lessonObservations } from './slices/lessons';
 
 const testBin = new Uint8Array(readFileSync(new URL('../../public/data/cifar10/test_1000.bin', import.meta.url))).slice(0, 3073 * 10);
 
@@ -793,5 +794,64 @@ describe('controller: the full CIFAR-10 (data=full, issue 21)', () => {
     expect(t.get().settings.data).toBe('subset');
     expect(t.get().notices.at(-1)?.text).toMatch(/download was cancelled; the 5,000\/1,000-image subset stays in use/);
     expect(counts(t)).toEqual(['train:10', 'test:10']);
+  });
+});
+
+describe('controller: lessons (issue 23)', () => {
+  it('a teacher’s link opens at its step: its settings, its view, the lesson’s parts hidden', async () => {
+    const t = setup({ search: '?lesson=article&step=4&controls=-train' });
+    await t.controller.start();
+    await t.settle();
+    expect(t.get().settings).toMatchObject({ lesson: 'article', step: 4, mode: 'global', method: 'random', amounts: { conv1: 20 } });
+    expect(t.get().layout.view).toBe('article');
+    expect(t.get().layout.hidden).toEqual(['experiments', 'schedule', 'export', 'train']);
+    expect(t.urls.at(-1)).toMatch(/lesson=article&step=4.*view=article&controls=-experiments,-schedule,-export,-train/);
+    expect(t.get().notices).toEqual([]);
+  });
+
+  it('next step: settings, view and address follow, the pruned model is previewed again; leaving gives back what the lesson hid', async () => {
+    const t = setup({ search: '?lesson=article&step=4&controls=-train' });
+    await t.controller.start();
+    await t.settle();
+    const previews = t.engine.of('preview').length;
+    await t.controller.goToStep('article', 5);
+    await t.settle();
+    expect(t.get().settings).toMatchObject({ lesson: 'article', step: 5, mode: 'mask', method: 'l1', amounts: { conv1: 50 } });
+    expect(t.get().layout.view).toBe('prune');
+    expect(t.engine.of('preview').length).toBe(previews + 1);
+    expect(lessonObservations(t.get()).prunedAccuracy).toBeCloseTo(0.25); // the fake's accuracy for conv1 = 0.5
+    expect(t.urls.at(-1)).toMatch(/method=l1&mode=mask&conv1=50&.*lesson=article&step=5/);
+    t.controller.leaveLesson();
+    await t.settle();
+    expect(t.get().settings).toMatchObject({ lesson: '', amounts: { conv1: 50 } });
+    expect(t.get().layout.hidden).toEqual(['train']); // the teacher's, not the lesson's
+    expect(t.urls.at(-1)).not.toMatch(/lesson=/);
+  });
+
+  it('a step naming another model switches to it first (its baseline, then the step’s sliders)', async () => {
+    const t = setup({ search: '?lesson=article&step=8' });
+    await t.controller.start();
+    await t.settle();
+    await t.controller.goToStep('structure', 2);
+    await t.settle();
+    expect(t.engine.of('resetBaseline').map((c) => (c.body as { model: string }).model)).toEqual(['simplecnn', 'convnet3']);
+    expect(t.get().settings).toMatchObject({ model: 'convnet3', lesson: 'structure', step: 2, mode: 'remove', amounts: { conv1: 0, conv2: 50, conv3: 0, fc1: 0 } });
+    expect(lessonObservations(t.get()).schedule).toBeNull();
+    await t.controller.goToStep('structure', 7);
+    await t.settle();
+    expect(lessonObservations(t.get()).schedule).toEqual({ schedule: { kind: 'agp', steps: 3 }, target: 0.75 });
+  });
+
+  it('a bad step from the page is clamped with a notice; nothing moves while a job runs', async () => {
+    const t = setup({ search: '?lesson=article' });
+    await t.controller.start();
+    await t.settle();
+    await t.controller.goToStep('article', 12);
+    expect(t.get().settings.step).toBe(8);
+    expect(t.get().notices.map((n) => n.text)).toEqual(['step=12: “The article, line by line” has steps 1–8; showing step 8.']);
+    t.store.setState({ job: { role: 'pruned', epochs: 1, epoch: 0, firstEpoch: null, batch: 0, batchesPerEpoch: 1, imagesPerSecond: 0, cancelling: false } });
+    await t.controller.goToStep('article', 2);
+    expect(t.get().settings.step).toBe(8);
+    expect(t.get().notices.at(-1)?.text).toMatch(/^The lesson cannot move to another step while training runs/);
   });
 });

@@ -10,6 +10,7 @@ import { baselineSlice } from './slices/baseline';
 import { dataSlice } from './slices/data';
 import { filesSlice } from './slices/files';
 import { layoutSlice } from './slices/layout';
+import { lessonsSlice } from './slices/lessons';
 import { pruningSlice } from './slices/pruning';
 import { scheduleSlice } from './slices/schedule';
 
@@ -29,6 +30,7 @@ export function createController(deps: ControllerDeps) {
   const pruning = pruningSlice(ctx);
   const files = filesSlice(ctx, baseline);
   const schedule = scheduleSlice(ctx);
+  const lessons = lessonsSlice(ctx);
   ctx.cross = {
     evaluateBaseline: baseline.evaluateBaseline,
     schedulePreview: pruning.schedulePreview,
@@ -72,5 +74,8 @@ export function createController(deps: ControllerDeps) {
     showView: layout.showView,
     setLayout: layout.setLayout,
     layoutFromUrl: layout.layoutFromUrl,
+    /** Lessons (issue 23): a step's settings and view; leaving gives back what the lesson hid. */
+    goToStep: lessons.goToStep,
+    leaveLesson: lessons.leaveLesson,
   };
 }

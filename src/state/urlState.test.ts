@@ -35,6 +35,8 @@ describe('URL settings table', () => {
       taylorBatch: fc.integer({ min: 1, max: 1024 }),
       taylorSeed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
       data: fc.constantFrom('subset', 'full'),
+      lesson: fc.constantFrom('', 'article', 'structure'),
+      step: fc.integer({ min: 1, max: 7 }),
     });
     fc.assert(
       fc.property(arb, ({ conv1, conv2, conv3, fc1, ...drawn }) => {
@@ -45,6 +47,7 @@ describe('URL settings table', () => {
             : { ...drawn, amounts: { conv1, conv2, conv3, fc1 } };
         if (s.model === 'convnet3' && s.manual === '3,17,40') s.manual = '3';
         if (s.schedule === 'oneshot') s.steps = DEFAULT_SETTINGS.steps; // one-shot writes no steps
+        if (s.lesson === '') s.step = 1; // no lesson, no step in the link
         // The Taylor batch is in the link only when Taylor ranks the sliders.
         if (s.method !== 'taylor') Object.assign(s, { taylorBatch: DEFAULT_SETTINGS.taylorBatch, taylorSeed: DEFAULT_SETTINGS.taylorSeed });
         const back = parseSettings(settingsToQuery(s));

@@ -10,7 +10,9 @@ import { groupsOf } from '../core/pruning/groups';
 import { SCHEDULE_KINDS, type ScheduleKind } from '../core/pruning/schedule';
 import { DEFAULT_TAYLOR_BATCH, METHODS, MODES, type Method, type Mode } from '../core/pruning/settings';
 import { type Recipe, SCHEDULES, type ScheduleName } from '../core/train/recipe';
+import { lessonById } from '../core/lessons';
 import { LAYOUT_KEYS, type Layout, layoutToParams } from './layout';
+import { lessonLink } from './lessonUrl';
 
 export type { Method, Mode };
 export type OptimizerName = 'adam' | 'sgd';
@@ -75,6 +77,9 @@ export interface Settings {
   taylorSeed: number;
   /** Which CIFAR-10 the page trains and evaluates on (issue 21); in the URL only when 'full'. */
   data: DataChoice;
+  /** A guided lesson (core/lessons) by id, '' for none, and its step counted from 1 (issue 23). */
+  lesson: string;
+  step: number;
 }
 
 export type OnOff = 'off' | 'on';
@@ -115,6 +120,8 @@ export const FIELDS: { [K in keyof Settings]: Field } = {
   taylorBatch: { kind: 'int', min: 1, max: 1024, label: 'Taylor batch (training images)' },
   taylorSeed: { kind: 'int', min: 0, max: 2 ** 31 - 1, label: 'Taylor batch seed' },
   data: { kind: 'enum', values: DATA_CHOICES, label: 'data set' },
+  lesson: { kind: 'text', label: 'lesson' },
+  step: { kind: 'int', min: 1, max: 99, label: 'lesson step' },
 };
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -144,6 +151,8 @@ export const DEFAULT_SETTINGS: Settings = {
   taylorBatch: DEFAULT_TAYLOR_BATCH.batch,
   taylorSeed: DEFAULT_TAYLOR_BATCH.seed,
   data: 'subset',
+  lesson: '',
+  step: 1,
 };
 
 const KEYS = Object.keys(FIELDS) as (keyof Settings)[];
@@ -249,11 +258,36 @@ function readNumber(key: string, raw: string, field: NumberField, fallback: unkn
   return v;
 }
 
+/** The pruning settings a lesson step starts from: its defaults, whatever the student set before (the rest stays). */
+const STEP_RESETS = ['method', 'mode', 'manual', 'schedule', 'steps', 'ftEpochs'] as const;
+function stepBase(s: Settings): Settings {
+  const reset = Object.fromEntries(STEP_RESETS.map((k) => [k, DEFAULT_SETTINGS[k]]));
+  return { ...s, ...reset, amounts: zeroAmounts(s.model) };
+}
+
+/**
+ * The settings step `n` (from 1) of a lesson sets, from the current ones: the step's state over the
+ * pruning settings at their defaults; the environment and the training recipe stay.
+ */
+export function lessonStepSettings(current: Settings, lesson: string, n: number): ParsedUrl {
+  const params = new URLSearchParams({ lesson, step: String(n) });
+  const parsed = parseSettings(params.toString(), current);
+  const l = parsed.settings.lesson;
+  if (l === '') return parsed;
+  const state = new URLSearchParams(lessonById(l)!.steps[parsed.settings.step - 1].state);
+  state.set('lesson', l);
+  state.set('step', String(parsed.settings.step));
+  const out = parseSettings(state.toString(), stepBase(current));
+  return { settings: out.settings, notices: [...parsed.notices, ...out.notices] };
+}
+
 /** Reads settings from a query string; anything missing keeps its default. */
 export function parseSettings(search: string, base: Settings = DEFAULT_SETTINGS): ParsedUrl {
-  const params = new URLSearchParams(search);
-  const settings: Settings = { ...base, amounts: { ...base.amounts } };
   const notices: string[] = [];
+  // A teacher's lesson link (lesson= and step= only) opens the step as its lesson sets it (lessonUrl.ts).
+  const { params, stepApplies } = lessonLink(new URLSearchParams(search), notices);
+  if (stepApplies) base = stepBase(base);
+  const settings: Settings = { ...base, amounts: { ...base.amounts } };
   // The layout's parameters (view, controls, presenter: layout.ts) are read by parseLayout.
   const known = new Set<string>([...KEYS, ...LAYOUT_KEYS]);
   // The model decides which amount keys exist, so it is read first.
@@ -314,6 +348,7 @@ export function settingsToQuery(s: Settings): string {
     // The subset (the default) writes nothing, so links from before the full data set stay as they were.
     if (key === 'data' && s.data === 'subset') continue;
     if (key === 'manual' && s.manual === '') continue;
+    if ((key === 'lesson' || key === 'step') && s.lesson === '') continue;
     if (FIELDS[key].kind === 'amounts') {
       for (const k of amountKeysOf(s.model)) params.set(k, String(s.amounts[k] ?? 0));
       continue;

@@ -11,6 +11,7 @@ import { GotchaPanel } from './GotchaPanel';
 import { WorkPanel } from './WorkPanel';
 import { Part } from './Part';
 import { Views, usePresenterClass } from './Views';
+import { LessonPanel } from './LessonPanel';
 
 /**
  * The page: a compact header, the views as tabs (layout.ts: view=, controls=, presenter=), notices
@@ -52,6 +53,7 @@ export function App() {
         >
           <Notices />
         </Views>
+        <LessonPanel />
       </main>
       <footer>
         Data: CIFAR-10 (Krizhevsky, <i>Learning Multiple Layers of Features from Tiny Images</i>, 2009), a balanced
