@@ -16,6 +16,7 @@ import { SensitivityChart, type SweepAxis, SweepChart, VerdictTable, useStats } 
 import { SweepControls } from './SweepControls';
 import { useExperiments, useStore } from './context';
 import { OraclePanel } from './OraclePanel';
+import { LotteryPanel } from './LotteryPanel';
 
 const ALL: Criterion[] = ['random', 'l1', 'l2', 'bn', 'taylor', 'globalStruct'];
 /** Checked at first: the data-free per-layer criteria (Taylor scores a training batch; both new ones are opt-in). */
@@ -277,6 +278,7 @@ export function ExperimentsPanel() {
       <Sensitivity />
       <Comparison />
       <OraclePanel />
+      <LotteryPanel />
     </section>
   );
 }

@@ -67,6 +67,7 @@ import type {
 import { SUPERSEDED } from './protocol';
 import { type ExperimentContext, runMethodSweep, runSensitivityScan } from './experiments';
 import { featureMaps, speedLab, testImages } from './inspect';
+import { runLotteryExperiment } from './lottery';
 
 /** Least time between two batch events to the page (ms). */
 const BATCH_EVENT_MS = 100;
@@ -134,7 +135,7 @@ export class Engine {
 
   /** Requests that must not wait behind a running job (memory waits, so it reads a settled count). */
   static isJob(r: Request): boolean {
-    return r.type === 'train' || r.type === 'sensitivity' || r.type === 'sweep' || r.type === 'speedLab' || r.type === 'scheduledFinetune' || r.type === 'control' || r.type === 'oracle';
+    return r.type === 'train' || r.type === 'sensitivity' || r.type === 'sweep' || r.type === 'speedLab' || r.type === 'scheduledFinetune' || r.type === 'control' || r.type === 'oracle' || r.type === 'lottery';
   }
 
   static isImmediate(r: Request): boolean {
@@ -220,6 +221,8 @@ export class Engine {
         return this.control(r.config, r.trainSubset);
       case 'oracle':
         return this.oracle(r);
+      case 'lottery':
+        return this.experiment((ctx) => runLotteryExperiment(ctx, r));
     }
   }
 
