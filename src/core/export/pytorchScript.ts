@@ -22,7 +22,7 @@ import { type GraphStructure, isGraphSpec, shapes, structure } from '../model/gr
 import { type ConvInfo, type ModelSpec, type NetSpec, type NetWeights, geometry, hasBatchNorm } from '../model/spec';
 import { prunedFilterCount } from '../pruning/costs';
 import type { PruneResult } from '../pruning/pruner';
-import { type PruneSettings, unsupported } from '../pruning/settings';
+import { GLOBAL_STRUCT_MIN_KEEP, type PruneSettings, unsupported } from '../pruning/settings';
 import { type SafeTensor, encode } from '../io/safetensors';
 import { saveWeightsFile, tensorToTorch } from '../io/torchLayout';
 import { DEFAULT_RECIPE, type Recipe } from '../train/recipe';
@@ -86,7 +86,10 @@ function measuredLines(input: Pick<PytorchExportInput, 'result' | 'measured'>, i
  * outputting nothing). The export still builds; the script stops with this message.
  */
 export function exportProblem(input: Pick<PytorchExportInput, 'spec' | 'settings' | 'result'>): string | null {
-  if (input.settings.method === 'taylor' || input.settings.method === 'globalStruct')
+  // Global structured is ranked by the chain script itself (choose_filters); a graph model's script and Taylor carry the page's choice.
+  if (input.settings.method === 'taylor')
+    return "The script applies the page's kept filters (KEPT): Taylor scores come from a seeded batch of the page's loaded training images and their gradients, which the script does not recompute.";
+  if (input.settings.method === 'globalStruct' && isGraphSpec(input.spec))
     return `The script applies the page's kept filters (KEPT) but does not yet rank by ${METHOD_LABEL[input.settings.method]} itself.`;
   if (input.settings.mode !== 'remove') return null;
   const empty = Object.entries(input.result.kept).filter(([, k]) => k.length === 0).map(([n]) => n);
@@ -149,7 +152,7 @@ export function pruneScript(input: PytorchExportInput): string {
   const fcMasked = s.method === 'random' ? !!masks?.[`${fc}.weight`] : (s.amounts[fc] ?? 0) > 0;
   const kept = Object.fromEntries(g.convs.map((c) => [c.name, [...result.kept[c.name]]]));
   const pruned = (c: ConvInfo) => prunedFilterCount(s, c.name, c.outChannels) > 0;
-  const ranked = s.mode !== 'global' && (s.method === 'l1' || s.method === 'l2' || s.method === 'bn'); // torch ranks, the page checks
+  const ranked = s.mode !== 'global' && (s.method === 'l1' || s.method === 'l2' || s.method === 'bn' || s.method === 'globalStruct'); // torch ranks, the page checks
   const L: string[] = [];
   const push = (...lines: string[]) => L.push(...lines);
 
@@ -171,7 +174,12 @@ export function pruneScript(input: PytorchExportInput): string {
   if (s.mode === 'global') {
     push(`GLOBAL_AMOUNT = ${pyFloat(s.amounts[g.convs[0]?.name ?? ''] ?? 0)}  # fraction of ALL conv weights, ranked together`);
   } else {
-    if (s.method !== 'manual' && s.method !== 'random')
+    if (s.method === 'globalStruct')
+      push(
+        `GLOBAL_TARGET = ${pyFloat(s.amounts[g.convs[0]?.name ?? ''] ?? 0)}  # fraction of ALL conv filters, ranked together`,
+        `MIN_KEEP = ${pyFloat(GLOBAL_STRUCT_MIN_KEEP)}  # each layer keeps at least this fraction of its filters (at least one)`,
+      );
+    else if (s.method !== 'manual' && s.method !== 'random')
       push(`AMOUNTS = ${pyDict(Object.fromEntries(g.convs.filter(pruned).map((c) => [c.name, pyFloat(s.amounts[c.name] ?? 0)])))}  # fraction of each layer's filters`);
     else if (s.method === 'random')
       push(`# The page's amounts: ${g.convs.map((c) => `${c.name} ${pyFloat(s.amounts[c.name] ?? 0)}`).join(', ')} of the filters, drawn with seed ${s.seed}.`);
@@ -223,7 +231,8 @@ export function pruneScript(input: PytorchExportInput): string {
       '',
       '',
     );
-  if (s.mode === 'remove' && ranked) push(...chooseFilters(s.method as 'l1' | 'l2' | 'bn'), '', '');
+  if (s.method === 'globalStruct') push(...chooseFiltersGlobal(), '', '');
+  else if (s.mode === 'remove' && ranked) push(...chooseFilters(s.method as 'l1' | 'l2' | 'bn'), '', '');
   if (s.mode === 'remove') push(...slimFunction(spec, cls, fc), '', '');
   push(...pruneModel(s, g.convs.map((c) => c.name), masks !== null), '', '');
   push(...pruneFc(s, fc, fcMasked), '', '');
@@ -291,6 +300,42 @@ const LOAD_SAFETENSORS = [
   '        tensors[name] = torch.from_numpy(array.reshape(t["shape"]).copy())',
   '    return tensors',
 ];
+
+/**
+ * Global structured (core/pruning/globalRanking.ts) in torch: the page's ranking written out — each filter's
+ * L1 norm over its layer's mean, all layers sorted together, the floor per layer — checked against KEPT.
+ */
+function chooseFiltersGlobal(): string[] {
+  return [
+    'def choose_filters(model):',
+    '    """Global structured: every conv layer\'s filters ranked together by their L1 norm divided by the mean L1 norm',
+    '    of their layer (Torch-Pruning\'s default group normalisation); the smallest GLOBAL_TARGET of all filters go,',
+    '    but each layer keeps at least MIN_KEEP of its filters (at least one), so none is emptied. Ties: the later',
+    '    layer, then the higher filter index, go first. Scores in float64, as the page."""',
+    '    scores = []',
+    '    for name, _ in CONVS:',
+    '        s = getattr(model, name).weight.detach().double().flatten(1).abs().sum(1)',
+    '        mean = s.mean().item()',
+    '        scores.append((s / mean if mean > 0 else s).tolist())',
+    '    entries = sorted((x, -g, -u) for g, layer in enumerate(scores) for u, x in enumerate(layer))',
+    '    requested = round(GLOBAL_TARGET * len(entries))  # torch\'s count: Python\'s round, half to even',
+    '    caps = [len(layer) - min(len(layer), max(1, math.ceil(MIN_KEEP * len(layer) - 1e-9))) for layer in scores]',
+    '    taken = [0] * len(scores)',
+    '    pruned = 0',
+    '    for _, g, _ in entries:',
+    '        if pruned == requested:',
+    '            break',
+    '        if taken[-g] < caps[-g]:',
+    '            taken[-g] += 1',
+    '            pruned += 1',
+    '    kept = {}',
+    '    for g, (name, _) in enumerate(CONVS):',
+    '        order = sorted(range(len(scores[g])), key=lambda j: (scores[g][j], -j))  # lowest first; ties: higher index',
+    '        gone = set(order[:taken[g]])',
+    '        kept[name] = check_choice(name, [j for j in range(len(scores[g])) if j not in gone])',
+    '    return kept',
+  ];
+}
 
 /** remove mode, ranked methods: torch's ranking of each layer's filters (what ln_structured would keep). */
 function chooseFilters(method: 'l1' | 'l2' | 'bn'): string[] {
@@ -392,7 +437,9 @@ function pruneModel(s: PruneSettings, convs: string[], hasMaskFile: boolean): st
         ? ['    kept = KEPT  # the page\'s seeded random draw (torch\'s random generator differs)']
         : s.method === 'manual'
           ? ['    kept = KEPT  # picked by hand on the page']
-          : ['    kept = choose_filters(model)'];
+          : s.method === 'taylor'
+            ? ['    kept = KEPT  # the page\'s Taylor ranking: its scores need the page\'s seeded training batch and gradients']
+            : ['    kept = choose_filters(model)'];
     return [
       ...head([
         'Remove mode: choose the filters as the page did, then build the smaller network without the others.',
@@ -432,14 +479,24 @@ function pruneModel(s: PruneSettings, convs: string[], hasMaskFile: boolean): st
         ]
       : s.method === 'manual'
         ? ['Mask mode, filters picked by hand on the page (KEPT), applied with prune.custom_from_mask.']
-        : [
+        : s.method === 'taylor'
+          ? [
+              'Mask mode, first-order Taylor (Molchanov et al. 2019): the page scored each filter by |sum of activation x gradient|',
+              'on a seeded batch of its loaded training images; the script applies the page\'s choice (KEPT) with prune.custom_from_mask.',
+            ]
+          : s.method === 'globalStruct'
+            ? ['Mask mode, global structured: choose_filters() ranks every layer\'s filters together; prune.custom_from_mask applies it.']
+            : [
             'Mask mode, BatchNorm gamma (Network Slimming): keep the filters whose BatchNorm channel has the largest |gamma|.',
             'torch.nn.utils.prune has no such criterion: rank here, then apply the mask with prune.custom_from_mask.',
           ];
   return [
     ...head([...why, maskNote]),
+    ...(s.method === 'globalStruct' ? ['    chosen = choose_filters(model)'] : []),
     '    for name, bn in CONVS:',
-    ...(s.method === 'bn'
+    ...(s.method === 'globalStruct'
+      ? ['        conv = getattr(model, name)', '        keep = chosen[name]', '        if len(keep) == conv.out_channels:', '            continue  # nothing pruned in this layer']
+      : s.method === 'bn'
       ? [
           '        if name not in AMOUNTS:',
           '            continue',
