@@ -66,7 +66,7 @@ export interface Api {
   setBaseline: { req: { weights: NetWeights; epochs: number }; reply: true };
   readBaseline: { req: object; reply: NetWeights };
   /** The setting as a runnable PyTorch script plus weights (zip), pruned from the current baseline. */
-  exportPytorch: { req: { settings: PruneSettings; finetune: { optimizer: 'adam' | 'sgd'; learningRate: number; batchSize: number; momentum: number; recipe?: Recipe }; measuredAccuracy?: number }; reply: PytorchExportReply };
+  exportPytorch: { req: { settings: PruneSettings; finetune: { optimizer: 'adam' | 'sgd'; learningRate: number; batchSize: number; momentum: number; recipe?: Recipe }; measuredAccuracy?: number; schedule?: Schedule }; reply: PytorchExportReply };
   memory: { req: object; reply: MemoryReply };
   /** Layer sensitivity scan of the baseline (issue 12); progress as 'experiment' events; 'cancel' stops it, keeping the points done. */
   sensitivity: { req: SensitivityRequest; reply: SensitivityResult };
