@@ -1,6 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { expect, test } from '@playwright/test';
+import { unzipSync } from 'fflate';
+import type { HistoryRow } from '../src/state/types';
 import { fineTune, openReady, percent, setSlider, trackErrors } from './helpers';
+
+const python = '/usr/bin/python3';
+const probe = spawnSync(python, ['-c', 'import torch, numpy'], { encoding: 'utf8' });
+const torchMissing = probe.error ? `${python} not found` : probe.status !== 0 ? `${python} cannot import torch (apt-get install python3-torch)` : null;
 
 test('an AGP run to 75 % in 3 steps draws its step curve and one history row with its schedule and its control', async ({ page }) => {
   const errors = trackErrors(page);
@@ -34,8 +43,29 @@ test('an AGP run to 75 % in 3 steps draws its step curve and one history row wit
   // The measured figures, for the record (pretrained SimpleCNN, L1 mask, conv1 75 %, 256 training images, 1 epoch per step).
   console.log(`AGP 3 steps: ${(await steps.allInnerTexts()).map((t) => t.replace(/\s+/g, ' ')).join(' | ')}; ${await rows.first().getByTestId('control').innerText()}; fine-tuned ${await rows.first().locator('td').nth(10).innerText()}`);
 
-  // The PyTorch export prunes one-shot: a scheduled row does not offer it, and the export says so.
-  await expect(page.getByTestId('export-pytorch-run-1')).toBeDisabled();
+  // The PyTorch export runs the schedule (L1 on SimpleCNN): the run's script prunes conv1 in the same 3 steps.
+  await expect(page.getByTestId('export-oneshot-note')).toHaveCount(0);
+  const [zip] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-pytorch-run-1').click()]);
+  await expect(page.getByTestId('pytorch-script')).toContainText('PRUNE_SCHEDULE = "agp 3"');
+  // conv1's 64 filters at 52.8, 72.2, 75 %: 33.8, 46.2, 48 -> 34, 46, 48 pruned in total, so 34, 12, 2 per step.
+  await expect(page.getByTestId('pytorch-script')).toContainText('STEP_FILTERS = [\n    {"conv1": 34},\n    {"conv1": 12},\n    {"conv1": 2},\n]');
+  const files = unzipSync(new Uint8Array(readFileSync(await zip.path())));
+  const row = ((await page.evaluate(() => (window as unknown as { __playground: { state: () => unknown } }).__playground.state())) as { history: HistoryRow[] }).history[0];
+  if (process.env.CI === 'true') expect(torchMissing, 'CI=true needs PyTorch to check the exported script').toBeNull();
+  if (torchMissing === null) {
+    // Without --finetune the script runs the 3 steps back to back: its counts are the page's run's exactly.
+    const dir = mkdtempSync(path.join(tmpdir(), 'pp-schedule-'));
+    for (const [name, bytes] of Object.entries(files)) writeFileSync(path.join(dir, name), bytes);
+    const run = spawnSync(python, [path.join(dir, 'prune_run.py'), '--data', path.resolve('public/data/cifar10')], { encoding: 'utf8', timeout: 300_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+    expect(out.steps.length).toBe(3);
+    expect([out.params, out.nonzero_params, out.macs, out.nonzero_macs]).toEqual([row.totalParams, row.nonzeroParams, row.macs, row.nonzeroMacs]);
+    expect(out.kept.conv1.length).toBe(row.keptFilters.conv1.length);
+    console.log(`scheduled export: ${JSON.stringify(out.steps.map((st: { step: number; nonzero_params: number; accuracy: number }) => [st.step, st.nonzero_params, st.accuracy]))}`);
+  } else console.log(`PyTorch run of the scheduled export skipped: ${torchMissing}`);
+  // Random filters: the script would prune in one shot, and the page says so.
+  await page.getByTestId('method-random').check();
   await expect(page.getByTestId('export-oneshot-note')).toBeVisible();
 
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);

@@ -41,6 +41,7 @@ function fakeEngine(handlers: { [K in RequestType]?: Handler<K> } = {}) {
     control: (b) => ({ evaluation: { ...evaluation, accuracy: 0.45 }, epochs: b.config.epochs, cancelled: false, cached: false }),
     scheduledFinetune: () => Promise.reject(new Error('no scheduled fine-tune in this fake')),
     oracle: () => Promise.reject(new Error('no oracle in this fake')),
+    lottery: () => Promise.reject(new Error('no lottery in this fake')),
   };
   const link: EngineLink = {
     request(type, body) {

@@ -6,9 +6,9 @@ import { type SweepPoint, type SweepResult, planSweep } from '../core/experiment
 import { simpleCnn } from '../core/model/zoo';
 import { randomWeights } from '../core/pruning/testUtil';
 import type { EngineLink } from '../worker/client';
-import type { Api, EngineEvent, RequestType, SweepRequest } from '../worker/protocol';
+import type { Api, EngineEvent, LotteryRequest, LotteryResult, RequestType, SweepRequest } from '../worker/protocol';
 import { createController } from './controller';
-import { FOLLOW_EVERY_MS, createExperimentActions } from './experiments';
+import { DEFAULT_LOTTERY_FORM, FOLLOW_EVERY_MS, createExperimentActions } from './experiments';
 import { type KeyValue, PERSIST_KEY, PERSIST_VERSION, RUNNING_KEY, type SavedRunning, idbStorage } from './persistence';
 import { type Persisted, createAppStore } from './store';
 
@@ -277,6 +277,90 @@ describe('experiment actions', () => {
     const after = await setup({ search: '?baseline=scratch&mode=mask', kv: memoryKv(Object.fromEntries(t.kv.data)) });
     expect(after.get().experiments.sensitivity?.result).toEqual(result);
     expect(after.get().notices.map((n) => n.text).join('\n')).not.toMatch(/interrupted/);
+  });
+
+  it('lottery ticket: the form becomes the request, the page is busy, points follow, the result is saved; a closed tab keeps the points done', async () => {
+    const t = await setup({ search: '?baseline=scratch&batch=32&lr=0.01&opt=sgd' });
+    const run = t.experiments.runLottery({ ...DEFAULT_LOTTERY_FORM, rounds: 2, ratePercent: 50, epochs: 3, rewindEpoch: 1, seed: 4, subset: 256 });
+    await t.settle();
+    const req = t.engine.of('lottery')[0].body as LotteryRequest;
+    expect(req).toMatchObject({ rounds: 2, p: 0.5, epochs: 3, rewindEpoch: 1, seed: 4, subset: 256 });
+    expect(req.config).toMatchObject({ batchSize: 32, learningRate: 0.01, optimizer: 'sgd', epochs: 3 });
+    expect(t.get().job?.role).toBe('experiment');
+    await t.controller.trainBaseline();
+    expect(t.engine.of('train')).toHaveLength(0);
+    const start: LotteryResult = { model: 'simplecnn', rounds: 2, p: 0.5, epochs: 3, rewindEpoch: 1, seed: 4, images: 256, points: [], cancelled: false, seconds: 0 };
+    const dense = (['rewind', 'reinit', 'randomMask'] as const).map((arm) => ({ arm, round: 0, sparsity: 0, accuracy: 0.4 }));
+    t.engine.emit({ type: 'experiment', kind: 'lottery', start });
+    for (const point of dense) t.engine.emit({ type: 'experiment', kind: 'lottery', point });
+    await vi.advanceTimersByTimeAsync(FOLLOW_EVERY_MS);
+    expect(t.get().experiments.running).toMatchObject({ kind: 'lottery', points: dense });
+    expect((t.kv.data.get(RUNNING_KEY) as SavedRunning | undefined)?.running.points).toEqual(dense);
+    // The tab dies here: the next page has the lottery's result, cancelled, with its points.
+    const next = await setup({ search: '?baseline=scratch', kv: memoryKv(Object.fromEntries(t.kv.data)) });
+    expect(next.get().experiments.lottery?.result).toMatchObject({ cancelled: true, points: dense, rounds: 2 });
+    expect(next.get().notices.map((n) => n.text)).toContain('The lottery ticket was interrupted: kept the 3 points done.');
+
+    const result: LotteryResult = { ...start, points: [...dense, { arm: 'rewind', round: 1, sparsity: 0.5, accuracy: 0.41 }], cancelled: false, seconds: 3 };
+    t.engine.answer('lottery', result);
+    await run;
+    expect(t.get().job).toBeNull();
+    expect(t.get().experiments.lottery?.result).toEqual(result);
+    await t.store.storage.controls.flush();
+    expect((t.kv.data.get(PERSIST_KEY) as { state: Persisted }).state.experiments?.lottery?.result).toEqual(result);
+    expect(t.kv.data.has(RUNNING_KEY)).toBe(false);
+    // Impossible settings: a reason, nothing sent.
+    for (const [patch, why] of [
+      [{ ratePercent: 100 }, /below 100/],
+      [{ rewindEpoch: 2, epochs: 2 }, /from 0 to 1/],
+      [{ rounds: 0 }, /Rounds/],
+    ] as const) {
+      await t.experiments.runLottery({ ...DEFAULT_LOTTERY_FORM, ...patch });
+      expect(t.get().notices.at(-1)?.text).toMatch(why);
+    }
+    expect(t.engine.of('lottery')).toHaveLength(1);
+  });
+
+  it('the oracle and the speed lab take the job guard: refused while a job runs, and nothing else runs beside them', async () => {
+    const t = await setup({ search: '?baseline=scratch&mode=mask' });
+    const oracleReq = { group: 'conv1', batch: 16, seed: 1 };
+    const labReq = { settings: { method: 'l1' as const, mode: 'mask' as const, amounts: {}, seed: 1 }, batches: [1], runs: 1, warmup: 0 };
+    // While an experiment runs, both are refused with a reason and send nothing.
+    void t.experiments.runSensitivity({ criteria: ['l1'], fractions: [0] });
+    await t.settle();
+    expect(await t.experiments.oracle(oracleReq)).toBeNull();
+    expect(t.get().notices.at(-1)?.text).toMatch(/The oracle cannot run while an experiment is running/);
+    expect(await t.experiments.speedLab(labReq)).toBeNull();
+    expect(t.get().notices.at(-1)?.text).toMatch(/The speed lab cannot run while an experiment is running/);
+    expect(t.engine.of('oracle')).toHaveLength(0);
+    expect(t.engine.of('speedLab')).toHaveLength(0);
+    t.engine.answer('sensitivity', sensitivityResult([]));
+    await t.settle();
+    expect(t.get().job).toBeNull();
+
+    // While the oracle runs the page is busy: training, an experiment and the speed lab wait.
+    const oracle = t.experiments.oracle(oracleReq);
+    await t.settle();
+    expect(t.get().job?.role).toBe('experiment');
+    await t.controller.trainBaseline();
+    expect(t.engine.of('train')).toHaveLength(0);
+    await t.experiments.runSweep({ criteria: ['l1'], sparsities: [50], seeds: 1, epochs: 1, subset: 0 });
+    expect(t.engine.of('sweep')).toHaveLength(0);
+    expect(await t.experiments.speedLab(labReq)).toBeNull();
+    const reply = { group: 'conv1', units: 32, delta: [], baseLoss: 2, millis: 1, criteria: [], images: 16 };
+    t.engine.answer('oracle', reply);
+    expect(await oracle).toEqual(reply);
+    expect(t.get().job).toBeNull();
+
+    // The speed lab likewise; its error reaches the caller and the page is free again.
+    const lab = t.experiments.speedLab(labReq);
+    await t.settle();
+    expect(t.get().job?.role).toBe('experiment');
+    expect(await t.experiments.oracle(oracleReq)).toBeNull();
+    t.engine.fail('speedLab', 'no backend');
+    await expect(lab).rejects.toThrow('no backend');
+    expect(t.get().job).toBeNull();
+    expect(t.engine.of('oracle')).toHaveLength(1);
   });
 
   it('refuses a bad form with a reason and sends nothing', async () => {

@@ -13,7 +13,7 @@ import type { Criterion } from '../core/experiments/common';
 import { exportFileName, sensitivityCsv, sensitivityJson, sweepCsv, sweepJson } from '../core/experiments/csv';
 import { DEFAULT_RANDOM_SEEDS } from '../core/experiments/sensitivity';
 import { DEFAULT_SPARSITIES, type SweepScope, checkScope } from '../core/experiments/sweep';
-import type { ExperimentEvent, SweepRequest } from '../worker/protocol';
+import type { ExperimentEvent, LotteryRequest, OracleReply, OracleRequest, SpeedLabReply, SpeedLabRequest, SweepRequest } from '../worker/protocol';
 import type { Controller } from './controller';
 import { specFor } from '../core/model/zoo';
 import { message, trainConfigOf } from './shared';
@@ -47,6 +47,22 @@ export interface SensitivityForm {
 
 export const DEFAULT_SWEEP_FORM: Omit<SweepForm, 'criteria'> = { sparsities: DEFAULT_SPARSITIES.map((s) => Math.round(s * 100)), seeds: 3, epochs: 1, subset: 0 };
 
+/** What the lottery-ticket form asks for (as the page shows it). */
+export interface LotteryForm {
+  rounds: number;
+  /** Percent of each layer's remaining weights pruned per round. */
+  ratePercent: number;
+  epochs: number;
+  /** Rewind to the dense run's weights after this many epochs (0: the initial weights). */
+  rewindEpoch: number;
+  seed: number;
+  /** Training images per run; 0 = all. */
+  subset: number;
+}
+
+/** 4 rounds of 40 %: 40, 64, 78, 87 % of the weights pruned; 13 trainings of 2 epochs on 2,000 images. */
+export const DEFAULT_LOTTERY_FORM: LotteryForm = { rounds: 4, ratePercent: 40, epochs: 2, rewindEpoch: 0, seed: 1, subset: 2000 };
+
 export interface ExperimentDeps {
   store: AppStore;
   controller: Pick<Controller, 'engine' | 'notify' | 'schedulePreview' | 'cancelJob'>;
@@ -62,6 +78,8 @@ export interface ExperimentDeps {
  * worker's compute threads.
  */
 export const FOLLOW_EVERY_MS = 250;
+
+const EXPERIMENT_NAMES: Record<RunningExperiment['kind'], string> = { sensitivity: 'sensitivity scan', sweep: 'method comparison', lottery: 'lottery ticket' };
 
 const experimentJob = (): Job => ({ role: 'experiment', epochs: 0, epoch: 0, firstEpoch: null, batch: 0, batchesPerEpoch: 0, imagesPerSecond: 0, cancelling: false });
 
@@ -110,7 +128,7 @@ export function createExperimentActions(deps: ExperimentDeps) {
       kept = keep(result);
       return result;
     } catch (e) {
-      controller.notify(`The ${running.kind === 'sweep' ? 'method comparison' : 'sensitivity scan'} failed: ${message(e)}`);
+      controller.notify(`The ${EXPERIMENT_NAMES[running.kind]} failed: ${message(e)}`);
       return null;
     } finally {
       off();
@@ -229,6 +247,71 @@ export function createExperimentActions(deps: ExperimentDeps) {
     if (result.cancelled) controller.notify(`Method comparison cancelled: kept the ${result.points.length} of ${result.runs.length} points done; Run continues it.`, 'info');
   }
 
+  /** The request a lottery form makes, or a reason it cannot run. */
+  function lotteryRequest(form: LotteryForm): LotteryRequest | string {
+    const s = get().settings;
+    if (!(Number.isInteger(form.rounds) && form.rounds >= 1 && form.rounds <= 20)) return 'Rounds: a whole number from 1 to 20.';
+    if (!(Number.isFinite(form.ratePercent) && form.ratePercent > 0 && form.ratePercent < 100)) return 'Pruned per round: a percentage above 0 and below 100.';
+    if (!(Number.isInteger(form.epochs) && form.epochs >= 1)) return 'Epochs per round: a whole number, at least 1.';
+    if (!(Number.isInteger(form.rewindEpoch) && form.rewindEpoch >= 0 && form.rewindEpoch < form.epochs))
+      return `Rewind point: a whole number of epochs from 0 to ${form.epochs - 1} (less than the epochs per round).`;
+    if (!Number.isInteger(form.seed)) return 'Seed: a whole number.';
+    if (!(Number.isInteger(form.subset) && form.subset >= 0)) return 'Training subset: a whole number of images (0 or empty = all).';
+    return {
+      rounds: form.rounds,
+      p: form.ratePercent / 100,
+      epochs: form.epochs,
+      rewindEpoch: form.rewindEpoch,
+      seed: form.seed,
+      subset: form.subset,
+      config: trainConfigOf(s, form.epochs),
+    };
+  }
+
+  /**
+   * The lottery ticket (Frankle & Carbin 2019) on the current model, from freshly initialised weights
+   * (not the baseline): iterative magnitude pruning with rewinding against its two controls.
+   */
+  async function runLottery(form: LotteryForm): Promise<void> {
+    if (!ready()) return;
+    const req = lotteryRequest(form);
+    if (typeof req === 'string') {
+      controller.notify(req, 'info');
+      return;
+    }
+    const { model, mode } = get().settings;
+    const result = await run(
+      { kind: 'lottery', model, mode, baseline: describeOrigin(get().baseline), start: null, progress: null, points: [] },
+      () => controller.engine().request('lottery', req),
+      (r) => ({ lottery: record(r) }),
+    );
+    if (!result) return;
+    if (result.cancelled) controller.notify(`Lottery ticket cancelled: kept the ${result.points.length} points done.`, 'info');
+  }
+
+  /**
+   * A short job that is no experiment of its own record (the oracle, the speed lab): it takes the job
+   * guard like the others, so it never runs beside training or an experiment, and they wait for it.
+   * Null when refused (said); the engine's error is thrown for the caller to show.
+   */
+  async function guarded<R>(what: string, send: () => Promise<R>): Promise<R | null> {
+    const job = get().job;
+    if (job) {
+      controller.notify(`${what} cannot run while ${job.role === 'experiment' ? 'an experiment is running' : 'training runs'}; cancel it or wait for it to finish.`, 'info');
+      return null;
+    }
+    set({ job: experimentJob() });
+    try {
+      return await send();
+    } finally {
+      set({ job: null });
+      if (get().preview.status === 'pending') controller.schedulePreview();
+    }
+  }
+
+  const oracle = (req: OracleRequest): Promise<OracleReply | null> => guarded('The oracle', () => controller.engine().request('oracle', req));
+  const speedLab = (req: SpeedLabRequest): Promise<SpeedLabReply | null> => guarded('The speed lab', () => controller.engine().request('speedLab', req));
+
   /** Stops the running experiment (the engine's cancel); the points done are kept. */
   function cancel(): void {
     if (get().job?.role === 'experiment') controller.cancelJob();
@@ -250,10 +333,10 @@ export function createExperimentActions(deps: ExperimentDeps) {
     else deps.download(name, 'application/json', sweepJson(r));
   }
 
-  function clear(kind: 'sensitivity' | 'sweep'): void {
+  function clear(kind: 'sensitivity' | 'sweep' | 'lottery'): void {
     if (get().experiments.running?.kind === kind) return;
     setExperiments({ [kind]: null });
   }
 
-  return { runSensitivity, runSweep, sweepRequest, cancel, exportSensitivity, exportSweep, clear };
+  return { runSensitivity, runSweep, sweepRequest, runLottery, lotteryRequest, oracle, speedLab, cancel, exportSensitivity, exportSweep, clear };
 }

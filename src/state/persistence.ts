@@ -116,7 +116,7 @@ function metaOf(s: State): Meta {
     settings: s.settings,
     baseline: { ...s.baseline, weights: null },
     baselineEval: s.baselineEval,
-    experiments: { sensitivity: s.experiments.sensitivity, sweep: s.experiments.sweep },
+    experiments: { sensitivity: s.experiments.sensitivity, sweep: s.experiments.sweep, lottery: s.experiments.lottery ?? null },
     runs: s.history.map((r) => r.run),
   };
 }
@@ -136,6 +136,7 @@ export function interruptedExperiment(saved: SavedRunning): Partial<ExperimentsS
   const { running: r, savedAt } = saved;
   if (!r.start) return null;
   const seconds = r.progress?.elapsedSeconds ?? r.start.seconds;
+  if (r.kind === 'lottery') return { lottery: { result: { ...r.start, points: r.points, cancelled: true, seconds }, baseline: r.baseline, finishedAt: savedAt } };
   if (r.kind === 'sweep') {
     const byRun = new Map([...r.start.points, ...r.points].map((p) => [sweepRunKey(p), p]));
     const points = r.start.runs.filter((x) => byRun.has(sweepRunKey(x))).map((x) => byRun.get(sweepRunKey(x))!);
@@ -267,7 +268,8 @@ export function idbStorage(
       s.baselineEval !== prev.baselineEval ||
       s.history !== prev.history ||
       s.experiments.sensitivity !== prev.experiments.sensitivity ||
-      s.experiments.sweep !== prev.experiments.sweep;
+      s.experiments.sweep !== prev.experiments.sweep ||
+      s.experiments.lottery !== prev.experiments.lottery;
     if (!metaChanged) return status();
     // Work (a new baseline, the run list, an experiment's result) at once; slider moves and curve points
     // coalesced. (At enable() it waits too: what was just read is in IndexedDB, or in the journal.)
@@ -277,7 +279,8 @@ export function idbStorage(
         s.baseline.trainingUntil !== prev.baseline.trainingUntil ||
         s.history !== prev.history ||
         s.experiments.sensitivity !== prev.experiments.sensitivity ||
-        s.experiments.sweep !== prev.experiments.sweep);
+        s.experiments.sweep !== prev.experiments.sweep ||
+        s.experiments.lottery !== prev.experiments.lottery);
     if (urgent) return writeMeta();
     metaTimer ??= timers.setTimeout(() => writeMeta(), WRITE_DELAY_MS);
     status();
@@ -386,7 +389,7 @@ export function idbStorage(
         const kept = saved?.running ? interruptedExperiment(saved) : null;
         if (saved?.running && kept) {
           state.experiments = { sensitivity: null, sweep: null, ...state.experiments, ...kept };
-          state.interrupted = { kind: saved.running.kind, points: (kept.sweep ?? kept.sensitivity)!.result.points.length };
+          state.interrupted = { kind: saved.running.kind, points: (kept.sweep ?? kept.sensitivity ?? kept.lottery)!.result.points.length };
         }
         return { version: meta.version, state };
       } catch (e) {

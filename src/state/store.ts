@@ -40,7 +40,7 @@ export function initialState(settings: Settings = DEFAULT_SETTINGS): State {
     finetunedEval: null,
     prunedEpochs: 0,
     history: [],
-    experiments: { sensitivity: null, sweep: null, running: null },
+    experiments: { sensitivity: null, sweep: null, lottery: null, running: null },
     persistence: 'pending',
     saving: 'saved',
     pytorchExport: null,

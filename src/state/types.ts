@@ -5,6 +5,8 @@
  */
 import type { SensitivityPoint, SensitivityProgress, SensitivityResult } from '../core/experiments/sensitivity';
 import type { SweepPoint, SweepProgress, SweepResult } from '../core/experiments/sweep';
+import type { LotteryPoint } from '../core/experiments/lottery';
+import type { LotteryProgress, LotteryResult } from '../worker/protocol';
 import type { ModelId, NetWeights } from '../core/model/spec';
 import type { Method, Mode } from '../core/pruning/settings';
 import type { Evaluation } from '../core/train/trainer';
@@ -71,11 +73,14 @@ export interface ExperimentRecord<R> {
  */
 export type RunningExperiment =
   | { kind: 'sensitivity'; model: ModelId; mode: Mode; baseline: string; start: SensitivityResult | null; progress: SensitivityProgress | null; points: SensitivityPoint[] }
-  | { kind: 'sweep'; model: ModelId; mode: Mode; baseline: string; start: SweepResult | null; progress: SweepProgress | null; points: SweepPoint[] };
+  | { kind: 'sweep'; model: ModelId; mode: Mode; baseline: string; start: SweepResult | null; progress: SweepProgress | null; points: SweepPoint[] }
+  | { kind: 'lottery'; model: ModelId; mode: Mode; baseline: string; start: LotteryResult | null; progress: LotteryProgress | null; points: LotteryPoint[] };
 
 export interface ExperimentsState {
   sensitivity: ExperimentRecord<SensitivityResult> | null;
   sweep: ExperimentRecord<SweepResult> | null;
+  /** The lottery ticket (issue 22); absent in records saved before it existed. */
+  lottery?: ExperimentRecord<LotteryResult> | null;
   running: RunningExperiment | null;
 }
 
@@ -187,7 +192,7 @@ export interface State {
 export type Persisted = Pick<State, 'settings' | 'baseline' | 'history'> & {
   baselineEval: Evaluation | null;
   /** Absent in records saved before the experiments existed. */
-  experiments?: Pick<ExperimentsState, 'sensitivity' | 'sweep'>;
+  experiments?: Pick<ExperimentsState, 'sensitivity' | 'sweep' | 'lottery'>;
   /** An experiment that was running when the page went away: its points are in `experiments`, marked cancelled. */
   interrupted?: { kind: RunningExperiment['kind']; points: number };
 };

@@ -18,6 +18,7 @@ import { SweepControls } from './SweepControls';
 import { useExperiments, useStore } from './context';
 import { int } from '../state/vocabulary';
 import { OraclePanel } from './OraclePanel';
+import { LotteryPanel } from './LotteryPanel';
 
 const ALL: Criterion[] = ['random', 'l1', 'l2', 'bn', 'taylor', 'globalStruct'];
 /** Checked at first: the data-free per-layer criteria (Taylor scores a training batch; both new ones are opt-in). */
@@ -301,6 +302,7 @@ export function ExperimentsPanel() {
       <Sensitivity />
       <Comparison />
       <OraclePanel />
+      <LotteryPanel />
     </section>
   );
 }

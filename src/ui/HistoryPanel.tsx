@@ -1,4 +1,5 @@
 import { CartesianGrid, Legend, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis, ZAxis } from 'recharts';
+import { scriptRunsSchedule } from '../core/export/pytorchScript';
 import { specFor } from '../core/model/zoo';
 import { type HistoryRow, describeControl, describeFineTuning, historyToCsv, testImagesText } from '../state/history';
 import { scheduleLabel } from '../state/slices/schedule';
@@ -87,13 +88,17 @@ export function HistoryPanel() {
                       {h.schedule && <span data-testid="schedule-label"> · {scheduleLabel(h)}</span>}
                     </td>
                     <td>
-                      {/* A scheduled run's script would prune one-shot: not offered until the export runs the schedule. */}
+                      {/* A scheduled run is offered only where the script runs its schedule (else it would prune in one shot). */}
                       <button
                         className="link"
                         onClick={() => void exportAndDownload(h)}
-                        disabled={!!h.schedule}
+                        disabled={!!h.schedule && !scriptRunsSchedule(specFor(h.model), h.method)}
                         data-testid={`export-pytorch-run-${h.run}`}
-                        title={h.schedule ? 'The PyTorch export does not run schedules yet: it would prune this run in one shot' : 'Export this run as a PyTorch script'}
+                        title={
+                          h.schedule && !scriptRunsSchedule(specFor(h.model), h.method)
+                            ? `The PyTorch export does not run schedules for ${specFor(h.model).label} with this criterion yet: it would prune this run in one shot`
+                            : 'Export this run as a PyTorch script'
+                        }
                       >
                         PyTorch
                       </button>

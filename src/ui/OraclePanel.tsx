@@ -10,12 +10,13 @@ import { specFor } from '../core/model/zoo';
 import type { OracleCriterion, OracleReply } from '../worker/protocol';
 import { message } from '../state/shared';
 import { METHOD_COLORS, METHOD_LABELS, int } from '../state/vocabulary';
-import { useActions, useStore } from './context';
+import { useActions, useExperiments, useStore } from './context';
 
 const LABEL: Record<OracleCriterion, string> = { l1: METHOD_LABELS.l1, l2: METHOD_LABELS.l2, bn: METHOD_LABELS.bn, taylor: METHOD_LABELS.taylor, random: METHOD_LABELS.random };
 
 export function OraclePanel() {
   const actions = useActions();
+  const experiments = useExperiments();
   const settings = useStore((s) => s.settings);
   const busy = useStore((s) => s.job !== null);
   const groups = groupsOf(specFor(settings.model));
@@ -28,7 +29,9 @@ export function OraclePanel() {
     setRunning(true);
     setError(null);
     try {
-      setResult(await actions.engine().request('oracle', { group: group.id, batch: settings.taylorBatch, seed: settings.taylorSeed, randomSeed: settings.seed }));
+      // The job guard (experiments.ts): never beside training or an experiment; null when refused (a notice says why).
+      const r = await experiments.oracle({ group: group.id, batch: settings.taylorBatch, seed: settings.taylorSeed, randomSeed: settings.seed });
+      if (r) setResult(r);
     } catch (e) {
       setError(message(e));
     } finally {

@@ -2,7 +2,7 @@ import { useRef, useState } from 'react';
 import { pruneSettingsOf } from '../state/controller';
 import { int, pct } from '../state/vocabulary';
 import type { SpeedLabReply, SpeedRow } from '../worker/protocol';
-import { useActions, useStore } from './context';
+import { useActions, useExperiments, useStore } from './context';
 
 const BATCHES = [1, 32, 256];
 const RUNS = 5;
@@ -61,6 +61,7 @@ function Findings({ r }: { r: SpeedLabReply }) {
 /** "Why isn't it faster?": the masked, removed and a same-size dense model timed in this tab on the current backend. */
 export function SpeedLab() {
   const actions = useActions();
+  const experiments = useExperiments();
   const settings = useStore((s) => s.settings);
   const busy = useStore((s) => s.job !== null);
   const ready = useStore((s) => s.baselineEval !== null);
@@ -74,8 +75,9 @@ export function SpeedLab() {
     setRunning(true);
     setError(null);
     try {
-      const r = await actions.engine().request('speedLab', { settings: pruneSettingsOf(settings), batches: BATCHES, runs: RUNS, warmup: WARMUP });
-      if (mine === seq.current) setReply(r);
+      // The job guard (experiments.ts): never beside training or an experiment; null when refused (a notice says why).
+      const r = await experiments.speedLab({ settings: pruneSettingsOf(settings), batches: BATCHES, runs: RUNS, warmup: WARMUP });
+      if (r && mine === seq.current) setReply(r);
     } catch (e) {
       if (mine === seq.current) setError(e instanceof Error ? e.message : String(e));
     } finally {

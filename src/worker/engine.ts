@@ -14,7 +14,7 @@ import { Net, type ModelSpec, type NetWeights } from '../core/model/net';
 import { type ConvNode, shapes, structure } from '../core/model/graph';
 import type { ModelId } from '../core/model/spec';
 import { DEFAULT_MODEL, specFor } from '../core/model/zoo';
-import { type FinetuneRecipe, type PytorchExportInput, buildPytorchExportZip, exportProblem, pruneScript } from '../core/export/pytorchScript';
+import { type FinetuneRecipe, type PytorchExportInput, buildPytorchExportZip, exportProblem, pruneScript, scriptRunsSchedule } from '../core/export/pytorchScript';
 import { lnNorms } from '../core/pruning/importance';
 import { type PruneResult, type PruneSettings, createMaskApplier, measureCosts, prune } from '../core/pruning';
 import type { Schedule } from '../core/pruning/schedule';
@@ -69,6 +69,7 @@ import type {
 import { SUPERSEDED } from './protocol';
 import { type ExperimentContext, runMethodSweep, runSensitivityScan } from './experiments';
 import { featureMaps, speedLab, testImages } from './inspect';
+import { runLotteryExperiment } from './lottery';
 
 /**
  * Training sets larger than this stay bytes on the host and are normalised batch by batch (trainer.ts
@@ -145,7 +146,7 @@ export class Engine {
 
   /** Requests that must not wait behind a running job (memory waits, so it reads a settled count). */
   static isJob(r: Request): boolean {
-    return r.type === 'train' || r.type === 'sensitivity' || r.type === 'sweep' || r.type === 'speedLab' || r.type === 'scheduledFinetune' || r.type === 'control' || r.type === 'oracle';
+    return r.type === 'train' || r.type === 'sensitivity' || r.type === 'sweep' || r.type === 'speedLab' || r.type === 'scheduledFinetune' || r.type === 'control' || r.type === 'oracle' || r.type === 'lottery';
   }
 
   static isImmediate(r: Request): boolean {
@@ -213,7 +214,7 @@ export class Engine {
       case 'memory':
         return this.memory();
       case 'exportPytorch':
-        return this.exportPytorch(r.settings, r.finetune, r.measuredAccuracy);
+        return this.exportPytorch(r.settings, r.finetune, r.measuredAccuracy, r.schedule);
       case 'sensitivity':
         return this.experiment((ctx) => runSensitivityScan(ctx, r), r.criteria.includes('taylor') ? (r.taylor ?? DEFAULT_TAYLOR_BATCH) : null);
       case 'sweep':
@@ -233,6 +234,8 @@ export class Engine {
         return this.control(r.config, r.trainSubset);
       case 'oracle':
         return this.oracle(r);
+      case 'lottery':
+        return this.experiment((ctx) => runLotteryExperiment(ctx, r));
     }
   }
 
@@ -723,15 +726,25 @@ export class Engine {
     }
   }
 
-  private async exportPytorch(settings: PruneSettings, finetune: Partial<FinetuneRecipe>, measuredAccuracy?: number): Promise<PytorchExportReply> {
+  private async exportPytorch(settings: PruneSettings, finetune: Partial<FinetuneRecipe>, measuredAccuracy?: number, schedule?: Schedule): Promise<PytorchExportReply> {
     const baseline = await this.readBaseline();
     if (!this.stats) throw new Error('Load the training data first: the script normalises images with its statistics.');
     const taylor = settings.method === 'taylor' ? await this.taylorScores(settings.taylor) : null;
-    const result = prune(this.spec, baseline, settings, taylor ? { taylor: taylor.scores } : {});
+    let result = prune(this.spec, baseline, settings, taylor ? { taylor: taylor.scores } : {});
+    if (schedule && schedule.steps > 1 && scriptRunsSchedule(this.spec, settings.method)) {
+      // The script runs the schedule: its figures are the last step's (counts as the page's run; no training between here).
+      let state = startSchedule(this.spec, baseline);
+      for (let t = 0; t < schedule.steps; t++) {
+        const step = pruneScheduledStep(this.spec, state, settings, schedule);
+        result = step.result;
+        state = step.next;
+      }
+    }
     const input: PytorchExportInput = {
       spec: this.spec,
       baseline,
       settings,
+      schedule,
       result,
       stats: this.stats,
       finetune,

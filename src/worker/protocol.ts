@@ -11,6 +11,7 @@ import type { HelperDecision } from '../core/backend/wasmSimd/helperTuner';
 import type { BackendName, BackendSelection } from '../core/backend/selectBackend';
 import type { Cifar10Set } from '../core/data/cifar10';
 import type { Criterion } from '../core/experiments/common';
+import type { LotteryPoint } from '../core/experiments/lottery';
 import type { SensitivityPoint, SensitivityProgress, SensitivityResult } from '../core/experiments/sensitivity';
 import type { SweepControl, SweepPoint, SweepProgress, SweepResult, SweepScope } from '../core/experiments/sweep';
 import type { ModelId, NetWeights } from '../core/model/spec';
@@ -70,7 +71,7 @@ export interface Api {
   setBaseline: { req: { weights: NetWeights; epochs: number }; reply: true };
   readBaseline: { req: object; reply: NetWeights };
   /** The setting as a runnable PyTorch script plus weights (zip), pruned from the current baseline. */
-  exportPytorch: { req: { settings: PruneSettings; finetune: { optimizer: 'adam' | 'sgd'; learningRate: number; batchSize: number; momentum: number; recipe?: Recipe }; measuredAccuracy?: number }; reply: PytorchExportReply };
+  exportPytorch: { req: { settings: PruneSettings; finetune: { optimizer: 'adam' | 'sgd'; learningRate: number; batchSize: number; momentum: number; recipe?: Recipe }; measuredAccuracy?: number; schedule?: Schedule }; reply: PytorchExportReply };
   memory: { req: object; reply: MemoryReply };
   /** Layer sensitivity scan of the baseline (issue 12); progress as 'experiment' events; 'cancel' stops it, keeping the points done. */
   sensitivity: { req: SensitivityRequest; reply: SensitivityResult };
@@ -96,6 +97,56 @@ export interface Api {
   control: { req: { config: TrainConfig; trainSubset: number }; reply: ControlReply };
   /** Each unit of one channel group removed alone on a seeded training batch (the oracle), against every criterion; 'cancel' stops it. */
   oracle: { req: OracleRequest; reply: OracleReply };
+  /**
+   * The lottery ticket (issue 22, core/experiments/lottery.ts): iterative magnitude pruning with rewinding
+   * against the re-initialised and random-mask controls, from freshly initialised weights; a point per
+   * training as 'experiment' events (kind 'lottery'); 'cancel' stops it within one batch, keeping the points done.
+   */
+  lottery: { req: LotteryRequest; reply: LotteryResult };
+}
+
+export interface LotteryRequest {
+  /** Pruning rounds after the dense training. */
+  rounds: number;
+  /** Fraction of each layer's remaining weights pruned per round (0 < p < 1). */
+  p: number;
+  /** Training epochs of every run (dense and each arm of each round): the same budget for all. */
+  epochs: number;
+  /** Rewind to the dense run's weights after this many epochs (0: the initial weights). */
+  rewindEpoch: number;
+  /** Seed of the initial weights and of the training order (the same for every arm). */
+  seed: number;
+  /** Training images per run (the first n); 0 = all. */
+  subset: number;
+  /** Batch size, learning rate, optimiser, recipe (its epochs and seed are the request's). */
+  config: TrainConfig;
+}
+
+export interface LotteryProgress {
+  /** Trainings finished, of `total` (1 dense + 3 per round). */
+  done: number;
+  total: number;
+  /** The training under way. */
+  round: number;
+  arm: LotteryPoint['arm'];
+  /** 0..1 over the whole experiment. */
+  fraction: number;
+  elapsedSeconds: number;
+}
+
+export interface LotteryResult {
+  model: ModelId;
+  rounds: number;
+  p: number;
+  epochs: number;
+  rewindEpoch: number;
+  seed: number;
+  /** Training images each run saw. */
+  images: number;
+  /** In order: round 0 (the dense run, the same accuracy for all three arms), then rewind, reinit, randomMask per round. */
+  points: LotteryPoint[];
+  cancelled: boolean;
+  seconds: number;
 }
 
 /** One step of a scheduled run: its cumulative sparsity, the network after its prune, accuracy before and after its fine-tuning. */
@@ -351,6 +402,7 @@ export type EngineEvent =
  */
 export type ExperimentEvent =
   | { type: 'experiment'; kind: 'sensitivity'; progress?: SensitivityProgress; point?: SensitivityPoint; start?: SensitivityResult }
-  | { type: 'experiment'; kind: 'sweep'; progress?: SweepProgress; point?: SweepPoint; start?: SweepResult };
+  | { type: 'experiment'; kind: 'sweep'; progress?: SweepProgress; point?: SweepPoint; start?: SweepResult }
+  | { type: 'experiment'; kind: 'lottery'; progress?: LotteryProgress; point?: LotteryPoint; start?: LotteryResult };
 
 export type WorkerMessage = Reply | { event: EngineEvent };

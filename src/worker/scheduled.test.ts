@@ -12,8 +12,9 @@ import { Engine } from './engine';
 import type { ControlReply, EngineEvent, ScheduledReply, TrainReply } from './protocol';
 
 const dir = new URL('../../public/data/cifar10/', import.meta.url);
-const images = takeFirst(parseCifar10(new Uint8Array(readFileSync(new URL('test_1000.bin', dir))), 'test_1000.bin'), 8);
-const config: TrainConfig = { epochs: 1, batchSize: 4, learningRate: 1e-3, optimizer: 'adam', momentum: 0.9, seed: 5 };
+const images = takeFirst(parseCifar10(new Uint8Array(readFileSync(new URL('test_1000.bin', dir))), 'test_1000.bin'), 4);
+// 4 images in batches of 2: two steps per epoch, so the seed's shuffle still decides the batches (one full batch would not), at half the compute of 8 in 4s.
+const config: TrainConfig = { epochs: 1, batchSize: 2, learningRate: 1e-3, optimizer: 'adam', momentum: 0.9, seed: 5 };
 
 describe('Engine: scheduled fine-tuning and controls (cpu backend)', () => {
   const events: EngineEvent[] = [];
@@ -34,7 +35,7 @@ describe('Engine: scheduled fine-tuning and controls (cpu backend)', () => {
   it('AGP, mask mode, 3 steps to 75 %: a step report each, ending at the target; masked weights stay zero', async () => {
     const settings: PruneSettings = { method: 'l1', mode: 'mask', amounts: { conv1: 0.75, conv2: 0.75, conv3: 0.75, fc1: 0.5 }, seed: 1 };
     events.length = 0;
-    const r = (await send({ type: 'scheduledFinetune', settings, schedule: { kind: 'agp', steps: 3 }, config, trainSubset: 8 })) as ScheduledReply;
+    const r = (await send({ type: 'scheduledFinetune', settings, schedule: { kind: 'agp', steps: 3 }, config, trainSubset: 4 })) as ScheduledReply;
     const steps = events.flatMap((e) => (e.type === 'scheduleStep' ? [e.report] : []));
     expect(steps).toEqual(r.schedule);
     expect(r.schedule.map((s) => s.step)).toEqual([1, 2, 3]);
@@ -61,7 +62,7 @@ describe('Engine: scheduled fine-tuning and controls (cpu backend)', () => {
 
   it('iterative, remove mode, 3 steps: the network shrinks step by step to the target channels; tensors flat across runs', async () => {
     const settings: PruneSettings = { method: 'l2', mode: 'remove', amounts: { conv1: 0.5, conv2: 0.75, conv3: 0.5, fc1: 0.2 }, seed: 1 };
-    const run = () => send({ type: 'scheduledFinetune', settings, schedule: { kind: 'iterative', steps: 3 }, config, trainSubset: 8 }) as Promise<ScheduledReply>;
+    const run = () => send({ type: 'scheduledFinetune', settings, schedule: { kind: 'iterative', steps: 3 }, config, trainSubset: 4 }) as Promise<ScheduledReply>;
     const r = await run();
     expect(r.schedule.map((s) => s.costs.channels)).toEqual([
       [16 - 3, 32 - 8, 64 - 11],
@@ -75,34 +76,34 @@ describe('Engine: scheduled fine-tuning and controls (cpu backend)', () => {
   });
 
   it('the control is a fine-tune at sparsity 0 (same seed, epochs, shuffles), computed once, and leaves the pruned model alone', async () => {
-    const ctl = (await send({ type: 'control', config: { ...config, epochs: 2 }, trainSubset: 8 })) as ControlReply;
+    const ctl = (await send({ type: 'control', config: { ...config, epochs: 2 }, trainSubset: 4 })) as ControlReply;
     expect(ctl).toMatchObject({ epochs: 2, cancelled: false, cached: false });
     // a fine-tune at sparsity 0 of the same budget
     const id = ++seq;
     engine.notePreview(id);
     await engine.handle({ type: 'preview', settings: { method: 'l1', mode: 'mask', amounts: {}, seed: 1 } }, id);
-    const ft = (await send({ type: 'train', role: 'pruned', config: { ...config, epochs: 2 }, trainSubset: 8 })) as TrainReply;
+    const ft = (await send({ type: 'train', role: 'pruned', config: { ...config, epochs: 2 }, trainSubset: 4 })) as TrainReply;
     expect(ctl.evaluation.loss).toBe(ft.evaluation.loss);
     expect(ctl.evaluation.accuracy).toBe(ft.evaluation.accuracy);
     // another seed is another run
-    const other = (await send({ type: 'control', config: { ...config, epochs: 2, seed: 6 }, trainSubset: 8 })) as ControlReply;
+    const other = (await send({ type: 'control', config: { ...config, epochs: 2, seed: 6 }, trainSubset: 4 })) as ControlReply;
     expect(other.evaluation.loss).not.toBe(ctl.evaluation.loss);
     // cached; no training events; the pruned model is untouched
     const pruned = (await send({ type: 'evaluate', role: 'pruned' })) as { loss: number };
     events.length = 0;
-    const again = (await send({ type: 'control', config: { ...config, epochs: 2 }, trainSubset: 8 })) as ControlReply;
+    const again = (await send({ type: 'control', config: { ...config, epochs: 2 }, trainSubset: 4 })) as ControlReply;
     expect(again).toEqual({ ...ctl, cached: true });
     expect(events).toEqual([]);
     expect(((await send({ type: 'evaluate', role: 'pruned' })) as { loss: number }).loss).toBe(pruned.loss);
     // a changed baseline is another control
-    await send({ type: 'train', role: 'baseline', config, trainSubset: 8 });
-    expect(((await send({ type: 'control', config: { ...config, epochs: 2 }, trainSubset: 8 })) as ControlReply).cached).toBe(false);
+    await send({ type: 'train', role: 'baseline', config, trainSubset: 4 });
+    expect(((await send({ type: 'control', config: { ...config, epochs: 2 }, trainSubset: 4 })) as ControlReply).cached).toBe(false);
   });
 
   it('Cancel before a scheduled run stops it in its first step, reported', async () => {
     engine.noteJobQueued();
     await send({ type: 'cancel' });
-    const r = (await send({ type: 'scheduledFinetune', settings: { method: 'l1', mode: 'mask', amounts: { conv1: 0.5 }, seed: 1 }, schedule: { kind: 'agp', steps: 3 }, config, trainSubset: 8 })) as ScheduledReply;
+    const r = (await send({ type: 'scheduledFinetune', settings: { method: 'l1', mode: 'mask', amounts: { conv1: 0.5 }, seed: 1 }, schedule: { kind: 'agp', steps: 3 }, config, trainSubset: 4 })) as ScheduledReply;
     expect(r.cancelled).toBe(true);
     expect(r.schedule).toHaveLength(1);
     expect(r.schedule[0]).toMatchObject({ step: 1, cancelled: true, epochs: 0 });

@@ -5,7 +5,7 @@
  * budget: the same mask with freshly drawn weights (re-initialised), and a random mask of the same
  * per-layer sparsity rewound to the same weights. Framework-free: the caller injects training.
  *
- * Not yet wired into the worker or the page (see the report of issue 22, part 2).
+ * The worker runs it (worker/lottery.ts, the 'lottery' request); the page draws it (ui/LotteryPanel.tsx).
  */
 import { initialWeights } from '../model/init';
 import { type ModelSpec, type NetWeights, tensors } from '../model/spec';
@@ -80,8 +80,14 @@ export interface LotteryOptions {
   rewindEpoch?: number;
   /** Trains and returns the trained weights and test accuracy (and `early`, when asked by saveAtEpoch). */
   train: (run: TrainRun) => Promise<{ weights: NetWeights; accuracy: number; early?: NetWeights }>;
+  /** Once aborted, the run cut short is dropped and the points done so far are returned. */
   signal?: AbortSignal;
+  /** Each point as it is measured (the page draws the chart as it grows). */
+  onPoint?: (p: LotteryPoint) => void;
 }
+
+/** Trainings a lottery run does: the dense one, then the three arms per round. */
+export const lotteryTrainings = (rounds: number): number => 1 + rounds * LOTTERY_ARMS.length;
 
 export interface LotteryPoint {
   arm: LotteryArm;
@@ -98,9 +104,11 @@ export async function runLottery(o: LotteryOptions): Promise<LotteryPoint[]> {
   const init = initialWeights(o.spec, o.initSeed);
   const none: Masks = {};
   const dense = await o.train({ arm: 'rewind', round: 0, start: init, masks: none, seed: o.seed, epochs: o.epochs, ...(o.rewindEpoch ? { saveAtEpoch: o.rewindEpoch } : {}) });
+  if (o.signal?.aborted) return [];
   if (o.rewindEpoch && !dense.early) throw new Error(`rewinding to epoch ${o.rewindEpoch} needs the dense run's weights after that epoch`);
   const saved = o.rewindEpoch ? dense.early! : init;
   const points: LotteryPoint[] = LOTTERY_ARMS.map((arm) => ({ arm, round: 0, sparsity: 0, accuracy: dense.accuracy }));
+  points.forEach((p) => o.onPoint?.(p));
   let trained = dense.weights;
   let masks: Masks | null = null;
   for (let round = 1; round <= o.rounds; round++) {
@@ -116,7 +124,10 @@ export async function runLottery(o: LotteryOptions): Promise<LotteryPoint[]> {
     };
     for (const arm of LOTTERY_ARMS) {
       const r = await o.train({ arm, round, start: starts[arm].start, masks: starts[arm].masks, seed: o.seed, epochs: o.epochs });
-      points.push({ arm, round, sparsity: sparsityOf(starts[arm].masks), accuracy: r.accuracy });
+      if (o.signal?.aborted) return points;
+      const point: LotteryPoint = { arm, round, sparsity: sparsityOf(starts[arm].masks), accuracy: r.accuracy };
+      points.push(point);
+      o.onPoint?.(point);
       if (arm === 'rewind') trained = r.weights;
     }
   }

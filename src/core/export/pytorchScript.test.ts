@@ -214,6 +214,12 @@ const FIDELITY: [string, NetSpec, PruneSettings][] = [
   ['convnet3 remove manual', convNet3, { method: 'manual', mode: 'remove', seed: 10, amounts: { fc1: 0.3 }, manual: { conv1: [0, 3, 15], conv2: [31], conv3: [5, 6, 7, 8] } }],
   ['convnet3 global l1', convNet3, { method: 'l1', mode: 'global', seed: 11, amounts: { conv1: 0.5, fc1: 0.3 } }],
   ['convnet3 global random', convNet3, { method: 'random', mode: 'global', seed: 12, amounts: { conv1: 0.8, fc1: 0.5 } }],
+  // Global structured: torch ranks all layers together itself (choose_filters); Taylor: the page's choice (KEPT) applied.
+  ['convnet3 mask globalStruct', convNet3, { method: 'globalStruct', mode: 'mask', seed: 13, amounts: { conv1: 0.6, conv2: 0.6, conv3: 0.6, fc1: 0.2 } }],
+  ['convnet3 remove globalStruct', convNet3, { method: 'globalStruct', mode: 'remove', seed: 14, amounts: { conv1: 0.3, conv2: 0.3, conv3: 0.3, fc1: 0.3 } }],
+  ['simplecnn remove globalStruct', simpleCnn, { method: 'globalStruct', mode: 'remove', seed: 15, amounts: { conv1: 0.95, fc1: 0.1 } }],
+  ['convnet3 mask taylor', convNet3, { method: 'taylor', mode: 'mask', seed: 16, amounts: { conv1: 0.5, conv2: 0.25, conv3: 0.75, fc1: 0.3 } }],
+  ['convnet3 remove taylor', convNet3, { method: 'taylor', mode: 'remove', seed: 17, amounts: { conv1: 0.5, conv2: 0.25, conv3: 0.75, fc1: 0.3 } }],
 ];
 
 describe('prune_run.py under PyTorch matches the engine', () => {
@@ -263,7 +269,8 @@ describe('prune_run.py under PyTorch matches the engine', () => {
 
   it.each(FIDELITY)('%s: kept, params, nonzero params, MACs exact; accuracy within 0.2 points', (name, spec, settings) => {
     const baseline = randomWeights(spec, 100 + settings.seed);
-    const result = prune(spec, baseline, settings);
+    const result = prune(spec, baseline, settings, settings.method === 'taylor' ? taylorScoresFor(spec, settings.seed) : undefined);
+    if (settings.method === 'globalStruct') expect(result.global!.pruned).toBeGreaterThan(0);
     const predictions = enginePredictions(spec, result.weights);
     let right = 0;
     for (let i = 0; i < test.count; i++) right += predictions[i] === test.labels[i] ? 1 : 0;

@@ -22,10 +22,11 @@ import { type GraphStructure, isGraphSpec, shapes, structure } from '../model/gr
 import { type ConvInfo, type ModelSpec, type NetSpec, type NetWeights, geometry, hasBatchNorm } from '../model/spec';
 import { prunedFilterCount } from '../pruning/costs';
 import type { PruneResult } from '../pruning/pruner';
-import { type PruneSettings, unsupported } from '../pruning/settings';
+import { GLOBAL_STRUCT_MIN_KEEP, type PruneSettings, unsupported } from '../pruning/settings';
 import { type SafeTensor, encode } from '../io/safetensors';
 import { saveWeightsFile, tensorToTorch } from '../io/torchLayout';
 import { DEFAULT_RECIPE, type Recipe } from '../train/recipe';
+import { type Schedule, describeSchedule, scheduleCounts, scheduleSparsities } from '../pruning/schedule';
 
 /** How --finetune trains: the page's fine-tuning recipe. */
 export interface FinetuneRecipe {
@@ -57,6 +58,8 @@ export interface PytorchExportInput {
   metadata?: Record<string, string>;
   /** Timestamp of the files in the zip (default: now). */
   date?: Date;
+  /** The run's schedule (issue 22); missing or one step: one shot. */
+  schedule?: Schedule;
 }
 
 export const EXPORT_FILES = { weights: 'baseline.safetensors', masks: 'masks.safetensors', script: 'prune_run.py', readme: 'README.txt' } as const;
@@ -85,8 +88,13 @@ function measuredLines(input: Pick<PytorchExportInput, 'result' | 'measured'>, i
  * of a layer removed (PyTorch cannot build a Conv2d with no filters; the page treats the layer as
  * outputting nothing). The export still builds; the script stops with this message.
  */
-export function exportProblem(input: Pick<PytorchExportInput, 'spec' | 'settings' | 'result'>): string | null {
-  if (input.settings.method === 'taylor' || input.settings.method === 'globalStruct')
+export function exportProblem(input: Pick<PytorchExportInput, 'spec' | 'settings' | 'result' | 'schedule'>): string | null {
+  const oneShot = scheduleOneShotReason(input);
+  if (oneShot) return oneShot;
+  // Global structured is ranked by the chain script itself (choose_filters); a graph model's script and Taylor carry the page's choice.
+  if (input.settings.method === 'taylor')
+    return "The script applies the page's kept filters (KEPT): Taylor scores come from a seeded batch of the page's loaded training images and their gradients, which the script does not recompute.";
+  if (input.settings.method === 'globalStruct' && isGraphSpec(input.spec))
     return `The script applies the page's kept filters (KEPT) but does not yet rank by ${METHOD_LABEL[input.settings.method]} itself.`;
   if (input.settings.mode !== 'remove') return null;
   const empty = Object.entries(input.result.kept).filter(([, k]) => k.length === 0).map(([n]) => n);
@@ -139,6 +147,7 @@ export function buildPytorchExportZip(input: PytorchExportInput): Uint8Array {
 export function pruneScript(input: PytorchExportInput): string {
   check(input);
   if (isGraphSpec(input.spec)) return graphPruneScript(input);
+  if (runsSchedule(input)) return scheduledPruneScript(input);
   const { baseline, settings: s, result, stats } = input;
   const spec = input.spec as NetSpec;
   const recipe = { ...DEFAULT_FINETUNE, ...input.finetune };
@@ -149,7 +158,7 @@ export function pruneScript(input: PytorchExportInput): string {
   const fcMasked = s.method === 'random' ? !!masks?.[`${fc}.weight`] : (s.amounts[fc] ?? 0) > 0;
   const kept = Object.fromEntries(g.convs.map((c) => [c.name, [...result.kept[c.name]]]));
   const pruned = (c: ConvInfo) => prunedFilterCount(s, c.name, c.outChannels) > 0;
-  const ranked = s.mode !== 'global' && (s.method === 'l1' || s.method === 'l2' || s.method === 'bn'); // torch ranks, the page checks
+  const ranked = s.mode !== 'global' && (s.method === 'l1' || s.method === 'l2' || s.method === 'bn' || s.method === 'globalStruct'); // torch ranks, the page checks
   const L: string[] = [];
   const push = (...lines: string[]) => L.push(...lines);
 
@@ -171,7 +180,12 @@ export function pruneScript(input: PytorchExportInput): string {
   if (s.mode === 'global') {
     push(`GLOBAL_AMOUNT = ${pyFloat(s.amounts[g.convs[0]?.name ?? ''] ?? 0)}  # fraction of ALL conv weights, ranked together`);
   } else {
-    if (s.method !== 'manual' && s.method !== 'random')
+    if (s.method === 'globalStruct')
+      push(
+        `GLOBAL_TARGET = ${pyFloat(s.amounts[g.convs[0]?.name ?? ''] ?? 0)}  # fraction of ALL conv filters, ranked together`,
+        `MIN_KEEP = ${pyFloat(GLOBAL_STRUCT_MIN_KEEP)}  # each layer keeps at least this fraction of its filters (at least one)`,
+      );
+    else if (s.method !== 'manual' && s.method !== 'random')
       push(`AMOUNTS = ${pyDict(Object.fromEntries(g.convs.filter(pruned).map((c) => [c.name, pyFloat(s.amounts[c.name] ?? 0)])))}  # fraction of each layer's filters`);
     else if (s.method === 'random')
       push(`# The page's amounts: ${g.convs.map((c) => `${c.name} ${pyFloat(s.amounts[c.name] ?? 0)}`).join(', ')} of the filters, drawn with seed ${s.seed}.`);
@@ -223,7 +237,8 @@ export function pruneScript(input: PytorchExportInput): string {
       '',
       '',
     );
-  if (s.mode === 'remove' && ranked) push(...chooseFilters(s.method as 'l1' | 'l2' | 'bn'), '', '');
+  if (s.method === 'globalStruct') push(...chooseFiltersGlobal(), '', '');
+  else if (s.mode === 'remove' && ranked) push(...chooseFilters(s.method as 'l1' | 'l2' | 'bn'), '', '');
   if (s.mode === 'remove') push(...slimFunction(spec, cls, fc), '', '');
   push(...pruneModel(s, g.convs.map((c) => c.name), masks !== null), '', '');
   push(...pruneFc(s, fc, fcMasked), '', '');
@@ -291,6 +306,42 @@ const LOAD_SAFETENSORS = [
   '        tensors[name] = torch.from_numpy(array.reshape(t["shape"]).copy())',
   '    return tensors',
 ];
+
+/**
+ * Global structured (core/pruning/globalRanking.ts) in torch: the page's ranking written out — each filter's
+ * L1 norm over its layer's mean, all layers sorted together, the floor per layer — checked against KEPT.
+ */
+function chooseFiltersGlobal(): string[] {
+  return [
+    'def choose_filters(model):',
+    '    """Global structured: every conv layer\'s filters ranked together by their L1 norm divided by the mean L1 norm',
+    '    of their layer (Torch-Pruning\'s default group normalisation); the smallest GLOBAL_TARGET of all filters go,',
+    '    but each layer keeps at least MIN_KEEP of its filters (at least one), so none is emptied. Ties: the later',
+    '    layer, then the higher filter index, go first. Scores in float64, as the page."""',
+    '    scores = []',
+    '    for name, _ in CONVS:',
+    '        s = getattr(model, name).weight.detach().double().flatten(1).abs().sum(1)',
+    '        mean = s.mean().item()',
+    '        scores.append((s / mean if mean > 0 else s).tolist())',
+    '    entries = sorted((x, -g, -u) for g, layer in enumerate(scores) for u, x in enumerate(layer))',
+    '    requested = round(GLOBAL_TARGET * len(entries))  # torch\'s count: Python\'s round, half to even',
+    '    caps = [len(layer) - min(len(layer), max(1, math.ceil(MIN_KEEP * len(layer) - 1e-9))) for layer in scores]',
+    '    taken = [0] * len(scores)',
+    '    pruned = 0',
+    '    for _, g, _ in entries:',
+    '        if pruned == requested:',
+    '            break',
+    '        if taken[-g] < caps[-g]:',
+    '            taken[-g] += 1',
+    '            pruned += 1',
+    '    kept = {}',
+    '    for g, (name, _) in enumerate(CONVS):',
+    '        order = sorted(range(len(scores[g])), key=lambda j: (scores[g][j], -j))  # lowest first; ties: higher index',
+    '        gone = set(order[:taken[g]])',
+    '        kept[name] = check_choice(name, [j for j in range(len(scores[g])) if j not in gone])',
+    '    return kept',
+  ];
+}
 
 /** remove mode, ranked methods: torch's ranking of each layer's filters (what ln_structured would keep). */
 function chooseFilters(method: 'l1' | 'l2' | 'bn'): string[] {
@@ -392,7 +443,9 @@ function pruneModel(s: PruneSettings, convs: string[], hasMaskFile: boolean): st
         ? ['    kept = KEPT  # the page\'s seeded random draw (torch\'s random generator differs)']
         : s.method === 'manual'
           ? ['    kept = KEPT  # picked by hand on the page']
-          : ['    kept = choose_filters(model)'];
+          : s.method === 'taylor'
+            ? ['    kept = KEPT  # the page\'s Taylor ranking: its scores need the page\'s seeded training batch and gradients']
+            : ['    kept = choose_filters(model)'];
     return [
       ...head([
         'Remove mode: choose the filters as the page did, then build the smaller network without the others.',
@@ -432,14 +485,24 @@ function pruneModel(s: PruneSettings, convs: string[], hasMaskFile: boolean): st
         ]
       : s.method === 'manual'
         ? ['Mask mode, filters picked by hand on the page (KEPT), applied with prune.custom_from_mask.']
-        : [
+        : s.method === 'taylor'
+          ? [
+              'Mask mode, first-order Taylor (Molchanov et al. 2019): the page scored each filter by |sum of activation x gradient|',
+              'on a seeded batch of its loaded training images; the script applies the page\'s choice (KEPT) with prune.custom_from_mask.',
+            ]
+          : s.method === 'globalStruct'
+            ? ['Mask mode, global structured: choose_filters() ranks every layer\'s filters together; prune.custom_from_mask applies it.']
+            : [
             'Mask mode, BatchNorm gamma (Network Slimming): keep the filters whose BatchNorm channel has the largest |gamma|.',
             'torch.nn.utils.prune has no such criterion: rank here, then apply the mask with prune.custom_from_mask.',
           ];
   return [
     ...head([...why, maskNote]),
+    ...(s.method === 'globalStruct' ? ['    chosen = choose_filters(model)'] : []),
     '    for name, bn in CONVS:',
-    ...(s.method === 'bn'
+    ...(s.method === 'globalStruct'
+      ? ['        conv = getattr(model, name)', '        keep = chosen[name]', '        if len(keep) == conv.out_channels:', '            continue  # nothing pruned in this layer']
+      : s.method === 'bn'
       ? [
           '        if name not in AMOUNTS:',
           '            continue',
@@ -750,6 +813,7 @@ export function exportReadme(input: PytorchExportInput): string {
     `Model:    ${spec.label} (${ascii(spec.summary)})`,
     `Pruning:  ${s.mode} mode, ${METHOD_LABEL[s.method]}; ${amounts}; ${fc} ${pct(s.amounts[fc] ?? 0)} % of its weights; seed ${s.seed}`,
     `Kept:     ${groups.map((c) => `${c.id} ${result.kept[c.id].length}/${c.units}`).join(', ')} ${unitName}`,
+    ...(isScheduled(input) ? [`Schedule: ${ascii(describeSchedule(input.schedule!, Math.max(0, ...groups.map((c) => s.amounts[c.id] ?? 0))))}${runsSchedule(input) ? ' (the script runs every step; --finetune E fine-tunes E epochs after each)' : ''}`] : []),
     '',
     'Files',
     `  ${EXPORT_FILES.weights}  the page's baseline (before pruning) as a PyTorch state_dict: conv weights`,
@@ -1120,3 +1184,243 @@ function graphPruneScript(input: PytorchExportInput): string {
   push(...mainFunction(cls, fc, ranked));
   return L.join('\n') + '\n';
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Scheduled runs (issue 22): the script runs the page's schedule, step by step
+
+/** Methods whose per-step choice torch repeats by itself (weight norms and BatchNorm gamma of the current network). */
+const SCHEDULED_METHODS: readonly PruneSettings['method'][] = ['l1', 'l2', 'bn'];
+
+const isScheduled = (input: Pick<PytorchExportInput, 'schedule'>) => !!input.schedule && input.schedule.kind !== 'oneshot' && input.schedule.steps > 1;
+
+/** Whether prune_run.py runs this setting's schedule step by step (else it prunes to the targets in one shot). */
+export function scriptRunsSchedule(spec: ModelSpec, method: PruneSettings['method']): boolean {
+  return !isGraphSpec(spec) && SCHEDULED_METHODS.includes(method);
+}
+
+function runsSchedule(input: PytorchExportInput): boolean {
+  return isScheduled(input) && scriptRunsSchedule(input.spec, input.settings.method);
+}
+
+/** Why a scheduled run is exported as one shot, or null (not scheduled, or the script runs the schedule). */
+function scheduleOneShotReason(input: Pick<PytorchExportInput, 'spec' | 'settings' | 'schedule'>): string | null {
+  if (!isScheduled(input) || scriptRunsSchedule(input.spec, input.settings.method)) return null;
+  const head = 'The script prunes to the final targets in one shot: it does not run the schedule';
+  if (isGraphSpec(input.spec)) return `${head} for ${input.spec.label} yet (it does for SimpleCNN and ConvNet-3 with L1, L2 or BatchNorm gamma).`;
+  return `${head} for ${METHOD_LABEL[input.settings.method]} yet (it does for L1, L2 and BatchNorm gamma).`;
+}
+
+/** prune_run.py for a scheduled run of a chain model: every step pruned in torch, then (--finetune E) fine-tuned. */
+function scheduledPruneScript(input: PytorchExportInput): string {
+  const { baseline, settings: s, stats } = input;
+  const schedule = input.schedule!;
+  const spec = input.spec as NetSpec;
+  const recipe = { ...DEFAULT_FINETUNE, ...input.finetune };
+  const g = geometry(spec, baseline.channels);
+  const fc = g.linear.name;
+  const cls = className(spec);
+  const first = g.convs[0]?.name ?? '';
+  const target = (name: string) => s.amounts[name] ?? 0;
+  const plan = describeSchedule(schedule, Math.max(0, ...g.convs.map((c) => target(c.name))));
+  const L: string[] = [];
+  const push = (...lines: string[]) => L.push(...lines);
+  push(
+    ...scriptHeader(input, [
+      `Runs the page's schedule (${ascii(plan)}) on the page's baseline (baseline.safetensors, a`,
+      'PyTorch state_dict): each step prunes, among the units still alive, as many more as the step\'s cumulative',
+      'sparsity asks (counts of the ORIGINAL units, torch\'s rounding), so the masks multiply (mask mode) or the',
+      'network shrinks again (remove mode); with --finetune E every step is followed by E epochs of fine-tuning,',
+      'as the page\'s prune -> fine-tune steps. Without --finetune the steps follow each other directly.',
+      'Prints ONE JSON line: model, mode, method, schedule, steps (each step\'s kept, params, nonzero_params, macs,',
+      'nonzero_macs, accuracy), then the final kept, params, nonzero_params, macs, nonzero_macs, accuracy (percent).',
+      'Counts equal the page\'s exactly; from step 2 on torch ranks its own (fine-tuned) weights, so after',
+      'fine-tuning the kept filters and accuracies differ from the page\'s by training noise.',
+    ]),
+    `BASELINE_CHANNELS = ${pyTuple(baseline.channels)}  # filters per conv layer in baseline.safetensors`,
+    ...normalisationAndRecipe(stats, recipe),
+    '# (conv layer, its BatchNorm or None) in order; the last one feeds fc1 through a flatten of',
+    `# FLATTEN_SIZE x FLATTEN_SIZE pixels per channel.`,
+    `CONVS = [${g.convs.map((c) => `(${py(c.name)}, ${c.batchNorm ? py(c.batchNorm) : 'None'})`).join(', ')}]`,
+    `FLATTEN_SIZE = ${g.linear.flattenOf.size}`,
+    `PRUNE_SCHEDULE = ${py(`${schedule.kind} ${schedule.steps}`)}  # ${ascii(plan)} (SCHEDULE is the learning rate's)`,
+  );
+  if (s.mode === 'global') {
+    const total = g.convs.reduce((n, c) => n + baseline.tensors[`${c.name}.weight`].length, 0);
+    push(
+      `# Conv weights each step prunes (all layers ranked together, among the weights still alive): step t's cumulative`,
+      `# fraction ${scheduleSparsities(schedule, target(first)).map(pyFloat).join(', ')} of all ${fmt(total)} conv weights.`,
+      `STEP_WEIGHTS = [${scheduleCounts(schedule, target(first), total).perStep.join(', ')}]`,
+    );
+  } else {
+    const steps = range0(schedule.steps).map((t) =>
+      Object.fromEntries(g.convs.filter((c) => target(c.name) > 0).map((c) => [c.name, String(scheduleCounts(schedule, target(c.name), c.outChannels).perStep[t])])),
+    );
+    push(
+      `# Filters each step prunes in each conv layer, among those still alive (the page's targets ${g.convs.map((c) => `${c.name} ${pyFloat(target(c.name))}`).join(', ')}).`,
+      `STEP_FILTERS = [`,
+      ...steps.map((d) => `    ${pyDict(d)},`),
+      ']',
+    );
+  }
+  push(
+    `STEP_FC = [${scheduleSparsities(schedule, target(fc)).map(pyFloat).join(', ')}]  # fraction of ${fc}'s weights pruned after each step (unstructured)`,
+    '',
+    '',
+  );
+  push(...modelClass(spec, cls), '', '');
+  push(...LOAD_SAFETENSORS, '', '');
+  push(
+    'def kept_filters(conv):',
+    '    """Output filters (dim 0) with at least one weight left unmasked."""',
+    '    mask = conv.weight_mask if hasattr(conv, "weight_mask") else torch.ones_like(conv.weight)',
+    '    return torch.nonzero(mask.flatten(1).sum(1) > 0).flatten().tolist()',
+    '',
+    '',
+  );
+  if (s.mode === 'mask' && s.method === 'bn')
+    push(
+      'def filter_mask(weight, keep):',
+      '    """A mask for a conv weight [out, in, kh, kw]: 1 for every weight of the kept filters, 0 elsewhere."""',
+      '    mask = torch.zeros_like(weight)',
+      '    mask[keep] = 1',
+      '    return mask',
+      '',
+      '',
+    );
+  if (s.mode === 'remove') push(...slimFunction(spec, cls, fc), '', '');
+  push(...scheduledStep(s, fc), '', '');
+  push(
+    `def prune_${fc}_step(model, t):`,
+    `    """${fc} after step t + 1: STEP_FC[t] of its current weights pruned, smallest |w| first. The weights already zero`,
+    '    are the ones pruned before (masks are kept through fine-tuning), so the step prunes only the difference among the',
+    '    others: an INTEGER amount, which torch counts among the unmasked weights (its PruningContainer)."""',
+    `    layer = model.${fc}`,
+    '    w = layer.weight.detach()',
+    '    target = round(STEP_FC[t] * w.numel())  # torch\'s count: Python\'s round, half to even',
+    '    already = w.numel() - int(torch.count_nonzero(w))',
+    '    if already and not hasattr(layer, "weight_mask"):',
+    '        prune.custom_from_mask(layer, "weight", (w != 0).float())  # a slimmed layer: its zeros are the weights pruned before',
+    '    if target > already:',
+    '        prune.l1_unstructured(layer, "weight", amount=target - already)',
+    '',
+    '',
+  );
+  push(...COUNTING, '', '');
+  push(...DATA_AND_TRAINING, '', '');
+  push(
+    'def figures(model, x, y):',
+    '    """params, nonzero_params, macs, nonzero_macs, accuracy (percent) and the predicted classes."""',
+    '    params, nonzero_params = count_params(model)',
+    '    macs, nonzero_macs = count_macs(model)',
+    '    accuracy, predictions = evaluate(model, x, y)',
+    '    return dict(params=params, nonzero_params=nonzero_params, macs=macs, nonzero_macs=nonzero_macs, accuracy=round(accuracy, 2)), predictions',
+    '',
+    '',
+    'def main():',
+    '    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])',
+    '    ap.add_argument("--data", default=".", help="folder with the CIFAR-10 binary batches (default: here)")',
+    '    ap.add_argument("--weights", default=os.path.join(HERE, "baseline.safetensors"), help="the baseline state_dict")',
+    '    ap.add_argument("--finetune", type=int, default=0, metavar="EPOCHS", help="fine-tune EPOCHS after every step")',
+    '    ap.add_argument("--seed", type=int, default=SEED, help="torch seed for the fine-tuning shuffles")',
+    '    ap.add_argument("--predictions", metavar="FILE", help="also write each test image\'s final predicted class, one byte each")',
+    '    args = ap.parse_args()',
+    '    torch.manual_seed(args.seed)',
+    '',
+    `    model = ${cls}(channels=BASELINE_CHANNELS)`,
+    '    model.load_state_dict(load_safetensors(args.weights), strict=True)',
+    '    x_test, y_test = load_cifar(find(args.data, ["test_batch.bin", "test_*.bin"]))',
+    '    train = load_cifar(find(args.data, ["data_batch_*.bin", "train_*.bin"])) if args.finetune > 0 else None',
+    '    out = {"model": MODEL, "mode": MODE, "method": METHOD, "schedule": PRUNE_SCHEDULE, "steps": []}',
+    '    kept = {name: list(range(n)) for (name, _), n in zip(CONVS, BASELINE_CHANNELS)}',
+    '    for t in range(len(STEP_FC)):',
+    '        model, kept = prune_step(model, t, kept)',
+    `        prune_${fc}_step(model, t)`,
+    '        step = {"step": t + 1, "kept": kept}',
+    '        if train is not None:',
+    '            step["accuracy_before_finetune"] = round(evaluate(model, x_test, y_test)[0], 2)',
+    '            finetune(model, *train, epochs=args.finetune)',
+    '        numbers, predictions = figures(model, x_test, y_test)',
+    '        step.update(numbers)',
+    '        out["steps"].append(step)',
+    '        print(f"step {t + 1}/{len(STEP_FC)}: {numbers}", file=sys.stderr)',
+    '    if args.predictions:',
+    '        predictions.numpy().astype(np.uint8).tofile(args.predictions)',
+    '    if train is not None:',
+    '        out["finetune_epochs"] = args.finetune  # after every step',
+    '    out.update(kept=kept, **numbers, test_images=len(y_test))',
+    '    print(json.dumps(out))',
+    '',
+    '',
+    'if __name__ == "__main__":',
+    '    main()',
+  );
+  return L.join('\n') + '\n';
+}
+
+/** prune_step(model, t, kept) -> (model, kept): step t + 1 of the schedule on the conv layers. */
+function scheduledStep(s: PruneSettings, fc: string): string[] {
+  const empty = [
+    '    empty = [name for name, keep in kept.items() if not keep]',
+    '    if empty:',
+    '        sys.exit(f"{\', \'.join(empty)}: every filter removed; PyTorch cannot build a Conv2d with no filters "',
+    '                 "(the page treats such a layer as outputting nothing)")',
+  ];
+  const masked = '    return model, {name: kept_filters(getattr(model, name)) for name, _ in CONVS}';
+  if (s.mode === 'global')
+    return [
+      'def prune_step(model, t, kept):',
+      '    """Global mode: STEP_WEIGHTS[t] more conv weights, every layer ranked together by |w|, among the weights still',
+      '    unmasked (an INTEGER amount: torch counts it among the unmasked ones); the masks multiply."""',
+      '    if STEP_WEIGHTS[t]:',
+      '        parameters = [(getattr(model, name), "weight") for name, _ in CONVS]',
+      '        prune.global_unstructured(parameters, pruning_method=prune.L1Unstructured, amount=STEP_WEIGHTS[t])',
+      masked,
+    ];
+  const score =
+    s.method === 'bn'
+      ? 'getattr(model, bn).weight.detach().abs()  # Network Slimming: |gamma| of the filter\'s BatchNorm channel'
+      : `getattr(model, name).weight.detach().flatten(1).norm(p=${s.method === 'l1' ? 1 : 2}, dim=1)  # ${s.method.toUpperCase()} norm of each filter`;
+  if (s.mode === 'remove')
+    return [
+      'def prune_step(model, t, kept):',
+      '    """Remove mode: in the CURRENT network (smaller after each step) each layer loses its STEP_FILTERS[t] lowest-scoring',
+      '    filters, then the network is rebuilt without them. `kept` maps the current filters to baseline indices."""',
+      '    local = {}',
+      '    for name, bn in CONVS:',
+      `        scores = ${score}`,
+      '        local[name] = sorted(torch.topk(scores, len(scores) - STEP_FILTERS[t].get(name, 0)).indices.tolist())',
+      '    kept = {name: [kept[name][j] for j in local[name]] for name, _ in CONVS}',
+      ...empty,
+      `    if hasattr(model.${fc}, "weight_mask"):`,
+      `        prune.remove(model.${fc}, "weight")  # fold ${fc}'s mask into its weight: slim() reads plain weights`,
+      '    return slim(model, local), kept',
+    ];
+  if (s.method === 'bn')
+    return [
+      'def prune_step(model, t, kept):',
+      '    """Mask mode, BatchNorm gamma: among each layer\'s filters still alive, mask the STEP_FILTERS[t] with the smallest',
+      '    |gamma| (torch has no such criterion: ranked here, applied with prune.custom_from_mask; the masks multiply)."""',
+      '    for name, bn in CONVS:',
+      '        n = STEP_FILTERS[t].get(name, 0)',
+      '        if not n:',
+      '            continue',
+      '        conv = getattr(model, name)',
+      '        alive = kept_filters(conv)',
+      `        scores = ${score.replace('.abs()', '.abs()[alive]')}`,
+      '        keep = sorted(alive[j] for j in torch.topk(scores, len(alive) - n).indices.tolist())',
+      '        prune.custom_from_mask(conv, "weight", filter_mask(conv.weight, keep))',
+      masked,
+    ];
+  return [
+    'def prune_step(model, t, kept):',
+    `    """Mask mode, ${s.method.toUpperCase()} norm: prune.ln_structured with an INTEGER amount, STEP_FILTERS[t] filters (dim 0):`,
+    '    torch ranks only the filters still unmasked (its PruningContainer) and the masks multiply. Only the weight is',
+    '    masked, as in torch: a masked filter\'s bias or BatchNorm beta still reaches the next layer."""',
+    '    for name, n in STEP_FILTERS[t].items():',
+    '        if n:',
+    `            prune.ln_structured(getattr(model, name), "weight", amount=n, n=${s.method === 'l1' ? 1 : 2}, dim=0)`,
+    masked,
+  ];
+}
+
+const range0 = (n: number) => Array.from({ length: n }, (_, i) => i);

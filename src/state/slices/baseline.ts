@@ -35,7 +35,7 @@ export function baselineSlice(ctx: Shared, data: { loadData: () => Promise<void>
     if (saved?.interrupted) {
       const { kind, points } = saved.interrupted;
       const kept = `kept the ${points} point${points === 1 ? '' : 's'} done`;
-      notify(kind === 'sweep' ? `The method comparison was interrupted: ${kept}; Run continues it.` : `The sensitivity scan was interrupted: ${kept}.`, 'info');
+      notify(kind === 'sweep' ? `The method comparison was interrupted: ${kept}; Run continues it.` : `The ${kind === 'lottery' ? 'lottery ticket' : 'sensitivity scan'} was interrupted: ${kept}.`, 'info');
     }
     // A link's settings win; without one, the saved settings come back.
     // Saved settings from before group-keyed amounts (conv1…fc1 as fields of their own) read as today's.

@@ -104,12 +104,15 @@ export function filesSlice(ctx: Shared, needs: FilesSliceNeeds) {
         notify(`The baseline changed since run ${row.run} (${(row.baselineAcc * 100).toFixed(1)} % then): the export prunes the current baseline.`, 'info');
       }
     }
-    const measured = !row && s.preview.status === 'ready' ? s.preview.reply?.evaluation.accuracy : row?.prunedAcc;
+    const schedule = row ? (row.schedule ? { kind: row.schedule.kind, steps: row.schedule.steps } : undefined) : settings.schedule !== 'oneshot' ? { kind: settings.schedule, steps: settings.steps } : undefined;
+    // The preview is the one-shot prune: not what a scheduled script computes, so it is not quoted for one.
+    const measured = !row && s.preview.status === 'ready' && !schedule ? s.preview.reply?.evaluation.accuracy : row?.prunedAcc;
     try {
       const r = await ctx.engine().request('exportPytorch', {
         settings: pruneSettingsOf(settings),
         finetune: { optimizer: settings.opt, learningRate: settings.lr, batchSize: settings.batch, momentum: 0.9, recipe: recipeOf(settings) },
         measuredAccuracy: measured,
+        schedule,
       });
       const name = `pytorch-${settings.model}-${settings.mode}-${settings.method}${row ? `-run${row.run}` : ''}.zip`;
       set({ pytorchExport: { name, script: r.script, problem: r.problem, zip: r.zip, label } });
