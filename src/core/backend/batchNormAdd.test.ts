@@ -10,7 +10,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { batchNormAdd, batchNormEval } from './convBlock';
+import { batchNormAdd, batchNormEval, globalAvgPool } from './convBlock';
 import { simdKernelStats } from './wasmSimd';
 
 const STOCK = process.env.PLAYGROUND_KERNELS === 'stock';
@@ -80,6 +80,21 @@ describe.each(['cpu', 'wasm'])('batchNormAdd on %s', (backend) => {
     const names = ['value', 'mean', 'variance', '∂z', '∂γ', '∂β', '∂residual'];
     for (let i = 0; i < ref.length; i++) expect(maxRel(got[i], ref[i]), names[i]).toBeLessThan(1e-4);
   }, 60_000);
+
+  test('globalAvgPool: value and gradient equal tf.mean over H, W and its stock gradient on cpu', async () => {
+    const f = (pool: (x: tf.Tensor4D) => tf.Tensor) => () =>
+      tf.tidy(() => {
+        const x = rand([8, 8, 8, 64], 1) as tf.Tensor4D;
+        const r = rand([8, 1, 1, 64], 2);
+        return [pool(x), tf.grad((xx: tf.Tensor) => tf.sum(tf.mul(pool(xx as tf.Tensor4D), r)))(x)].map((t) => t.dataSync() as Float32Array);
+      });
+    await tf.setBackend('cpu');
+    const ref = f((x) => tf.mean(x, [1, 2], true))();
+    if (backend === 'wasm') setWasmPaths(path.resolve('node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/');
+    expect(await tf.setBackend(backend)).toBe(true);
+    const got = f(globalAvgPool)();
+    for (let i = 0; i < 2; i++) expect(maxRel(got[i], ref[i])).toBeLessThan(1e-6);
+  });
 
   test('batchNormEval (running statistics) equals tf.batchNorm + add + ReLU', async () => {
     if (backend === 'wasm') setWasmPaths(path.resolve('node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/');

@@ -418,3 +418,22 @@ export function batchNormEval(
     return relu ? tf.relu(out) : out;
   });
 }
+
+/**
+ * Global average pooling, [N, H, W, C] → [N, 1, 1, C], with its gradient written as dy/(H·W) times a
+ * [1, H, W, 1] constant the backend fills: tfjs's own Mean gradient multiplies by ones(x.shape), a
+ * typed array of the activation's size made in JavaScript and copied into the backend every step
+ * (fresh pages: page faults; from branch h-perf's experiment). Stock tf.mean with the kernels off.
+ */
+export function globalAvgPool(x: tf.Tensor4D): tf.Tensor4D {
+  if (!installed) return tf.mean(x, [1, 2], true);
+  const [, h, w] = x.shape;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const xIn = args[0] as tf.Tensor4D;
+    return {
+      value: tf.mean(xIn, [1, 2], true) as tf.Tensor4D,
+      gradFunc: (dy) => tf.mul(dy as tf.Tensor4D, tf.fill([1, h, w, 1], 1 / (h * w))) as tf.Tensor4D,
+    };
+  });
+  return op(x) as tf.Tensor4D;
+}

@@ -9,7 +9,7 @@
  * variance). A layer with no filters left outputs nothing; the next layer then sees zeros.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormAdd, batchNormEval, batchNormRelu, conv2dSame, convBiasRelu, convBiasReluPool } from '../backend/convBlock';
+import { batchNormAdd, batchNormEval, batchNormRelu, conv2dSame, convBiasRelu, convBiasReluPool, globalAvgPool } from '../backend/convBlock';
 import { type ConvNode, type GraphStructure, type NodeShape, batchNormAfter, isGraphSpec, shapes, structure } from './graph';
 import { initialWeights } from './init';
 import {
@@ -259,7 +259,7 @@ export class Net<S extends ModelSpec = ModelSpec> {
         }
         case 'globalAvgPool': {
           const y = act(node.input);
-          acts.set(name, y && tf.mean(y, [1, 2], true));
+          acts.set(name, y && (graphFusion ? globalAvgPool(y as tf.Tensor4D) : tf.mean(y, [1, 2], true)));
           break;
         }
         case 'add': {
