@@ -22,6 +22,7 @@ import { type ModelId, geometry } from '../src/core/model/spec';
 import { MODELS } from '../src/core/model/zoo';
 import { jobStats, setHelperSpinMicros, setKernelThreads } from '../src/core/backend/wasmSimd';
 import { setRelaxedSimd } from '../src/core/backend/wasmSimd/asm';
+import { setGraphFusion } from '../src/core/model/net';
 
 const params = new URLSearchParams(location.search);
 const requested = (params.get('backend') as BackendName | null) ?? null;
@@ -164,6 +165,8 @@ const api = {
   },
   trainInWorker,
   busyTask,
+  /** A/B within one page (BENCH_ONLY=resnet20-ab): the graph models' fused BatchNorm ops on or off (net.ts). */
+  setGraphFusion,
   memory: () => tf.memory(),
   /**
    * The backend's matMul rate: an n×n·n×n float32 matMul, kernel time from tf.profile (no

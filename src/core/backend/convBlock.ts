@@ -26,7 +26,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { conv2dInputGradStride1, filterGradWithBias } from './convGrad';
-import { simdBatchNormRelu, simdBatchNormReluGrad, wasmConvFilterGrad } from './wasmSimd';
+import { type BnGradMode, simdAffine, simdBatchNorm, simdBatchNormGrad, simdBatchNormRelu, simdBatchNormReluGrad, wasmConvFilterGrad } from './wasmSimd';
 import { simdConv3x3, simdConv3x3InputGrad } from './wasmSimd/conv3x3';
 import { winogradFilterGrad, winogradFilterGradWithBias } from './wasmSimd/convFilterGrad3x3';
 
@@ -35,6 +35,9 @@ export const CONV_SAME = 'PlaygroundConvSame';
 export const BATCH_NORM_RELU = 'PlaygroundBatchNormRelu';
 /** The customGrad scope around BATCH_NORM_RELU: its name in tf.profile (where it wraps that kernel). */
 export const BATCH_NORM_RELU_TAPED = 'PlaygroundBatchNormReluTaped';
+/** BatchNorm (batch statistics) with no ReLU of its own, or followed by an add and a ReLU (ResNet's). */
+export const BATCH_NORM_ADD = 'PlaygroundBatchNormAdd';
+export const BATCH_NORM_ADD_TAPED = 'PlaygroundBatchNormAddTaped';
 const BACKENDS = ['cpu', 'wasm', 'webgl', 'webgpu'];
 
 function asTensor<T extends tf.Tensor>(info: tf.TensorInfo): { t: T; wrapped: boolean } {
@@ -124,6 +127,19 @@ export function convBlockKernels(): tf.KernelConfig[] {
           );
         }),
     },
+    {
+      kernelName: BATCH_NORM_ADD,
+      backendName,
+      kernelFunc: ({ inputs, attrs }) =>
+        withTensors([inputs.z, inputs.gamma, inputs.beta, inputs.residual], ([z, gamma, beta, residual]) => {
+          const { eps, relu } = attrs as unknown as BnAddAttrs;
+          const r = (residual as tf.Tensor4D | undefined) ?? null;
+          return (
+            simdBatchNorm(z as tf.Tensor4D, gamma as tf.Tensor1D, beta as tf.Tensor1D, eps, r, relu) ??
+            batchNormAddForward(z as tf.Tensor4D, gamma!, beta!, eps, r, relu)
+          );
+        }),
+    },
   ]);
 }
 
@@ -191,6 +207,52 @@ function batchNormReluGrad(dOut: tf.Tensor4D, saved: tf.Tensor[], pool: boolean)
 interface BnAttrs {
   eps: number;
   pool: boolean;
+}
+
+interface BnAddAttrs {
+  eps: number;
+  relu: boolean;
+}
+
+/** Outputs [out, mean, variance (biased), rstd]; out = [relu](γ·(z − μ)·rstd + β [+ residual]). */
+function batchNormAddForward(z: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, eps: number, residual: tf.Tensor4D | null, relu: boolean): tf.Tensor[] {
+  return tf.tidy(() => {
+    const c = z.shape[3];
+    const m = z.size / c;
+    const z2 = tf.reshape(z, [m, c]);
+    // Column sums as one matMul (a Sum over a non-last axis is slow on wasm).
+    const ones = tf.ones([1, m]);
+    const mean = tf.reshape(tf.div(tf.matMul(ones, z2), m), [c]);
+    const centred = tf.sub(z2, mean);
+    const variance = tf.reshape(tf.div(tf.matMul(ones, tf.square(centred)), m), [c]);
+    const rstd = tf.rsqrt(tf.add(variance, eps));
+    let out = tf.reshape(tf.add(tf.mul(centred, tf.mul(gamma, rstd)), beta), z.shape) as tf.Tensor4D;
+    if (residual) out = tf.add(out, residual);
+    if (relu) out = tf.relu(out);
+    return [out, mean, variance, rstd];
+  });
+}
+
+/**
+ * The backward pass of batchNormAdd from the forward's saved tensors (z, γ, μ, rstd, out): [dz, dγ,
+ * dβ] and, after an add, the residual's gradient (= the ReLU-masked dy). wasm: the SIMD kernels
+ * (two passes, three with the ReLU's mask).
+ */
+function batchNormAddGrad(dOut: tf.Tensor4D, saved: tf.Tensor[], mode: BnGradMode): tf.Tensor[] {
+  const [z, gamma, mean, rstd, out] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor4D];
+  const simd = simdBatchNormGrad(dOut, z, gamma, mean, rstd, out, mode);
+  if (simd) return simd;
+  const c = z.shape[3];
+  const m = z.size / c;
+  const du4 = mode === 'plain' ? dOut : (tf.mul(dOut, tf.step(out)) as tf.Tensor4D);
+  const du = tf.reshape(du4, [m, c]) as tf.Tensor2D;
+  const xhat = tf.reshape(tf.mul(tf.sub(z, mean), rstd), [m, c]) as tf.Tensor2D;
+  const sums = tf.reshape(tf.matMul(tf.ones([1, m]), tf.concat([du, tf.mul(du, xhat)], 1)), [2, c]);
+  const dBeta = tf.reshape(tf.slice(sums, [0, 0], [1, c]), [c]) as tf.Tensor1D;
+  const dGamma = tf.reshape(tf.slice(sums, [1, 0], [1, c]), [c]) as tf.Tensor1D;
+  const a = tf.mul(gamma, rstd);
+  const dz = tf.reshape(tf.mul(tf.sub(tf.sub(du, tf.div(dBeta, m)), tf.mul(xhat, tf.div(dGamma, m))), a), z.shape) as tf.Tensor4D;
+  return mode === 'addRelu' ? [dz, dGamma, dBeta, du4] : [dz, dGamma, dBeta];
 }
 
 /** Outputs [out, mean, variance (biased), rstd, y]; y = relu(γ·(z − μ)·rstd + β), out = maxPool₂(y) or y. */
@@ -276,4 +338,102 @@ function stockBatchNormRelu(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1
     return pool ? tf.maxPool(a, 2, 2, 'valid') : a;
   });
   return { y, mean, variance };
+}
+
+/**
+ * BatchNorm with the batch's statistics and no ReLU of its own (`residual` null, `relu` false), or
+ * followed by `+ residual` and a ReLU (ResNet's BatchNorm → add → ReLU; `residual` null there means a
+ * residual with no channels left: the ReLU alone), as one taped op: on wasm two SIMD passes forward
+ * (moments, then normalise [+ add + ReLU]) and two or three backward, instead of ~15 stock ops each
+ * way. Returns the output and the batch mean and biased variance per channel (for the running
+ * statistics; not differentiated).
+ */
+export function batchNormAdd(
+  z: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+  residual: tf.Tensor4D | null,
+  relu: boolean,
+): { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  if (residual && !relu) throw new Error('batchNormAdd: an add without the ReLU after it is not fused');
+  if (!installed) {
+    const { mean, variance } = tf.moments(z, [0, 1, 2]) as { mean: tf.Tensor1D; variance: tf.Tensor1D };
+    const y = tf.tidy(() => {
+      // per-channel factors that broadcast (tf.batchNorm's gradient tiles them: see the file comment)
+      const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, eps)));
+      let out = tf.add(tf.mul(z, scale), tf.sub(beta, tf.mul(mean, scale))) as tf.Tensor4D;
+      if (residual) out = tf.add(out, residual);
+      return relu ? tf.relu(out) : out;
+    });
+    return { y, mean, variance };
+  }
+  const attrs: BnAddAttrs = { eps, relu };
+  const mode: BnGradMode = residual ? 'addRelu' : relu ? 'relu' : 'plain';
+  // Untaped inside a customGrad, for the reason given in batchNormRelu (one differentiated output).
+  let stats: [tf.Tensor1D, tf.Tensor1D] | null = null;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const [zIn, gammaIn, betaIn, resIn] = args as tf.Tensor[];
+    const inputs = residual ? { z: zIn, gamma: gammaIn, beta: betaIn, residual: resIn } : { z: zIn, gamma: gammaIn, beta: betaIn };
+    const [out, mean, variance, rstd] = tf.engine().runKernel(BATCH_NORM_ADD, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    save([zIn, gammaIn, mean, rstd, out]);
+    stats = [tf.keep(mean) as tf.Tensor1D, tf.keep(variance) as tf.Tensor1D];
+    return { value: out, gradFunc: (dy, saved) => batchNormAddGrad(dy as tf.Tensor4D, saved, mode) };
+  });
+  const out = tf.tidy(BATCH_NORM_ADD_TAPED, () => (residual ? op(z, gamma, beta, residual) : op(z, gamma, beta))) as tf.Tensor4D;
+  const [keptMean, keptVariance] = stats!;
+  const mean = tf.clone(keptMean);
+  const variance = tf.clone(keptVariance);
+  tf.dispose([keptMean, keptVariance]);
+  return { y: out, mean, variance };
+}
+
+/**
+ * Evaluation: [relu](BatchNorm(z) with the running statistics [+ residual]). On wasm one SIMD pass
+ * (the normalisation as a per-channel affine map, the add and the ReLU) instead of three stock ops.
+ */
+export function batchNormEval(
+  z: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  runningMean: tf.Tensor1D,
+  runningVar: tf.Tensor1D,
+  eps: number,
+  residual: tf.Tensor4D | null,
+  relu: boolean,
+): tf.Tensor4D {
+  // dataSync of the per-channel vectors: cheap on wasm (a copy out of its memory), a GPU read elsewhere, so wasm only.
+  if (installed && tf.getBackend() === 'wasm') {
+    const [g, b, mu, v] = [gamma, beta, runningMean, runningVar].map((t) => t.dataSync() as Float32Array);
+    // (z − μ)·γ/√(σ² + ε) + β = z·a + (β − μ·a)
+    const a = Float32Array.from(v, (vi, i) => g[i] / Math.sqrt(vi + eps));
+    const shift = Float32Array.from(a, (ai, i) => b[i] - mu[i] * ai);
+    const out = simdAffine(z, a, shift, residual, relu);
+    if (out) return out;
+  }
+  return tf.tidy(() => {
+    let out = tf.batchNorm(z, runningMean, runningVar, beta, gamma, eps) as tf.Tensor4D;
+    if (residual) out = tf.add(out, residual);
+    return relu ? tf.relu(out) : out;
+  });
+}
+
+/**
+ * Global average pooling, [N, H, W, C] → [N, 1, 1, C], with its gradient written as dy/(H·W) times a
+ * [1, H, W, 1] constant the backend fills: tfjs's own Mean gradient multiplies by ones(x.shape), a
+ * typed array of the activation's size made in JavaScript and copied into the backend every step
+ * (fresh pages: page faults; from branch h-perf's experiment). Stock tf.mean with the kernels off.
+ */
+export function globalAvgPool(x: tf.Tensor4D): tf.Tensor4D {
+  if (!installed) return tf.mean(x, [1, 2], true);
+  const [, h, w] = x.shape;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const xIn = args[0] as tf.Tensor4D;
+    return {
+      value: tf.mean(xIn, [1, 2], true) as tf.Tensor4D,
+      gradFunc: (dy) => tf.mul(dy as tf.Tensor4D, tf.fill([1, h, w, 1], 1 / (h * w))) as tf.Tensor4D,
+    };
+  });
+  return op(x) as tf.Tensor4D;
 }

@@ -19,6 +19,13 @@
  *   poolSums(dp, zsel, code, M, C, mean, rstd, s1, s2)   bwdSums over the pooled rows: du = dp where code < 4
  *   poolDz(dp, z, code, N, H, W, C, mean, rstd, a, k1, k2, dz)   bwdDz with du = dp at the code's pixel
  *
+ * A second module (each stays under 4 KB) holds the BatchNorm that feeds no ReLU of its own (ResNet's
+ * BatchNorm before the add, and the shortcut's):
+ *   affine(src, M, C, a, b, dst)              dst = src·a + b
+ *   affineAddRelu(src, M, C, a, b, res, dst)  dst = max(src·a + b + res, 0)  (BatchNorm → add → ReLU)
+ * Their backward passes are the kernels above: bwdSums / bwdDz read du = dy directly (plain), or the
+ * maskGrad of dy by the output (add + ReLU), which is also the residual input's gradient.
+ *
  * Addresses are byte offsets into the tfjs wasm backend's memory (see index.ts).
  */
 import { F32, Fn, I32, V128, moduleBytes } from './asm';
@@ -281,6 +288,44 @@ function eachPoolWindow(f: Fn, [N, H, W, C]: number[], pos: number[], pg: number
       });
     });
   });
+}
+
+function buildResidualFns(): Array<{ name: string; fn: Fn }> {
+  return [
+    {
+      name: 'affine',
+      fn: rowsFn(6, (f, [src, , , a, b, dst], row, cb, m) => {
+        at(f, row(dst), cb);
+        at(f, row(src), cb); load(f, m); at(f, a, cb); load(f, m); mul(f, m); at(f, b, cb); load(f, m); add(f, m);
+        store(f, m);
+      }, [0, 5], 1, 2),
+    },
+    {
+      name: 'affineAddRelu',
+      fn: rowsFn(7, (f, [src, , , a, b, res, dst], row, cb, m, zero) => {
+        at(f, row(dst), cb);
+        at(f, row(src), cb); load(f, m); at(f, a, cb); load(f, m); mul(f, m); at(f, b, cb); load(f, m); add(f, m);
+        at(f, row(res), cb); load(f, m); add(f, m);
+        if (m === 'v') f.get(zero).f32x4max();
+        else f.f32(0).f32max();
+        store(f, m);
+      }, [0, 5, 6], 1, 2),
+    },
+  ];
+}
+
+export type ResidualKernels = Record<'affine' | 'affineAddRelu', (...args: number[]) => void>;
+
+export function residualBytes(shared: boolean): Uint8Array<ArrayBuffer> {
+  return moduleBytes({ shared }, buildResidualFns());
+}
+
+/** The BatchNorm-without-its-own-ReLU kernels on `memory`, and their module (for the helper threads). */
+export function instantiateResidual(memory: WebAssembly.Memory, shared: boolean): { kernels: ResidualKernels; module: WebAssembly.Module } | null {
+  const bytes = residualBytes(shared);
+  if (!WebAssembly.validate(bytes)) return null;
+  const module = new WebAssembly.Module(bytes);
+  return { kernels: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as ResidualKernels, module };
 }
 
 export type BatchNormKernels = Record<'moments' | 'affineRelu' | 'maskGrad' | 'bwdSums' | 'bwdDz' | 'poolFwd' | 'poolSums' | 'poolDz', (...args: number[]) => void>;

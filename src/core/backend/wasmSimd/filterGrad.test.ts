@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { filterGradWithBias } from '../convGrad';
 import { simdKernelInfo, simdKernelStats, wasmConvFilterGrad } from './index';
-import { batchNormBytes } from './batchNorm';
+import { batchNormBytes, residualBytes } from './batchNorm';
 import { filterGradBytes } from './filterGrad';
 import { MAX_K, outerGradBytes } from './outerGrad';
 
@@ -52,7 +52,7 @@ describe('SIMD conv filter-gradient kernel', () => {
   });
 
   test('every module stays under 4 KB: Chrome compiles larger ones synchronously only off the main thread', () => {
-    for (const bytes of [filterGradBytes(true, true), batchNormBytes(true), outerGradBytes(MAX_K, true, true)]) {
+    for (const bytes of [filterGradBytes(true, true), batchNormBytes(true), residualBytes(true), outerGradBytes(MAX_K, true, true)]) {
       expect(bytes.length).toBeLessThan(4096);
     }
   });

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { type BatchNormKernels, instantiateBatchNorm } from './batchNorm';
+import { type BatchNormKernels, type ResidualKernels, instantiateBatchNorm, instantiateResidual } from './batchNorm';
 import { type FilterGradModule, TILE, instantiateFilterGrad } from './filterGrad';
 import { MAX_K, instantiateOuterGrad } from './outerGrad';
 import { type Helpers, type HelpersFactory, chunkCount, runJob, workerHelpers } from './parallel';
@@ -23,6 +23,8 @@ interface State {
   backend: BackendWasm;
   mod: FilterGradModule;
   bn: BatchNormKernels | null;
+  /** BatchNorm without its own ReLU (before an add, or alone): null when unavailable. */
+  res: ResidualKernels | null;
   memory: WebAssembly.Memory;
   /** The kernel modules, for helper threads (parallel.ts). */
   modules: WebAssembly.Module[];
@@ -40,7 +42,7 @@ export function setSimdKernelsInstalled(on: boolean): void {
 }
 
 /** Counts kernel calls (tests and the bench check the path is taken). */
-export const simdKernelStats = { filterGrad: 0, batchNorm: 0, batchNormGrad: 0, outerGrad: 0, parallelCalls: 0 };
+export const simdKernelStats = { filterGrad: 0, batchNorm: 0, batchNormGrad: 0, outerGrad: 0, parallelCalls: 0, affine: 0 };
 
 /** Switch for A/B measurements and tests (the tfjs-op path is used when disabled); all or some kernels. */
 export function setSimdKernelsEnabled(on: boolean, only?: KernelName[]): void {
@@ -73,7 +75,9 @@ function instantiate(backend: BackendWasm): State | null {
     const mod = instantiateFilterGrad(memory, shared);
     if (!mod) return null;
     const bn = instantiateBatchNorm(memory, shared);
-    return { backend, mod, bn: bn?.kernels ?? null, memory, modules: bn ? [mod.module, bn.module] : [mod.module] };
+    const res = bn ? instantiateResidual(memory, shared) : null;
+    const modules = [mod.module, ...(bn ? [bn.module] : []), ...(res ? [res.module] : [])];
+    return { backend, mod, bn: bn?.kernels ?? null, res: res?.kernels ?? null, memory, modules };
   } catch {
     return null; // e.g. a memory import the engine refuses: stay on the tfjs-op path
   }
@@ -141,7 +145,8 @@ function runSliced(
   reset?: (i: number) => void,
   perThread?: (t: number) => Array<[number, number]>,
 ): void {
-  const kernel = (fn: string) => (fn === 'filterGrad' ? s.mod.filterGrad : s.bn![fn as keyof BatchNormKernels]);
+  const kernel = (fn: string) =>
+    fn === 'filterGrad' ? s.mod.filterGrad : fn === 'affine' || fn === 'affineAddRelu' ? s.res![fn] : s.bn![fn as keyof BatchNormKernels];
   runSlicedWith(h, name, kernel, slices, args, reset, perThread);
 }
 
@@ -342,29 +347,30 @@ function scratch(backend: BackendWasm, floats: number): { ptr: number; free: () 
 const ptrOf = (backend: BackendWasm, t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
 
 /**
- * BatchNorm with the batch's statistics + ReLU (+ 2×2 max-pool) forward on the wasm backend, NHWC.
- * Returns [out (pooled if pool), mean, biased variance, rstd, y] — y the activations without a
- * pool, else the pool record the backward pass reads instead — or null when the kernels are
- * unavailable or the shape is not handled (odd size with pool).
+ * The batch's per-channel mean, biased variance and rstd = 1/√(σ² + eps) of NHWC z (one SIMD pass),
+ * and the normalisation as an affine map: a = γ·rstd, b = β − μ·a, written to `aP` and `bP`.
  */
-export function simdBatchNormRelu(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, pool: boolean): tf.Tensor[] | null {
-  const s = state();
-  if (!s?.bn || !enabledKernels.batchNorm || z.dtype !== 'float32') return null;
-  const [n, h, w, c] = z.shape;
-  if (pool && (h % 2 || w % 2)) return null;
+function batchMoments(
+  s: State,
+  helpers: Helpers | null,
+  slices: Slice[],
+  z: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  eps: number,
+  aP: number,
+  bP: number,
+): tf.Tensor1D[] {
   const { backend, memory } = s;
+  const [n, h, w, c] = z.shape;
   const m = n * h * w;
-  const helpers = helpersFor(s);
-  const slices = slicesOf(helpers, n, h * w * c);
   const row = (start: number) => start * h * w * c * 4;
-  // shift, a, b, then two sums accumulators per slice
-  const sc = scratch(backend, (3 + 2 * slices.length) * c);
+  // shift, then two sums accumulators per slice
+  const sc = scratch(backend, (1 + 2 * slices.length) * c);
   try {
     const shiftP = sc.ptr;
-    const aP = shiftP + c * 4;
-    const bP = aP + c * 4;
-    const s1 = slices.map((_, i) => bP + (1 + 2 * i) * c * 4);
-    const s2 = slices.map((_, i) => bP + (2 + 2 * i) * c * 4);
+    const s1 = slices.map((_, i) => shiftP + (1 + 2 * i) * c * 4);
+    const s2 = slices.map((_, i) => shiftP + (2 + 2 * i) * c * 4);
     const zP = ptrOf(backend, z);
     const resetSums = (i: number) => [s1[i], s2[i]].forEach((p) => zero(memory, p, c));
     zero(memory, s1[0], 2 * c * slices.length);
@@ -384,8 +390,101 @@ export function simdBatchNormRelu(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.T
     const shift = a.map((ai, i) => b[i] - mean[i] * ai);
     new Float32Array(memory.buffer, aP, c).set(a);
     new Float32Array(memory.buffer, bP, c).set(shift);
+    return [tf.tensor1d(mean), tf.tensor1d(variance), tf.tensor1d(rstd)];
+  } finally {
+    sc.free();
+  }
+}
+
+/**
+ * out = [relu](z·a + b [+ residual]) per channel (a, b at aP, bP), into a new output tensor:
+ * `affine` (no residual, no ReLU), `affineRelu`, or `affineAddRelu`.
+ */
+function runAffine(s: State, helpers: Helpers | null, slices: Slice[], z: tf.TensorInfo, aP: number, bP: number, residual: tf.TensorInfo | null, relu: boolean): tf.Tensor4D {
+  const { backend } = s;
+  const [, h, w, c] = z.shape;
+  const row = (start: number) => start * h * w * c * 4;
+  const outInfo = backend.makeOutput(z.shape, 'float32');
+  const [zP, outP] = [z, outInfo].map((t) => ptrOf(backend, t));
+  simdKernelStats.affine++;
+  if (residual) {
+    const rP = ptrOf(backend, residual);
+    runSliced(s, helpers, 'affineAddRelu', slices, (start, count) => [zP + row(start), count * h * w, c, aP, bP, rP + row(start), outP + row(start)]);
+  } else runSliced(s, helpers, relu ? 'affineRelu' : 'affine', slices, (start, count) => [zP + row(start), count * h * w, c, aP, bP, outP + row(start)]);
+  return tf.engine().makeTensorFromTensorInfo(outInfo) as tf.Tensor4D;
+}
+
+/** Whether the SIMD BatchNorm kernels can run `z` (with a residual of its shape, when given). */
+function bnUsable(s: State | null, z: tf.Tensor4D, residual: tf.Tensor4D | null): s is State {
+  if (!s?.bn || !s.res || !enabledKernels.batchNorm || z.dtype !== 'float32') return false;
+  return !residual || (residual.dtype === 'float32' && residual.shape.every((d, i) => d === z.shape[i]));
+}
+
+/**
+ * BatchNorm with the batch's statistics, then [+ residual, then ReLU] or [ReLU] or nothing, on the
+ * wasm backend (NHWC): [out, mean, biased variance, rstd]. A residual needs the ReLU (ResNet's
+ * BatchNorm → add → ReLU). Null when the kernels are unavailable.
+ */
+export function simdBatchNorm(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, residual: tf.Tensor4D | null, relu: boolean): tf.Tensor[] | null {
+  const s = state();
+  if (!bnUsable(s, z, residual) || (residual && !relu)) return null;
+  const c = z.shape[3];
+  const helpers = helpersFor(s);
+  const slices = slicesOf(helpers, z.shape[0], z.shape[1] * z.shape[2] * c);
+  const sc = scratch(s.backend, 2 * c);
+  try {
+    const stats = batchMoments(s, helpers, slices, z, gamma, beta, eps, sc.ptr, sc.ptr + c * 4);
     simdKernelStats.batchNorm++;
-    const stats = [tf.tensor1d(mean), tf.tensor1d(variance), tf.tensor1d(rstd)];
+    return [runAffine(s, helpers, slices, z, sc.ptr, sc.ptr + c * 4, residual, relu), ...stats];
+  } finally {
+    sc.free();
+  }
+}
+
+/**
+ * Evaluation: out = [relu](z·a + b [+ residual]) with per-channel a, b given (BatchNorm with its
+ * running statistics as an affine map). Null when the kernels are unavailable.
+ */
+export function simdAffine(z: tf.Tensor4D, a: Float32Array, b: Float32Array, residual: tf.Tensor4D | null, relu: boolean): tf.Tensor4D | null {
+  const s = state();
+  if (!bnUsable(s, z, residual) || (residual && !relu)) return null;
+  const c = z.shape[3];
+  if (a.length !== c || b.length !== c) return null;
+  const helpers = helpersFor(s);
+  const slices = slicesOf(helpers, z.shape[0], z.shape[1] * z.shape[2] * c);
+  const sc = scratch(s.backend, 2 * c);
+  try {
+    new Float32Array(s.memory.buffer, sc.ptr, c).set(a);
+    new Float32Array(s.memory.buffer, sc.ptr + c * 4, c).set(b);
+    return runAffine(s, helpers, slices, z, sc.ptr, sc.ptr + c * 4, residual, relu);
+  } finally {
+    sc.free();
+  }
+}
+
+/**
+ * BatchNorm with the batch's statistics + ReLU (+ 2×2 max-pool) forward on the wasm backend, NHWC.
+ * Returns [out (pooled if pool), mean, biased variance, rstd, y] — y the activations without a
+ * pool, else the pool record the backward pass reads instead — or null when the kernels are
+ * unavailable or the shape is not handled (odd size with pool).
+ */
+export function simdBatchNormRelu(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, pool: boolean): tf.Tensor[] | null {
+  const s = state();
+  if (!s?.bn || !enabledKernels.batchNorm || z.dtype !== 'float32') return null;
+  const [n, h, w, c] = z.shape;
+  if (pool && (h % 2 || w % 2)) return null;
+  const { backend } = s;
+  const helpers = helpersFor(s);
+  const slices = slicesOf(helpers, n, h * w * c);
+  const row = (start: number) => start * h * w * c * 4;
+  // a, b
+  const sc = scratch(backend, 2 * c);
+  try {
+    const aP = sc.ptr;
+    const bP = aP + c * 4;
+    const zP = ptrOf(backend, z);
+    const stats = batchMoments(s, helpers, slices, z, gamma, beta, eps, aP, bP);
+    simdKernelStats.batchNorm++;
     if (pool) {
       // The pooled output, and for the backward pass the pool record: [2n, h/2, w/2, c] = each window's
       // selected z, then its code (batchNorm.ts poolFwd) — not the full-size activations.
@@ -416,7 +515,7 @@ const bnGradKernel: tf.KernelConfig = {
   kernelFunc: ({ inputs, attrs, backend: bk }) => {
     const backend = bk as BackendWasm;
     const st = state()!;
-    const { pool: pooled } = attrs as unknown as { pool: boolean };
+    const { pool: pooled, mode = 'relu' } = attrs as unknown as { pool: boolean; mode?: BnGradMode };
     const [dO, zI, gI, mI, rI, yI] = ['dOut', 'z', 'gamma', 'mean', 'rstd', 'y'].map((k) => inputs[k] as tf.TensorInfo);
     const [n, h, w, c] = zI.shape;
     const m = n * h * w;
@@ -427,12 +526,13 @@ const bnGradKernel: tf.KernelConfig = {
     const slices = slicesOf(helpers, n, h * w * c);
     // a, k1, k2, then Σdu and Σdu·x̂ accumulators for every slice but the first (which uses dβ, dγ)
     const sc = scratch(backend, (3 + 2 * (slices.length - 1)) * c);
-    // Without the pool: du = dy·(y > 0), a full-size temporary.
-    const du = pooled ? null : backend.makeOutput(zI.shape, 'float32');
+    // Without the pool: du = dy·(y > 0), a full-size temporary — an output too after an add (the
+    // residual's gradient); without a ReLU, du is dy itself.
+    const du = pooled || mode === 'plain' ? null : backend.makeOutput(zI.shape, 'float32');
     try {
       const heap = () => st.memory.buffer;
       const [zP, yP, dOP, dzP, meanP, rstdP] = [zI, yI, dO, dz, mI, rI].map((t) => ptrOf(backend, t));
-      const duP = du ? ptrOf(backend, du) : 0;
+      const duP = du ? ptrOf(backend, du) : dOP;
       const codeP = yP + n * h * w * c; // pooled: the pool record's codes (see simdBatchNormRelu)
       const row = (start: number) => start * h * w * c * 4;
       const aP = sc.ptr;
@@ -445,7 +545,7 @@ const bnGradKernel: tf.KernelConfig = {
       if (pooled) {
         runSliced(st, helpers, 'poolSums', slices, (start, count, i) => [dOP + row(start) / 4, yP + row(start) / 4, codeP + row(start) / 4, (count * h * w) / 4, c, meanP, rstdP, s1[i], s2[i]], resetSums);
       } else {
-        runSliced(st, helpers, 'maskGrad', slices, (start, count) => [dOP + row(start), yP + row(start), count * h * w * c, duP + row(start)]);
+        if (du) runSliced(st, helpers, 'maskGrad', slices, (start, count) => [dOP + row(start), yP + row(start), count * h * w * c, duP + row(start)]);
         runSliced(st, helpers, 'bwdSums', slices, (start, count, i) => [duP + row(start), zP + row(start), count * h * w, c, meanP, rstdP, s1[i], s2[i]], resetSums);
       }
       const sumDu = sumSlices(st.memory, s1, c);
@@ -467,9 +567,9 @@ const bnGradKernel: tf.KernelConfig = {
       simdKernelStats.batchNormGrad++;
     } finally {
       sc.free();
-      if (du) backend.disposeData(du.dataId);
+      if (du && mode !== 'addRelu') backend.disposeData(du.dataId);
     }
-    return [dz, dGamma, dBeta];
+    return mode === 'addRelu' ? [dz, dGamma, dBeta, du!] : [dz, dGamma, dBeta];
   },
 };
 
@@ -493,6 +593,19 @@ export function simdBatchNormReluGrad(
   if (pool && y.size === z.size) return null;
   const [dz, dGamma, dBeta] = tf.engine().runKernel(SIMD_BN_GRAD, { dOut, z, gamma, mean, rstd, y }, { pool } as unknown as tf.NamedAttrMap) as tf.Tensor[];
   return [dz as tf.Tensor4D, dGamma as tf.Tensor1D, dBeta as tf.Tensor1D];
+}
+
+/** What follows the BatchNorm whose gradient is taken: a ReLU (default), nothing, or an add then a ReLU. */
+export type BnGradMode = 'relu' | 'plain' | 'addRelu';
+
+/**
+ * Backward of simdBatchNorm (no pool): [dz, dγ, dβ], and for 'addRelu' the residual's gradient
+ * du = dOut·(out > 0) as a fourth. `out`: the forward's output (read for the ReLU's mask only).
+ */
+export function simdBatchNormGrad(dOut: tf.Tensor4D, z: tf.Tensor4D, gamma: tf.Tensor1D, mean: tf.Tensor1D, rstd: tf.Tensor1D, out: tf.Tensor4D, mode: BnGradMode): tf.Tensor[] | null {
+  const s = state();
+  if (!s?.bn || !enabledKernels.batchNorm || dOut.dtype !== 'float32') return null;
+  return tf.engine().runKernel(SIMD_BN_GRAD, { dOut, z, gamma, mean, rstd, y: out }, { pool: false, mode } as unknown as tf.NamedAttrMap) as tf.Tensor[];
 }
 
 export const SIMD_OUTER_GRAD = 'PlaygroundSimdDenseWeightGrad';
