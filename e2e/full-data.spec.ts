@@ -6,11 +6,12 @@
  * leave the subset in use, with a message and Retry.
  */
 import { expect, test } from '@playwright/test';
-import { baselineEpochs, fineTune, historyRows, openReady, percent, setSlider, shippedPretrained, trackErrors } from './helpers';
+import { baselineEpochs, fineTune, gotoView, historyRows, openReady, percent, setSlider, shippedPretrained, trackErrors } from './helpers';
 
 test('picking the full CIFAR-10 shows its progress, loads it, measures the full-data baseline on 10,000 images and trains a step', async ({ page }) => {
   const errors = trackErrors(page);
   await openReady(page, '?model=convnet3&trainSubset=64&epochs=1');
+  await gotoView(page, 'data'); // the picker is in the Data & baseline view
   await expect(page.getByTestId('data-subset')).toBeChecked();
   const t0 = Date.now();
   await page.getByTestId('data-full').check();
@@ -29,22 +30,25 @@ test('picking the full CIFAR-10 shows its progress, loads it, measures the full-
   await expect(page.getByTestId('baseline-acc')).toHaveText(/^\d+\.\d%$/);
   await expect(page.locator('.result', { has: page.getByTestId('baseline-acc') })).toContainText('on 10,000 test images');
   expect(Math.abs((await percent(page, 'baseline-acc')) - shipped!.testAccuracy * 100)).toBeLessThanOrEqual(0.1);
-  // The slider preview: on the subset's 1,000 test images; the baseline line beside it on 10,000.
+  // The slider preview: on the subset's 1,000 test images; the baseline beside it on 10,000.
+  await gotoView(page, 'prune');
   await setSlider(page, 'slider-conv1', 50);
   await expect(page.getByTestId('pruned-acc')).toHaveText(/^\d+\.\d%$/);
-  await expect(page.getByTestId('preview')).toContainText(/after pruning, before fine-tuning: \d+\.\d% on 1,000/);
-  await expect(page.getByTestId('preview')).toContainText(/baseline: \d+\.\d% on 10,000/);
+  await expect(page.getByTestId('preview')).toContainText(/after pruning\s*\d+\.\d%\s*on 1,000/);
+  await expect(page.getByTestId('preview')).toContainText(/baseline\s*\d+\.\d%\s*on 10,000/);
   // One training step (64 images, batch 64) on the full set, evaluated on its 10,000 test images.
+  await gotoView(page, 'data');
   const before = await baselineEpochs(page);
   await page.getByTestId('train').click();
   await expect(page.getByTestId('baseline-origin')).toHaveAttribute('data-epochs', String(before + 1), { timeout: 150_000 });
   await expect(page.getByTestId('job')).toBeHidden({ timeout: 150_000 });
   await expect(page.locator('.result', { has: page.getByTestId('baseline-acc') })).toContainText('on 10,000 test images');
   // A fine-tune on the full set: its row says the accuracies are on 10,000 (the preview's on 1,000).
+  await gotoView(page, 'prune');
   await setSlider(page, 'slider-conv1', 25);
   await expect(page.getByTestId('pruned-acc')).toHaveText(/^\d+\.\d%$/);
   await fineTune(page);
-  await expect(page.getByTestId('finetuned-acc').locator('..')).toContainText(/\d+\.\d% on 10,000/);
+  await expect(page.getByTestId('finetuned-acc').locator('..')).toContainText(/\d+\.\d%\s*on 10,000/);
   await expect(historyRows(page).first().getByTestId('test-images')).toHaveText('10,000 (pruned: 1,000)');
   expect(errors).toEqual([]);
 });
@@ -59,6 +63,7 @@ test('Cancel and a failed batch (404) keep the subset in use; the failure says w
     // hang: never answered; the page's Cancel aborts the request
   });
   await openReady(page, '?model=convnet3&trainSubset=64');
+  await gotoView(page, 'data');
   await page.getByTestId('data-full').check();
   await expect(page.getByTestId('full-data-progress')).toContainText('data_batch_2.bin', { timeout: 60_000 });
   await page.getByTestId('full-data-cancel').click();
@@ -77,10 +82,12 @@ test('Cancel and a failed batch (404) keep the subset in use; the failure says w
   // The subset still works: counts, accuracy, a preview.
   await expect(page.getByTestId('train-count')).toHaveText('5,000 images');
   await expect(page.getByTestId('test-count')).toHaveText('1,000 images');
+  await gotoView(page, 'prune');
   await setSlider(page, 'slider-conv1', 25);
-  await expect(page.getByTestId('preview')).toContainText(/before fine-tuning: \d+\.\d% on 1,000/);
+  await expect(page.getByTestId('preview')).toContainText(/after pruning\s*\d+\.\d%\s*on 1,000/);
 
   mode = 'serve';
+  await gotoView(page, 'data');
   await page.getByTestId('full-data-retry').click();
   await expect(page.getByTestId('full-data-ready')).toBeVisible({ timeout: 150_000 });
   await expect(page.getByTestId('train-count')).toHaveText('50,000 images');

@@ -4,7 +4,7 @@
  * left behind, and the result survives a reload.
  */
 import { expect, test } from '@playwright/test';
-import { flushSaves, openReady, tensorCount, trackErrors } from './helpers';
+import { flushSaves, gotoView, openReady, tensorCount, trackErrors } from './helpers';
 
 /** The engine keeps the training subset on the device (as it does for training): two tensors, images and labels. */
 const TRAINING_SET_TENSORS = 2;
@@ -15,6 +15,7 @@ test('lottery ticket: 2 rounds draw 3 lines of 3 points each; the page is busy m
   await openReady(page, '?model=convnet3&trainSubset=256');
   await expect(page.getByTestId('pruned-acc')).toHaveText(/^\d+\.\d%$/);
   const tensors = (await tensorCount(page)) + TRAINING_SET_TENSORS;
+  await gotoView(page, 'experiments');
   const lottery = page.getByTestId('lottery');
   await expect(page.getByTestId('lottery-anchor')).toContainText('Conv-2, Conv-4 and Conv-6');
   for (const [k, v] of Object.entries({ rounds: '2', ratePercent: '50', epochs: '1', rewindEpoch: '0', seed: '3', subset: '128' })) await page.getByTestId(`lottery-${k}`).fill(v);

@@ -8,7 +8,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { resnet20Counts } from '../src/core/model/resnet20Counts.testUtil';
-import { fineTune, historyRows, openReady, percent, refuseDialogs, setSlider, shippedPretrained, trackErrors } from './helpers';
+import { fineTune, gotoView, historyRows, openReady, percent, refuseDialogs, setSlider, shippedPretrained, trackErrors } from './helpers';
 
 
 const n = (x: number) => x.toLocaleString('en-US');
@@ -98,6 +98,7 @@ test('ResNet-20 trade-off (issue 21): a method comparison of the inner channels 
   const errors = trackErrors(page);
   await openReady(page, '?trainSubset=128&model=resnet20&mode=remove');
   await expect(page.getByTestId('param-count')).toHaveText('272,474');
+  await gotoView(page, 'experiments');
   for (const c of ['random', 'l1', 'l2', 'bn', 'taylor']) {
     const box = page.getByTestId(`sweep-criterion-${c}`);
     if (await box.count()) await box.setChecked(c === 'l1');
