@@ -214,18 +214,23 @@ interface BnAddAttrs {
   relu: boolean;
 }
 
+/** A batch's per-channel statistics of NHWC z (call inside a tidy): z − μ as [N·H·W, C], μ, biased variance, 1/√(var + eps). */
+function batchStats(z: tf.Tensor4D, eps: number): { centred: tf.Tensor2D; mean: tf.Tensor1D; variance: tf.Tensor1D; rstd: tf.Tensor1D } {
+  const c = z.shape[3];
+  const m = z.size / c;
+  const z2 = tf.reshape(z, [m, c]);
+  // Column sums as one matMul (a Sum over a non-last axis is slow on wasm).
+  const ones = tf.ones([1, m]);
+  const mean = tf.reshape(tf.div(tf.matMul(ones, z2), m), [c]) as tf.Tensor1D;
+  const centred = tf.sub(z2, mean) as tf.Tensor2D;
+  const variance = tf.reshape(tf.div(tf.matMul(ones, tf.square(centred)), m), [c]) as tf.Tensor1D;
+  return { centred, mean, variance, rstd: tf.rsqrt(tf.add(variance, eps)) as tf.Tensor1D };
+}
+
 /** Outputs [out, mean, variance (biased), rstd]; out = [relu](γ·(z − μ)·rstd + β [+ residual]). */
 function batchNormAddForward(z: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, eps: number, residual: tf.Tensor4D | null, relu: boolean): tf.Tensor[] {
   return tf.tidy(() => {
-    const c = z.shape[3];
-    const m = z.size / c;
-    const z2 = tf.reshape(z, [m, c]);
-    // Column sums as one matMul (a Sum over a non-last axis is slow on wasm).
-    const ones = tf.ones([1, m]);
-    const mean = tf.reshape(tf.div(tf.matMul(ones, z2), m), [c]);
-    const centred = tf.sub(z2, mean);
-    const variance = tf.reshape(tf.div(tf.matMul(ones, tf.square(centred)), m), [c]);
-    const rstd = tf.rsqrt(tf.add(variance, eps));
+    const { centred, mean, variance, rstd } = batchStats(z, eps);
     let out = tf.reshape(tf.add(tf.mul(centred, tf.mul(gamma, rstd)), beta), z.shape) as tf.Tensor4D;
     if (residual) out = tf.add(out, residual);
     if (relu) out = tf.relu(out);
@@ -258,15 +263,7 @@ function batchNormAddGrad(dOut: tf.Tensor4D, saved: tf.Tensor[], mode: BnGradMod
 /** Outputs [out, mean, variance (biased), rstd, y]; y = relu(γ·(z − μ)·rstd + β), out = maxPool₂(y) or y. */
 function batchNormReluForward(z: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, eps: number, pool: boolean): tf.Tensor[] {
   return tf.tidy(() => {
-    const c = z.shape[3];
-    const m = z.size / c;
-    const z2 = tf.reshape(z, [m, c]);
-    // Column sums as one matMul (a Sum over a non-last axis is slow on wasm).
-    const ones = tf.ones([1, m]);
-    const mean = tf.reshape(tf.div(tf.matMul(ones, z2), m), [c]);
-    const centred = tf.sub(z2, mean);
-    const variance = tf.reshape(tf.div(tf.matMul(ones, tf.square(centred)), m), [c]);
-    const rstd = tf.rsqrt(tf.add(variance, eps));
+    const { centred, mean, variance, rstd } = batchStats(z, eps);
     const y = tf.reshape(tf.relu(tf.add(tf.mul(centred, tf.mul(gamma, rstd)), beta)), z.shape) as tf.Tensor4D;
     return [pool ? tf.maxPool(y, 2, 2, 'valid') : tf.clone(y), mean, variance, rstd, y];
   });

@@ -168,12 +168,7 @@ export function pruneScript(input: PytorchExportInput): string {
       'evaluates it on CIFAR-10 and prints ONE JSON line: model, mode, method, kept (filters per conv layer,',
       'baseline indices), params, nonzero_params, macs, nonzero_macs, accuracy (percent).',
     ]),
-    `BASELINE_CHANNELS = ${pyTuple(baseline.channels)}  # filters per conv layer in baseline.safetensors`,
-    ...normalisationAndRecipe(stats, recipe),
-    '# (conv layer, its BatchNorm or None) in order; the last one feeds fc1 through a flatten of',
-    `# FLATTEN_SIZE x FLATTEN_SIZE pixels per channel.`,
-    `CONVS = [${g.convs.map((c) => `(${py(c.name)}, ${c.batchNorm ? py(c.batchNorm) : 'None'})`).join(', ')}]`,
-    `FLATTEN_SIZE = ${g.linear.flattenOf.size}`,
+    ...chainConstants(baseline, g, stats, recipe),
   );
 
   // Settings constants, only those this setting uses.
@@ -776,6 +771,18 @@ function recipeSummary(r: Recipe): string {
 }
 
 /** The page's input normalisation and fine-tuning recipe, as script constants. */
+/** A chain script's constants after its header: the baseline's widths, normalisation and recipe, the conv layers, the flatten. */
+function chainConstants(baseline: NetWeights, g: ReturnType<typeof geometry>, stats: ChannelStats, recipe: typeof DEFAULT_FINETUNE): string[] {
+  return [
+    `BASELINE_CHANNELS = ${pyTuple(baseline.channels)}  # filters per conv layer in baseline.safetensors`,
+    ...normalisationAndRecipe(stats, recipe),
+    '# (conv layer, its BatchNorm or None) in order; the last one feeds fc1 through a flatten of',
+    `# FLATTEN_SIZE x FLATTEN_SIZE pixels per channel.`,
+    `CONVS = [${g.convs.map((c) => `(${py(c.name)}, ${c.batchNorm ? py(c.batchNorm) : 'None'})`).join(', ')}]`,
+    `FLATTEN_SIZE = ${g.linear.flattenOf.size}`,
+  ];
+}
+
 function normalisationAndRecipe(stats: ChannelStats, recipe: typeof DEFAULT_FINETUNE): string[] {
   const r = recipe.recipe ?? DEFAULT_RECIPE;
   return [
@@ -1236,12 +1243,7 @@ function scheduledPruneScript(input: PytorchExportInput): string {
       'Counts equal the page\'s exactly; from step 2 on torch ranks its own (fine-tuned) weights, so after',
       'fine-tuning the kept filters and accuracies differ from the page\'s by training noise.',
     ]),
-    `BASELINE_CHANNELS = ${pyTuple(baseline.channels)}  # filters per conv layer in baseline.safetensors`,
-    ...normalisationAndRecipe(stats, recipe),
-    '# (conv layer, its BatchNorm or None) in order; the last one feeds fc1 through a flatten of',
-    `# FLATTEN_SIZE x FLATTEN_SIZE pixels per channel.`,
-    `CONVS = [${g.convs.map((c) => `(${py(c.name)}, ${c.batchNorm ? py(c.batchNorm) : 'None'})`).join(', ')}]`,
-    `FLATTEN_SIZE = ${g.linear.flattenOf.size}`,
+    ...chainConstants(baseline, g, stats, recipe),
     `PRUNE_SCHEDULE = ${py(`${schedule.kind} ${schedule.steps}`)}  # ${ascii(plan)} (SCHEDULE is the learning rate's)`,
   );
   if (s.mode === 'global') {
