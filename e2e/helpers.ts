@@ -130,6 +130,21 @@ export async function tensorCount(page: Page): Promise<number> {
   return page.evaluate(() => (window as unknown as { __playground: { tensorCount: () => Promise<number> } }).__playground.tensorCount());
 }
 
+/**
+ * The engine's tensor count once it is idle: two reads 300 ms apart that agree. Right after a job the
+ * page may still run short work of its own (the measured auto backend times backends only while no
+ * job runs; a preview), whose tensors come and go.
+ */
+export async function settledTensorCount(page: Page): Promise<number> {
+  let last = await tensorCount(page);
+  for (;;) {
+    await page.waitForTimeout(300);
+    const now = await tensorCount(page);
+    if (now === last) return now;
+    last = now;
+  }
+}
+
 /** Writes pending saves to IndexedDB now (they are otherwise coalesced), so another tab sees them. */
 export async function flushSaves(page: Page): Promise<void> {
   await page.evaluate(() => (window as unknown as { __playground: { flushSaves: () => Promise<void> } }).__playground.flushSaves());

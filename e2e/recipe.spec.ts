@@ -5,7 +5,7 @@
  * to the URL.
  */
 import { expect, test } from '@playwright/test';
-import { gotoView, openReady, percent, tensorCount, trackErrors, trainBaseline } from './helpers';
+import { gotoView, openReady, percent, settledTensorCount, trackErrors, trainBaseline } from './helpers';
 
 const RECIPE = 'opt=sgd&lr=0.05&aug=on&nesterov=on&wd=0.0005&sched=cosine&warmup=0.5&ls=0.1';
 
@@ -27,9 +27,9 @@ test('a recipe link: shown in the fields, used by training, changes go to the UR
   const trained = await trainBaseline(page);
   expect(trained).not.toBe(untrained);
   await expect(page.getByText('after 1 epoch (on 1,000 test images; chance is 10%)')).toBeVisible();
-  const tensors = await tensorCount(page);
+  const tensors = await settledTensorCount(page);
   await trainBaseline(page);
-  expect(await tensorCount(page)).toBe(tensors);
+  expect(await settledTensorCount(page)).toBe(tensors);
 
   await page.getByTestId('input-aug').uncheck();
   await expect(page).not.toHaveURL(/aug=on/);
