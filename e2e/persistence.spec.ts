@@ -54,6 +54,8 @@ test('save → forget → open restores the same accuracies; a corrupted file is
   await expect(page.getByTestId('pruned-acc')).toHaveText(/%$/, { timeout: 30_000 });
   await page.getByTestId('finetune').click();
   await expect(page.getByTestId('job')).toBeHidden({ timeout: 120_000 });
+  // The row's control is fine-tuned after the run: read the row once it has its figure (seen 'computing…' once).
+  await expect(page.getByTestId('history').locator('tbody tr').first()).not.toContainText('computing', { timeout: 120_000 });
   const finetuned = await page.getByTestId('history').locator('tbody tr').first().innerText();
   const baseline = await page.getByTestId('baseline-acc').innerText();
   await gotoView(page, 'work');
