@@ -616,7 +616,7 @@ const measurements = [
       // the model has it), as the worker times it, for both models.
       const rows = [];
       for (const model of MODELS) {
-        const page = await ctx.openPage(`./?model=${model}&mode=remove`);
+        const page = await ctx.openPage(`./?model=${model}&mode=remove&view=experiments`); // the scan lives in the Experiments view
         await page.getByTestId('pruned-acc').filter({ hasText: '%' }).waitFor({ timeout: 120_000 });
         const t0 = Date.now();
         await page.getByTestId('sensitivity-run').click();
@@ -685,7 +685,7 @@ async function appTrainingLongTask(ctx, model) {
       w.__lt.last = now;
     }, 10);
   });
-  await page.goto(new URL(`./?model=${model}&trainSubset=${q(2000, 512)}&epochs=2`, BASE).href);
+  await page.goto(new URL(`./?model=${model}&trainSubset=${q(2000, 512)}&epochs=2&view=data`, BASE).href); // training lives in the Data & baseline view
   await page.getByTestId('baseline-acc').filter({ hasText: '%' }).waitFor({ timeout: 120_000 });
   await page.evaluate(() => {
     window.__lt.on = true;

@@ -96,6 +96,19 @@ describe('scripts/pretrain_full.py', () => {
     expect(log[2].lr).toBeCloseTo(lrAt(14), 6);
   });
 
+  it('a second --replan keeps the first plan\'s record (the recipe says how the run was re-planned, both times)', () => {
+    ensureFullCifar10();
+    runPython(py, [...args('replan2'), '--stop-after', '1'], { cwd: ROOT, timeoutMs: 600_000 });
+    const withEpochs = (n: string) => args('replan2').map((a) => (a === '2' ? n : a));
+    runPython(py, [...withEpochs('3'), '--replan', '--stop-after', '1'], { cwd: ROOT, timeoutMs: 600_000 });
+    runPython(py, [...withEpochs('4'), '--replan'], { cwd: ROOT, timeoutMs: 600_000 });
+    const log = readFileSync(join(tmp, 'replan2', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(log.map((e) => e.epoch)).toEqual([1, 2, 3, 4]);
+    const { recipe } = JSON.parse(readFileSync(join(tmp, 'replan2', 'models', 'manifest.json'), 'utf8')).models['convnet3-full'];
+    expect(recipe).toMatchObject({ epochs: 4, replan: { afterEpoch: 2, fromEpochs: 3, earlier: { afterEpoch: 1, fromEpochs: 2 } } });
+    expect(recipe.schedule).toMatch(/re-planned after epoch 2 from 3 to 4 epochs/);
+  });
+
   it('refuses to resume a checkpoint with another recipe, saying how to start over', () => {
     expect(() => runPython(py, [...args('straight').map((a) => (a === '0.5' ? '1' : a))], { cwd: ROOT })).toThrow(/was made with another recipe[\s\S]*--fresh/);
   });

@@ -316,7 +316,9 @@ def main(argv=None):
             recipe = {**recipe, 'schedule': f'cosine (per step, to 0), re-planned after epoch {ck["epoch"]} from '
                                              f'{ck["recipe"]["epochs"]} to {epochs} epochs: from the learning rate reached, cosine to 0',
                       'replan': {'afterEpoch': ck['epoch'], 'fromEpochs': ck['recipe']['epochs'],
-                                 'factor': reached}}
+                                 'factor': reached,
+                                 # a run re-planned twice keeps the earlier plan's record
+                                 **({'earlier': ck['recipe']['replan']} if 'replan' in ck['recipe'] else {})}}
             print(f're-planning {args.model}: {ck["recipe"]["epochs"]} -> {epochs} epochs after epoch {ck["epoch"]}', file=sys.stderr, flush=True)
         if 'replan' in recipe:
             plan.update(step=recipe['replan']['afterEpoch'] * steps_per_epoch, factor=recipe['replan']['factor'])
