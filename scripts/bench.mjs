@@ -570,20 +570,27 @@ const measurements = [
           const tFrame = await new Promise((r) => requestAnimationFrame(() => r(performance.now())));
           await accPending;
           const tAcc = await changed(acc, (t) => t.endsWith('%'));
-          return { counts: tCounts - t0, frame: tFrame - t0, accuracy: tAcc - t0 };
+          const split = window.__playground.state().preview?.reply?.split ?? null;
+          return { counts: tCounts - t0, frame: tFrame - t0, accuracy: tAcc - t0, split };
         }, value);
       const samples = [];
       const values = [10, 25, 40, 55, 70, 85, 30, 60, 15, 45, 75, 20, 50, 65, 35];
       for (const v of values.slice(0, q(values.length, 4))) samples.push(await sample(v));
       const med = (k) => [...samples.map((x) => x[k])].sort((a, b) => a - b)[samples.length >> 1];
       const max = (k) => Math.max(...samples.map((x) => x[k]));
+      // Where the accuracy's time went: the worker's own split of the preview (medians), the rest is the
+      // debounce, the messages and React.
+      const parts = ['baseline', 'prune', 'upload', 'evaluate', 'filters'];
+      const withSplit = samples.filter((x) => x.split);
+      const medSplit = (k) => [...withSplit.map((x) => x.split[k])].sort((a, b) => a - b)[withSplit.length >> 1];
+      const split = withSplit.length ? `; in the worker (medians): ${parts.map((k) => `${k} ${fmt(medSplit(k), 1)}`).join(', ')} ms` : '';
       await page.close();
       return [
         { metric: 'slider → counts in the DOM (app)', value: med('counts'), unit: 'ms', target: '≤ 16', ok: med('counts') <= 16, detail: `median of ${samples.length}, max ${fmt(max('counts'), 1)} ms`, raw: samples },
         // The next animation frame also waits for the frame boundary (up to 16.7 ms at 60 Hz) and
         // for the deferred chart render, so it is reported beside the target, not against it.
         { metric: 'slider → next animation frame (app)', value: med('frame'), unit: 'ms', detail: `median of ${samples.length}, max ${fmt(max('frame'), 1)} ms; includes the wait for the frame boundary and the deferred chart render` },
-        { metric: 'slider → test accuracy on 1,000 images (app)', value: med('accuracy'), unit: 'ms', target: '≤ 300', ok: med('accuracy') <= 300, detail: `median of ${samples.length}, max ${fmt(max('accuracy'))} ms; includes the 80 ms debounce` },
+        { metric: 'slider → test accuracy on 1,000 images (app)', value: med('accuracy'), unit: 'ms', target: '≤ 300', ok: med('accuracy') <= 300, detail: `median of ${samples.length}, max ${fmt(max('accuracy'))} ms; includes the 80 ms debounce${split}` },
       ];
     },
   },

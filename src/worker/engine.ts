@@ -622,20 +622,27 @@ export class Engine {
     if (seq !== this.latestPreview) throw new SupersededError();
     const taylor = settings.method === 'taylor' ? await this.taylorScores(settings.taylor) : null;
     if (seq !== this.latestPreview) throw new SupersededError();
+    const t1 = performance.now();
     const result = prune(this.spec, baseline, settings, taylor ? { taylor: taylor.scores } : {});
+    const t2 = performance.now();
     this.dropPruned();
     this.pruned = { model: new Net(this.spec, result.weights), result, settings };
+    const t3 = performance.now();
     const evaluation = await evaluate(this.pruned.model, this.previewDevice(), () => {
       if (seq !== this.latestPreview) throw new SupersededError();
     });
+    const t4 = performance.now();
+    const filters = filterViews(this.spec, baseline, result, settings);
+    const t5 = performance.now();
     void this.autoMeasure(false); // backend=auto: once per model, after this reply (never before the first preview)
     return {
       settings,
       costs: result.costs,
       evaluation,
       kept: result.kept,
-      filters: filterViews(this.spec, baseline, result, settings),
-      millis: performance.now() - t0,
+      filters,
+      millis: t5 - t0,
+      split: { baseline: t1 - t0, prune: t2 - t1, upload: t3 - t2, evaluate: t4 - t3, filters: t5 - t4 },
       ...(taylor ? { taylor: taylor.info } : {}),
       ...(result.global ? { global: result.global } : {}),
     };

@@ -328,6 +328,8 @@ export interface PreviewReply {
   filters: FilterView[];
   /** Milliseconds from receiving the request to the evaluated result. */
   millis: number;
+  /** Where those milliseconds went (the bench prints it beside the slider row): reading the baseline (and Taylor scores), pruning the weights, making the pruned network on the backend, evaluating it, drawing the filters. */
+  split?: { baseline: number; prune: number; upload: number; evaluate: number; filters: number };
   /** Method 'taylor': the batch the scores came from. */
   taylor?: TaylorInfo;
   /** Method 'globalStruct': units the global ranking asked for and pruned (fewer when the floor binds). */
