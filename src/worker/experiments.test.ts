@@ -2,34 +2,22 @@
  * The experiments through the engine (cpu backend, no worker, 20 real CIFAR-10 images): requests,
  * events, cancel, and no leaked tensors.
  */
-import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseCifar10, takeFirst } from '../core/data/cifar10';
 import type { SensitivityResult } from '../core/experiments/sensitivity';
 import type { SweepResult } from '../core/experiments/sweep';
-import { Engine } from './engine';
-import type { EngineEvent, ExperimentEvent, PreviewReply, SensitivityRequest, SweepRequest } from './protocol';
+import { engineHarness, shippedTestImages } from './engineHarness.testUtil';
+import type { PreviewReply, SensitivityRequest, SweepRequest } from './protocol';
 
-const dir = new URL('../../public/data/cifar10/', import.meta.url);
-const images = takeFirst(parseCifar10(new Uint8Array(readFileSync(new URL('test_1000.bin', dir))), 'test_1000.bin'), 20);
+const images = shippedTestImages(20);
 const config = { epochs: 1, batchSize: 8, learningRate: 0.01, optimizer: 'sgd' as const, momentum: 0.9, seed: 1 };
 
 describe('experiments in the engine (cpu backend)', () => {
-  const events: EngineEvent[] = [];
-  /** Runs after every event, synchronously (lets a test cancel at a chosen moment). */
-  let onEvent: (e: EngineEvent) => void = () => {};
-  const engine = new Engine((e) => {
-    events.push(e);
-    onEvent(e);
-  });
-  let seq = 0;
-  const send = (req: Parameters<Engine['handle']>[0]) => engine.handle(req, ++seq);
-  // As the worker does when it queues a job: a Cancel from before belongs to an earlier job.
-  const sensitivity = (req: SensitivityRequest) => (engine.noteJobQueued(), send({ type: 'sensitivity', ...req }) as Promise<SensitivityResult>);
-  const sweep = (req: SweepRequest) => (engine.noteJobQueued(), send({ type: 'sweep', ...req }) as Promise<SweepResult>);
+  const h = engineHarness();
+  const { events, send, experimentEvents } = h;
+  const sensitivity = (req: SensitivityRequest) => h.job<SensitivityResult>({ type: 'sensitivity', ...req });
+  const sweep = (req: SweepRequest) => h.job<SweepResult>({ type: 'sweep', ...req });
   const numTensors = () => tf.memory().numTensors;
-  const experimentEvents = () => events.filter((e): e is ExperimentEvent => e.type === 'experiment');
 
   beforeAll(async () => {
     await send({ type: 'init', backend: 'cpu' });
@@ -62,9 +50,9 @@ describe('experiments in the engine (cpu backend)', () => {
     const p = r.points.find((x) => x.layer === 'conv1' && x.fraction === 0.5 && x.criterion === 'l1')!;
     expect(p.channels).toEqual([32]);
     expect(p.params).toBe(328_586); // the smaller network was built and evaluated
-    const id = ++seq;
-    engine.notePreview(id);
-    const page = (await engine.handle({ type: 'preview', settings: { method: 'l1', mode: 'remove', amounts: { conv1: 0.5, fc1: 0 }, seed: 42 } }, id)) as PreviewReply;
+    const id = h.nextId();
+    h.engine.notePreview(id);
+    const page = (await h.engine.handle({ type: 'preview', settings: { method: 'l1', mode: 'remove', amounts: { conv1: 0.5, fc1: 0 }, seed: 42 } }, id)) as PreviewReply;
     expect(p.accuracy).toBe(page.evaluation.accuracy);
     expect(r.points.find((x) => x.fraction === 0)!.accuracy).toBe(r.baselineAccuracy);
   });
@@ -98,13 +86,13 @@ describe('experiments in the engine (cpu backend)', () => {
     const req: SweepRequest = { mode: 'remove', criteria: ['l1', 'l2'], sparsities: [0.25, 0.75], seeds: [1], epochs: 1, subset: 8, config };
     const before = numTensors();
     let points = 0;
-    onEvent = (e) => {
+    h.onEvent = (e) => {
       if (e.type !== 'experiment') return;
       if (e.point) points++;
       // Cancel once the second point is fine-tuning.
       if (points === 1 && e.kind === 'sweep' && e.progress?.phase === 'fineTuning') void send({ type: 'cancel' });
     };
-    const r = await sweep(req).finally(() => (onEvent = () => {}));
+    const r = await sweep(req).finally(() => (h.onEvent = () => {}));
     expect(numTensors()).toBe(before);
     expect(r.cancelled).toBe(true);
     expect(r.points).toHaveLength(1);
@@ -118,10 +106,10 @@ describe('experiments in the engine (cpu backend)', () => {
   it('cancel stops a scan between evaluations; a later request runs normally', async () => {
     const before = numTensors();
     let n = 0;
-    onEvent = (e) => {
+    h.onEvent = (e) => {
       if (e.type === 'experiment' && e.point && ++n === 3) void send({ type: 'cancel' });
     };
-    const r = await sensitivity({ mode: 'mask', criteria: ['l2'], randomSeeds: [1], fractions: [0, 0.25, 0.5, 0.75] }).finally(() => (onEvent = () => {}));
+    const r = await sensitivity({ mode: 'mask', criteria: ['l2'], randomSeeds: [1], fractions: [0, 0.25, 0.5, 0.75] }).finally(() => (h.onEvent = () => {}));
     expect(r.cancelled).toBe(true);
     expect(r.points.length).toBeGreaterThanOrEqual(3);
     expect(r.points.length).toBeLessThan(8);

@@ -1,28 +1,19 @@
 /** The lottery ticket through the engine (cpu backend, ConvNet-3, 4 real CIFAR-10 images, one step per epoch): points, events, rewinding, cancel, no leaked tensors. */
-import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseCifar10, takeFirst } from '../core/data/cifar10';
 import type { TrainConfig } from '../core/train/trainer';
-import { Engine } from './engine';
+import { engineHarness, shippedTestImages } from './engineHarness.testUtil';
 import { lotteryProblem } from './lottery';
-import type { EngineEvent, ExperimentEvent, LotteryRequest, LotteryResult } from './protocol';
+import type { ExperimentEvent, LotteryRequest, LotteryResult } from './protocol';
 
-const dir = new URL('../../public/data/cifar10/', import.meta.url);
-const images = takeFirst(parseCifar10(new Uint8Array(readFileSync(new URL('test_1000.bin', dir))), 'test_1000.bin'), 4);
+const images = shippedTestImages(4);
 const config: TrainConfig = { epochs: 1, batchSize: 4, learningRate: 1e-2, optimizer: 'adam', momentum: 0.9, seed: 5 };
 const request: LotteryRequest = { rounds: 2, p: 0.5, epochs: 1, rewindEpoch: 0, seed: 7, subset: 4, config };
 
 describe('Engine: lottery ticket (cpu backend)', () => {
-  const events: EngineEvent[] = [];
-  let onEvent: (e: EngineEvent) => void = () => {};
-  const engine = new Engine((e) => {
-    events.push(e);
-    onEvent(e);
-  });
-  let seq = 0;
-  const send = (req: Parameters<Engine['handle']>[0]) => engine.handle(req, ++seq);
-  const lottery = (r: LotteryRequest) => (engine.noteJobQueued(), send({ type: 'lottery', ...r }) as Promise<LotteryResult>);
+  const h = engineHarness();
+  const { events, send } = h;
+  const lottery = (r: LotteryRequest) => h.job<LotteryResult>({ type: 'lottery', ...r });
   const lotteryEvents = () => events.filter((e): e is ExperimentEvent & { kind: 'lottery' } => e.type === 'experiment' && e.kind === 'lottery');
 
   beforeAll(async () => {
@@ -60,7 +51,7 @@ describe('Engine: lottery ticket (cpu backend)', () => {
   it('Cancel mid-run keeps the points done, drops the run cut short, leaks nothing', async () => {
     const before = tf.memory().numTensors;
     let points = 0;
-    onEvent = (e) => {
+    h.onEvent = (e) => {
       if (e.type === 'experiment' && e.kind === 'lottery' && e.point && ++points === 4) void send({ type: 'cancel' });
     };
     try {
@@ -69,7 +60,7 @@ describe('Engine: lottery ticket (cpu backend)', () => {
       expect(r.points.map((p) => `${p.round}:${p.arm}`)).toEqual(['0:rewind', '0:reinit', '0:randomMask', '1:rewind']);
       expect(r.points.every((p) => Number.isFinite(p.accuracy))).toBe(true);
     } finally {
-      onEvent = () => {};
+      h.onEvent = () => {};
     }
     expect(tf.memory().numTensors).toBe(before);
   });

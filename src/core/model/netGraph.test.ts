@@ -6,9 +6,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomWeights } from '../pruning/testUtil';
+import { type BatchStatsByNode, referenceForward } from './graphReference.testUtil';
 import { structure } from './graph';
 import { Net } from './net';
-import { BN_EPS, BN_MOMENTUM } from './spec';
+import { BN_MOMENTUM } from './spec';
 import { resnet20 } from './zoo';
 
 beforeAll(async () => {
@@ -19,46 +20,7 @@ beforeAll(async () => {
 const SMALL = [4, 6, 8, 3, 2, 3, 5, 4, 3, 6, 5, 7];
 
 /** Stock-op training forward of any graph, read off the spec; the variables are the net's. */
-function reference(net: Net, x: tf.Tensor4D, stats?: Map<string, { mean: Float32Array; variance: Float32Array; count: number }>): tf.Tensor2D {
-  const st = structure(net.spec);
-  const v = (n: string) => net.variable(n);
-  const acts = new Map<string, tf.Tensor>([['input', x]]);
-  for (const name of st.order) {
-    const node = st.byName.get(name)!.node;
-    const a = node.op === 'add' ? null : (acts.get(node.input) as tf.Tensor4D);
-    switch (node.op) {
-      case 'conv': {
-        const p = node.padding;
-        acts.set(name, tf.conv2d(tf.pad(a!, [[0, 0], [p, p], [p, p], [0, 0]]), v(`${name}.weight`) as tf.Tensor4D, node.stride, 'valid'));
-        break;
-      }
-      case 'batchNorm': {
-        const { mean, variance } = tf.moments(a!, [0, 1, 2]);
-        stats?.set(name, { mean: mean.dataSync() as Float32Array, variance: variance.dataSync() as Float32Array, count: a!.size / a!.shape[3] });
-        acts.set(name, tf.add(tf.mul(tf.div(tf.sub(a!, mean), tf.sqrt(tf.add(variance, BN_EPS))), v(`${name}.weight`)), v(`${name}.bias`)));
-        break;
-      }
-      case 'relu':
-        acts.set(name, tf.relu(a!));
-        break;
-      case 'add':
-        acts.set(name, node.inputs.map((i) => acts.get(i)!).reduce((s, t) => tf.add(s, t)));
-        break;
-      case 'maxPool':
-        acts.set(name, tf.maxPool(a!, 2, 2, 'valid'));
-        break;
-      case 'globalAvgPool':
-        acts.set(name, tf.mean(a!, [1, 2], true));
-        break;
-      case 'flatten':
-        acts.set(name, tf.reshape(a!, [a!.shape[0], -1]));
-        break;
-      case 'linear':
-        acts.set(name, tf.add(tf.matMul(acts.get(node.input) as tf.Tensor2D, v(`${name}.weight`) as tf.Tensor2D), v(`${name}.bias`)));
-    }
-  }
-  return acts.get(st.output.name) as tf.Tensor2D;
-}
+const reference = (net: Net, x: tf.Tensor4D, stats?: BatchStatsByNode): tf.Tensor2D => referenceForward(net, x, 'batch', stats);
 
 describe('ResNet-20 forward pass', () => {
   it('training logits and all gradients equal a stock-op forward pass (cpu, batch 2)', () => {
