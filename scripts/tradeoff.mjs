@@ -36,6 +36,7 @@ for (const scope of o.scopes.split(',')) {
   page.on('pageerror', (e) => console.log('pageerror', e.message));
   await page.goto(`${o.base}?model=resnet20&mode=remove${o.query ? `&${o.query}` : ''}`);
   await page.getByTestId('pruned-acc').filter({ hasText: '%' }).waitFor({ timeout: 600_000 });
+  await page.getByTestId('tab-experiments').click(); // the method comparison lives in the Experiments view
   for (const box of await page.locator('[data-testid^="sweep-criterion-"]').all()) {
     const id = (await box.getAttribute('data-testid')).replace('sweep-criterion-', '');
     if (await box.isEnabled()) await box.setChecked(id === o.criterion);
