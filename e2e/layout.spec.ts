@@ -155,6 +155,27 @@ test('phone width (390×844): no view overflows sideways, and the model picker f
   expect(errors).toEqual([]);
 });
 
+test('phone width (390×844): ConvNet-3’s and ResNet-20’s prune view, every slider included, do not overflow sideways; the list does not scroll inside itself there', async ({ page }) => {
+  test.setTimeout(240_000);
+  const errors = trackErrors(page);
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const query of ['?model=convnet3&conv2=50&mode=remove', '?model=resnet20&mode=remove&stream2=50']) {
+    await openReady(page, query);
+    await expect(page.getByTestId('pruned-acc')).toHaveText(/^\d+\.\d%$/, { timeout: 120_000 });
+    const wide = await page.evaluate(() =>
+      [document.documentElement, document.body, ...document.querySelectorAll('.panel, .slider')].filter((el) => el.scrollWidth > el.clientWidth + 1).map((el) => `${el.className}: ${el.scrollWidth} > ${el.clientWidth}`),
+    );
+    expect(wide, query).toEqual([]);
+    for (const id of await sliderIds(page)) {
+      const box = (await page.getByTestId(id).boundingBox())!;
+      expect(box.x + box.width, `${query} ${id} right`).toBeLessThanOrEqual(390);
+    }
+    const list = await page.getByTestId('sliders').evaluate((el) => ({ cap: (el as HTMLElement).style.maxHeight, scrolls: el.scrollHeight > el.clientHeight + 1 }));
+    expect(list, query).toEqual({ cap: '', scrolls: false });
+  }
+  expect(errors).toEqual([]);
+});
+
 test('controls= hides parts for a class; an unknown part is named; presenter=1 sets large type in one column', async ({ page }) => {
   const errors = trackErrors(page);
   await openReady(page, '?controls=-experiments,-model,-export,-train,-wings&presenter=1');
