@@ -49,21 +49,82 @@ test('every view opens by its URL and by its tab; back and forward move between 
   expect(errors).toEqual([]);
 });
 
+/** Each element's box lies inside the 1280×800 screen (top, bottom, right edge) and the page is not scrolled. */
+async function onFirstScreen(page: Page, ids: string[]): Promise<void> {
+  for (const id of ids) {
+    const box = (await page.getByTestId(id).boundingBox())!;
+    expect(box, id).not.toBeNull();
+    expect(box.y, `${id} top`).toBeGreaterThanOrEqual(0);
+    expect(box.y + box.height, `${id} bottom`).toBeLessThanOrEqual(800);
+    expect(box.x, `${id} left`).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width, `${id} right`).toBeLessThanOrEqual(1280);
+  }
+  expect(await page.evaluate(() => window.scrollY)).toBe(0);
+}
+
+/** The loop's parts every model shows (its sliders come on top). */
+const LOOP = ['model', 'network-view', 'fig-filters', 'fig-params', 'fig-macs', 'fig-size', 'baseline-acc', 'pruned-acc', 'finetune'];
+
+/** The prune view's sliders, in page order (their testids). */
+const sliderIds = (page: Page) =>
+  page.getByTestId('view-prune').locator('input[type="range"][data-testid^="slider-"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!));
+
 test('1280×800: the prune loop — model, sliders, the network, counts, accuracy before and after, Fine-tune — is on one screen', async ({ page }) => {
   const errors = trackErrors(page);
   await page.setViewportSize({ width: 1280, height: 800 });
   await openReady(page, '?conv1=50&mode=remove');
   await expect(page.getByTestId('pruned-acc')).toHaveText(/^\d+\.\d%$/);
   await expect(page.getByTestId('network-svg')).toBeVisible();
-  const ids = ['model', 'slider-conv1', 'slider-fc1', 'network-svg', 'fig-filters', 'fig-params', 'fig-macs', 'fig-size', 'baseline-acc', 'pruned-acc', 'finetune'];
-  for (const id of ids) {
+  await onFirstScreen(page, [...LOOP, 'slider-conv1', 'slider-fc1', 'network-svg']);
+  expect(errors).toEqual([]);
+});
+
+test('1280×800: ConvNet-3’s prune loop, every slider included, is on one screen', async ({ page }) => {
+  const errors = trackErrors(page);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await openReady(page, '?model=convnet3&conv2=50&mode=remove');
+  await expect(page.getByTestId('pruned-acc')).toHaveText(/^\d+\.\d%$/);
+  await expect(page.getByTestId('network-svg')).toBeVisible();
+  expect(await sliderIds(page)).toEqual(['slider-allconv', 'slider-conv1', 'slider-conv2', 'slider-conv3', 'slider-fc1']);
+  await onFirstScreen(page, [...LOOP, 'slider-allconv', 'slider-conv1', 'slider-conv2', 'slider-conv3', 'slider-fc1', 'network-svg']);
+  expect(errors).toEqual([]);
+});
+
+/*
+ * ResNet-20 has fifteen sliders (two aggregates, twelve channel groups, fc): the rule tested is that the
+ * sliders' list is on the first screen, its first slider shows without scrolling, and every other one is
+ * brought into view by scrolling the list alone (focusing it, as Tab does, scrolls the list, not the page):
+ * then it lies inside the list's box, on the screen, with the page still at the top.
+ */
+test('1280×800: ResNet-20’s prune loop is on one screen; all fifteen sliders are reached by scrolling their list, not the page', async ({ page }) => {
+  test.setTimeout(240_000);
+  const errors = trackErrors(page);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await openReady(page, '?model=resnet20&mode=remove&stream2=50');
+  await expect(page.getByTestId('pruned-acc')).toHaveText(/^\d+\.\d%$/, { timeout: 120_000 });
+  await expect(page.getByTestId('network-svg')).toBeVisible();
+  const ids = await sliderIds(page);
+  expect(ids).toHaveLength(15);
+  expect([ids[0], ids.at(-1)]).toEqual(['slider-allinner', 'slider-fc']);
+  await onFirstScreen(page, [...LOOP, ids[0], 'sliders']);
+  const list = (await page.getByTestId('sliders').boundingBox())!;
+  const inList = async (id: string) => {
     const box = (await page.getByTestId(id).boundingBox())!;
-    expect(box, id).not.toBeNull();
-    expect(box.y, `${id} top`).toBeGreaterThanOrEqual(0);
-    expect(box.y + box.height, `${id} bottom`).toBeLessThanOrEqual(800);
-    expect(box.x + box.width, `${id} right`).toBeLessThanOrEqual(1280);
+    return box.y >= list.y && box.y + box.height <= list.y + list.height;
+  };
+  for (const id of ids) {
+    await page.getByTestId(id).focus();
+    await expect(page.getByTestId(id)).toBeFocused();
+    // The slider's group note shows, the last one's goes, then the list brings the slider into view.
+    await expect.poll(() => inList(id), id).toBe(true);
+    expect(await page.evaluate(() => window.scrollY), id).toBe(0);
   }
-  expect(await page.evaluate(() => window.scrollY)).toBe(0);
+  // The keyboard moves the last one, from inside the list.
+  await page.keyboard.press('ArrowRight');
+  await expect(page.getByTestId('slider-fc')).toHaveValue('1');
+  // The drawing stays readable: scaled to no less than 3/4 (its 9 px labels ≥ 6.75 px), wider ones scroll sideways.
+  const scale = await page.getByTestId('network-svg').evaluate((svg) => svg.getBoundingClientRect().height / (svg as SVGSVGElement).viewBox.baseVal.height);
+  expect(scale).toBeGreaterThanOrEqual(0.75);
   expect(errors).toEqual([]);
 });
 
@@ -90,6 +151,27 @@ test('phone width (390×844): no view overflows sideways, and the model picker f
       return out;
     });
     expect(wide, `view ${v}`).toEqual([]);
+  }
+  expect(errors).toEqual([]);
+});
+
+test('phone width (390×844): ConvNet-3’s and ResNet-20’s prune view, every slider included, do not overflow sideways; the list does not scroll inside itself there', async ({ page }) => {
+  test.setTimeout(240_000);
+  const errors = trackErrors(page);
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const query of ['?model=convnet3&conv2=50&mode=remove', '?model=resnet20&mode=remove&stream2=50']) {
+    await openReady(page, query);
+    await expect(page.getByTestId('pruned-acc')).toHaveText(/^\d+\.\d%$/, { timeout: 120_000 });
+    const wide = await page.evaluate(() =>
+      [document.documentElement, document.body, ...document.querySelectorAll('.panel, .slider')].filter((el) => el.scrollWidth > el.clientWidth + 1).map((el) => `${el.className}: ${el.scrollWidth} > ${el.clientWidth}`),
+    );
+    expect(wide, query).toEqual([]);
+    for (const id of await sliderIds(page)) {
+      const box = (await page.getByTestId(id).boundingBox())!;
+      expect(box.x + box.width, `${query} ${id} right`).toBeLessThanOrEqual(390);
+    }
+    const list = await page.getByTestId('sliders').evaluate((el) => ({ cap: (el as HTMLElement).style.maxHeight, scrolls: el.scrollHeight > el.clientHeight + 1 }));
+    expect(list, query).toEqual({ cap: '', scrolls: false });
   }
   expect(errors).toEqual([]);
 });

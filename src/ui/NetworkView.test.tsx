@@ -5,7 +5,7 @@ import { structure } from '../core/model/graph';
 import { convNet3, resnet20, simpleCnn } from '../core/model/zoo';
 import type { ModelSpec } from '../core/model/spec';
 import { NetworkDiagram, type PruneState } from './NetworkView';
-import { layoutNetwork, networkBlocks } from './networkLayout';
+import { COMPACT_STRIPE, LABEL_HEIGHT, STRIPE, layoutNetwork, networkBlocks } from './networkLayout';
 
 afterEach(cleanup);
 const elk = () => Promise.resolve(new ELK());
@@ -51,6 +51,16 @@ describe('networkBlocks: what the view draws, from the graph', () => {
       expect(x('input')).toBeLessThan(x(structure(spec).output.name));
       expect(l.edges.every((e) => e.points.length >= 2)).toBe(true);
     }
+  });
+
+  it('the prune view’s compact stripe halves ResNet-20’s blocks, so its drawing is scaled by more than 3/4 into 240 px (labels readable), not by half', async () => {
+    const full = await layoutNetwork(resnet20, new ELK());
+    const compact = await layoutNetwork(resnet20, new ELK(), COMPACT_STRIPE);
+    const block = (l: typeof full, id: string) => l.blocks.find((b) => b.id === id)!;
+    expect(block(full, 'layers.8.conv1').height).toBe(64 * STRIPE + LABEL_HEIGHT);
+    expect(block(compact, 'layers.8.conv1').height).toBe(64 * COMPACT_STRIPE + LABEL_HEIGHT);
+    expect(240 / full.height).toBeLessThan(0.6);
+    expect(240 / compact.height).toBeGreaterThan(0.75);
   });
 });
 

@@ -6,7 +6,7 @@ import { specFor } from '../core/model/zoo';
 import { breakGroup } from '../core/pruning/breakGroup';
 import { describeGroup } from '../core/pruning/groups';
 import type { Mode } from '../core/pruning/settings';
-import { type Block, LABEL_HEIGHT, type NetworkLayout, layoutNetwork, networkBlocks } from './networkLayout';
+import { type Block, COMPACT_STRIPE, LABEL_HEIGHT, type NetworkLayout, STRIPE, layoutNetwork, networkBlocks } from './networkLayout';
 import { useStore } from './context';
 
 /**
@@ -41,7 +41,20 @@ interface Selection {
  * way while the pointer or focus stays; a click or Enter selects it. `maxHeight` scales the drawing down
  * (the prune view's compact one).
  */
-export function NetworkDiagram({ spec, prune, elk = defaultElk, maxHeight }: { spec: ModelSpec; prune: PruneState | null; elk?: () => Promise<ELK>; maxHeight?: number }) {
+export function NetworkDiagram({
+  spec,
+  prune,
+  elk = defaultElk,
+  maxHeight,
+  stripe = STRIPE,
+}: {
+  spec: ModelSpec;
+  prune: PruneState | null;
+  elk?: () => Promise<ELK>;
+  maxHeight?: number;
+  /** Pixels per channel before any scaling (networkLayout's STRIPE; COMPACT_STRIPE for the prune view's residual networks). */
+  stripe?: number;
+}) {
   const st = structure(spec);
   const [layout, setLayout] = useState<{ id: string; layout: NetworkLayout } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -52,13 +65,13 @@ export function NetworkDiagram({ spec, prune, elk = defaultElk, maxHeight }: { s
   useEffect(() => {
     let live = true;
     elk()
-      .then((e) => layoutNetwork(spec, e))
+      .then((e) => layoutNetwork(spec, e, stripe))
       .then((l) => live && setLayout({ id: spec.id, layout: l }))
       .catch((e: unknown) => live && setError(`The network could not be laid out: ${e instanceof Error ? e.message : String(e)}`));
     return () => {
       live = false;
     };
-  }, [spec, elk]);
+  }, [spec, elk, stripe]);
   const chosen = hover ?? sel;
   const current = chosen && chosen.group < st.groups.length ? chosen : null;
   const keptOf = useMemo(() => {
@@ -301,7 +314,7 @@ export function NetworkView({ embedded = false }: { embedded?: boolean }) {
         <h3 id="network-h" className="sub">
           The network <span className="muted small">— a stripe per channel: hover or click one to light its group</span>
         </h3>
-        <NetworkDiagram spec={spec} prune={prune} maxHeight={EMBEDDED_HEIGHT} />
+        <NetworkDiagram spec={spec} prune={prune} maxHeight={EMBEDDED_HEIGHT} stripe={structure(spec).hasAdd ? COMPACT_STRIPE : STRIPE} />
       </section>
     );
   return (

@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useRef, useState } from 'react';
 import { type ConvNode, type GraphStructure, shapes, structure } from '../core/model/graph';
 import { type ModelSpec, fullChannels, hasBatchNorm, parameterCount } from '../core/model/spec';
 import { ScheduleChart } from './ScheduleChart';
@@ -23,6 +23,7 @@ import { DataSummary } from './DataSummary';
 import { Origin } from './TrainPanel';
 import { bytes, epochsText, int, pct } from '../state/vocabulary';
 import { useActions, useStore } from './context';
+import { useFitToScreen } from './fitToScreen';
 import { OnImages } from './OnImages';
 
 const METHODS: { value: Method; label: string; help: string }[] = [
@@ -140,7 +141,13 @@ function Slider(props: {
         disabled={props.disabled}
         aria-valuetext={`${props.value}%, ${props.detail}`}
         onChange={(e) => props.onChange(Number(e.target.value))}
-        onFocus={props.onFocus}
+        onFocus={(e) => {
+          props.onFocus?.();
+          // Tab into a scrolled slider list: once its group note has shown (and the previous one gone,
+          // moving this slider), the whole slider and its note are brought into the list's view.
+          const wrap = e.currentTarget.closest('.slider-with-note') ?? e.currentTarget.closest('.slider');
+          requestAnimationFrame(() => wrap?.scrollIntoView({ block: 'nearest' }));
+        }}
         onBlur={props.onBlur}
         onPointerEnter={props.onFocus}
       />
@@ -265,8 +272,12 @@ function Sliders({ settings, spec, costs, busy }: { settings: Settings; spec: Mo
     : ids.length > 1
       ? [{ k: 'allconv', keys: ids, label: 'All conv layers', differ: 'All conv layers (layers differ)', detail: `sets ${ids.join(', ')} together` }]
       : [];
+  // Fifteen sliders for ResNet-20: the list scrolls inside itself below the rest, so the loop fits one screen.
+  const list = useRef<HTMLDivElement>(null);
+  const presenter = useStore((s) => s.layout.presenter);
+  useFitToScreen(list, { gap: 10, min: 160, off: presenter });
   return (
-    <>
+    <div className="slider-list" ref={list} data-testid="sliders" role="group" aria-label={`How much to prune (${(global ? 1 : groups.length + aggregates.length) + 1} sliders)`}>
       {!global &&
         aggregates.map((a) => {
           const { value, same } = aggregate(settings, a.keys);
@@ -275,13 +286,16 @@ function Sliders({ settings, spec, costs, busy }: { settings: Settings; spec: Mo
           );
         })}
       {st.hasAdd && !global && (
-        <p className="help small" data-testid="coupling-note">
+        <details className="coupling help small">
+          <summary>Why a stream slider takes so many layers with it</summary>
+          <p data-testid="coupling-note">
           Each residual stream is one group: its channels are added together at every block of the stage, so removing one removes it from the conv
           before the stage, every block&rsquo;s second conv, the shortcut conv and every layer reading the stream, all at once. Li et al. (2017)
           therefore pruned only the blocks&rsquo; inner channels, which touch two convs each. Try both: the inner sliders, then a stream slider.
           A group&rsquo;s channel is ranked by the sum of its members&rsquo; filter norms (L1/L2) or of their |γ|: each conv writing into the
           channel contributes what it adds to it.
-        </p>
+          </p>
+        </details>
       )}
       {groups.map((g, i) => {
         if (global && i > 0) return null;
@@ -295,7 +309,7 @@ function Sliders({ settings, spec, costs, busy }: { settings: Settings; spec: Mo
             ? `${g.id} filters pruned`
             : `${capital(g.label)}: channels pruned`;
         return (
-          <div key={k}>
+          <div key={k} className="slider-with-note">
             <Slider
               k={k}
               value={settings.amounts[k] ?? 0}
@@ -321,7 +335,7 @@ function Sliders({ settings, spec, costs, busy }: { settings: Settings; spec: Mo
         disabled={busy}
         onChange={(v) => actions.setAmount(lin, v)}
       />
-    </>
+    </div>
   );
 }
 

@@ -14,6 +14,12 @@ import { type ModelSpec, fullChannels } from '../core/model/spec';
 
 /** Screen pixels per channel stripe (a block's height is its channels × STRIPE). */
 export const STRIPE = 3;
+/**
+ * The prune view's stripe for a residual network: its stages stack a shortcut conv under the main path, so
+ * at STRIPE ResNet-20 is 466 px tall and would be scaled to half (4.6 px labels) in the prune view's 240;
+ * at 1.5 px it is scaled by 0.88 instead and its labels stay readable.
+ */
+export const COMPACT_STRIPE = 1.5;
 const BLOCK_WIDTH = 30;
 export const LABEL_HEIGHT = 24;
 
@@ -55,7 +61,7 @@ export interface NetworkLayout {
 }
 
 /** The drawn blocks and their connections, before placement (pure; unit-tested on every model). */
-export function networkBlocks(spec: ModelSpec): { blocks: Omit<Block, 'x' | 'y'>[]; edges: { from: string; to: string }[] } {
+export function networkBlocks(spec: ModelSpec, stripe = STRIPE): { blocks: Omit<Block, 'x' | 'y'>[]; edges: { from: string; to: string }[] } {
   const st = structure(spec);
   const sh = shapes(st, fullChannels(spec));
   const drawn = (name: string) => {
@@ -88,7 +94,7 @@ export function networkBlocks(spec: ModelSpec): { blocks: Omit<Block, 'x' | 'y'>
     group: -1,
     folded: [],
     width: BLOCK_WIDTH,
-    height: spec.input.channels * STRIPE * 2 + LABEL_HEIGHT,
+    height: spec.input.channels * stripe * 2 + LABEL_HEIGHT,
   });
   for (const name of st.order) {
     if (!drawn(name)) continue;
@@ -108,7 +114,7 @@ export function networkBlocks(spec: ModelSpec): { blocks: Omit<Block, 'x' | 'y'>
         group: s.group ?? -1,
         folded: then,
         width: BLOCK_WIDTH,
-        height: f.channels * STRIPE + LABEL_HEIGHT,
+        height: f.channels * stripe + LABEL_HEIGHT,
       });
     } else if (n.op === 'add') {
       blocks.push({ id: name, kind: 'add', label: '+', title: `${name}: adds ${n.inputs.join(' + ')} channel by channel${after}`, channels: 0, group: s.group ?? -1, folded: then, width: 22, height: 22 });
@@ -122,7 +128,7 @@ export function networkBlocks(spec: ModelSpec): { blocks: Omit<Block, 'x' | 'y'>
         group: -1,
         folded: then,
         width: BLOCK_WIDTH,
-        height: n.outFeatures * STRIPE + LABEL_HEIGHT,
+        height: n.outFeatures * stripe + LABEL_HEIGHT,
       });
     }
   }
@@ -131,20 +137,20 @@ export function networkBlocks(spec: ModelSpec): { blocks: Omit<Block, 'x' | 'y'>
 
 const cache = new Map<string, Promise<NetworkLayout>>();
 
-/** Places the blocks with elkjs (layered, left to right); cached per spec id. */
-export function layoutNetwork(spec: ModelSpec, elk: ELK): Promise<NetworkLayout> {
-  const key = spec.id;
+/** Places the blocks with elkjs (layered, left to right); cached per spec id and stripe. */
+export function layoutNetwork(spec: ModelSpec, elk: ELK, stripe = STRIPE): Promise<NetworkLayout> {
+  const key = `${spec.id}@${stripe}`;
   let p = cache.get(key);
   if (!p) {
-    p = place(structure(spec), elk);
+    p = place(structure(spec), elk, stripe);
     cache.set(key, p);
     p.catch(() => cache.delete(key));
   }
   return p;
 }
 
-async function place(st: GraphStructure, elk: ELK): Promise<NetworkLayout> {
-  const { blocks, edges } = networkBlocks(st.spec);
+async function place(st: GraphStructure, elk: ELK, stripe: number): Promise<NetworkLayout> {
+  const { blocks, edges } = networkBlocks(st.spec, stripe);
   const graph: ElkNode = {
     id: 'root',
     layoutOptions: {
