@@ -9,7 +9,7 @@
  * Prints a Markdown table, writes bench/results.json, and exits 1 when a target is missed or a
  * section fails (without torch the ratios are "not measured" and are not held against targets).
  *
- * Env: BENCH_ROUNDS (interleaved rounds per configuration, default 3), BENCH_JSON (where to write the JSON, default bench/results.json), CHROMIUM_PATH (default /usr/bin/chromium), BENCH_PORT, BENCH_ONLY=name1,name2 (subset of
+ * Env: BENCH_ROUNDS (interleaved rounds per configuration, default 5), BENCH_JSON (where to write the JSON, default bench/results.json), CHROMIUM_PATH (default /usr/bin/chromium), BENCH_PORT, BENCH_ONLY=name1,name2 (subset of
  *      sections), BENCH_QUICK=1 (fewer steps, for a smoke run), BENCH_DIST (serve another build
  *      directory, e.g. one made by `vite build --config bench/vite.config.ts`), BENCH_PYTHON
  *      (default /usr/bin/python3; BENCH_PYTHON=none skips PyTorch).
@@ -40,8 +40,11 @@ const q = (full, quick) => (QUICK ? quick : full);
 // Interleaved PyTorch / browser rounds per configuration (fastest kept on each side). Three: on this
 // shared VM either side's median moved by 20–40 % between neighbouring rounds (noise only slows a
 // run down), and with two a single slow phase decided a ratio (e.g. ConvNet-3 SGD 19.2 ms against
-// Adam's 13.5 ms in the same run).
-const ROUNDS = Number(process.env.BENCH_ROUNDS || q(3, 1));
+// Adam's 13.5 ms in the same run). Five since 2026-12-06 (session 4): with three, a quiet run's ConvNet-3
+// rounds were 31.3, 32.2 and 15.8 ms (Adam) — a slow phase lasted two of three rounds on one side —
+// and the SGD ratio fell to 0.98 (20.9 vs 20.6 ms) where the other runs gave 1.1–1.3. Each side
+// still keeps its fastest median, PyTorch with one more round at one thread.
+const ROUNDS = Number(process.env.BENCH_ROUNDS || q(5, 1));
 
 
 // ---------------------------------------------------------------------------------------------
