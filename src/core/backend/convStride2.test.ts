@@ -61,8 +61,12 @@ describe.each(['cpu', 'wasm'])('conv3x3Stride2 on %s', (backend) => {
     if (backend === 'wasm') setWasmPaths(path.resolve('node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/');
     expect(await tf.setBackend(backend)).toBe(true);
     const start = tf.memory().numTensors;
-    const got = run(true, shape);
+    let got: Float32Array[] = [];
+    const kernels = (await tf.profile(() => void (got = run(true, shape)))).kernelNames;
     expect(tf.memory().numTensors).toBe(start);
+    // wasm: the gradients through the Winograd SIMD kernels; elsewhere no stride-1 conv at all.
+    if (backend === 'wasm') expect(kernels).toEqual(expect.arrayContaining(['PlaygroundSimdConv3x3', 'PlaygroundSimdWinogradFilterGrad']));
+    else expect(kernels.filter((k) => k.startsWith('PlaygroundSimd'))).toEqual([]);
     const names = ['value', '∂x', '∂W'];
     for (let i = 0; i < ref.length; i++) expect(maxRel(got[i], ref[i]), names[i]).toBeLessThan(1e-4);
     expect(Math.max(...ref[1].map(Math.abs))).toBeGreaterThan(0.1); // not vacuous
