@@ -80,7 +80,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'stock-kernels',
-          include: ['src/core/backend/wasmTraining.test.ts', 'src/core/backend/convBlock.test.ts', 'src/core/train/trainer.test.ts', 'src/core/backend/batchNormAdd.test.ts', 'src/core/model/netEval.test.ts'],
+          include: ['src/core/backend/wasmTraining.test.ts', 'src/core/backend/convBlock.test.ts', 'src/core/train/trainer.test.ts', 'src/core/backend/batchNormAdd.test.ts', 'src/core/model/netEval.test.ts', 'src/core/backend/convStride2.test.ts'],
           setupFiles: ['src/testSetup.ts'],
           env: { PLAYGROUND_KERNELS: 'stock' },
         },

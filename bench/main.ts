@@ -23,6 +23,7 @@ import { MODELS } from '../src/core/model/zoo';
 import { jobStats, setHelperSpinMicros, setKernelThreads } from '../src/core/backend/wasmSimd';
 import { setRelaxedSimd } from '../src/core/backend/wasmSimd/asm';
 import { setGraphFusion } from '../src/core/model/net';
+import { setStride2Conv } from '../src/core/backend/convBlock';
 
 const params = new URLSearchParams(location.search);
 const requested = (params.get('backend') as BackendName | null) ?? null;
@@ -167,6 +168,8 @@ const api = {
   busyTask,
   /** A/B within one page (BENCH_ONLY=resnet20-ab): the graph models' fused BatchNorm ops on or off (net.ts). */
   setGraphFusion,
+  /** A/B (BENCH_ONLY=resnet20-ab BENCH_AB=stride2): the 3×3 stride-2 convs' own op on, or the stride-1 conv read at the even pixels. */
+  setStride2Conv,
   memory: () => tf.memory(),
   /**
    * The backend's matMul rate: an n×n·n×n float32 matMul, kernel time from tf.profile (no

@@ -296,29 +296,32 @@ const measurements = [
       // Interleaved A/B in one page, for a loaded machine: ResNet-20 with the graph's fused BatchNorm
       // ops (net.ts setGraphFusion) on, then off, round after round (same load for both); the ratio
       // per round and the median ratio are what count. Not in the default list of targets.
+      // BENCH_AB=stride2: the 3×3 stride-2 convs' own op (convBlock.ts conv3x3Stride2) on / off instead.
       const { page, info } = await ctx.benchPage(null);
       const model = 'resnet20';
       const rounds = Number(process.env.BENCH_AB_ROUNDS || q(6, 2));
+      const what = process.env.BENCH_AB === 'stride2' ? 'setStride2Conv' : 'setGraphFusion';
+      const label = process.env.BENCH_AB === 'stride2' ? ['stride-2 op', 'stride-1 + slice'] : ['fused', 'unfused'];
       const per = { on: { train: [], infer: [] }, off: { train: [], infer: [] } };
       for (let r = 0; r < rounds; r++) {
         for (const k of r % 2 ? ['off', 'on'] : ['on', 'off']) {
-          await page.evaluate((on) => window.bench.setGraphFusion(on), k === 'on');
+          await page.evaluate(([f, on]) => window.bench[f](on), [what, k === 'on']);
           const t = await page.evaluate((o) => window.bench.train(o), { model, batch: 64, optimizer: 'adam', warmup: 2, steps: q(5, 2) });
           const i = await page.evaluate((o) => window.bench.inference(o), { model, batch: 250, warmup: 1, runs: q(3, 1) });
           per[k].train.push(t.medianStepMs);
           per[k].infer.push(i.medianMs);
         }
       }
-      await page.evaluate(() => window.bench.setGraphFusion(true));
+      await page.evaluate((f) => window.bench[f](true), what);
       await page.close();
       const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
       const ratios = (w) => per.on[w].map((v, j) => v / per.off[w][j]);
       const load = os.loadavg()[0];
       return ['train', 'infer'].map((w) => ({
-        metric: w === 'train' ? `ResNet-20 b64 Adam step, fused / unfused (${info.selection.backend}, interleaved)` : `ResNet-20 evaluation of 250 images, fused / unfused (${info.selection.backend}, interleaved)`,
+        metric: w === 'train' ? `ResNet-20 b64 Adam step, ${label[0]} / ${label[1]} (${info.selection.backend}, interleaved)` : `ResNet-20 evaluation of 250 images, ${label[0]} / ${label[1]} (${info.selection.backend}, interleaved)`,
         value: med(ratios(w)),
         unit: '× time',
-        detail: `${rounds} rounds; fused ${per.on[w].map((v) => fmt(v)).join(' ')} ms, unfused ${per.off[w].map((v) => fmt(v)).join(' ')} ms (medians ${fmt(med(per.on[w]), 1)} / ${fmt(med(per.off[w]), 1)}); ratio per round ${ratios(w).map((v) => fmt(v, 2)).join(' ')}; 1-min load ${fmt(load, 1)}`,
+        detail: `${rounds} rounds; ${label[0]} ${per.on[w].map((v) => fmt(v)).join(' ')} ms, ${label[1]} ${per.off[w].map((v) => fmt(v)).join(' ')} ms (medians ${fmt(med(per.on[w]), 1)} / ${fmt(med(per.off[w]), 1)}); ratio per round ${ratios(w).map((v) => fmt(v, 2)).join(' ')}; 1-min load ${fmt(load, 1)}`,
         raw: per,
       }));
     },

@@ -56,7 +56,7 @@ function withTensors<R>(infos: Array<tf.TensorInfo | undefined>, f: (ts: Array<t
 }
 
 /** How often the input gradient ran (tests check that a data input gets none). */
-export const convBlockStats = { inputGrads: 0 };
+export const convBlockStats = { inputGrads: 0, stride2: 0 };
 
 /**
  * ∂L/∂x of conv2d(x, W, 1, 'same') from dz: wasm's Winograd kernel for 3×3 filters (flip and
@@ -273,6 +273,130 @@ function batchNormReluForward(z: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor,
 export function conv2dSame(x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D {
   if (!installed) return tf.conv2d(x, filter, 1, 'same');
   return tf.engine().runKernel(CONV_SAME, { x, filter } as unknown as tf.NamedTensorMap, {}) as tf.Tensor4D;
+}
+
+let stride2On = true;
+/** A/B switch (bench: BENCH_ONLY=resnet20-ab BENCH_AB=stride2): off, conv3x3Stride2 declines. */
+export function setStride2Conv(on: boolean): void {
+  stride2On = on;
+}
+
+/** The name of conv3x3Stride2's taped scope (tf.profile shows it as one kernel). */
+export const CONV_STRIDE2 = 'PlaygroundConv3x3Stride2';
+
+/**
+ * Channel order of the input gradient's 2×2 phase filter: for output-row parity r (0 even, 1 odd) and
+ * tap a of dy (row i + a), the forward filter row it multiplies, or -1 (none). x row 2i reads dy row i
+ * through filter row 1; x row 2i + 1 reads dy row i through filter row 2 and dy row i + 1 through row 0.
+ */
+const PHASE_TAP = [
+  [1, -1],
+  [2, 0],
+];
+
+/**
+ * conv2d(x, W, 2) with PyTorch's padding 1 for a 3×3 filter on an even-sized NHWC map, as one taped
+ * op with its own gradient, all at the output's resolution (custom kernels only; null otherwise or for
+ * other shapes — the caller then reads the stride-1 'same' conv at the even pixels, 4× the MACs):
+ * - forward: the backend's strided conv (XNNPACK on wasm);
+ * - gradients on wasm: the stride-1 Winograd SIMD kernels (input and filter gradient) on dy spread to
+ *   the even pixels (one pad: what the tape did after the slice, minus the stride-1 forward and the slice);
+ * - gradients elsewhere, at the output's resolution: ∂x as the four pixel parities of x at once, one
+ *   stride-1 conv of dy with a 2×2 filter whose 4·in output channels are the parities' taps of W (zeros
+ *   where a parity has no tap), then interleaved; ∂W as matMuls of x's pixel-parity planes with dy
+ *   shifted (conv3x3Stride2FilterGrad).
+ */
+export function conv3x3Stride2(x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D | null {
+  const [, h, w] = x.shape;
+  const [kh, kw] = filter.shape;
+  if (!installed || !stride2On || kh !== 3 || kw !== 3 || h % 2 !== 0 || w % 2 !== 0) return null;
+  convBlockStats.stride2++;
+  const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 1], [1, 1], [0, 0]];
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xIn, wIn, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
+    save([xIn, wIn]);
+    return {
+      value: tf.conv2d(xIn, wIn, 2, pad),
+      gradFunc: (dy, saved) => {
+        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const d = dy as tf.Tensor4D;
+        // wasm: the stride-1 Winograd SIMD kernels (two threads) on dy spread to the even pixels —
+        // measured faster there than XNNPACK (one thread beside them) on the output-resolution
+        // routes below, which the other backends take.
+        if (tf.getBackend() === 'wasm') {
+          const spread = evenPixelsGrad(d);
+          const dx = simdConv3x3InputGrad(spread, ws);
+          const dW = winogradFilterGrad(xs, spread, null);
+          if (dx && dW) {
+            spread.dispose();
+            return [dx, dW];
+          }
+          tf.dispose([spread, dx, dW].filter((t): t is tf.Tensor4D => t !== null));
+        }
+        return [conv3x3Stride2InputGrad(d, ws), conv3x3Stride2FilterGrad(xs, d)];
+      },
+    };
+  });
+  return tf.tidy(CONV_STRIDE2, () => op(x, filter)) as tf.Tensor4D;
+}
+
+/** dy [N, H/2, W/2, C] at the even pixels of an [N, H, W, C] map, zeros elsewhere (one pad). */
+function evenPixelsGrad(dy: tf.Tensor4D): tf.Tensor4D {
+  const [n, ho, wo, c] = dy.shape;
+  const rows = tf.reshape(dy, [n * ho, 1, wo, c]);
+  return tf.reshape(tf.pad(rows, [[0, 0], [0, 1], [0, 0], [0, c]]), [n, 2 * ho, 2 * wo, c]);
+}
+
+/**
+ * ∂W of conv3x3Stride2: W's tap (kh, kw) = (2a + r, 2b + s) reads parity plane (r, s) of the padded x
+ * at offset (a, b). The planes are one transpose of the padded x ([4·in, N·(H/2+1)·(W/2+1)], no strided
+ * windows: wasm's StridedSlice took ~100 ms per window at b64), each offset is dy padded by (a, b) on
+ * that grid, and one matMul per offset gives all four planes' taps; the nine that exist are gathered.
+ */
+function conv3x3Stride2FilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [n, h, w, inC] = x.shape;
+    const outC = dy.shape[3];
+    const [hp, wp] = [h / 2 + 1, w / 2 + 1];
+    const rows = n * hp * wp;
+    const xp = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]);
+    // (n, u, r, v, (s, c)) → (n, u, v, (r, s, c)) → [(r, s, c), (n, u, v)]
+    const planes = tf.transpose(tf.reshape(tf.transpose(tf.reshape(xp, [n * hp, 2, wp, 2 * inC]), [0, 2, 1, 3]), [rows, 4 * inC]));
+    const blocks: tf.Tensor[] = [];
+    for (let a = 0; a < 2; a++)
+      for (let b = 0; b < 2; b++) {
+        const shifted = tf.reshape(tf.pad(dy, [[0, 0], [a, 1 - a], [b, 1 - b], [0, 0]]), [rows, outC]);
+        blocks.push(tf.matMul(planes as tf.Tensor2D, shifted as tf.Tensor2D)); // [(r, s, c), out]
+      }
+    const index: number[] = [];
+    for (let kh = 0; kh < 3; kh++) for (let kw = 0; kw < 3; kw++) index.push(((kh >> 1) * 2 + (kw >> 1)) * 4 + (kh & 1) * 2 + (kw & 1));
+    const all = tf.reshape(tf.concat(blocks, 0), [16, inC, outC]); // [(a, b, r, s), in, out]
+    return tf.reshape(tf.gather(all, tf.tensor1d(index, 'int32')), [3, 3, inC, outC]) as tf.Tensor4D;
+  });
+}
+
+/** ∂x of conv3x3Stride2 from dy [N, H/2, W/2, out] (see there). */
+function conv3x3Stride2InputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [n, ho, wo, outC] = dy.shape;
+    const inC = filter.shape[2];
+    // taps [9 + 1 zero, out, in]: the filter's positions with in/out swapped, then a zero one.
+    const taps = tf.concat([tf.reshape(tf.transpose(filter, [0, 1, 3, 2]), [9, outC, inC]), tf.zeros([1, outC, inC])], 0);
+    const index: number[] = [];
+    for (let a = 0; a < 2; a++)
+      for (let b = 0; b < 2; b++)
+        for (let r = 0; r < 2; r++)
+          for (let s = 0; s < 2; s++) {
+            const [i, j] = [PHASE_TAP[r][a], PHASE_TAP[s][b]];
+            index.push(i < 0 || j < 0 ? 9 : i * 3 + j);
+          }
+    // [tap (a, b), parity (r, s), out, in] → [a, b, out, (r, s, in)]
+    const phases = tf.reshape(tf.transpose(tf.reshape(tf.gather(taps, tf.tensor1d(index, 'int32')), [4, 4, outC, inC]), [0, 2, 1, 3]), [2, 2, outC, 4 * inC]) as tf.Tensor4D;
+    const all = tf.conv2d(dy, phases, 1, [[0, 0], [0, 1], [0, 1], [0, 0]]); // [N, H/2, W/2, (r, s, in)]
+    // Rows (n, i), then (j, r, (s, in)) → (r, j, (s, in)): pixel (2i + r, 2j + s).
+    const rows = tf.transpose(tf.reshape(all, [n * ho, wo, 2, 2 * inC]), [0, 2, 1, 3]);
+    return tf.reshape(rows, [n, 2 * ho, 2 * wo, inC]) as tf.Tensor4D;
+  });
 }
 
 /**
