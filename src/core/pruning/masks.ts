@@ -51,6 +51,14 @@ export function globalUnstructuredMasks(
   weights: readonly ArrayLike<number>[], amount: Amount, method: UnstructuredMethod, priors: readonly (Uint8Array | null)[] | null = null,
 ): Uint8Array[] {
   const total = weights.reduce((a, w) => a + w.length, 0);
+  // Nothing to prune (the slider's default for the linear layer): the masks are the priors, or all ones,
+  // without scoring every entry (5 MB of scores for SimpleCNN's fc1 on every preview).
+  if (pruneCount(amount, priors ? priors.reduce((a, p, t) => a + (p ? countKept(p) : weights[t].length), 0) : total) === 0)
+    return weights.map((w, t) => {
+      const prior = priors?.[t];
+      if (prior && prior.length !== w.length) throw new RangeError(`prior mask ${t} has ${prior.length} entries, weight has ${w.length}`);
+      return prior ? prior.slice() : new Uint8Array(w.length).fill(1);
+    });
   const scores = method.kind === 'random' ? randomScores(total, method.seed) : new Float64Array(total);
   const eligible = priors ? new Uint8Array(total) : null;
   let offset = 0;

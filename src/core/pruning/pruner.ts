@@ -121,7 +121,8 @@ export function prune(spec: ModelSpec, baseline: NetWeights, s: PruneSettings, s
     tensors: Object.fromEntries(
       tensors(spec, unmasked.channels).map((t) => {
         const a = unmasked.tensors[t.name];
-        return [t.name, masks[t.name] ? applyMask(a, masks[t.name]) : a.slice()];
+        // remove mode's arrays are removeChannels' fresh ones already: no second copy of the 655k-entry fc1.
+        return [t.name, masks[t.name] ? applyMask(a, masks[t.name]) : unmasked === baseline ? a.slice() : a];
       }),
     ),
   };
