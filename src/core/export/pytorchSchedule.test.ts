@@ -88,7 +88,7 @@ describe('prune_run.py of a scheduled run: text', () => {
     expect(exportProblem(r)).toBeNull();
     const py = pruneScript(r);
     expect(keptStepsLiteral(py)).toEqual(r.steps!.map((st) => st.kept));
-    expect(py).toContain("the page's seeded random draw (torch's random generator differs)");
+    expect(py).toContain("(KEPT_STEPS): its seeded random draw (torch's random generator\ndiffers), applied with prune.custom_from_mask; the masks multiply.");
     // fc1's draw, one mask per step, in masks.safetensors.
     expect(Object.keys(buildPytorchExport(r)).sort()).toEqual([EXPORT_FILES.masks, EXPORT_FILES.script, EXPORT_FILES.readme, EXPORT_FILES.weights].sort());
     const taylor = inputFor(convNet3, { method: 'taylor', mode: 'remove', seed: 1, amounts: { conv1: 0.5, conv2: 0.5, fc1: 0 } }, AGP3);

@@ -1379,11 +1379,15 @@ function scheduledPruneScript(input: PytorchExportInput): string {
   const plan = describeSchedule(schedule, global ? target(first) : Math.max(0, ...g.convs.map((c) => target(c.name))));
   const choice = replay
     ? [
-        "Each step applies the page's choice for it (KEPT_STEPS): " +
-          (s.method === 'random' ? "the page's seeded random draw (torch's random generator differs)," : "the page's Taylor ranking (its scores need the"),
-        s.method === 'random'
-          ? 'applied with prune.custom_from_mask in mask mode, by slicing the current network in remove mode.'
-          : "page's seeded training batch and gradients of the network at that step), applied as the page did.",
+        ...(s.method === 'random'
+          ? [
+              "Each step applies the page's choice for it (KEPT_STEPS): its seeded random draw (torch's random generator",
+              `differs), ${s.mode === 'mask' ? 'applied with prune.custom_from_mask; the masks multiply.' : 'applied by slicing the current network.'}`,
+            ]
+          : [
+              "Each step applies the page's choice for it (KEPT_STEPS): its Taylor ranking, whose scores need the page's",
+              'seeded training batch and the gradients of the network at that step.',
+            ]),
         "With --finetune the choices stay the page's: torch does not re-rank its own fine-tuned weights.",
       ]
     : [
