@@ -64,13 +64,50 @@ test('an AGP run to 75 % in 3 steps draws its step curve and one history row wit
     expect(out.kept.conv1.length).toBe(row.keptFilters.conv1.length);
     console.log(`scheduled export: ${JSON.stringify(out.steps.map((st: { step: number; nonzero_params: number; accuracy: number }) => [st.step, st.nonzero_params, st.accuracy]))}`);
   } else console.log(`PyTorch run of the scheduled export skipped: ${torchMissing}`);
-  // Random filters: the script would prune in one shot, and the page says so.
+  // Random filters: the script replays the page's draw at each step. Only global mode with random weights is
+  // exported in one shot, and the page says so.
   await page.getByTestId('method-random').check();
+  await expect(page.getByTestId('export-oneshot-note')).toHaveCount(0);
+  await page.getByTestId('mode-global').check();
   await expect(page.getByTestId('export-oneshot-note')).toBeVisible();
 
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
   const lines = readFileSync(await csv.path(), 'utf8').trimEnd().split('\r\n');
   expect(lines[0].endsWith(',schedule,controlAcc,controlEpochs')).toBe(true);
   expect(lines[1]).toMatch(/,agp 3,0\.\d+,3$/);
+  expect(errors).toEqual([]);
+});
+
+test('a scheduled Taylor run re-scores each step; its history row keeps each step’s filters and its PyTorch export replays them', async ({ page }) => {
+  const errors = trackErrors(page);
+  await openReady(page, '?trainSubset=256&taylorBatch=16&method=taylor&mode=remove&conv1=50&schedule=iterative&steps=2');
+  await percent(page, 'pruned-acc');
+  // The script runs this schedule (it used to prune Taylor in one shot).
+  await expect(page.getByTestId('export-oneshot-note')).toHaveCount(0);
+  await fineTune(page);
+  const rows = page.getByTestId('history').locator('tbody tr');
+  await expect(rows.first().getByTestId('schedule-label')).toHaveText(' · iterative, 2 steps');
+  const row = ((await page.evaluate(() => (window as unknown as { __playground: { state: () => unknown } }).__playground.state())) as { history: HistoryRow[] }).history[0];
+  // SimpleCNN's 64 conv1 filters, iterative to 50 %: 16 pruned after step 1, 32 after step 2; step 2 keeps a subset of step 1's.
+  const kept = row.schedule!.reports.map((r) => r.kept!.conv1);
+  expect(kept.map((k) => k.length)).toEqual([48, 32]);
+  expect(kept[1].every((j) => kept[0].includes(j))).toBe(true);
+  await expect(page.getByTestId('export-pytorch-run-1')).toBeEnabled();
+  const [zip] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-pytorch-run-1').click()]);
+  await expect(page.getByTestId('pytorch-script')).toContainText('PRUNE_SCHEDULE = "iterative 2"');
+  const files = unzipSync(new Uint8Array(readFileSync(await zip.path())));
+  const script = new TextDecoder().decode(files['prune_run.py']);
+  const literal = /^KEPT_STEPS = (\[[\s\S]*?\n\])$/m.exec(script)![1];
+  expect(JSON.parse(literal.replace(/,(\s*[\]}])/g, '$1'))).toEqual(row.schedule!.reports.map((r) => r.kept));
+  if (process.env.CI === 'true') expect(torchMissing, 'CI=true needs PyTorch to check the exported script').toBeNull();
+  if (torchMissing === null) {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pp-schedule-taylor-'));
+    for (const [name, bytes] of Object.entries(files)) writeFileSync(path.join(dir, name), bytes);
+    const run = spawnSync(python, [path.join(dir, 'prune_run.py'), '--data', path.resolve('public/data/cifar10')], { encoding: 'utf8', timeout: 300_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!);
+    expect(out.steps.map((st: { kept: Record<string, number[]> }) => st.kept.conv1)).toEqual(kept);
+    expect([out.params, out.macs]).toEqual([row.totalParams, row.macs]);
+  } else console.log(`PyTorch run of the scheduled Taylor export skipped: ${torchMissing}`);
   expect(errors).toEqual([]);
 });

@@ -682,6 +682,24 @@ describe('controller: schedules and controls (issue 22)', () => {
     expect(t.get().scheduleSteps).toEqual(reports);
   });
 
+  it('a scheduled run’s export carries the run’s kept filters of each step (stepKept) when its row has them all', async () => {
+    const kept = [{ conv1: [0, 1, 2, 3] }, { conv1: [1, 2, 3] }, { conv1: [1, 2] }];
+    const reports = [step(1, 0.2, 0.3), step(2, 0.25, 0.32), step(3, 0.3, 0.35)].map((r, i) => ({ ...r, kept: kept[i] }));
+    const engine = fakeEngine({
+      scheduledFinetune: () => ({ ...trainReply({ epochsDone: 3, totalEpochs: 3 }), schedule: reports, kept: kept[2] }),
+    });
+    const t = setup({ engine, search: '?conv1=75&schedule=agp&steps=3&method=random' });
+    await t.controller.start();
+    await t.settle();
+    await t.controller.fineTune();
+    const row = t.get().history[0];
+    expect(await t.controller.exportPytorch(row)).toBe(true);
+    expect(engine.of('exportPytorch')[0].body).toMatchObject({ schedule: { kind: 'agp', steps: 3 }, stepKept: kept, settings: { method: 'random' } });
+    // A row saved before the kept filters were recorded: no stepKept, the engine's own step chain.
+    expect(await t.controller.exportPytorch({ ...row, schedule: { ...row.schedule!, reports: reports.map((r) => ({ ...r, kept: undefined })) } })).toBe(true);
+    expect((engine.of('exportPytorch')[1].body as { stepKept?: unknown }).stepKept).toBeUndefined();
+  });
+
   it('a failing control says why in its row; the run stays', async () => {
     const t = setup({ engine: fakeEngine({ control: () => Promise.reject(new Error('backend lost')) }), search: '?conv1=50' });
     await t.controller.start();

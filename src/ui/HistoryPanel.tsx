@@ -92,11 +92,11 @@ export function HistoryPanel() {
                       <button
                         className="link"
                         onClick={() => void exportAndDownload(h)}
-                        disabled={!!h.schedule && !scriptRunsSchedule(specFor(h.model), h.method)}
+                        disabled={!!h.schedule && !scriptRunsSchedule(h.method, h.mode)}
                         data-testid={`export-pytorch-run-${h.run}`}
                         title={
-                          h.schedule && !scriptRunsSchedule(specFor(h.model), h.method)
-                            ? `The PyTorch export does not run schedules for ${specFor(h.model).label} with this criterion yet: it would prune this run in one shot`
+                          h.schedule && !scriptRunsSchedule(h.method, h.mode)
+                            ? 'The PyTorch export does not run schedules for global mode with random weights: it would prune this run in one shot'
                             : 'Export this run as a PyTorch script'
                         }
                       >

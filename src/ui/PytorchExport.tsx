@@ -1,6 +1,5 @@
 import { useState } from 'react';
 import { scriptRunsSchedule } from '../core/export/pytorchScript';
-import { specFor } from '../core/model/zoo';
 import type { HistoryRow } from '../state/history';
 import { download } from './download';
 import { useActions, useAppStore, useStore } from './context';
@@ -23,8 +22,8 @@ export function PytorchExport() {
   const busy = useStore((s) => s.job !== null);
   const ready = useStore((s) => s.preview.status === 'ready');
   const exportAndDownload = useExportAndDownload();
-  // A scheduled setting the script cannot run step by step (ResNet-20; criteria other than L1, L2, BatchNorm gamma).
-  const oneShotOnly = useStore((s) => s.settings.schedule !== 'oneshot' && !scriptRunsSchedule(specFor(s.settings.model), s.settings.method));
+  // A scheduled setting the script cannot run step by step (global mode with random weights).
+  const oneShotOnly = useStore((s) => s.settings.schedule !== 'oneshot' && !scriptRunsSchedule(s.settings.method, s.settings.mode));
   const [copied, setCopied] = useState(false);
   const copy = async () => {
     try {
@@ -42,7 +41,7 @@ export function PytorchExport() {
         </button>
         <span className="muted small">
           A runnable <code>prune_run.py</code> that rebuilds this network in PyTorch, applies the same pruning and prints the same figures.
-          {oneShotOnly && <strong data-testid="export-oneshot-note"> It prunes to the targets in one shot: the script runs schedules only for SimpleCNN and ConvNet-3 with L1, L2 or BatchNorm gamma.</strong>}
+          {oneShotOnly && <strong data-testid="export-oneshot-note"> It prunes to the targets in one shot: the script does not run schedules for global mode with random weights.</strong>}
         </span>
       </div>
       {exported && (

@@ -14,7 +14,7 @@ import { Net, type ModelSpec, type NetWeights } from '../core/model/net';
 import { type ConvNode, shapes, structure } from '../core/model/graph';
 import type { ModelId } from '../core/model/spec';
 import { DEFAULT_MODEL, specFor } from '../core/model/zoo';
-import { type FinetuneRecipe, type PytorchExportInput, buildPytorchExportZip, exportProblem, pruneScript, scriptRunsSchedule } from '../core/export/pytorchScript';
+import { type FinetuneRecipe, type PytorchExportInput, buildPytorchExportZip, exportProblem, pruneScript, replaysSteps, scriptRunsSchedule } from '../core/export/pytorchScript';
 import { lnNorms } from '../core/pruning/importance';
 import { type PruneResult, type PruneSettings, createMaskApplier, measureCosts, prune } from '../core/pruning';
 import type { Schedule } from '../core/pruning/schedule';
@@ -214,7 +214,7 @@ export class Engine {
       case 'memory':
         return this.memory();
       case 'exportPytorch':
-        return this.exportPytorch(r.settings, r.finetune, r.measuredAccuracy, r.schedule);
+        return this.exportPytorch(r.settings, r.finetune, r.measuredAccuracy, r.schedule, r.stepKept);
       case 'sensitivity':
         return this.experiment((ctx) => runSensitivityScan(ctx, r), r.criteria.includes('taylor') ? (r.taylor ?? DEFAULT_TAYLOR_BATCH) : null);
       case 'sweep':
@@ -541,7 +541,9 @@ export class Engine {
     let last: TrainReply | null = null;
     let epochsDone = 0;
     for (let t = 0; t < schedule.steps; t++) {
-      const step = pruneScheduledStep(this.spec, state, settings, schedule);
+      // Taylor re-scores the current (fine-tuned) network before each step, on the same seeded batch.
+      const scores: PruneScores = settings.method === 'taylor' ? { taylor: await this.taylorScoresOn(state.weights, settings.taylor) } : {};
+      const step = pruneScheduledStep(this.spec, state, settings, schedule, scores);
       const epochsBefore = this.prunedEpochs;
       this.dropPruned();
       this.prunedEpochs = epochsBefore;
@@ -559,6 +561,7 @@ export class Engine {
         after: last.evaluation,
         epochs: last.epochsDone,
         cancelled: last.cancelled,
+        kept: step.result.kept,
       };
       steps.push(report);
       this.emit({ type: 'scheduleStep', report });
@@ -733,25 +736,64 @@ export class Engine {
     }
   }
 
-  private async exportPytorch(settings: PruneSettings, finetune: Partial<FinetuneRecipe>, measuredAccuracy?: number, schedule?: Schedule): Promise<PytorchExportReply> {
+  /**
+   * The core's step chain of a schedule with no training between steps: what prune_run.py runs without
+   * --finetune. Taylor scores each step's network on the seeded batch, as a scheduled run does.
+   */
+  private async scheduleChain(baseline: NetWeights, settings: PruneSettings, schedule: Schedule): Promise<PruneResult[]> {
+    const out: PruneResult[] = [];
+    let state = startSchedule(this.spec, baseline);
+    for (let t = 0; t < schedule.steps; t++) {
+      const scores: PruneScores = settings.method === 'taylor' ? { taylor: await this.taylorScoresOn(state.weights, settings.taylor) } : {};
+      const step = pruneScheduledStep(this.spec, state, settings, schedule, scores);
+      out.push(step.result);
+      state = step.next;
+    }
+    return out;
+  }
+
+  /** Taylor scores of any network of this model (a scheduled step's) on the seeded batch; not cached. */
+  private async taylorScoresOn(weights: NetWeights, batch: TaylorBatch = DEFAULT_TAYLOR_BATCH): Promise<Record<string, Float64Array>> {
+    const set = this.sets.train;
+    if (!set || !this.stats) throw new Error('Taylor scores need training images: load the training data first.');
+    const indices = taylorBatchIndices(set.count, batch.batch, batch.seed);
+    const { images, labels } = normalisedBatch(set, this.stats, indices, 0, indices.length);
+    const x = tf.tensor4d(images, [indices.length, 32, 32, 3]);
+    const y = tf.tensor1d(labels, 'int32');
+    const net = new Net(this.spec, weights);
+    try {
+      return taylorGroupScores(net, x, y).scores;
+    } finally {
+      net.dispose();
+      tf.dispose([x, y]);
+    }
+  }
+
+  /**
+   * `stepKept`: a scheduled history row's kept units after each step (its run fine-tuned between steps):
+   * the script replays those where it replays the page's choice; figures are the step chain's (same counts).
+   */
+  private async exportPytorch(settings: PruneSettings, finetune: Partial<FinetuneRecipe>, measuredAccuracy?: number, schedule?: Schedule, stepKept?: Record<string, number[]>[]): Promise<PytorchExportReply> {
     const baseline = await this.readBaseline();
     if (!this.stats) throw new Error('Load the training data first: the script normalises images with its statistics.');
-    const taylor = settings.method === 'taylor' ? await this.taylorScores(settings.taylor) : null;
-    let result = prune(this.spec, baseline, settings, taylor ? { taylor: taylor.scores } : {});
-    if (schedule && schedule.steps > 1 && scriptRunsSchedule(this.spec, settings.method)) {
+    let result: PruneResult;
+    let steps: PruneResult[] | undefined;
+    if (schedule && schedule.steps > 1 && scriptRunsSchedule(settings.method, settings.mode)) {
       // The script runs the schedule: its figures are the last step's (counts as the page's run; no training between here).
-      let state = startSchedule(this.spec, baseline);
-      for (let t = 0; t < schedule.steps; t++) {
-        const step = pruneScheduledStep(this.spec, state, settings, schedule);
-        result = step.result;
-        state = step.next;
-      }
+      steps = await this.scheduleChain(baseline, settings, schedule);
+      // A run's own choices (fine-tuned between steps) where the script replays the page's choice.
+      if (stepKept && stepKept.length === steps.length && replaysSteps({ spec: this.spec, settings })) steps = steps.map((st, t) => ({ ...st, kept: stepKept[t] }));
+      result = steps[steps.length - 1];
+    } else {
+      const taylor = settings.method === 'taylor' ? await this.taylorScores(settings.taylor) : null;
+      result = prune(this.spec, baseline, settings, taylor ? { taylor: taylor.scores } : {});
     }
     const input: PytorchExportInput = {
       spec: this.spec,
       baseline,
       settings,
       schedule,
+      steps,
       result,
       stats: this.stats,
       finetune,

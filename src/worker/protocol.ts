@@ -71,7 +71,7 @@ export interface Api {
   setBaseline: { req: { weights: NetWeights; epochs: number }; reply: true };
   readBaseline: { req: object; reply: NetWeights };
   /** The setting as a runnable PyTorch script plus weights (zip), pruned from the current baseline. */
-  exportPytorch: { req: { settings: PruneSettings; finetune: { optimizer: 'adam' | 'sgd'; learningRate: number; batchSize: number; momentum: number; recipe?: Recipe }; measuredAccuracy?: number; schedule?: Schedule }; reply: PytorchExportReply };
+  exportPytorch: { req: { settings: PruneSettings; finetune: { optimizer: 'adam' | 'sgd'; learningRate: number; batchSize: number; momentum: number; recipe?: Recipe }; measuredAccuracy?: number; schedule?: Schedule; stepKept?: Record<string, number[]>[] }; reply: PytorchExportReply };
   memory: { req: object; reply: MemoryReply };
   /** Layer sensitivity scan of the baseline (issue 12); progress as 'experiment' events; 'cancel' stops it, keeping the points done. */
   sensitivity: { req: SensitivityRequest; reply: SensitivityResult };
@@ -165,6 +165,8 @@ export interface ScheduleStepReport {
   /** Epochs this step fine-tuned (fractional when cancelled). */
   epochs: number;
   cancelled: boolean;
+  /** Baseline units kept per group after the step's prune (absent in rows saved before it was recorded): the PyTorch export replays them. */
+  kept?: Record<string, number[]>;
 }
 
 export interface ScheduledReply extends TrainReply {

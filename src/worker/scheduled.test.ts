@@ -9,7 +9,7 @@ import { convNet3 } from '../core/model/zoo';
 import { prune, type PruneSettings } from '../core/pruning';
 import type { TrainConfig } from '../core/train/trainer';
 import { Engine } from './engine';
-import type { ControlReply, EngineEvent, ScheduledReply, TrainReply } from './protocol';
+import type { ControlReply, EngineEvent, PytorchExportReply, ScheduledReply, TrainReply } from './protocol';
 
 const dir = new URL('../../public/data/cifar10/', import.meta.url);
 const images = takeFirst(parseCifar10(new Uint8Array(readFileSync(new URL('test_1000.bin', dir))), 'test_1000.bin'), 4);
@@ -72,6 +72,28 @@ describe('Engine: scheduled fine-tuning and controls (cpu backend)', () => {
     expect(r.measured!.channels).toEqual(prune(convNet3, baseline, settings).weights.channels);
     const before = tf.memory().numTensors;
     await run();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('Taylor, remove mode: each step re-scores the current network; the reports keep each step’s filters and the export replays them', async () => {
+    const settings: PruneSettings = { method: 'taylor', mode: 'remove', amounts: { conv1: 0.5, conv2: 0.5, conv3: 0, fc1: 0 }, seed: 1, taylor: { batch: 4, seed: 0 } };
+    const schedule = { kind: 'iterative', steps: 2 } as const;
+    const before = tf.memory().numTensors;
+    const r = (await send({ type: 'scheduledFinetune', settings, schedule, config, trainSubset: 4 })) as ScheduledReply;
+    expect(tf.memory().numTensors).toBe(before);
+    const kept = r.schedule.map((s) => s.kept!);
+    expect(kept.map((k) => [k.conv1.length, k.conv2.length, k.conv3.length])).toEqual([[12, 24, 64], [8, 16, 64]]);
+    expect(kept[1].conv2.every((j) => kept[0].conv2.includes(j))).toBe(true);
+    expect(r.kept).toEqual(kept[1]);
+    const keptSteps = (script: string) => JSON.parse(/^KEPT_STEPS = (\[[\s\S]*?\n\])$/m.exec(script)![1].replace(/,(\s*[\]}])/g, '$1'));
+    const finetune = { optimizer: 'adam', learningRate: 1e-3, batchSize: 2, momentum: 0.9 } as const;
+    // A history row's export replays the run's own choices; the sliders' export, the step chain without training (Taylor re-scored each step).
+    const row = (await send({ type: 'exportPytorch', settings, finetune, schedule, stepKept: kept })) as PytorchExportReply;
+    expect(keptSteps(row.script)).toEqual(kept);
+    const fresh = (await send({ type: 'exportPytorch', settings, finetune, schedule })) as PytorchExportReply;
+    const chain = keptSteps(fresh.script) as Record<string, number[]>[];
+    expect(chain.map((k) => k.conv1.length)).toEqual([12, 8]);
+    expect(fresh.costs.channels).toEqual(r.measured!.channels);
     expect(tf.memory().numTensors).toBe(before);
   });
 

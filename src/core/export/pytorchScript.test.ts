@@ -1,12 +1,9 @@
-import * as tf from '@tensorflow/tfjs';
 import { unzipSync } from 'fflate';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ChannelStats, RECORD_BYTES, channelStats, normalisedBatch, parseCifar10 } from '../data/cifar10';
-import { Net } from '../model/net';
+import { describe, expect, it } from 'vitest';
+import type { ChannelStats } from '../data/cifar10';
 import type { ModelSpec, NetSpec } from '../model/spec';
 import { convNet3, resnet20, simpleCnn } from '../model/zoo';
 import { groupsOf } from '../pruning/groups';
@@ -21,6 +18,7 @@ import { findPython, runPython, torchOrSkip } from '../io/pythonForTests';
 import {
   EXPORT_FILES, type PytorchExportInput, buildPytorchExport, buildPytorchExportZip, className, exportProblem, exportReadme as exportReadmeOf, pruneScript, pyFloat,
 } from './pytorchScript';
+import { torchRunFixture } from './pytorchRunForTests';
 
 const STATS: ChannelStats = { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] };
 
@@ -196,8 +194,6 @@ describe('the export zip', () => {
 // ---------------------------------------------------------------------------------------------------
 // Fidelity: the exported script, run by PyTorch, against the engine.
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const DATA = join(here, '../../../public/data/cifar10');
 const TEST_IMAGES = 500; // 1 image = 0.2 points; the tfjs cpu backend needs ~1 s per 100 SimpleCNN images
 
 const FIDELITY: [string, NetSpec, PruneSettings][] = [
@@ -225,47 +221,10 @@ const FIDELITY: [string, NetSpec, PruneSettings][] = [
 describe('prune_run.py under PyTorch matches the engine', () => {
   const found = torchOrSkip('the PyTorch fidelity run');
   if (found === null) return;
-  const torch: string = found; // narrowed for the closures below
-  const dir = mkdtempSync(join(tmpdir(), 'prune-run-'));
-  const dataDir = join(dir, 'data');
-  const raw = new Uint8Array(readFileSync(join(DATA, 'test_1000.bin'))).subarray(0, TEST_IMAGES * RECORD_BYTES);
-  const test = parseCifar10(raw, 'test_batch.bin');
-  const stats = channelStats(parseCifar10(new Uint8Array(readFileSync(join(DATA, 'train_5000.bin'))), 'train_5000.bin'));
-  let images: tf.Tensor4D;
-  beforeAll(async () => {
-    await tf.setBackend('cpu');
-    mkdirSync(dataDir);
-    writeFileSync(join(dataDir, 'test_batch.bin'), raw);
-    images = tf.tensor4d(normalisedBatch(test, stats, null, 0, test.count).images, [test.count, 32, 32, 3]);
-  });
-  afterAll(() => {
-    images?.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  function enginePredictions(spec: NetSpec, w: ReturnType<typeof prune>['weights']): Uint8Array {
-    const net = new Net(spec, w);
-    const out = new Uint8Array(test.count);
-    for (let i = 0; i < test.count; i += 100) {
-      const n = Math.min(100, test.count - i);
-      const p = tf.tidy(() => tf.argMax(net.predict(tf.slice(images, [i, 0, 0, 0], [n, 32, 32, 3])), 1));
-      out.set(p.dataSync(), i);
-      p.dispose();
-    }
-    net.dispose();
-    return out;
-  }
-
-  function runExport(name: string, input: PytorchExportInput, extra: string[] = []): { json: Record<string, unknown> & { kept: Record<string, number[]>; accuracy: number }; predictions: Uint8Array } {
-    const runDir = join(dir, name.replace(/\W+/g, '_'));
-    mkdirSync(runDir);
-    for (const [f, bytes] of Object.entries(unzipSync(buildPytorchExportZip(input)))) writeFileSync(join(runDir, f), bytes);
-    const predFile = join(runDir, 'predictions.bin');
-    const stdout = runPython(torch, [join(runDir, EXPORT_FILES.script), '--data', dataDir, '--predictions', predFile, ...extra], { cwd: runDir });
-    const lines = stdout.trim().split('\n');
-    expect(lines.length).toBe(1); // ONE JSON line
-    return { json: JSON.parse(lines[0]), predictions: new Uint8Array(readFileSync(predFile)) };
-  }
+  type Json = Record<string, unknown> & { kept: Record<string, number[]>; accuracy: number };
+  const fx = torchRunFixture(found, 'prune-run-', TEST_IMAGES);
+  const { test, stats, enginePredictions } = fx;
+  const runExport = (name: string, input: PytorchExportInput, extra: string[] = []) => fx.runExport<Json>(name, input, extra);
 
   it.each(FIDELITY)('%s: kept, params, nonzero params, MACs exact; accuracy within 0.2 points', (name, spec, settings) => {
     const baseline = randomWeights(spec, 100 + settings.seed);
@@ -311,9 +270,7 @@ describe('prune_run.py under PyTorch matches the engine', () => {
     const settings: PruneSettings = { method: 'l1', mode: 'mask', seed: 1, amounts: { conv1: 0.5, conv2: 0.5, conv3: 0.5, fc1: 0.5 } };
     const baseline = randomWeights(spec, 1);
     const result = prune(spec, baseline, settings);
-    const train = new Uint8Array(readFileSync(join(DATA, 'train_5000.bin'))).subarray(0, 256 * RECORD_BYTES);
-    writeFileSync(join(dataDir, 'train_small.bin'), train);
-    try {
+    fx.withTrainingSubset(256, () => {
       const { json } = runExport('finetune', { spec, baseline, settings, result, stats, finetune: { learningRate: 1e-3 } }, ['--finetune', '1']);
       console.log(`finetune: ${JSON.stringify({ ...json, kept: undefined })}`);
       expect(json.finetune_epochs).toBe(1);
@@ -322,9 +279,7 @@ describe('prune_run.py under PyTorch matches the engine', () => {
       // Masked weights stayed zero; the others moved but (almost surely) none landed on exactly 0.
       expect(json.nonzero_params).toBe(result.costs.nonzeroParams);
       expect(json.params).toBe(result.costs.params);
-    } finally {
-      rmSync(join(dataDir, 'train_small.bin'));
-    }
+    });
   }, 300_000);
 });
 
@@ -388,46 +343,20 @@ describe('prune_run.py for ResNet-20 (a graph model)', () => {
 
   const found = torchOrSkip('the ResNet-20 PyTorch fidelity run');
   if (found === null) return;
-  const torch: string = found;
-  const dir = mkdtempSync(join(tmpdir(), 'prune-run-resnet-'));
-  const dataDir = join(dir, 'data');
-  const raw = new Uint8Array(readFileSync(join(DATA, 'test_1000.bin'))).subarray(0, RESNET_TEST_IMAGES * RECORD_BYTES);
-  const test = parseCifar10(raw, 'test_batch.bin');
-  const stats = channelStats(parseCifar10(new Uint8Array(readFileSync(join(DATA, 'train_5000.bin'))), 'train_5000.bin'));
-  let images: tf.Tensor4D;
-  beforeAll(async () => {
-    await tf.setBackend('cpu');
-    mkdirSync(dataDir);
-    writeFileSync(join(dataDir, 'test_batch.bin'), raw);
-    images = tf.tensor4d(normalisedBatch(test, stats, null, 0, test.count).images, [test.count, 32, 32, 3]);
-  });
-  afterAll(() => {
-    images?.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const fx = torchRunFixture(found, 'prune-run-resnet-', RESNET_TEST_IMAGES);
 
   it.each(RESNET_FIDELITY)('%s: kept, params, nonzero params, MACs exact; same predictions', (name, settings) => {
     const baseline = randomWeights(resnet20, 100 + settings.seed);
     const result = prune(resnet20, baseline, settings);
-    const net = new Net(resnet20, result.weights);
-    const predictions = tf.tidy(() => tf.argMax(net.predict(images), 1).dataSync() as Uint8Array);
-    net.dispose();
-    const runDir = join(dir, name.replace(/\W+/g, '_'));
-    mkdirSync(runDir);
-    for (const [f, bytes] of Object.entries(unzipSync(buildPytorchExportZip({ spec: resnet20, baseline, settings, result, stats })))) writeFileSync(join(runDir, f), bytes);
-    const predFile = join(runDir, 'predictions.bin');
-    const lines = runPython(torch, [join(runDir, EXPORT_FILES.script), '--data', dataDir, '--predictions', predFile], { cwd: runDir }).trim().split('\n');
-    expect(lines.length).toBe(1);
-    const json = JSON.parse(lines[0]) as Record<string, unknown>;
-    const torchPredictions = new Uint8Array(readFileSync(predFile));
-    let agree = 0;
-    for (let i = 0; i < test.count; i++) agree += predictions[i] === torchPredictions[i] ? 1 : 0;
+    const predictions = fx.enginePredictions(resnet20, result.weights);
+    const { json, predictions: torchPredictions } = fx.runExport<Record<string, unknown>>(name, { spec: resnet20, baseline, settings, result, stats: fx.stats });
+    const agree = fx.agreement(predictions, torchPredictions);
     console.log(
-      `${name}: torch params ${json.params} nonzero ${json.nonzero_params} macs ${json.macs} nonzero_macs ${json.nonzero_macs} | engine params ${result.costs.params} nonzero ${result.costs.nonzeroParams} macs ${result.costs.macs} nonzero_macs ${result.costs.nonzeroMacs} | same prediction on ${agree}/${test.count}`,
+      `${name}: torch params ${json.params} nonzero ${json.nonzero_params} macs ${json.macs} nonzero_macs ${json.nonzero_macs} | engine params ${result.costs.params} nonzero ${result.costs.nonzeroParams} macs ${result.costs.macs} nonzero_macs ${result.costs.nonzeroMacs} | same prediction on ${agree}/${fx.test.count}`,
     );
     expect(json.kept).toEqual(result.kept);
     expect([json.params, json.nonzero_params, json.macs, json.nonzero_macs]).toEqual([result.costs.params, result.costs.nonzeroParams, result.costs.macs, result.costs.nonzeroMacs]);
-    expect(agree).toBeGreaterThanOrEqual(test.count - 1);
+    expect(agree).toBeGreaterThanOrEqual(fx.test.count - 1);
     if ('torch_differs' in json) expect(json.torch_differs).toEqual({});
   }, 300_000);
 });

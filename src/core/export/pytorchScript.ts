@@ -60,6 +60,12 @@ export interface PytorchExportInput {
   date?: Date;
   /** The run's schedule (issue 22); missing or one step: one shot. */
   schedule?: Schedule;
+  /**
+   * A scheduled run's steps, in order (core/pruning/scheduled.ts): each step's kept units (baseline indices),
+   * masks (current layout) and costs. The script replays the choices torch cannot make itself: random and
+   * Taylor filters, every step of a graph model, random fc1 draws. Needed when `schedule` has several steps.
+   */
+  steps?: Pick<PruneResult, 'kept' | 'masks' | 'costs'>[];
 }
 
 export const EXPORT_FILES = { weights: 'baseline.safetensors', masks: 'masks.safetensors', script: 'prune_run.py', readme: 'README.txt' } as const;
@@ -91,14 +97,19 @@ function measuredLines(input: Pick<PytorchExportInput, 'result' | 'measured'>, i
 export function exportProblem(input: Pick<PytorchExportInput, 'spec' | 'settings' | 'result' | 'schedule'>): string | null {
   const oneShot = scheduleOneShotReason(input);
   if (oneShot) return oneShot;
+  const empty = input.settings.mode === 'remove' ? Object.entries(input.result.kept).filter(([, k]) => k.length === 0).map(([n]) => n) : [];
+  if (empty.length) return `${empty.join(', ')}: every filter removed. PyTorch cannot build a Conv2d with no filters, so this setting has no PyTorch equivalent.`;
+  // Not problems but limits, said where the export is shown: where the script applies the page's choice instead of ranking.
+  if (isScheduled(input) && isGraphSpec(input.spec) && input.settings.mode !== 'global')
+    return "The script applies the page's kept channels at each step (KEPT_STEPS): it does not rank a ResNet's channel groups itself.";
+  if (isScheduled(input) && input.settings.method === 'taylor')
+    return "The script applies the page's kept filters at each step (KEPT_STEPS): Taylor scores come from a seeded batch of the page's loaded training images and their gradients, which the script does not recompute.";
   // Global structured is ranked by the chain script itself (choose_filters); a graph model's script and Taylor carry the page's choice.
   if (input.settings.method === 'taylor')
     return "The script applies the page's kept filters (KEPT): Taylor scores come from a seeded batch of the page's loaded training images and their gradients, which the script does not recompute.";
   if (input.settings.method === 'globalStruct' && isGraphSpec(input.spec))
     return `The script applies the page's kept filters (KEPT) but does not yet rank by ${METHOD_LABEL[input.settings.method]} itself.`;
-  if (input.settings.mode !== 'remove') return null;
-  const empty = Object.entries(input.result.kept).filter(([, k]) => k.length === 0).map(([n]) => n);
-  return empty.length ? `${empty.join(', ')}: every filter removed. PyTorch cannot build a Conv2d with no filters, so this setting has no PyTorch equivalent.` : null;
+  return null;
 }
 
 /** The masks the script cannot compute itself (seeded random single weights), PyTorch layout, 1 = kept; null when none. */
@@ -106,6 +117,17 @@ export function exportMasks(input: PytorchExportInput): Record<string, SafeTenso
   const { spec, baseline, settings, result } = input;
   if (settings.method !== 'random') return null;
   const out: Record<string, SafeTensor> = {};
+  if (runsSchedule(input)) {
+    // Each step's draw of the linear layer (all its weights pruned so far), in that step's network's layout.
+    const fc = `${structure(spec).output.name}.weight`;
+    stepsOf(input).forEach((step, t) => {
+      const m = step.masks[fc];
+      if (!m) return;
+      const x = tensorToTorch(spec, step.costs.channels, fc, m);
+      out[`${fc}.step${t + 1}`] = { dtype: 'U8', shape: x.shape, data: x.data };
+    });
+    return Object.keys(out).length ? out : null;
+  }
   const add = (name: string, channels: number[]) => {
     const m = result.masks[name];
     if (m) {
@@ -146,7 +168,7 @@ export function buildPytorchExportZip(input: PytorchExportInput): Uint8Array {
 /** prune_run.py for this setting. */
 export function pruneScript(input: PytorchExportInput): string {
   check(input);
-  if (isGraphSpec(input.spec)) return graphPruneScript(input);
+  if (isGraphSpec(input.spec)) return runsSchedule(input) ? scheduledGraphPruneScript(input) : graphPruneScript(input);
   if (runsSchedule(input)) return scheduledPruneScript(input);
   const { baseline, settings: s, result, stats } = input;
   const spec = input.spec as NetSpec;
@@ -850,7 +872,7 @@ export function exportReadme(input: PytorchExportInput): string {
     'running statistics, which are buffers); nonzero parameters count the masked weights as zero (torch',
     'keeps weight_orig intact and multiplies by weight_mask). MACs count conv k*k*in*out per output pixel',
     'and linear in*out.',
-    ...(problem ? ['', `Note: ${problem} The script stops with this message.`] : []),
+    ...(problem ? ['', `Note: ${problem}${/every (filter|channel) removed/.test(problem) ? ' The script stops with this message.' : ''}`] : []),
     '',
   ];
   return lines.join('\n');
@@ -1016,32 +1038,14 @@ function graphModelClass(spec: ModelSpec, st: GraphStructure, cls: string): stri
   ];
 }
 
-/** prune_run.py for a graph model: the same command line, JSON line and counting as a chain model's. */
-function graphPruneScript(input: PytorchExportInput): string {
-  const { spec, baseline, settings: s, result, stats } = input;
-  const st = structure(spec);
-  const recipe = { ...DEFAULT_FINETUNE, ...input.finetune };
-  const fc = st.output.name;
-  const cls = className(spec);
-  const masks = exportMasks(input);
-  const fcMasked = s.method === 'random' ? !!masks?.[`${fc}.weight`] : (s.amounts[fc] ?? 0) > 0;
-  const kept = Object.fromEntries(st.groups.map((g) => [g.id, [...result.kept[g.id]]]));
-  const pruned = st.groups.filter((g, i) => prunedFilterCount(s, g.id, baseline.channels[i]) > 0);
-  const ranked = s.mode !== 'global' && (s.method === 'l1' || s.method === 'l2' || s.method === 'bn');
+/** A graph script's constants: its channel groups, their members, the convs. */
+function graphConstants(st: GraphStructure, baseline: NetWeights): string[] {
   const convs = st.nodes.filter((n) => n.op === 'conv').map((n) => n.name);
-  const L: string[] = [];
-  const push = (...lines: string[]) => L.push(...lines);
   const members = st.groups.map((g) => {
     const list = (xs: string[]) => `[${xs.map(py).join(', ')}]`;
     return `    ${py(g.id)}: {"producers": ${list(g.producers)}, "batch_norms": ${list(g.batchNorms)}, "consumers": ${list(g.consumers)}, "linears": [${g.linears.map((l) => `(${py(l.name)}, ${l.pixels})`).join(', ')}]},`;
   });
-  push(
-    ...scriptHeader(input, [
-      'Loads the page\'s baseline (baseline.safetensors, a PyTorch state_dict), prunes it as the page did -- through',
-      'the channel groups: channels joined by a residual add go together (Torch-Pruning\'s dependency groups) --,',
-      'evaluates it on CIFAR-10 and prints ONE JSON line: model, mode, method, kept (channels per group, baseline',
-      'indices), params, nonzero_params, macs, nonzero_macs, accuracy (percent).',
-    ]),
+  return [
     '# The channel groups, in the order of the model\'s `channels` argument.',
     `GROUPS = (${st.groups.map((g) => py(g.id)).join(', ')})`,
     `BASELINE_CHANNELS = ${pyTuple(baseline.channels)}  # units per group in baseline.safetensors`,
@@ -1055,6 +1059,79 @@ function graphPruneScript(input: PytorchExportInput): string {
     'IN_GROUP = {name: g for g, d in MEMBERS.items() for name in d["consumers"]}',
     'LINEAR_IN = {name: (g, pixels) for g, d in MEMBERS.items() for name, pixels in d["linears"]}',
     `CONVS = [${convs.map(py).join(', ')}]`,
+  ];
+}
+
+/** units_left() and filter_mask() of a graph script. */
+const GRAPH_UNIT_HELPERS = [
+  'def units_left(model, group):',
+  '    """Units of a group with at least one weight left unmasked in one of the convs writing into it."""',
+  '    alive = None',
+  '    for name in MEMBERS[group]["producers"]:',
+  '        conv = model.get_submodule(name)',
+  '        mask = conv.weight_mask if hasattr(conv, "weight_mask") else torch.ones_like(conv.weight)',
+  '        here = mask.flatten(1).sum(1) > 0',
+  '        alive = here if alive is None else alive | here',
+  '    return torch.nonzero(alive).flatten().tolist()',
+  '',
+  '',
+  'def filter_mask(weight, keep):',
+  '    """A mask for a conv weight [out, in, kh, kw]: 1 for every weight of the kept filters, 0 elsewhere."""',
+  '    mask = torch.zeros_like(weight)',
+  '    mask[keep] = 1',
+  '    return mask',
+  '',
+  '',
+];
+
+/** slim(model, kept) of a graph script: every member of a group loses the same channels. */
+function graphSlim(cls: string): string[] {
+  return [
+    'def slim(model, kept):',
+    '    """The smaller network keeping the `kept` channels (baseline indices) of each group, Torch-Pruning style: every',
+    '    member of a group loses the same channels -- the filters of the convs writing into it, its BatchNorm channels,',
+    '    the input channels of the convs reading it and, for the linear layer, that channel\'s PIXELS columns."""',
+    '    old, new = model.state_dict(), {}',
+    '    index = {g: torch.tensor(k, dtype=torch.long) for g, k in kept.items()}',
+    '    for key, t in old.items():',
+    '        module, _, param = key.rpartition(".")',
+    '        if module in LINEAR_IN and param == "weight":',
+    '            g, pixels = LINEAR_IN[module]',
+    '            t = t[:, (index[g][:, None] * pixels + torch.arange(pixels)).flatten()]',
+    '        elif param != "num_batches_tracked":',
+    '            if module in OUT_GROUP:',
+    '                t = t[index[OUT_GROUP[module]]]',
+    '            if module in IN_GROUP and param == "weight":',
+    '                t = t[:, index[IN_GROUP[module]]]',
+    '        new[key] = t',
+    `    small = ${cls}(channels=[len(kept[g]) for g in GROUPS])`,
+    '    small.load_state_dict(new, strict=True)',
+    '    return small',
+  ];
+}
+
+/** prune_run.py for a graph model: the same command line, JSON line and counting as a chain model's. */
+function graphPruneScript(input: PytorchExportInput): string {
+  const { spec, baseline, settings: s, result, stats } = input;
+  const st = structure(spec);
+  const recipe = { ...DEFAULT_FINETUNE, ...input.finetune };
+  const fc = st.output.name;
+  const cls = className(spec);
+  const masks = exportMasks(input);
+  const fcMasked = s.method === 'random' ? !!masks?.[`${fc}.weight`] : (s.amounts[fc] ?? 0) > 0;
+  const kept = Object.fromEntries(st.groups.map((g) => [g.id, [...result.kept[g.id]]]));
+  const pruned = st.groups.filter((g, i) => prunedFilterCount(s, g.id, baseline.channels[i]) > 0);
+  const ranked = s.mode !== 'global' && (s.method === 'l1' || s.method === 'l2' || s.method === 'bn');
+  const L: string[] = [];
+  const push = (...lines: string[]) => L.push(...lines);
+  push(
+    ...scriptHeader(input, [
+      'Loads the page\'s baseline (baseline.safetensors, a PyTorch state_dict), prunes it as the page did -- through',
+      'the channel groups: channels joined by a residual add go together (Torch-Pruning\'s dependency groups) --,',
+      'evaluates it on CIFAR-10 and prints ONE JSON line: model, mode, method, kept (channels per group, baseline',
+      'indices), params, nonzero_params, macs, nonzero_macs, accuracy (percent).',
+    ]),
+    ...graphConstants(st, baseline),
     ...normalisationAndRecipe(stats, recipe),
   );
   if (s.mode === 'global') push(`GLOBAL_AMOUNT = ${pyFloat(s.amounts[st.groups[0]?.id ?? ''] ?? 0)}  # fraction of ALL conv weights, ranked together`);
@@ -1068,26 +1145,7 @@ function graphPruneScript(input: PytorchExportInput): string {
   push('', '');
   push(...graphModelClass(spec, st, cls), '', '');
   push(...LOAD_SAFETENSORS, '', '');
-  push(
-    'def units_left(model, group):',
-    '    """Units of a group with at least one weight left unmasked in one of the convs writing into it."""',
-    '    alive = None',
-    '    for name in MEMBERS[group]["producers"]:',
-    '        conv = model.get_submodule(name)',
-    '        mask = conv.weight_mask if hasattr(conv, "weight_mask") else torch.ones_like(conv.weight)',
-    '        here = mask.flatten(1).sum(1) > 0',
-    '        alive = here if alive is None else alive | here',
-    '    return torch.nonzero(alive).flatten().tolist()',
-    '',
-    '',
-    'def filter_mask(weight, keep):',
-    '    """A mask for a conv weight [out, in, kh, kw]: 1 for every weight of the kept filters, 0 elsewhere."""',
-    '    mask = torch.zeros_like(weight)',
-    '    mask[keep] = 1',
-    '    return mask',
-    '',
-    '',
-  );
+  push(...GRAPH_UNIT_HELPERS);
   if (ranked)
     push(
       'TORCH_DIFFERS = {}  # groups where torch\'s own ranking kept other channels than the page (near-equal scores)',
@@ -1120,26 +1178,7 @@ function graphPruneScript(input: PytorchExportInput): string {
   const choice = ranked ? '    kept = choose_units(model)' : s.method === 'random' ? '    kept = KEPT  # the page\'s seeded random draw (torch\'s random generator differs)' : '    kept = KEPT  # picked by hand on the page';
   if (s.mode === 'remove')
     push(
-      'def slim(model, kept):',
-      '    """The smaller network keeping the `kept` channels (baseline indices) of each group, Torch-Pruning style: every',
-      '    member of a group loses the same channels -- the filters of the convs writing into it, its BatchNorm channels,',
-      '    the input channels of the convs reading it and, for the linear layer, that channel\'s PIXELS columns."""',
-      '    old, new = model.state_dict(), {}',
-      '    index = {g: torch.tensor(k, dtype=torch.long) for g, k in kept.items()}',
-      '    for key, t in old.items():',
-      '        module, _, param = key.rpartition(".")',
-      '        if module in LINEAR_IN and param == "weight":',
-      '            g, pixels = LINEAR_IN[module]',
-      '            t = t[:, (index[g][:, None] * pixels + torch.arange(pixels)).flatten()]',
-      '        elif param != "num_batches_tracked":',
-      '            if module in OUT_GROUP:',
-      '                t = t[index[OUT_GROUP[module]]]',
-      '            if module in IN_GROUP and param == "weight":',
-      '                t = t[:, index[IN_GROUP[module]]]',
-      '        new[key] = t',
-      `    small = ${cls}(channels=[len(kept[g]) for g in GROUPS])`,
-      '    small.load_state_dict(new, strict=True)',
-      '    return small',
+      ...graphSlim(cls),
       '',
       '',
       'def prune_model(model):',
@@ -1195,121 +1234,84 @@ function graphPruneScript(input: PytorchExportInput): string {
 // ---------------------------------------------------------------------------------------------------
 // Scheduled runs (issue 22): the script runs the page's schedule, step by step
 
-/** Methods whose per-step choice torch repeats by itself (weight norms and BatchNorm gamma of the current network). */
-const SCHEDULED_METHODS: readonly PruneSettings['method'][] = ['l1', 'l2', 'bn'];
+/** Chain-model methods whose per-step choice torch repeats by itself (weight norms, BatchNorm gamma, the global ranking of the current network). */
+const TORCH_RANKED_STEPS: readonly PruneSettings['method'][] = ['l1', 'l2', 'bn', 'globalStruct'];
 
 const isScheduled = (input: Pick<PytorchExportInput, 'schedule'>) => !!input.schedule && input.schedule.kind !== 'oneshot' && input.schedule.steps > 1;
 
-/** Whether prune_run.py runs this setting's schedule step by step (else it prunes to the targets in one shot). */
-export function scriptRunsSchedule(spec: ModelSpec, method: PruneSettings['method']): boolean {
-  return !isGraphSpec(spec) && SCHEDULED_METHODS.includes(method);
+/**
+ * Whether prune_run.py runs this setting's schedule step by step (else it prunes to the targets in one shot):
+ * every scheduled setting but global mode with random weights (each step's draw over every conv weight is not
+ * carried). Hand-picked filters are never scheduled.
+ */
+export function scriptRunsSchedule(method: PruneSettings['method'], mode: PruneSettings['mode']): boolean {
+  return method !== 'manual' && !(mode === 'global' && method === 'random');
 }
 
-function runsSchedule(input: PytorchExportInput): boolean {
-  return isScheduled(input) && scriptRunsSchedule(input.spec, input.settings.method);
+function runsSchedule(input: Pick<PytorchExportInput, 'settings' | 'schedule'>): boolean {
+  return isScheduled(input) && scriptRunsSchedule(input.settings.method, input.settings.mode);
+}
+
+/** Whether the scheduled script replays the page's per-step choice (KEPT_STEPS) rather than ranking in torch. */
+export function replaysSteps(input: Pick<PytorchExportInput, 'spec' | 'settings'>): boolean {
+  return input.settings.mode !== 'global' && (isGraphSpec(input.spec) || !TORCH_RANKED_STEPS.includes(input.settings.method));
+}
+
+/** The run's steps; a scheduled script needs them (as many as the schedule has). */
+function stepsOf(input: PytorchExportInput): NonNullable<PytorchExportInput['steps']> {
+  const n = input.schedule?.steps ?? 1;
+  if (!input.steps || input.steps.length !== n) throw new Error(`a scheduled export needs the run's ${n} steps (got ${input.steps?.length ?? 'none'})`);
+  return input.steps;
 }
 
 /** Why a scheduled run is exported as one shot, or null (not scheduled, or the script runs the schedule). */
-function scheduleOneShotReason(input: Pick<PytorchExportInput, 'spec' | 'settings' | 'schedule'>): string | null {
-  if (!isScheduled(input) || scriptRunsSchedule(input.spec, input.settings.method)) return null;
-  const head = 'The script prunes to the final targets in one shot: it does not run the schedule';
-  if (isGraphSpec(input.spec)) return `${head} for ${input.spec.label} yet (it does for SimpleCNN and ConvNet-3 with L1, L2 or BatchNorm gamma).`;
-  return `${head} for ${METHOD_LABEL[input.settings.method]} yet (it does for L1, L2 and BatchNorm gamma).`;
+function scheduleOneShotReason(input: Pick<PytorchExportInput, 'settings' | 'schedule'>): string | null {
+  if (!isScheduled(input) || runsSchedule(input)) return null;
+  return "The script prunes to the final targets in one shot: it does not run the schedule for global mode with random weights (each step's draw over all conv weights is not carried).";
 }
 
-/** prune_run.py for a scheduled run of a chain model: every step pruned in torch, then (--finetune E) fine-tuned. */
-function scheduledPruneScript(input: PytorchExportInput): string {
-  const { baseline, settings: s, stats } = input;
-  const schedule = input.schedule!;
-  const spec = input.spec as NetSpec;
-  const recipe = { ...DEFAULT_FINETUNE, ...input.finetune };
-  const g = geometry(spec, baseline.channels);
-  const fc = g.linear.name;
-  const cls = className(spec);
-  const first = g.convs[0]?.name ?? '';
-  const target = (name: string) => s.amounts[name] ?? 0;
-  const plan = describeSchedule(schedule, Math.max(0, ...g.convs.map((c) => target(c.name))));
-  const L: string[] = [];
-  const push = (...lines: string[]) => L.push(...lines);
-  push(
-    ...scriptHeader(input, [
-      `Runs the page's schedule (${ascii(plan)}) on the page's baseline (baseline.safetensors, a`,
-      'PyTorch state_dict): each step prunes, among the units still alive, as many more as the step\'s cumulative',
-      'sparsity asks (counts of the ORIGINAL units, torch\'s rounding), so the masks multiply (mask mode) or the',
-      'network shrinks again (remove mode); with --finetune E every step is followed by E epochs of fine-tuning,',
-      'as the page\'s prune -> fine-tune steps. Without --finetune the steps follow each other directly.',
-      'Prints ONE JSON line: model, mode, method, schedule, steps (each step\'s kept, params, nonzero_params, macs,',
-      'nonzero_macs, accuracy), then the final kept, params, nonzero_params, macs, nonzero_macs, accuracy (percent).',
-      'Counts equal the page\'s exactly; from step 2 on torch ranks its own (fine-tuned) weights, so after',
-      'fine-tuning the kept filters and accuracies differ from the page\'s by training noise.',
-    ]),
-    ...chainConstants(baseline, g, stats, recipe),
-    `PRUNE_SCHEDULE = ${py(`${schedule.kind} ${schedule.steps}`)}  # ${ascii(plan)} (SCHEDULE is the learning rate's)`,
-  );
-  if (s.mode === 'global') {
-    const total = g.convs.reduce((n, c) => n + baseline.tensors[`${c.name}.weight`].length, 0);
-    push(
-      `# Conv weights each step prunes (all layers ranked together, among the weights still alive): step t's cumulative`,
-      `# fraction ${scheduleSparsities(schedule, target(first)).map(pyFloat).join(', ')} of all ${fmt(total)} conv weights.`,
-      `STEP_WEIGHTS = [${scheduleCounts(schedule, target(first), total).perStep.join(', ')}]`,
-    );
-  } else {
-    const steps = range0(schedule.steps).map((t) =>
-      Object.fromEntries(g.convs.filter((c) => target(c.name) > 0).map((c) => [c.name, String(scheduleCounts(schedule, target(c.name), c.outChannels).perStep[t])])),
-    );
-    push(
-      `# Filters each step prunes in each conv layer, among those still alive (the page's targets ${g.convs.map((c) => `${c.name} ${pyFloat(target(c.name))}`).join(', ')}).`,
-      `STEP_FILTERS = [`,
-      ...steps.map((d) => `    ${pyDict(d)},`),
-      ']',
-    );
-  }
-  push(
-    `STEP_FC = [${scheduleSparsities(schedule, target(fc)).map(pyFloat).join(', ')}]  # fraction of ${fc}'s weights pruned after each step (unstructured)`,
-    '',
-    '',
-  );
-  push(...modelClass(spec, cls), '', '');
-  push(...LOAD_SAFETENSORS, '', '');
-  push(
-    'def kept_filters(conv):',
-    '    """Output filters (dim 0) with at least one weight left unmasked."""',
-    '    mask = conv.weight_mask if hasattr(conv, "weight_mask") else torch.ones_like(conv.weight)',
-    '    return torch.nonzero(mask.flatten(1).sum(1) > 0).flatten().tolist()',
-    '',
-    '',
-  );
-  if (s.mode === 'mask' && s.method === 'bn')
-    push(
-      'def filter_mask(weight, keep):',
-      '    """A mask for a conv weight [out, in, kh, kw]: 1 for every weight of the kept filters, 0 elsewhere."""',
-      '    mask = torch.zeros_like(weight)',
-      '    mask[keep] = 1',
-      '    return mask',
-      '',
-      '',
-    );
-  if (s.mode === 'remove') push(...slimFunction(spec, cls, fc), '', '');
-  push(...scheduledStep(s, fc), '', '');
-  push(
-    `def prune_${fc}_step(model, t):`,
+/** KEPT_STEPS: the page's kept units after each step, one dict per step. */
+function keptStepsConstant(input: PytorchExportInput, unit: string): string[] {
+  return [
+    `# The page's choice at each step: ${unit} kept after it (baseline indices); each step keeps a subset of the one before.`,
+    'KEPT_STEPS = [',
+    ...stepsOf(input).map((st) => `${pyDictOfLists(st.kept).replace(/^/gm, '    ')},`),
+    ']',
+  ];
+}
+
+/** prune_<fc>_step(model, t): the linear layer's unstructured step (smallest |w| in torch, or the page's random draw). */
+function scheduledFcStep(s: PruneSettings, fc: string, layer: string): string[] {
+  const name = pyVar(fc);
+  if (s.method === 'random')
+    return [
+      `def prune_${name}_step(model, t):`,
+      `    """${fc} after step t + 1: the page's random draw (torch's generator differs) from masks.safetensors, all of ${fc}'s`,
+      "    weights pruned so far in the current network's layout; torch multiplies it with an earlier mask.\"\"\"",
+      `    key = f"${fc}.weight.step{t + 1}"`,
+      '    masks = load_safetensors(MASKS_FILE) if os.path.exists(MASKS_FILE) else {}',
+      '    if key in masks:',
+      `        prune.custom_from_mask(${layer}, "weight", masks[key].float())`,
+    ];
+  return [
+    `def prune_${name}_step(model, t):`,
     `    """${fc} after step t + 1: STEP_FC[t] of its current weights pruned, smallest |w| first. The weights already zero`,
     '    are the ones pruned before (masks are kept through fine-tuning), so the step prunes only the difference among the',
     '    others: an INTEGER amount, which torch counts among the unmasked weights (its PruningContainer)."""',
-    `    layer = model.${fc}`,
+    `    layer = ${layer}`,
     '    w = layer.weight.detach()',
-    '    target = round(STEP_FC[t] * w.numel())  # torch\'s count: Python\'s round, half to even',
+    "    target = round(STEP_FC[t] * w.numel())  # torch's count: Python's round, half to even",
     '    already = w.numel() - int(torch.count_nonzero(w))',
     '    if already and not hasattr(layer, "weight_mask"):',
     '        prune.custom_from_mask(layer, "weight", (w != 0).float())  # a slimmed layer: its zeros are the weights pruned before',
     '    if target > already:',
     '        prune.l1_unstructured(layer, "weight", amount=target - already)',
-    '',
-    '',
-  );
-  push(...COUNTING, '', '');
-  push(...DATA_AND_TRAINING, '', '');
-  push(
+  ];
+}
+
+/** figures() and main() of a scheduled script; `start`: the Python expression of the baseline's kept units. */
+function scheduledMain(cls: string, fc: string, start: string, checked: boolean): string[] {
+  return [
     'def figures(model, x, y):',
     '    """params, nonzero_params, macs, nonzero_macs, accuracy (percent) and the predicted classes."""',
     '    params, nonzero_params = count_params(model)',
@@ -1319,24 +1321,26 @@ function scheduledPruneScript(input: PytorchExportInput): string {
     '',
     '',
     'def main():',
+    ...(checked ? ['    global FINETUNING'] : []),
     '    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])',
     '    ap.add_argument("--data", default=".", help="folder with the CIFAR-10 binary batches (default: here)")',
     '    ap.add_argument("--weights", default=os.path.join(HERE, "baseline.safetensors"), help="the baseline state_dict")',
     '    ap.add_argument("--finetune", type=int, default=0, metavar="EPOCHS", help="fine-tune EPOCHS after every step")',
     '    ap.add_argument("--seed", type=int, default=SEED, help="torch seed for the fine-tuning shuffles")',
-    '    ap.add_argument("--predictions", metavar="FILE", help="also write each test image\'s final predicted class, one byte each")',
+    "    ap.add_argument(\"--predictions\", metavar=\"FILE\", help=\"also write each test image's final predicted class, one byte each\")",
     '    args = ap.parse_args()',
     '    torch.manual_seed(args.seed)',
+    ...(checked ? ['    FINETUNING = args.finetune > 0'] : []),
     '',
     `    model = ${cls}(channels=BASELINE_CHANNELS)`,
     '    model.load_state_dict(load_safetensors(args.weights), strict=True)',
     '    x_test, y_test = load_cifar(find(args.data, ["test_batch.bin", "test_*.bin"]))',
     '    train = load_cifar(find(args.data, ["data_batch_*.bin", "train_*.bin"])) if args.finetune > 0 else None',
     '    out = {"model": MODEL, "mode": MODE, "method": METHOD, "schedule": PRUNE_SCHEDULE, "steps": []}',
-    '    kept = {name: list(range(n)) for (name, _), n in zip(CONVS, BASELINE_CHANNELS)}',
+    `    kept = ${start}`,
     '    for t in range(len(STEP_FC)):',
     '        model, kept = prune_step(model, t, kept)',
-    `        prune_${fc}_step(model, t)`,
+    `        prune_${pyVar(fc)}_step(model, t)`,
     '        step = {"step": t + 1, "kept": kept}',
     '        if train is not None:',
     '            step["accuracy_before_finetune"] = round(evaluate(model, x_test, y_test)[0], 2)',
@@ -1350,17 +1354,176 @@ function scheduledPruneScript(input: PytorchExportInput): string {
     '    if train is not None:',
     '        out["finetune_epochs"] = args.finetune  # after every step',
     '    out.update(kept=kept, **numbers, test_images=len(y_test))',
+    ...(checked ? ["    out[\"torch_differs\"] = TORCH_DIFFERS  # empty: torch's own ranking kept exactly the page's filters at every step"] : []),
     '    print(json.dumps(out))',
     '',
     '',
     'if __name__ == "__main__":',
     '    main()',
+  ];
+}
+
+/** prune_run.py for a scheduled run of a chain model: every step pruned in torch, then (--finetune E) fine-tuned. */
+function scheduledPruneScript(input: PytorchExportInput): string {
+  const { baseline, settings: s, stats } = input;
+  const schedule = input.schedule!;
+  const spec = input.spec as NetSpec;
+  const recipe = { ...DEFAULT_FINETUNE, ...input.finetune };
+  const g = geometry(spec, baseline.channels);
+  const fc = g.linear.name;
+  const cls = className(spec);
+  const first = g.convs[0]?.name ?? '';
+  const target = (name: string) => s.amounts[name] ?? 0;
+  const replay = replaysSteps(input);
+  const global = s.method === 'globalStruct';
+  const plan = describeSchedule(schedule, global ? target(first) : Math.max(0, ...g.convs.map((c) => target(c.name))));
+  const choice = replay
+    ? [
+        ...(s.method === 'random'
+          ? [
+              "Each step applies the page's choice for it (KEPT_STEPS): its seeded random draw (torch's random generator",
+              `differs), ${s.mode === 'mask' ? 'applied with prune.custom_from_mask; the masks multiply.' : 'applied by slicing the current network.'}`,
+            ]
+          : [
+              "Each step applies the page's choice for it (KEPT_STEPS): its Taylor ranking, whose scores need the page's",
+              'seeded training batch and the gradients of the network at that step.',
+            ]),
+        "With --finetune the choices stay the page's: torch does not re-rank its own fine-tuned weights.",
+      ]
+    : [
+        "Counts equal the page's exactly; from step 2 on torch ranks its own (fine-tuned) weights, so after",
+        "fine-tuning the kept filters and accuracies differ from the page's by training noise.",
+      ];
+  const L: string[] = [];
+  const push = (...lines: string[]) => L.push(...lines);
+  push(
+    ...scriptHeader(input, [
+      `Runs the page's schedule (${ascii(plan)}) on the page's baseline (baseline.safetensors, a`,
+      "PyTorch state_dict): each step prunes, among the units still alive, as many more as the step's cumulative",
+      "sparsity asks (counts of the ORIGINAL units, torch's rounding), so the masks multiply (mask mode) or the",
+      'network shrinks again (remove mode); with --finetune E every step is followed by E epochs of fine-tuning,',
+      "as the page's prune -> fine-tune steps. Without --finetune the steps follow each other directly.",
+      "Prints ONE JSON line: model, mode, method, schedule, steps (each step's kept, params, nonzero_params, macs,",
+      'nonzero_macs, accuracy), then the final kept, params, nonzero_params, macs, nonzero_macs, accuracy (percent).',
+      ...choice,
+    ]),
+    ...chainConstants(baseline, g, stats, recipe),
+    `PRUNE_SCHEDULE = ${py(`${schedule.kind} ${schedule.steps}`)}  # ${ascii(plan)} (SCHEDULE is the learning rate's)`,
   );
+  if (s.mode === 'global') {
+    const total = g.convs.reduce((n, c) => n + baseline.tensors[`${c.name}.weight`].length, 0);
+    push(
+      `# Conv weights each step prunes (all layers ranked together, among the weights still alive): step t's cumulative`,
+      `# fraction ${scheduleSparsities(schedule, target(first)).map(pyFloat).join(', ')} of all ${fmt(total)} conv weights.`,
+      `STEP_WEIGHTS = [${scheduleCounts(schedule, target(first), total).perStep.join(', ')}]`,
+    );
+  } else if (global) {
+    const total = baseline.channels.reduce((n, c) => n + c, 0);
+    push(
+      `# Filters pruned in all after each step, all conv layers ranked together (step t's cumulative fraction`,
+      `# ${scheduleSparsities(schedule, target(first)).map(pyFloat).join(', ')} of all ${total} filters; fewer when a layer's floor binds).`,
+      `STEP_UNITS = [${scheduleCounts(schedule, target(first), total).cumulative.join(', ')}]`,
+      `TOTAL_UNITS = ${total}`,
+      `MIN_KEEP = ${pyFloat(GLOBAL_STRUCT_MIN_KEEP)}  # each layer keeps at least this fraction of its filters (at least one)`,
+      ...keptStepsConstant(input, 'filters'),
+    );
+  } else if (replay) push(...keptStepsConstant(input, 'filters'));
+  else {
+    const steps = range0(schedule.steps).map((t) =>
+      Object.fromEntries(g.convs.filter((c) => target(c.name) > 0).map((c) => [c.name, String(scheduleCounts(schedule, target(c.name), c.outChannels).perStep[t])])),
+    );
+    push(
+      `# Filters each step prunes in each conv layer, among those still alive (the page's targets ${g.convs.map((c) => `${c.name} ${pyFloat(target(c.name))}`).join(', ')}).`,
+      `STEP_FILTERS = [`,
+      ...steps.map((d) => `    ${pyDict(d)},`),
+      ']',
+    );
+  }
+  push(`STEP_FC = [${scheduleSparsities(schedule, target(fc)).map(pyFloat).join(', ')}]  # fraction of ${fc}'s weights pruned after each step (unstructured)`);
+  if (s.method === 'random') push(`MASKS_FILE = os.path.join(HERE, ${py(EXPORT_FILES.masks)})  # the page's draws of ${fc}, one per step`);
+  push('', '');
+  push(...modelClass(spec, cls), '', '');
+  push(...LOAD_SAFETENSORS, '', '');
+  push(
+    'def kept_filters(conv):',
+    '    """Output filters (dim 0) with at least one weight left unmasked."""',
+    '    mask = conv.weight_mask if hasattr(conv, "weight_mask") else torch.ones_like(conv.weight)',
+    '    return torch.nonzero(mask.flatten(1).sum(1) > 0).flatten().tolist()',
+    '',
+    '',
+  );
+  if (s.mode === 'mask' && (s.method === 'bn' || replay || global))
+    push(
+      'def filter_mask(weight, keep):',
+      '    """A mask for a conv weight [out, in, kh, kw]: 1 for every weight of the kept filters, 0 elsewhere."""',
+      '    mask = torch.zeros_like(weight)',
+      '    mask[keep] = 1',
+      '    return mask',
+      '',
+      '',
+    );
+  if (global) push(...chooseFiltersGlobalStep(), '', '');
+  if (s.mode === 'remove') push(...slimFunction(spec, cls, fc), '', '');
+  push(...scheduledStep(s, fc, replay), '', '');
+  push(...scheduledFcStep(s, fc, `model.${fc}`), '', '');
+  push(...COUNTING, '', '');
+  push(...DATA_AND_TRAINING, '', '');
+  push(...scheduledMain(cls, fc, '{name: list(range(n)) for (name, _), n in zip(CONVS, BASELINE_CHANNELS)}', global));
   return L.join('\n') + '\n';
 }
 
+/**
+ * Global structured, one step (core/pruning/scheduled.ts): the page's ranking of the CURRENT network written
+ * out (as chooseFiltersGlobal), `requested` filters in all; checked against the page's KEPT_STEPS when no
+ * fine-tuning came between (then torch ranks the same weights).
+ */
+function chooseFiltersGlobalStep(): string[] {
+  return [
+    'FINETUNING = False  # set by main(): with fine-tuning torch ranks its own weights and its choice stands',
+    'TORCH_DIFFERS = {}  # "step t: layer" where torch\'s ranking kept other filters than the page (near-equal scores)',
+    '',
+    '',
+    'def choose_filters(model, requested, t):',
+    '    """Global structured: every conv layer\'s filters ranked together by their L1 norm divided by the mean L1 norm',
+    '    of their layer (Torch-Pruning\'s default group normalisation); the `requested` smallest go, but each layer keeps',
+    '    at least MIN_KEEP of its filters (at least one), so none is emptied. Ties: the later layer, then the higher',
+    '    filter index, go first. Scores in float64, as the page. Masked filters score 0, so they are counted first.',
+    '    Without fine-tuning the page\'s choice (KEPT_STEPS[t]) wins a near-tie that float32 weights decide otherwise."""',
+    '    scores = []',
+    '    for name, _ in CONVS:',
+    '        s = getattr(model, name).weight.detach().double().flatten(1).abs().sum(1)',
+    '        mean = s.mean().item()',
+    '        scores.append((s / mean if mean > 0 else s).tolist())',
+    '    entries = sorted((x, -g, -u) for g, layer in enumerate(scores) for u, x in enumerate(layer))',
+    '    caps = [len(layer) - min(len(layer), max(1, math.ceil(MIN_KEEP * len(layer) - 1e-9))) for layer in scores]',
+    '    taken = [0] * len(scores)',
+    '    pruned = 0',
+    '    for _, g, _ in entries:',
+    '        if pruned == requested:',
+    '            break',
+    '        if taken[-g] < caps[-g]:',
+    '            taken[-g] += 1',
+    '            pruned += 1',
+    '    chosen = {}',
+    '    for g, (name, _) in enumerate(CONVS):',
+    '        order = sorted(range(len(scores[g])), key=lambda j: (scores[g][j], -j))  # lowest first; ties: higher index',
+    '        gone = set(order[:taken[g]])',
+    '        chosen[name] = [j for j in range(len(scores[g])) if j not in gone]',
+    '    return chosen',
+    '',
+    '',
+    'def check_step(t, name, torch_keep):',
+    '    """Baseline indices torch kept in `name` at step t + 1, or the page\'s when they differ without fine-tuning."""',
+    '    if FINETUNING or torch_keep == KEPT_STEPS[t][name]:',
+    '        return torch_keep',
+    '    TORCH_DIFFERS[f"step {t + 1}: {name}"] = torch_keep',
+    '    print(f"note: step {t + 1}, {name}: torch would keep {torch_keep}, the page kept {KEPT_STEPS[t][name]}; using the page\'s", file=sys.stderr)',
+    '    return KEPT_STEPS[t][name]',
+  ];
+}
+
 /** prune_step(model, t, kept) -> (model, kept): step t + 1 of the schedule on the conv layers. */
-function scheduledStep(s: PruneSettings, fc: string): string[] {
+function scheduledStep(s: PruneSettings, fc: string, replay: boolean): string[] {
   const empty = [
     '    empty = [name for name, keep in kept.items() if not keep]',
     '    if empty:',
@@ -1368,6 +1531,59 @@ function scheduledStep(s: PruneSettings, fc: string): string[] {
     '                 "(the page treats such a layer as outputting nothing)")',
   ];
   const masked = '    return model, {name: kept_filters(getattr(model, name)) for name, _ in CONVS}';
+  const slimmed = [
+    ...empty,
+    `    if hasattr(model.${fc}, "weight_mask"):`,
+    `        prune.remove(model.${fc}, "weight")  # fold ${fc}'s mask into its weight: slim() reads plain weights`,
+    '    return slim(model, local), kept',
+  ];
+  if (replay && s.mode === 'remove')
+    return [
+      'def prune_step(model, t, kept):',
+      "    \"\"\"Remove mode: the page's filters for step t + 1 (KEPT_STEPS[t], baseline indices) out of the CURRENT network's,",
+      '    then the network is rebuilt without the others. `kept` maps the current filters to baseline indices."""',
+      '    local = {name: [kept[name].index(j) for j in KEPT_STEPS[t][name]] for name, _ in CONVS}',
+      '    kept = {name: list(KEPT_STEPS[t][name]) for name, _ in CONVS}',
+      ...slimmed,
+    ];
+  if (replay)
+    return [
+      'def prune_step(model, t, kept):',
+      "    \"\"\"Mask mode: the page's filters for step t + 1 (KEPT_STEPS[t]) applied with prune.custom_from_mask; torch multiplies",
+      "    the new mask with the earlier ones. Only the weight is masked, as in torch: a masked filter's bias or BatchNorm",
+      '    beta still reaches the next layer."""',
+      '    for name, _ in CONVS:',
+      '        conv = getattr(model, name)',
+      '        keep = KEPT_STEPS[t][name]',
+      '        if len(keep) < conv.out_channels:',
+      '            prune.custom_from_mask(conv, "weight", filter_mask(conv.weight, keep))',
+      masked,
+    ];
+  if (s.method === 'globalStruct' && s.mode === 'remove')
+    return [
+      'def prune_step(model, t, kept):',
+      '    """Remove mode, global structured: the CURRENT network (smaller after each step) loses as many filters as take',
+      '    the total pruned to STEP_UNITS[t], ranked together (choose_filters), then is rebuilt without them."""',
+      '    alive = sum(len(k) for k in kept.values())',
+      '    old = kept',
+      '    local = choose_filters(model, max(0, STEP_UNITS[t] - (TOTAL_UNITS - alive)), t)',
+      '    kept = {name: check_step(t, name, [old[name][j] for j in local[name]]) for name, _ in CONVS}',
+      '    local = {name: [old[name].index(j) for j in kept[name]] for name, _ in CONVS}',
+      ...slimmed,
+    ];
+  if (s.method === 'globalStruct')
+    return [
+      'def prune_step(model, t, kept):',
+      '    """Mask mode, global structured: STEP_UNITS[t] filters pruned in all, every layer ranked together on the current',
+      '    (masked) weights (choose_filters), applied with prune.custom_from_mask; the masks multiply."""',
+      '    chosen = choose_filters(model, STEP_UNITS[t], t)',
+      '    for name, _ in CONVS:',
+      '        conv = getattr(model, name)',
+      '        keep = check_step(t, name, chosen[name])',
+      '        if len(keep) < conv.out_channels:',
+      '            prune.custom_from_mask(conv, "weight", filter_mask(conv.weight, keep))',
+      masked,
+    ];
   if (s.mode === 'global')
     return [
       'def prune_step(model, t, kept):',
@@ -1426,3 +1642,106 @@ function scheduledStep(s: PruneSettings, fc: string): string[] {
 }
 
 const range0 = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/**
+ * prune_run.py for a scheduled run of a graph model (ResNet-20): every step prunes the channel groups as the
+ * page's step did (KEPT_STEPS; global mode: STEP_WEIGHTS ranked in torch), then (--finetune E) fine-tunes.
+ */
+function scheduledGraphPruneScript(input: PytorchExportInput): string {
+  const { spec, baseline, settings: s, stats } = input;
+  const schedule = input.schedule!;
+  const st = structure(spec);
+  const recipe = { ...DEFAULT_FINETUNE, ...input.finetune };
+  const fc = st.output.name;
+  const cls = className(spec);
+  const first = st.groups[0]?.id ?? '';
+  const target = (id: string) => s.amounts[id] ?? 0;
+  const plan = describeSchedule(schedule, s.method === 'globalStruct' || s.mode === 'global' ? target(first) : Math.max(0, ...st.groups.map((g) => target(g.id))));
+  const layer = `model.get_submodule(${py(fc)})`;
+  const L: string[] = [];
+  const push = (...lines: string[]) => L.push(...lines);
+  push(
+    ...scriptHeader(input, [
+      `Runs the page's schedule (${ascii(plan)}) on the page's baseline (baseline.safetensors, a`,
+      "PyTorch state_dict), through the channel groups -- channels joined by a residual add go together (Torch-Pruning's",
+      'dependency groups) --: each step prunes, among the channels still alive, as many more as the step\'s cumulative',
+      "sparsity asks, so the masks multiply (mask mode) or the network shrinks again (remove mode); with --finetune E",
+      "every step is followed by E epochs of fine-tuning, as the page's prune -> fine-tune steps.",
+      "Prints ONE JSON line: model, mode, method, schedule, steps (each step's kept, params, nonzero_params, macs,",
+      'nonzero_macs, accuracy), then the final kept, params, nonzero_params, macs, nonzero_macs, accuracy (percent).',
+      ...(s.mode === 'global'
+        ? ["Counts equal the page's exactly; from step 2 on torch ranks its own (fine-tuned) weights."]
+        : [
+            "Each step applies the page's choice for it (KEPT_STEPS: the channels it kept in each group), as the one-shot",
+            "export applies KEPT; with --finetune the choices stay the page's: torch does not re-rank its fine-tuned weights.",
+          ]),
+    ]),
+    ...graphConstants(st, baseline),
+    ...normalisationAndRecipe(stats, recipe),
+    `PRUNE_SCHEDULE = ${py(`${schedule.kind} ${schedule.steps}`)}  # ${ascii(plan)} (SCHEDULE is the learning rate's)`,
+  );
+  if (s.mode === 'global') {
+    const total = st.nodes.reduce((n, c) => n + (c.op === 'conv' ? baseline.tensors[`${c.name}.weight`].length : 0), 0);
+    push(
+      `# Conv weights each step prunes (all layers ranked together, among the weights still alive): step t's cumulative`,
+      `# fraction ${scheduleSparsities(schedule, target(first)).map(pyFloat).join(', ')} of all ${fmt(total)} conv weights.`,
+      `STEP_WEIGHTS = [${scheduleCounts(schedule, target(first), total).perStep.join(', ')}]`,
+    );
+  } else push(...keptStepsConstant(input, 'channels of each group'));
+  push(`STEP_FC = [${scheduleSparsities(schedule, target(fc)).map(pyFloat).join(', ')}]  # fraction of ${fc}'s weights pruned after each step (unstructured)`);
+  if (s.method === 'random') push(`MASKS_FILE = os.path.join(HERE, ${py(EXPORT_FILES.masks)})  # the page's draws of ${fc}, one per step`);
+  push('', '');
+  push(...graphModelClass(spec, st, cls), '', '');
+  push(...LOAD_SAFETENSORS, '', '');
+  push(...GRAPH_UNIT_HELPERS);
+  const masked = '    return model, {g: units_left(model, g) for g in GROUPS}';
+  if (s.mode === 'remove')
+    push(
+      ...graphSlim(cls),
+      '',
+      '',
+      'def prune_step(model, t, kept):',
+      "    \"\"\"Remove mode: the page's channels for step t + 1 (KEPT_STEPS[t], baseline indices) out of the CURRENT network's,",
+      '    then the network is rebuilt without the others. `kept` maps the current channels to baseline indices."""',
+      '    local = {g: [kept[g].index(j) for j in KEPT_STEPS[t][g]] for g in GROUPS}',
+      '    kept = {g: list(KEPT_STEPS[t][g]) for g in GROUPS}',
+      '    empty = [g for g, keep in kept.items() if not keep]',
+      '    if empty:',
+      '        sys.exit(f"{\', \'.join(empty)}: every channel removed; PyTorch cannot build a Conv2d with no filters "',
+      '                 "(the page treats such a layer as outputting nothing)")',
+      `    if hasattr(${layer}, "weight_mask"):`,
+      `        prune.remove(${layer}, "weight")  # fold ${fc}'s mask into its weight: slim() reads plain weights`,
+      '    return slim(model, local), kept',
+    );
+  else if (s.mode === 'mask')
+    push(
+      'def prune_step(model, t, kept):',
+      "    \"\"\"Mask mode: the page's channels for step t + 1 (KEPT_STEPS[t]) masked in every conv writing into a group",
+      '    (prune.custom_from_mask, dim 0); torch multiplies the new mask with the earlier ones. Only weights are masked,',
+      "    as in torch: a masked filter's BatchNorm beta still reaches the add.\"\"\"",
+      '    for g in GROUPS:',
+      '        keep = KEPT_STEPS[t][g]',
+      '        for name in MEMBERS[g]["producers"]:',
+      '            conv = model.get_submodule(name)',
+      '            if len(keep) < conv.out_channels:',
+      '                prune.custom_from_mask(conv, "weight", filter_mask(conv.weight, keep))',
+      masked,
+    );
+  else
+    push(
+      'def prune_step(model, t, kept):',
+      '    """Global mode: STEP_WEIGHTS[t] more conv weights, every layer ranked together by |w|, among the weights still',
+      '    unmasked (an INTEGER amount: torch counts it among the unmasked ones); the masks multiply. A channel counts as',
+      '    pruned only when all its weights in every conv writing into it are."""',
+      '    if STEP_WEIGHTS[t]:',
+      '        parameters = [(model.get_submodule(name), "weight") for name in CONVS]',
+      '        prune.global_unstructured(parameters, pruning_method=prune.L1Unstructured, amount=STEP_WEIGHTS[t])',
+      masked,
+    );
+  push('', '');
+  push(...scheduledFcStep(s, fc, layer), '', '');
+  push(...COUNTING, '', '');
+  push(...DATA_AND_TRAINING, '', '');
+  push(...scheduledMain(cls, fc, '{g: list(range(n)) for g, n in zip(GROUPS, BASELINE_CHANNELS)}', false));
+  return L.join('\n') + '\n';
+}

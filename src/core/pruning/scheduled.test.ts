@@ -96,6 +96,54 @@ describe('pruneScheduledStep', () => {
     }
   });
 
+  it('global structured, remove mode: each step prunes the cumulative count of ALL units among the survivors, ranked together', () => {
+    for (const [spec, target] of [
+      [convNet3, 0.5],
+      [resnet20, 0.4],
+    ] as [ModelSpec, number][]) {
+      const st = structure(spec);
+      const amounts = { ...Object.fromEntries(st.groups.map((g) => [g.id, target])), [st.output.name]: 0.2 };
+      const base = randomWeights(spec, 17);
+      const s: PruneSettings = { method: 'globalStruct', mode: 'remove', amounts, seed: 3 };
+      const schedule: Schedule = { kind: 'agp', steps: 3 };
+      const steps = run(spec, base, s, schedule);
+      const total = st.groups.reduce((n, g) => n + g.units, 0);
+      const one = prune(spec, base, s);
+      // After step t, scheduleSparsities(t) of all units are gone (no floor binds at these targets): here 19/27, 26/27, 1 of the target.
+      const gone = (t: number) => total - steps[t].result.weights.channels.reduce((n, c) => n + c, 0);
+      expect([0, 1, 2].map(gone), spec.id).toEqual([19 / 27, 26 / 27, 1].map((f) => Math.round(f * target * total)));
+      expect(gone(2)).toBe(one.global!.pruned);
+      for (const g of st.groups) expect(steps[2].result.kept[g.id].every((j) => steps[1].result.kept[g.id].includes(j))).toBe(true);
+    }
+  });
+
+  it('Taylor: each step ranks by the scores it is given for the current network; mask mode never counts a dead unit as alive', () => {
+    const spec = convNet3;
+    const base = randomWeights(spec, 19);
+    const schedule: Schedule = { kind: 'agp', steps: 3 };
+    const amounts = { conv1: 0.5, conv2: 0.75, conv3: 0.25, fc1: 0.3 };
+    for (const mode of ['mask', 'remove'] as const) {
+      const s: PruneSettings = { method: 'taylor', mode, amounts, seed: 4 };
+      let state = startSchedule(spec, base);
+      for (let t = 0; t < 3; t++) {
+        // Scores that rank the dead units HIGHEST: the step must still prune them first (they are dead) and reach its count.
+        const r = mulberry32(50 + t);
+        const taylor = Object.fromEntries(structure(spec).groups.map((g, gi) => {
+          const alive = new Set(state.alive[g.id]);
+          return [g.id, Float64Array.from({ length: state.weights.channels[gi] }, (_, j) => (mode === 'mask' && !alive.has(j) ? 100 : r()))];
+        }));
+        const step = pruneScheduledStep(spec, state, s, schedule, { taylor });
+        for (const g of structure(spec).groups) {
+          const want = g.units - Math.round(step.sparsities[g.id] * g.units);
+          expect(step.result.kept[g.id].length, `${mode} step ${t + 1} ${g.id}`).toBe(want);
+          expect(step.result.kept[g.id].every((j) => state.alive[g.id].includes(j))).toBe(true);
+        }
+        state = step.next;
+      }
+    }
+    expect(() => pruneScheduledStep(spec, startSchedule(spec, base), { method: 'taylor', mode: 'mask', amounts, seed: 4 }, schedule)).toThrow(/Taylor scores need/);
+  });
+
   it('refuses a multi-step schedule for hand-picked filters', () => {
     expect(scheduledProblem({ method: 'manual', mode: 'mask', amounts: {}, manual: { conv1: [1] }, seed: 1 }, { kind: 'agp', steps: 3 })).toMatch(/one-shot/);
     expect(scheduledProblem({ method: 'l1', mode: 'mask', amounts: {}, seed: 1 }, { kind: 'agp', steps: 3 })).toBeNull();

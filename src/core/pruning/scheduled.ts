@@ -20,7 +20,7 @@ import { deriveSeed } from '../random';
 import { count, fraction, pruneCount } from './amount';
 import { measureCosts } from './costs';
 import { applyMask, countKept, l1UnstructuredMask, randomUnstructuredMask } from './masks';
-import { type PruneResult, prune } from './pruner';
+import { type PruneResult, type PruneScores, prune } from './pruner';
 import { range, removeChannels } from './remove';
 import { type Schedule, scheduleProblem, scheduleSparsities } from './schedule';
 import type { PruneSettings } from './settings';
@@ -54,8 +54,12 @@ export function startSchedule(spec: ModelSpec, baseline: NetWeights): ScheduleSt
   return { weights: baseline, alive: Object.fromEntries(structure(spec).groups.map((g, gi) => [g.id, range(baseline.channels[gi])])), done: 0 };
 }
 
-/** Step `state.done + 1` of `schedule` towards the settings' amounts. */
-export function pruneScheduledStep(spec: ModelSpec, state: ScheduleState, s: PruneSettings, schedule: Schedule): ScheduledStep {
+/**
+ * Step `state.done + 1` of `schedule` towards the settings' amounts. `scores`: data-dependent unit scores
+ * of the CURRENT network (method 'taylor': recomputed on it before each step, as Molchanov et al. prune
+ * iteratively), one per current unit of each group.
+ */
+export function pruneScheduledStep(spec: ModelSpec, state: ScheduleState, s: PruneSettings, schedule: Schedule, scores: PruneScores = {}): ScheduledStep {
   const why = scheduledProblem(s, schedule);
   if (why) throw new Error(why);
   const t = state.done;
@@ -72,7 +76,16 @@ export function pruneScheduledStep(spec: ModelSpec, state: ScheduleState, s: Pru
   if (s.mode === 'remove') {
     // Units this step adds to the pruned ones, as a fraction of the survivors (exact as a count: checked below).
     const amounts: Record<string, number> = { [lin]: 0 };
-    st.groups.forEach((g, gi) => {
+    if (s.method === 'globalStruct') {
+      // One target over all units: the step prunes (cumulative count of all ORIGINAL units − units already gone)
+      // among all survivors, ranked together (fewer when a layer's floor binds, as one-shot).
+      const first = st.groups[0]?.id ?? '';
+      const total = st.groups.reduce((n, g) => n + g.units, 0);
+      const alive = cur.channels.reduce((n, c) => n + c, 0);
+      const add = Math.max(0, pruneCount(fraction(sparsities[first] ?? 0), total) - (total - alive));
+      amounts[first] = alive === 0 ? 0 : add / alive;
+      if (pruneCount(fraction(amounts[first]), alive) !== add) throw new Error(`step ${t + 1} cannot prune exactly ${add} of ${alive} units`);
+    } else st.groups.forEach((g, gi) => {
       const units = g.units;
       const add = pruneCount(fraction(sparsities[g.id] ?? 0), units) - pruneCount(fraction(prevSparsities[g.id] ?? 0), units);
       const alive = cur.channels[gi];
@@ -96,7 +109,20 @@ export function pruneScheduledStep(spec: ModelSpec, state: ScheduleState, s: Pru
       ranking = { ...cur, tensors };
     }
   }
-  const res = prune(spec, ranking, stepSettings);
+  let stepScores = scores;
+  if (s.method === 'taylor' && s.mode === 'mask' && scores.taylor) {
+    // A masked unit's activation is its BatchNorm beta, so it still has a Taylor score: read it as −1 (scores
+    // are |…| ≥ 0), so the dead units are pruned first and the step prunes exactly its cumulative count.
+    const taylor: Record<string, Float64Array> = {};
+    st.groups.forEach((g) => {
+      const given = scores.taylor![g.id];
+      if (!given) return;
+      const alive = new Set(state.alive[g.id]);
+      taylor[g.id] = Float64Array.from(given, (x, j) => (alive.has(j) ? x : -1));
+    });
+    stepScores = { ...scores, taylor };
+  }
+  const res = prune(spec, ranking, stepSettings, stepScores);
 
   // The network before this step's masks (torch's weight_orig): the current one, smaller in remove mode.
   const localKept = res.kept;

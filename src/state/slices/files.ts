@@ -113,6 +113,8 @@ export function filesSlice(ctx: Shared, needs: FilesSliceNeeds) {
         finetune: { optimizer: settings.opt, learningRate: settings.lr, batchSize: settings.batch, momentum: 0.9, recipe: recipeOf(settings) },
         measuredAccuracy: measured,
         schedule,
+        // A scheduled run's own kept units after each step (rows recorded since they are; a cancelled run has fewer).
+        stepKept: row?.schedule?.reports.every((r) => r.kept) ? row.schedule.reports.map((r) => r.kept!) : undefined,
       });
       const name = `pytorch-${settings.model}-${settings.mode}-${settings.method}${row ? `-run${row.run}` : ''}.zip`;
       set({ pytorchExport: { name, script: r.script, problem: r.problem, zip: r.zip, label } });
