@@ -64,12 +64,13 @@ test('an AGP run to 75 % in 3 steps draws its step curve and one history row wit
     expect(out.kept.conv1.length).toBe(row.keptFilters.conv1.length);
     console.log(`scheduled export: ${JSON.stringify(out.steps.map((st: { step: number; nonzero_params: number; accuracy: number }) => [st.step, st.nonzero_params, st.accuracy]))}`);
   } else console.log(`PyTorch run of the scheduled export skipped: ${torchMissing}`);
-  // Random filters: the script replays the page's draw at each step. Only global mode with random weights is
-  // exported in one shot, and the page says so.
+  // Random filters: the script replays the page's draw at each step; global mode with random weights too (each
+  // step's draw over all conv weights in masks.safetensors): no one-shot note for either.
   await page.getByTestId('method-random').check();
   await expect(page.getByTestId('export-oneshot-note')).toHaveCount(0);
   await page.getByTestId('mode-global').check();
-  await expect(page.getByTestId('export-oneshot-note')).toBeVisible();
+  await expect(page.getByTestId('mode-global')).toBeChecked();
+  await expect(page.getByTestId('export-oneshot-note')).toHaveCount(0);
 
   const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
   const lines = readFileSync(await csv.path(), 'utf8').trimEnd().split('\r\n');

@@ -629,8 +629,9 @@ const measurements = [
       // the model has it), as the worker times it, for both models.
       const rows = [];
       for (const model of MODELS) {
-        const page = await ctx.openPage(`./?model=${model}&mode=remove&view=experiments`); // the scan lives in the Experiments view
+        const page = await ctx.openPage(`./?model=${model}&mode=remove`);
         await page.getByTestId('pruned-acc').filter({ hasText: '%' }).waitFor({ timeout: 120_000 });
+        await page.getByTestId('tab-experiments').click(); // the scan lives in the Experiments view
         const t0 = Date.now();
         await page.getByTestId('sensitivity-run').click();
         await page.getByTestId('sensitivity-export-csv').waitFor({ timeout: 1_800_000 });

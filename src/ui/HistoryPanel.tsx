@@ -96,7 +96,7 @@ export function HistoryPanel() {
                         data-testid={`export-pytorch-run-${h.run}`}
                         title={
                           h.schedule && !scriptRunsSchedule(h.method, h.mode)
-                            ? 'The PyTorch export does not run schedules for global mode with random weights: it would prune this run in one shot'
+                            ? 'The PyTorch export does not run schedules for filters picked by hand: it would prune this run in one shot'
                             : 'Export this run as a PyTorch script'
                         }
                       >

@@ -22,7 +22,7 @@ export function PytorchExport() {
   const busy = useStore((s) => s.job !== null);
   const ready = useStore((s) => s.preview.status === 'ready');
   const exportAndDownload = useExportAndDownload();
-  // A scheduled setting the script cannot run step by step (global mode with random weights).
+  // A scheduled setting the script cannot run step by step (filters picked by hand are pruned at once).
   const oneShotOnly = useStore((s) => s.settings.schedule !== 'oneshot' && !scriptRunsSchedule(s.settings.method, s.settings.mode));
   const [copied, setCopied] = useState(false);
   const copy = async () => {
@@ -41,7 +41,7 @@ export function PytorchExport() {
         </button>
         <span className="muted small">
           A runnable <code>prune_run.py</code> that rebuilds this network in PyTorch, applies the same pruning and prints the same figures.
-          {oneShotOnly && <strong data-testid="export-oneshot-note"> It prunes to the targets in one shot: the script does not run schedules for global mode with random weights.</strong>}
+          {oneShotOnly && <strong data-testid="export-oneshot-note"> It prunes to the targets in one shot: the script does not run schedules for filters picked by hand.</strong>}
         </span>
       </div>
       {exported && (

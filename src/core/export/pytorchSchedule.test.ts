@@ -19,7 +19,7 @@ import type { PruneSettings } from '../pruning/settings';
 import { randomWeights } from '../pruning/testUtil';
 import { deriveSeed } from '../random';
 import { findPython, runPython, torchOrSkip } from '../io/pythonForTests';
-import { EXPORT_FILES, type PytorchExportInput, buildPytorchExport, exportProblem, exportReadme, pruneScript } from './pytorchScript';
+import { EXPORT_FILES, type PytorchExportInput, buildPytorchExport, exportMasks, exportProblem, exportReadme, pruneScript } from './pytorchScript';
 import { torchRunFixture } from './pytorchRunForTests';
 
 const STATS: ChannelStats = { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] };
@@ -82,7 +82,7 @@ describe('prune_run.py of a scheduled run: text', () => {
     expect(py).toMatch(/^AMOUNTS = /m);
   });
 
-  it('runs every scheduled criterion and ResNet-20: only global mode with random weights is one shot, and says so', () => {
+  it('runs every scheduled criterion and ResNet-20, global mode with random weights too (each step\'s draw in masks.safetensors)', () => {
     const random: PruneSettings = { method: 'random', mode: 'mask', seed: 1, amounts: { conv1: 0.5, fc1: 0.4 } };
     const r = inputFor(simpleCnn, random, AGP3);
     expect(exportProblem(r)).toBeNull();
@@ -103,8 +103,14 @@ describe('prune_run.py of a scheduled run: text', () => {
     expect(keptStepsLiteral(pruneScript(res))).toEqual(res.steps!.map((st) => st.kept));
     expect(exportProblem(res)).toMatch(/kept channels at each step/);
     expect(exportReadme(res)).toContain('(the script runs every step; --finetune E fine-tunes E epochs after each)');
-    const globalRandom: PruneSettings = { method: 'random', mode: 'global', seed: 1, amounts: { conv1: 0.5, fc1: 0 } };
-    expect(exportProblem(inputFor(simpleCnn, globalRandom, AGP3))).toMatch(/one shot: it does not run the schedule for global mode with random weights/);
+    const globalRandom = inputFor(simpleCnn, { method: 'random', mode: 'global', seed: 1, amounts: { conv1: 0.5, fc1: 0 } }, AGP3);
+    expect(exportProblem(globalRandom)).toBeNull();
+    expect(pruneScript(globalRandom)).toContain('masks[f"{name}.weight.step{t + 1}"]');
+    const masks = exportMasks(globalRandom)!;
+    expect(Object.keys(masks).sort()).toEqual(['conv1.weight.step1', 'conv1.weight.step2', 'conv1.weight.step3']);
+    // Each step's draw holds the earlier ones (the masks multiply in torch).
+    const zeros = (k: string) => Array.from(masks[k].data as Uint8Array).filter((b) => b === 0).length;
+    expect(zeros('conv1.weight.step1')).toBeLessThan(zeros('conv1.weight.step3'));
   });
 
   it('every scheduled mode x method gives valid Python (py_compile), chain and graph models', () => {
@@ -119,14 +125,14 @@ describe('prune_run.py of a scheduled run: text', () => {
       for (const spec of [convNet3, resnet20] as ModelSpec[])
         for (const mode of ['mask', 'remove', 'global'] as const)
           for (const method of ['random', 'l1', 'l2', 'bn', 'taylor', 'globalStruct'] as const) {
-            if (mode === 'global' && method !== 'l1' && method !== 'l2') continue;
+            if (mode === 'global' && method !== 'l1' && method !== 'l2' && method !== 'random') continue;
             const st = structure(spec);
             const amounts = { ...Object.fromEntries(st.groups.map((g, i) => [g.id, i % 2 ? 0.25 : 0.5])), [st.output.name]: 0.3 };
             const p = join(dir, `${spec.id}_${mode}_${method}.py`);
             writeFileSync(p, pruneScript(inputFor(spec, { method, mode, seed: 1, amounts }, { kind: 'iterative', steps: 2 })));
             paths.push(p);
           }
-      expect(paths.length).toBe(28);
+      expect(paths.length).toBe(30);
       runPython(py.any, ['-m', 'py_compile', ...paths]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -145,6 +151,7 @@ const CASES: [string, ModelSpec, PruneSettings, Schedule][] = [
   ['simplecnn remove l2 iterative 2', simpleCnn, { method: 'l2', mode: 'remove', seed: 5, amounts: { conv1: 0.75, fc1: 0.6 } }, { kind: 'iterative', steps: 2 }],
   ['simplecnn mask l2 AGP 3', simpleCnn, { method: 'l2', mode: 'mask', seed: 6, amounts: { conv1: 0.5, fc1: 0.3 } }, AGP3],
   ['convnet3 global l1 AGP 3', convNet3, { method: 'l1', mode: 'global', seed: 7, amounts: { conv1: 0.8, fc1: 0.5 } }, AGP3],
+  ['simplecnn global random iterative 3', simpleCnn, { method: 'random', mode: 'global', seed: 14, amounts: { conv1: 0.6, fc1: 0.4 } }, { kind: 'iterative', steps: 3 }],
   // Random and Taylor: the page's per-step choice replayed (KEPT_STEPS; random fc1 draws from masks.safetensors).
   ['convnet3 mask random AGP 3', convNet3, { method: 'random', mode: 'mask', seed: 8, amounts: { conv1: 0.5, conv2: 0.75, conv3: 0.25, fc1: 0.4 } }, AGP3],
   ['convnet3 remove random iterative 3', convNet3, { method: 'random', mode: 'remove', seed: 9, amounts: { conv1: 0.75, conv2: 0.5, conv3: 0.5, fc1: 0.3 } }, { kind: 'iterative', steps: 3 }],
@@ -163,6 +170,7 @@ const RESNET_CASES: [string, PruneSettings, Schedule][] = [
   ['resnet20 mask taylor iterative 2', { method: 'taylor', mode: 'mask', seed: 4, amounts: { stream2: 0.5, 'inner1.1': 0.5, fc: 0 } }, { kind: 'iterative', steps: 2 }],
   ['resnet20 remove globalStruct AGP 3', { method: 'globalStruct', mode: 'remove', seed: 5, amounts: { ...Object.fromEntries(structure(resnet20).groups.map((g) => [g.id, 0.4])), fc: 0.1 } }, AGP3],
   ['resnet20 global l1 AGP 3', { method: 'l1', mode: 'global', seed: 6, amounts: { stream1: 0.6, fc: 0.4 } }, AGP3],
+  ['resnet20 global random iterative 2', { method: 'random', mode: 'global', seed: 7, amounts: { stream1: 0.5, fc: 0.3 } }, { kind: 'iterative', steps: 2 }],
 ];
 
 type StepJson = { step: number; kept: Record<string, number[]>; params: number; nonzero_params: number; macs: number; nonzero_macs: number; accuracy: number; accuracy_before_finetune?: number };

@@ -120,7 +120,15 @@ export function exportMasks(input: PytorchExportInput): Record<string, SafeTenso
   if (runsSchedule(input)) {
     // Each step's draw of the linear layer (all its weights pruned so far), in that step's network's layout.
     const fc = `${structure(spec).output.name}.weight`;
+    const convs = settings.mode === 'global' ? structure(spec).nodes.filter((n) => n.op === 'conv').map((n) => `${n.name}.weight`) : [];
     stepsOf(input).forEach((step, t) => {
+      // Global mode: every conv weight's draw so far too (mask mode: the baseline's layout).
+      for (const w of convs) {
+        const m = step.masks[w];
+        if (!m) continue;
+        const x = tensorToTorch(spec, baseline.channels, w, m);
+        out[`${w}.step${t + 1}`] = { dtype: 'U8', shape: x.shape, data: x.data };
+      }
       const m = step.masks[fc];
       if (!m) return;
       const x = tensorToTorch(spec, step.costs.channels, fc, m);
@@ -1241,11 +1249,12 @@ const isScheduled = (input: Pick<PytorchExportInput, 'schedule'>) => !!input.sch
 
 /**
  * Whether prune_run.py runs this setting's schedule step by step (else it prunes to the targets in one shot):
- * every scheduled setting but global mode with random weights (each step's draw over every conv weight is not
- * carried). Hand-picked filters are never scheduled.
+ * every scheduled setting (global mode with random weights: each step's draw over every conv weight is carried in
+ * masks.safetensors, as conv.weight.stepN). Hand-picked filters are never scheduled.
  */
 export function scriptRunsSchedule(method: PruneSettings['method'], mode: PruneSettings['mode']): boolean {
-  return method !== 'manual' && !(mode === 'global' && method === 'random');
+  void mode; // every mode runs its schedule (global random: each step's draw over all conv weights is in masks.safetensors)
+  return method !== 'manual';
 }
 
 function runsSchedule(input: Pick<PytorchExportInput, 'settings' | 'schedule'>): boolean {
@@ -1267,7 +1276,7 @@ function stepsOf(input: PytorchExportInput): NonNullable<PytorchExportInput['ste
 /** Why a scheduled run is exported as one shot, or null (not scheduled, or the script runs the schedule). */
 function scheduleOneShotReason(input: Pick<PytorchExportInput, 'settings' | 'schedule'>): string | null {
   if (!isScheduled(input) || runsSchedule(input)) return null;
-  return "The script prunes to the final targets in one shot: it does not run the schedule for global mode with random weights (each step's draw over all conv weights is not carried).";
+  return 'The script prunes to the final targets in one shot: it does not run this schedule.';
 }
 
 /** KEPT_STEPS: the page's kept units after each step, one dict per step. */
@@ -1587,11 +1596,23 @@ function scheduledStep(s: PruneSettings, fc: string, replay: boolean): string[] 
   if (s.mode === 'global')
     return [
       'def prune_step(model, t, kept):',
-      '    """Global mode: STEP_WEIGHTS[t] more conv weights, every layer ranked together by |w|, among the weights still',
-      '    unmasked (an INTEGER amount: torch counts it among the unmasked ones); the masks multiply."""',
-      '    if STEP_WEIGHTS[t]:',
-      '        parameters = [(getattr(model, name), "weight") for name, _ in CONVS]',
-      '        prune.global_unstructured(parameters, pruning_method=prune.L1Unstructured, amount=STEP_WEIGHTS[t])',
+      ...(s.method === 'random'
+        ? [
+            '    """Global mode with random weights: STEP_WEIGHTS[t] more conv weights drawn over every layer together. In torch',
+            "    that is prune.global_unstructured(..., prune.RandomUnstructured, amount=STEP_WEIGHTS[t]), but torch's random",
+            "    generator is not the page's, so each step's draw (all weights pruned so far) comes from masks.safetensors;",
+            '    the masks multiply."""',
+            '    masks = load_safetensors(MASKS_FILE)',
+            '    for name, _ in CONVS:',
+            '        prune.custom_from_mask(getattr(model, name), "weight", masks[f"{name}.weight.step{t + 1}"].float())',
+          ]
+        : [
+            '    """Global mode: STEP_WEIGHTS[t] more conv weights, every layer ranked together by |w|, among the weights still',
+            '    unmasked (an INTEGER amount: torch counts it among the unmasked ones); the masks multiply."""',
+            '    if STEP_WEIGHTS[t]:',
+            '        parameters = [(getattr(model, name), "weight") for name, _ in CONVS]',
+            '        prune.global_unstructured(parameters, pruning_method=prune.L1Unstructured, amount=STEP_WEIGHTS[t])',
+          ]),
       masked,
     ];
   const score =
@@ -1730,12 +1751,24 @@ function scheduledGraphPruneScript(input: PytorchExportInput): string {
   else
     push(
       'def prune_step(model, t, kept):',
-      '    """Global mode: STEP_WEIGHTS[t] more conv weights, every layer ranked together by |w|, among the weights still',
-      '    unmasked (an INTEGER amount: torch counts it among the unmasked ones); the masks multiply. A channel counts as',
-      '    pruned only when all its weights in every conv writing into it are."""',
-      '    if STEP_WEIGHTS[t]:',
-      '        parameters = [(model.get_submodule(name), "weight") for name in CONVS]',
-      '        prune.global_unstructured(parameters, pruning_method=prune.L1Unstructured, amount=STEP_WEIGHTS[t])',
+      ...(s.method === 'random'
+        ? [
+            "    \"\"\"Global mode with random weights: STEP_WEIGHTS[t] more conv weights drawn over every layer together; torch's",
+            "    random generator is not the page's, so each step's draw (all weights pruned so far) comes from",
+            '    masks.safetensors; the masks multiply. A channel counts as pruned only when all its weights in every conv',
+            '    writing into it are."""',
+            '    masks = load_safetensors(MASKS_FILE)',
+            '    for name in CONVS:',
+            '        prune.custom_from_mask(model.get_submodule(name), "weight", masks[f"{name}.weight.step{t + 1}"].float())',
+          ]
+        : [
+            '    """Global mode: STEP_WEIGHTS[t] more conv weights, every layer ranked together by |w|, among the weights still',
+            '    unmasked (an INTEGER amount: torch counts it among the unmasked ones); the masks multiply. A channel counts as',
+            '    pruned only when all its weights in every conv writing into it are."""',
+            '    if STEP_WEIGHTS[t]:',
+            '        parameters = [(model.get_submodule(name), "weight") for name in CONVS]',
+            '        prune.global_unstructured(parameters, pruning_method=prune.L1Unstructured, amount=STEP_WEIGHTS[t])',
+          ]),
       masked,
     );
   push('', '');
