@@ -333,6 +333,36 @@ const LOAD_SAFETENSORS = [
 ];
 
 /**
+ * The global-structured ranking's Python, shared by the one-shot (choose_filters) and the scheduled script
+ * (choose_filters per step): each filter's L1 norm over its layer's mean (float64), all layers in one order;
+ * then the `requested` smallest taken, each layer capped by MIN_KEEP; then, per layer, which filters went.
+ */
+const GLOBAL_SCORES = [
+  '    scores = []',
+  '    for name, _ in CONVS:',
+  '        s = getattr(model, name).weight.detach().double().flatten(1).abs().sum(1)',
+  '        mean = s.mean().item()',
+  '        scores.append((s / mean if mean > 0 else s).tolist())',
+  '    entries = sorted((x, -g, -u) for g, layer in enumerate(scores) for u, x in enumerate(layer))',
+];
+const GLOBAL_TAKE = [
+  '    caps = [len(layer) - min(len(layer), max(1, math.ceil(MIN_KEEP * len(layer) - 1e-9))) for layer in scores]',
+  '    taken = [0] * len(scores)',
+  '    pruned = 0',
+  '    for _, g, _ in entries:',
+  '        if pruned == requested:',
+  '            break',
+  '        if taken[-g] < caps[-g]:',
+  '            taken[-g] += 1',
+  '            pruned += 1',
+];
+/** Inside `for g, (name, _) in enumerate(CONVS):` — `gone`: the filters of layer g the ranking took. */
+const GLOBAL_GONE = [
+  '        order = sorted(range(len(scores[g])), key=lambda j: (scores[g][j], -j))  # lowest first; ties: higher index',
+  '        gone = set(order[:taken[g]])',
+];
+
+/**
  * Global structured (core/pruning/globalRanking.ts) in torch: the page's ranking written out — each filter's
  * L1 norm over its layer's mean, all layers sorted together, the floor per layer — checked against KEPT.
  */
@@ -343,26 +373,12 @@ function chooseFiltersGlobal(): string[] {
     '    of their layer (Torch-Pruning\'s default group normalisation); the smallest GLOBAL_TARGET of all filters go,',
     '    but each layer keeps at least MIN_KEEP of its filters (at least one), so none is emptied. Ties: the later',
     '    layer, then the higher filter index, go first. Scores in float64, as the page."""',
-    '    scores = []',
-    '    for name, _ in CONVS:',
-    '        s = getattr(model, name).weight.detach().double().flatten(1).abs().sum(1)',
-    '        mean = s.mean().item()',
-    '        scores.append((s / mean if mean > 0 else s).tolist())',
-    '    entries = sorted((x, -g, -u) for g, layer in enumerate(scores) for u, x in enumerate(layer))',
+    ...GLOBAL_SCORES,
     '    requested = round(GLOBAL_TARGET * len(entries))  # torch\'s count: Python\'s round, half to even',
-    '    caps = [len(layer) - min(len(layer), max(1, math.ceil(MIN_KEEP * len(layer) - 1e-9))) for layer in scores]',
-    '    taken = [0] * len(scores)',
-    '    pruned = 0',
-    '    for _, g, _ in entries:',
-    '        if pruned == requested:',
-    '            break',
-    '        if taken[-g] < caps[-g]:',
-    '            taken[-g] += 1',
-    '            pruned += 1',
+    ...GLOBAL_TAKE,
     '    kept = {}',
     '    for g, (name, _) in enumerate(CONVS):',
-    '        order = sorted(range(len(scores[g])), key=lambda j: (scores[g][j], -j))  # lowest first; ties: higher index',
-    '        gone = set(order[:taken[g]])',
+    ...GLOBAL_GONE,
     '        kept[name] = check_choice(name, [j for j in range(len(scores[g])) if j not in gone])',
     '    return kept',
   ];
@@ -1498,25 +1514,11 @@ function chooseFiltersGlobalStep(): string[] {
     '    at least MIN_KEEP of its filters (at least one), so none is emptied. Ties: the later layer, then the higher',
     '    filter index, go first. Scores in float64, as the page. Masked filters score 0, so they are counted first.',
     '    Without fine-tuning the page\'s choice (KEPT_STEPS[t]) wins a near-tie that float32 weights decide otherwise."""',
-    '    scores = []',
-    '    for name, _ in CONVS:',
-    '        s = getattr(model, name).weight.detach().double().flatten(1).abs().sum(1)',
-    '        mean = s.mean().item()',
-    '        scores.append((s / mean if mean > 0 else s).tolist())',
-    '    entries = sorted((x, -g, -u) for g, layer in enumerate(scores) for u, x in enumerate(layer))',
-    '    caps = [len(layer) - min(len(layer), max(1, math.ceil(MIN_KEEP * len(layer) - 1e-9))) for layer in scores]',
-    '    taken = [0] * len(scores)',
-    '    pruned = 0',
-    '    for _, g, _ in entries:',
-    '        if pruned == requested:',
-    '            break',
-    '        if taken[-g] < caps[-g]:',
-    '            taken[-g] += 1',
-    '            pruned += 1',
+    ...GLOBAL_SCORES,
+    ...GLOBAL_TAKE,
     '    chosen = {}',
     '    for g, (name, _) in enumerate(CONVS):',
-    '        order = sorted(range(len(scores[g])), key=lambda j: (scores[g][j], -j))  # lowest first; ties: higher index',
-    '        gone = set(order[:taken[g]])',
+    ...GLOBAL_GONE,
     '        chosen[name] = [j for j in range(len(scores[g])) if j not in gone]',
     '    return chosen',
     '',
