@@ -229,10 +229,7 @@ export function pruneScript(input: PytorchExportInput): string {
 
   // Pruning helpers.
   push(
-    'def kept_filters(conv):',
-    '    """Output filters (dim 0) with at least one weight left unmasked."""',
-    '    mask = conv.weight_mask if hasattr(conv, "weight_mask") else torch.ones_like(conv.weight)',
-    '    return torch.nonzero(mask.flatten(1).sum(1) > 0).flatten().tolist()',
+    ...KEPT_FILTERS,
     '',
     '',
   );
@@ -332,6 +329,13 @@ const LOAD_SAFETENSORS = [
   '    return tensors',
 ];
 
+/** kept_filters(conv): a masked conv's filters with a weight left (both chain scripts). */
+const KEPT_FILTERS = [
+  'def kept_filters(conv):',
+  '    """Output filters (dim 0) with at least one weight left unmasked."""',
+  '    mask = conv.weight_mask if hasattr(conv, "weight_mask") else torch.ones_like(conv.weight)',
+  '    return torch.nonzero(mask.flatten(1).sum(1) > 0).flatten().tolist()',
+];
 /**
  * The global-structured ranking's Python, shared by the one-shot (choose_filters) and the scheduled script
  * (choose_filters per step): each filter's L1 norm over its layer's mean (float64), all layers in one order;
@@ -1465,15 +1469,12 @@ function scheduledPruneScript(input: PytorchExportInput): string {
     );
   }
   push(`STEP_FC = [${scheduleSparsities(schedule, target(fc)).map(pyFloat).join(', ')}]  # fraction of ${fc}'s weights pruned after each step (unstructured)`);
-  if (s.method === 'random') push(`MASKS_FILE = os.path.join(HERE, ${py(EXPORT_FILES.masks)})  # the page's draws of ${fc}, one per step`);
+  if (s.method === 'random') push(`MASKS_FILE = os.path.join(HERE, ${py(EXPORT_FILES.masks)})  # the page's random draws (${s.mode === 'global' ? 'every conv weight and ' : ''}${fc}), one per step`);
   push('', '');
   push(...modelClass(spec, cls), '', '');
   push(...LOAD_SAFETENSORS, '', '');
   push(
-    'def kept_filters(conv):',
-    '    """Output filters (dim 0) with at least one weight left unmasked."""',
-    '    mask = conv.weight_mask if hasattr(conv, "weight_mask") else torch.ones_like(conv.weight)',
-    '    return torch.nonzero(mask.flatten(1).sum(1) > 0).flatten().tolist()',
+    ...KEPT_FILTERS,
     '',
     '',
   );
@@ -1712,7 +1713,7 @@ function scheduledGraphPruneScript(input: PytorchExportInput): string {
     );
   } else push(...keptStepsConstant(input, 'channels of each group'));
   push(`STEP_FC = [${scheduleSparsities(schedule, target(fc)).map(pyFloat).join(', ')}]  # fraction of ${fc}'s weights pruned after each step (unstructured)`);
-  if (s.method === 'random') push(`MASKS_FILE = os.path.join(HERE, ${py(EXPORT_FILES.masks)})  # the page's draws of ${fc}, one per step`);
+  if (s.method === 'random') push(`MASKS_FILE = os.path.join(HERE, ${py(EXPORT_FILES.masks)})  # the page's random draws (${s.mode === 'global' ? 'every conv weight and ' : ''}${fc}), one per step`);
   push('', '');
   push(...graphModelClass(spec, st, cls), '', '');
   push(...LOAD_SAFETENSORS, '', '');
