@@ -329,6 +329,11 @@ const LOAD_SAFETENSORS = [
   '    return tensors',
 ];
 
+/** What a scheduled script prints (the docstring lines of the chain and the graph scripts). */
+const PRINTS_STEPS_JSON = [
+  "Prints ONE JSON line: model, mode, method, schedule, steps (each step's kept, params, nonzero_params, macs,",
+  'nonzero_macs, accuracy), then the final kept, params, nonzero_params, macs, nonzero_macs, accuracy (percent).',
+];
 /** kept_filters(conv): a masked conv's filters with a weight left (both chain scripts). */
 const KEPT_FILTERS = [
   'def kept_filters(conv):',
@@ -1432,8 +1437,7 @@ function scheduledPruneScript(input: PytorchExportInput): string {
       "sparsity asks (counts of the ORIGINAL units, torch's rounding), so the masks multiply (mask mode) or the",
       'network shrinks again (remove mode); with --finetune E every step is followed by E epochs of fine-tuning,',
       "as the page's prune -> fine-tune steps. Without --finetune the steps follow each other directly.",
-      "Prints ONE JSON line: model, mode, method, schedule, steps (each step's kept, params, nonzero_params, macs,",
-      'nonzero_macs, accuracy), then the final kept, params, nonzero_params, macs, nonzero_macs, accuracy (percent).',
+      ...PRINTS_STEPS_JSON,
       ...choice,
     ]),
     ...chainConstants(baseline, g, stats, recipe),
@@ -1691,8 +1695,7 @@ function scheduledGraphPruneScript(input: PytorchExportInput): string {
       'dependency groups) --: each step prunes, among the channels still alive, as many more as the step\'s cumulative',
       "sparsity asks, so the masks multiply (mask mode) or the network shrinks again (remove mode); with --finetune E",
       "every step is followed by E epochs of fine-tuning, as the page's prune -> fine-tune steps.",
-      "Prints ONE JSON line: model, mode, method, schedule, steps (each step's kept, params, nonzero_params, macs,",
-      'nonzero_macs, accuracy), then the final kept, params, nonzero_params, macs, nonzero_macs, accuracy (percent).',
+      ...PRINTS_STEPS_JSON,
       ...(s.mode === 'global'
         ? ["Counts equal the page's exactly; from step 2 on torch ranks its own (fine-tuned) weights."]
         : [
