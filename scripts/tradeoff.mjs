@@ -8,6 +8,7 @@
 //
 // Usage: npm run build && npx vite preview --port 4199 &   then
 //   node scripts/tradeoff.mjs [--base http://localhost:4199/] [--sparsities 20,40,60] [--epochs 2]
+//        [--sparsities-all 10,20,30] (inner + streams removes about 1-(1-s)^2 of the MACs, so it needs lower sparsities)
 //        [--subset 0] [--seeds 1] [--criterion l1] [--query data=full] [--scopes inner,all]
 // Everything is seeded (the comparison's seeds): a rerun on the same weights gives the same table.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,6 +20,7 @@ const { values: o } = parseArgs({
   options: {
     base: { type: 'string', default: 'http://localhost:4199/' },
     sparsities: { type: 'string', default: '20,40,60' },
+    'sparsities-all': { type: 'string' },
     epochs: { type: 'string', default: '2' },
     subset: { type: 'string', default: '0' },
     seeds: { type: 'string', default: '1' },
@@ -41,7 +43,7 @@ for (const scope of o.scopes.split(',')) {
     const id = (await box.getAttribute('data-testid')).replace('sweep-criterion-', '');
     if (await box.isEnabled()) await box.setChecked(id === o.criterion);
   }
-  await page.getByTestId('sweep-sparsities').fill(o.sparsities);
+  await page.getByTestId('sweep-sparsities').fill(scope === 'all' && o['sparsities-all'] ? o['sparsities-all'] : o.sparsities);
   await page.getByTestId('sweep-seeds').fill(o.seeds);
   await page.getByTestId('sweep-epochs').fill(o.epochs);
   await page.getByTestId('sweep-subset').fill(o.subset === '0' ? '' : o.subset);
