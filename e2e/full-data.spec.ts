@@ -13,6 +13,7 @@ test('picking the full CIFAR-10 shows its progress, loads it, measures the full-
   await openReady(page, '?model=convnet3&trainSubset=64&epochs=1');
   await gotoView(page, 'data'); // the picker is in the Data & baseline view
   await expect(page.getByTestId('data-subset')).toBeChecked();
+  await expect(page.getByTestId('footer-data')).toHaveText('a subset of 5,000 training and 1,000 test images in use');
   const t0 = Date.now();
   await page.getByTestId('data-full').check();
   const progress = page.getByTestId('full-data-progress');
@@ -23,6 +24,7 @@ test('picking the full CIFAR-10 shows its progress, loads it, measures the full-
   await expect(page.getByTestId('train-count')).toHaveText('50,000 images');
   await expect(page.getByTestId('test-count')).toHaveText('10,000 images');
   await expect(page).toHaveURL(/[?&]data=full(&|$)/);
+  await expect(page.getByTestId('footer-data')).toHaveText('all 50,000 training and 10,000 test images in use');
   // The full-data baseline (convnet3-full), said so, measured on the 10,000 test images = PyTorch's figure.
   const shipped = await shippedPretrained(page, 'convnet3-full');
   expect(shipped).not.toBeNull();

@@ -38,6 +38,8 @@ for (const scope of o.scopes.split(',')) {
   page.on('pageerror', (e) => console.log('pageerror', e.message));
   await page.goto(`${o.base}?model=resnet20&mode=remove${o.query ? `&${o.query}` : ''}`);
   await page.getByTestId('pruned-acc').filter({ hasText: '%' }).waitFor({ timeout: 600_000 });
+  // The baseline's line (which weights, how trained) lives in the Train view, read before leaving it.
+  const baselineOrigin = await page.getByTestId('baseline-origin').innerText({ timeout: 5_000 }).catch(() => '');
   await page.getByTestId('tab-experiments').click(); // the method comparison lives in the Experiments view
   for (const box of await page.locator('[data-testid^="sweep-criterion-"]').all()) {
     const id = (await box.getAttribute('data-testid')).replace('sweep-criterion-', '');
@@ -60,7 +62,8 @@ for (const scope of o.scopes.split(',')) {
   const json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
   json.seconds = seconds;
   json.backend = await page.evaluate(() => window.__playground?.state?.().backend?.backend ?? null).catch(() => null);
-  json.baselineOrigin = await page.getByTestId('baseline-origin').innerText().catch(() => '');
+  json.baselineOrigin = baselineOrigin;
+  json.query = o.query; // the fine-tuning recipe (optimiser, learning rate, schedule, augmentation) and data set
   writeFileSync(`${o.out}/measurements/tradeoff-resnet20-${scope}.json`, `${JSON.stringify(json, null, 2)}\n`);
   results[scope] = json;
   console.log(`${scope}: ${json.rows.length} points in ${seconds} s`);

@@ -50,12 +50,26 @@ describe('pretrained baselines', () => {
     expect(createHash('sha256').update(file).digest('hex')).toBe(entry.sha256);
     vi.resetModules();
     vi.stubGlobal('fetch', serve({ 'models/manifest.json': { body: JSON.stringify(manifest), type: 'application/json' }, 'models/resnet20-full.safetensors': { body: file, type: 'application/octet-stream' } }));
-    const { loadPretrained } = await import('./pretrained');
+    const { loadPretrained, aboutEntry } = await import('./pretrained');
     const p = await loadPretrained('resnet20');
     expect(p!.weights.model).toBe('resnet20');
     expect(p!.epochs).toBe(entry.epochs);
-    expect(p!.about).toBe(`trained on the full CIFAR-10, ${entry.epochs} of ${entry.recipe.epochs} epochs, ${(entry.testAccuracy * 100).toFixed(1)} % on 10,000 test images`);
+    expect(p!.about).toBe(aboutEntry(entry)); // the wording itself: the test below
     // A chain model's 5,000-image baseline keeps its own wording (no 'about').
     expect((await load({ 'models/manifest.json': { body: JSON.stringify(manifest), type: 'application/json' }, 'models/simplecnn.safetensors': { body: weights, type: 'application/octet-stream' } }))!.about).toBeUndefined();
+  });
+});
+
+describe('aboutEntry (what the page says about a full-data baseline)', () => {
+  it('says how far a run got: "N epochs" when finished, "N of M epochs" when shipped before its end', async () => {
+    const { aboutEntry } = await import('./pretrained');
+    const entry = manifest.models['resnet20-full'];
+    expect(aboutEntry({ ...entry, epochs: 40, recipe: { ...entry.recipe, epochs: 40 }, testAccuracy: 0.9107, testImages: 10000 })).toBe(
+      'trained on the full CIFAR-10, 40 epochs, 91.1 % on 10,000 test images',
+    );
+    expect(aboutEntry({ ...entry, epochs: 8, recipe: { ...entry.recipe, epochs: 100 }, testAccuracy: 0.7502, testImages: 10000 })).toBe(
+      'trained on the full CIFAR-10, 8 of 100 epochs, 75.0 % on 10,000 test images',
+    );
+    expect(aboutEntry({ ...manifest.models.simplecnn })).toBeUndefined();
   });
 });

@@ -73,5 +73,6 @@ export async function loadPretrained(model: ModelId, full = false): Promise<Pret
 export function aboutEntry(e: ManifestEntry): string | undefined {
   if (e.dataset !== 'cifar10-full') return undefined;
   const images = e.testImages ? `${e.testImages.toLocaleString('en-US')} test images` : 'the test images';
-  return `trained on the full CIFAR-10, ${e.epochs} of ${e.recipe.epochs} epochs, ${(e.testAccuracy * 100).toFixed(1)} % on ${images}`;
+  const epochs = e.epochs >= e.recipe.epochs ? `${e.epochs} epochs` : `${e.epochs} of ${e.recipe.epochs} epochs`;
+  return `trained on the full CIFAR-10, ${epochs}, ${(e.testAccuracy * 100).toFixed(1)} % on ${images}`;
 }

@@ -206,6 +206,6 @@ export interface Pretrained {
   /** Test accuracy on test_1000 measured when it was made (the manifest's). */
   testAccuracy: number;
   backend: string;
-  /** A full-data baseline's own description ("trained on the full CIFAR-10, 8 of 100 epochs, 75.0 % on 10,000 test images"). */
+  /** A full-data baseline's own description ("trained on the full CIFAR-10, 40 epochs, 91.1 % on 10,000 test images"; a run shipped before its end: "8 of 100 epochs"). */
   about?: string;
 }

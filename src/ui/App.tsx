@@ -12,6 +12,16 @@ import { WorkPanel } from './WorkPanel';
 import { Part } from './Part';
 import { Views, usePresenterClass } from './Views';
 import { LessonPanel } from './LessonPanel';
+import { useStore } from './context';
+import { int } from '../state/vocabulary';
+import { type DataStatus } from '../state/types';
+
+/** The footer's data line: the images in use (the subset, the full set, or the user's own files) once loaded. */
+function footerData(train: DataStatus, test: DataStatus): string {
+  if (train.status !== 'ready' || test.status !== 'ready') return 'loading the images';
+  const what = train.count >= 50_000 ? 'all' : 'a subset of';
+  return `${what} ${int(train.count)} training and ${int(test.count)} test images in use`;
+}
 
 /**
  * The page: a compact header, the views as tabs (layout.ts: view=, controls=, presenter=), notices
@@ -20,6 +30,7 @@ import { LessonPanel } from './LessonPanel';
  */
 export function App() {
   usePresenterClass();
+  const dataInUse = useStore((s) => footerData(s.data.train, s.data.test));
   return (
     <>
       <Header />
@@ -56,8 +67,11 @@ export function App() {
         <LessonPanel />
       </main>
       <footer>
-        Data: CIFAR-10 (Krizhevsky, <i>Learning Multiple Layers of Features from Tiny Images</i>, 2009), a balanced
-        subset of 5,000 training and 1,000 test images. Everything runs in this tab; your files are never uploaded.
+        Data: CIFAR-10 (Krizhevsky, <i>Learning Multiple Layers of Features from Tiny Images</i>, 2009),{' '}
+        <span data-testid="footer-data">
+          {dataInUse}
+        </span>
+        . Everything runs in this tab; your files are never uploaded.
       </footer>
     </>
   );
