@@ -1,23 +1,28 @@
 /**
  * evaluate() on the wasm backend reads its chunks without copying the whole set out of the wasm heap
- * (tfjs-backend-wasm's Slice kernel does that: trainer.ts rowsOf), and gives what one pass over the whole
- * set gives: the same predictions, so the same accuracy, per-class figures and confusion, and the loss to float noise.
+ * (tfjs-backend-wasm's Slice kernel does that; the custom kernels replace it for contiguous slices:
+ * backend/wasmKernels.ts rowSlice), and gives what one pass over the whole set gives: the same
+ * predictions, so the same accuracy, per-class figures and confusion, and the loss to float noise.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { installKernels } from '../backend/kernels';
+import { wasmKernelStats } from '../backend/wasmKernels';
 import { Net } from '../model/net';
 import { NUM_CLASSES } from '../model/spec';
 import { convNet3, simpleCnn } from '../model/zoo';
 import { randomWeights } from '../pruning/testUtil';
-import { type DeviceSet, evaluate, rowsOf } from './trainer';
+import { type DeviceSet, evaluate } from './trainer';
 
 const N = 40;
 let set: DeviceSet;
 
 beforeAll(async () => {
   setWasmPaths(path.resolve('node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/');
+  // Again now that the wasm package is imported: its stock kernels are replaced only once they are registered.
+  await installKernels({ kernels: 'custom', selfCheck: false });
   expect(await tf.setBackend('wasm')).toBe(true);
   set = {
     xs: tf.randomNormal([N, 32, 32, 3], 0, 1, 'float32', 21) as tf.Tensor4D,
@@ -48,21 +53,38 @@ async function wholeReads(f: () => Promise<unknown>): Promise<Set<object>> {
   return read;
 }
 
-describe('evaluate on wasm', () => {
-  test('rowsOf: the rows, as tf.slice gives them', () => {
-    const got = rowsOf(set.xs, 13, 9);
-    const want = tf.slice(set.xs, [13, 0, 0, 0], [9, 32, 32, 3]);
-    expect(got.shape).toEqual([9, 32, 32, 3]);
-    expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()));
-    const labels = rowsOf(set.ys, 13, 9);
-    expect(Array.from(labels.dataSync())).toEqual(Array.from(set.ys.dataSync()).slice(13, 22));
-    tf.dispose([got, want, labels]);
+describe('slices and evaluation on wasm', () => {
+  test('Slice equals cpu: rows of float32 / int32 / bool, a block within a row, size -1, empty; a strided slice goes to the stock kernel', async () => {
+    const cases = () => {
+      const x = tf.randomUniform([7, 3, 2, 5], -1, 1, 'float32', 5);
+      const labels = tf.tensor1d([3, 1, 4, 1, 5, 9, 2], 'int32');
+      const flags = tf.tensor1d([1, 0, 1, 1, 0, 0, 1], 'bool');
+      const out = [
+        tf.slice(x, [2, 0, 0, 0], [3, 3, 2, 5]), // rows: contiguous
+        tf.slice(labels, 2, 4),
+        tf.slice(flags, [1], [-1]),
+        tf.slice(x, [4, 1, 0, 0], [1, 2, 2, 5]), // within one row: contiguous
+        tf.slice(x, [0, 0, 0, 1], [7, 3, 2, 2]), // strided: stock kernel
+        tf.slice(x, [3, 0, 0, 0], [0, 3, 2, 5]),
+      ];
+      const got = out.map((t) => ({ shape: t.shape, dtype: t.dtype, data: Array.from(t.dataSync()) }));
+      tf.dispose([x, labels, flags, ...out]);
+      return got;
+    };
+    await tf.setBackend('cpu');
+    const ref = cases();
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const fast = wasmKernelStats.rowSlice;
+    expect(cases()).toEqual(ref);
+    expect(wasmKernelStats.rowSlice - fast).toBe(4); // not the strided one, nothing to copy for the empty one
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   test.each([
     ['SimpleCNN', simpleCnn],
     ['ConvNet-3', convNet3],
-  ] as const)('%s: chunks never copy the set out of the heap; the figures of one whole pass', async (_, spec) => {
+  ] as const)('%s: evaluate’s chunks never copy the set out of the heap; the figures of one whole pass', async (_, spec) => {
     const net = new Net(spec, randomWeights(spec, 5));
     const before = tf.memory().numTensors;
     let chunked!: Awaited<ReturnType<typeof evaluate>>;

@@ -76,22 +76,11 @@ function batchOf(set: ImageSet, order: Int32Array | null, orderT: tf.Tensor1D | 
     const { images, labels } = normalisedBatch(set.host, set.stats, order, start, n);
     return [tf.tensor4d(images, [n, 32, 32, 3]), tf.tensor1d(labels, 'int32')];
   }
-  if (!orderT) return [rowsOf(set.xs, start, n), rowsOf(set.ys, start, n)];
+  if (!orderT) return [set.xs.slice([start, 0, 0, 0], [n, 32, 32, 3]), set.ys.slice(start, n)];
   return tf.tidy(() => {
     const idx = orderT.slice(start, n);
     return [tf.gather(set.xs, idx), tf.gather(set.ys, idx)];
   });
-}
-
-/**
- * Rows [start, start + n) of a tensor on the backend. On wasm a Gather: tfjs-backend-wasm's Slice kernel first
- * copies its WHOLE input out of the wasm heap into JavaScript (readSync → HEAPU8.slice) to take the rows from it —
- * 12 MB per 250-image chunk of the 1,000 test images (a quarter of a slider preview's evaluation in a CPU profile of the
- * engine worker), 120 MB per chunk of the full 10,000 — while Gather copies just the rows inside wasm. Same values.
- */
-export function rowsOf<T extends tf.Tensor>(t: T, start: number, n: number): T {
-  if (tf.getBackend() !== 'wasm') return tf.slice(t, start, n);
-  return tf.tidy(() => tf.gather(t, tf.range(start, start + n, 1, 'int32')));
 }
 
 export function disposeDeviceSet(s: ImageSet | null | undefined): void {
