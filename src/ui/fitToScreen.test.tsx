@@ -47,4 +47,15 @@ describe('useFitToScreen', () => {
     r.rerender(<Box off={true} />);
     expect(r.getByTestId('box').style.maxHeight).toBe('');
   });
+  it('measures again a frame after a re-render, never inside the render’s commit (a forced layout of the page per slider input)', async () => {
+    stage(true);
+    const r = render(<Box off={false} />);
+    const measured = vi.mocked(HTMLElement.prototype.getBoundingClientRect);
+    const before = measured.mock.calls.length;
+    r.rerender(<Box off={false} />);
+    expect(measured.mock.calls.length).toBe(before);
+    await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+    expect(measured.mock.calls.length).toBe(before + 1);
+    expect(r.getByTestId('box').style.maxHeight).toBe('280px');
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * The one switch for the playground's custom kernels: the fast Conv2D and matMul gradients, the conv
  * blocks with their own gradients, the WebAssembly SIMD kernels, the fused optimiser update and the
- * replaced wasm Identity / GatherV2. Nothing registers on import: until installKernels() turns them on,
+ * replaced wasm Identity / GatherV2 / Slice. Nothing registers on import: until installKernels() turns them on,
  * everything runs stock tfjs kernels and gradients.
  *
  * Why a switch: the custom kernels reach into tfjs-backend-wasm 4.22's internals (its Emscripten memory
@@ -222,7 +222,7 @@ function seeded(shape: number[], seed: number): tf.Tensor {
  * Everything the custom kernels replace, on tiny tensors: ConvNet-3's training block (conv → BatchNorm
  * with batch statistics → ReLU → 2×2 max-pool) with a data input and a differentiated one, SimpleCNN's
  * conv + bias + ReLU, the evaluation block with the pool in the conv, a dense layer wide enough for its
- * SIMD weight gradient, a batch gather, and two Adam and two SGD-momentum steps. Named outputs.
+ * SIMD weight gradient, a batch gather, a row slice, and two Adam and two SGD-momentum steps. Named outputs.
  */
 async function checkComputation(): Promise<Map<string, Float32Array>> {
   const out = new Map<string, Float32Array>();
@@ -266,6 +266,7 @@ async function checkComputation(): Promise<Map<string, Float32Array>> {
     await put('BatchNorm batch variance', stats[2]);
     await put('conv+bias+ReLU+pool (evaluation)', tf.tidy(() => convBiasReluPool(inputs[0] as tf.Tensor4D, inputs[4].slice([0, 0, 0, 0], [3, 3, 3, 5]) as tf.Tensor4D, inputs[5] as tf.Tensor1D)));
     await put('batch gather', tf.tidy(() => tf.clone(tf.gather(xData, rows))));
+    await put('row slice', tf.tidy(() => tf.clone(tf.slice(xData, [1, 0, 0, 0], [3, 4, 4, 3]))));
     const dense = tf.tidy(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), r2)))(wide));
     await put('dense ∂input', dense[0]);
     await put('dense ∂weights', dense[1]);

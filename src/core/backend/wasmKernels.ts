@@ -59,7 +59,7 @@ export function conv2dBackpropFilterViaIm2col(
 }
 
 /** Calls of the fast paths here (tests check they are taken). */
-export const wasmKernelStats = { rowGather: 0 };
+export const wasmKernelStats = { rowGather: 0, rowSlice: 0 };
 
 /**
  * A replacement for a stock wasm kernel: `make(stock)` may call the stock kernel for the cases it does
@@ -121,8 +121,36 @@ const rowGather: WasmKernelOverride = {
   },
 };
 
+/**
+ * Slice of a contiguous block (rows along the first axis: evaluation's chunks of the test set) as one
+ * copy inside the wasm heap. Why: tfjs-backend-wasm 4.22's Slice first copies its WHOLE input out of the
+ * heap into JavaScript (readSync → HEAPU8.slice) and takes the rows from that copy — 12 MB per 250-image
+ * chunk of the 1,000 test images, a quarter of a slider preview's evaluation in a CPU profile of the
+ * engine worker (1,293 of 5,238 ms over 15 previews), 120 MB per chunk of the full 10,000. Any other
+ * slice (strided, strings) goes to the stock kernel.
+ */
+const rowSlice: WasmKernelOverride = {
+  name: 'Slice',
+  make: (stock) => (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
+    if (x.dtype !== 'float32' && x.dtype !== 'int32' && x.dtype !== 'bool') return stock.kernelFunc(args);
+    const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+    if (!tf.slice_util.isSliceContinous(x.shape, b, s)) return stock.kernelFunc(args);
+    const backend = args.backend as unknown as HeapBackend;
+    const out = backend.makeOutput(s, x.dtype);
+    const n = s.reduce((a, v) => a * v, 1);
+    if (n === 0) return out;
+    wasmKernelStats.rowSlice++;
+    const offset = tf.slice_util.computeFlatOffset(b, tf.util.computeStrides(x.shape));
+    // Views after the allocation: growing the heap may replace its buffer.
+    backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(x).subarray(offset, offset + n));
+    return out;
+  },
+};
+
 /** The stock wasm kernels installKernels replaces. */
-export const wasmKernelOverrides = (): WasmKernelOverride[] => [sharedIdentity, rowGather];
+export const wasmKernelOverrides = (): WasmKernelOverride[] => [sharedIdentity, rowGather, rowSlice];
 
 /**
  * Registers Conv2DBackpropFilter for 'wasm' when tfjs lacks it (4.22 does: without it no conv layer
