@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { imageSlices, runImageSlices, simdContext } from './index';
+import { type Slice, imageSlices, runImageSlices, simdContext } from './index';
 import { type Conv3x3Shape, type WinogradModule, instantiateWinograd, winogradBytes, winogradFilter, winogradLayout, winogradSupports } from './winograd';
 
 export type { Conv3x3Shape, WinogradModule };
@@ -57,6 +57,28 @@ export function conv3x3Module(s: Conv3x3Shape, memory: WebAssembly.Memory, share
   return byShape.get(key)!;
 }
 
+/**
+ * Modules that have run once. Why: V8 runs a new wasm module in its baseline tier (Liftoff) and
+ * compiles the optimised code in the background once a function is hot, but a call already running
+ * stays in the baseline code to its end — so a new shape's first call (every pruned width is a new
+ * module) ran 2–3× slower: SimpleCNN's conv on 250 images, Node, first / second call of a new width:
+ * 83–334 / 34–64 ms. Its first call is therefore run in pieces of FIRST_CALL_IMAGES images: the first
+ * pieces in the baseline tier, the rest in the optimised code once it is there. Each image's output is
+ * computed alone, so the pieces give the same result.
+ */
+const warmed = new WeakSet<WinogradModule>();
+const FIRST_CALL_IMAGES = 4;
+
+/** `slices` cut into pieces of at most `size` images, in order. */
+export function finerSlices(slices: readonly Slice[], size: number): Slice[] {
+  const out: Slice[] = [];
+  for (const [start, count] of slices) for (let i = 0; i < count; i += size) out.push([start + i, Math.min(size, count - i)]);
+  return out;
+}
+
+/** Calls of a module's first run in pieces (tests check it). */
+export const conv3x3Stats = { firstRunsInPieces: 0 };
+
 interface Conv3x3Attrs {
   relu: boolean;
   inputGrad: boolean;
@@ -91,7 +113,13 @@ export const conv3x3Kernel: tf.KernelConfig = {
     const y = backend.makeOutput(s.pool ? [x.shape[0], s.h / 2, s.w / 2, s.cout] : [x.shape[0], s.h, s.w, s.cout], 'float32');
     const L = winogradLayout(s);
     // Images split among threads (index.ts): the transformed filter u is shared, scratch is per thread.
-    const { slices, threads } = imageSlices(x.shape[0], s.h * s.w * (s.cin + s.cout));
+    const { slices: usual, threads } = imageSlices(x.shape[0], s.h * s.w * (s.cin + s.cout));
+    const firstRun = !warmed.has(mod);
+    const slices = firstRun ? finerSlices(usual, FIRST_CALL_IMAGES) : usual;
+    if (firstRun) {
+      warmed.add(mod);
+      conv3x3Stats.firstRunsInPieces++;
+    }
     const scratchBytes = (L.scratchBytes + 15) & ~15;
     const uBytes = (L.filterFloats * 4 + 15) & ~15;
     const heap = backend.wasm as unknown as EmscriptenHeap;

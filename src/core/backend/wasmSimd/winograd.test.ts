@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { simdContext } from './index';
-import { conv3x3Filter, conv3x3Module, conv3x3Range, conv3x3ScratchBytes, simdConv3x3, simdConv3x3InputGrad } from './conv3x3';
+import { conv3x3Filter, conv3x3Module, conv3x3Range, conv3x3ScratchBytes, conv3x3Stats, finerSlices, simdConv3x3, simdConv3x3InputGrad } from './conv3x3';
 import { type Conv3x3Shape, instantiateWinograd, winogradBytes, winogradFilter, winogradLayout } from './winograd';
 
 const cases = [
@@ -128,6 +128,20 @@ describe('Winograd 3×3 conv kernel', () => {
       expect(relDiff(got, ref)).toBeLessThan(1e-4);
     });
   }
+
+  test("a new shape's first call runs in pieces of a few images (V8's optimised code takes over between them), with the later calls' result", async () => {
+    expect(finerSlices([[0, 10], [10, 3]], 4)).toEqual([[0, 4], [4, 4], [8, 2], [10, 3]]);
+    const c = { n: 9, h: 8, w: 8, cin: 7, cout: 11 }; // a shape no other test uses: its module is new here
+    const [first, second, pieces] = await onWasm(() => {
+      const t = inputs(c);
+      const before = conv3x3Stats.firstRunsInPieces;
+      const a = simdConv3x3(t.x, t.w, t.b, true)!.dataSync() as Float32Array;
+      const b = simdConv3x3(t.x, t.w, t.b, true)!.dataSync() as Float32Array;
+      return [a, b, conv3x3Stats.firstRunsInPieces - before] as const;
+    });
+    expect(pieces).toBe(1); // the first call only
+    expect(Buffer.from(first.buffer).equals(Buffer.from(second.buffer))).toBe(true); // bit for bit
+  });
 
   test('odd sizes, other kernels and mismatched channels are declined', async () => {
     await tf.setBackend('wasm');
