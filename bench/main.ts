@@ -20,7 +20,8 @@ import { compareGradients } from '../src/core/backend/gradCheck';
 import { isGraphSpec } from '../src/core/model/graph';
 import { type ModelId, geometry } from '../src/core/model/spec';
 import { MODELS } from '../src/core/model/zoo';
-import { jobStats, setHelperSpinMicros, setKernelThreads } from '../src/core/backend/wasmSimd';
+import { jobStats, setChunksPerThread, setHelperSpinMicros, setKernelThreads } from '../src/core/backend/wasmSimd';
+import { DEFAULT_CHUNKS_PER_THREAD, DEFAULT_SPIN_US } from '../src/core/backend/wasmSimd/parallel';
 import { setRelaxedSimd } from '../src/core/backend/wasmSimd/asm';
 import { setGraphFusion } from '../src/core/model/net';
 import { setStride2Conv } from '../src/core/backend/convBlock';
@@ -36,6 +37,8 @@ if (params.get('simdThreads')) setKernelThreads(Number(params.get('simdThreads')
 if (params.get('relaxed') === '0') setRelaxedSimd(false);
 // helperSpinUs=N: how long the SIMD helper polls for the next job before sleeping (A/B; default parallel.ts DEFAULT_SPIN_US).
 if (params.get('helperSpinUs')) setHelperSpinMicros(Number(params.get('helperSpinUs')));
+// chunksPerThread=N: image chunks per thread of a split SIMD kernel call (A/B; default parallel.ts DEFAULT_CHUNKS_PER_THREAD).
+if (params.get('chunksPerThread')) setChunksPerThread(Number(params.get('chunksPerThread')));
 const base = new URL('./', location.href).href;
 const out = document.getElementById('out')!;
 const log = (s: string) => (out.textContent += s + '\n');
@@ -170,6 +173,10 @@ const api = {
   setGraphFusion,
   /** A/B (BENCH_ONLY=resnet20-ab BENCH_AB=stride2): the 3×3 stride-2 convs' own op on, or the stride-1 conv read at the even pixels. */
   setStride2Conv,
+  /** A/B (BENCH_AB=chunks:N): chunks per thread of the split SIMD kernels (null: the default). */
+  setChunksPerThread: (n: number | null) => setChunksPerThread(n ?? DEFAULT_CHUNKS_PER_THREAD),
+  /** A/B (BENCH_AB=spin:N): how long the SIMD helper polls for the next job (null: the default). */
+  setHelperSpinMicros: (us: number | null) => setHelperSpinMicros(us ?? DEFAULT_SPIN_US),
   memory: () => tf.memory(),
   /**
    * The backend's matMul rate: an n×n·n×n float32 matMul, kernel time from tf.profile (no

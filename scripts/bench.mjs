@@ -300,19 +300,23 @@ const measurements = [
       const { page, info } = await ctx.benchPage(null);
       const model = 'resnet20';
       const rounds = Number(process.env.BENCH_AB_ROUNDS || q(6, 2));
-      const what = process.env.BENCH_AB === 'stride2' ? 'setStride2Conv' : 'setGraphFusion';
-      const label = process.env.BENCH_AB === 'stride2' ? ['stride-2 op', 'stride-1 + slice'] : ['fused', 'unfused'];
+      // BENCH_AB=chunks:N / spin:N: the split SIMD kernels' chunks per thread / the helper's polling µs at N against the default.
+      const [abKind, abArg] = (process.env.BENCH_AB || '').split(':');
+      const knob = { chunks: ['setChunksPerThread', `${abArg} chunks per thread`, 'default chunks'], spin: ['setHelperSpinMicros', `helper polls ${abArg} µs`, 'default polling'] }[abKind];
+      const what = knob ? knob[0] : abKind === 'stride2' ? 'setStride2Conv' : 'setGraphFusion';
+      const label = knob ? knob.slice(1) : abKind === 'stride2' ? ['stride-2 op', 'stride-1 + slice'] : ['fused', 'unfused'];
+      const arg = (on) => (knob ? (on ? Number(abArg) : null) : on);
       const per = { on: { train: [], infer: [] }, off: { train: [], infer: [] } };
       for (let r = 0; r < rounds; r++) {
         for (const k of r % 2 ? ['off', 'on'] : ['on', 'off']) {
-          await page.evaluate(([f, on]) => window.bench[f](on), [what, k === 'on']);
+          await page.evaluate(([f, v]) => window.bench[f](v), [what, arg(k === 'on')]);
           const t = await page.evaluate((o) => window.bench.train(o), { model, batch: 64, optimizer: 'adam', warmup: 2, steps: q(5, 2) });
           const i = await page.evaluate((o) => window.bench.inference(o), { model, batch: 250, warmup: 1, runs: q(3, 1) });
           per[k].train.push(t.medianStepMs);
           per[k].infer.push(i.medianMs);
         }
       }
-      await page.evaluate((f) => window.bench[f](true), what);
+      await page.evaluate(([f, v]) => window.bench[f](v), [what, arg(!knob)]);
       await page.close();
       const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
       const ratios = (w) => per.on[w].map((v, j) => v / per.off[w][j]);

@@ -15,6 +15,8 @@
  * --pin 0: every thread of the renderer on CPU 0 (taskset, before the backend starts its threads).
  * --busy 1: a busy loop pinned to CPU 1 meanwhile (a neighbour that takes the second core).
  * Wall-clock figures from these runs are as noisy as the machine; the counts are not.
+ * STEP_COUNTS_RECORD=<file>: `perf record -g` of the renderer over a bench.train call, of the event
+ * STEP_COUNTS_EVENT (default page-faults; e.g. syscalls:sys_enter_madvise).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -72,7 +74,7 @@ async function main() {
     let recorder = null;
     if (process.env.STEP_COUNTS_RECORD) {
       // `perf record` of the page faults (call stacks, addresses) over a whole bench.train call.
-      recorder = spawn('perf', ['record', '-e', 'page-faults', '-g', '-d', '-o', process.env.STEP_COUNTS_RECORD, '-p', pids.join(',')], { stdio: 'ignore' });
+      recorder = spawn('perf', ['record', '-e', process.env.STEP_COUNTS_EVENT || 'page-faults', '-g', '-d', '-o', process.env.STEP_COUNTS_RECORD, '-p', pids.join(',')], { stdio: 'ignore' });
     }
     const steps = Number(a.steps);
     const out = [];

@@ -79,14 +79,14 @@ describe('installKernels', () => {
   test('uninstalling puts back the very stock kernels and gradients the install replaced', async () => {
     await tf.setBackend('wasm');
     uninstallKernels();
-    const stock = ['Identity', 'GatherV2'].map((k) => tf.getKernel(k, 'wasm'));
+    const stock = ['Identity', 'GatherV2', 'Slice'].map((k) => tf.getKernel(k, 'wasm'));
     const grads = ['Conv2D', 'BatchMatMul'].map((k) => tf.getGradient(k));
     await installKernels({ selfCheck: false });
     expect(tf.getKernel('Identity', 'wasm')).not.toBe(stock[0]);
     expect(tf.getGradient('Conv2D')).not.toBe(grads[0]);
     uninstallKernels();
-    expect(['Identity', 'GatherV2'].map((k) => tf.getKernel(k, 'wasm'))).toEqual(stock);
-    expect(['Identity', 'GatherV2'].map((k) => tf.getKernel(k, 'wasm')?.kernelFunc)).toEqual(stock.map((c) => c?.kernelFunc));
+    expect(['Identity', 'GatherV2', 'Slice'].map((k) => tf.getKernel(k, 'wasm'))).toEqual(stock);
+    expect(['Identity', 'GatherV2', 'Slice'].map((k) => tf.getKernel(k, 'wasm')?.kernelFunc)).toEqual(stock.map((c) => c?.kernelFunc));
     expect(['Conv2D', 'BatchMatMul'].map((k) => tf.getGradient(k))).toEqual(grads);
     await tf.setBackend('cpu');
   });
@@ -95,7 +95,7 @@ describe('installKernels', () => {
     test(`with the kernels off a training step runs only tfjs's own kernels and gradients (${backend})`, async () => {
       await tf.setBackend(backend);
       await installKernels({ kernels: 'stock' });
-      const stats = [convGradStats.fast, matMulGradStats.fast, wasmKernelStats.rowGather];
+      const stats = [convGradStats.fast, matMulGradStats.fast, wasmKernelStats.rowGather, wasmKernelStats.heapSlice];
       for (const [spec, channels] of [[simpleCnn, [8]], [convNet3, [4, 6, 8]]] as const) {
         const names = await stepKernels(spec, [...channels]);
         expect(custom(names)).toEqual([]);
@@ -104,7 +104,7 @@ describe('installKernels', () => {
         for (const n of names.filter((k) => !k.endsWith('__op'))) expect(tf.getKernel(n, backend), n).toBeDefined(); // __op: a customGrad op's name
       }
       // No custom gradient, gather or optimiser ran.
-      expect([convGradStats.fast, matMulGradStats.fast, wasmKernelStats.rowGather]).toEqual(stats);
+      expect([convGradStats.fast, matMulGradStats.fast, wasmKernelStats.rowGather, wasmKernelStats.heapSlice]).toEqual(stats);
       // The same step with the custom kernels does run them (so the check above can fail).
       await installKernels({ selfCheck: false });
       expect(custom(await stepKernels(convNet3, [4, 6, 8])).length).toBeGreaterThan(0);

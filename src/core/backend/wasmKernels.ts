@@ -1,6 +1,6 @@
 /**
  * Kernels the SimpleCNN training step needs that @tensorflow/tfjs-backend-wasm 4.22 lacks (and an
- * Identity that does not copy and a row gather, below).
+ * Identity that does not copy, a row gather and a Slice that reads its input in place, below).
  *
  * Measured in headless Chromium (bench/ "wasm missing kernels"): with Adam or SGD momentum,
  * oneHot + softmaxCrossEntropy, argMax, gather and the relu/bias/matMul gradients, the only
@@ -59,7 +59,7 @@ export function conv2dBackpropFilterViaIm2col(
 }
 
 /** Calls of the fast paths here (tests check they are taken). */
-export const wasmKernelStats = { rowGather: 0, rowSlice: 0 };
+export const wasmKernelStats = { rowGather: 0, heapSlice: 0 };
 
 /**
  * A replacement for a stock wasm kernel: `make(stock)` may call the stock kernel for the cases it does
@@ -122,35 +122,59 @@ const rowGather: WasmKernelOverride = {
 };
 
 /**
- * Slice of a contiguous block (rows along the first axis: evaluation's chunks of the test set) as one
- * copy inside the wasm heap. Why: tfjs-backend-wasm 4.22's Slice first copies its WHOLE input out of the
- * heap into JavaScript (readSync → HEAPU8.slice) and takes the rows from that copy — 12 MB per 250-image
- * chunk of the 1,000 test images, a quarter of a slider preview's evaluation in a CPU profile of the
- * engine worker (1,293 of 5,238 ms over 15 previews), 120 MB per chunk of the full 10,000. Any other
- * slice (strided, strings) goes to the stock kernel.
+ * Slice reading its input in place. Why: tfjs-backend-wasm 4.22's Slice first copies the WHOLE input
+ * out of the wasm heap into a fresh JavaScript array (backend.readSync), then slices that copy
+ * element by element. ResNet-20's 1×1 stride-2 shortcuts read the even pixels of a 4 MB and a 2 MB
+ * activation with one slice each (net.ts evenPixels), and the shortcut's filter gradient slices
+ * again: ~7.5 MB of fresh JavaScript memory per training step — about 1,900 page faults (Node,
+ * perf record -e minor-faults), and Slice ×4 at 11 ms of a step in the bench's SGD row; evaluation's
+ * chunks of the test set copied 12 MB per 250 images of the 1,000 (a quarter of a slider preview's
+ * evaluation in a CPU profile of the engine worker; 120 MB per chunk of the full 10,000). Here the
+ * input is a view of the heap and the output is copied in runs of its contiguous innermost block.
+ * Strings and other dtypes go to the stock kernel (bool is one byte per element on the heap, like its view).
  */
-const rowSlice: WasmKernelOverride = {
+const heapSlice: WasmKernelOverride = {
   name: 'Slice',
   make: (stock) => (args) => {
     const x = args.inputs.x as tf.TensorInfo;
+    if ((x.dtype !== 'float32' && x.dtype !== 'int32' && x.dtype !== 'bool') || x.shape.length === 0) return stock.kernelFunc(args);
     const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
-    if (x.dtype !== 'float32' && x.dtype !== 'int32' && x.dtype !== 'bool') return stock.kernelFunc(args);
-    const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
-    if (!tf.slice_util.isSliceContinous(x.shape, b, s)) return stock.kernelFunc(args);
+    const [b, sz] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
     const backend = args.backend as unknown as HeapBackend;
-    const out = backend.makeOutput(s, x.dtype);
-    const n = s.reduce((a, v) => a * v, 1);
-    if (n === 0) return out;
-    wasmKernelStats.rowSlice++;
-    const offset = tf.slice_util.computeFlatOffset(b, tf.util.computeStrides(x.shape));
+    const out = backend.makeOutput(sz, x.dtype);
+    wasmKernelStats.heapSlice++;
+    if (sz.some((d) => d === 0)) return out;
     // Views after the allocation: growing the heap may replace its buffer.
-    backend.typedArrayFromHeap(out).set(backend.typedArrayFromHeap(x).subarray(offset, offset + n));
+    const [src, dst] = [backend.typedArrayFromHeap(x), backend.typedArrayFromHeap(out)];
+    const rank = x.shape.length;
+    const strides = [...tf.util.computeStrides(x.shape), 1];
+    // The innermost axes taken whole, plus the next one: each output run is contiguous in the input.
+    let inner = rank - 1;
+    while (inner > 0 && sz[inner] === x.shape[inner]) inner--;
+    const run = sz.slice(inner).reduce((p, d) => p * d, 1);
+    // Runs along the axis before `inner` step by its stride (a tight loop); the axes before that
+    // are counted by an odometer (ResNet-20's even-pixel slice: 1,024 × 16 runs of 16 floats).
+    const mid = inner - 1; // −1: a single run
+    const midCount = mid >= 0 ? sz[mid] : 1;
+    const midStride = mid >= 0 ? strides[mid] : 0;
+    const outer = dst.length / (run * midCount);
+    const idx = new Array<number>(Math.max(0, mid)).fill(0);
+    let at = 0;
+    for (let o = 0; o < outer; o++) {
+      let from = b[inner] * strides[inner] + (mid >= 0 ? b[mid] * midStride : 0);
+      for (let a = 0; a < mid; a++) from += (b[a] + idx[a]) * strides[a];
+      for (let m = 0; m < midCount; m++, from += midStride, at += run) {
+        if (run >= 64) dst.set(src.subarray(from, from + run), at);
+        else for (let k = 0; k < run; k++) dst[at + k] = src[from + k];
+      }
+      for (let a = mid - 1; a >= 0 && ++idx[a] === sz[a]; a--) idx[a] = 0;
+    }
     return out;
   },
 };
 
 /** The stock wasm kernels installKernels replaces. */
-export const wasmKernelOverrides = (): WasmKernelOverride[] => [sharedIdentity, rowGather, rowSlice];
+export const wasmKernelOverrides = (): WasmKernelOverride[] => [sharedIdentity, rowGather, heapSlice];
 
 /**
  * Registers Conv2DBackpropFilter for 'wasm' when tfjs lacks it (4.22 does: without it no conv layer

@@ -256,6 +256,38 @@ describe('wasm training matches cpu', () => {
     x.dispose();
   });
 
+  test.skipIf(STOCK)("wasm Slice reading its input in place equals cpu: ResNet-20's even-pixel slice, partial inner and outer axes, size -1, int32, empty; strings go to the stock kernel", async () => {
+    const cases = () => {
+      const x = tf.randomUniform([4, 6, 8, 5], -1, 1, 'float32', 7);
+      const pairs = tf.reshape(x, [4 * 3, 2, 4, 10]); // net.ts evenPixels: [N·H/2, 2, W/2, 2·C]
+      const ints = tf.tensor2d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], [3, 4], 'int32');
+      const out = [
+        tf.slice(pairs, [0, 0, 0, 0], [12, 1, 4, 5]),
+        tf.slice(x, [1, 2, 3, 1], [2, 3, 4, 3]), // every axis partial: runs of 3
+        tf.slice(x, [1, 0, 0, 0], [2, -1, -1, -1]), // one contiguous run
+        tf.slice(x, [0, 1, 0, 0], [-1, 4, -1, -1]), // whole inner block, partial axis 1
+        tf.slice(tf.reshape(x, [4, 240]), [1, 64], [3, 100]), // runs ≥ 64: typed-array copies
+        tf.slice(ints, [1, 1], [2, 2]),
+        tf.slice(x, [0, 0, 0, 0], [2, 0, 8, 5]),
+        tf.slice(tf.tensor1d([1, 2, 3, 4, 5]), 3, 2),
+      ];
+      const got = out.map((t) => ({ shape: t.shape, dtype: t.dtype, data: Array.from(t.dataSync()) }));
+      const str = tf.slice(tf.tensor1d(['a', 'b', 'c']), 1, 2);
+      got.push({ shape: str.shape, dtype: str.dtype, data: str.dataSync() as unknown as number[] });
+      tf.dispose([x, pairs, ints, str, ...out]);
+      return got;
+    };
+    await tf.setBackend('cpu');
+    const ref = cases();
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const fast = wasmKernelStats.heapSlice;
+    const got = tf.tidy(cases);
+    expect(got).toEqual(ref);
+    expect(wasmKernelStats.heapSlice - fast).toBe(8); // all but the strings
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   test('wasm Conv2DBackpropFilter kernel (stride 2, same/valid, NHWC) matches cpu', async () => {
     const run = () => {
       const x = tf.randomUniform([2, 9, 8, 3], -1, 1, 'float32', 11) as tf.Tensor4D;

@@ -10,7 +10,7 @@ import { type BatchNormKernels, type ResidualKernels, instantiateBatchNorm, inst
 import { type FilterGradModule, TILE, instantiateFilterGrad } from './filterGrad';
 import { MAX_K, instantiateOuterGrad } from './outerGrad';
 import { type Helpers, type HelpersFactory, chunkCount, runJob, workerHelpers } from './parallel';
-export { helpersArePaused, jobStats, setHelperSpinMicros, setHelpersPaused, setKernelThreads } from './parallel';
+export { helpersArePaused, jobStats, setChunksPerThread, setHelperSpinMicros, setHelpersPaused, setKernelThreads } from './parallel';
 
 interface EmscriptenWasm {
   wasmMemory?: WebAssembly.Memory;

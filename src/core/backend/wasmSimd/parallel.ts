@@ -36,7 +36,13 @@ export function setKernelThreads(n: number | null): void {
 }
 /** Chunks per thread: threads claim chunks as they go, so a helper that starts late or runs slowly
  * (XNNPACK's pool thread spin-waits on the second core for a few ms after each conv) costs little. */
-const CHUNKS_PER_THREAD = 3;
+export const DEFAULT_CHUNKS_PER_THREAD = 3;
+let chunksPerThread = DEFAULT_CHUNKS_PER_THREAD;
+
+/** For measurements (bench.html?chunksPerThread=N, window.bench.setChunksPerThread): chunks per thread (1–8) for later calls. */
+export function setChunksPerThread(n: number): void {
+  chunksPerThread = Math.max(1, Math.min(8, Math.floor(n)));
+}
 /** A helper that has not finished a job by then is presumed dead (a job takes a few ms). */
 export const JOB_TIMEOUT_MS = 2000;
 /** Floats per chunk below which waking a helper (tens of µs) costs more than it saves. */
@@ -142,7 +148,7 @@ export function kernelTable(modules: WebAssembly.Module[], memory: WebAssembly.M
 /** Chunks for a batch of n images (1: not worth splitting, or no helpers). */
 export function chunkCount(helpers: Helpers | null, n: number, floatsPerImage: number): number {
   if (!helpers) return 1;
-  return Math.max(1, Math.min(n, MAX_CHUNKS, CHUNKS_PER_THREAD * (1 + helpers.count), Math.floor((n * floatsPerImage) / helpers.minChunkFloats)));
+  return Math.max(1, Math.min(n, MAX_CHUNKS, chunksPerThread * (1 + helpers.count), Math.floor((n * floatsPerImage) / helpers.minChunkFloats)));
 }
 
 /** Chunk c's arguments for thread t. */
