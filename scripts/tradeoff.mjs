@@ -38,6 +38,9 @@ for (const scope of o.scopes.split(',')) {
   page.on('pageerror', (e) => console.log('pageerror', e.message));
   await page.goto(`${o.base}?model=resnet20&mode=remove${o.query ? `&${o.query}` : ''}`);
   await page.getByTestId('pruned-acc').filter({ hasText: '%' }).waitFor({ timeout: 600_000 });
+  // data=full: the comparison must start on the full set, not on the subset the page shows while it downloads.
+  if (/(^|&)data=full(&|$)/.test(o.query))
+    await page.waitForFunction(() => window.__playground?.state?.().data?.test?.count === 10_000 && window.__playground.state().data.train.count === 50_000, null, { timeout: 600_000 });
   // The baseline's line (which weights, how trained) lives in the Train view, read before leaving it.
   const baselineOrigin = await page.getByTestId('baseline-origin').innerText({ timeout: 5_000 }).catch(() => '');
   await page.getByTestId('tab-experiments').click(); // the method comparison lives in the Experiments view
