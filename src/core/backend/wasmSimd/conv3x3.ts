@@ -17,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { type Slice, imageSlices, runImageSlices, simdContext } from './index';
+import { MAX_CHUNKS } from './parallel';
 import { type Conv3x3Shape, type WinogradModule, instantiateWinograd, winogradBytes, winogradFilter, winogradLayout, winogradSupports } from './winograd';
 
 export type { Conv3x3Shape, WinogradModule };
@@ -69,11 +70,13 @@ export function conv3x3Module(s: Conv3x3Shape, memory: WebAssembly.Memory, share
 const warmed = new WeakSet<WinogradModule>();
 const FIRST_CALL_IMAGES = 4;
 
-/** `slices` cut into pieces of at most `size` images, in order. */
-export function finerSlices(slices: readonly Slice[], size: number): Slice[] {
-  const out: Slice[] = [];
-  for (const [start, count] of slices) for (let i = 0; i < count; i += size) out.push([start + i, Math.min(size, count - i)]);
-  return out;
+/** `slices` cut into pieces of at most `size` images, in order, as jobs of at most `maxChunks` pieces (the helper threads' job table holds MAX_CHUNKS). */
+export function finerSlices(slices: readonly Slice[], size: number, maxChunks = MAX_CHUNKS): Slice[][] {
+  const pieces: Slice[] = [];
+  for (const [start, count] of slices) for (let i = 0; i < count; i += size) pieces.push([start + i, Math.min(size, count - i)]);
+  const jobs: Slice[][] = [];
+  for (let i = 0; i < pieces.length; i += maxChunks) jobs.push(pieces.slice(i, i + maxChunks));
+  return jobs;
 }
 
 /** Calls of a module's first run in pieces (tests check it). */
@@ -115,7 +118,7 @@ export const conv3x3Kernel: tf.KernelConfig = {
     // Images split among threads (index.ts): the transformed filter u is shared, scratch is per thread.
     const { slices: usual, threads } = imageSlices(x.shape[0], s.h * s.w * (s.cin + s.cout));
     const firstRun = !warmed.has(mod);
-    const slices = firstRun ? finerSlices(usual, FIRST_CALL_IMAGES) : usual;
+    const jobs = firstRun ? finerSlices(usual, FIRST_CALL_IMAGES) : [usual];
     if (firstRun) {
       warmed.add(mod);
       conv3x3Stats.firstRunsInPieces++;
@@ -128,13 +131,14 @@ export const conv3x3Kernel: tf.KernelConfig = {
       const u = (block + 15) & ~15;
       const scratch = (t: number) => u + uBytes + t * scratchBytes;
       winogradFilter(mod, ctx.memory, s, ptr(filter), a.inputGrad, bias ? ptr(bias) : null, u);
-      runImageSlices(
-        { module: mod.module, prefix: `conv3x3:${shapeKey(s)}.`, name: 'conv', local: mod.conv },
-        slices,
-        (start, count) => [ptr(x), u, ptr(y), start, start + count, scratch(0)],
-        undefined,
-        (t) => [[5, scratch(t)]],
-      );
+      for (const slices of jobs)
+        runImageSlices(
+          { module: mod.module, prefix: `conv3x3:${shapeKey(s)}.`, name: 'conv', local: mod.conv },
+          slices,
+          (start, count) => [ptr(x), u, ptr(y), start, start + count, scratch(0)],
+          undefined,
+          (t) => [[5, scratch(t)]],
+        );
     } finally {
       heap._free(block);
     }
