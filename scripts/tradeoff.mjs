@@ -58,6 +58,7 @@ for (const scope of o.scopes.split(',')) {
   await page.getByTestId('sweep-export-json').waitFor({ timeout: 6 * 3_600_000 });
   const seconds = Math.round((Date.now() - t0) / 1000);
   await page.getByTestId('sweep-axis-macs').check();
+  await page.mouse.move(0, 0); // no tooltip over the chart in the picture
   await page.getByTestId('sweep-chart').screenshot({ path: `${o.out}/tradeoff-resnet20-${scope}.png` });
   const [d] = await Promise.all([page.waitForEvent('download'), page.getByTestId('sweep-export-json').click()]);
   const chunks = [];
