@@ -256,7 +256,7 @@ describe('wasm training matches cpu', () => {
     x.dispose();
   });
 
-  test.skipIf(STOCK)("wasm Slice reading its input in place equals cpu: ResNet-20's even-pixel slice, partial inner and outer axes, size -1, int32, empty; strings go to the stock kernel", async () => {
+  test.skipIf(STOCK)("wasm Slice reading its input in place equals cpu: ResNet-20's even-pixel slice, partial inner and outer axes, size -1, int32, bool, empty; strings go to the stock kernel", async () => {
     const cases = () => {
       const x = tf.randomUniform([4, 6, 8, 5], -1, 1, 'float32', 7);
       const pairs = tf.reshape(x, [4 * 3, 2, 4, 10]); // net.ts evenPixels: [N·H/2, 2, W/2, 2·C]
@@ -270,6 +270,7 @@ describe('wasm training matches cpu', () => {
         tf.slice(ints, [1, 1], [2, 2]),
         tf.slice(x, [0, 0, 0, 0], [2, 0, 8, 5]),
         tf.slice(tf.tensor1d([1, 2, 3, 4, 5]), 3, 2),
+        tf.slice(tf.tensor1d([1, 0, 1, 1, 0, 0, 1], 'bool'), [1], [-1]), // bool: a byte per element
       ];
       const got = out.map((t) => ({ shape: t.shape, dtype: t.dtype, data: Array.from(t.dataSync()) }));
       const str = tf.slice(tf.tensor1d(['a', 'b', 'c']), 1, 2);
@@ -284,7 +285,7 @@ describe('wasm training matches cpu', () => {
     const fast = wasmKernelStats.heapSlice;
     const got = tf.tidy(cases);
     expect(got).toEqual(ref);
-    expect(wasmKernelStats.heapSlice - fast).toBe(8); // all but the strings
+    expect(wasmKernelStats.heapSlice - fast).toBe(9); // all but the strings
     expect(tf.memory().numTensors).toBe(before);
   });
 
