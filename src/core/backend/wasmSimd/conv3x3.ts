@@ -40,7 +40,7 @@ export function conv3x3Range(mod: WinogradModule, p: Conv3x3Pointers, n0: number
   mod.conv(p.x, p.u, p.y, n0, n1, p.scratch);
 }
 
-const shapeKey = (s: Conv3x3Shape) => `${s.h},${s.w},${s.cin},${s.cout},${+s.bias},${+s.relu},${+!!s.pool}`;
+const shapeKey = (s: Conv3x3Shape) => `${s.h},${s.w},${s.cin},${s.cout},${+s.bias},${+s.relu},${+!!s.pool},${s.tile ?? 2}`;
 const modules = new WeakMap<WebAssembly.Memory, Map<string, WinogradModule | null>>();
 
 /** The module for `s` on this memory, compiled once (null: no SIMD, or the engine refused it). */
@@ -86,6 +86,8 @@ interface Conv3x3Attrs {
   relu: boolean;
   inputGrad: boolean;
   pool: boolean;
+  /** The Winograd tile, chosen by run() (2 when F(4×4)'s module is unavailable). */
+  tile?: 2 | 4;
 }
 
 interface EmscriptenHeap {
@@ -93,10 +95,28 @@ interface EmscriptenHeap {
   _free(ptr: number): void;
 }
 
-/** The conv's shape from x and the filter (in/out swapped for the input gradient). */
+/**
+ * Which Winograd tile a conv uses: 'auto' (default) takes F(4×4, 3×3) wherever it is supported (sides
+ * multiples of 4, no pool) and F(2×2, 3×3) elsewhere; 2 or 4 forces one where supported (tests, the
+ * bench's A/B). CPU time of one forward at batch 64, Node, one thread, F(2×2) → F(4×4) (ResNet-20's
+ * three stages and its stem, 8 interleaved rounds, three runs): 32×32×16 9.0–11.5 → 7.5–9.9 ms,
+ * 16×16×32 7.8 → 4.9–6.1 ms, 8×8×64 (four tiles an image) 5.7–6.9 → 4.1–5.9 ms, 32×32×3→16 no change.
+ */
+export type WinogradTileChoice = 'auto' | 2 | 4;
+let tileChoice: WinogradTileChoice = 'auto';
+export function setWinogradTile(choice: WinogradTileChoice): void {
+  tileChoice = choice;
+}
+
+export function chooseTile(s: Conv3x3Shape, choice: WinogradTileChoice = tileChoice): 2 | 4 {
+  return choice !== 2 && winogradSupports({ ...s, tile: 4 }) ? 4 : 2;
+}
+
+/** The conv's shape from x and the filter (in/out swapped for the input gradient), with the attrs' tile. */
 function shapeOf(x: readonly number[], filter: readonly number[], bias: boolean, a: Conv3x3Attrs): Conv3x3Shape {
   const [fi, fo] = [filter[2], filter[3]];
-  return { h: x[1], w: x[2], cin: a.inputGrad ? fo : fi, cout: a.inputGrad ? fi : fo, bias, relu: a.relu, pool: a.pool };
+  const s: Conv3x3Shape = { h: x[1], w: x[2], cin: a.inputGrad ? fo : fi, cout: a.inputGrad ? fi : fo, bias, relu: a.relu, pool: a.pool };
+  return a.tile === 4 ? { ...s, tile: 4 } : s;
 }
 
 /** The registered wasm kernel (installKernels, ../kernels.ts, registers it). */
@@ -153,9 +173,11 @@ function run(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | undefined,
   const s = shapeOf(x.shape, filter.shape, bias != null, a);
   const xChannels = a.inputGrad ? filter.shape[3] : filter.shape[2];
   if (kh !== 3 || kw !== 3 || x.shape[3] !== xChannels || !winogradSupports(s) || (bias && bias.shape[0] !== s.cout)) return null;
-  if (!conv3x3Module(s, ctx.memory, ctx.shared)) return null;
+  let tile = chooseTile(s);
+  if (tile === 4 && !conv3x3Module({ ...s, tile }, ctx.memory, ctx.shared)) tile = 2; // the engine refused the larger module
+  if (tile === 2 && !conv3x3Module(s, ctx.memory, ctx.shared)) return null;
   const inputs: tf.NamedTensorMap = bias ? { x, filter, bias } : { x, filter };
-  return tf.engine().runKernel(SIMD_CONV3X3, inputs, a as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  return tf.engine().runKernel(SIMD_CONV3X3, inputs, { ...a, tile } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
 /**

@@ -6,40 +6,52 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { chooseTile } from './conv3x3';
 import { imageSlices, runImageSlices, simdContext, sumSlices } from './index';
-import { type WinogradKernels, instantiateWinograd, winogradAccFloats, winogradScratchBytes } from './winogradFilterGrad';
+import { type FilterGradTile, type WinogradKernels, instantiateWinograd, winogradAccFloats, winogradScratchBytes } from './winogradFilterGrad';
 
-export { winogradAccFloats, winogradModuleBytes, winogradScratchBytes, type WinogradKernels } from './winogradFilterGrad';
+export { winogradAccFloats, winogradModuleBytes, winogradScratchBytes, type FilterGradTile, type WinogradKernels } from './winogradFilterGrad';
 
 export const SIMD_WINOGRAD_FILTER_GRAD = 'PlaygroundSimdWinogradFilterGrad';
 
-/** Tiles transformed per GEMM pass: their V and Gd planes (one ξ at a time) stay in L1. */
+/**
+ * Tiles transformed per GEMM pass: their V and Gd planes (one ξ at a time) stay in L1, and a block's
+ * planes in L2. 4×4 tiles: 16 (36 planes of 16 tiles ≈ 16 planes of 32): CPU time of the filter
+ * gradient at batch 64, Node, one thread, 8 interleaved rounds (load 6.9), 2×2 tiles / 4×4 tiles in
+ * blocks of 8, 16, 32: 32×32×16 7.0 / 6.5, 5.9, 6.0 ms; 16×16×32 6.8 / 6.0, 5.6, 5.9 ms; 8×8×64
+ * 5.6 / 4.2, 4.3, 3.8 ms.
+ */
 export const TILES_PER_BLOCK = 32;
+export const TILES_PER_BLOCK_4 = 16;
+const tilesPerBlock = (tile: FilterGradTile) => (tile === 4 ? TILES_PER_BLOCK_4 : TILES_PER_BLOCK);
 
 interface EmscriptenWasm {
   _malloc(bytes: number): number;
   _free(ptr: number): void;
 }
 
-let cached: { memory: WebAssembly.Memory; kernels: WinogradKernels | null } | null = null;
+let cached: { memory: WebAssembly.Memory; kernels: Map<FilterGradTile, WinogradKernels | null> } | null = null;
 
-/** The kernels instantiated on the active wasm backend's memory (null: not the wasm backend, or no SIMD). */
-export function winogradKernels(): WinogradKernels | null {
+/** The kernels for `tile` instantiated on the active wasm backend's memory (null: not the wasm backend, or no SIMD). */
+export function winogradKernels(tile: FilterGradTile = 2): WinogradKernels | null {
   const ctx = simdContext();
   if (!ctx) return null;
-  if (cached?.memory !== ctx.memory) {
+  if (cached?.memory !== ctx.memory) cached = { memory: ctx.memory, kernels: new Map() };
+  if (!cached.kernels.has(tile)) {
     let kernels: WinogradKernels | null;
     try {
-      kernels = instantiateWinograd(ctx.memory, ctx.shared);
+      kernels = instantiateWinograd(ctx.memory, ctx.shared, tile);
     } catch {
       kernels = null; // e.g. a memory import the engine refuses: callers fall back
     }
-    cached = { memory: ctx.memory, kernels };
+    cached.kernels.set(tile, kernels);
   }
-  return cached.kernels;
+  return cached.kernels.get(tile)!;
 }
 
 export interface WinogradProblem {
+  /** The gradient tile (the kernels' build-time tile must match). */
+  tile?: FilterGradTile;
   /** Byte addresses of x [N,H,W,cin], g [N,H,W,cout] and y (the ReLU output; any valid address when !masked). */
   x: number;
   g: number;
@@ -54,7 +66,7 @@ export interface WinogradProblem {
 
 /**
  * Adds images [n0, n1)'s filter (and bias) gradient into `acc` (winogradAccFloats floats, zeroed by
- * the caller before the first range), using `scratch` (winogradScratchBytes(…, TILES_PER_BLOCK) bytes).
+ * the caller before the first range), using `scratch` (winogradScratchBytes(…, tiles per block, tile) bytes).
  * Calls with disjoint ranges and their own acc and scratch may run concurrently on a shared memory.
  */
 export function winogradFilterGradRange(k: WinogradKernels, p: WinogradProblem, n0: number, n1: number, acc: number, scratch: number): void {
@@ -63,12 +75,12 @@ export function winogradFilterGradRange(k: WinogradKernels, p: WinogradProblem, 
 
 /** The arguments of the module's `winogradRange` export for one range (a helper worker calls it with these). */
 export function winogradRangeArgs(p: WinogradProblem, n0: number, n1: number, acc: number, scratch: number): number[] {
-  return [p.x, p.g, p.y, p.masked ? 1 : 0, p.h, p.w, p.cin, p.cout, n0, n1, acc, scratch, TILES_PER_BLOCK, p.withBias ? 1 : 0];
+  return [p.x, p.g, p.y, p.masked ? 1 : 0, p.h, p.w, p.cin, p.cout, n0, n1, acc, scratch, tilesPerBlock(p.tile ?? 2), p.withBias ? 1 : 0];
 }
 
 /**
  * dW [3,3,cin,C4] (C4 = cout rounded up to 4: exactly dW [3,3,cin,cout] when cout % 4 = 0) at `out`
- * from a summed accumulator; the bias gradient, if any, is the accumulator's row 16·cin as is.
+ * from a summed accumulator; the bias gradient, if any, is the accumulator's row (m + 2)²·cin as is.
  */
 export function winogradFilterGradOutput(k: WinogradKernels, acc: number, cin: number, cout: number, out: number): void {
   k.output(acc, cin, cout, out);
@@ -77,13 +89,15 @@ export function winogradFilterGradOutput(k: WinogradKernels, acc: number, cin: n
 interface Attrs {
   masked: boolean;
   withBias: boolean;
+  tile: FilterGradTile;
 }
 
 function kernelFunc({ inputs, attrs, backend: b }: { inputs: tf.NamedTensorInfoMap; attrs?: tf.NamedAttrMap; backend: unknown }): tf.TensorInfo[] {
   const backend = b as BackendWasm;
-  const k = winogradKernels()!;
+  const { masked, withBias, tile } = attrs as unknown as Attrs;
+  const k = winogradKernels(tile)!;
   const memory = simdContext()!.memory;
-  const { masked, withBias } = attrs as unknown as Attrs;
+  const points = (tile + 2) * (tile + 2);
   const [x, g, y] = [inputs.x, inputs.g, inputs.y] as tf.TensorInfo[];
   const [n, h, w, cin] = x.shape;
   const cout = g.shape[3];
@@ -91,13 +105,13 @@ function kernelFunc({ inputs, attrs, backend: b }: { inputs: tf.NamedTensorInfoM
   const ptr = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
   const dw = backend.makeOutput([3, 3, cin, cout], 'float32');
   const db = backend.makeOutput([withBias ? cout : 0], 'float32');
-  const accFloats = winogradAccFloats(cin, cout, withBias);
+  const accFloats = winogradAccFloats(cin, cout, withBias, tile);
   const padded = c4 === cout ? 0 : 9 * cin * c4; // output rows to copy when cout % 4 ≠ 0
   const em = backend.wasm as unknown as EmscriptenWasm;
   // Images split among threads (index.ts): an accumulator per slice, summed in slice order, and a
   // scratch area per thread.
   const { slices, threads } = imageSlices(n, h * w * (cin + cout));
-  const scratchBytes = (winogradScratchBytes(cin, cout, TILES_PER_BLOCK) + 15) & ~15;
+  const scratchBytes = (winogradScratchBytes(cin, cout, tilesPerBlock(tile), tile) + 15) & ~15;
   const accBytes = ((accFloats * 4 + 15) & ~15);
   const base = em._malloc(accBytes * slices.length + padded * 4 + scratchBytes * threads + 16);
   try {
@@ -105,9 +119,9 @@ function kernelFunc({ inputs, attrs, backend: b }: { inputs: tf.NamedTensorInfoM
     const out = padded ? acc(slices.length) : ptr(dw);
     const scratch = (t: number) => acc(slices.length) + padded * 4 + t * scratchBytes;
     new Float32Array(memory.buffer, acc(0), (accBytes / 4) * slices.length).fill(0);
-    const problem = { x: ptr(x), g: ptr(g), y: ptr(y), h, w, cin, cout, masked, withBias };
+    const problem = { tile, x: ptr(x), g: ptr(g), y: ptr(y), h, w, cin, cout, masked, withBias };
     runImageSlices(
-      { module: k.rangeModule, prefix: 'winogradFilterGrad.', name: 'winogradRange', local: k.range },
+      { module: k.rangeModule, prefix: `winogradFilterGrad${tile}.`, name: 'winogradRange', local: k.range },
       slices,
       (start, count, i) => winogradRangeArgs(problem, start, start + count, acc(i), scratch(0)),
       (i) => new Float32Array(memory.buffer, acc(i), accFloats).fill(0),
@@ -121,7 +135,7 @@ function kernelFunc({ inputs, attrs, backend: b }: { inputs: tf.NamedTensorInfoM
       const dst = new Float32Array(heap, ptr(dw), 9 * cin * cout);
       for (let r = 0; r < 9 * cin; r++) dst.set(all.subarray(r * c4, r * c4 + cout), r * cout);
     }
-    if (withBias) new Float32Array(heap, ptr(db), cout).set(new Float32Array(heap, acc(0) + 16 * cin * c4 * 4, cout));
+    if (withBias) new Float32Array(heap, ptr(db), cout).set(new Float32Array(heap, acc(0) + points * cin * c4 * 4, cout));
   } finally {
     em._free(base);
   }
@@ -144,7 +158,10 @@ function run(x: tf.Tensor4D, g: tf.Tensor4D, y: tf.Tensor4D | null, withBias: bo
   if (g.shape[0] !== n || g.shape[1] !== h || g.shape[2] !== w || h % 2 || w % 2 || cin === 0 || g.shape[3] === 0) return null;
   if (y && (y.dtype !== 'float32' || !y.shape.every((d, i) => d === g.shape[i]))) return null;
   if (!withinMemory(y ? [x, g, y] : [x, g])) return null;
-  const attrs: Attrs = { masked: y != null, withBias };
+  // F(3×3, 4×4) where the forward conv takes F(4×4, 3×3) (the same switch, conv3x3.ts), when its module instantiated
+  let tile: FilterGradTile = chooseTile({ h, w, cin, cout: g.shape[3], bias: false, relu: false });
+  if (tile === 4 && !winogradKernels(4)) tile = 2;
+  const attrs: Attrs = { masked: y != null, withBias, tile };
   return tf.engine().runKernel(SIMD_WINOGRAD_FILTER_GRAD, { x, g, y: y ?? g }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
 }
 

@@ -1,7 +1,7 @@
 /**
  * Glue between tfjs's wasm backend and the SIMD kernels in this folder: finds the backend's
- * WebAssembly.Memory, instantiates the kernels on it once (synchronously: each module is under the
- * 4 KB Chrome allows on the main thread, see the tests), and runs them on tensors in place.
+ * WebAssembly.Memory, instantiates the kernels on it once (synchronously: Chrome compiles modules up
+ * to 8 MB on the main thread, and these are a few KB, see the tests), and runs them on tensors in place.
  * Anything unexpected (no memory export, a refused import) leaves the tfjs-op paths in charge.
  */
 import * as tf from '@tensorflow/tfjs';

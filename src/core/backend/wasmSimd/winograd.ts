@@ -1,7 +1,8 @@
 /**
  * A WebAssembly SIMD kernel for a 3×3, stride-1, 'same' (pad 1) NHWC float32 convolution by
- * Winograd F(2×2, 3×3) (Lavin & Gray 2015): each 2×2 output tile costs 16 multiplies per
- * (input, output) channel pair instead of 36.
+ * Winograd (Lavin & Gray 2015), F(2×2, 3×3) or F(4×4, 3×3): each m×m output tile costs (m + 2)²
+ * multiplies per (input, output) channel pair instead of 9m² — 4 per output for m = 2, 2.25 for m = 4
+ * (bigger transforms, and a larger rounding error, still ~1e-6 of the output's magnitude here).
  *
  *   U[ξ][ci][co] = (G g Gᵀ)[ξ]        filter transform, once per call (export `filter`, see winogradFilter)
  *   V[ξ][t][ci]  = (Bᵀ d B)[ξ]        input transform of tile t's 4×4 patch d, 4 channels at a time
@@ -31,6 +32,8 @@ export interface Conv3x3Shape {
   relu: boolean;
   /** A 2×2/2 max-pool of the output, in the output transform (an output tile is a pool window): y is [N, H/2, W/2, cout]. */
   pool?: boolean;
+  /** The output tile m: F(2×2, 3×3) (default) or F(4×4, 3×3) (H, W multiples of 4, no pool). */
+  tile?: 2 | 4;
 }
 
 /** Largest tile block: V and M (16 · T · channels floats each) stay well inside L2. */
@@ -49,8 +52,11 @@ const c4 = (c: number) => (c + 3) & ~3;
 export function winogradLayout(s: Conv3x3Shape) {
   const ci4 = c4(s.cin);
   const co4 = c4(s.cout);
-  const tilesW = s.w / 2;
-  const tileRows = s.h / 2;
+  const m = s.tile ?? 2;
+  const alpha = m + 2; // the input patch (and transformed tile) is alpha × alpha
+  const xi = alpha * alpha;
+  const tilesW = s.w / m;
+  const tileRows = s.h / m;
   // tile rows per block: the largest divisor of tileRows that keeps the block within MAX_TILES
   let rows = 1;
   for (let r = 1; r <= tileRows; r++) if (tileRows % r === 0 && r * tilesW <= MAX_TILES) rows = r;
@@ -58,24 +64,28 @@ export function winogradLayout(s: Conv3x3Shape) {
   const tiles4 = c4(tiles); // the GEMM works on groups of TB = 4 tiles; the extra ones stay zero
   const pRow = (s.w + 2) * ci4 * 4;
   const pBytes = (s.h + 2) * pRow;
-  // + one cache line: the 16 ξ of a tile, stored and loaded together, must not share an L1 set (4 KB aliasing)
+  // + one cache line: the ξ of a tile, stored and loaded together, must not share an L1 set (4 KB aliasing)
   const vStride = tiles4 * ci4 * 4 + 64;
   const mStride = tiles4 * co4 * 4 + 64;
   const uStride = s.cin * co4 * 4;
   return {
-    ci4, co4, tilesW, tileRows, rows, tiles, tiles4, pRow, pBytes, vStride, mStride, uStride,
-    vBytes: 16 * vStride,
-    scratchBytes: pBytes + 16 * vStride + 16 * mStride,
+    m, alpha, xi, ci4, co4, tilesW, tileRows, rows, tiles, tiles4, pRow, pBytes, vStride, mStride, uStride,
+    vBytes: xi * vStride,
+    mBytes: xi * mStride,
+    /** P, V, M, then (m = 4) the transforms' alpha × alpha vectors of intermediate rows. */
+    scratchBytes: pBytes + xi * vStride + xi * mStride + (m === 4 ? xi * 16 : 0),
     /** Length of `u`: U, then the bias padded to co4. */
-    filterFloats: 16 * s.cin * co4 + co4,
+    filterFloats: xi * s.cin * co4 + co4,
   };
 }
 
 type Layout = ReturnType<typeof winogradLayout>;
 
-/** Supported: even H and W, at least one channel each way. */
-export function winogradSupports(s: Pick<Conv3x3Shape, 'h' | 'w' | 'cin' | 'cout'>): boolean {
-  return s.h >= 2 && s.w >= 2 && s.h % 2 === 0 && s.w % 2 === 0 && s.cin >= 1 && s.cout >= 1;
+/** Supported: H and W multiples of the tile (2 or 4), at least one channel each way; F(4×4) without the pool. */
+export function winogradSupports(s: Pick<Conv3x3Shape, 'h' | 'w' | 'cin' | 'cout' | 'tile' | 'pool'>): boolean {
+  const m = s.tile ?? 2;
+  if (m === 4 && s.pool) return false;
+  return s.h >= m && s.w >= m && s.h % m === 0 && s.w % m === 0 && s.cin >= 1 && s.cout >= 1;
 }
 
 /** Emits `do { body } while ((p += step) < end)` over a byte address (at least one iteration). */
@@ -157,6 +167,81 @@ function inputTransform(f: Fn, s: Conv3x3Shape, L: Layout, a: { P: number; V: nu
   });
 }
 
+/** Constant vectors of the F(4×4, 3×3) transforms: 2, 4, 5, 8 in every lane. */
+interface Consts4 {
+  c2: number;
+  c4: number;
+  c5: number;
+  c8: number;
+}
+
+/**
+ * Bᵀ of F(4×4, 3×3) (points 0, ±1, ±2, ∞) applied to the six vectors d: emitters pushing row k of
+ * Bᵀ d, Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1].
+ */
+function bt6(f: Fn, d: number[], K: Consts4): Array<() => void> {
+  const g = (i: number) => f.get(d[i]);
+  return [
+    () => { g(4); g(0); f.get(K.c4).f32x4mul().f32x4add(); g(2); f.get(K.c5).f32x4mul().f32x4sub(); },
+    () => { g(3); g(4); f.f32x4add(); g(1); g(2); f.f32x4add().get(K.c4).f32x4mul().f32x4sub(); },
+    () => { g(4); g(3); f.f32x4sub(); g(1); g(2); f.f32x4sub().get(K.c4).f32x4mul().f32x4add(); },
+    () => { g(4); g(2); f.f32x4sub(); g(3); g(1); f.f32x4sub().get(K.c2).f32x4mul().f32x4add(); },
+    () => { g(4); g(2); f.f32x4sub(); g(3); g(1); f.f32x4sub().get(K.c2).f32x4mul().f32x4sub(); },
+    () => { g(5); g(1); f.get(K.c4).f32x4mul().f32x4add(); g(3); f.get(K.c5).f32x4mul().f32x4sub(); },
+  ];
+}
+
+/**
+ * The F(4×4) input transform of the block: V[ξ][t][c..c+3] = (Bᵀ d B)[ξ], d the 6×6 patch of tile t.
+ * As two passes of loops through the vectors at T (rows, then columns) rather than unrolled: the
+ * unrolled 36-vector transform needs more registers than x64 has and makes the module larger.
+ */
+function inputTransform4(f: Fn, L: Layout, a: { P: number; V: number; ty0: number; T: number }, t: { pp: number; pv: number; pc: number; vc: number; end: number; rowEnd: number; cEnd: number; rp: number; tp: number; tEnd: number }, d: number[], K: Consts4) {
+  const tileBytes = 4 * L.ci4 * 4;
+  f.get(a.P).get(a.ty0).i32(4 * L.pRow).mul().add().set(t.pp);
+  f.get(a.V).set(t.pv);
+  f.get(t.pp).i32(L.rows * 4 * L.pRow).add().set(t.end);
+  doWhile(f, t.pp, 4 * L.pRow, t.end, () => {
+    f.get(t.pp).i32(L.tilesW * tileBytes).add().set(t.rowEnd);
+    doWhile(f, t.pp, tileBytes, t.rowEnd, () => {
+      f.get(t.pp).set(t.pc);
+      f.get(t.pv).set(t.vc);
+      f.get(t.pc).i32(L.ci4 * 4).add().set(t.cEnd);
+      doWhile(f, t.pc, 16, t.cEnd, () => {
+        // rows: T[i][k] = (Bᵀ d[i][·])[k], one patch row per iteration
+        f.get(t.pc).set(t.rp);
+        f.get(a.T).set(t.tp);
+        f.get(a.T).i32(6 * 96).add().set(t.tEnd);
+        doWhile(f, t.tp, 96, t.tEnd, () => {
+          for (let j = 0; j < 6; j++) f.get(t.rp).v128load(j * L.ci4 * 4).set(d[j]);
+          bt6(f, d, K).forEach((value, k) => {
+            f.get(t.tp);
+            value();
+            f.v128store(k * 16);
+          });
+          f.get(t.rp).i32(L.pRow).add().set(t.rp);
+        });
+        // columns: V[k·6 + j] = (Bᵀ T[·][j])[k], one column per iteration
+        f.get(a.T).set(t.tp);
+        f.get(t.vc).set(t.rp);
+        f.get(a.T).i32(96).add().set(t.tEnd);
+        doWhile(f, t.tp, 16, t.tEnd, () => {
+          for (let i = 0; i < 6; i++) f.get(t.tp).v128load(i * 96).set(d[i]);
+          bt6(f, d, K).forEach((value, k) => {
+            f.get(t.rp);
+            value();
+            f.v128store(k * 6 * L.vStride);
+          });
+          f.get(t.rp).i32(L.vStride).add().set(t.rp);
+        });
+        f.get(t.vc).i32(16).add().set(t.vc);
+      });
+      f.get(t.pv).i32(L.ci4 * 4).add().set(t.pv);
+    });
+    f.get(t.pp).i32(L.tilesW * tileBytes).sub().set(t.pp); // back to the row start: the outer loop steps a tile row
+  });
+}
+
 /**
  * M[ξ][t][co] = Σ_ci V[ξ][t][ci] · U[ξ][ci][co] for the block: per ξ, per group of 4 tiles, per
  * block of VB (or fewer, at the end) vectors of output channels, TB × VB accumulators.
@@ -195,7 +280,7 @@ function gemm(f: Fn, s: Conv3x3Shape, L: Layout, relaxed: boolean, a: { u: numbe
   f.get(a.V).set(t.vx);
   f.get(a.u).set(t.ux);
   f.get(a.M).set(t.mx);
-  f.get(t.vx).i32(16 * L.vStride).add().set(t.xiEnd);
+  f.get(t.vx).i32(L.xi * L.vStride).add().set(t.xiEnd);
   doWhile(f, t.vx, L.vStride, t.xiEnd, () => {
     f.get(t.vx).set(t.vg);
     f.get(t.mx).set(t.mg);
@@ -286,6 +371,95 @@ function outputTransform(f: Fn, s: Conv3x3Shape, L: Layout, a: { y: number; n: n
   });
 }
 
+/**
+ * Aᵀ of F(4×4, 3×3) applied to the six vectors m: emitters pushing row a of Aᵀ m,
+ * Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]. Sets the four sums in `sum` first.
+ */
+function at6(f: Fn, m: number[], sum: number[], K: Consts4): Array<() => void> {
+  const [pa, ma, pb, mb] = sum; // m1 + m2, m1 − m2, m3 + m4, m3 − m4
+  f.get(m[1]).get(m[2]).f32x4add().set(pa);
+  f.get(m[1]).get(m[2]).f32x4sub().set(ma);
+  f.get(m[3]).get(m[4]).f32x4add().set(pb);
+  f.get(m[3]).get(m[4]).f32x4sub().set(mb);
+  return [
+    () => f.get(m[0]).get(pa).f32x4add().get(pb).f32x4add(),
+    () => f.get(ma).get(mb).get(K.c2).f32x4mul().f32x4add(),
+    () => f.get(pa).get(pb).get(K.c4).f32x4mul().f32x4add(),
+    () => f.get(ma).get(mb).get(K.c8).f32x4mul().f32x4add().get(m[5]).f32x4add(),
+  ];
+}
+
+/** The F(4×4) output transform: y = Aᵀ M A (+ bias, ReLU) for the block's tiles of image n, in two passes through T like the input's. */
+function outputTransform4(f: Fn, s: Conv3x3Shape, L: Layout, a: { y: number; n: number; ty0: number; M: number; biasP: number; T: number }, t: { py: number; pm: number; end: number; rowEnd: number; pc: number; mc: number; bc: number; cEnd: number; lp: number; tp: number; tEnd: number }, m: number[], zero: number, K: Consts4) {
+  const yRow = s.w * s.cout * 4;
+  const tileStep = 4 * s.cout * 4;
+  const rowStep = 4 * yRow;
+  const fullBytes = (s.cout >> 2) * 16;
+  const lanes = s.cout % 4;
+  const sum = m.slice(6, 10);
+  const out = m[10];
+
+  let lanesKept = 4;
+  const store = (off: number) => {
+    if (lanesKept === 4) f.get(t.pc).get(out).v128store(off);
+    else for (let k = 0; k < lanesKept; k++) f.get(t.pc).get(out).f32x4extractLane(k).f32store(off + 4 * k);
+  };
+  /** One vector of 4 channels of the tile. */
+  const tile = () => {
+    // rows: T[a][l] = (Aᵀ M[·][l])[a], one column l of M per iteration
+    f.get(t.mc).set(t.lp);
+    f.get(a.T).set(t.tp);
+    f.get(a.T).i32(96).add().set(t.tEnd);
+    doWhile(f, t.tp, 16, t.tEnd, () => {
+      for (let k = 0; k < 6; k++) f.get(t.lp).v128load(k * 6 * L.mStride).set(m[k]);
+      at6(f, m, sum, K).forEach((value, r) => {
+        f.get(t.tp);
+        value();
+        f.v128store(r * 96);
+      });
+      f.get(t.lp).i32(L.mStride).add().set(t.lp);
+    });
+    // columns: y[r][c] = (T[r][·] A)[c], unrolled over the 4 output rows (each its own y offset)
+    for (let r = 0; r < 4; r++) {
+      for (let l = 0; l < 6; l++) f.get(a.T).v128load(r * 96 + l * 16).set(m[l]);
+      at6(f, m, sum, K).forEach((value, c) => {
+        value();
+        if (s.bias) f.get(t.bc).v128load().f32x4add();
+        if (s.relu) f.get(zero).f32x4pmax();
+        f.set(out);
+        store((r * s.w + c) * s.cout * 4);
+      });
+    }
+  };
+
+  f.get(a.M).set(t.pm);
+  f.get(a.y).get(a.n).i32(s.h * yRow).mul().add().get(a.ty0).i32(rowStep).mul().add().set(t.py);
+  f.get(t.py).i32(L.rows * rowStep).add().set(t.end);
+  doWhile(f, t.py, rowStep, t.end, () => {
+    f.get(t.py).i32(tileStep * L.tilesW).add().set(t.rowEnd);
+    doWhile(f, t.py, tileStep, t.rowEnd, () => {
+      f.get(t.py).set(t.pc);
+      f.get(t.pm).set(t.mc);
+      f.get(a.biasP).set(t.bc);
+      if (fullBytes > 0) {
+        f.get(t.pc).i32(fullBytes).add().set(t.cEnd);
+        doWhile(f, t.pc, 16, t.cEnd, () => {
+          lanesKept = 4;
+          tile();
+          f.get(t.mc).i32(16).add().set(t.mc);
+          f.get(t.bc).i32(16).add().set(t.bc);
+        });
+      }
+      if (lanes > 0) {
+        lanesKept = lanes;
+        tile();
+      }
+      f.get(t.pm).i32(L.co4 * 4).add().set(t.pm);
+    });
+    f.get(t.py).i32(tileStep * L.tilesW).sub().set(t.py);
+  });
+}
+
 const PARAMS = ['x', 'u', 'y', 'n0', 'n1', 'scratch'] as const;
 
 function convFn(s: Conv3x3Shape, relaxed: boolean): Fn {
@@ -296,18 +470,27 @@ function convFn(s: Conv3x3Shape, relaxed: boolean): Fn {
   const v128s = (n: number) => Array.from({ length: n }, () => f.local(V128));
   const [P, V, M, biasP, n, ty0, p, end, a1, a2, a3, a4, a5, a6, a7] = Array.from({ length: 15 }, i32);
   const [b1, b2, b3, b4, b5, b6] = Array.from({ length: 6 }, i32);
+  const T = i32();
   const zero = f.local(V128);
   const acc = v128s(TB * VB);
   const uv = v128s(VB);
   const sp = f.local(V128);
   const d = v128s(4);
   const r = v128s(16);
+  const K: Consts4 = { c2: 0, c4: 0, c5: 0, c8: 0 };
+  if (L.m === 4) {
+    for (const [key, value] of [['c2', 2], ['c4', 4], ['c5', 5], ['c8', 8]] as const) {
+      K[key] = f.local(V128);
+      f.f32(value).f32x4splat().set(K[key]);
+    }
+  }
 
   f.f32(0).f32x4splat().set(zero);
   f.get(scratch).set(P);
   f.get(P).i32(L.pBytes).add().set(V);
   f.get(V).i32(L.vBytes).add().set(M);
-  f.get(u).i32(16 * L.uStride).add().set(biasP);
+  f.get(M).i32(L.mBytes).add().set(T);
+  f.get(u).i32(L.xi * L.uStride).add().set(biasP);
   // the borders of P, its padded channels and the padding tiles of V are never written: zero them once
   f.get(P).set(p);
   zeroFill(f, p, end, L.tiles4 > L.tiles ? L.pBytes + L.vBytes : L.pBytes, zero);
@@ -316,9 +499,11 @@ function convFn(s: Conv3x3Shape, relaxed: boolean): Fn {
     copyImage(f, s, L, { x, n, P }, { src: a1, dst: a2, end: a3, rowEnd: a4 });
     f.i32(0).set(ty0);
     f.loop('block', () => {
-      inputTransform(f, s, L, { P, V, ty0 }, { pp: a1, pv: a2, pc: a3, vc: a4, end: a5, rowEnd: a6, cEnd: a7 }, d, r);
+      if (L.m === 4) inputTransform4(f, L, { P, V, ty0, T }, { pp: a1, pv: a2, pc: a3, vc: a4, end: a5, rowEnd: a6, cEnd: a7, rp: b1, tp: b2, tEnd: b3 }, r, K);
+      else inputTransform(f, s, L, { P, V, ty0 }, { pp: a1, pv: a2, pc: a3, vc: a4, end: a5, rowEnd: a6, cEnd: a7 }, d, r);
       gemm(f, s, L, relaxed, { u, V, M }, { vx: a1, ux: a2, mx: a3, vg: a4, mg: a5, vgEnd: a6, cb: a7, cbEnd: b1, pv: b2, pu: b3, pvEnd: b4, xiEnd: b5 }, acc, uv, sp);
-      outputTransform(f, s, L, { y, n, ty0, M, biasP }, { py: a1, pm: a2, end: a3, rowEnd: a4, pc: a5, mc: a6, bc: a7, cEnd: b6 }, r, d.concat(acc.slice(0, 4)), zero);
+      if (L.m === 4) outputTransform4(f, s, L, { y, n, ty0, M, biasP, T }, { py: a1, pm: a2, end: a3, rowEnd: a4, pc: a5, mc: a6, bc: a7, cEnd: b6, lp: b1, tp: b2, tEnd: b3 }, r, zero, K);
+      else outputTransform(f, s, L, { y, n, ty0, M, biasP }, { py: a1, pm: a2, end: a3, rowEnd: a4, pc: a5, mc: a6, bc: a7, cEnd: b6 }, r, d.concat(acc.slice(0, 4)), zero);
       f.get(ty0).i32(L.rows).add().tee(ty0).i32(L.tileRows).ltS().brIf('block');
     });
   });
@@ -327,51 +512,48 @@ function convFn(s: Conv3x3Shape, relaxed: boolean): Fn {
 
 /**
  * filter(g, tapStep, ciStep, coStep, u): U[ξ][ci][co] = (G k Gᵀ)[ξ] for every (ci, co), k the 3×3
- * kernel at g + tap·tapStep + ci·ciStep + co·coStep (bytes), G the F(2, 3) filter matrix
- * [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]. The steps select g's layout: the forward filter, or the input
- * gradient's (flipped: g at the last tap and a negative tapStep; in and out swapped).
+ * kernel at g + tap·tapStep + ci·ciStep + co·coStep (bytes). G is F(2, 3)'s
+ * [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1] or F(4, 3)'s [¼ 0 0; −⅙ −⅙ −⅙; −⅙ ⅙ −⅙; 1/24 1/12 ⅙; 1/24 −1/12 ⅙; 0 0 1].
+ * The steps select g's layout: the forward filter, or the input gradient's (flipped: g at the last tap
+ * and a negative tapStep; in and out swapped).
  */
 function filterFn(s: Conv3x3Shape, L: Layout): Fn {
   const f = new Fn([I32, I32, I32, I32, I32]);
   const [g, tapStep, ciStep, coStep, u] = [0, 1, 2, 3, 4];
   const [ci, co, src, dst, cinL, coutL] = Array.from({ length: 6 }, () => f.local(I32));
   const k = Array.from({ length: 9 }, () => f.local(F32));
-  const gk = Array.from({ length: 12 }, () => f.local(F32));
-  /** Pushes (a + b + c)·½ or (a − b + c)·½. */
-  const half = (a: number, b: number, c: number, minus: boolean) => {
-    f.get(a).get(b);
-    if (minus) f.f32sub();
-    else f.f32add();
-    f.get(c).f32add().f32(0.5).f32mul();
+  const gk = Array.from({ length: 3 * L.alpha }, () => f.local(F32));
+  /** Pushes Σ w[i]·x[i] (zero weights skipped; at least one is nonzero). */
+  const combo = (x: number[], w: readonly number[]) => {
+    let first = true;
+    w.forEach((wi, i) => {
+      if (wi === 0) return;
+      f.get(x[i]);
+      if (wi !== 1) f.f32(wi).f32mul();
+      if (!first) f.f32add();
+      first = false;
+    });
   };
+  const G: ReadonlyArray<readonly number[]> =
+    L.m === 4
+      ? [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]]
+      : [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]];
   f.i32(s.cin).set(cinL);
   f.i32(s.cout).set(coutL);
   f.forRange(ci, () => f.i32(0), cinL, 1, () => {
     f.forRange(co, () => f.i32(0), coutL, 1, () => {
       f.get(g).get(ci).get(ciStep).mul().add().get(co).get(coStep).mul().add().set(src);
       for (const kt of k) f.get(src).f32load().set(kt).get(src).get(tapStep).add().set(src);
-      // gk = G k (4×3), rows a
-      for (let j = 0; j < 3; j++) {
-        f.get(k[j]).set(gk[j]);
-        half(k[j], k[3 + j], k[6 + j], false);
-        f.set(gk[3 + j]);
-        half(k[j], k[3 + j], k[6 + j], true);
-        f.set(gk[6 + j]);
-        f.get(k[6 + j]).set(gk[9 + j]);
-      }
-      // U = gk Gᵀ, ξ = a·4 + b
+      // gk = G k (alpha × 3), rows a
+      for (let j = 0; j < 3; j++) G.forEach((row, a) => { combo([k[j], k[3 + j], k[6 + j]], row); f.set(gk[a * 3 + j]); });
+      // U = gk Gᵀ, ξ = a·alpha + b
       f.get(u).get(ci).i32(L.co4).mul().get(co).add().i32(2).shl().add().set(dst);
-      for (let a = 0; a < 4; a++) {
-        const [c0, c1, c2] = [gk[a * 3], gk[a * 3 + 1], gk[a * 3 + 2]];
-        const at = (b: number) => (a * 4 + b) * L.uStride;
-        f.get(dst).get(c0).f32store(at(0));
-        f.get(dst);
-        half(c0, c1, c2, false);
-        f.f32store(at(1));
-        f.get(dst);
-        half(c0, c1, c2, true);
-        f.f32store(at(2));
-        f.get(dst).get(c2).f32store(at(3));
+      for (let a = 0; a < L.alpha; a++) {
+        G.forEach((row, b) => {
+          f.get(dst);
+          combo([gk[a * 3], gk[a * 3 + 1], gk[a * 3 + 2]], row);
+          f.f32store((a * L.alpha + b) * L.uStride);
+        });
       }
     });
   });
@@ -418,5 +600,5 @@ export function winogradFilter(mod: WinogradModule, memory: WebAssembly.Memory, 
   const taps = s.cin * s.cout * 4;
   if (inputGrad) mod.filter(g + 8 * taps, -taps, 4, s.cin * 4, u);
   else mod.filter(g, taps, s.cout * 4, 4, u);
-  if (bias != null) uView.set(new Float32Array(memory.buffer, bias, s.cout), 16 * s.cin * L.co4);
+  if (bias != null) uView.set(new Float32Array(memory.buffer, bias, s.cout), L.xi * s.cin * L.co4);
 }

@@ -1,8 +1,8 @@
 /**
- * The Winograd F(3×3, 2×2) filter-gradient kernel (plain SIMD in Node 20) against the filter
- * gradient tfjs computes on the cpu backend, within 1e-4 of the largest |dW|: channel counts that
- * are not multiples of 4, H = W = 2 … 16, masked and unmasked, with the bias row, and image
- * sub-ranges run into separate accumulators that sum to the whole.
+ * The Winograd F(3×3, 2×2) and F(3×3, 4×4) filter-gradient kernels (plain SIMD in Node 20) against the
+ * filter gradient tfjs computes on the cpu backend, within 1e-4 of the largest |dW|: channel counts that
+ * are not multiples of 4, H = W = 2 … 16 (4 … 16 for 4×4 tiles), masked and unmasked, with the bias
+ * row, and image sub-ranges run into separate accumulators that sum to the whole.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import path from 'node:path';
@@ -21,6 +21,7 @@ import {
   winogradRangeArgs,
   winogradScratchBytes,
 } from './convFilterGrad3x3';
+import { setWinogradTile } from './conv3x3';
 import { simdContext } from './index';
 
 type Mat = number[][];
@@ -28,6 +29,10 @@ const Bt: Mat = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, -1, 0, 1]];
 const G: Mat = [[1, 0], [0.5, 0.5], [0.5, -0.5], [0, 1]];
 const At: Mat = [[1, 1, 1, 0], [0, 1, -1, 0], [0, 1, 1, 1]];
 const matVec = (m: Mat, v: number[]) => m.map((row) => row.reduce((s, a, k) => s + a * v[k], 0));
+// F(3×3, 4×4): F(4×4, 3×3)'s Bᵀ, its A (= Aᵀ transposed) for the gradient tile, its Gᵀ for the output
+const Bt4: Mat = [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]];
+const A4: Mat = [[1, 0, 0, 0], [1, 1, 1, 1], [1, -1, 1, -1], [1, 2, 4, 8], [1, -2, 4, -8], [0, 0, 0, 1]];
+const Gt4: Mat = [[1 / 4, -1 / 6, -1 / 6, 1 / 24, 1 / 24, 0], [0, -1 / 6, 1 / 6, 1 / 12, -1 / 12, 0], [0, -1 / 6, -1 / 6, 1 / 6, 1 / 6, 1]];
 
 const cases = [
   { n: 2, h: 4, w: 4, cin: 3, cout: 5 },
@@ -84,6 +89,11 @@ describe('Winograd F(3×3, 2×2) filter-gradient kernel', () => {
     const g = [1.5, -0.4];
     const y = matVec(At, matVec(G, g).map((v, k) => v * matVec(Bt, d)[k]));
     for (let i = 0; i < 3; i++) expect(y[i]).toBeCloseTo(d[i] * g[0] + d[i + 1] * g[1], 12);
+    // F(3×3, 4×4): a 6-point patch, a 4-tap gradient
+    const d6 = [0.3, -1.2, 2.5, 0.7, -0.9, 1.1];
+    const g4 = [1.5, -0.4, 0.8, -2.2];
+    const y4 = matVec(Gt4, matVec(A4, g4).map((v, k) => v * matVec(Bt4, d6)[k]));
+    for (let i = 0; i < 3; i++) expect(y4[i]).toBeCloseTo(g4.reduce((sum, gb, b) => sum + d6[i + b] * gb, 0), 12);
 
     const d2 = [0, 1, 2, 3].map((r) => [0, 1, 2, 3].map((c) => Math.sin(3 * r + c + 1)));
     const g2 = [[0.8, -1.1], [0.25, 2]];
@@ -100,22 +110,46 @@ describe('Winograd F(3×3, 2×2) filter-gradient kernel', () => {
     }
   });
 
-  test('the modules are valid WebAssembly (shared and unshared memory) and each under 4 KB', () => {
-    for (const shared of [false, true]) {
-      const b = winogradModuleBytes(false, shared);
-      expect(WebAssembly.validate(b.range)).toBe(true);
-      expect(WebAssembly.validate(b.output)).toBe(true);
-    }
-    for (const relaxed of [false, true]) {
-      const b = winogradModuleBytes(relaxed, true);
-      expect(b.range.length).toBeLessThan(4096);
-      expect(b.output.length).toBeLessThan(4096);
+  // Size: see winograd.test.ts (Chrome compiles up to 8 MB synchronously on the main thread; these stay small).
+  test('the modules are valid WebAssembly (shared and unshared memory), F(3×3, 2×2) under 4 KB and F(3×3, 4×4) under 16 KB', () => {
+    for (const tile of [2, 4] as const) {
+      for (const shared of [false, true]) {
+        const b = winogradModuleBytes(false, shared, tile);
+        expect(WebAssembly.validate(b.range)).toBe(true);
+        expect(WebAssembly.validate(b.output)).toBe(true);
+      }
+      for (const relaxed of [false, true]) {
+        const b = winogradModuleBytes(relaxed, true, tile);
+        expect(b.range.length).toBeLessThan(tile === 4 ? 16384 : 4096);
+        expect(b.output.length).toBeLessThan(tile === 4 ? 16384 : 4096);
+      }
     }
   });
 
-  for (const c of cases) {
+  test('sides that are multiples of 4 take F(3×3, 4×4) by default: its rounding differs from F(3×3, 2×2)’s, both within the tolerance', async () => {
+    const c = cases[3];
+    const ref = await reference(c, true);
+    await tf.setBackend('wasm');
+    const run = (tile: 'auto' | 2) => {
+      setWinogradTile(tile);
+      const dw = tf.tidy(() => {
+        const { x, g, y } = inputs(c);
+        return winogradFilterGrad(x, g, y)!.dataSync() as Float32Array;
+      });
+      setWinogradTile('auto');
+      return dw;
+    };
+    const [auto, two] = [run('auto'), run(2)];
+    expectClose(auto, ref.dw);
+    expectClose(two, ref.dw);
+    expect(auto.some((v, i) => v !== two[i])).toBe(true);
+  });
+
+  // every case with 2×2 gradient tiles; those whose sides are multiples of 4 with 4×4 tiles too
+  for (const [c, tile] of cases.flatMap((c) => (c.h % 4 === 0 && c.w % 4 === 0 ? [[c, 2], [c, 4]] : [[c, 2]]) as Array<[Case, 2 | 4]>)) {
     for (const masked of [true, false]) {
-      test(`${c.n}×${c.h}×${c.w} ${c.cin}→${c.cout}${masked ? ' masked' : ''} matches the cpu backend`, async () => {
+      test(`F(3×3, ${tile}×${tile}) ${c.n}×${c.h}×${c.w} ${c.cin}→${c.cout}${masked ? ' masked' : ''} matches the cpu backend`, async () => {
+        setWinogradTile(tile);
         const ref = await reference(c, masked);
         await tf.setBackend('wasm');
         expect(winogradKernels()).not.toBeNull();
@@ -127,22 +161,25 @@ describe('Winograd F(3×3, 2×2) filter-gradient kernel', () => {
           expect(dw!.shape).toEqual([3, 3, c.cin, c.cout]);
           return dw!.dataSync() as Float32Array;
         });
+        setWinogradTile('auto');
         expect(tf.memory().numTensors).toBe(before);
         expectClose(got, ref.dw);
       });
     }
   }
 
-  for (const c of [cases[0], cases[3]]) {
-    test(`${c.cin}→${c.cout} with the bias row matches dW and Σ dz`, async () => {
+  for (const [c, tile] of [[cases[0], 2], [cases[3], 2], [cases[0], 4], [cases[3], 4]] as Array<[Case, 2 | 4]>) {
+    test(`F(3×3, ${tile}×${tile}) ${c.cin}→${c.cout} with the bias row matches dW and Σ dz`, async () => {
       const ref = await reference(c, true);
       await tf.setBackend('wasm');
+      setWinogradTile(tile);
       const [dw, db] = tf.tidy(() => {
         const { x, g, y } = inputs(c);
         const r = winogradFilterGradWithBias(x, g, y);
         expect(r).not.toBeNull();
         return r!.map((t) => t.dataSync() as Float32Array);
       });
+      setWinogradTile('auto');
       expectClose(dw, ref.dw);
       expectClose(db, ref.db);
     });
@@ -157,25 +194,25 @@ describe('Winograd F(3×3, 2×2) filter-gradient kernel', () => {
     });
   });
 
-  for (const c of [{ n: 5, h: 8, w: 8, cin: 4, cout: 8 }, { n: 5, h: 6, w: 4, cin: 5, cout: 7 }]) {
-    test(`${c.cin}→${c.cout}: image ranges [0, 1), [1, 3), [3, 5) into separate accumulators sum to the whole (NaN-filled scratch)`, async () => {
+  for (const [c, tile] of [[{ n: 5, h: 8, w: 8, cin: 4, cout: 8 }, 2], [{ n: 5, h: 6, w: 4, cin: 5, cout: 7 }, 2], [{ n: 5, h: 8, w: 12, cin: 5, cout: 7 }, 4]] as const) {
+    test(`F(3×3, ${tile}×${tile}) ${c.cin}→${c.cout}: image ranges [0, 1), [1, 3), [3, 5) into separate accumulators sum to the whole (NaN-filled scratch)`, async () => {
       const ref = await reference(c, true);
       await tf.setBackend('wasm');
-      const k = winogradKernels()!;
+      const k = winogradKernels(tile)!;
       const backend = tf.backend() as BackendWasm;
       const em = backend.wasm as unknown as { _malloc(n: number): number; _free(p: number): void };
       const { x, g, y } = inputs(c);
       const ptr = (t: tf.Tensor) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
-      const accFloats = winogradAccFloats(c.cin, c.cout, false);
+      const accFloats = winogradAccFloats(c.cin, c.cout, false, tile);
       const ranges = [[0, 1], [1, 3], [3, 5]];
       const accs = ranges.map(() => em._malloc(accFloats * 4));
-      const scratchBytes = winogradScratchBytes(c.cin, c.cout, TILES_PER_BLOCK);
+      const scratchBytes = winogradScratchBytes(c.cin, c.cout, TILES_PER_BLOCK, tile);
       const scratch = em._malloc(scratchBytes);
       const c4 = (c.cout + 3) & ~3;
       const out = em._malloc(9 * c.cin * c4 * 4);
       try {
         const view = (p: number, len: number) => new Float32Array(simdContext()!.memory.buffer, p, len);
-        const problem = { x: ptr(x), g: ptr(g), y: ptr(y), h: c.h, w: c.w, cin: c.cin, cout: c.cout, masked: true, withBias: false };
+        const problem = { tile, x: ptr(x), g: ptr(g), y: ptr(y), h: c.h, w: c.w, cin: c.cin, cout: c.cout, masked: true, withBias: false };
         view(scratch, scratchBytes / 4).fill(NaN); // anything the kernel reads before writing would show
         ranges.forEach(([n0, n1], i) => {
           view(accs[i], accFloats).fill(0);

@@ -16,6 +16,15 @@
  * G's ½ factors are moved into the output transform (G' = 2·G's middle rows, Aᵀ' = Aᵀ·diag(1,½,½,1)),
  * so the per-tile gradient transform is additions only.
  *
+ * F(3×3, 4×4) (`tile` 4, H and W multiples of 4) does the same with 4×4 gradient tiles and 6×6 patches:
+ * 36 multiply-adds per 16 pixels instead of 64 (2.25 per pixel per (ci, co) instead of 4). Its matrices
+ * are F(4×4, 3×3)'s (winograd.ts) with A and G exchanged — for y_i = Σ_k d_{i+k} g_k, the identity
+ * Σ_k g_k z_k = Σ_i h_i y_i applied to F(4, 3)'s z = Aᵀ[(G h) ⊙ (Bᵀ d)] gives y = Gᵀ[(A g) ⊙ (Bᵀ d)]:
+ *
+ *   Bᵀ = F(4,3)'s [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]
+ *   A (gradient, 6×4) = [1 0 0 0; 1 1 1 1; 1 −1 1 −1; 1 2 4 8; 1 −2 4 −8; 0 0 0 1]
+ *   Gᵀ (output, 3×6) = [¼ −⅙ −⅙ 1/24 1/24 0; 0 −⅙ ⅙ 1/12 −1/12 0; 0 −⅙ −⅙ ⅙ ⅙ 1]
+ *
  * `winogradRange` covers the images [N0, N1) and adds into a caller-zeroed accumulator, using only
  * its arguments and a caller-given scratch area: two calls on disjoint image ranges may run at the
  * same time on a shared memory (each with its own ACC and SCRATCH); the caller sums the
@@ -29,13 +38,17 @@
  */
 import { Fn, I32, V128, moduleBytes, relaxedVariants } from './asm';
 
+/** The gradient tile m: F(3×3, 2×2) or F(3×3, 4×4); the transform domain is (m + 2)² points. */
+export type FilterGradTile = 2 | 4;
+const pointsOf = (tile: FilterGradTile) => (tile + 2) * (tile + 2);
+
 const RANGE_PARAMS = ['x', 'g', 'y', 'MASKED', 'H', 'W', 'CIN', 'COUT', 'N0', 'N1', 'ACC', 'SCRATCH', 'TB', 'BIAS'] as const;
 type RangeParam = (typeof RANGE_PARAMS)[number];
 
-/** Floats in the accumulator: 16 × CIN × C4, then one bias row of C4 when BIAS. */
-export function winogradAccFloats(cin: number, cout: number, bias: boolean): number {
+/** Floats in the accumulator: (m + 2)² × CIN × C4, then one bias row of C4 when BIAS. */
+export function winogradAccFloats(cin: number, cout: number, bias: boolean, tile: FilterGradTile = 2): number {
   const c4 = (cout + 3) & ~3;
-  return (16 * cin + (bias ? 1 : 0)) * c4;
+  return (pointsOf(tile) * cin + (bias ? 1 : 0)) * c4;
 }
 
 /**
@@ -44,15 +57,20 @@ export function winogradAccFloats(cin: number, cout: number, bias: boolean): num
  */
 const PLANE_PAD = 16;
 
-/** Bytes of scratch for one call: V and Gd for TB tiles, plus a zero area standing in for the padding. */
-export function winogradScratchBytes(cin: number, cout: number, tb: number): number {
+/** Bytes of scratch for one call: V and Gd for TB tiles, plus a zero area standing in for the padding (a patch row). */
+export function winogradScratchBytes(cin: number, cout: number, tb: number, tile: FilterGradTile = 2): number {
   const cin4 = (cin + 3) & ~3;
   const c4 = (cout + 3) & ~3;
-  return (16 * (tb * (cin4 + c4) + 2 * PLANE_PAD) + 4 * cin4) * 4;
+  return (pointsOf(tile) * (tb * (cin4 + c4) + 2 * PLANE_PAD) + (tile + 2) * cin4) * 4;
 }
 
 interface Ctx {
   f: Fn;
+  /** The gradient tile m (build-time constant) and the patch side m + 2. */
+  m: FilterGradTile;
+  alpha: number;
+  /** F(3×3, 4×4)'s constant vectors 2, 4, 5, 8 (unused for m = 2). */
+  k: { c2: number; c4: number; c5: number; c8: number };
   P: Record<RangeParam, number>;
   cin4: number;
   c4: number;
@@ -66,7 +84,7 @@ interface Ctx {
   h0: number;
   w0: number;
   tcount: number;
-  sixteen: number;
+  points: number;
   cinEven: number;
   vzero: number;
   vnomask: number;
@@ -75,29 +93,68 @@ interface Ctx {
 const i32s = (f: Fn, n: number) => Array.from({ length: n }, () => f.local(I32));
 const v128s = (f: Fn, n: number) => Array.from({ length: n }, () => f.local(V128));
 
-/** V[ξ][t][ci..ci+3] = (Bᵀ d B)[ξ] for the 4×4 input patch of tile t, 4 channels at a time. */
+/**
+ * Rows k of Bᵀ x for F(3×3, 4×4)'s 6-point Bᵀ (see the header), x the six vectors pushed by `x(i)`:
+ * emitters that push the result.
+ */
+function bt6(c: Ctx, x: (i: number) => void): Array<() => void> {
+  const { f, k: K } = c;
+  return [
+    () => { x(4); x(0); f.get(K.c4).f32x4mul().f32x4add(); x(2); f.get(K.c5).f32x4mul().f32x4sub(); },
+    () => { x(3); x(4); f.f32x4add(); x(1); x(2); f.f32x4add().get(K.c4).f32x4mul().f32x4sub(); },
+    () => { x(4); x(3); f.f32x4sub(); x(1); x(2); f.f32x4sub().get(K.c4).f32x4mul().f32x4add(); },
+    () => { x(4); x(2); f.f32x4sub(); x(3); x(1); f.f32x4sub().get(K.c2).f32x4mul().f32x4add(); },
+    () => { x(4); x(2); f.f32x4sub(); x(3); x(1); f.f32x4sub().get(K.c2).f32x4mul().f32x4sub(); },
+    () => { x(5); x(1); f.get(K.c4).f32x4mul().f32x4add(); x(3); f.get(K.c5).f32x4mul().f32x4sub(); },
+  ];
+}
+
+/** V[ξ][t][ci..ci+3] = (Bᵀ d B)[ξ] for the (m + 2)² input patch of tile t, 4 channels at a time. */
 function emitInputTransform(c: Ctx): void {
-  const { f, P } = c;
+  const { f, P, m, alpha } = c;
   const [base, pix, rowB, off, dst] = i32s(f, 5);
-  const rowAddr = i32s(f, 4);
-  const addr = i32s(f, 16);
-  const d = v128s(f, 4);
-  const e = v128s(f, 16);
-  // Patch corner (h0 − 1, w0 − 1); rows 0 and 3, columns 0 and 3 may fall outside: read zeros at SAFE.
+  const rowAddr = i32s(f, alpha);
+  const addr = i32s(f, alpha * alpha);
+  const d = v128s(f, alpha);
+  const e = v128s(f, alpha * alpha);
+  // Patch corner (h0 − 1, w0 − 1); the first and last rows and columns may fall outside: read zeros at SAFE.
   f.get(P.CIN).i32(2).shl().set(pix);
   f.get(P.W).get(pix).mul().set(rowB);
   f.get(c.n).get(P.H).mul().get(c.h0).add().i32(1).sub().get(P.W).mul().get(c.w0).add().i32(1).sub().get(pix).mul().get(P.x).add().set(base);
-  for (let r = 0; r < 4; r++) {
+  for (let r = 0; r < alpha; r++) {
     f.get(base).get(rowB).i32(r).mul().add();
     if (r === 0) f.get(c.safe).get(c.h0).select();
-    if (r === 3) f.get(c.safe).get(c.h0).i32(2).add().get(P.H).ltU().select();
+    if (r === alpha - 1) f.get(c.safe).get(c.h0).i32(m).add().get(P.H).ltU().select();
     f.set(rowAddr[r]);
-    for (let col = 0; col < 4; col++) {
+    for (let col = 0; col < alpha; col++) {
       f.get(rowAddr[r]).get(pix).i32(col).mul().add();
       if (col === 0) f.get(c.safe).get(c.w0).select();
-      if (col === 3) f.get(c.safe).get(c.w0).i32(2).add().get(P.W).ltU().select();
-      f.set(addr[r * 4 + col]);
+      if (col === alpha - 1) f.get(c.safe).get(c.w0).i32(m).add().get(P.W).ltU().select();
+      f.set(addr[r * alpha + col]);
     }
+  }
+  if (m === 4) {
+    f.forRange(off, () => f.i32(0), c.cin4, 4, () => {
+      // e = d·B row by row (e[r][j] = (Bᵀ d[r][·])[j]), then V = Bᵀ·e column by column, stored ξ = 6i + j in order
+      for (let r = 0; r < 6; r++) {
+        for (let col = 0; col < 6; col++) f.get(addr[r * 6 + col]).get(off).i32(2).shl().add().v128load().set(d[col]);
+        bt6(c, (i) => f.get(d[i])).forEach((value, j) => {
+          value();
+          f.set(e[r * 6 + j]);
+        });
+      }
+      f.get(c.t).get(c.cin4).mul().get(off).add().i32(2).shl().get(c.vBuf).add().set(dst);
+      const columns = Array.from({ length: 6 }, (_, j) => bt6(c, (r) => f.get(e[r * 6 + j])));
+      for (let i = 0; i < 6; i++) {
+        for (let j = 0; j < 6; j++) {
+          f.get(dst);
+          columns[j][i]();
+          f.v128store();
+          f.get(dst).get(c.vStride).add().set(dst);
+        }
+      }
+    });
+    return;
   }
   f.forRange(off, () => f.i32(0), c.cin4, 4, () => {
     // e = d·B, row by row: [d0 − d2, d1 + d2, d2 − d1, d3 − d1]
@@ -176,6 +233,78 @@ function emitGradTransform(c: Ctx): void {
 }
 
 /**
+ * Gd[ξ][t][co..co+3] = (A g Aᵀ)[ξ] for the masked 4×4 gradient tile t (F(3×3, 4×4), A in the header),
+ * stored ξ = 6a + k; the bias row gets Σ g (= Gd[ξ = 7]: A's second row is all ones).
+ */
+function emitGradTransform4(c: Ctx): void {
+  const { f, P } = c;
+  const [pix, q00, rowB, off, o, pk, p, g6, bAddr] = i32s(f, 9);
+  const gv = v128s(f, 4); // one row of the masked tile
+  const u = v128s(f, 24); // u[6r + k] = (A g[r][·])[k]
+  const tmp = v128s(f, 4);
+  const gsum = f.local(V128);
+  f.get(P.COUT).i32(2).shl().set(pix);
+  f.get(P.W).get(pix).mul().set(rowB);
+  f.get(c.n).get(P.H).mul().get(c.h0).add().get(P.W).mul().get(c.w0).add().get(pix).mul().set(q00);
+  f.get(c.gStride).i32(6).mul().set(g6);
+  const masked = (addrOf: () => void) => {
+    f.get(P.g);
+    addrOf();
+    f.add().v128load();
+    f.get(P.y);
+    addrOf();
+    f.add().v128load().get(c.vzero).f32x4gt().get(c.vnomask).v128or();
+    f.v128and();
+  };
+  /** Rows of A x for the four vectors pushed by x(i): [x0, x0+x1+x2+x3, x0−x1+x2−x3, x0+2x1+4x2+8x3, x0−2x1+4x2−8x3, x3]. */
+  const a6 = (x: (i: number) => void): Array<() => void> => {
+    const [s02, s13, t02, t13] = tmp;
+    x(0); x(2); f.f32x4add().set(s02);
+    x(1); x(3); f.f32x4add().set(s13);
+    x(0); x(2); f.get(c.k.c4).f32x4mul().f32x4add().set(t02);
+    x(1); x(3); f.get(c.k.c4).f32x4mul().f32x4add().set(t13);
+    return [
+      () => x(0),
+      () => f.get(s02).get(s13).f32x4add(),
+      () => f.get(s02).get(s13).f32x4sub(),
+      () => f.get(t02).get(t13).get(c.k.c2).f32x4mul().f32x4add(),
+      () => f.get(t02).get(t13).get(c.k.c2).f32x4mul().f32x4sub(),
+      () => x(3),
+    ];
+  };
+  f.forRange(off, () => f.i32(0), c.c4, 4, () => {
+    f.get(off).i32(2).shl().set(o);
+    for (let r = 0; r < 4; r++) {
+      for (let col = 0; col < 4; col++) {
+        masked(() => f.get(q00).get(rowB).i32(r).mul().add().get(pix).i32(col).mul().add().get(o).add());
+        f.set(gv[col]);
+      }
+      a6((i) => f.get(gv[i])).forEach((value, k) => {
+        value();
+        f.set(u[6 * r + k]);
+      });
+    }
+    // column k of u → Gd[6a + k] for a = 0..5, one ξ plane (gStride bytes) apart
+    f.get(c.t).get(c.c4).mul().i32(2).shl().get(o).add().get(c.gBuf).add().set(pk);
+    for (let k = 0; k < 6; k++) {
+      f.get(pk).set(p);
+      a6((r) => f.get(u[6 * r + k])).forEach((value, a) => {
+        f.get(p);
+        value();
+        if (a === 1 && k === 1) f.tee(gsum);
+        f.v128store();
+        f.get(p).get(g6).add().set(p);
+      });
+      f.get(pk).get(c.gStride).add().set(pk);
+    }
+    f.get(P.BIAS).if(() => {
+      f.get(P.ACC).i32(36).get(P.CIN).mul().get(c.c4).mul().i32(2).shl().add().get(o).add().set(bAddr);
+      f.get(bAddr).get(bAddr).v128load().get(gsum).f32x4add().v128store();
+    });
+  });
+}
+
+/**
  * ACC[ξ][ci..ci+rows)[cb..cb+4·width) += Σ_t V[ξ][t][ci..] ⊗ Gd[ξ][t][cb..], the accumulators in
  * registers for the whole block of tiles.
  */
@@ -225,7 +354,7 @@ function emitColumns(c: Ctx, relaxed: boolean, rows: number, at: { vP: number; g
   });
 }
 
-/** The 16 GEMMs of one block of tiles: input channels in pairs, then a single one when CIN is odd. */
+/** The (m + 2)² GEMMs of one block of tiles: input channels in pairs, then a single one when CIN is odd. */
 function emitGemms(c: Ctx, relaxed: boolean): void {
   const { f, P } = c;
   const [xi, vP, gP, accP, ci, cb] = i32s(f, 6);
@@ -233,7 +362,7 @@ function emitGemms(c: Ctx, relaxed: boolean): void {
   f.get(c.vBuf).set(vP);
   f.get(c.gBuf).set(gP);
   f.get(P.ACC).set(accP);
-  f.forRange(xi, () => f.i32(0), c.sixteen, 1, () => {
+  f.forRange(xi, () => f.i32(0), c.points, 1, () => {
     f.forRange(ci, () => f.i32(0), c.cinEven, 2, () => emitColumns(c, relaxed, 2, at));
     f.get(P.CIN).i32(1).and().if(() => emitColumns(c, relaxed, 1, at));
     f.get(vP).get(c.vStride).add().set(vP);
@@ -242,12 +371,12 @@ function emitGemms(c: Ctx, relaxed: boolean): void {
   });
 }
 
-/** Moves (n, h0, w0) to the next 2×2 tile, row-major within an image (no divisions per tile). */
+/** Moves (n, h0, w0) to the next m×m tile, row-major within an image (no divisions per tile). */
 function emitNextTile(c: Ctx): void {
   const { f, P } = c;
-  f.get(c.w0).i32(2).add().tee(c.w0).get(P.W).i32ne().eqz().if(() => {
+  f.get(c.w0).i32(c.m).add().tee(c.w0).get(P.W).i32ne().eqz().if(() => {
     f.i32(0).set(c.w0);
-    f.get(c.h0).i32(2).add().tee(c.h0).get(P.H).i32ne().eqz().if(() => {
+    f.get(c.h0).i32(c.m).add().tee(c.h0).get(P.H).i32ne().eqz().if(() => {
       f.i32(0).set(c.h0);
       f.get(c.n).i32(1).add().set(c.n);
     });
@@ -258,31 +387,40 @@ function emitNextTile(c: Ctx): void {
  * winogradRange(...RANGE_PARAMS), byte addresses; y must be a valid address even when MASKED = 0.
  * ACC (winogradAccFloats) must be zeroed by the caller; SCRATCH holds winogradScratchBytes(TB).
  */
-function rangeFn(relaxed: boolean): Fn {
+function rangeFn(relaxed: boolean, m: FilterGradTile): Fn {
   const f = new Fn(RANGE_PARAMS.map(() => I32));
   const P = Object.fromEntries(RANGE_PARAMS.map((n, i) => [n, i])) as Record<RangeParam, number>;
-  const [cin4, c4, vBuf, gBuf, vStride, gStride, safe, t, n, h0, w0, tcount, sixteen, cinEven] = i32s(f, 14);
+  const [cin4, c4, vBuf, gBuf, vStride, gStride, safe, t, n, h0, w0, tcount, points, cinEven] = i32s(f, 14);
   const [tpi, tEnd, b0, safeEnd, off] = i32s(f, 5);
   const [vzero, vnomask] = v128s(f, 2);
-  const c: Ctx = { f, P, cin4, c4, vBuf, gBuf, vStride, gStride, safe, t, n, h0, w0, tcount, vzero, vnomask, sixteen, cinEven };
+  const alpha = m + 2;
+  const k = { c2: 0, c4: 0, c5: 0, c8: 0 };
+  if (m === 4) {
+    for (const [key, value] of [['c2', 2], ['c4', 4], ['c5', 5]] as const) {
+      k[key] = f.local(V128);
+      f.f32(value).f32x4splat().set(k[key]);
+    }
+  }
+  const c: Ctx = { f, P, m, alpha, k, cin4, c4, vBuf, gBuf, vStride, gStride, safe, t, n, h0, w0, tcount, vzero, vnomask, points, cinEven };
 
   f.get(P.CIN).i32(3).add().i32(-4).and().set(cin4);
   f.get(P.COUT).i32(3).add().i32(-4).and().set(c4);
   f.get(P.CIN).i32(-2).and().set(cinEven);
-  f.i32(16).set(sixteen);
+  f.i32(alpha * alpha).set(points); // the GEMMs (transform points): 16, or 36 for m = 4
   f.get(P.TB).get(cin4).mul().i32(PLANE_PAD).add().i32(2).shl().set(vStride);
   f.get(P.TB).get(c4).mul().i32(PLANE_PAD).add().i32(2).shl().set(gStride);
   f.get(P.SCRATCH).set(vBuf);
-  f.get(vBuf).get(vStride).i32(4).shl().add().set(gBuf);
-  f.get(gBuf).get(gStride).i32(4).shl().add().set(safe);
+  f.get(vBuf).get(vStride).i32(alpha * alpha).mul().add().set(gBuf);
+  f.get(gBuf).get(gStride).i32(alpha * alpha).mul().add().set(safe);
   f.f32(0).f32x4splat().set(vzero);
   f.get(P.MASKED).i32(1).sub().i32x4splat().set(vnomask); // all ones when there is no mask
-  f.get(cin4).i32(2).shl().set(safeEnd); // an out-of-image row reads SAFE + column·CIN + channel
+  f.get(cin4).i32(alpha).mul().set(safeEnd); // an out-of-image row reads SAFE + column·CIN + channel
   f.forRange(off, () => f.i32(0), safeEnd, 4, () => {
     f.get(safe).get(off).i32(2).shl().add().get(vzero).v128store();
   });
 
-  f.get(P.W).i32(1).shrU().get(P.H).i32(1).shrU().mul().set(tpi);
+  const log2m = m === 4 ? 2 : 1;
+  f.get(P.W).i32(log2m).shrU().get(P.H).i32(log2m).shrU().mul().set(tpi);
   f.get(P.N0).set(n); // h0 = w0 = 0
   f.get(P.N1).get(tpi).mul().set(tEnd);
   f.get(P.N0).get(tpi).mul().set(b0);
@@ -294,7 +432,8 @@ function rangeFn(relaxed: boolean): Fn {
       f.get(tcount).get(P.TB).get(tcount).get(P.TB).ltS().select().set(tcount);
       f.forRange(t, () => f.i32(0), tcount, 1, () => {
         emitInputTransform(c);
-        emitGradTransform(c);
+        if (m === 4) emitGradTransform4(c);
+        else emitGradTransform(c);
         emitNextTile(c);
       });
       emitGemms(c, relaxed);
@@ -360,6 +499,51 @@ function outputFn(): Fn {
   return f;
 }
 
+/**
+ * winogradOutput for F(3×3, 4×4): OUT[k][ci][co] (k = 3i + j) = (Gᵀ ACC G)[i][j] over the 36 planes,
+ * Gᵀ = [¼ −⅙ −⅙ 1/24 1/24 0; 0 −⅙ ⅙ 1/12 −1/12 0; 0 −⅙ −⅙ ⅙ ⅙ 1].
+ */
+function outputFn4(): Fn {
+  const f = new Fn([I32, I32, I32, I32]);
+  const [ACC, CIN, COUT, OUT] = [0, 1, 2, 3];
+  const [plane, q, a, o] = i32s(f, 4);
+  const m = v128s(f, 36);
+  const p = v128s(f, 18); // p[6i + v] = (Gᵀ M)[i][v]
+  const [s12, d12, s34, d34] = v128s(f, 4);
+  const [quarter, sixth, twelfth, c24] = v128s(f, 4);
+  for (const [local, value] of [[quarter, 1 / 4], [sixth, 1 / 6], [twelfth, 1 / 12], [c24, 1 / 24]]) f.f32(value).f32x4splat().set(local);
+  f.get(COUT).i32(3).add().i32(-4).and().get(CIN).mul().i32(2).shl().set(plane);
+  /** Gᵀ x for the six vectors pushed by x(k): emitters of its three rows. */
+  const gt = (x: (k: number) => void): Array<() => void> => {
+    x(1); x(2); f.f32x4add().set(s12);
+    x(1); x(2); f.f32x4sub().set(d12);
+    x(3); x(4); f.f32x4add().set(s34);
+    x(3); x(4); f.f32x4sub().set(d34);
+    return [
+      () => { x(0); f.get(quarter).f32x4mul().get(s12).get(sixth).f32x4mul().f32x4sub().get(s34).get(c24).f32x4mul().f32x4add(); },
+      () => { f.get(d34).get(twelfth).f32x4mul().get(d12).get(sixth).f32x4mul().f32x4sub(); },
+      () => { f.get(s34).get(s12).f32x4sub().get(sixth).f32x4mul(); x(5); f.f32x4add(); },
+    ];
+  };
+  f.forRange(q, () => f.i32(0), plane, 16, () => {
+    f.get(ACC).get(q).add().set(a);
+    for (let k = 0; k < 36; k++) {
+      f.get(a).v128load().set(m[k]);
+      f.get(a).get(plane).add().set(a);
+    }
+    for (let v = 0; v < 6; v++) gt((k) => f.get(m[6 * k + v])).forEach((value, i) => { value(); f.set(p[6 * i + v]); });
+    f.get(OUT).get(q).add().set(o);
+    for (let i = 0; i < 3; i++) {
+      gt((k) => f.get(p[6 * i + k])).forEach((value) => {
+        f.get(o);
+        value();
+        f.v128store().get(o).get(plane).add().set(o);
+      });
+    }
+  });
+  return f;
+}
+
 export interface WinogradKernels {
   relaxed: boolean;
   /** winogradRange(...RANGE_PARAMS) */
@@ -370,18 +554,18 @@ export interface WinogradKernels {
   rangeModule: WebAssembly.Module;
 }
 
-/** The modules' bytes (each under 4 KB, so Chrome compiles them synchronously on the main thread). */
-export function winogradModuleBytes(relaxed: boolean, shared: boolean): { range: Uint8Array<ArrayBuffer>; output: Uint8Array<ArrayBuffer> } {
+/** The modules' bytes (a few KB: Chrome compiles them synchronously on the main thread, up to 8 MB). */
+export function winogradModuleBytes(relaxed: boolean, shared: boolean, tile: FilterGradTile = 2): { range: Uint8Array<ArrayBuffer>; output: Uint8Array<ArrayBuffer> } {
   return {
-    range: moduleBytes({ shared }, [{ name: 'winogradRange', fn: rangeFn(relaxed) }]),
-    output: moduleBytes({ shared }, [{ name: 'winogradOutput', fn: outputFn() }]),
+    range: moduleBytes({ shared }, [{ name: 'winogradRange', fn: rangeFn(relaxed, tile) }]),
+    output: moduleBytes({ shared }, [{ name: 'winogradOutput', fn: tile === 4 ? outputFn4() : outputFn() }]),
   };
 }
 
-/** Instantiates the kernels on `memory` (relaxed SIMD when the engine validates it), or null without SIMD. */
-export function instantiateWinograd(memory: WebAssembly.Memory, shared: boolean): WinogradKernels | null {
+/** Instantiates the kernels for `tile` on `memory` (relaxed SIMD when the engine validates it), or null without SIMD. */
+export function instantiateWinograd(memory: WebAssembly.Memory, shared: boolean, tile: FilterGradTile = 2): WinogradKernels | null {
   for (const relaxed of relaxedVariants()) {
-    const bytes = winogradModuleBytes(relaxed, shared);
+    const bytes = winogradModuleBytes(relaxed, shared, tile);
     if (!WebAssembly.validate(bytes.range) || !WebAssembly.validate(bytes.output)) continue;
     const rangeModule = new WebAssembly.Module(bytes.range);
     const run = (m: WebAssembly.Module, name: string) => new WebAssembly.Instance(m, { env: { memory } }).exports[name] as (...args: number[]) => void;
