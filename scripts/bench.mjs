@@ -304,8 +304,10 @@ const measurements = [
       const [abKind, abArg] = (process.env.BENCH_AB || '').split(':');
       const knob = { chunks: ['setChunksPerThread', `${abArg} chunks per thread`, 'default chunks'], spin: ['setHelperSpinMicros', `helper polls ${abArg} µs`, 'default polling'] }[abKind];
       // BENCH_AB=tile4: the Winograd conv's F(4×4) tiles (the default) against F(2×2) everywhere.
-      const what = knob ? knob[0] : abKind === 'stride2' ? 'setStride2Conv' : abKind === 'tile4' ? 'setWinogradTile4' : 'setGraphFusion';
-      const label = knob ? knob.slice(1) : abKind === 'stride2' ? ['stride-2 op', 'stride-1 + slice'] : abKind === 'tile4' ? ['F(4×4) tiles', 'F(2×2) tiles'] : ['fused', 'unfused'];
+      const toggles = { stride2: ['setStride2Conv', 'stride-2 op', 'stride-1 + slice'], tile4: ['setWinogradTile4', 'F(4×4) tiles', 'F(2×2) tiles'] };
+      const toggle = toggles[abKind] ?? ['setGraphFusion', 'fused', 'unfused'];
+      const what = knob ? knob[0] : toggle[0];
+      const label = knob ? knob.slice(1) : toggle.slice(1);
       const arg = (on) => (knob ? (on ? Number(abArg) : null) : on);
       const per = { on: { train: [], infer: [] }, off: { train: [], infer: [] } };
       for (let r = 0; r < rounds; r++) {

@@ -97,10 +97,13 @@ interface EmscriptenHeap {
 
 /**
  * Which Winograd tile a conv uses: 'auto' (default) takes F(4×4, 3×3) wherever it is supported (sides
- * multiples of 4, no pool) and F(2×2, 3×3) elsewhere; 2 or 4 forces one where supported (tests, the
- * bench's A/B). CPU time of one forward at batch 64, Node, one thread, F(2×2) → F(4×4) (ResNet-20's
- * three stages and its stem, 8 interleaved rounds, three runs): 32×32×16 9.0–11.5 → 7.5–9.9 ms,
- * 16×16×32 7.8 → 4.9–6.1 ms, 8×8×64 (four tiles an image) 5.7–6.9 → 4.1–5.9 ms, 32×32×3→16 no change.
+ * multiples of 4, no pool) and the conv has at least 4 input channels, F(2×2, 3×3) elsewhere; 2 or 4
+ * forces one where supported (tests, the bench's A/B: BENCH_AB=tile4). CPU time of one forward at
+ * batch 64, Node, one thread, F(2×2) → F(4×4) (ResNet-20's three stages, 8 interleaved rounds, three
+ * runs, load 5): 32×32×16 9.0–11.5 → 7.5–9.9 ms, 16×16×32 7.8 → 4.9–6.1 ms, 8×8×64 (four tiles an
+ * image) 5.7–6.9 → 4.1–5.9 ms. With 3 input channels (a network's first conv) F(4×4) gained nothing
+ * (4.4–7.1 ms either way): its larger input transform is a cost per image that does not shrink with
+ * the output channels, which a pruned first layer's speed-up (the bench's pruned-inference row) needs.
  */
 export type WinogradTileChoice = 'auto' | 2 | 4;
 let tileChoice: WinogradTileChoice = 'auto';
@@ -109,7 +112,8 @@ export function setWinogradTile(choice: WinogradTileChoice): void {
 }
 
 export function chooseTile(s: Conv3x3Shape, choice: WinogradTileChoice = tileChoice): 2 | 4 {
-  return choice !== 2 && winogradSupports({ ...s, tile: 4 }) ? 4 : 2;
+  if (choice === 2 || !winogradSupports({ ...s, tile: 4 })) return 2;
+  return choice === 4 || s.cin >= 4 ? 4 : 2;
 }
 
 /** The conv's shape from x and the filter (in/out swapped for the input gradient), with the attrs' tile. */

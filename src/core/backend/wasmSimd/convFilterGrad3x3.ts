@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { chooseTile } from './conv3x3';
-import { imageSlices, runImageSlices, simdContext, sumSlices } from './index';
+import { addSlicesInto, imageSlices, runImageSlices, simdContext } from './index';
 import { type FilterGradTile, type WinogradKernels, instantiateWinograd, winogradAccFloats, winogradScratchBytes } from './winogradFilterGrad';
 
 export { winogradAccFloats, winogradModuleBytes, winogradScratchBytes, type FilterGradTile, type WinogradKernels } from './winogradFilterGrad';
@@ -127,7 +127,7 @@ function kernelFunc({ inputs, attrs, backend: b }: { inputs: tf.NamedTensorInfoM
       (i) => new Float32Array(memory.buffer, acc(i), accFloats).fill(0),
       (t) => [[11, scratch(t)]],
     );
-    if (slices.length > 1) new Float32Array(memory.buffer, acc(0), accFloats).set(sumSlices(memory, slices.map((_, i) => acc(i)), accFloats));
+    if (slices.length > 1) addSlicesInto(memory, slices.map((_, i) => acc(i)), accFloats);
     winogradFilterGradOutput(k, acc(0), cin, cout, out);
     const heap = memory.buffer;
     if (padded) {

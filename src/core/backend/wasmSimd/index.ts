@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { type BatchNormKernels, type ResidualKernels, instantiateBatchNorm, instantiateResidual } from './batchNorm';
 import { type FilterGradModule, TILE, instantiateFilterGrad } from './filterGrad';
+import { type AddInto, instantiateAddInto } from './addInto';
 import { MAX_K, instantiateOuterGrad } from './outerGrad';
 import { type Helpers, type HelpersFactory, chunkCount, runJob, workerHelpers } from './parallel';
 export { helpersArePaused, jobStats, setChunksPerThread, setHelperSpinMicros, setHelpersPaused, setKernelThreads } from './parallel';
@@ -216,6 +217,32 @@ export function runImageSlices(
 /** Zeroes `floats` floats at `ptr` (a slice's accumulator). */
 const zero = (memory: WebAssembly.Memory, ptr: number, floats: number) => new Float32Array(memory.buffer, ptr, floats).fill(0);
 
+const adders = new WeakMap<WebAssembly.Memory, AddInto | null>();
+
+/**
+ * Adds the per-slice accumulators at ptrs[1..] into the one at ptrs[0] (`floats` floats each), in
+ * order — ((a0 + a1) + a2)…, the order sumSlices adds in — with the SIMD kernel where it runs.
+ */
+export function addSlicesInto(memory: WebAssembly.Memory, ptrs: number[], floats: number): void {
+  if (!adders.has(memory)) {
+    let add: AddInto | null = null;
+    try {
+      add = instantiateAddInto(memory, memory.buffer instanceof SharedArrayBuffer);
+    } catch {
+      add = null; // a memory import the engine refuses: the loop below
+    }
+    adders.set(memory, add);
+  }
+  const add = adders.get(memory) ?? null;
+  const vectorFloats = add ? floats & ~3 : 0;
+  for (const p of ptrs.slice(1)) {
+    if (add && vectorFloats) add(ptrs[0], p, vectorFloats * 4);
+    const dst = new Float32Array(memory.buffer, ptrs[0], floats);
+    const src = new Float32Array(memory.buffer, p, floats);
+    for (let j = vectorFloats; j < floats; j++) dst[j] += src[j];
+  }
+}
+
 /** The sum of per-slice accumulators of `floats` floats at `ptrs`. */
 export function sumSlices(memory: WebAssembly.Memory, ptrs: number[], floats: number): Float32Array {
   const total = new Float32Array(floats);
@@ -301,8 +328,9 @@ const filterGradKernel: tf.KernelConfig = {
         (t) => tileArgs(t).map((v, k) => [15 + k, v]),
       );
       simdKernelStats.filterGrad++;
-      const all = sumSlices(s.memory, slices.map((_, i) => acc(i)), accFloats);
+      addSlicesInto(s.memory, slices.map((_, i) => acc(i)), accFloats);
       const heap = s.memory.buffer;
+      const all = new Float32Array(heap, acc(0), accFloats);
       const dw = new Float32Array(heap, ptr(dwOut), k * cout);
       for (let r = 0; r < k; r++) dw.set(all.subarray(r * c4, r * c4 + cout), r * cout);
       if (withBias) new Float32Array(heap, ptr(dbOut), cout).set(all.subarray(k * c4, k * c4 + cout));

@@ -139,9 +139,11 @@ describe('Winograd 3×3 conv kernel', () => {
     });
   }
 
-  test('the tile: F(4×4) where sides are multiples of 4, never with the pool; F(2×2) when asked', () => {
+  test('the tile: F(4×4) where sides are multiples of 4 and there are 4 input channels or more, never with the pool; F(2×2) when asked', () => {
     const s: Conv3x3Shape = { h: 16, w: 16, cin: 16, cout: 16, bias: false, relu: false };
     expect(chooseTile(s, 'auto')).toBe(4);
+    expect(chooseTile({ ...s, cin: 3 }, 'auto')).toBe(2);
+    expect(chooseTile({ ...s, cin: 3 }, 4)).toBe(4);
     expect(chooseTile({ ...s, h: 4, w: 8 }, 'auto')).toBe(4);
     expect(chooseTile({ ...s, h: 18, w: 16 }, 'auto')).toBe(2);
     expect(chooseTile({ ...s, h: 18, w: 16 }, 4)).toBe(2);
