@@ -28,6 +28,7 @@ import { registerFastMatMulGradient, unregisterFastMatMulGradient } from './matM
 import { registerMissingWasmKernels, wasmKernelOverrides } from './wasmKernels';
 import { setSimdKernelsInstalled, simdKernelConfigs, simdKernelInfo } from './wasmSimd';
 import { conv3x3Kernel } from './wasmSimd/conv3x3';
+import { denseKernel } from './wasmSimd/denseLayer';
 import { winogradFilterGradKernel } from './wasmSimd/convFilterGrad3x3';
 
 export type KernelsChoice = 'custom' | 'stock';
@@ -114,7 +115,7 @@ function install(wrap?: InstallKernelsOptions['wrapKernel']): string[] {
     registerFastConv2dGradient();
     registerFastMatMulGradient();
     names.push('Conv2D gradient', 'BatchMatMul gradient');
-    for (const c of [...convBlockKernels(), ...simdKernelConfigs(), conv3x3Kernel, winogradFilterGradKernel, ...fusedOptimizerKernels()]) {
+    for (const c of [...convBlockKernels(), ...simdKernelConfigs(), conv3x3Kernel, denseKernel, winogradFilterGradKernel, ...fusedOptimizerKernels()]) {
       if (tf.getKernel(c.kernelName, c.backendName)) tf.unregisterKernel(c.kernelName, c.backendName);
       tf.registerKernel(w(c));
       if (!names.includes(c.kernelName)) names.push(c.kernelName);
@@ -143,7 +144,7 @@ export function uninstallKernels(): void {
   setFusedOptimizerInstalled(false);
   unregisterFastConv2dGradient();
   unregisterFastMatMulGradient();
-  for (const c of [...convBlockKernels(), ...simdKernelConfigs(), conv3x3Kernel, winogradFilterGradKernel, ...fusedOptimizerKernels()]) {
+  for (const c of [...convBlockKernels(), ...simdKernelConfigs(), conv3x3Kernel, denseKernel, winogradFilterGradKernel, ...fusedOptimizerKernels()]) {
     if (tf.getKernel(c.kernelName, c.backendName)) tf.unregisterKernel(c.kernelName, c.backendName);
   }
   for (const [name, stock] of replaced) {
