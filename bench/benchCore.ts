@@ -362,21 +362,26 @@ export async function benchFilterGradVariants(batch: number, runs: number): Prom
 export { selection };
 
 /** Per-kernel time of one model.predict + argMax on `batch` test images (tf.profile). */
-export async function profileInference(data: Loaded, o: { model?: ModelId; batch: number; warmup: number }): Promise<{ kernelMs: number; rows: KernelProfileRow[] }> {
+export async function profileInference(
+  data: Loaded,
+  o: { model?: ModelId; channels?: number[]; batch: number; warmup: number },
+): Promise<{ kernelMs: number; wallMs: number; rows: KernelProfileRow[]; calls: Array<{ shape: string; ms: number }> }> {
   const set = toDevice(takeFirst(data.test, o.batch), data.stats);
-  const model = Net.create(specFor(o.model ?? 'simplecnn'), 2);
+  const model = Net.create(specFor(o.model ?? 'simplecnn'), 2, o.channels);
   const run = async () => {
     const pred = tf.tidy(() => tf.argMax(model.predict(set.xs), 1));
     await pred.data();
     pred.dispose();
   };
   for (let i = 0; i < o.warmup; i++) await run();
+  const t0 = performance.now();
   const info = await tf.profile(run);
-  const { agg, total } = await aggregateKernels(info);
+  const wallMs = performance.now() - t0;
+  const { agg, total, each } = await aggregateKernels(info);
   model.dispose();
   disposeDeviceSet(set);
   const rows = [...agg.entries()].map(([name, a]) => ({ name, calls: a.calls, ms: Math.round(a.ms * 100) / 100, share: a.ms / Math.max(total, 1e-9) })).sort((x, y) => y.ms - x.ms);
-  return { kernelMs: total, rows };
+  return { kernelMs: total, wallMs, rows, calls: each };
 }
 
 /**

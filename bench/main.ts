@@ -144,6 +144,7 @@ const api = {
       handoffs: jobStats.handoffs,
       handoffUs: jobStats.handoffUs,
       helperSleeps: jobStats.helperSleeps,
+      callerWaitMs: jobStats.waitMs,
       wasmMemoryBytes: mem?.buffer.byteLength ?? 0,
       jsHeapTotalBytes: heap?.totalJSHeapSize ?? 0,
     };

@@ -389,27 +389,42 @@ const measurements = [
       const rows = [];
       const runs = q(15, 3);
       const res = {};
+      // Per call, from the page's counters around the timed calls: SIMD jobs, the share of chunks the
+      // helper thread ran, and the calling thread's wait for it (a fixed cost per job, not per filter).
+      const hand = {};
       // Interleave sizes over rounds so drift (thermal, GC) hits them alike.
       for (let round = 0; round < 3; round++) {
         for (const k of [64, 48, 32, 16]) {
+          const before = await page.evaluate(() => window.bench.pageCounts());
           const r = await page.evaluate((o) => window.bench.inference(o), { model: 'simplecnn', channels: [k], batch: 250, warmup: 2, runs });
+          const after = await page.evaluate(() => window.bench.pageCounts());
           (res[k] ??= []).push(r.medianMs);
+          const h = (hand[k] ??= { calls: 0, jobs: 0, chunks: 0, helperChunks: 0, waitMs: 0 });
+          h.calls += 2 + runs;
+          for (const [key, c] of [['jobs', 'simdJobs'], ['chunks', 'simdChunks'], ['helperChunks', 'helperChunks'], ['waitMs', 'callerWaitMs']]) h[key] += (after[c] ?? 0) - (before[c] ?? 0);
         }
       }
+      // Where one call's time goes at full and at a quarter of the width (kernels by tf.profile, one call each).
+      const profile = {};
+      for (const k of [64, 16]) profile[k] = await page.evaluate((o) => window.bench.profileInference(o), { model: 'simplecnn', channels: [k], batch: 250, warmup: 2 });
       const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
       const dense = med(res[64]);
       for (const k of [64, 48, 32, 16]) {
         const t = med(res[k]);
         const macRatio = 64 / k; // MACs ∝ 37,888·k per image
         const speedup = dense / t;
+        const h = hand[k];
+        const perCall = h.calls ? `per call ${fmt(h.jobs / h.calls, 1)} SIMD jobs, helper ran ${fmt((100 * h.helperChunks) / Math.max(1, h.chunks))} % of chunks, caller waited ${fmt(h.waitMs / h.calls, 2)} ms for it` : '';
+        const p = profile[k];
+        const kernels = p ? `; profiled call ${fmt(p.wallMs, 1)} ms: ${p.rows.slice(0, 4).map((x) => `${x.name} ${fmt(x.ms, 2)}`).join(', ')}` : '';
         rows.push({
           metric: `pruned inference k=${k} (${Math.round((k / 64) * 100)} % kept)`,
           value: t,
           unit: 'ms/250 img',
-          detail: `speedup ${fmt(speedup, 2)}× vs MAC ratio ${fmt(macRatio, 2)}× → ${fmt(speedup / macRatio, 2)} of theoretical (${info.selection.backend})`,
+          detail: `speedup ${fmt(speedup, 2)}× vs MAC ratio ${fmt(macRatio, 2)}× → ${fmt(speedup / macRatio, 2)} of theoretical (${info.selection.backend}); ${perCall}${kernels}`,
           target: k < 64 ? '≥ 0.8 × MAC ratio' : undefined,
           ok: k < 64 ? speedup >= 0.8 * macRatio : undefined,
-          raw: { k, medians: res[k], macsPerImage: 37888 * k, speedup, macRatio },
+          raw: { k, medians: res[k], macsPerImage: 37888 * k, speedup, macRatio, handoffs: h, profile: p ?? null },
         });
       }
       await page.close();

@@ -146,6 +146,7 @@ describe('installKernels', () => {
     ['cpu', 'the BatchNorm + ReLU block forward off by 1e-2', off('PlaygroundBatchNormRelu', 1e-2)],
     ['wasm', 'the SIMD BatchNorm backward off by 1e-2', off('PlaygroundSimdBatchNormReluGrad', 1e-2)],
     ['wasm', 'the Winograd conv throwing', (name, k) => (name === 'PlaygroundSimdConv3x3' ? () => { throw new Error('broken on purpose'); } : k)],
+    ['wasm', 'the SIMD dense (evaluation) off by 1e-2', off('PlaygroundSimdDense', 1e-2)],
   ];
   for (const [backend, what, wrapKernel] of broken) {
     test(`a deliberately broken kernel (${what}, ${backend}) fails the self-check: stock kernels and a notice`, async () => {

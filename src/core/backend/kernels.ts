@@ -28,6 +28,7 @@ import { registerFastMatMulGradient, unregisterFastMatMulGradient } from './matM
 import { registerMissingWasmKernels, wasmKernelOverrides } from './wasmKernels';
 import { setSimdKernelsInstalled, simdKernelConfigs, simdKernelInfo } from './wasmSimd';
 import { conv3x3Kernel } from './wasmSimd/conv3x3';
+import { denseKernel, simdDense } from './wasmSimd/denseLayer';
 import { winogradFilterGradKernel } from './wasmSimd/convFilterGrad3x3';
 
 export type KernelsChoice = 'custom' | 'stock';
@@ -114,7 +115,7 @@ function install(wrap?: InstallKernelsOptions['wrapKernel']): string[] {
     registerFastConv2dGradient();
     registerFastMatMulGradient();
     names.push('Conv2D gradient', 'BatchMatMul gradient');
-    for (const c of [...convBlockKernels(), ...simdKernelConfigs(), conv3x3Kernel, winogradFilterGradKernel, ...fusedOptimizerKernels()]) {
+    for (const c of [...convBlockKernels(), ...simdKernelConfigs(), conv3x3Kernel, denseKernel, winogradFilterGradKernel, ...fusedOptimizerKernels()]) {
       if (tf.getKernel(c.kernelName, c.backendName)) tf.unregisterKernel(c.kernelName, c.backendName);
       tf.registerKernel(w(c));
       if (!names.includes(c.kernelName)) names.push(c.kernelName);
@@ -143,7 +144,7 @@ export function uninstallKernels(): void {
   setFusedOptimizerInstalled(false);
   unregisterFastConv2dGradient();
   unregisterFastMatMulGradient();
-  for (const c of [...convBlockKernels(), ...simdKernelConfigs(), conv3x3Kernel, winogradFilterGradKernel, ...fusedOptimizerKernels()]) {
+  for (const c of [...convBlockKernels(), ...simdKernelConfigs(), conv3x3Kernel, denseKernel, winogradFilterGradKernel, ...fusedOptimizerKernels()]) {
     if (tf.getKernel(c.kernelName, c.backendName)) tf.unregisterKernel(c.kernelName, c.backendName);
   }
   for (const [name, stock] of replaced) {
@@ -238,6 +239,7 @@ async function checkComputation(): Promise<Map<string, Float32Array>> {
   const wide = [seeded([2, 1024], 8), seeded([1024, 3], 9)];
   const r1 = seeded([3, 2, 2, 5], 10);
   const r2 = seeded([2, 3], 11);
+  const classifier = [seeded([1024, 5], 20), seeded([5], 21)];
   try {
     const block = (x: tf.Tensor, w1: tf.Tensor, g: tf.Tensor, b: tf.Tensor, w2: tf.Tensor, b2: tf.Tensor) => {
       const z = conv2dSame(x as tf.Tensor4D, w1 as tf.Tensor4D);
@@ -270,6 +272,8 @@ async function checkComputation(): Promise<Map<string, Float32Array>> {
     const dense = tf.tidy(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D), r2)))(wide));
     await put('dense ∂input', dense[0]);
     await put('dense ∂weights', dense[1]);
+    const [a, w, b] = [wide[0] as tf.Tensor2D, classifier[0] as tf.Tensor2D, classifier[1] as tf.Tensor1D];
+    await put('dense + bias (evaluation)', tf.tidy(() => simdDense(a, w, b) ?? tf.add(tf.matMul(a, w), b)));
     for (const [name, make] of [
       ['Adam', () => new FusedAdamOptimizer(0.01, 0.9, 0.999)],
       ['SGD momentum', () => new FusedMomentumOptimizer(0.01, 0.9)],
@@ -289,7 +293,7 @@ async function checkComputation(): Promise<Map<string, Float32Array>> {
       await put(`${name} steps`, v);
     }
   } finally {
-    tf.dispose([...inputs, xData, rows, ...wide, r1, r2]);
+    tf.dispose([...inputs, xData, rows, ...wide, r1, r2, ...classifier]);
   }
   return out;
 }

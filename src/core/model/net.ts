@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { batchNormAdd, batchNormEval, batchNormRelu, conv2dSame, conv3x3Stride2, convBiasRelu, convBiasReluPool, globalAvgPool } from '../backend/convBlock';
+import { simdDense } from '../backend/wasmSimd/denseLayer';
 import { type ConvNode, type GraphStructure, type NodeShape, batchNormAfter, isGraphSpec, shapes, structure } from './graph';
 import { initialWeights } from './init';
 import {
@@ -158,7 +159,17 @@ export class Net<S extends ModelSpec = ModelSpec> {
     const f = this.geometry.linear;
     const bias = this.variable(`${f.name}.bias`);
     if (!act) return tf.add(tf.zeros([n, f.outFeatures]), bias) as tf.Tensor2D;
-    return tf.add(tf.matMul(tf.reshape(act, [n, -1]), this.variable(`${f.name}.weight`)), bias) as tf.Tensor2D;
+    return this.linear(tf.reshape(act, [n, -1]), this.variable(`${f.name}.weight`) as tf.Tensor2D, bias as tf.Tensor1D, training);
+  }
+
+  /**
+   * x·W + b. Evaluation on wasm: one SIMD kernel with the bias, split with the conv kernels' helper
+   * thread (backend/wasmSimd/dense.ts: tfjs's matMul and add each woke XNNPACK's pool thread, whose
+   * spin afterwards slowed the next call's conv — a fixed cost per call). Else (training: the taped
+   * ops and their gradients) tfjs's ops.
+   */
+  private linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias: tf.Tensor1D, training: boolean): tf.Tensor2D {
+    return (training ? null : simdDense(x, weight, bias)) ?? (tf.add(tf.matMul(x, weight), bias) as tf.Tensor2D);
   }
 
   /** conv + bias + ReLU (+ 2×2 max-pool) in one fused kernel; a BatchNorm is folded in with its running statistics. */
@@ -296,7 +307,7 @@ export class Net<S extends ModelSpec = ModelSpec> {
         case 'linear': {
           const y = act(node.input) as tf.Tensor2D | null;
           const bias = this.variable(`${name}.bias`);
-          acts.set(name, y ? tf.add(tf.matMul(y, this.variable(`${name}.weight`)), bias) : tf.add(tf.zeros([n, s.channels]), bias));
+          acts.set(name, y ? this.linear(y, this.variable(`${name}.weight`) as tf.Tensor2D, bias as tf.Tensor1D, training) : tf.add(tf.zeros([n, s.channels]), bias));
         }
       }
     }
