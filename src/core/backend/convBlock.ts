@@ -18,7 +18,8 @@
  *   pass are one matMul.
  *
  * - on wasm, 3×3 convs run as Winograd SIMD kernels (wasmSimd/winograd*.ts): the forward and input
- *   gradient F(2×2, 3×3), the filter gradient F(3×3, 2×2) — 16 multiplies per 2×2 tile instead of 36.
+ *   gradient F(4×4, 3×3), the filter gradient F(3×3, 4×4) where H and W are multiples of 4 (36
+ *   multiplies per 4×4 tile instead of 144), else F(2×2, 3×3) / F(3×3, 2×2) (16 per 2×2 tile instead of 36).
  *
  * All are registered kernels (one per backend, running tfjs ops inside) with registered
  * gradients, so the tape sees one node per block. Results agree with the stock ops to float noise
@@ -69,7 +70,7 @@ function convInputGrad(dz: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D {
 
 /**
  * [∂L/∂W, ∂L/∂b or null] of a stride-1 'same' conv from g, masked by y > 0 when `y` is given (a ReLU
- * after the conv). wasm: Winograd F(3×3, 2×2) for 3×3 filters, else the direct SIMD kernel (both
+ * after the conv). wasm: Winograd F(3×3, 4×4) or F(3×3, 2×2) for 3×3 filters, else the direct SIMD kernel (both
  * apply the mask themselves); other backends: one im2col matMul of dz() — the masked g, which the
  * caller may share with the input gradient.
  */

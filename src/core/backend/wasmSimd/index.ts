@@ -225,7 +225,7 @@ const adders = new WeakMap<WebAssembly.Memory, AddInto | null>();
  */
 export function addSlicesInto(memory: WebAssembly.Memory, ptrs: number[], floats: number): void {
   if (!adders.has(memory)) {
-    let add: AddInto | null = null;
+    let add: AddInto | null;
     try {
       add = instantiateAddInto(memory, memory.buffer instanceof SharedArrayBuffer);
     } catch {
