@@ -590,14 +590,37 @@ const measurements = [
             });
           const before = counts.textContent;
           const countsChanged = changed(counts, (t) => t !== before);
-          const accPending = changed(acc, (t) => !t.endsWith('%'));
+          // The accuracy is in when the store holds a new preview reply and the element shows a '%'. Watched
+          // by a MutationObserver (the time) and once a frame (a result whose text equals the last one, or a
+          // pending state React never painted, makes no mutation: waiting for one hung the bench once).
+          const store = window.__playground.state;
+          const replyBefore = store().preview.reply;
+          const accDone = new Promise((resolve, reject) => {
+            const done = () => store().preview.status === 'ready' && store().preview.reply !== replyBefore && acc.textContent.endsWith('%');
+            const mo = new MutationObserver(() => {
+              if (done()) finish(performance.now());
+            });
+            const poll = () => (done() ? finish(performance.now()) : (frame = requestAnimationFrame(poll)));
+            let frame = requestAnimationFrame(poll);
+            const timer = setTimeout(() => {
+              mo.disconnect();
+              cancelAnimationFrame(frame);
+              reject(new Error(`slider ${v}: no new preview within 30 s (status ${store().preview.status})`));
+            }, 30_000);
+            function finish(t) {
+              mo.disconnect();
+              cancelAnimationFrame(frame);
+              clearTimeout(timer);
+              resolve(t);
+            }
+            mo.observe(acc, { childList: true, characterData: true, subtree: true });
+          });
           const t0 = performance.now();
           setter.call(slider, String(v));
           slider.dispatchEvent(new Event('input', { bubbles: true }));
           const tCounts = await countsChanged;
           const tFrame = await new Promise((r) => requestAnimationFrame(() => r(performance.now())));
-          await accPending;
-          const tAcc = await changed(acc, (t) => t.endsWith('%'));
+          const tAcc = await accDone;
           const split = window.__playground.state().preview?.reply?.split ?? null;
           return { counts: tCounts - t0, frame: tFrame - t0, accuracy: tAcc - t0, split };
         }, value);
