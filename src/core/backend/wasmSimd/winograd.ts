@@ -168,7 +168,7 @@ function inputTransform(f: Fn, s: Conv3x3Shape, L: Layout, a: { P: number; V: nu
 }
 
 /** Constant vectors of the F(4×4, 3×3) transforms: 2, 4, 5, 8 in every lane. */
-interface Consts4 {
+export interface Consts4 {
   c2: number;
   c4: number;
   c5: number;
@@ -176,18 +176,18 @@ interface Consts4 {
 }
 
 /**
- * Bᵀ of F(4×4, 3×3) (points 0, ±1, ±2, ∞) applied to the six vectors d: emitters pushing row k of
- * Bᵀ d, Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1].
+ * Bᵀ of F(4×4, 3×3) (points 0, ±1, ±2, ∞) applied to the six vectors pushed by x(i): emitters pushing
+ * row k of Bᵀ x, Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1].
+ * The filter gradient's F(3×3, 4×4) uses the same Bᵀ (winogradFilterGrad.ts).
  */
-function bt6(f: Fn, d: number[], K: Consts4): Array<() => void> {
-  const g = (i: number) => f.get(d[i]);
+export function bt6(f: Fn, x: (i: number) => void, K: Pick<Consts4, 'c2' | 'c4' | 'c5'>): Array<() => void> {
   return [
-    () => { g(4); g(0); f.get(K.c4).f32x4mul().f32x4add(); g(2); f.get(K.c5).f32x4mul().f32x4sub(); },
-    () => { g(3); g(4); f.f32x4add(); g(1); g(2); f.f32x4add().get(K.c4).f32x4mul().f32x4sub(); },
-    () => { g(4); g(3); f.f32x4sub(); g(1); g(2); f.f32x4sub().get(K.c4).f32x4mul().f32x4add(); },
-    () => { g(4); g(2); f.f32x4sub(); g(3); g(1); f.f32x4sub().get(K.c2).f32x4mul().f32x4add(); },
-    () => { g(4); g(2); f.f32x4sub(); g(3); g(1); f.f32x4sub().get(K.c2).f32x4mul().f32x4sub(); },
-    () => { g(5); g(1); f.get(K.c4).f32x4mul().f32x4add(); g(3); f.get(K.c5).f32x4mul().f32x4sub(); },
+    () => { x(4); x(0); f.get(K.c4).f32x4mul().f32x4add(); x(2); f.get(K.c5).f32x4mul().f32x4sub(); },
+    () => { x(3); x(4); f.f32x4add(); x(1); x(2); f.f32x4add().get(K.c4).f32x4mul().f32x4sub(); },
+    () => { x(4); x(3); f.f32x4sub(); x(1); x(2); f.f32x4sub().get(K.c4).f32x4mul().f32x4add(); },
+    () => { x(4); x(2); f.f32x4sub(); x(3); x(1); f.f32x4sub().get(K.c2).f32x4mul().f32x4add(); },
+    () => { x(4); x(2); f.f32x4sub(); x(3); x(1); f.f32x4sub().get(K.c2).f32x4mul().f32x4sub(); },
+    () => { x(5); x(1); f.get(K.c4).f32x4mul().f32x4add(); x(3); f.get(K.c5).f32x4mul().f32x4sub(); },
   ];
 }
 
@@ -214,7 +214,7 @@ function inputTransform4(f: Fn, L: Layout, a: { P: number; V: number; ty0: numbe
         f.get(a.T).i32(6 * 96).add().set(t.tEnd);
         doWhile(f, t.tp, 96, t.tEnd, () => {
           for (let j = 0; j < 6; j++) f.get(t.rp).v128load(j * L.ci4 * 4).set(d[j]);
-          bt6(f, d, K).forEach((value, k) => {
+          bt6(f, (i) => f.get(d[i]), K).forEach((value, k) => {
             f.get(t.tp);
             value();
             f.v128store(k * 16);
@@ -227,7 +227,7 @@ function inputTransform4(f: Fn, L: Layout, a: { P: number; V: number; ty0: numbe
         f.get(a.T).i32(96).add().set(t.tEnd);
         doWhile(f, t.tp, 16, t.tEnd, () => {
           for (let i = 0; i < 6; i++) f.get(t.tp).v128load(i * 96).set(d[i]);
-          bt6(f, d, K).forEach((value, k) => {
+          bt6(f, (i) => f.get(d[i]), K).forEach((value, k) => {
             f.get(t.rp);
             value();
             f.v128store(k * 6 * L.vStride);
@@ -299,6 +299,37 @@ function gemm(f: Fn, s: Conv3x3Shape, L: Layout, relaxed: boolean, a: { u: numbe
   });
 }
 
+/**
+ * The output transforms' loops over the block's tiles of image n: per tile, `tile(4)` per full vector of
+ * output channels and `tile(lanes)` for the tail (t.pc the tile's output, t.mc its M column, t.bc its bias).
+ */
+function outputTiles(f: Fn, L: Layout, a: { y: number; n: number; ty0: number; M: number; biasP: number }, t: { py: number; pm: number; end: number; rowEnd: number; pc: number; mc: number; bc: number; cEnd: number }, g: { imageBytes: number; rowStep: number; tileStep: number; cout: number }, tile: (lanes: number) => void) {
+  const fullBytes = (g.cout >> 2) * 16;
+  const lanes = g.cout % 4;
+  f.get(a.M).set(t.pm);
+  f.get(a.y).get(a.n).i32(g.imageBytes).mul().add().get(a.ty0).i32(g.rowStep).mul().add().set(t.py);
+  f.get(t.py).i32(L.rows * g.rowStep).add().set(t.end);
+  doWhile(f, t.py, g.rowStep, t.end, () => {
+    f.get(t.py).i32(g.tileStep * L.tilesW).add().set(t.rowEnd);
+    doWhile(f, t.py, g.tileStep, t.rowEnd, () => {
+      f.get(t.py).set(t.pc);
+      f.get(t.pm).set(t.mc);
+      f.get(a.biasP).set(t.bc);
+      if (fullBytes > 0) {
+        f.get(t.pc).i32(fullBytes).add().set(t.cEnd);
+        doWhile(f, t.pc, 16, t.cEnd, () => {
+          tile(4);
+          f.get(t.mc).i32(16).add().set(t.mc);
+          f.get(t.bc).i32(16).add().set(t.bc);
+        });
+      }
+      if (lanes > 0) tile(lanes);
+      f.get(t.pm).i32(L.co4 * 4).add().set(t.pm);
+    });
+    f.get(t.py).i32(g.tileStep * L.tilesW).sub().set(t.py); // back to the row start: the outer loop steps a tile row
+  });
+}
+
 /** y = Aᵀ M A (+ bias, ReLU) (max over the tile when pooling) for the block's tiles of image n. */
 function outputTransform(f: Fn, s: Conv3x3Shape, L: Layout, a: { y: number; n: number; ty0: number; M: number; biasP: number }, t: { py: number; pm: number; end: number; rowEnd: number; pc: number; mc: number; bc: number; cEnd: number }, m: number[], o: number[], zero: number) {
   const yRow = s.w * s.cout * 4;
@@ -306,8 +337,6 @@ function outputTransform(f: Fn, s: Conv3x3Shape, L: Layout, a: { y: number; n: n
   const tileStep = (s.pool ? 1 : 2) * s.cout * 4;
   const rowStep = s.pool ? (s.w / 2) * s.cout * 4 : 2 * yRow;
   const imageBytes = s.pool ? (s.h / 2) * rowStep : s.h * yRow;
-  const fullBytes = (s.cout >> 2) * 16;
-  const lanes = s.cout % 4;
 
   /** Stores vector local v at t.pc + off: all 4 lanes, or only `lanesKept` (the channel tail). */
   let lanesKept = 4;
@@ -343,31 +372,9 @@ function outputTransform(f: Fn, s: Conv3x3Shape, L: Layout, a: { y: number; n: n
     if (s.pool) store(m[1], 0);
   };
 
-  f.get(a.M).set(t.pm);
-  f.get(a.y).get(a.n).i32(imageBytes).mul().add().get(a.ty0).i32(rowStep).mul().add().set(t.py);
-  f.get(t.py).i32(L.rows * rowStep).add().set(t.end);
-  doWhile(f, t.py, rowStep, t.end, () => {
-    f.get(t.py).i32(tileStep * L.tilesW).add().set(t.rowEnd);
-    doWhile(f, t.py, tileStep, t.rowEnd, () => {
-      f.get(t.py).set(t.pc);
-      f.get(t.pm).set(t.mc);
-      f.get(a.biasP).set(t.bc);
-      if (fullBytes > 0) {
-        f.get(t.pc).i32(fullBytes).add().set(t.cEnd);
-        doWhile(f, t.pc, 16, t.cEnd, () => {
-          lanesKept = 4;
-          tile();
-          f.get(t.mc).i32(16).add().set(t.mc);
-          f.get(t.bc).i32(16).add().set(t.bc);
-        });
-      }
-      if (lanes > 0) {
-        lanesKept = lanes;
-        tile();
-      }
-      f.get(t.pm).i32(L.co4 * 4).add().set(t.pm);
-    });
-    f.get(t.py).i32(tileStep * L.tilesW).sub().set(t.py); // back to the row start: the outer loop steps a tile row
+  outputTiles(f, L, a, t, { imageBytes, rowStep, tileStep, cout: s.cout }, (k) => {
+    lanesKept = k;
+    tile();
   });
 }
 
@@ -394,8 +401,6 @@ function outputTransform4(f: Fn, s: Conv3x3Shape, L: Layout, a: { y: number; n: 
   const yRow = s.w * s.cout * 4;
   const tileStep = 4 * s.cout * 4;
   const rowStep = 4 * yRow;
-  const fullBytes = (s.cout >> 2) * 16;
-  const lanes = s.cout % 4;
   const sum = m.slice(6, 10);
   const out = m[10];
 
@@ -432,31 +437,9 @@ function outputTransform4(f: Fn, s: Conv3x3Shape, L: Layout, a: { y: number; n: 
     }
   };
 
-  f.get(a.M).set(t.pm);
-  f.get(a.y).get(a.n).i32(s.h * yRow).mul().add().get(a.ty0).i32(rowStep).mul().add().set(t.py);
-  f.get(t.py).i32(L.rows * rowStep).add().set(t.end);
-  doWhile(f, t.py, rowStep, t.end, () => {
-    f.get(t.py).i32(tileStep * L.tilesW).add().set(t.rowEnd);
-    doWhile(f, t.py, tileStep, t.rowEnd, () => {
-      f.get(t.py).set(t.pc);
-      f.get(t.pm).set(t.mc);
-      f.get(a.biasP).set(t.bc);
-      if (fullBytes > 0) {
-        f.get(t.pc).i32(fullBytes).add().set(t.cEnd);
-        doWhile(f, t.pc, 16, t.cEnd, () => {
-          lanesKept = 4;
-          tile();
-          f.get(t.mc).i32(16).add().set(t.mc);
-          f.get(t.bc).i32(16).add().set(t.bc);
-        });
-      }
-      if (lanes > 0) {
-        lanesKept = lanes;
-        tile();
-      }
-      f.get(t.pm).i32(L.co4 * 4).add().set(t.pm);
-    });
-    f.get(t.py).i32(tileStep * L.tilesW).sub().set(t.py);
+  outputTiles(f, L, a, t, { imageBytes: s.h * yRow, rowStep, tileStep, cout: s.cout }, (k) => {
+    lanesKept = k;
+    tile();
   });
 }
 

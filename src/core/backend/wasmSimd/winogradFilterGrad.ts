@@ -37,6 +37,7 @@
  * padding lanes of V, Gd and ACC, which are never read back into the result.
  */
 import { Fn, I32, V128, moduleBytes, relaxedVariants } from './asm';
+import { bt6 } from './winograd';
 
 /** The gradient tile m: F(3×3, 2×2) or F(3×3, 4×4); the transform domain is (m + 2)² points. */
 export type FilterGradTile = 2 | 4;
@@ -93,22 +94,6 @@ interface Ctx {
 const i32s = (f: Fn, n: number) => Array.from({ length: n }, () => f.local(I32));
 const v128s = (f: Fn, n: number) => Array.from({ length: n }, () => f.local(V128));
 
-/**
- * Rows k of Bᵀ x for F(3×3, 4×4)'s 6-point Bᵀ (see the header), x the six vectors pushed by `x(i)`:
- * emitters that push the result.
- */
-function bt6(c: Ctx, x: (i: number) => void): Array<() => void> {
-  const { f, k: K } = c;
-  return [
-    () => { x(4); x(0); f.get(K.c4).f32x4mul().f32x4add(); x(2); f.get(K.c5).f32x4mul().f32x4sub(); },
-    () => { x(3); x(4); f.f32x4add(); x(1); x(2); f.f32x4add().get(K.c4).f32x4mul().f32x4sub(); },
-    () => { x(4); x(3); f.f32x4sub(); x(1); x(2); f.f32x4sub().get(K.c4).f32x4mul().f32x4add(); },
-    () => { x(4); x(2); f.f32x4sub(); x(3); x(1); f.f32x4sub().get(K.c2).f32x4mul().f32x4add(); },
-    () => { x(4); x(2); f.f32x4sub(); x(3); x(1); f.f32x4sub().get(K.c2).f32x4mul().f32x4sub(); },
-    () => { x(5); x(1); f.get(K.c4).f32x4mul().f32x4add(); x(3); f.get(K.c5).f32x4mul().f32x4sub(); },
-  ];
-}
-
 /** V[ξ][t][ci..ci+3] = (Bᵀ d B)[ξ] for the (m + 2)² input patch of tile t, 4 channels at a time. */
 function emitInputTransform(c: Ctx): void {
   const { f, P, m, alpha } = c;
@@ -138,13 +123,13 @@ function emitInputTransform(c: Ctx): void {
       // e = d·B row by row (e[r][j] = (Bᵀ d[r][·])[j]), then V = Bᵀ·e column by column, stored ξ = 6i + j in order
       for (let r = 0; r < 6; r++) {
         for (let col = 0; col < 6; col++) f.get(addr[r * 6 + col]).get(off).i32(2).shl().add().v128load().set(d[col]);
-        bt6(c, (i) => f.get(d[i])).forEach((value, j) => {
+        bt6(f, (i) => f.get(d[i]), c.k).forEach((value, j) => {
           value();
           f.set(e[r * 6 + j]);
         });
       }
       f.get(c.t).get(c.cin4).mul().get(off).add().i32(2).shl().get(c.vBuf).add().set(dst);
-      const columns = Array.from({ length: 6 }, (_, j) => bt6(c, (r) => f.get(e[r * 6 + j])));
+      const columns = Array.from({ length: 6 }, (_, j) => bt6(f, (r) => f.get(e[r * 6 + j]), c.k));
       for (let i = 0; i < 6; i++) {
         for (let j = 0; j < 6; j++) {
           f.get(dst);
@@ -180,6 +165,18 @@ function emitInputTransform(c: Ctx): void {
   });
 }
 
+/** Pushes g at the address addrOf() pushes (relative to g and y), zeroed where y ≤ 0 when MASKED (the ReLU's mask). */
+function maskedLoad(c: Ctx, addrOf: () => void): void {
+  const { f, P } = c;
+  f.get(P.g);
+  addrOf();
+  f.add().v128load();
+  f.get(P.y);
+  addrOf();
+  f.add().v128load().get(c.vzero).f32x4gt().get(c.vnomask).v128or();
+  f.v128and();
+}
+
 /** Gd[ξ][t][co..co+3] = (G' g G'ᵀ)[ξ] for the masked 2×2 gradient tile t; the bias row gets Σ g. */
 function emitGradTransform(c: Ctx): void {
   const { f, P } = c;
@@ -190,15 +187,7 @@ function emitGradTransform(c: Ctx): void {
   f.get(P.COUT).i32(2).shl().set(pix);
   f.get(c.n).get(P.H).mul().get(c.h0).add().get(P.W).mul().get(c.w0).add().get(pix).mul().set(q00);
   f.get(q00).get(P.W).get(pix).mul().add().set(q10);
-  const masked = (addrOf: () => void) => {
-    f.get(P.g);
-    addrOf();
-    f.add().v128load();
-    f.get(P.y);
-    addrOf();
-    f.add().v128load().get(c.vzero).f32x4gt().get(c.vnomask).v128or();
-    f.v128and();
-  };
+  const masked = (addrOf: () => void) => maskedLoad(c, addrOf);
   f.forRange(off, () => f.i32(0), c.c4, 4, () => {
     f.get(off).i32(2).shl().set(o);
     for (const [row, q] of [[0, q00], [1, q10]] as const) {
@@ -247,15 +236,7 @@ function emitGradTransform4(c: Ctx): void {
   f.get(P.W).get(pix).mul().set(rowB);
   f.get(c.n).get(P.H).mul().get(c.h0).add().get(P.W).mul().get(c.w0).add().get(pix).mul().set(q00);
   f.get(c.gStride).i32(6).mul().set(g6);
-  const masked = (addrOf: () => void) => {
-    f.get(P.g);
-    addrOf();
-    f.add().v128load();
-    f.get(P.y);
-    addrOf();
-    f.add().v128load().get(c.vzero).f32x4gt().get(c.vnomask).v128or();
-    f.v128and();
-  };
+  const masked = (addrOf: () => void) => maskedLoad(c, addrOf);
   /** Rows of A x for the four vectors pushed by x(i): [x0, x0+x1+x2+x3, x0−x1+x2−x3, x0+2x1+4x2+8x3, x0−2x1+4x2−8x3, x3]. */
   const a6 = (x: (i: number) => void): Array<() => void> => {
     const [s02, s13, t02, t13] = tmp;
