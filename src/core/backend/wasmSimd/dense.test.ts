@@ -13,19 +13,10 @@ import { Net } from '../../model/net';
 import { specFor } from '../../model/zoo';
 import { denseBytes, instantiateDense } from './dense';
 import { SIMD_DENSE, denseStats, simdDense } from './denseLayer';
+import { relDiff } from './relDiff';
 
 const rand = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, 'float32', seed);
 
-function relDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return d / m;
-}
 
 const cases = [
   { n: 1, f: 1, o: 4 },

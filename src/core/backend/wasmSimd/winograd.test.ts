@@ -13,6 +13,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { simdContext } from './index';
 import { chooseTile, conv3x3Filter, conv3x3Module, conv3x3Range, conv3x3ScratchBytes, conv3x3Stats, finerSlices, setWinogradTile, simdConv3x3, simdConv3x3InputGrad } from './conv3x3';
 import { type Conv3x3Shape, instantiateWinograd, winogradBytes, winogradFilter, winogradLayout } from './winograd';
+import { relDiff } from './relDiff';
 
 const cases = [
   { n: 2, h: 4, w: 4, cin: 3, cout: 5 },
@@ -37,17 +38,6 @@ function inputs(c: Case) {
   };
 }
 
-/** max |a − b| / max |b|. */
-function relDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let d = 0;
-  let m = 0;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return d / m;
-}
 
 async function onCpu<T extends tf.TensorContainer>(f: () => T): Promise<T> {
   await tf.setBackend('cpu');
