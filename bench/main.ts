@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   benchFilterGradVariants,
   benchInference,
+  benchInferenceWidths,
   benchTrain,
   initBackend,
   loadData,
@@ -158,6 +159,9 @@ const api = {
   },
   async inference(o: Parameters<typeof benchInference>[1]) {
     return benchInference(await loadData(base), o);
+  },
+  async inferenceWidths(o: Parameters<typeof benchInferenceWidths>[1]) {
+    return benchInferenceWidths(await loadData(base), o);
   },
   async profileInference(o: Parameters<typeof profileInference>[1]) {
     return profileInference(await loadData(base), o);

@@ -387,26 +387,32 @@ const measurements = [
       // Default backend; dense 64 filters vs physically smaller models (k = 48/32/16 kept).
       const { page, info } = await ctx.benchPage(null);
       const rows = [];
-      const runs = q(15, 3);
-      const res = {};
-      // Per call, from the page's counters around the timed calls: SIMD jobs, the share of chunks the
+      const widths = [64, 48, 32, 16];
+      // Calls of the four widths in turn, the order rotated every round (bench.inferenceWidths), in
+      // three sittings: one width's block of 17 calls in a row (as until 2026-12-07) let one burst of
+      // the shared VM's load fall on one width — the quiet run's round medians at k = 16 were 5.25,
+      // 4.32 and 6.81 ms, at k = 48 13.1, 18.0 and 16.2 ms, and the row read 0.76 / 0.74.
+      const res = Object.fromEntries(widths.map((k) => [k, []]));
+      // Per call, from the page's counters around each timed call: SIMD jobs, the share of chunks the
       // helper thread ran, and the calling thread's wait for it (a fixed cost per job, not per filter).
-      const hand = {};
-      // Interleave sizes over rounds so drift (thermal, GC) hits them alike.
-      for (let round = 0; round < 3; round++) {
-        for (const k of [64, 48, 32, 16]) {
-          const before = await page.evaluate(() => window.bench.pageCounts());
-          const r = await page.evaluate((o) => window.bench.inference(o), { model: 'simplecnn', channels: [k], batch: 250, warmup: 2, runs });
-          const after = await page.evaluate(() => window.bench.pageCounts());
-          (res[k] ??= []).push(r.medianMs);
-          const h = (hand[k] ??= { calls: 0, jobs: 0, chunks: 0, helperChunks: 0, waitMs: 0 });
-          h.calls += 2 + runs;
-          for (const [key, c] of [['jobs', 'simdJobs'], ['chunks', 'simdChunks'], ['helperChunks', 'helperChunks'], ['waitMs', 'callerWaitMs']]) h[key] += (after[c] ?? 0) - (before[c] ?? 0);
-        }
+      const hand = Object.fromEntries(widths.map((k) => [k, { calls: 0, jobs: 0, chunks: 0, helperChunks: 0, waitMs: 0 }]));
+      const sittings = [];
+      for (let sitting = 0; sitting < 3; sitting++) {
+        const r = await page.evaluate((o) => window.bench.inferenceWidths(o), { model: 'simplecnn', widths, batch: 250, warmup: 2, runs: q(15, 3) });
+        widths.forEach((k, i) => {
+          res[k].push(...r.runsMs[i]);
+          const h = hand[k];
+          h.calls += r.runsMs[i].length;
+          h.jobs += r.jobs[i];
+          h.chunks += r.chunks[i];
+          h.helperChunks += r.helperChunks[i];
+          h.waitMs += r.waitMs[i];
+        });
+        sittings.push(r.medianMs);
       }
-      // Where one call's time goes at full and at a quarter of the width (kernels by tf.profile, one call each).
+      // Where one call's time goes at full and at a quarter of the width (kernels by tf.profile, per kernel the median of 5 calls).
       const profile = {};
-      for (const k of [64, 16]) profile[k] = await page.evaluate((o) => window.bench.profileInference(o), { model: 'simplecnn', channels: [k], batch: 250, warmup: 2 });
+      for (const k of [64, 16]) profile[k] = await page.evaluate((o) => window.bench.profileInference(o), { model: 'simplecnn', channels: [k], batch: 250, warmup: 2, calls: q(5, 1) });
       const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
       const dense = med(res[64]);
       for (const k of [64, 48, 32, 16]) {
@@ -416,15 +422,15 @@ const measurements = [
         const h = hand[k];
         const perCall = h.calls ? `per call ${fmt(h.jobs / h.calls, 1)} SIMD jobs, helper ran ${fmt((100 * h.helperChunks) / Math.max(1, h.chunks))} % of chunks, caller waited ${fmt(h.waitMs / h.calls, 2)} ms for it` : '';
         const p = profile[k];
-        const kernels = p ? `; profiled call ${fmt(p.wallMs, 1)} ms: ${p.rows.slice(0, 4).map((x) => `${x.name} ${fmt(x.ms, 2)}`).join(', ')}` : '';
+        const kernels = p ? `; profiled call (median of ${p.profiledCalls ?? 1}) ${fmt(p.wallMs, 1)} ms: ${p.rows.slice(0, 4).map((x) => `${x.name} ${fmt(x.ms, 2)}`).join(', ')}` : '';
         rows.push({
           metric: `pruned inference k=${k} (${Math.round((k / 64) * 100)} % kept)`,
           value: t,
           unit: 'ms/250 img',
-          detail: `speedup ${fmt(speedup, 2)}× vs MAC ratio ${fmt(macRatio, 2)}× → ${fmt(speedup / macRatio, 2)} of theoretical (${info.selection.backend}); ${perCall}${kernels}`,
+          detail: `speedup ${fmt(speedup, 2)}× vs MAC ratio ${fmt(macRatio, 2)}× → ${fmt(speedup / macRatio, 2)} of theoretical (${info.selection.backend}); median of ${res[k].length} calls interleaved with the other widths (per sitting ${sittings.map((m) => fmt(m[widths.indexOf(k)], 2)).join(' / ')} ms); ${perCall}${kernels}`,
           target: k < 64 ? '≥ 0.8 × MAC ratio' : undefined,
           ok: k < 64 ? speedup >= 0.8 * macRatio : undefined,
-          raw: { k, medians: res[k], macsPerImage: 37888 * k, speedup, macRatio, handoffs: h, profile: p ?? null },
+          raw: { k, callsMs: res[k], sittingMedians: sittings.map((m) => m[widths.indexOf(k)]), macsPerImage: 37888 * k, speedup, macRatio, handoffs: h, profile: p ?? null },
         });
       }
       await page.close();
