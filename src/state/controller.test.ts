@@ -137,6 +137,39 @@ describe('controller: start-up and data', () => {
     expect(t.get().data.train.status).toBe('ready');
   });
 
+  it('starts the engine, the data downloads and a link\'s pretrained weights before the saved work is read (a cold load: IndexedDB and the first render come first otherwise)', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    const inner = memoryKv();
+    const kv: KeyValue = { ...inner, get: async (key) => (await gate, inner.get(key)) };
+    const fetched: string[] = [];
+    const asked: string[] = [];
+    const t = setup({ kv, search: '?conv1=50&mode=remove', fetchBytes: async (url) => (fetched.push(url), testBin), loadPretrained: async (model) => (asked.push(model), null) });
+    const started = t.controller.start();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(fetched.sort()).toEqual(['data/cifar10/test_1000.bin', 'data/cifar10/train_5000.bin']);
+    expect(asked).toEqual(['simplecnn']);
+    expect(t.get().settings.amounts.conv1).toBe(0); // the saved work is not read yet: settings not set
+    release();
+    await started;
+    await t.settle();
+    expect(fetched).toHaveLength(2); // each once
+    expect(asked).toHaveLength(1);
+    expect(t.get().preview.status).toBe('ready');
+  });
+
+  it('asks for the pruned model\'s accuracy before the baseline\'s once the data is in, without the sliders\' debounce', async () => {
+    const t = setup({ search: '?conv1=50&mode=remove' });
+    await t.controller.start();
+    const types = t.engine.calls.map((c) => c.type);
+    const firstPreview = types.indexOf('preview');
+    expect(firstPreview).toBeGreaterThan(types.lastIndexOf('setData')); // no timer advanced: not debounced
+    expect(types.indexOf('evaluate')).toBeGreaterThan(firstPreview);
+    await t.settle();
+    expect(t.get().baselineEval?.accuracy).toBe(0.3);
+    expect(t.get().preview.reply?.evaluation.accuracy).toBeCloseTo(0.25);
+  });
+
   it('backend=auto: the engine learns the model (its measured choice is per model), its backend events replace the backend line, re-measure asks it', async () => {
     const t = setup({ search: '?model=convnet3' });
     await t.controller.start();
@@ -638,7 +671,10 @@ describe('controller: new data', () => {
     await t.settle();
     expect(t.get().data.test.count).toBe(2);
     expect(t.get().baselineEval).toBeNull(); // not the old test set's 45 %
-    expect(t.get().preview.status).toBe('pending');
+    // The pruned model's accuracy shown is one asked for after the new test set went to the engine.
+    const types = t.engine.calls.map((c) => c.type);
+    expect(types.lastIndexOf('preview')).toBeGreaterThan(types.lastIndexOf('setData'));
+    expect(t.get().preview.status).toBe('ready');
     pending[1](ev(0.5));
     await loading;
     expect(t.get().baselineEval?.accuracy).toBe(0.5);

@@ -34,7 +34,8 @@ export interface ControllerDeps {
 /** What one slice asks of another, bound once all are made (no slice imports another). */
 export interface CrossSlice {
   evaluateBaseline(): Promise<void>;
-  schedulePreview(): void;
+  /** `now`: without the sliders' debounce. */
+  schedulePreview(now?: boolean): void;
   switchModel(model: ModelId): Promise<void>;
   switchBackend(): Promise<void>;
   defaultBaseline(model: ModelId, pretrained: boolean, seed: number): Promise<void>;

@@ -30,6 +30,17 @@ export function baselineSlice(ctx: Shared, data: { loadData: () => Promise<void>
     const parsed = parseSettings(deps.search);
     // view=, controls= and presenter= pick a layout (layout.ts), not settings: such a link still gets the saved work back.
     const fromUrl = withoutLayout(deps.search) !== '';
+    // Before anything is awaited: the engine's worker (its script is the longest download, then tfjs and
+    // the backend start in it) and the data sets need nothing saved, and a link's pretrained weights
+    // neither (a link's settings win over saved ones). Started after reading the saved work (IndexedDB,
+    // while React renders the page), the worker was requested 280–400 ms after the page's script ran.
+    let engineFailure: unknown = null;
+    try {
+      startEngine();
+    } catch (e) {
+      engineFailure = e;
+    }
+    if (!engineFailure && fromUrl) prefetchPretrained(parsed.settings);
     const saved = await readSaved();
     if (saved?.experiments) set((s) => ({ experiments: { ...s.experiments, ...saved.experiments } }));
     if (saved?.interrupted) {
@@ -50,18 +61,8 @@ export function baselineSlice(ctx: Shared, data: { loadData: () => Promise<void>
       notify(`Your work is not being saved in this browser: ${reason}. Everything still works; export runs or save an experiment to keep them.`, 'info');
     });
     try {
-      const link = deps.makeEngine(); // first: the worker's script is the longest download
-      ctx.setEngine(link);
-      link.onEvent((e) => {
-        const patch = engineEventPatch(get(), e);
-        if (patch) set(patch);
-      });
-      data.prefetchData();
-      if (settings.baseline === 'pretrained') {
-        const p = deps.loadPretrained(settings.model, settings.data === 'full');
-        p.catch(() => {}); // reported where it is taken (usePretrained)
-        prefetchedPretrained.set(`${settings.model}|${settings.data}`, p);
-      }
+      if (engineFailure) throw engineFailure;
+      if (!fromUrl) prefetchPretrained(settings);
       await initBackend();
       await startBaseline(saved);
     } catch (e) {
@@ -75,6 +76,25 @@ export function baselineSlice(ctx: Shared, data: { loadData: () => Promise<void>
       }
     }
     await data.loadData();
+  }
+
+  /** The engine's worker, wired to the store, and the data sets' downloads (start()). */
+  function startEngine(): void {
+    const link = deps.makeEngine();
+    ctx.setEngine(link);
+    link.onEvent((e) => {
+      const patch = engineEventPatch(get(), e);
+      if (patch) set(patch);
+    });
+    data.prefetchData();
+  }
+
+  /** The pretrained weights the start-up will use (usePretrained takes them), requested beside the data. */
+  function prefetchPretrained(settings: Settings): void {
+    if (settings.baseline !== 'pretrained') return;
+    const p = deps.loadPretrained(settings.model, settings.data === 'full');
+    p.catch(() => {}); // reported where it is taken (usePretrained)
+    prefetchedPretrained.set(`${settings.model}|${settings.data}`, p);
   }
 
   /** The saved record, if there is one this version can read; an unreadable one is reported and left alone. */

@@ -70,13 +70,21 @@ export function pruningSlice(ctx: Shared) {
     schedulePreview();
   }
 
-  /** The pruned model's accuracy follows the sliders once a drag settles; stale answers are dropped. */
-  function schedulePreview(): void {
+  /**
+   * The pruned model's accuracy follows the sliders once a drag settles; stale answers are dropped.
+   * `now`: asked at once, not after the drag's debounce (the data just arrived: nothing is dragging).
+   */
+  function schedulePreview(now = false): void {
     if (previewTimer) timers.clearTimeout(previewTimer);
     const s = get();
     if (!ctx.engineStarted() || !ctx.dataReady()) return;
     const ticket = ctx.newPreviewTicket();
     set({ preview: { ...s.preview, status: 'pending' }, finetunedEval: null, prunedEpochs: 0, prunedCurve: s.prunedCurve.length ? [] : s.prunedCurve });
+    if (now) {
+      previewTimer = null;
+      void runPreview(ticket);
+      return;
+    }
     previewTimer = timers.setTimeout(() => void runPreview(ticket), PREVIEW_DEBOUNCE_MS);
   }
 
