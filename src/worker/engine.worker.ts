@@ -4,6 +4,7 @@
  * cancel, which answers at once so Cancel works while a job runs.
  */
 import { MeasuredAuto } from '../core/backend/autoBackend';
+import { probeWebglEarly } from '../core/backend/selectBackend';
 import { backendCandidates, idbAutoCache, measureInWorker } from './autoMeasure';
 import { Engine, SupersededError } from './engine';
 import type { Request, WorkerMessage } from './protocol';
@@ -38,6 +39,9 @@ async function run(id: number, req: Request): Promise<void> {
     post({ id, ok: false, error: e instanceof Error ? e.message : String(e), superseded });
   }
 }
+
+// The WebGL probe of the first selectBackend, now: no request can be handled before this module ends.
+probeWebglEarly();
 
 self.onmessage = (ev: MessageEvent<{ id: number; req: Request }>) => {
   const { id, req } = ev.data;

@@ -1,7 +1,7 @@
 /** Node has no WebGL: exercises the request / fallback / verification logic. */
 import { afterEach, beforeEach, describe, expect, test, vi, type MockInstance } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { probeWebgl, selectBackend } from './selectBackend';
+import { probeWebgl, probeWebglEarly, selectBackend } from './selectBackend';
 import { fastConv2dGradientVariant } from './convGrad';
 
 /**
@@ -42,6 +42,29 @@ describe('selectBackend (Node, no WebGL)', () => {
   test('probe reports WebGL unavailable without a canvas', () => {
     expect(probeWebgl()).toMatchObject({ available: false, renderer: null, software: false });
     expect(consoleOutput()).toEqual([]);
+  });
+
+  test('an early probe (the engine worker takes it at start) serves the next selection once, then it probes again', async () => {
+    let contexts = 0;
+    const gl = { getExtension: (n: string) => (n === 'WEBGL_debug_renderer_info' ? { UNMASKED_RENDERER_WEBGL: 1, UNMASKED_VENDOR_WEBGL: 2 } : null), getParameter: (p: number) => (p === 1 ? 'ANGLE (SwiftShader Device)' : 'Google'), RENDERER: 3, VENDOR: 4 };
+    vi.stubGlobal('OffscreenCanvas', class {
+      getContext() {
+        contexts++;
+        return gl;
+      }
+    });
+    try {
+      probeWebglEarly();
+      probeWebglEarly(); // one probe kept
+      expect(contexts).toBe(1);
+      const first = await selectBackend('cpu');
+      expect(contexts).toBe(1);
+      expect(first.renderer).toBe('ANGLE (SwiftShader Device)');
+      await selectBackend('cpu');
+      expect(contexts).toBe(2);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   test('a requested backend that initialises wins', async () => {

@@ -119,6 +119,20 @@ export function probeWebgl(): WebglProbe {
   return { available: false, renderer: null, vendor: null, software: false, majorPerformanceCaveat: false, version: null };
 }
 
+/** A probe taken ahead (probeWebglEarly), for the next selectBackend only. */
+let earlyProbe: WebglProbe | null = null;
+
+/**
+ * Probes now and keeps the result for the next selectBackend. The engine's worker calls it while its
+ * module is evaluated, before its first request can arrive: the probe blocks the thread while the GPU
+ * process starts the renderer (a cold load measured 336 ms, 880 ms with both cores busy, where WebGL is
+ * SwiftShader), and the worker otherwise idles until the page, still rendering and reading the saved
+ * work, asks for the backend (280 ms later on the same cold load).
+ */
+export function probeWebglEarly(): void {
+  earlyProbe ??= probeWebgl();
+}
+
 let wasmConfigured = false;
 
 const THREADED_FACTORY_PREFIX = 'var WasmBackendModuleThreadedSimd = ';
@@ -292,7 +306,8 @@ export async function selectBackend(
   requested?: BackendName | null,
   opts: SelectBackendOptions = {},
 ): Promise<BackendSelection> {
-  const probe = probeWebgl();
+  const probe = earlyProbe ?? probeWebgl();
+  earlyProbe = null; // a later selection (a backend switch) probes again
   const renderer = probe.renderer;
   const failures: string[] = [];
 
