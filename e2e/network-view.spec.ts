@@ -46,6 +46,8 @@ test('what each filter sees: maps for a chosen image, a masked channel’s map i
   await openReady(page, '?model=convnet3&baseline=scratch&trainSubset=256&method=l1&mode=mask&conv2=50');
   await expect(page.getByTestId('pruned-acc')).toHaveText(/^\d+\.\d%$/);
   // The channels the network view (prune view) greys are the masked ones: one constant map each (Inspect view).
+  // (Its layout engine starts once the first accuracy is shown: main.tsx holdElkUntil.)
+  await expect(page.getByTestId('net-block-conv2').locator('rect.stripe[data-state="pruned"]')).toHaveCount(16);
   const pruned = await page.getByTestId('net-block-conv2').locator('rect.stripe[data-state="pruned"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')!.split('-').pop()!));
   expect(pruned).toHaveLength(16);
   await gotoView(page, 'inspect');

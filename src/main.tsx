@@ -13,6 +13,7 @@ import { createExperimentActions } from './state/experiments';
 import { loadPretrained } from './state/pretrained';
 import { createAppStore } from './state/store';
 import { App } from './ui/App';
+import { holdElkUntil } from './ui/NetworkView';
 import { AppProvider } from './ui/context';
 import { download } from './ui/download';
 import { EngineClient } from './worker/client';
@@ -32,6 +33,25 @@ const actions = createController({
 
 /** Sensitivity scan and method comparison (issue 12). */
 const experiments = createExperimentActions({ store, controller: actions, download });
+
+// The network diagram's layout engine waits for the page's first accuracy (the pruned model's, or the
+// baseline's) or an engine error: on two cores its download and compile slowed the engine's start-up.
+// At most ELK_HOLD_MS: a page whose data never loads still gets its diagram.
+const ELK_HOLD_MS = 5000;
+holdElkUntil(
+  new Promise<void>((resolve) => {
+    const settled = (s: ReturnType<typeof store.getState>) => s.preview.status === 'ready' || s.preview.status === 'error' || s.baselineEval !== null || s.engineError !== null;
+    const unsubscribe = store.subscribe((s) => {
+      if (!settled(s)) return;
+      unsubscribe();
+      resolve();
+    });
+    setTimeout(() => {
+      unsubscribe();
+      resolve();
+    }, ELK_HOLD_MS);
+  }),
+);
 
 // Back/forward between views (the tabs push a history entry each; settings only replace theirs).
 window.addEventListener('popstate', () => actions.layoutFromUrl(location.search));

@@ -14,11 +14,24 @@ import { useStore } from './context';
  * workers (jsdom in the component tests) its in-thread bundled build.
  */
 let elkInstance: Promise<ELK> | null = null;
+let elkGate: Promise<unknown> = Promise.resolve();
+
+/**
+ * Holds elkjs's download and start back until `gate` settles (the composition root, main.tsx: the page's
+ * first accuracy). Its worker script is 1.6 MB to fetch and compile, on one of two cores, while the
+ * engine's worker starts tfjs: cold loads of a pruning link with it held back entirely took a median 2.9
+ * against 3.5 s (9 each, both cores busy).
+ */
+export function holdElkUntil(gate: Promise<unknown>): void {
+  elkGate = gate;
+}
+
 export function defaultElk(): Promise<ELK> {
-  elkInstance ??=
+  elkInstance ??= elkGate.then(() =>
     typeof Worker !== 'undefined'
       ? Promise.all([import('elkjs/lib/elk-api'), import('elkjs/lib/elk-worker.min.js?url')]).then(([api, url]) => new api.default({ workerUrl: url.default }))
-      : import('elkjs/lib/elk.bundled.js').then((m) => new m.default());
+      : import('elkjs/lib/elk.bundled.js').then((m) => new m.default()),
+  );
   return elkInstance;
 }
 
