@@ -118,9 +118,10 @@ export interface TrainBenchResult {
    * synchronous part (tape, dispatch, kernels — on wasm and cpu every kernel runs inside it),
    * `readMs` the await of loss and accuracy; `helperWaitMs` the time our kernels' calling thread
    * waited for a helper thread (mean), and `helperShare` the share of our kernels' chunks the
-   * helper ran (0 when no kernel was split).
+   * helper ran (0 when no kernel was split); callerUsPerChunk / helperUsPerChunk: wall µs per chunk
+   * on each side (null when that side ran none).
    */
-  split: { syncMs: number; readMs: number; helperWaitMs: number; helperShare: number; jobsPerStep: number };
+  split: { syncMs: number; readMs: number; helperWaitMs: number; helperShare: number; jobsPerStep: number; callerUsPerChunk: number | null; helperUsPerChunk: number | null };
 }
 
 /** Real trainStep on real CIFAR images, exactly as trainer.train does a batch (gather + step + read loss). */
@@ -195,6 +196,9 @@ export async function benchTrain(data: Loaded, o: TrainBenchOptions): Promise<Tr
       readMs: median(reads),
       helperWaitMs: (jobs1.waitMs - jobs0.waitMs) / o.steps,
       helperShare: chunks ? (jobs1.helperChunks - jobs0.helperChunks) / chunks : 0,
+      // Wall µs per chunk on each side: a helper slower per chunk than the caller runs fewer of them.
+      callerUsPerChunk: jobs1.callerChunks > jobs0.callerChunks ? (1000 * (jobs1.callerMs - jobs0.callerMs)) / (jobs1.callerChunks - jobs0.callerChunks) : null,
+      helperUsPerChunk: jobs1.helperChunks > jobs0.helperChunks ? (1000 * (jobs1.helperMs - jobs0.helperMs)) / (jobs1.helperChunks - jobs0.helperChunks) : null,
       jobsPerStep: (jobs1.jobs - jobs0.jobs) / o.steps,
     },
   };
