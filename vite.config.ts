@@ -73,7 +73,7 @@ export default defineConfig({
     // Every test with the custom kernels installed (as the page runs), then the training and conv-block
     // tests again with them off (PLAYGROUND_KERNELS=stock, as ?kernels=stock runs): stock tfjs must train too.
     projects: [
-      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'], setupFiles: ['src/testSetup.ts'] } },
+      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', 'scripts/**/*.test.ts', 'bench/**/*.test.ts'], setupFiles: ['src/testSetup.ts'] } },
       // Components rendered against a test store (ui/context.tsx), in jsdom.
       { extends: true, test: { name: 'ui', include: ['src/ui/**/*.test.tsx'], environment: 'jsdom' } },
       {

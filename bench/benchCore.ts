@@ -11,6 +11,7 @@ import type { ModelId } from '../src/core/model/spec';
 import { specFor } from '../src/core/model/zoo';
 import { type DeviceSet, createOptimizer, disposeDeviceSet, disposeOptimizer, toDevice, trainStep } from '../src/core/train/trainer';
 import { deriveSeed, mulberry32, shuffledIndices } from '../src/core/random';
+import { exclusiveTimes } from './kernelProfile';
 import {
   type BackendName,
   type BackendSelection,
@@ -117,9 +118,10 @@ export interface TrainBenchResult {
    * synchronous part (tape, dispatch, kernels — on wasm and cpu every kernel runs inside it),
    * `readMs` the await of loss and accuracy; `helperWaitMs` the time our kernels' calling thread
    * waited for a helper thread (mean), and `helperShare` the share of our kernels' chunks the
-   * helper ran (0 when no kernel was split).
+   * helper ran (0 when no kernel was split); callerUsPerChunk / helperUsPerChunk: wall µs per chunk
+   * on each side (null when that side ran none).
    */
-  split: { syncMs: number; readMs: number; helperWaitMs: number; helperShare: number; jobsPerStep: number };
+  split: { syncMs: number; readMs: number; helperWaitMs: number; helperShare: number; jobsPerStep: number; callerUsPerChunk: number | null; helperUsPerChunk: number | null };
 }
 
 /** Real trainStep on real CIFAR images, exactly as trainer.train does a batch (gather + step + read loss). */
@@ -194,6 +196,9 @@ export async function benchTrain(data: Loaded, o: TrainBenchOptions): Promise<Tr
       readMs: median(reads),
       helperWaitMs: (jobs1.waitMs - jobs0.waitMs) / o.steps,
       helperShare: chunks ? (jobs1.helperChunks - jobs0.helperChunks) / chunks : 0,
+      // Wall µs per chunk on each side: a helper slower per chunk than the caller runs fewer of them.
+      callerUsPerChunk: jobs1.callerChunks > jobs0.callerChunks ? (1000 * (jobs1.callerMs - jobs0.callerMs)) / (jobs1.callerChunks - jobs0.callerChunks) : null,
+      helperUsPerChunk: jobs1.helperChunks > jobs0.helperChunks ? (1000 * (jobs1.helperMs - jobs0.helperMs)) / (jobs1.helperChunks - jobs0.helperChunks) : null,
       jobsPerStep: (jobs1.jobs - jobs0.jobs) / o.steps,
     },
   };
@@ -303,44 +308,26 @@ export interface KernelProfileRow {
   share: number;
 }
 
-/**
- * Our taped ops whose kernel runs one other kernel on wasm (the Winograd conv): tf.profile times both,
- * the inner one first (records are pushed as kernels complete), so the outer's own time is its time
- * minus the record just before it when that one made the same output. Without this the inner conv is
- * counted twice. (On other backends BatchNorm's fallback runs many tfjs ops inside our kernel.)
- */
-const WRAPPER_KERNELS = new Set(['PlaygroundConvSame', 'PlaygroundConvBiasRelu']);
-/** Wrappers whose inner kernel has other outputs: BatchNorm's customGrad scope (convBlock.ts) around its 5-output kernel. */
-const WRAPS: Record<string, string> = { PlaygroundBatchNormReluTaped: 'PlaygroundBatchNormRelu' };
-
 /** A tf.profile's kernels: exclusive time and calls per kernel name, the total, and each call with its shapes (in order). */
 async function aggregateKernels(info: Awaited<ReturnType<typeof tf.profile>>) {
   const agg = new Map<string, { calls: number; ms: number }>();
   const each: Array<{ shape: string; ms: number }> = [];
-  let total = 0;
-  let prev: { ms: number; out: string; name: string } | null = null;
-  // Inclusive times of the records since the last one of each name (a WRAPS wrapper's nested kernels: the inner one, then the saves' clones).
-  const since = new Map<string, number>();
+  const records: Array<{ name: string; out: string; ms: number }> = [];
   for (const k of info.kernels) {
     const raw = await (k.kernelTimeMs as unknown as Promise<number | { error: string }> | number | { error: string });
-    const inclusive = typeof raw === 'number' ? raw : 0;
-    const out = JSON.stringify(k.outputShapes);
-    const inner = WRAPS[k.name];
-    let ms = inclusive;
-    const last = prev as { ms: number; out: string } | null;
-    if (WRAPPER_KERNELS.has(k.name) && last?.out === out) ms = Math.max(0, inclusive - last.ms);
-    else if (inner && since.has(inner)) ms = Math.max(0, inclusive - since.get(inner)!);
-    for (const [name, t] of since) since.set(name, t + inclusive);
-    if (Object.values(WRAPS).includes(k.name)) since.set(k.name, inclusive);
-    if (inner) since.delete(inner);
-    prev = { ms: inclusive, out, name: k.name };
+    records.push({ name: k.name, out: JSON.stringify(k.outputShapes), ms: typeof raw === 'number' ? raw : 0 });
+  }
+  const exclusive = exclusiveTimes(records);
+  let total = 0;
+  info.kernels.forEach((k, i) => {
+    const ms = exclusive[i];
     const a = agg.get(k.name) ?? { calls: 0, ms: 0 };
     a.calls++;
     a.ms += ms;
     agg.set(k.name, a);
     total += ms;
     each.push({ shape: `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('·')}→[${k.outputShapes.join('],[')}]`, ms: Math.round(ms * 100) / 100 });
-  }
+  });
   return { agg, total, each };
 }
 

@@ -92,6 +92,8 @@ function stepSplit(r, profile, info) {
     oursMs: Math.max(0, ours - helperWait),
     oursThreads: info.simdKernel?.threads ?? 1,
     helperShare: r.split.helperShare,
+    callerUsPerChunk: r.split.callerUsPerChunk ?? null,
+    helperUsPerChunk: r.split.helperUsPerChunk ?? null,
     tfjsMs: theirs,
     tfjsThreads: info.selection.threads ?? 1,
     bookkeepingMs: bookkeeping,
@@ -103,7 +105,7 @@ function stepSplit(r, profile, info) {
 
 const fmtSplit = (x) =>
   x
-    ? `split: our kernels ${fmt(x.oursMs, 1)} ms (${x.oursThreads} thr, helper ran ${fmt(100 * x.helperShare)} % of chunks) · tfjs kernels ${fmt(x.tfjsMs, 1)} ms (${x.tfjsThreads} thr) · engine/JS ${fmt(x.bookkeepingMs, 1)} ms (1 thr, ${x.kernelCalls} kernel calls) · waiting ${fmt(x.helperWaitMs, 1)} ms for the helper + ${fmt(x.readMs, 1)} ms read-back`
+    ? `split: our kernels ${fmt(x.oursMs, 1)} ms (${x.oursThreads} thr, helper ran ${fmt(100 * x.helperShare)} % of chunks${x.helperUsPerChunk != null && x.callerUsPerChunk != null ? ` at ${fmt(x.helperUsPerChunk)} µs each, the caller its at ${fmt(x.callerUsPerChunk)}` : ''}) · tfjs kernels ${fmt(x.tfjsMs, 1)} ms (${x.tfjsThreads} thr) · engine/JS ${fmt(x.bookkeepingMs, 1)} ms (1 thr, ${x.kernelCalls} kernel calls) · waiting ${fmt(x.helperWaitMs, 1)} ms for the helper + ${fmt(x.readMs, 1)} ms read-back`
     : 'split: not measured';
 
 /** PyTorch's fastest measured figure for the same model / optimizer / batch so far, or null. */

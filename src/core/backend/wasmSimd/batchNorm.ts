@@ -7,7 +7,7 @@
  *                                             (one pass for mean and variance: shifted by a sample of
  *                                             the channel, the variance loses no precision to cancellation)
  *   affineRelu(src, M, C, a, b, dst)          dst = max(src·a + b, 0)
- *   maskGrad(dy, y, n, du)                    du = dy · (y > 0), n elements
+ *   maskSums(dy, y, z, M, C, mean, rstd, s1, s2, du)   du = dy · (y > 0), and bwdSums of it (one pass)
  *   bwdSums(du, z, M, C, mean, rstd, s1, s2)  s1[c] += Σ du, s2[c] += Σ du·(z − mean)·rstd
  *   bwdDz(du, z, M, C, mean, rstd, a, k1, k2, dz)   dz = a·du − k1 − (z − mean)·rstd·k2
  *
@@ -23,8 +23,8 @@
  * BatchNorm before the add, and the shortcut's):
  *   affine(src, M, C, a, b, dst)              dst = src·a + b
  *   affineAddRelu(src, M, C, a, b, res, dst)  dst = max(src·a + b + res, 0)  (BatchNorm → add → ReLU)
- * Their backward passes are the kernels above: bwdSums / bwdDz read du = dy directly (plain), or the
- * maskGrad of dy by the output (add + ReLU), which is also the residual input's gradient.
+ * Their backward passes are the kernels above: bwdSums / bwdDz read du = dy directly (plain), or
+ * maskSums masks dy by the output (add + ReLU) into du, which is also the residual input's gradient.
  *
  * Addresses are byte offsets into the tfjs wasm backend's memory (see index.ts).
  */
@@ -110,24 +110,22 @@ function buildFns(): Array<{ name: string; fn: Fn }> {
       store(f, m);
     }, [0, 5], 1, 2),
   });
-  // maskGrad(dy, y, n, du): one row of n "channels"
-  fns.push({
-    name: 'maskGrad',
-    fn: (() => {
-      const f = new Fn([I32, I32, I32, I32]);
-      const [dy, y, n, du] = [0, 1, 2, 3];
-      const cb = f.local(I32);
-      const cv = f.local(I32);
-      const zero = f.local(V128);
-      f.f32(0).f32x4splat().set(zero);
-      eachChannel(f, n, cb, cv, (m) => {
-        at(f, du, cb);
-        at(f, dy, cb); load(f, m); at(f, y, cb); load(f, m); gt0(f, m, zero); keep(f, m);
-        store(f, m);
-      });
-      return f;
-    })(),
-  });
+  // maskSums(dy, y, z, M, C, mean, rstd, s1, s2, du): du = dy·(y > 0) written, and bwdSums of it in the same pass
+  {
+    let tv = -1;
+    let ts = -1;
+    const fn = rowsFn(10, (f, [dy, y, z, , , mean, rstd, s1, s2, du], row, cb, m, zero) => {
+      if (tv < 0) { tv = f.local(V128); ts = f.local(F32); }
+      const t = m === 'v' ? tv : ts;
+      at(f, row(dy), cb); load(f, m); at(f, row(y), cb); load(f, m); gt0(f, m, zero); keep(f, m); f.set(t);
+      at(f, row(du), cb); f.get(t); store(f, m);
+      at(f, s1, cb); at(f, s1, cb); load(f, m); f.get(t); add(f, m); store(f, m);
+      at(f, s2, cb); at(f, s2, cb); load(f, m);
+      f.get(t); at(f, row(z), cb); load(f, m); at(f, mean, cb); load(f, m); sub(f, m); mul(f, m); at(f, rstd, cb); load(f, m); mul(f, m);
+      add(f, m); store(f, m);
+    }, [0, 1, 2, 9], 3, 4);
+    fns.push({ name: 'maskSums', fn });
+  }
   // bwdSums(du, z, M, C, mean, rstd, s1, s2)
   {
     let tv = -1;
@@ -328,7 +326,7 @@ export function instantiateResidual(memory: WebAssembly.Memory, shared: boolean)
   return { kernels: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as ResidualKernels, module };
 }
 
-export type BatchNormKernels = Record<'moments' | 'affineRelu' | 'maskGrad' | 'bwdSums' | 'bwdDz' | 'poolFwd' | 'poolSums' | 'poolDz', (...args: number[]) => void>;
+export type BatchNormKernels = Record<'moments' | 'affineRelu' | 'maskSums' | 'bwdSums' | 'bwdDz' | 'poolFwd' | 'poolSums' | 'poolDz', (...args: number[]) => void>;
 
 export function batchNormBytes(shared: boolean): Uint8Array<ArrayBuffer> {
   return moduleBytes({ shared }, buildFns());

@@ -573,8 +573,9 @@ const bnGradKernel: tf.KernelConfig = {
       if (pooled) {
         runSliced(st, helpers, 'poolSums', slices, (start, count, i) => [dOP + row(start) / 4, yP + row(start) / 4, codeP + row(start) / 4, (count * h * w) / 4, c, meanP, rstdP, s1[i], s2[i]], resetSums);
       } else {
-        if (du) runSliced(st, helpers, 'maskGrad', slices, (start, count) => [dOP + row(start), yP + row(start), count * h * w * c, duP + row(start)]);
-        runSliced(st, helpers, 'bwdSums', slices, (start, count, i) => [duP + row(start), zP + row(start), count * h * w, c, meanP, rstdP, s1[i], s2[i]], resetSums);
+        // du = dy·(y > 0) and its sums in one pass (one job less per BatchNorm than a mask pass, then the sums)
+        if (du) runSliced(st, helpers, 'maskSums', slices, (start, count, i) => [dOP + row(start), yP + row(start), zP + row(start), count * h * w, c, meanP, rstdP, s1[i], s2[i], duP + row(start)], resetSums);
+        else runSliced(st, helpers, 'bwdSums', slices, (start, count, i) => [duP + row(start), zP + row(start), count * h * w, c, meanP, rstdP, s1[i], s2[i]], resetSums);
       }
       const sumDu = sumSlices(st.memory, s1, c);
       const sumDuX = sumSlices(st.memory, s2, c);

@@ -12,7 +12,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { filterGradWithBias } from '../convGrad';
 import { batchNormRelu } from '../convBlock';
 import { setSimdParallel, simdKernelStats, wasmConvFilterGrad } from './index';
-import { CONTROL_INTS, DONE, FAILED, type HelpersFactory, IDLE, type Job, RUNNING, awaitHelper, chunkArgs, claim, doneMask, jobStats, kernelTable, kernelThreads, runJob, setKernelThreads, postJob, serveJob, wake, workerHelpers } from './parallel';
+import { BUSY_US, CONTROL_INTS, DONE, FAILED, type HelpersFactory, IDLE, type Job, RUNNING, awaitHelper, chunkArgs, claim, doneMask, jobStats, kernelTable, kernelThreads, runJob, setKernelThreads, postJob, serveJob, wake, workerHelpers } from './parallel';
 
 /**
  * `count` helpers on this thread: before each of this thread's claims, the next chunk goes to a
@@ -171,7 +171,23 @@ describe('control block protocol (one thread)', () => {
     expect(jobStats.jobs - before.jobs).toBe(1);
     expect(jobStats.chunks - before.chunks).toBe(3);
     expect(jobStats.helperChunks - before.helperChunks).toBe(1);
+    expect(jobStats.callerChunks - before.callerChunks).toBe(2);
+    expect(jobStats.callerMs).toBeGreaterThanOrEqual(before.callerMs);
     expect(jobStats.waitMs).toBeGreaterThanOrEqual(before.waitMs);
+  });
+
+  test('a helper adds the time it spent in a job (entry to its last chunk); the caller collects it once', () => {
+    const ctl = new Int32Array(new SharedArrayBuffer(CONTROL_INTS * 4));
+    postJob(ctl, 0, job);
+    wake(ctl, 0);
+    const spin = () => {
+      const until = performance.now() + 2;
+      while (performance.now() < until);
+    };
+    serveJob(ctl, [spin], 0); // three chunks of ≥ 2 ms each
+    const busy = Atomics.load(ctl, BUSY_US(0));
+    expect(busy).toBeGreaterThanOrEqual(6000);
+    expect(busy).toBeLessThan(60_000_000);
   });
 
   test('no worker helpers on an unshared memory (the unthreaded wasm build)', () => {
@@ -222,7 +238,7 @@ describe('SIMD kernels split over the batch', () => {
   });
 
   test('BatchNorm + ReLU without pool (7 channels: a SIMD tail): split = unsplit = cpu', async () => {
-    await compare(() => bnValuesAndGrads([3, 4, 4, 7], false), ['moments', 'affineRelu', 'maskGrad', 'bwdSums', 'bwdDz']);
+    await compare(() => bnValuesAndGrads([3, 4, 4, 7], false), ['moments', 'affineRelu', 'maskSums', 'bwdDz']);
   });
 
   test('a helper that dies in a chunk: the chunk is cleared and rerun here, results unchanged', async () => {

@@ -66,7 +66,8 @@ const ADDS_SENT = (helper: number) => LOADED(MAX_HELPERS) + helper; // `add` mes
 const SLEEPS = (helper: number) => ADDS_SENT(MAX_HELPERS) + helper; // times a helper went to sleep (Atomics.wait): each needs a futex wake
 const SPIN_US = SLEEPS(MAX_HELPERS); // how long a helper polls for the next job before sleeping (µs)
 const ENTERED_US = (helper: number) => SPIN_US + 1 + helper; // when a helper entered the current job (µs, low 31 bits of the shared clock)
-export const CONTROL_INTS = ENTERED_US(MAX_HELPERS);
+export const BUSY_US = (helper: number) => ENTERED_US(MAX_HELPERS) + helper; // µs a helper spent in jobs (from entry to its last chunk), added up
+export const CONTROL_INTS = BUSY_US(MAX_HELPERS);
 
 /**
  * µs on a clock all threads share (performance.timeOrigin differs between a page and its workers),
@@ -181,9 +182,13 @@ export function postJob(ctl: Int32Array, fn: number, job: Job): void {
  * offers (Atomics.notify of an idle helper), the times this thread blocked in Atomics.wait for a
  * helper to finish, the jobs a helper entered and the sum of the latencies from offer to entry
  * (the hand-off, µs), and the times a helper went to sleep (each costs a futex wake: on a VM an
- * inter-processor interrupt, possibly a VM exit).
+ * inter-processor interrupt, possibly a VM exit). callerMs / callerChunks and helperMs: the wall time
+ * each side spent running its chunks — per chunk, a helper that sleeps between jobs ran 25–40 % slower
+ * than the caller in the ResNet-20 bench (its core's caches go cold, or the host runs something else on
+ * its idle vCPU); polling 1 ms instead evened it, but slowed the caller as much (the browser's other
+ * threads then share its core).
  */
-export const jobStats = { jobs: 0, chunks: 0, helperChunks: 0, waitMs: 0, wakes: 0, blocks: 0, handoffs: 0, handoffUs: 0, helperSleeps: 0 };
+export const jobStats = { jobs: 0, chunks: 0, helperChunks: 0, waitMs: 0, wakes: 0, blocks: 0, handoffs: 0, handoffUs: 0, helperSleeps: 0, callerMs: 0, callerChunks: 0, helperMs: 0 };
 
 /** Offers the posted job to helper i if it is idle (a booting helper is left out). */
 export function wake(ctl: Int32Array, helper: number): void {
@@ -207,6 +212,7 @@ export function serveJob(ctl: Int32Array, fns: Kernel[], helper: number): void {
   const nargs = ctl[NARGS];
   const ob = OVERRIDES + (helper + 1) * (1 + 2 * MAX_OVERRIDES);
   let state = DONE;
+  const entered = performance.now();
   for (let c = claim(ctl); c >= 0; c = claim(ctl)) {
     const args = Array.from(ctl.subarray(CHUNK_ARGS + c * MAX_ARGS, CHUNK_ARGS + c * MAX_ARGS + nargs));
     for (let k = 0; k < ctl[ob]; k++) args[ctl[ob + 1 + 2 * k]] = ctl[ob + 2 + 2 * k];
@@ -218,6 +224,7 @@ export function serveJob(ctl: Int32Array, fns: Kernel[], helper: number): void {
     }
     Atomics.or(ctl, DONE_MASK, 1 << c);
   }
+  Atomics.add(ctl, BUSY_US(helper), Math.round((performance.now() - entered) * 1000));
   Atomics.store(ctl, STATE(helper), state);
   Atomics.notify(ctl, STATE(helper), 1);
 }
@@ -383,6 +390,7 @@ export const workerHelpers: HelpersFactory = (modules, memory) => {
           jobStats.handoffs++;
           jobStats.handoffUs += d > 0x3fffffff ? 0 : d;
         }
+        jobStats.helperMs += Atomics.exchange(ctl, BUSY_US(i), 0) / 1000;
         jobStats.helperSleeps += Atomics.load(ctl, SLEEPS(i)) - sleepsSeen[i];
         sleepsSeen[i] = Atomics.load(ctl, SLEEPS(i));
       }
@@ -405,11 +413,14 @@ export function runJob(helpers: Helpers, local: (name: string, args: number[]) =
   helpers.start(job);
   let mine = 0;
   let helped: number;
+  const started = performance.now();
   try {
     for (let c = helpers.claim(); c >= 0; c = helpers.claim()) {
       local(job.name, chunkArgs(job, c, 0));
       mine |= 1 << c;
+      jobStats.callerChunks++;
     }
+    jobStats.callerMs += performance.now() - started;
   } finally {
     // Even when this thread's chunk threw: the helpers' scratch must stay allocated until they leave.
     const waitStart = performance.now();

@@ -195,7 +195,7 @@ describe('Winograd F(3×3, 2×2) filter-gradient kernel', () => {
   });
 
   for (const [c, tile] of [[{ n: 5, h: 8, w: 8, cin: 4, cout: 8 }, 2], [{ n: 5, h: 6, w: 4, cin: 5, cout: 7 }, 2], [{ n: 5, h: 8, w: 12, cin: 5, cout: 7 }, 4]] as const) {
-    test(`F(3×3, ${tile}×${tile}) ${c.cin}→${c.cout}: image ranges [0, 1), [1, 3), [3, 5) into separate accumulators sum to the whole (NaN-filled scratch)`, async () => {
+    test(`F(3×3, ${tile}×${tile}) ${c.cin}→${c.cout}: image ranges [0, 1), [1, 3), [3, 5) into separate accumulators sum to the whole (NaN-filled scratch; the kernel clears NaN-filled accumulators when asked)`, async () => {
       const ref = await reference(c, true);
       await tf.setBackend('wasm');
       const k = winogradKernels(tile)!;
@@ -215,8 +215,10 @@ describe('Winograd F(3×3, 2×2) filter-gradient kernel', () => {
         const problem = { tile, x: ptr(x), g: ptr(g), y: ptr(y), h: c.h, w: c.w, cin: c.cin, cout: c.cout, masked: true, withBias: false };
         view(scratch, scratchBytes / 4).fill(NaN); // anything the kernel reads before writing would show
         ranges.forEach(([n0, n1], i) => {
-          view(accs[i], accFloats).fill(0);
-          winogradFilterGradRange(k, problem, n0, n1, accs[i], scratch);
+          // The first accumulator zeroed here; the others hold NaN and are cleared by the range (ZERO).
+          view(accs[i], accFloats).fill(i === 0 ? 0 : NaN);
+          if (i === 0) winogradFilterGradRange(k, problem, n0, n1, accs[i], scratch);
+          else k.range(...winogradRangeArgs(problem, n0, n1, accs[i], scratch, accFloats * 4));
         });
         const sum = view(accs[0], accFloats);
         for (const a of accs.slice(1)) view(a, accFloats).forEach((v, i) => (sum[i] += v));

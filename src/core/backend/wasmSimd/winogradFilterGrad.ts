@@ -43,7 +43,9 @@ import { bt6 } from './winograd';
 export type FilterGradTile = 2 | 4;
 const pointsOf = (tile: FilterGradTile) => (tile + 2) * (tile + 2);
 
-const RANGE_PARAMS = ['x', 'g', 'y', 'MASKED', 'H', 'W', 'CIN', 'COUT', 'N0', 'N1', 'ACC', 'SCRATCH', 'TB', 'BIAS'] as const;
+// ZERO: bytes of ACC (a multiple of 16, ACC 16-byte aligned) the range zeroes before adding into it, 0 for none —
+// so a split call's accumulators are cleared by the threads that fill them, not on the calling thread first.
+const RANGE_PARAMS = ['x', 'g', 'y', 'MASKED', 'H', 'W', 'CIN', 'COUT', 'N0', 'N1', 'ACC', 'SCRATCH', 'TB', 'BIAS', 'ZERO'] as const;
 type RangeParam = (typeof RANGE_PARAMS)[number];
 
 /** Floats in the accumulator: (m + 2)² × CIN × C4, then one bias row of C4 when BIAS. */
@@ -366,7 +368,8 @@ function emitNextTile(c: Ctx): void {
 
 /**
  * winogradRange(...RANGE_PARAMS), byte addresses; y must be a valid address even when MASKED = 0.
- * ACC (winogradAccFloats) must be zeroed by the caller; SCRATCH holds winogradScratchBytes(TB).
+ * ACC (winogradAccFloats) is added into: zeroed by the caller, or here when ZERO is its size in bytes;
+ * SCRATCH holds winogradScratchBytes(TB).
  */
 function rangeFn(relaxed: boolean, m: FilterGradTile): Fn {
   const f = new Fn(RANGE_PARAMS.map(() => I32));
@@ -398,6 +401,9 @@ function rangeFn(relaxed: boolean, m: FilterGradTile): Fn {
   f.get(cin4).i32(alpha).mul().set(safeEnd); // an out-of-image row reads SAFE + column·CIN + channel
   f.forRange(off, () => f.i32(0), safeEnd, 4, () => {
     f.get(safe).get(off).i32(2).shl().add().get(vzero).v128store();
+  });
+  f.forRange(off, () => f.i32(0), P.ZERO, 16, () => {
+    f.get(P.ACC).get(off).add().get(vzero).v128store();
   });
 
   const log2m = m === 4 ? 2 : 1;
