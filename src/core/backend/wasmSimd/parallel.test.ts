@@ -5,7 +5,7 @@
  * the cpu backend's tfjs ops give; a helper that never answers must cost nothing but time.
  * The control-block protocol is exercised on one thread too (Node has SharedArrayBuffer).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -180,14 +180,16 @@ describe('control block protocol (one thread)', () => {
     const ctl = new Int32Array(new SharedArrayBuffer(CONTROL_INTS * 4));
     postJob(ctl, 0, job);
     wake(ctl, 0);
-    const spin = () => {
-      const until = performance.now() + 2;
-      while (performance.now() < until);
-    };
-    serveJob(ctl, [spin], 0); // three chunks of ≥ 2 ms each
-    const busy = Atomics.load(ctl, BUSY_US(0));
-    expect(busy).toBeGreaterThanOrEqual(6000);
-    expect(busy).toBeLessThan(60_000_000);
+    // A clock that moves 5 ms each time it is read (no wall clock in a unit test): each chunk reads it once.
+    let t = 0;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => (t += 5));
+    try {
+      serveJob(ctl, [() => performance.now()], 0);
+    } finally {
+      clock.mockRestore();
+    }
+    // The reads: the entry stamp, the job's start, one per chunk (three), the end: 4 × 5 = 20 ms from start to end.
+    expect(Atomics.load(ctl, BUSY_US(0))).toBe(20_000);
   });
 
   test('no worker helpers on an unshared memory (the unthreaded wasm build)', () => {
