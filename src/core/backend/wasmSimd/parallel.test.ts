@@ -180,16 +180,16 @@ describe('control block protocol (one thread)', () => {
     const ctl = new Int32Array(new SharedArrayBuffer(CONTROL_INTS * 4));
     postJob(ctl, 0, job);
     wake(ctl, 0);
-    // A clock that moves 5 ms each time it is read (no wall clock in a unit test): each chunk reads it once.
+    // A clock that moves 5 ms each time it is read (no wall clock in a unit test); each chunk moves it 10 ms more.
     let t = 0;
     const clock = vi.spyOn(performance, 'now').mockImplementation(() => (t += 5));
     try {
-      serveJob(ctl, [() => performance.now()], 0);
+      serveJob(ctl, [() => (t += 10)], 0);
     } finally {
       clock.mockRestore();
     }
-    // The reads: the entry stamp, the job's start, one per chunk (three), the end: 4 × 5 = 20 ms from start to end.
-    expect(Atomics.load(ctl, BUSY_US(0))).toBe(20_000);
+    // Reads: the entry stamp, the job's start, its end; between start and end three chunks: 5 + 3 × 10 = 35 ms.
+    expect(Atomics.load(ctl, BUSY_US(0))).toBe(35_000);
   });
 
   test('no worker helpers on an unshared memory (the unthreaded wasm build)', () => {
