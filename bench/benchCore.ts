@@ -214,6 +214,13 @@ export interface InferenceResult {
   runsMs: number[];
 }
 
+/** One timed inference call of the bench: predict `xs`, argMax, read the classes back. */
+async function predictClasses(model: Net, xs: tf.Tensor4D): Promise<void> {
+  const pred = tf.tidy(() => tf.argMax(model.predict(xs), 1));
+  await pred.data();
+  pred.dispose();
+}
+
 /**
  * model.predict on `batch` real test images + reading the argmax back, median of runs.
  * `channels`: a physically smaller network (filters removed), default the full one.
@@ -228,9 +235,7 @@ export async function benchInference(
   const times: number[] = [];
   for (let i = 0; i < o.warmup + o.runs; i++) {
     const t0 = performance.now();
-    const pred = tf.tidy(() => tf.argMax(model.predict(set.xs), 1));
-    await pred.data();
-    pred.dispose();
+    await predictClasses(model, set.xs);
     const ms = performance.now() - t0;
     if (i >= o.warmup) times.push(ms);
   }
@@ -262,11 +267,7 @@ export async function benchInferenceWidths(
   const modelId = o.model ?? 'simplecnn';
   const set = toDevice(takeFirst(data.test, o.batch), data.stats);
   const models = o.widths.map((k) => Net.create(specFor(modelId), 2, [k]));
-  const call = async (model: Net) => {
-    const pred = tf.tidy(() => tf.argMax(model.predict(set.xs), 1));
-    await pred.data();
-    pred.dispose();
-  };
+  const call = (model: Net) => predictClasses(model, set.xs);
   const runsMs = o.widths.map(() => [] as number[]);
   // Per width, over the timed calls: the SIMD jobs, their chunks, those the helper ran, the caller's wait for it.
   const counts = o.widths.map(() => ({ jobs: 0, chunks: 0, helperChunks: 0, waitMs: 0 }));
@@ -407,11 +408,7 @@ export async function profileInference(
 ): Promise<{ kernelMs: number; wallMs: number; rows: KernelProfileRow[]; calls: Array<{ shape: string; ms: number }>; profiledCalls: number }> {
   const set = toDevice(takeFirst(data.test, o.batch), data.stats);
   const model = Net.create(specFor(o.model ?? 'simplecnn'), 2, o.channels);
-  const run = async () => {
-    const pred = tf.tidy(() => tf.argMax(model.predict(set.xs), 1));
-    await pred.data();
-    pred.dispose();
-  };
+  const run = () => predictClasses(model, set.xs);
   for (let i = 0; i < o.warmup; i++) await run();
   // Per kernel, the median over several profiled calls: one call's 0.05 ms ArgMax showed as 0.63 ms
   // once (the thread descheduled inside it on the shared VM), which read as a cost of the model.

@@ -24,13 +24,13 @@
  * BENCH_MODELS (default simplecnn,convnet3), BENCH_QUICK=1 (fewer steps), BENCH_OUT (default
  * bench/backends: writes .json and .md).
  */
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS, chromiumPathOrExit } from './browser.mjs';
+import { spawnPreview, waitForServer } from './preview.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PORT = Number(process.env.BENCH_PORT || 4181);
@@ -63,18 +63,6 @@ function plan(backend) {
   };
 }
 
-async function waitForServer(url, ms) {
-  const t0 = Date.now();
-  while (Date.now() - t0 < ms) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`vite preview did not answer on ${url}`);
-}
 
 async function measureBackend(browser, backend) {
   const page = await browser.newPage();
@@ -144,9 +132,7 @@ function markdown(result) {
 }
 
 async function main() {
-  // vite's own script under this node (not npx): killing it stops the server.
-  const vite = path.join(root, 'node_modules/vite/bin/vite.js');
-  const server = spawn(process.execPath, [vite, 'preview', '--port', String(PORT), '--strictPort', '--outDir', DIST], { cwd: root, stdio: 'ignore' });
+  const server = spawnPreview({ port: PORT, outDir: DIST });
   try {
     await waitForServer(BASE, 60_000);
     const flags = gpuFlags();

@@ -27,6 +27,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launchChromium } from './chromium.mjs';
 import { exposeStepCounts, fmtCounts, rendererPids } from './procCounts.mjs';
+import { spawnPreview, waitForServer } from './preview.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PORT = Number(process.env.BENCH_PORT || 4180);
@@ -778,19 +779,6 @@ async function appTrainingLongTask(ctx, model) {
   return { metric: `longest main-thread task while the app trains ${model}`, value: longest, unit: 'ms', target: '< 100', ok: longest < 100, detail: `long-task entries ${lt.count} (max ${fmt(lt.longest)} ms); max heartbeat gap ${fmt(lt.gap)} ms; ${st.baseline?.curve?.length ?? "?"} curve points in ${fmt(seconds, 1)} s on ${st.backend?.backend ?? '?'}; main thread busy ${fmt(perS('TaskDuration'))} ms per s of training (script ${fmt(perS('ScriptDuration'))}, layout ${fmt(perS('LayoutDuration'))})` };
 }
 
-async function waitForServer(url, ms) {
-  const t0 = Date.now();
-  while (Date.now() - t0 < ms) {
-    try {
-      const r = await fetch(url);
-      if (r.ok) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`vite preview did not answer on ${url}`);
-}
 
 /** Runs a command, resolves with { code, stdout, stderr }. */
 function run(cmd, args, opts = {}) {
@@ -886,10 +874,7 @@ async function main() {
   const loadAtStart = os.loadavg();
   const needsTorch = !ONLY || ['environment', 'train', 'inference', 'resnet20', 'peak', 'robustness'].some((n) => ONLY.has(n));
   const [torch, torchWhyNot] = needsTorch ? await startTorch() : [null, 'not needed by BENCH_ONLY'];
-  const server = spawn(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'preview', '--port', String(PORT), '--strictPort', ...(DIST ? ['--config', 'bench/vite.config.ts', '--outDir', DIST] : [])], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const server = spawnPreview({ port: PORT, outDir: DIST, config: DIST ? 'bench/vite.config.ts' : null, stdio: ['ignore', 'pipe', 'pipe'] });
   let serverLog = '';
   server.stdout.on('data', (d) => (serverLog += d));
   server.stderr.on('data', (d) => (serverLog += d));

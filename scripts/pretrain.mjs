@@ -3,11 +3,11 @@
 // production build, in headless Chromium, on the default backend, exactly as a user's click on Train
 // would. Writes <model>.safetensors (PyTorch names and layout) and manifest.json (recipe, backend, test
 // accuracy on test_1000, SHA-256 of the file). Usage: npm run pretrain [-- --models simplecnn,convnet3]
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { launchChromium } from './chromium.mjs';
+import { spawnPreview, waitForServer } from './preview.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const arg = (name, dflt) => {
@@ -20,10 +20,10 @@ const port = Number(process.env.PRETRAIN_PORT || 4182);
 const outDir = path.join(root, 'public/models');
 const manifestPath = path.join(outDir, 'manifest.json');
 
-const server = spawn(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'preview', '--port', String(port), '--strictPort'], { cwd: root, stdio: 'ignore' });
+const server = spawnPreview({ port });
 const browser = await launchChromium();
 try {
-  await waitForServer(`http://localhost:${port}/`);
+  await waitForServer(`http://localhost:${port}/`, 20_000);
   mkdirSync(outDir, { recursive: true });
   const manifest = existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath, 'utf8')) : { version: 1, models: {} };
   for (const model of models) {
@@ -66,14 +66,3 @@ try {
   server.kill();
 }
 
-async function waitForServer(url) {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`vite preview did not answer on ${url}`);
-}

@@ -14,13 +14,10 @@
  * Env: PROFILE_PORT (default 4385), PROFILE_SUBSET (default 2000), PROFILE_JSON (write the figures), PROFILE_DIST
  * (another build's directory, e.g. `npx vite build --minify false --outDir /tmp/dist-named` for readable names).
  */
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { launchChromium } from './chromium.mjs';
+import { spawnPreview, waitForServer } from './preview.mjs';
 
-const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PORT = Number(process.env.PROFILE_PORT || 4385);
 const BASE = `http://localhost:${PORT}/`;
 const SUBSET = Number(process.env.PROFILE_SUBSET || 2000);
@@ -118,20 +115,8 @@ async function profileOne(browser, model) {
   };
 }
 
-async function waitForServer(url, ms) {
-  const t0 = Date.now();
-  while (Date.now() - t0 < ms) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`vite preview did not answer on ${url}`);
-}
 
-const server = spawn(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'preview', '--port', String(PORT), '--strictPort', ...(process.env.PROFILE_DIST ? ['--outDir', process.env.PROFILE_DIST] : [])], { cwd: root, stdio: 'ignore' });
+const server = spawnPreview({ port: PORT, outDir: process.env.PROFILE_DIST || null });
 try {
   await waitForServer(BASE, 120_000);
   const browser = await launchChromium();

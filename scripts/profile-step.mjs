@@ -16,12 +16,12 @@
  * Env: PROFILE_DIST (build directory with source maps; default dist/, names then minified), PROFILE_PORT
  * (default 4386), PROFILE_STEPS (default 6), PROFILE_QUERY (bench.html query, e.g. threads=1).
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SourceMapConsumer } from 'source-map-js';
 import { launchChromium } from './chromium.mjs';
+import { spawnPreview, waitForServer } from './preview.mjs';
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.resolve(process.env.PROFILE_DIST || path.join(root, 'dist'));
@@ -54,16 +54,9 @@ function partOf(frame, where) {
   return 'JavaScript';
 }
 
-const server = spawn(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'preview', '--port', String(PORT), '--strictPort', '--outDir', DIST], { cwd: root, stdio: 'ignore' });
+const server = spawnPreview({ port: PORT, outDir: DIST });
 try {
-  for (let i = 0; ; i++) {
-    try {
-      if ((await fetch(`http://localhost:${PORT}/bench.html`)).ok) break;
-    } catch {
-      if (i > 120) throw new Error('vite preview did not start');
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await waitForServer(`http://localhost:${PORT}/bench.html`);
   const browser = await launchChromium();
   try {
     const page = await (await browser.newContext()).newPage();

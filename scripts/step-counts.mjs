@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from '@playwright/test';
 import { CHROMIUM_ARGS, chromiumPathOrExit } from './browser.mjs';
+import { spawnPreview, waitForServer } from './preview.mjs';
 import { exposeStepCounts, rendererPids } from './procCounts.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -47,21 +48,13 @@ const DIST = path.resolve(process.env.BENCH_DIST || path.join(root, 'dist'));
 const run = (cmd, args) => new Promise((resolve) => spawn(cmd, args, { stdio: 'ignore' }).on('close', resolve));
 
 async function main() {
-  const server = spawn(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'preview', '--port', String(PORT), '--strictPort', '--config', 'bench/vite.config.ts', '--outDir', DIST], { cwd: root, stdio: 'ignore' });
+  const server = spawnPreview({ port: PORT, outDir: DIST, config: 'bench/vite.config.ts' });
   let busy = null;
   // With STEP_COUNTS_RECORD, V8 writes /tmp/perf-<pid>.map so that perf names the JavaScript frames.
   const extra = process.env.STEP_COUNTS_RECORD ? ['--js-flags=--perf-basic-prof --interpreted-frames-native-stack'] : [];
   const browser = await chromium.launch({ executablePath: chromiumPathOrExit(), args: [...CHROMIUM_ARGS, ...extra] });
   try {
-    for (let t0 = Date.now(); ; ) {
-      try {
-        if ((await fetch(`http://localhost:${PORT}/bench.html`)).ok) break;
-      } catch {
-        /* not yet */
-      }
-      if (Date.now() - t0 > 60_000) throw new Error('vite preview did not answer');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitForServer(`http://localhost:${PORT}/bench.html`);
     const page = await browser.newPage();
     await page.goto(`http://localhost:${PORT}/bench.html?${a.query}`);
     await page.waitForFunction(() => window.bench != null);
