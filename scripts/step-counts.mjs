@@ -5,7 +5,7 @@
  *   node scripts/step-counts.mjs [--model convnet3] [--batch 64] [--optimizer adam] [--steps 20]
  *        [--query 'simdThreads=1&threads=1&kernels=stock'] [--pin 0] [--busy 1] [--rounds 2]
  *
- * Serves the build (BENCH_DIST or dist/, port BENCH_PORT, default 4190) with `vite preview`, opens
+ * Serves the build (BENCH_DIST or dist/, port BENCH_PORT, default 4191) with `vite preview`, opens
  * bench.html?<query> in headless Chromium and trains `steps` timed steps (after 3 warm-up steps)
  * exactly as the bench's training rows do. Around the timed steps it reads the renderer process's
  * /proc counters (page faults, context switches and CPU time by thread name) and, where `perf` can
@@ -42,7 +42,8 @@ const { values: a } = parseArgs({
     json: { type: 'boolean', default: false },
   },
 });
-const PORT = Number(process.env.BENCH_PORT || 4190);
+// Not 4190: it is on the fetch standard's blocked ports (sieve), so Node's fetch and Chromium refuse it.
+const PORT = Number(process.env.BENCH_PORT || 4191);
 const DIST = path.resolve(process.env.BENCH_DIST || path.join(root, 'dist'));
 
 const run = (cmd, args) => new Promise((resolve) => spawn(cmd, args, { stdio: 'ignore' }).on('close', resolve));
