@@ -456,7 +456,9 @@ export function PrunePanel() {
                   }}
                 />
               </label>
-              <button className="primary" disabled={busy || !fresh} onClick={() => void actions.fineTune()} data-testid="finetune">
+              {/* One-shot fine-tuning needs the baseline's evaluation too (fineTune ignores the click without it); at
+                  start-up the pruned accuracy now comes first, so the button waits for both. */}
+              <button className="primary" disabled={busy || !fresh || (settings.schedule === 'oneshot' && !baselineEval)} onClick={() => void actions.fineTune()} data-testid="finetune">
                 {prunedEpochs > 0 ? 'Fine-tune more' : 'Fine-tune'}
               </button>
               <button disabled={busy} onClick={actions.resetPruning} data-testid="reset">
