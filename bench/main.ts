@@ -25,7 +25,7 @@ import { jobStats, setChunksPerThread, setHelperSpinMicros, setKernelThreads } f
 import { DEFAULT_CHUNKS_PER_THREAD, DEFAULT_SPIN_US } from '../src/core/backend/wasmSimd/parallel';
 import { setRelaxedSimd } from '../src/core/backend/wasmSimd/asm';
 import { setGraphFusion } from '../src/core/model/net';
-import { setStride2Conv } from '../src/core/backend/convBlock';
+import { setPointwiseStride2Conv, setStride2Conv } from '../src/core/backend/convBlock';
 import { setWinogradTile } from '../src/core/backend/wasmSimd/conv3x3';
 
 const params = new URLSearchParams(location.search);
@@ -179,6 +179,8 @@ const api = {
   setGraphFusion,
   /** A/B (BENCH_ONLY=resnet20-ab BENCH_AB=stride2): the 3×3 stride-2 convs' own op on, or the stride-1 conv read at the even pixels. */
   setStride2Conv,
+  /** A/B (BENCH_AB=pointwise): ResNet-20's 1×1 stride-2 shortcut on the SIMD kernels, or a strided slice and tfjs's conv. */
+  setPointwiseStride2Conv,
   /** The Winograd conv's tile: on = the default choice (F(4×4) where it applies), off = F(2×2) everywhere. */
   setWinogradTile4: (on: boolean) => setWinogradTile(on ? 'auto' : 2),
   /** A/B (BENCH_AB=chunks:N): chunks per thread of the split SIMD kernels (null: the default). */

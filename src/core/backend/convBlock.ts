@@ -29,6 +29,7 @@ import * as tf from '@tensorflow/tfjs';
 import { conv2dInputGradStride1, filterGradWithBias } from './convGrad';
 import { type BnGradMode, simdAffine, simdBatchNorm, simdBatchNormGrad, simdBatchNormRelu, simdBatchNormReluGrad, wasmConvFilterGrad } from './wasmSimd';
 import { simdConv3x3, simdConv3x3InputGrad } from './wasmSimd/conv3x3';
+import { simdConv1x1Stride2 } from './wasmSimd/conv1x1Stride2';
 import { winogradFilterGrad, winogradFilterGradWithBias } from './wasmSimd/convFilterGrad3x3';
 
 export const CONV_BIAS_RELU = 'PlaygroundConvBiasRelu';
@@ -57,7 +58,7 @@ function withTensors<R>(infos: Array<tf.TensorInfo | undefined>, f: (ts: Array<t
 }
 
 /** How often the input gradient ran (tests check that a data input gets none). */
-export const convBlockStats = { inputGrads: 0, stride2: 0 };
+export const convBlockStats = { inputGrads: 0, stride2: 0, pointwiseStride2: 0 };
 
 /**
  * ∂L/∂x of conv2d(x, W, 1, 'same') from dz: wasm's Winograd kernel for 3×3 filters (flip and
@@ -280,6 +281,24 @@ let stride2On = true;
 /** A/B switch (bench: BENCH_ONLY=resnet20-ab BENCH_AB=stride2): off, conv3x3Stride2 declines. */
 export function setStride2Conv(on: boolean): void {
   stride2On = on;
+}
+
+let pointwiseStride2On = true;
+/** A/B switch (bench: BENCH_AB=pointwise): off, conv1x1Stride2 declines (a strided slice and tfjs's conv instead). */
+export function setPointwiseStride2Conv(on: boolean): void {
+  pointwiseStride2On = on;
+}
+
+/**
+ * conv2d(x, W, 2, 'valid') for a 1×1 filter on an even-sized NHWC map (ResNet-20's projection
+ * shortcut) as one op with its own gradient on the wasm SIMD kernels (wasmSimd/conv1x1Stride2.ts);
+ * null elsewhere (other backends, no SIMD, fewer than 4 channels), and callers fall back to tf ops.
+ */
+export function conv1x1Stride2(x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D | null {
+  if (!installed || !pointwiseStride2On) return null;
+  const y = simdConv1x1Stride2(x, filter);
+  if (y) convBlockStats.pointwiseStride2++;
+  return y;
 }
 
 /** The name of conv3x3Stride2's taped scope (tf.profile shows it as one kernel). */

@@ -78,11 +78,12 @@ describe.each(['cpu', 'wasm'])('conv3x3Stride2 on %s', (backend) => {
   }, 60_000);
 
   // With the custom kernels off, on wasm only: stock tfjs's cpu gradients of ResNet-20 take minutes.
-  test.skipIf(STOCK && backend === 'cpu')("ResNet-20's training step takes the stride-2 path twice (its two downsampling 3×3 convs)", async () => {
+  test.skipIf(STOCK && backend === 'cpu')("ResNet-20's training step takes the stride-2 path twice (its two downsampling 3×3 convs), and on wasm the 1×1 shortcut kernels twice", async () => {
     if (backend === 'wasm') setWasmPaths(path.resolve('node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/');
     expect(await tf.setBackend(backend)).toBe(true);
     const net = Net.create(specFor('resnet20'), 1);
     const before = convBlockStats.stride2;
+    const pointwiseBefore = convBlockStats.pointwiseStride2;
     tf.tidy(() => {
       const x = rand([2, 32, 32, 3], 4) as tf.Tensor4D;
       tf.variableGrads(() => tf.sum(net.trainLogits(x)) as tf.Scalar, net.trainableVariables);
@@ -90,5 +91,6 @@ describe.each(['cpu', 'wasm'])('conv3x3Stride2 on %s', (backend) => {
     net.commitBatchStatistics();
     net.dispose();
     expect(convBlockStats.stride2 - before).toBe(STOCK ? 0 : 2);
+    expect(convBlockStats.pointwiseStride2 - pointwiseBefore).toBe(STOCK || backend === 'cpu' ? 0 : 2);
   }, 60_000);
 });

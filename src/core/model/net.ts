@@ -9,7 +9,7 @@
  * variance). A layer with no filters left outputs nothing; the next layer then sees zeros.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormAdd, batchNormEval, batchNormRelu, conv2dSame, conv3x3Stride2, convBiasRelu, convBiasReluPool, globalAvgPool } from '../backend/convBlock';
+import { batchNormAdd, batchNormEval, batchNormRelu, conv1x1Stride2, conv2dSame, conv3x3Stride2, convBiasRelu, convBiasReluPool, globalAvgPool } from '../backend/convBlock';
 import { simdDense } from '../backend/wasmSimd/denseLayer';
 import { type ConvNode, type GraphStructure, type NodeShape, batchNormAfter, isGraphSpec, shapes, structure } from './graph';
 import { initialWeights } from './init';
@@ -388,10 +388,11 @@ export class Net<S extends ModelSpec = ModelSpec> {
     if (!x) y = tf.zeros([n, s.size, s.size, s.channels]) as tf.Tensor4D; // no input channels: the sum is over nothing
     else if (c.stride === 1 && same) y = conv2dSame(x, filter);
     // Stride 2 without tfjs's stride-2 gradients (Conv2DBackpropFilter/Input are plain loops on wasm), exactly:
-    // a 1×1 conv of stride 2 reads the even pixels; a 3×3 conv of stride 2 with padding 1 is
-    // conv3x3Stride2 (custom kernels, not in WebGL training — see fusionOn: its own gradient, no stride-1
-    // forward or slice), else the stride-1 'same' conv read at the even pixels (4× this layer's MACs).
-    else if (c.stride === 2 && c.kernel === 1 && c.padding === 0 && even) y = tf.conv2d(evenPixels(x), filter, 1, 'valid');
+    // a 1×1 conv of stride 2 reads the even pixels (conv1x1Stride2: SIMD kernels at the stride, its own
+    // gradient); a 3×3 conv of stride 2 with padding 1 is conv3x3Stride2 (custom kernels, not in WebGL
+    // training — see fusionOn: its own gradient, no stride-1 forward or slice), else the stride-1 'same'
+    // conv read at the even pixels (4× this layer's MACs).
+    else if (c.stride === 2 && c.kernel === 1 && c.padding === 0 && even) y = (fusionOn(training) ? conv1x1Stride2(x, filter) : null) ?? tf.conv2d(evenPixels(x), filter, 1, 'valid');
     else if (c.stride === 2 && same && even) y = (fusionOn(training) ? conv3x3Stride2(x, filter) : null) ?? evenPixels(conv2dSame(x, filter));
     else {
       const padded = p > 0 ? tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]) : x;
