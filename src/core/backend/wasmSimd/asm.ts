@@ -106,6 +106,7 @@ export class Fn {
   v128store(offset = 0) { return this.simd(0x0b, 0, ...uleb(offset)); }
   f32x4splat() { return this.simd(0x13); }
   f32x4extractLane(lane: number) { return this.simd(0x1f, lane); }
+  f32x4replaceLane(lane: number) { return this.simd(0x20, lane); }
   i32x4splat() { return this.simd(0x11); }
   f32x4gt() { return this.simd(0x44); }
   f32x4eq() { return this.simd(0x41); }
