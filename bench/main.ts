@@ -26,7 +26,7 @@ import { DEFAULT_CHUNKS_PER_THREAD, DEFAULT_SPIN_US } from '../src/core/backend/
 import { setRelaxedSimd } from '../src/core/backend/wasmSimd/asm';
 import { setGraphFusion } from '../src/core/model/net';
 import { setPointwiseStride2Conv, setStride2Conv } from '../src/core/backend/convBlock';
-import { setWinogradTile } from '../src/core/backend/wasmSimd/conv3x3';
+import { setConvOutputSums, setWinogradTile } from '../src/core/backend/wasmSimd/conv3x3';
 import { setWinogradFilterVec } from '../src/core/backend/wasmSimd/winograd';
 
 const params = new URLSearchParams(location.search);
@@ -182,6 +182,8 @@ const api = {
   setStride2Conv,
   /** A/B (BENCH_AB=pointwise): ResNet-20's 1×1 stride-2 shortcut on the SIMD kernels, or a strided slice and tfjs's conv. */
   setPointwiseStride2Conv,
+  /** A/B (BENCH_AB=convsums): the BatchNorms' statistics from the sums the conv before them took (default), or their own pass. */
+  setConvOutputSums,
   /** A/B (BENCH_AB=filtervec): the Winograd conv's filter transform on vectors (default) or scalar. */
   setWinogradFilterVec,
   /** The Winograd conv's tile: on = the default choice (F(4×4) where it applies), off = F(2×2) everywhere. */

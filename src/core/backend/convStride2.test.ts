@@ -12,6 +12,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { conv3x3Stride2, convBlockStats } from './convBlock';
+import { batchMomentsStats } from './wasmSimd';
 import { Net } from '../model/net';
 import { specFor } from '../model/zoo';
 
@@ -78,12 +79,13 @@ describe.each(['cpu', 'wasm'])('conv3x3Stride2 on %s', (backend) => {
   }, 60_000);
 
   // With the custom kernels off, on wasm only: stock tfjs's cpu gradients of ResNet-20 take minutes.
-  test.skipIf(STOCK && backend === 'cpu')("ResNet-20's training step takes the stride-2 path twice (its two downsampling 3×3 convs), and on wasm the 1×1 shortcut kernels twice", async () => {
+  test.skipIf(STOCK && backend === 'cpu')("ResNet-20's training step takes the stride-2 path twice (its two downsampling 3×3 convs), and on wasm the 1×1 shortcut kernels twice and 16 BatchNorms their statistics from the conv's sums", async () => {
     if (backend === 'wasm') setWasmPaths(path.resolve('node_modules/@tensorflow/tfjs-backend-wasm/dist') + '/');
     expect(await tf.setBackend(backend)).toBe(true);
     const net = Net.create(specFor('resnet20'), 1);
     const before = convBlockStats.stride2;
     const pointwiseBefore = convBlockStats.pointwiseStride2;
+    const sumsBefore = batchMomentsStats.fromConv;
     tf.tidy(() => {
       const x = rand([2, 32, 32, 3], 4) as tf.Tensor4D;
       tf.variableGrads(() => tf.sum(net.trainLogits(x)) as tf.Scalar, net.trainableVariables);
@@ -92,5 +94,7 @@ describe.each(['cpu', 'wasm'])('conv3x3Stride2 on %s', (backend) => {
     net.dispose();
     expect(convBlockStats.stride2 - before).toBe(STOCK ? 0 : 2);
     expect(convBlockStats.pointwiseStride2 - pointwiseBefore).toBe(STOCK || backend === 'cpu' ? 0 : 2);
+    // and the BatchNorms after its 16 stride-1 3×3 convs in the blocks take their statistics from the conv's sums
+    expect(batchMomentsStats.fromConv - sumsBefore).toBe(STOCK || backend === 'cpu' ? 0 : 16);
   }, 60_000);
 });

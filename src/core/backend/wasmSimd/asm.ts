@@ -126,6 +126,10 @@ export class Fn {
   drop() { return this.op(0x1a); }
   /** b > a ? b : a — one maxps on x86 (f32x4.max's NaN/−0 rules cost several instructions). */
   f32x4pmax() { return this.simd(0xeb); }
+  /** i8x16.shuffle of the two vectors on the stack by 16 byte indices (0–31). */
+  i8x16shuffle(lanes: number[]) { return this.simd(0x0d, ...lanes); }
+  f64x2promoteLowF32x4() { return this.simd(0x5f); }
+  f64x2add() { return this.simd(0xf0); }
 
   block(label: string, body: () => void) {
     this.op(0x02, 0x40);

@@ -17,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { type Slice, imageSlices, runImageSlices, simdContext } from './index';
+import { setChannelSums } from './channelSums';
 import { MAX_CHUNKS } from './parallel';
 import { type Conv3x3Shape, type WinogradModule, instantiateWinograd, winogradBytes, winogradFilter, winogradLayout, winogradSupports } from './winograd';
 
@@ -37,10 +38,16 @@ export interface Conv3x3Pointers {
 }
 
 export function conv3x3Range(mod: WinogradModule, p: Conv3x3Pointers, n0: number, n1: number): void {
-  mod.conv(p.x, p.u, p.y, n0, n1, p.scratch);
+  mod.conv(p.x, p.u, p.y, n0, n1, p.scratch, 0);
 }
 
-const shapeKey = (s: Conv3x3Shape) => `${s.h},${s.w},${s.cin},${s.cout},${+s.bias},${+s.relu},${+!!s.pool},${s.tile ?? 2}`;
+let sumsOn = true;
+/** A/B switch (bench: BENCH_AB=convsums) and tests: forward convs take their output's channel sums (on) or not. */
+export function setConvOutputSums(on: boolean): void {
+  sumsOn = on;
+}
+
+const shapeKey = (s: Conv3x3Shape) => `${s.h},${s.w},${s.cin},${s.cout},${+s.bias},${+s.relu},${+!!s.pool},${s.tile ?? 2},${+!!s.stats}`;
 const modules = new WeakMap<WebAssembly.Memory, Map<string, WinogradModule | null>>();
 
 /** The module for `s` on this memory, compiled once (null: no SIMD, or the engine refused it). */
@@ -88,6 +95,8 @@ interface Conv3x3Attrs {
   pool: boolean;
   /** The Winograd tile, chosen by run() (2 when F(4×4)'s module is unavailable). */
   tile?: 2 | 4;
+  /** Take the output's channel sums (F(4×4), no bias, ReLU or pool; chosen by run()). */
+  stats?: boolean;
 }
 
 interface EmscriptenHeap {
@@ -120,7 +129,8 @@ export function chooseTile(s: Conv3x3Shape, choice: WinogradTileChoice = tileCho
 function shapeOf(x: readonly number[], filter: readonly number[], bias: boolean, a: Conv3x3Attrs): Conv3x3Shape {
   const [fi, fo] = [filter[2], filter[3]];
   const s: Conv3x3Shape = { h: x[1], w: x[2], cin: a.inputGrad ? fo : fi, cout: a.inputGrad ? fi : fo, bias, relu: a.relu, pool: a.pool };
-  return a.tile === 4 ? { ...s, tile: 4 } : s;
+  if (a.tile !== 4) return s;
+  return a.stats ? { ...s, tile: 4, stats: true } : { ...s, tile: 4 };
 }
 
 /** The registered wasm kernel (installKernels, ../kernels.ts, registers it). */
@@ -149,20 +159,40 @@ export const conv3x3Kernel: tf.KernelConfig = {
     }
     const scratchBytes = (L.scratchBytes + 15) & ~15;
     const uBytes = (L.filterFloats * 4 + 15) & ~15;
+    // the channel sums: 16 · co4 bytes (Σy, Σy² in float64) per image range, added up in range order below
+    const pieces = jobs.reduce((k, j) => k + j.length, 0);
+    const sumsBytes = s.stats ? 16 * L.co4 : 0;
     const heap = backend.wasm as unknown as EmscriptenHeap;
-    const block = heap._malloc(uBytes + scratchBytes * threads + 16);
+    const block = heap._malloc(uBytes + scratchBytes * threads + sumsBytes * pieces + 16);
     try {
       const u = (block + 15) & ~15;
       const scratch = (t: number) => u + uBytes + t * scratchBytes;
+      const sums = (piece: number) => (s.stats ? scratch(threads) + piece * sumsBytes : 0);
       winogradFilter(mod, ctx.memory, s, ptr(filter), a.inputGrad, bias ? ptr(bias) : null, u);
-      for (const slices of jobs)
+      let first = 0;
+      for (const slices of jobs) {
+        const base = first;
         runImageSlices(
           { module: mod.module, prefix: `conv3x3:${shapeKey(s)}.`, name: 'conv', local: mod.conv },
           slices,
-          (start, count) => [ptr(x), u, ptr(y), start, start + count, scratch(0)],
+          (start, count, i) => [ptr(x), u, ptr(y), start, start + count, scratch(0), sums(base + i)],
           undefined,
           (t) => [[5, scratch(t)]],
         );
+        first += slices.length;
+      }
+      if (s.stats) {
+        const sum = new Float64Array(s.cout);
+        const sumSq = new Float64Array(s.cout);
+        for (let piece = 0; piece < pieces; piece++) {
+          const part = new Float64Array(ctx.memory.buffer, sums(piece), 2 * L.co4);
+          for (let c = 0; c < s.cout; c++) {
+            sum[c] += part[c];
+            sumSq[c] += part[L.co4 + c];
+          }
+        }
+        setChannelSums(y.dataId, { sum, sumSq, count: x.shape[0] * s.h * s.w });
+      }
     } finally {
       heap._free(block);
     }
@@ -178,10 +208,12 @@ function run(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | undefined,
   const xChannels = a.inputGrad ? filter.shape[3] : filter.shape[2];
   if (kh !== 3 || kw !== 3 || x.shape[3] !== xChannels || !winogradSupports(s) || (bias && bias.shape[0] !== s.cout)) return null;
   let tile = chooseTile(s);
-  if (tile === 4 && !conv3x3Module({ ...s, tile }, ctx.memory, ctx.shared)) tile = 2; // the engine refused the larger module
+  // a forward conv without bias, ReLU or pool feeds a BatchNorm (ResNet-20's): its output's channel sums come with it
+  const stats = tile === 4 && sumsOn && !a.inputGrad && !bias && !a.relu && !a.pool;
+  if (tile === 4 && !conv3x3Module(stats ? { ...s, tile, stats } : { ...s, tile }, ctx.memory, ctx.shared)) tile = 2; // the engine refused the larger module
   if (tile === 2 && !conv3x3Module(s, ctx.memory, ctx.shared)) return null;
   const inputs: tf.NamedTensorMap = bias ? { x, filter, bias } : { x, filter };
-  return tf.engine().runKernel(SIMD_CONV3X3, inputs, { ...a, tile } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  return tf.engine().runKernel(SIMD_CONV3X3, inputs, { ...a, tile, stats: tile === 4 && stats } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { type BatchNormKernels, type ResidualKernels, instantiateBatchNorm, instantiateResidual } from './batchNorm';
 import { type FilterGradModule, TILE, instantiateFilterGrad } from './filterGrad';
 import { type AddInto, instantiateAddInto } from './addInto';
+import { channelSumsOf } from './channelSums';
 import { MAX_K, instantiateOuterGrad } from './outerGrad';
 import { type Helpers, type HelpersFactory, chunkCount, runJob, workerHelpers } from './parallel';
 export { helpersArePaused, jobStats, setChunksPerThread, setHelperSpinMicros, setHelpersPaused, setKernelThreads } from './parallel';
@@ -393,6 +394,14 @@ function batchMoments(
   const [n, h, w, c] = z.shape;
   const m = n * h * w;
   const row = (start: number) => start * h * w * c * 4;
+  // The conv that made z took its channel sums already (float64, conv3x3.ts): no pass over z here.
+  const sums = channelSumsOf(z.dataId);
+  if (sums && sums.count === m && sums.sum.length === c) {
+    batchMomentsStats.fromConv++;
+    const mean = Float32Array.from(sums.sum, (v) => v / m);
+    const variance = Float32Array.from(sums.sum, (v, i) => Math.max(0, sums.sumSq[i] / m - (v / m) * (v / m)));
+    return affineOf(memory, mean, variance, gamma, beta, eps, aP, bP);
+  }
   // shift, then two sums accumulators per slice
   const sc = scratch(backend, (1 + 2 * slices.length) * c);
   try {
@@ -411,17 +420,26 @@ function batchMoments(
     const d2 = sumSlices(memory, s2, c).map((v) => v / m);
     const mean = d1.map((d, i) => origin[i] + d);
     const variance = d2.map((v, i) => Math.max(0, v - d1[i] * d1[i]));
-    const rstd = variance.map((v) => 1 / Math.sqrt(v + eps));
-    const g = gamma.dataSync() as Float32Array;
-    const b = beta.dataSync() as Float32Array;
-    const a = rstd.map((r, i) => g[i] * r);
-    const shift = a.map((ai, i) => b[i] - mean[i] * ai);
-    new Float32Array(memory.buffer, aP, c).set(a);
-    new Float32Array(memory.buffer, bP, c).set(shift);
-    return [tf.tensor1d(mean), tf.tensor1d(variance), tf.tensor1d(rstd)];
+    return affineOf(memory, mean, variance, gamma, beta, eps, aP, bP);
   } finally {
     sc.free();
   }
+}
+
+/** How often a BatchNorm took its statistics from the conv before it (tests count them). */
+export const batchMomentsStats = { fromConv: 0 };
+
+/** rstd, the affine map a = γ·rstd, b = β − μ·a (written at aP, bP) and the statistics as tensors [mean, variance, rstd]. */
+function affineOf(memory: WebAssembly.Memory, mean: Float32Array, variance: Float32Array, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, aP: number, bP: number): tf.Tensor1D[] {
+  const c = mean.length;
+  const rstd = variance.map((v) => 1 / Math.sqrt(v + eps));
+  const g = gamma.dataSync() as Float32Array;
+  const b = beta.dataSync() as Float32Array;
+  const a = rstd.map((r, i) => g[i] * r);
+  const shift = a.map((ai, i) => b[i] - mean[i] * ai);
+  new Float32Array(memory.buffer, aP, c).set(a);
+  new Float32Array(memory.buffer, bP, c).set(shift);
+  return [tf.tensor1d(mean), tf.tensor1d(variance), tf.tensor1d(rstd)];
 }
 
 /**

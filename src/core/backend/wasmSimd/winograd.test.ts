@@ -245,7 +245,7 @@ describe('Winograd 3×3 conv kernel', () => {
       new Float32Array(memory.buffer, at, len).set(tf.tidy(() => rand([len], at).dataSync()));
     }
     winogradFilter(mod, memory, s, w, false, b, u);
-    mod.conv(x, u, yRef, 0, n, scratchA);
+    mod.conv(x, u, yRef, 0, n, scratchA, 0);
 
     // each thread runs its half `reps` times and counts the runs whose output differs from yRef's
     const reps = 40;
@@ -263,7 +263,7 @@ describe('Winograd 3×3 conv kernel', () => {
          if (got.some((v, k) => v !== ref[k])) bad++;
        }
        parentPort.postMessage(bad);`,
-      { eval: true, workerData: { bytes: winogradBytes(s, mod.relaxed, true), memory, ctl, reps, half, y, yRef, args: [x, u, y, n / 2, n, scratchB] } },
+      { eval: true, workerData: { bytes: winogradBytes(s, mod.relaxed, true), memory, ctl, reps, half, y, yRef, args: [x, u, y, n / 2, n, scratchB, 0] } },
     );
     const workerBad = new Promise((resolve, reject) => {
       worker.once('message', resolve);
@@ -275,7 +275,7 @@ describe('Winograd 3×3 conv kernel', () => {
     const [got, ref] = [y, yRef].map((at) => new Float32Array(memory.buffer, at, half));
     let bad = 0;
     for (let i = 0; i < reps; i++) {
-      mod.conv(x, u, y, 0, n / 2, scratchA);
+      mod.conv(x, u, y, 0, n / 2, scratchA, 0);
       if (got.some((v, k) => v !== ref[k])) bad++;
     }
     expect(await workerBad).toBe(0);

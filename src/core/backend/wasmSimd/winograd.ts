@@ -34,6 +34,11 @@ export interface Conv3x3Shape {
   pool?: boolean;
   /** The output tile m: F(2×2, 3×3) (default) or F(4×4, 3×3) (H, W multiples of 4, no pool). */
   tile?: 2 | 4;
+  /**
+   * Also Σy and Σy² per output channel over the call's images, in float64, at `stats` (F(4×4) without
+   * bias, ReLU or pool: a conv feeding a BatchNorm, which then needs no pass of its own over y).
+   */
+  stats?: boolean;
 }
 
 /** Largest tile block: V and M (16 · T · channels floats each) stay well inside L2. */
@@ -397,7 +402,7 @@ function at6(f: Fn, m: number[], sum: number[], K: Consts4): Array<() => void> {
 }
 
 /** The F(4×4) output transform: y = Aᵀ M A (+ bias, ReLU) for the block's tiles of image n, in two passes through T like the input's. */
-function outputTransform4(f: Fn, s: Conv3x3Shape, L: Layout, a: { y: number; n: number; ty0: number; M: number; biasP: number; T: number }, t: { py: number; pm: number; end: number; rowEnd: number; pc: number; mc: number; bc: number; cEnd: number; lp: number; tp: number; tEnd: number }, m: number[], zero: number, K: Consts4) {
+function outputTransform4(f: Fn, s: Conv3x3Shape, L: Layout, relaxed: boolean, a: { y: number; n: number; ty0: number; M: number; biasP: number; T: number; stats: number }, t: { py: number; pm: number; end: number; rowEnd: number; pc: number; mc: number; bc: number; cEnd: number; lp: number; tp: number; tEnd: number; sp: number }, m: number[], zero: number, K: Consts4, st: { ts: number; tq: number; d: number }) {
   const yRow = s.w * s.cout * 4;
   const tileStep = 4 * s.cout * 4;
   const rowStep = 4 * yRow;
@@ -425,6 +430,10 @@ function outputTransform4(f: Fn, s: Conv3x3Shape, L: Layout, a: { y: number; n: 
       f.get(t.lp).i32(L.mStride).add().set(t.lp);
     });
     // columns: y[r][c] = (T[r][·] A)[c], unrolled over the 4 output rows (each its own y offset)
+    if (s.stats) {
+      f.get(zero).set(st.ts);
+      f.get(zero).set(st.tq);
+    }
     for (let r = 0; r < 4; r++) {
       for (let l = 0; l < 6; l++) f.get(a.T).v128load(r * 96 + l * 16).set(m[l]);
       at6(f, m, sum, K).forEach((value, c) => {
@@ -433,7 +442,21 @@ function outputTransform4(f: Fn, s: Conv3x3Shape, L: Layout, a: { y: number; n: 
         if (s.relu) f.get(zero).f32x4pmax();
         f.set(out);
         store((r * s.w + c) * s.cout * 4);
+        if (s.stats) {
+          f.get(st.ts).get(out).f32x4add().set(st.ts);
+          if (relaxed) f.get(out).get(out).get(st.tq).f32x4relaxedMadd().set(st.tq);
+          else f.get(st.tq).get(out).get(out).f32x4mul().f32x4add().set(st.tq);
+        }
       });
+    }
+    if (s.stats) {
+      // the tile's 16 sums (float32) into the call's float64 totals: Σy at stats + 32·v, Σy² 8·co4 bytes further
+      f.get(t.bc).get(a.biasP).sub().i32(1).shl().get(a.stats).add().set(t.sp);
+      for (const [v, off] of [[st.ts, 0], [st.tq, 8 * L.co4]] as const) {
+        f.get(t.sp).get(t.sp).v128load(off).get(v).f64x2promoteLowF32x4().f64x2add().v128store(off);
+        f.get(v).get(v).i8x16shuffle([8, 9, 10, 11, 12, 13, 14, 15, 8, 9, 10, 11, 12, 13, 14, 15]).set(st.d);
+        f.get(t.sp).get(t.sp).v128load(off + 16).get(st.d).f64x2promoteLowF32x4().f64x2add().v128store(off + 16);
+      }
     }
   };
 
@@ -443,18 +466,21 @@ function outputTransform4(f: Fn, s: Conv3x3Shape, L: Layout, a: { y: number; n: 
   });
 }
 
-const PARAMS = ['x', 'u', 'y', 'n0', 'n1', 'scratch'] as const;
+const PARAMS = ['x', 'u', 'y', 'n0', 'n1', 'scratch', 'stats'] as const;
 
 function convFn(s: Conv3x3Shape, relaxed: boolean): Fn {
   const L = winogradLayout(s);
+  if (s.stats && (L.m !== 4 || s.bias || s.relu || s.pool)) throw new Error('winograd: stats need F(4×4) without bias, ReLU or pool');
   const f = new Fn(PARAMS.map(() => I32));
-  const [x, u, y, n0, n1, scratch] = PARAMS.map((_, i) => i);
+  const [x, u, y, n0, n1, scratch, stats] = PARAMS.map((_, i) => i);
   const i32 = () => f.local(I32);
   const v128s = (n: number) => Array.from({ length: n }, () => f.local(V128));
   const [P, V, M, biasP, n, ty0, p, end, a1, a2, a3, a4, a5, a6, a7] = Array.from({ length: 15 }, i32);
   const [b1, b2, b3, b4, b5, b6] = Array.from({ length: 6 }, i32);
   const T = i32();
+  const statsP = i32();
   const zero = f.local(V128);
+  const st = { ts: f.local(V128), tq: f.local(V128), d: f.local(V128) };
   const acc = v128s(TB * VB);
   const uv = v128s(VB);
   const sp = f.local(V128);
@@ -477,6 +503,10 @@ function convFn(s: Conv3x3Shape, relaxed: boolean): Fn {
   // the borders of P, its padded channels and the padding tiles of V are never written: zero them once
   f.get(P).set(p);
   zeroFill(f, p, end, L.tiles4 > L.tiles ? L.pBytes + L.vBytes : L.pBytes, zero);
+  if (s.stats) {
+    f.get(stats).set(p);
+    zeroFill(f, p, end, 16 * L.co4, zero);
+  }
 
   f.forRange(n, () => f.get(n0), n1, 1, () => {
     copyImage(f, s, L, { x, n, P }, { src: a1, dst: a2, end: a3, rowEnd: a4 });
@@ -485,7 +515,7 @@ function convFn(s: Conv3x3Shape, relaxed: boolean): Fn {
       if (L.m === 4) inputTransform4(f, L, { P, V, ty0, T }, { pp: a1, pv: a2, pc: a3, vc: a4, end: a5, rowEnd: a6, cEnd: a7, rp: b1, tp: b2, tEnd: b3 }, r, K);
       else inputTransform(f, s, L, { P, V, ty0 }, { pp: a1, pv: a2, pc: a3, vc: a4, end: a5, rowEnd: a6, cEnd: a7 }, d, r);
       gemm(f, s, L, relaxed, { u, V, M }, { vx: a1, ux: a2, mx: a3, vg: a4, mg: a5, vgEnd: a6, cb: a7, cbEnd: b1, pv: b2, pu: b3, pvEnd: b4, xiEnd: b5 }, acc, uv, sp);
-      if (L.m === 4) outputTransform4(f, s, L, { y, n, ty0, M, biasP, T }, { py: a1, pm: a2, end: a3, rowEnd: a4, pc: a5, mc: a6, bc: a7, cEnd: b6, lp: b1, tp: b2, tEnd: b3 }, r, zero, K);
+      if (L.m === 4) outputTransform4(f, s, L, relaxed, { y, n, ty0, M, biasP, T, stats }, { py: a1, pm: a2, end: a3, rowEnd: a4, pc: a5, mc: a6, bc: a7, cEnd: b6, lp: b1, tp: b2, tEnd: b3, sp: statsP }, r, zero, K, st);
       else outputTransform(f, s, L, { y, n, ty0, M, biasP }, { py: a1, pm: a2, end: a3, rowEnd: a4, pc: a5, mc: a6, bc: a7, cEnd: b6 }, r, d.concat(acc.slice(0, 4)), zero);
       f.get(ty0).i32(L.rows).add().tee(ty0).i32(L.tileRows).ltS().brIf('block');
     });
@@ -613,7 +643,8 @@ export function winogradBytes(s: Conv3x3Shape, relaxed: boolean, shared: boolean
 
 export interface WinogradModule {
   relaxed: boolean;
-  conv: (x: number, u: number, y: number, n0: number, n1: number, scratch: number) => void;
+  /** `stats`: 16 · co4 bytes (Σy, then Σy², float64 per channel) when the shape asks for them, else ignored. */
+  conv: (x: number, u: number, y: number, n0: number, n1: number, scratch: number, stats: number) => void;
   filter: (g: number, tapStep: number, ciStep: number, coStep: number, u: number) => void;
   /** filter() 4 output channels at a time; for cout a multiple of 4 only. */
   filterVec: (g: number, tapStep: number, ciStep: number, coStep: number, u: number) => void;
