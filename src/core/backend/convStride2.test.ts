@@ -15,6 +15,7 @@ import { conv3x3Stride2, convBlockStats } from './convBlock';
 import { batchMomentsStats } from './wasmSimd';
 import { Net } from '../model/net';
 import { specFor } from '../model/zoo';
+import { relDiff } from './wasmSimd/relDiff';
 
 const STOCK = process.env.PLAYGROUND_KERNELS === 'stock';
 const PAD: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 1], [1, 1], [0, 0]];
@@ -32,15 +33,8 @@ function run(ours: boolean, [n, size, inC, outC]: [number, number, number, numbe
   });
 }
 
-const maxRel = (a: Float32Array, b: Float32Array) => {
-  expect(a.length).toBe(b.length);
-  let [d, scale] = [0, 1];
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return d / scale;
-};
+/** max |a − b| relative to max(1, the reference's largest magnitude). */
+const maxRel = (a: Float32Array, b: Float32Array) => relDiff(a, b, 1);
 
 // [batch, input side, in, out]: ResNet-20's two downsampling convs, odd channel counts, the smallest map.
 const cases: Array<[string, [number, number, number, number]]> = [

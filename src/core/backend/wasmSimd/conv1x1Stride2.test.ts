@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { simdConv1x1Stride2 } from './conv1x1Stride2';
 import { instantiatePointwise, pointwiseBytes, pointwiseSupports, vectorStarts } from './pointwise';
+import { relDiff } from './relDiff';
 
 const rand = (shape: number[], seed: number) => tf.randomUniform(shape, -1, 1, 'float32', seed);
 
@@ -32,15 +33,8 @@ function run(ours: boolean, [n, h, w, cin, cout]: number[]): Float32Array[] {
   });
 }
 
-const maxRel = (a: Float32Array, b: Float32Array) => {
-  expect(a.length).toBe(b.length);
-  let [d, scale] = [0, 1];
-  for (let i = 0; i < b.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return d / scale;
-};
+/** max |a − b| relative to max(1, the reference's largest magnitude). */
+const maxRel = (a: Float32Array, b: Float32Array) => relDiff(a, b, 1);
 
 // [batch, H, W, cin, cout]
 const cases: Array<[string, number[]]> = [

@@ -1,5 +1,8 @@
-/** max |a − b| / max |b|: the kernels' tests compare to the reference's scale (a sum of products' rounding error). */
-export function relDiff(a: Float32Array, b: Float32Array): number {
+/**
+ * max |a − b| / max(|b|, floor): the kernels' tests compare to the reference's scale (a sum of products'
+ * rounding error); `floor` 1 for gradients whose largest entry may be small.
+ */
+export function relDiff(a: Float32Array, b: Float32Array, floor = 0): number {
   if (a.length !== b.length) throw new Error(`relDiff: lengths ${a.length} and ${b.length}`);
   let d = 0;
   let m = 0;
@@ -7,5 +10,5 @@ export function relDiff(a: Float32Array, b: Float32Array): number {
     d = Math.max(d, Math.abs(a[i] - b[i]));
     m = Math.max(m, Math.abs(b[i]));
   }
-  return d / m;
+  return d / Math.max(m, floor);
 }

@@ -523,6 +523,30 @@ function convFn(s: Conv3x3Shape, relaxed: boolean): Fn {
   return f;
 }
 
+/** G of F(m×m, 3×3): the filter transform is U = G g Gᵀ. */
+const winogradG = (m: number): ReadonlyArray<readonly number[]> =>
+  m === 4
+    ? [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]]
+    : [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]];
+
+/** Pushes Σ w[i]·x[i] of locals x, f32 or (vector) f32x4, in index order (zero weights skipped; at least one is nonzero). */
+function weightedSum(f: Fn, x: number[], w: readonly number[], vector: boolean) {
+  let first = true;
+  w.forEach((wi, i) => {
+    if (wi === 0) return;
+    f.get(x[i]);
+    if (wi !== 1) {
+      if (vector) f.f32(wi).f32x4splat().f32x4mul();
+      else f.f32(wi).f32mul();
+    }
+    if (!first) {
+      if (vector) f.f32x4add();
+      else f.f32add();
+    }
+    first = false;
+  });
+}
+
 /**
  * filter(g, tapStep, ciStep, coStep, u): U[ξ][ci][co] = (G k Gᵀ)[ξ] for every (ci, co), k the 3×3
  * kernel at g + tap·tapStep + ci·ciStep + co·coStep (bytes). G is F(2, 3)'s
@@ -536,21 +560,8 @@ function filterFn(s: Conv3x3Shape, L: Layout): Fn {
   const [ci, co, src, dst, cinL, coutL] = Array.from({ length: 6 }, () => f.local(I32));
   const k = Array.from({ length: 9 }, () => f.local(F32));
   const gk = Array.from({ length: 3 * L.alpha }, () => f.local(F32));
-  /** Pushes Σ w[i]·x[i] (zero weights skipped; at least one is nonzero). */
-  const combo = (x: number[], w: readonly number[]) => {
-    let first = true;
-    w.forEach((wi, i) => {
-      if (wi === 0) return;
-      f.get(x[i]);
-      if (wi !== 1) f.f32(wi).f32mul();
-      if (!first) f.f32add();
-      first = false;
-    });
-  };
-  const G: ReadonlyArray<readonly number[]> =
-    L.m === 4
-      ? [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]]
-      : [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]];
+  const combo = (x: number[], w: readonly number[]) => weightedSum(f, x, w, false);
+  const G = winogradG(L.m);
   f.i32(s.cin).set(cinL);
   f.i32(s.cout).set(coutL);
   f.forRange(ci, () => f.i32(0), cinL, 1, () => {
@@ -587,20 +598,8 @@ function filterVecFn(s: Conv3x3Shape, L: Layout): Fn {
   const src = Array.from({ length: 4 }, () => f.local(I32));
   const k = Array.from({ length: 9 }, () => f.local(V128));
   const gk = Array.from({ length: 3 }, () => f.local(V128));
-  const combo = (x: number[], w: readonly number[]) => {
-    let first = true;
-    w.forEach((wi, i) => {
-      if (wi === 0) return;
-      f.get(x[i]);
-      if (wi !== 1) f.f32(wi).f32x4splat().f32x4mul();
-      if (!first) f.f32x4add();
-      first = false;
-    });
-  };
-  const G: ReadonlyArray<readonly number[]> =
-    L.m === 4
-      ? [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]]
-      : [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]];
+  const combo = (x: number[], w: readonly number[]) => weightedSum(f, x, w, true);
+  const G = winogradG(L.m);
   f.i32(s.cin).set(cinL);
   f.i32(s.cout).set(coutL);
   f.forRange(ci, () => f.i32(0), cinL, 1, () => {
