@@ -129,8 +129,7 @@ export function chooseTile(s: Conv3x3Shape, choice: WinogradTileChoice = tileCho
 function shapeOf(x: readonly number[], filter: readonly number[], bias: boolean, a: Conv3x3Attrs): Conv3x3Shape {
   const [fi, fo] = [filter[2], filter[3]];
   const s: Conv3x3Shape = { h: x[1], w: x[2], cin: a.inputGrad ? fo : fi, cout: a.inputGrad ? fi : fo, bias, relu: a.relu, pool: a.pool };
-  if (a.tile !== 4) return s;
-  return a.stats ? { ...s, tile: 4, stats: true } : { ...s, tile: 4 };
+  return a.tile === 4 ? { ...s, tile: 4, stats: !!a.stats } : s;
 }
 
 /** The registered wasm kernel (installKernels, ../kernels.ts, registers it). */
@@ -210,7 +209,7 @@ function run(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | undefined,
   let tile = chooseTile(s);
   // a forward conv without bias, ReLU or pool feeds a BatchNorm (ResNet-20's): its output's channel sums come with it
   const stats = tile === 4 && sumsOn && !a.inputGrad && !bias && !a.relu && !a.pool;
-  if (tile === 4 && !conv3x3Module(stats ? { ...s, tile, stats } : { ...s, tile }, ctx.memory, ctx.shared)) tile = 2; // the engine refused the larger module
+  if (tile === 4 && !conv3x3Module({ ...s, tile, stats }, ctx.memory, ctx.shared)) tile = 2; // the engine refused the larger module
   if (tile === 2 && !conv3x3Module(s, ctx.memory, ctx.shared)) return null;
   const inputs: tf.NamedTensorMap = bias ? { x, filter, bias } : { x, filter };
   return tf.engine().runKernel(SIMD_CONV3X3, inputs, { ...a, tile, stats: tile === 4 && stats } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
