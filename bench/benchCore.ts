@@ -336,7 +336,17 @@ async function aggregateKernels(info: Awaited<ReturnType<typeof tf.profile>>) {
 export async function profileTrainStep(
   data: Loaded,
   o: GradOptions & { model?: ModelId; batch: number; warmup: number; optimizer?: 'adam' | 'sgd' },
-): Promise<{ backend: string; model: ModelId; wallMs: number; kernelMs: number; rows: KernelProfileRow[]; matMuls: Array<{ shape: string; ms: number }>; slowest: Array<{ shape: string; ms: number }> }> {
+): Promise<{
+  backend: string;
+  model: ModelId;
+  wallMs: number;
+  kernelMs: number;
+  rows: KernelProfileRow[];
+  matMuls: Array<{ shape: string; ms: number }>;
+  slowest: Array<{ shape: string; ms: number }>;
+  /** Every call grouped by kernel and shapes, heaviest first (where a layer shape's time goes). */
+  byShape: Array<{ shape: string; calls: number; ms: number }>;
+}> {
   applyGradOptions(o);
   const modelId = o.model ?? 'simplecnn';
   const n = o.batch;
@@ -368,7 +378,15 @@ export async function profileTrainStep(
     .map(([name, a]) => ({ name, calls: a.calls, ms: Math.round(a.ms * 10) / 10, share: a.ms / Math.max(total, 1e-9) }))
     .sort((x, y) => y.ms - x.ms);
   const slowest = [...each].sort((a, b) => b.ms - a.ms).slice(0, 40);
-  return { backend: tf.getBackend(), model: modelId, wallMs, kernelMs: total, rows, matMuls, slowest };
+  const shapes = new Map<string, { shape: string; calls: number; ms: number }>();
+  for (const { shape, ms } of each) {
+    const g = shapes.get(shape) ?? { shape, calls: 0, ms: 0 };
+    g.calls++;
+    g.ms += ms;
+    shapes.set(shape, g);
+  }
+  const byShape = [...shapes.values()].map((g) => ({ ...g, ms: Math.round(g.ms * 100) / 100 })).sort((a, b) => b.ms - a.ms);
+  return { backend: tf.getBackend(), model: modelId, wallMs, kernelMs: total, rows, matMuls, slowest, byShape };
 }
 
 /** Times an arbitrary op closure (median of runs) — used for micro-benchmarks of kernels. */

@@ -31,6 +31,13 @@ describe('exclusiveTimes', () => {
     expect(ms[4]).toBeCloseTo(0.1, 10);
   });
 
+  it("subtracts a custom-gradient op's kernel (recorded as 'forward')", () => {
+    const records = [r('PlaygroundSimdConv3x3Stride2', 1.6, '[[64,16,16,32]]'), r('Identity', 0.05), r('forward', 1.7, '[[64,16,16,32]]')];
+    const ms = exclusiveTimes(records);
+    expect(ms[0]).toBe(1.6);
+    expect(ms[2]).toBeCloseTo(0.05, 10);
+  });
+
   it('leaves kernels that wrap nothing as they are', () => {
     expect(exclusiveTimes([r('Add', 1), r('Identity', 0.5), r('Multiply', 2)])).toEqual([1, 0.5, 2]);
   });

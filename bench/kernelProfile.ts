@@ -15,6 +15,8 @@ const WRAPS: Record<string, string[]> = {
   PlaygroundConvSame: ['PlaygroundSimdConv3x3'],
   PlaygroundConvBiasRelu: ['PlaygroundSimdConv3x3'],
   PlaygroundConv3x3Stride2: ['Conv2D'],
+  // tf.customGrad's op (the stride-2 convs on their SIMD kernels) is recorded as 'forward' after its kernel
+  forward: ['PlaygroundSimdConv3x3Stride2', 'PlaygroundSimdConv1x1Stride2'],
 };
 const SAME_OUTPUT_WRAPPERS = new Set(['PlaygroundConvSame', 'PlaygroundConvBiasRelu']);
 

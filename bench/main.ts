@@ -25,7 +25,7 @@ import { jobStats, setChunksPerThread, setHelperSpinMicros, setKernelThreads } f
 import { DEFAULT_CHUNKS_PER_THREAD, DEFAULT_SPIN_US } from '../src/core/backend/wasmSimd/parallel';
 import { setRelaxedSimd } from '../src/core/backend/wasmSimd/asm';
 import { setGraphFusion } from '../src/core/model/net';
-import { setPointwiseStride2Conv, setStride2Conv } from '../src/core/backend/convBlock';
+import { setPointwiseStride2Conv, setStride2Conv, setStride2Direct } from '../src/core/backend/convBlock';
 import { setConvOutputSums, setWinogradTile } from '../src/core/backend/wasmSimd/conv3x3';
 import { setWinogradFilterVec } from '../src/core/backend/wasmSimd/winograd';
 
@@ -182,6 +182,8 @@ const api = {
   setStride2Conv,
   /** A/B (BENCH_AB=pointwise): ResNet-20's 1×1 stride-2 shortcut on the SIMD kernels, or a strided slice and tfjs's conv. */
   setPointwiseStride2Conv,
+  /** A/B (BENCH_AB=stride2direct): ResNet-20's stride-2 3×3 convs on direct SIMD kernels, or XNNPACK's forward and Winograd gradients on spread dy. */
+  setStride2Direct,
   /** A/B (BENCH_AB=convsums): the BatchNorms' statistics from the sums the conv before them took (default), or their own pass. */
   setConvOutputSums,
   /** A/B (BENCH_AB=filtervec): the Winograd conv's filter transform on vectors (default) or scalar. */

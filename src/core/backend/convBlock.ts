@@ -30,6 +30,7 @@ import { conv2dInputGradStride1, filterGradWithBias } from './convGrad';
 import { type BnGradMode, simdAffine, simdBatchNorm, simdBatchNormGrad, simdBatchNormRelu, simdBatchNormReluGrad, wasmConvFilterGrad } from './wasmSimd';
 import { simdConv3x3, simdConv3x3InputGrad } from './wasmSimd/conv3x3';
 import { simdConv1x1Stride2 } from './wasmSimd/conv1x1Stride2';
+import { simdConv3x3Stride2 } from './wasmSimd/conv3x3Stride2';
 import { winogradFilterGrad, winogradFilterGradWithBias } from './wasmSimd/convFilterGrad3x3';
 
 export const CONV_BIAS_RELU = 'PlaygroundConvBiasRelu';
@@ -58,7 +59,7 @@ function withTensors<R>(infos: Array<tf.TensorInfo | undefined>, f: (ts: Array<t
 }
 
 /** How often the input gradient ran (tests check that a data input gets none). */
-export const convBlockStats = { inputGrads: 0, stride2: 0, pointwiseStride2: 0 };
+export const convBlockStats = { inputGrads: 0, stride2: 0, stride2Direct: 0, pointwiseStride2: 0 };
 
 /**
  * ∂L/∂x of conv2d(x, W, 1, 'same') from dz: wasm's Winograd kernel for 3×3 filters (flip and
@@ -283,6 +284,12 @@ export function setStride2Conv(on: boolean): void {
   stride2On = on;
 }
 
+let stride2DirectOn = true;
+/** A/B switch (bench: BENCH_AB=stride2direct): off, conv3x3Stride2 on wasm takes XNNPACK's forward and the Winograd gradients on spread dy. */
+export function setStride2Direct(on: boolean): void {
+  stride2DirectOn = on;
+}
+
 let pointwiseStride2On = true;
 /** A/B switch (bench: BENCH_AB=pointwise): off, conv1x1Stride2 declines (a strided slice and tfjs's conv instead). */
 export function setPointwiseStride2Conv(on: boolean): void {
@@ -318,9 +325,11 @@ const PHASE_TAP = [
  * conv2d(x, W, 2) with PyTorch's padding 1 for a 3×3 filter on an even-sized NHWC map, as one taped
  * op with its own gradient, all at the output's resolution (custom kernels only; null otherwise or for
  * other shapes — the caller then reads the stride-1 'same' conv at the even pixels, 4× the MACs):
- * - forward: the backend's strided conv (XNNPACK on wasm);
- * - gradients on wasm: the stride-1 Winograd SIMD kernels (input and filter gradient) on dy spread to
- *   the even pixels (one pad: what the tape did after the slice, minus the stride-1 forward and the slice);
+ * - on wasm with SIMD (≥ 4 channels each way): direct SIMD kernels for the value and both gradients
+ *   (wasmSimd/strided3x3.ts), taped as their own op;
+ * - forward otherwise: the backend's strided conv;
+ * - gradients on wasm without those kernels (switch off, fewer channels): the stride-1 Winograd SIMD
+ *   kernels (input and filter gradient) on dy spread to the even pixels;
  * - gradients elsewhere, at the output's resolution: ∂x as the four pixel parities of x at once, one
  *   stride-1 conv of dy with a 2×2 filter whose 4·in output channels are the parities' taps of W (zeros
  *   where a parity has no tap), then interleaved; ∂W as matMuls of x's pixel-parity planes with dy
@@ -331,6 +340,11 @@ export function conv3x3Stride2(x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D
   const [kh, kw] = filter.shape;
   if (!installed || !stride2On || kh !== 3 || kw !== 3 || h % 2 !== 0 || w % 2 !== 0) return null;
   convBlockStats.stride2++;
+  const direct = stride2DirectOn ? simdConv3x3Stride2(x, filter) : null;
+  if (direct) {
+    convBlockStats.stride2Direct++;
+    return direct;
+  }
   const pad: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [1, 1], [1, 1], [0, 0]];
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xIn, wIn, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];

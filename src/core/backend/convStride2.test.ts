@@ -2,16 +2,17 @@
  * conv3x3Stride2 (ResNet-20's downsampling 3×3 convs, PyTorch padding 1, stride 2, with their own
  * gradient at the output resolution) against tf.conv2d at stride 2 differentiated by stock tfjs on the
  * cpu backend: value, ∂x and ∂W, on ResNet-20's shapes (b4) and odd channel counts, on cpu (the
- * output-resolution gradients from tfjs ops) and wasm (XNNPACK forward, Winograd SIMD gradients), to 1e-4 relative to
+ * output-resolution gradients from tfjs ops) and wasm (the direct SIMD kernels of strided3x3.ts; with them
+ * switched off or under 4 channels, XNNPACK forward and Winograd SIMD gradients), to 1e-4 relative to
  * max(1, the reference's largest magnitude) — the scale of a sum of products' rounding error (F(4×4, 3×3)'s is
  * ~5e-6 of it). With the custom kernels off (project
  * 'stock-kernels') it declines and the network reads the stride-1 conv at the even pixels.
  */
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { conv3x3Stride2, convBlockStats } from './convBlock';
+import { conv3x3Stride2, convBlockStats, setStride2Direct } from './convBlock';
 import { batchMomentsStats } from './wasmSimd';
 import { Net } from '../model/net';
 import { specFor } from '../model/zoo';
@@ -44,8 +45,14 @@ const cases: Array<[string, [number, number, number, number]]> = [
   ['2×2 map, one channel in', [2, 2, 1, 3]],
 ];
 
-describe.each(['cpu', 'wasm'])('conv3x3Stride2 on %s', (backend) => {
+describe.each([
+  ['cpu', true],
+  ['wasm', true],
+  ['wasm', false],
+])('conv3x3Stride2 on %s (direct SIMD kernels on: %s)', (backend, direct) => {
+  beforeAll(() => setStride2Direct(direct));
   afterAll(async () => {
+    setStride2Direct(true);
     await tf.setBackend('cpu');
   });
 
@@ -64,8 +71,10 @@ describe.each(['cpu', 'wasm'])('conv3x3Stride2 on %s', (backend) => {
     let got: Float32Array[] = [];
     const kernels = (await tf.profile(() => void (got = run(true, shape)))).kernelNames;
     expect(tf.memory().numTensors).toBe(start);
-    // wasm: the gradients through the Winograd SIMD kernels; elsewhere no stride-1 conv at all.
-    if (backend === 'wasm') expect(kernels).toEqual(expect.arrayContaining(['PlaygroundSimdConv3x3', 'PlaygroundSimdWinogradFilterGrad']));
+    // wasm: the direct kernels alone (≥ 4 channels each way), else the gradients through the Winograd SIMD kernels; elsewhere no stride-1 conv at all.
+    const [, , inC, outC] = shape;
+    if (backend === 'wasm' && direct && inC >= 4 && outC >= 4) expect(kernels.filter((k) => /Conv|Winograd/.test(k))).toEqual(['PlaygroundSimdConv3x3Stride2']);
+    else if (backend === 'wasm') expect(kernels).toEqual(expect.arrayContaining(['Conv2D', 'PlaygroundSimdConv3x3', 'PlaygroundSimdWinogradFilterGrad']));
     else expect(kernels.filter((k) => k.startsWith('PlaygroundSimd'))).toEqual([]);
     const names = ['value', '∂x', '∂W'];
     for (let i = 0; i < ref.length; i++) expect(maxRel(got[i], ref[i]), names[i]).toBeLessThan(1e-4);
@@ -78,6 +87,7 @@ describe.each(['cpu', 'wasm'])('conv3x3Stride2 on %s', (backend) => {
     expect(await tf.setBackend(backend)).toBe(true);
     const net = Net.create(specFor('resnet20'), 1);
     const before = convBlockStats.stride2;
+    const directBefore = convBlockStats.stride2Direct;
     const pointwiseBefore = convBlockStats.pointwiseStride2;
     const sumsBefore = batchMomentsStats.fromConv;
     tf.tidy(() => {
@@ -87,6 +97,7 @@ describe.each(['cpu', 'wasm'])('conv3x3Stride2 on %s', (backend) => {
     net.commitBatchStatistics();
     net.dispose();
     expect(convBlockStats.stride2 - before).toBe(STOCK ? 0 : 2);
+    expect(convBlockStats.stride2Direct - directBefore).toBe(STOCK || backend === 'cpu' || !direct ? 0 : 2);
     expect(convBlockStats.pointwiseStride2 - pointwiseBefore).toBe(STOCK || backend === 'cpu' ? 0 : 2);
     // and the BatchNorms after its 16 stride-1 3×3 convs in the blocks take their statistics from the conv's sums
     expect(batchMomentsStats.fromConv - sumsBefore).toBe(STOCK || backend === 'cpu' ? 0 : 16);

@@ -31,6 +31,7 @@ import { conv3x3Kernel } from './wasmSimd/conv3x3';
 import { denseKernel, simdDense } from './wasmSimd/denseLayer';
 import { winogradFilterGradKernel } from './wasmSimd/convFilterGrad3x3';
 import { conv1x1Stride2Kernel } from './wasmSimd/conv1x1Stride2';
+import { conv3x3Stride2Kernel } from './wasmSimd/conv3x3Stride2';
 
 export type KernelsChoice = 'custom' | 'stock';
 export const KERNELS_CHOICES: readonly KernelsChoice[] = ['custom', 'stock'];
@@ -116,7 +117,7 @@ function install(wrap?: InstallKernelsOptions['wrapKernel']): string[] {
     registerFastConv2dGradient();
     registerFastMatMulGradient();
     names.push('Conv2D gradient', 'BatchMatMul gradient');
-    for (const c of [...convBlockKernels(), ...simdKernelConfigs(), conv3x3Kernel, conv1x1Stride2Kernel, denseKernel, winogradFilterGradKernel, ...fusedOptimizerKernels()]) {
+    for (const c of [...convBlockKernels(), ...simdKernelConfigs(), conv3x3Kernel, conv1x1Stride2Kernel, conv3x3Stride2Kernel, denseKernel, winogradFilterGradKernel, ...fusedOptimizerKernels()]) {
       if (tf.getKernel(c.kernelName, c.backendName)) tf.unregisterKernel(c.kernelName, c.backendName);
       tf.registerKernel(w(c));
       if (!names.includes(c.kernelName)) names.push(c.kernelName);
@@ -145,7 +146,7 @@ export function uninstallKernels(): void {
   setFusedOptimizerInstalled(false);
   unregisterFastConv2dGradient();
   unregisterFastMatMulGradient();
-  for (const c of [...convBlockKernels(), ...simdKernelConfigs(), conv3x3Kernel, conv1x1Stride2Kernel, denseKernel, winogradFilterGradKernel, ...fusedOptimizerKernels()]) {
+  for (const c of [...convBlockKernels(), ...simdKernelConfigs(), conv3x3Kernel, conv1x1Stride2Kernel, conv3x3Stride2Kernel, denseKernel, winogradFilterGradKernel, ...fusedOptimizerKernels()]) {
     if (tf.getKernel(c.kernelName, c.backendName)) tf.unregisterKernel(c.kernelName, c.backendName);
   }
   for (const [name, stock] of replaced) {

@@ -1,0 +1,136 @@
+/**
+ * Glue for the stride-2 3×3 conv kernels (strided3x3.ts) on tfjs's wasm backend, as one registered
+ * kernel 'PlaygroundSimdConv3x3Stride2' (tf.profile shows it) in three modes:
+ *
+ *   forward      x [N, H, W, cin], filter [3, 3, cin, cout]  → y [N, H/2, W/2, cout]
+ *   inputGrad    dy [N, H/2, W/2, cout], filter               → dx [N, H, W, cin]
+ *   filterGrad   x, dy                                        → dW [3, 3, cin, cout]
+ *
+ * PyTorch's padding 1 (rows 2i − 1 … 2i + 1 of the input). Images are split among the kernel threads
+ * (index.ts), each with its own scratch image; the filter gradient gets an accumulator per slice,
+ * summed in slice order, so no result depends on which thread ran what.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { addSlicesInto, imageSlices, runImageSlices, simdContext } from './index';
+import { type Strided3x3Module, type Strided3x3Shape, instantiateStrided3x3, phaseMatrices, strided3x3Layout, strided3x3Supports } from './strided3x3';
+
+export const SIMD_CONV3X3_STRIDE2 = 'PlaygroundSimdConv3x3Stride2';
+
+type Mode = 'forward' | 'inputGrad' | 'filterGrad';
+
+interface Attrs {
+  mode: Mode;
+  /** The input's height and width (the input gradient's output size). */
+  h: number;
+  w: number;
+}
+
+interface EmscriptenHeap {
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+}
+
+const modules = new WeakMap<WebAssembly.Memory, Map<string, Strided3x3Module | null>>();
+
+function strided3x3Module(s: Strided3x3Shape, memory: WebAssembly.Memory, shared: boolean): Strided3x3Module | null {
+  let byShape = modules.get(memory);
+  if (!byShape) modules.set(memory, (byShape = new Map()));
+  const key = `${s.h},${s.w},${s.cin},${s.cout}`;
+  if (!byShape.has(key)) {
+    try {
+      byShape.set(key, instantiateStrided3x3(s, memory, shared));
+    } catch {
+      byShape.set(key, null);
+    }
+  }
+  return byShape.get(key)!;
+}
+
+export const conv3x3Stride2Kernel: tf.KernelConfig = {
+  kernelName: SIMD_CONV3X3_STRIDE2,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, attrs, backend: b }) => {
+    const backend = b as BackendWasm;
+    const ctx = simdContext()!;
+    const { mode, h, w } = attrs as unknown as Attrs;
+    const ptr = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
+    const a = inputs.a as tf.TensorInfo;
+    const bIn = inputs.b as tf.TensorInfo;
+    const n = a.shape[0];
+    const cin = mode === 'inputGrad' ? bIn.shape[2] : a.shape[3];
+    const cout = mode === 'inputGrad' ? a.shape[3] : bIn.shape[3];
+    const s: Strided3x3Shape = { h, w, cin, cout };
+    const mod = strided3x3Module(s, ctx.memory, ctx.shared)!;
+    const kernel = { module: mod.module, prefix: `strided3x3:${h},${w},${cin},${cout}.`, name: mode, local: mod[mode] };
+    const { slices, threads } = imageSlices(n, h * w * cin + (h / 2) * (w / 2) * cout);
+    const heap = backend.wasm as unknown as EmscriptenHeap;
+    if (mode !== 'filterGrad') {
+      const out = mode === 'forward' ? backend.makeOutput([n, h / 2, w / 2, cout], 'float32') : backend.makeOutput([n, h, w, cin], 'float32');
+      const scratchBytes = strided3x3Layout(s).scratchBytes;
+      const matrixBytes = mode === 'inputGrad' ? (9 * cin * cout * 4 + 15) & ~15 : 0;
+      const block = heap._malloc(matrixBytes + scratchBytes * threads + 16);
+      try {
+        const m = (block + 15) & ~15;
+        const scratch = (t: number) => m + matrixBytes + t * scratchBytes;
+        // the input gradient's transposed taps in the order its reductions read them (9 · cin · cout floats, once per call)
+        if (mode === 'inputGrad') phaseMatrices(new Float32Array(ctx.memory.buffer, ptr(bIn), 9 * cin * cout), cin, cout, new Float32Array(ctx.memory.buffer, m, 9 * cin * cout));
+        const weights = mode === 'forward' ? ptr(bIn) : m;
+        runImageSlices(
+          kernel,
+          slices,
+          (start, count) => [ptr(a), weights, ptr(out), start, start + count, scratch(0)],
+          undefined,
+          (t) => [[5, scratch(t)]],
+        );
+      } finally {
+        heap._free(block);
+      }
+      return out;
+    }
+    const dW = backend.makeOutput([3, 3, cin, cout], 'float32');
+    const floats = 9 * cin * cout;
+    const accBytes = (floats * 4 + 15) & ~15;
+    // slice 0 accumulates into dW itself; the kernel zeroes its accumulator first
+    const extra = slices.length > 1 ? heap._malloc(accBytes * (slices.length - 1)) : 0;
+    try {
+      const acc = (i: number) => (i === 0 ? ptr(dW) : extra + (i - 1) * accBytes);
+      runImageSlices(kernel, slices, (start, count, i) => [ptr(a), ptr(bIn), acc(i), start, start + count]);
+      if (slices.length > 1) addSlicesInto(ctx.memory, slices.map((_, i) => acc(i)), floats);
+    } finally {
+      if (extra) heap._free(extra);
+    }
+    return dW;
+  },
+};
+
+function runMode(mode: Mode, a: tf.Tensor4D, b: tf.Tensor4D, h: number, w: number): tf.Tensor4D {
+  return tf.engine().runKernel(SIMD_CONV3X3_STRIDE2, { a, b }, { mode, h, w } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/**
+ * conv2d(x, filter, 2, [[0, 0], [1, 1], [1, 1], [0, 0]]) for a 3×3 filter and even H, W, with its
+ * gradient, on the SIMD kernels; null when they are unavailable (not wasm, no SIMD, fewer than 4 channels either way).
+ */
+export function simdConv3x3Stride2(x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D | null {
+  const ctx = simdContext();
+  if (!ctx || x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  const [, h, w, cin] = x.shape;
+  const [kh, kw, fi, cout] = filter.shape;
+  if (kh !== 3 || kw !== 3 || fi !== cin) return null;
+  const s = { h, w, cin, cout };
+  if (!strided3x3Supports(s) || !strided3x3Module(s, ctx.memory, ctx.shared)) return null;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xIn, wIn, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
+    save([xIn, wIn]);
+    return {
+      value: runMode('forward', xIn, wIn, h, w),
+      gradFunc: (dy, saved) => {
+        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const d = dy as tf.Tensor4D;
+        return [runMode('inputGrad', d, ws, h, w), runMode('filterGrad', xs, d, h, w)];
+      },
+    };
+  });
+  return op(x, filter) as tf.Tensor4D;
+}
