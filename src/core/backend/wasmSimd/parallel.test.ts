@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { filterGradWithBias } from '../convGrad';
 import { batchNormRelu } from '../convBlock';
-import { setSimdParallel, simdKernelStats, wasmConvFilterGrad } from './index';
+import { guidedSlices, setSimdParallel, simdKernelStats, wasmConvFilterGrad } from './index';
 import { BUSY_US, CONTROL_INTS, DONE, FAILED, type HelpersFactory, IDLE, type Job, RUNNING, awaitHelper, chunkArgs, claim, doneMask, jobStats, kernelTable, kernelThreads, runJob, setKernelThreads, postJob, serveJob, wake, workerHelpers } from './parallel';
 
 /**
@@ -252,5 +252,29 @@ describe('SIMD kernels split over the batch', () => {
     const got = [...filterGrads(), ...bnValuesAndGrads([4, 4, 4, 8], true)];
     expect(simdKernelStats.parallelCalls).toBe(calls);
     for (let i = 0; i < alone.length; i++) expect(maxRelDiff(got[i], alone[i])).toBeLessThan(1e-5);
+  });
+});
+
+describe('guidedSlices', () => {
+  test('shrinking image ranges that cover the batch once, each at least one image', () => {
+    expect(guidedSlices(64, 6)).toEqual([
+      [0, 18],
+      [18, 15],
+      [33, 12],
+      [45, 9],
+      [54, 6],
+      [60, 4],
+    ]);
+    for (const [n, parts] of [[6, 6], [7, 6], [2, 2], [1, 1], [13, 5], [250, 6], [64, 16]]) {
+      const s = guidedSlices(n, parts);
+      expect(s.length).toBe(parts);
+      expect(s.every(([, c]) => c >= 1)).toBe(true);
+      expect(s.map(([start]) => start)).toEqual(s.map((_, i) => s.slice(0, i).reduce((a, [, c]) => a + c, 0)));
+      expect(s.reduce((a, [, c]) => a + c, 0)).toBe(n);
+      for (let i = 1; i < parts; i++) expect(s[i][1]).toBeLessThanOrEqual(s[i - 1][1] + 1);
+    }
+  });
+  test('equal ranges when not shrinking (the layout before)', () => {
+    expect(guidedSlices(64, 6, false)).toEqual([0, 10, 21, 32, 42, 53].map((start, i, a) => [start, (a[i + 1] ?? 64) - start]));
   });
 });
