@@ -261,7 +261,7 @@ const measurements = [
           target: rr != null ? `≥ ${TRAIN_RATIO_TARGET}×` : undefined,
           ok: rr != null ? rr >= TRAIN_RATIO_TARGET : undefined,
           detail: `${fmt(r.imagesPerSecond)} img/s (${fmt(r.medianStepMs, 1)} ms/step, median of ${r.steps})${ref ? ` vs PyTorch ${fmt(ref.imagesPerSecond)} img/s (${fmt(ref.medianStepMs, 1)} ms, ${ref.threads} thr)` : '; PyTorch ratio not measured'}; tensors ${r.tensorsBefore}→${r.tensorsAfter}; ${fmtSplit(split)}; heaviest kernels: ${top}; ${fmtCounts(r.counts)}`,
-          raw: { playground: r, pytorch: ref, ratio: rr, split, profile, counts: r.counts },
+          raw: { playground: r, pytorch: ref, ratio: rr, split, profile, counts: r.counts, rounds: { playgroundMs: m.allOurs.map((x) => x.medianStepMs), pytorchMs: m.allRef.map((x) => x.medianStepMs), pytorchThreads: m.allRef.map((x) => x.threads) } },
         });
       }
       const m = await sideBySide(
