@@ -11,8 +11,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { addSlicesInto, imageSlices, runImageSlices, simdContext } from './index';
-import { type PointwiseModule, type PointwiseShape, instantiatePointwise, pointwiseSupports } from './pointwise';
+import { type EmscriptenHeap, addSlicesInto, imageSlices, moduleCache, runImageSlices, simdContext } from './index';
+import { type PointwiseShape, instantiatePointwise, pointwiseSupports } from './pointwise';
 
 export const SIMD_CONV1X1_STRIDE2 = 'PlaygroundSimdConv1x1Stride2';
 
@@ -25,26 +25,8 @@ interface Attrs {
   w: number;
 }
 
-interface EmscriptenHeap {
-  _malloc(bytes: number): number;
-  _free(ptr: number): void;
-}
 
-const modules = new WeakMap<WebAssembly.Memory, Map<string, PointwiseModule | null>>();
-
-function pointwiseModule(s: PointwiseShape, memory: WebAssembly.Memory, shared: boolean): PointwiseModule | null {
-  let byShape = modules.get(memory);
-  if (!byShape) modules.set(memory, (byShape = new Map()));
-  const key = `${s.h},${s.w},${s.cin},${s.cout}`;
-  if (!byShape.has(key)) {
-    try {
-      byShape.set(key, instantiatePointwise(s, memory, shared));
-    } catch {
-      byShape.set(key, null);
-    }
-  }
-  return byShape.get(key)!;
-}
+const pointwiseModule = moduleCache((s: PointwiseShape) => `${s.h},${s.w},${s.cin},${s.cout}`, instantiatePointwise);
 
 export const conv1x1Stride2Kernel: tf.KernelConfig = {
   kernelName: SIMD_CONV1X1_STRIDE2,

@@ -16,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { type Slice, imageSlices, runImageSlices, simdContext } from './index';
+import { type EmscriptenHeap, type Slice, imageSlices, moduleCache, runImageSlices, simdContext } from './index';
 import { setChannelSums } from './channelSums';
 import { MAX_CHUNKS } from './parallel';
 import { type Conv3x3Shape, type WinogradModule, instantiateWinograd, winogradBytes, winogradFilter, winogradLayout, winogradSupports } from './winograd';
@@ -48,22 +48,8 @@ export function setConvOutputSums(on: boolean): void {
 }
 
 const shapeKey = (s: Conv3x3Shape) => `${s.h},${s.w},${s.cin},${s.cout},${+s.bias},${+s.relu},${+!!s.pool},${s.tile ?? 2},${+!!s.stats}`;
-const modules = new WeakMap<WebAssembly.Memory, Map<string, WinogradModule | null>>();
-
 /** The module for `s` on this memory, compiled once (null: no SIMD, or the engine refused it). */
-export function conv3x3Module(s: Conv3x3Shape, memory: WebAssembly.Memory, shared: boolean): WinogradModule | null {
-  let byShape = modules.get(memory);
-  if (!byShape) modules.set(memory, (byShape = new Map()));
-  const key = shapeKey(s);
-  if (!byShape.has(key)) {
-    try {
-      byShape.set(key, instantiateWinograd(s, memory, shared));
-    } catch {
-      byShape.set(key, null);
-    }
-  }
-  return byShape.get(key)!;
-}
+export const conv3x3Module = moduleCache(shapeKey, instantiateWinograd);
 
 /**
  * Modules that have run once. Why: V8 runs a new wasm module in its baseline tier (Liftoff) and
@@ -99,10 +85,6 @@ interface Conv3x3Attrs {
   stats?: boolean;
 }
 
-interface EmscriptenHeap {
-  _malloc(bytes: number): number;
-  _free(ptr: number): void;
-}
 
 /**
  * Which Winograd tile a conv uses: 'auto' (default) takes F(4×4, 3×3) wherever it is supported (sides

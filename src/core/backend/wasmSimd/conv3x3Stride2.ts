@@ -12,8 +12,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { addSlicesInto, imageSlices, runImageSlices, simdContext } from './index';
-import { type Strided3x3Module, type Strided3x3Shape, instantiateStrided3x3, phaseMatrices, strided3x3Layout, strided3x3Supports } from './strided3x3';
+import { type EmscriptenHeap, addSlicesInto, imageSlices, moduleCache, runImageSlices, simdContext } from './index';
+import { type Strided3x3Shape, instantiateStrided3x3, phaseMatrices, strided3x3Layout, strided3x3Supports } from './strided3x3';
 
 export const SIMD_CONV3X3_STRIDE2 = 'PlaygroundSimdConv3x3Stride2';
 
@@ -26,26 +26,8 @@ interface Attrs {
   w: number;
 }
 
-interface EmscriptenHeap {
-  _malloc(bytes: number): number;
-  _free(ptr: number): void;
-}
 
-const modules = new WeakMap<WebAssembly.Memory, Map<string, Strided3x3Module | null>>();
-
-function strided3x3Module(s: Strided3x3Shape, memory: WebAssembly.Memory, shared: boolean): Strided3x3Module | null {
-  let byShape = modules.get(memory);
-  if (!byShape) modules.set(memory, (byShape = new Map()));
-  const key = `${s.h},${s.w},${s.cin},${s.cout}`;
-  if (!byShape.has(key)) {
-    try {
-      byShape.set(key, instantiateStrided3x3(s, memory, shared));
-    } catch {
-      byShape.set(key, null);
-    }
-  }
-  return byShape.get(key)!;
-}
+const strided3x3Module = moduleCache((s: Strided3x3Shape) => `${s.h},${s.w},${s.cin},${s.cout}`, instantiateStrided3x3);
 
 export const conv3x3Stride2Kernel: tf.KernelConfig = {
   kernelName: SIMD_CONV3X3_STRIDE2,

@@ -239,6 +239,33 @@ export function runImageSlices(
   runSlicedWith(h, k.prefix + k.name, () => k.local, slices, args, reset, perThread);
 }
 
+/** Emscripten's heap on tfjs-wasm's module: scratch and accumulators for the kernels of this folder. */
+export interface EmscriptenHeap {
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+}
+
+/**
+ * A kernel module per shape and memory, built on first use; null (and the caller falls back) when it
+ * cannot be built here, also when building threw.
+ */
+export function moduleCache<S, M>(key: (s: S) => string, build: (s: S, memory: WebAssembly.Memory, shared: boolean) => M | null) {
+  const byMemory = new WeakMap<WebAssembly.Memory, Map<string, M | null>>();
+  return (s: S, memory: WebAssembly.Memory, shared: boolean): M | null => {
+    let byShape = byMemory.get(memory);
+    if (!byShape) byMemory.set(memory, (byShape = new Map()));
+    const k = key(s);
+    if (!byShape.has(k)) {
+      try {
+        byShape.set(k, build(s, memory, shared));
+      } catch {
+        byShape.set(k, null);
+      }
+    }
+    return byShape.get(k)!;
+  };
+}
+
 /** Zeroes `floats` floats at `ptr` (a slice's accumulator). */
 const zero = (memory: WebAssembly.Memory, ptr: number, floats: number) => new Float32Array(memory.buffer, ptr, floats).fill(0);
 

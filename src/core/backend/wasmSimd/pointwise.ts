@@ -41,7 +41,8 @@ const PIXELS = 4;
 
 const groups = <T>(xs: T[], size: number): T[][] => Array.from({ length: Math.ceil(xs.length / size) }, (_, i) => xs.slice(i * size, (i + 1) * size));
 
-function madd(f: Fn, relaxed: boolean, acc: number, a: number, b: number) {
+/** acc += a · b (one fused multiply-add with relaxed SIMD). */
+export function madd(f: Fn, relaxed: boolean, acc: number, a: number, b: number) {
   if (relaxed) f.get(a).get(b).get(acc).f32x4relaxedMadd().set(acc);
   else f.get(acc).get(a).get(b).f32x4mul().f32x4add().set(acc);
 }

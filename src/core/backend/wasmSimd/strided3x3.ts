@@ -28,7 +28,7 @@
  * of 4 (pruned widths): output vectors overlap at a row's end as in pointwise.ts (cin, cout ≥ 4).
  */
 import { Fn, I32, V128, moduleBytes, relaxedVariants } from './asm';
-import { vectorStarts } from './pointwise';
+import { madd, vectorStarts } from './pointwise';
 
 export interface Strided3x3Shape {
   /** Input height and width (even); the output is H/2 × W/2. */
@@ -74,11 +74,6 @@ function forGroups(f: Fn, groups: number[][], base: number, end: number, body: (
   }
   f.i32(0).set(base);
   for (const vs of other) body(vs);
-}
-
-function madd(f: Fn, relaxed: boolean, acc: number, a: number, b: number) {
-  if (relaxed) f.get(a).get(b).get(acc).f32x4relaxedMadd().set(acc);
-  else f.get(acc).get(a).get(b).f32x4mul().f32x4add().set(acc);
 }
 
 /** Byte sizes of the scratch images. */
