@@ -12,19 +12,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { type EmscriptenHeap, addSlicesInto, imageSlices, moduleCache, runImageSlices, simdContext } from './index';
+import { type ConvModeAttrs, type EmscriptenHeap, convOpOfModes, imageSlices, moduleCache, runAccumulated, runImageSlices, simdContext } from './index';
 import { type Strided3x3Shape, instantiateStrided3x3, phaseMatrices, strided3x3Layout, strided3x3Supports } from './strided3x3';
 
 export const SIMD_CONV3X3_STRIDE2 = 'PlaygroundSimdConv3x3Stride2';
-
-type Mode = 'forward' | 'inputGrad' | 'filterGrad';
-
-interface Attrs {
-  mode: Mode;
-  /** The input's height and width (the input gradient's output size). */
-  h: number;
-  w: number;
-}
 
 
 const strided3x3Module = moduleCache((s: Strided3x3Shape) => `${s.h},${s.w},${s.cin},${s.cout}`, instantiateStrided3x3);
@@ -35,7 +26,7 @@ export const conv3x3Stride2Kernel: tf.KernelConfig = {
   kernelFunc: ({ inputs, attrs, backend: b }) => {
     const backend = b as BackendWasm;
     const ctx = simdContext()!;
-    const { mode, h, w } = attrs as unknown as Attrs;
+    const { mode, h, w } = attrs as unknown as ConvModeAttrs;
     const ptr = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
     const a = inputs.a as tf.TensorInfo;
     const bIn = inputs.b as tf.TensorInfo;
@@ -71,24 +62,14 @@ export const conv3x3Stride2Kernel: tf.KernelConfig = {
       return out;
     }
     const dW = backend.makeOutput([3, 3, cin, cout], 'float32');
-    const floats = 9 * cin * cout;
-    const accBytes = (floats * 4 + 15) & ~15;
-    // slice 0 accumulates into dW itself; the kernel zeroes its accumulator first
-    const extra = slices.length > 1 ? heap._malloc(accBytes * (slices.length - 1)) : 0;
-    try {
-      const acc = (i: number) => (i === 0 ? ptr(dW) : extra + (i - 1) * accBytes);
-      runImageSlices(kernel, slices, (start, count, i) => [ptr(a), ptr(bIn), acc(i), start, start + count]);
-      if (slices.length > 1) addSlicesInto(ctx.memory, slices.map((_, i) => acc(i)), floats);
-    } finally {
-      if (extra) heap._free(extra);
-    }
+    // an accumulator per slice (the kernel zeroes its accumulator first), slice 0's is dW
+    runAccumulated(heap, ctx.memory, slices, ptr(dW), 9 * cin * cout, (acc) =>
+      runImageSlices(kernel, slices, (start, count, i) => [ptr(a), ptr(bIn), acc(i), start, start + count]),
+    );
     return dW;
   },
 };
 
-function runMode(mode: Mode, a: tf.Tensor4D, b: tf.Tensor4D, h: number, w: number): tf.Tensor4D {
-  return tf.engine().runKernel(SIMD_CONV3X3_STRIDE2, { a, b }, { mode, h, w } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
-}
 
 /**
  * conv2d(x, filter, 2, [[0, 0], [1, 1], [1, 1], [0, 0]]) for a 3×3 filter and even H, W, with its
@@ -102,17 +83,5 @@ export function simdConv3x3Stride2(x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tens
   if (kh !== 3 || kw !== 3 || fi !== cin) return null;
   const s = { h, w, cin, cout };
   if (!strided3x3Supports(s) || !strided3x3Module(s, ctx.memory, ctx.shared)) return null;
-  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const [xIn, wIn, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
-    save([xIn, wIn]);
-    return {
-      value: runMode('forward', xIn, wIn, h, w),
-      gradFunc: (dy, saved) => {
-        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
-        const d = dy as tf.Tensor4D;
-        return [runMode('inputGrad', d, ws, h, w), runMode('filterGrad', xs, d, h, w)];
-      },
-    };
-  });
-  return op(x, filter) as tf.Tensor4D;
+  return convOpOfModes(SIMD_CONV3X3_STRIDE2, x, filter);
 }

@@ -266,6 +266,54 @@ export function moduleCache<S, M>(key: (s: S) => string, build: (s: S, memory: W
   };
 }
 
+/**
+ * An accumulating kernel over image slices: slice 0 accumulates into `out` itself, the others into
+ * accumulators of their own (the kernel overwrites its accumulator), added into `out` in slice order.
+ */
+export function runAccumulated(heap: EmscriptenHeap, memory: WebAssembly.Memory, slices: Slice[], out: number, floats: number, run: (acc: (i: number) => number) => void): void {
+  const accBytes = (floats * 4 + 15) & ~15;
+  const extra = slices.length > 1 ? heap._malloc(accBytes * (slices.length - 1)) : 0;
+  try {
+    const acc = (i: number) => (i === 0 ? out : extra + (i - 1) * accBytes);
+    run(acc);
+    if (slices.length > 1) addSlicesInto(memory, slices.map((_, i) => acc(i)), floats);
+  } finally {
+    if (extra) heap._free(extra);
+  }
+}
+
+/** The attributes of a conv kernel with three modes (convOpOfModes). */
+export interface ConvModeAttrs {
+  mode: 'forward' | 'inputGrad' | 'filterGrad';
+  /** The input's height and width (the input gradient's output size). */
+  h: number;
+  w: number;
+}
+
+/**
+ * conv(x, filter) as a taped op whose value and gradients are one registered kernel in three modes
+ * (attrs mode, and h, w: x's height and width): forward (x, filter), inputGrad (dy, filter),
+ * filterGrad (x, dy) — the stride-2 convs' glue (conv1x1Stride2.ts, conv3x3Stride2.ts).
+ */
+export function convOpOfModes(kernelName: string, x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D {
+  const [, h, w] = x.shape;
+  const run = (mode: ConvModeAttrs['mode'], a: tf.Tensor4D, b: tf.Tensor4D) =>
+    tf.engine().runKernel(kernelName, { a, b }, { mode, h, w } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xIn, wIn, save] = args as [tf.Tensor4D, tf.Tensor4D, tf.GradSaveFunc];
+    save([xIn, wIn]);
+    return {
+      value: run('forward', xIn, wIn),
+      gradFunc: (dy, saved) => {
+        const [xs, ws] = saved as [tf.Tensor4D, tf.Tensor4D];
+        const d = dy as tf.Tensor4D;
+        return [run('inputGrad', d, ws), run('filterGrad', xs, d)];
+      },
+    };
+  });
+  return op(x, filter) as tf.Tensor4D;
+}
+
 /** Zeroes `floats` floats at `ptr` (a slice's accumulator). */
 const zero = (memory: WebAssembly.Memory, ptr: number, floats: number) => new Float32Array(memory.buffer, ptr, floats).fill(0);
 
