@@ -11,11 +11,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { type ConvModeAttrs, type EmscriptenHeap, convOpOfModes, imageSlices, moduleCache, runAccumulated, runImageSlices, simdContext } from './index';
+import { type EmscriptenHeap, convModeCall, convOpOfModes, imageSlices, moduleCache, runAccumulated, runImageSlices, simdContext } from './index';
 import { type PointwiseShape, instantiatePointwise, pointwiseSupports } from './pointwise';
 
 export const SIMD_CONV1X1_STRIDE2 = 'PlaygroundSimdConv1x1Stride2';
-
 
 const pointwiseModule = moduleCache((s: PointwiseShape) => `${s.h},${s.w},${s.cin},${s.cout}`, instantiatePointwise);
 
@@ -25,14 +24,9 @@ export const conv1x1Stride2Kernel: tf.KernelConfig = {
   kernelFunc: ({ inputs, attrs, backend: b }) => {
     const backend = b as BackendWasm;
     const ctx = simdContext()!;
-    const { mode, h, w } = attrs as unknown as ConvModeAttrs;
     const ptr = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
-    const a = inputs.a as tf.TensorInfo;
-    const bIn = inputs.b as tf.TensorInfo;
-    const n = a.shape[0];
-    const cin = mode === 'inputGrad' ? bIn.shape[2] : a.shape[3];
-    const cout = mode === 'inputGrad' ? a.shape[3] : bIn.shape[3];
-    const s: PointwiseShape = { h, w, cin, cout };
+    const { mode, a, b: bIn, n, shape: s } = convModeCall(inputs, attrs);
+    const { h, w, cin, cout } = s;
     const mod = pointwiseModule(s, ctx.memory, ctx.shared)!;
     const kernel = { module: mod.module, prefix: `pointwise:${h},${w},${cin},${cout}.`, name: mode, local: mod[mode] };
     const { slices } = imageSlices(n, h * w * cin + (h / 2) * (w / 2) * cout);

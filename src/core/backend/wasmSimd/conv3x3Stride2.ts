@@ -12,11 +12,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { type ConvModeAttrs, type EmscriptenHeap, convOpOfModes, imageSlices, moduleCache, runAccumulated, runImageSlices, simdContext } from './index';
+import { type EmscriptenHeap, convModeCall, convOpOfModes, imageSlices, moduleCache, runAccumulated, runImageSlices, simdContext } from './index';
 import { type Strided3x3Shape, instantiateStrided3x3, phaseMatrices, strided3x3Layout, strided3x3Supports } from './strided3x3';
 
 export const SIMD_CONV3X3_STRIDE2 = 'PlaygroundSimdConv3x3Stride2';
-
 
 const strided3x3Module = moduleCache((s: Strided3x3Shape) => `${s.h},${s.w},${s.cin},${s.cout}`, instantiateStrided3x3);
 
@@ -26,14 +25,9 @@ export const conv3x3Stride2Kernel: tf.KernelConfig = {
   kernelFunc: ({ inputs, attrs, backend: b }) => {
     const backend = b as BackendWasm;
     const ctx = simdContext()!;
-    const { mode, h, w } = attrs as unknown as ConvModeAttrs;
     const ptr = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId)!.memoryOffset;
-    const a = inputs.a as tf.TensorInfo;
-    const bIn = inputs.b as tf.TensorInfo;
-    const n = a.shape[0];
-    const cin = mode === 'inputGrad' ? bIn.shape[2] : a.shape[3];
-    const cout = mode === 'inputGrad' ? a.shape[3] : bIn.shape[3];
-    const s: Strided3x3Shape = { h, w, cin, cout };
+    const { mode, a, b: bIn, n, shape: s } = convModeCall(inputs, attrs);
+    const { h, w, cin, cout } = s;
     const mod = strided3x3Module(s, ctx.memory, ctx.shared)!;
     const kernel = { module: mod.module, prefix: `strided3x3:${h},${w},${cin},${cout}.`, name: mode, local: mod[mode] };
     const { slices, threads } = imageSlices(n, h * w * cin + (h / 2) * (w / 2) * cout);

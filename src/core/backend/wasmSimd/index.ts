@@ -291,6 +291,19 @@ export interface ConvModeAttrs {
 }
 
 /**
+ * A three-mode conv kernel's call: the batch and the conv's channels from its inputs a, b — (x, filter),
+ * (dy, filter) or (x, dy) — with the attrs.
+ */
+export function convModeCall(inputs: Parameters<tf.KernelFunc>[0]['inputs'], attrs: Parameters<tf.KernelFunc>[0]['attrs']) {
+  const { mode, h, w } = attrs as unknown as ConvModeAttrs;
+  const a = inputs.a as tf.TensorInfo;
+  const b = inputs.b as tf.TensorInfo;
+  const cin = mode === 'inputGrad' ? b.shape[2] : a.shape[3];
+  const cout = mode === 'inputGrad' ? a.shape[3] : b.shape[3];
+  return { mode, a, b, n: a.shape[0], shape: { h, w, cin, cout } };
+}
+
+/**
  * conv(x, filter) as a taped op whose value and gradients are one registered kernel in three modes
  * (attrs mode, and h, w: x's height and width): forward (x, filter), inputGrad (dy, filter),
  * filterGrad (x, dy) — the stride-2 convs' glue (conv1x1Stride2.ts, conv3x3Stride2.ts).

@@ -195,9 +195,10 @@ export function pointwiseBytes(s: PointwiseShape, relaxed: boolean, shared: bool
   ]);
 }
 
-type Kernel = (a: number, b: number, c: number, n0: number, n1: number) => void;
+type Kernel = (...args: number[]) => void;
 
-export interface PointwiseModule {
+/** A stride-2 conv's three passes (forward, inputGrad, filterGrad), as pointwise.ts and strided3x3.ts build them. */
+export interface ConvPassesModule {
   relaxed: boolean;
   forward: Kernel;
   inputGrad: Kernel;
@@ -205,15 +206,19 @@ export interface PointwiseModule {
   module: WebAssembly.Module;
 }
 
-/** The kernels for `s` on `memory` (relaxed SIMD where validated), or null without SIMD. */
-export function instantiatePointwise(s: PointwiseShape, memory: WebAssembly.Memory, shared: boolean): PointwiseModule | null {
-  if (!pointwiseSupports(s)) return null;
+/** Compiles the first variant the engine validates (relaxed SIMD first) on `memory`; null if none. */
+export function instantiatePasses(bytesFor: (relaxed: boolean) => Uint8Array<ArrayBuffer>, memory: WebAssembly.Memory): ConvPassesModule | null {
   for (const relaxed of relaxedVariants()) {
-    const bytes = pointwiseBytes(s, relaxed, shared);
+    const bytes = bytesFor(relaxed);
     if (!WebAssembly.validate(bytes)) continue;
     const module = new WebAssembly.Module(bytes);
     const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
     return { relaxed, forward: e.forward as Kernel, inputGrad: e.inputGrad as Kernel, filterGrad: e.filterGrad as Kernel, module };
   }
   return null;
+}
+
+/** The kernels for `s` on `memory` (relaxed SIMD where validated), or null without SIMD. */
+export function instantiatePointwise(s: PointwiseShape, memory: WebAssembly.Memory, shared: boolean): ConvPassesModule | null {
+  return pointwiseSupports(s) ? instantiatePasses((relaxed) => pointwiseBytes(s, relaxed, shared), memory) : null;
 }

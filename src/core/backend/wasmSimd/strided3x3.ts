@@ -27,8 +27,8 @@
  * One module per (H, W, cin, cout): every stride is a constant. Channel counts need not be multiples
  * of 4 (pruned widths): output vectors overlap at a row's end as in pointwise.ts (cin, cout ≥ 4).
  */
-import { Fn, I32, V128, moduleBytes, relaxedVariants } from './asm';
-import { madd, vectorStarts } from './pointwise';
+import { Fn, I32, V128, moduleBytes } from './asm';
+import { type ConvPassesModule, instantiatePasses, madd, vectorStarts } from './pointwise';
 
 export interface Strided3x3Shape {
   /** Input height and width (even); the output is H/2 × W/2. */
@@ -369,25 +369,7 @@ export function strided3x3Bytes(s: Strided3x3Shape, relaxed: boolean, shared: bo
   ]);
 }
 
-type Kernel = (...args: number[]) => void;
-
-export interface Strided3x3Module {
-  relaxed: boolean;
-  forward: Kernel;
-  inputGrad: Kernel;
-  filterGrad: Kernel;
-  module: WebAssembly.Module;
-}
-
 /** The kernels for `s` on `memory` (relaxed SIMD where validated), or null without SIMD or for unsupported shapes. */
-export function instantiateStrided3x3(s: Strided3x3Shape, memory: WebAssembly.Memory, shared: boolean): Strided3x3Module | null {
-  if (!strided3x3Supports(s)) return null;
-  for (const relaxed of relaxedVariants()) {
-    const bytes = strided3x3Bytes(s, relaxed, shared);
-    if (!WebAssembly.validate(bytes)) continue;
-    const module = new WebAssembly.Module(bytes);
-    const e = new WebAssembly.Instance(module, { env: { memory } }).exports;
-    return { relaxed, forward: e.forward as Kernel, inputGrad: e.inputGrad as Kernel, filterGrad: e.filterGrad as Kernel, module };
-  }
-  return null;
+export function instantiateStrided3x3(s: Strided3x3Shape, memory: WebAssembly.Memory, shared: boolean): ConvPassesModule | null {
+  return strided3x3Supports(s) ? instantiatePasses((relaxed) => strided3x3Bytes(s, relaxed, shared), memory) : null;
 }
