@@ -21,7 +21,7 @@ import { compareGradients } from '../src/core/backend/gradCheck';
 import { isGraphSpec } from '../src/core/model/graph';
 import { type ModelId, geometry } from '../src/core/model/spec';
 import { MODELS } from '../src/core/model/zoo';
-import { jobStats, setChunksPerThread, setGuidedSlices, setHelperSpinMicros, setKernelThreads } from '../src/core/backend/wasmSimd';
+import { jobStats, setChunksPerThread, setGuidedSlices, setHelperSpinMicros, setColumnKernels, setKernelThreads, setReluMaskFromZ } from '../src/core/backend/wasmSimd';
 import { DEFAULT_CHUNKS_PER_THREAD, DEFAULT_SPIN_US } from '../src/core/backend/wasmSimd/parallel';
 import { setRelaxedSimd } from '../src/core/backend/wasmSimd/asm';
 import { setGraphFusion } from '../src/core/model/net';
@@ -184,6 +184,10 @@ const api = {
   setPointwiseStride2Conv,
   /** A/B (BENCH_AB=stride2direct): ResNet-20's stride-2 3×3 convs on direct SIMD kernels, or XNNPACK's forward and Winograd gradients on spread dy. */
   setStride2Direct,
+  /** A/B (BENCH_AB=maskfromz): BatchNorm + ReLU's backward with the ReLU's mask from z (five passes), or from the saved output (seven). */
+  setReluMaskFromZ,
+  /** A/B (BENCH_AB=columns): the BatchNorm backward's sums channel by channel up to 16 channels, or row by row. */
+  setColumnKernels,
   /** A/B (BENCH_AB=guided): the SIMD kernels' image slices shrinking towards a batch's end, or equal. */
   setGuidedSlices,
   /** A/B (BENCH_AB=convsums): the BatchNorms' statistics from the sums the conv before them took (default), or their own pass. */

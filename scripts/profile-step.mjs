@@ -14,7 +14,8 @@
  *
  *   npx vite build --sourcemap --outDir /tmp/dist-sm && PROFILE_DIST=/tmp/dist-sm node scripts/profile-step.mjs [resnet20] [sgd]
  * Env: PROFILE_DIST (build directory with source maps; default dist/, names then minified), PROFILE_PORT
- * (default 4386), PROFILE_STEPS (default 6), PROFILE_QUERY (bench.html query, e.g. threads=1).
+ * (default 4386), PROFILE_STEPS (default 6), PROFILE_BATCH (default 64; batch 1 shows a step's fixed cost: the
+ * engine, the tape, the kernels' set-up), PROFILE_QUERY (bench.html query, e.g. threads=1).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -27,6 +28,7 @@ const root = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.resolve(process.env.PROFILE_DIST || path.join(root, 'dist'));
 const PORT = Number(process.env.PROFILE_PORT || 4386);
 const STEPS = Number(process.env.PROFILE_STEPS || 6);
+const BATCH = Number(process.env.PROFILE_BATCH || 64);
 const [model = 'resnet20', optimizer = 'sgd'] = process.argv.slice(2);
 
 const maps = new Map();
@@ -63,7 +65,7 @@ try {
     await page.goto(`http://localhost:${PORT}/bench.html?${process.env.PROFILE_QUERY ?? ''}`);
     await page.waitForFunction(() => window.bench != null, null, { timeout: 60_000 });
     const { selection } = await page.evaluate(() => window.bench.init());
-    const options = { model, batch: 64, optimizer, warmup: 0, steps: STEPS };
+    const options = { model, batch: BATCH, optimizer, warmup: 0, steps: STEPS };
     // Warm-up outside the profile (module compiles, the helper's start, the data set on the device).
     await page.evaluate((o) => window.bench.train(o), { ...options, warmup: 2, steps: 2 });
     const cdp = await page.context().newCDPSession(page);
@@ -92,12 +94,12 @@ try {
       functions.set(`${part}: ${name}`, (functions.get(`${part}: ${name}`) ?? 0) + h);
     }
     const perStep = (h) => ((h * msPerSample) / STEPS).toFixed(1);
-    console.log(`${model} b64 ${optimizer} on ${selection.backend} (${process.env.PROFILE_QUERY || 'default settings'}), ${DIST}`);
+    console.log(`${model} b${BATCH} ${optimizer} on ${selection.backend} (${process.env.PROFILE_QUERY || 'default settings'}), ${DIST}`);
     console.log(`median step ${trained.medianStepMs.toFixed(1)} ms while profiled (${STEPS} steps, ${wallMs} ms in all); helper ran ${(100 * trained.split.helperShare).toFixed(0)} % of the split kernels' chunks, the caller waited ${trained.split.helperWaitMs.toFixed(1)} ms per step for it`);
     console.log('training thread, ms per step (self time):');
     for (const [part, h] of [...parts].sort((a, b) => b[1] - a[1])) console.log(`  ${perStep(h).padStart(7)}  ${part}`);
     console.log('functions with the most self time, ms per step:');
-    for (const [name, h] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`  ${perStep(h).padStart(7)}  ${name}`);
+    for (const [name, h] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.PROFILE_TOP || 30))) console.log(`  ${perStep(h).padStart(7)}  ${name}`);
   } finally {
     await browser.close();
   }

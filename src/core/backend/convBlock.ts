@@ -27,7 +27,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { conv2dInputGradStride1, filterGradWithBias } from './convGrad';
-import { type BnGradMode, simdAffine, simdBatchNorm, simdBatchNormGrad, simdBatchNormRelu, simdBatchNormReluGrad, wasmConvFilterGrad } from './wasmSimd';
+import { type BnGradMode, isSimdReluOutput, simdAffine, simdBatchNorm, simdBatchNormGrad, simdBatchNormRelu, simdBatchNormReluGrad, wasmConvFilterGrad } from './wasmSimd';
 import { simdConv3x3, simdConv3x3InputGrad } from './wasmSimd/conv3x3';
 import { simdConv1x1Stride2 } from './wasmSimd/conv1x1Stride2';
 import { simdConv3x3Stride2 } from './wasmSimd/conv3x3Stride2';
@@ -185,8 +185,8 @@ function registerConvBlockGradients(): void {
  * wasm: two SIMD passes with the pool (the per-channel sums over the pooled size, dz), three without.
  */
 function batchNormReluGrad(dOut: tf.Tensor4D, saved: tf.Tensor[], pool: boolean): [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D] {
-  const [z, gamma, out, mean, rstd, y] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor4D];
-  const simd = simdBatchNormReluGrad(dOut, z, gamma, mean, rstd, y, pool);
+  const [z, gamma, out, mean, rstd, y, beta] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor4D, tf.Tensor1D | undefined];
+  const simd = simdBatchNormReluGrad(dOut, z, gamma, mean, rstd, y, pool, beta);
   if (simd) return simd as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D];
   // The wasm forward saved its pool record, not y: only its own backward reads that.
   if (y.size !== z.size) throw new Error('BatchNorm backward: the SIMD kernels ran the forward pass but are unavailable now');
@@ -472,7 +472,8 @@ export function batchNormRelu(
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [zIn, gammaIn, betaIn, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
     const [out, mean, variance, rstd, y] = tf.engine().runKernel(BATCH_NORM_RELU, { z: zIn, gamma: gammaIn, beta: betaIn } as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-    save([zIn, gammaIn, out, mean, rstd, y]);
+    // β when the SIMD kernel made y: the backward then recomputes the ReLU's mask from z (wasmSimd setReluMaskFromZ).
+    save(isSimdReluOutput(y) ? [zIn, gammaIn, out, mean, rstd, y, betaIn] : [zIn, gammaIn, out, mean, rstd, y]);
     stats = [tf.keep(mean) as tf.Tensor1D, tf.keep(variance) as tf.Tensor1D];
     return { value: out, gradFunc: (dy, saved) => batchNormReluGrad(dy as tf.Tensor4D, saved, pool) };
   });

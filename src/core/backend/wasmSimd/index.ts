@@ -44,7 +44,7 @@ export function setSimdKernelsInstalled(on: boolean): void {
 }
 
 /** Counts kernel calls (tests and the bench check the path is taken). */
-export const simdKernelStats = { filterGrad: 0, batchNorm: 0, batchNormGrad: 0, outerGrad: 0, parallelCalls: 0, affine: 0 };
+export const simdKernelStats = { filterGrad: 0, batchNorm: 0, batchNormGrad: 0, outerGrad: 0, parallelCalls: 0, affine: 0, reluMaskFromZ: 0 };
 
 /** Switch for A/B measurements and tests (the tfjs-op path is used when disabled); all or some kernels. */
 export function setSimdKernelsEnabled(on: boolean, only?: KernelName[]): void {
@@ -135,6 +135,34 @@ export function setGuidedSlices(on: boolean): void {
   guided = on;
 }
 
+let reluMaskFromZ = true;
+/**
+ * A/B switch (bench: BENCH_AB=maskfromz): the backward of BatchNorm + ReLU (no pool) takes the ReLU's
+ * mask from z and the forward's affine map (reluSumsZ, reluDzZ: dy and z read twice, five passes), or
+ * from the saved output into a masked copy of dy (maskSums, bwdDz: seven passes). Same results, bit for bit.
+ */
+export function setReluMaskFromZ(on: boolean): void {
+  reluMaskFromZ = on;
+}
+
+let columnKernels = true;
+/**
+ * A/B switch and tests: the BatchNorm backward's sums channel by channel up to 16 channels
+ * (batchNorm.ts columnsFn: maskSumsCols, reluSumsZCols), or row by row at every width. Same results, bit for bit.
+ */
+export function setColumnKernels(on: boolean): void {
+  columnKernels = on;
+}
+
+/** The outputs of simdBatchNormRelu without the pool (by dataId): z·a + b > 0 is their ReLU's mask. */
+const reluOutputs = new WeakSet<object>();
+
+/**
+ * Whether `y` (the forward's last output, before the engine saves a copy of it) came from
+ * simdBatchNormRelu without the pool: only then may its backward take the ReLU's mask from z.
+ */
+export const isSimdReluOutput = (y: tf.TensorInfo): boolean => reluOutputs.has(y.dataId);
+
 /**
  * `parts` image ranges of an n-image batch (parts ≤ n), each at least one image. Guided: sizes in
  * proportion to parts, parts − 1, …, 1, so the chunks claimed last are the smallest. Threads claim
@@ -172,7 +200,7 @@ function runSliced(
   perThread?: (t: number) => Array<[number, number]>,
 ): void {
   const kernel = (fn: string) =>
-    fn === 'filterGrad' ? s.mod.filterGrad : fn === 'affine' || fn === 'affineAddRelu' ? s.res![fn] : s.bn![fn as keyof BatchNormKernels];
+    fn === 'filterGrad' ? s.mod.filterGrad : s.res && fn in s.res ? s.res[fn as keyof ResidualKernels] : s.bn![fn as keyof BatchNormKernels];
   runSlicedWith(h, name, kernel, slices, args, reset, perThread);
 }
 
@@ -657,6 +685,7 @@ export function simdBatchNormRelu(z: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.T
     const yInfo = backend.makeOutput(z.shape, 'float32');
     const yP = ptrOf(backend, yInfo);
     runSliced(s, helpers, 'affineRelu', slices, (start, count) => [zP + row(start), count * h * w, c, aP, bP, yP + row(start)]);
+    reluOutputs.add(yInfo.dataId);
     const y = tf.engine().makeTensorFromTensorInfo(yInfo) as tf.Tensor4D;
     return [tf.clone(y), ...stats, y];
   } finally {
@@ -675,6 +704,7 @@ const bnGradKernel: tf.KernelConfig = {
     const st = state()!;
     const { pool: pooled, mode = 'relu' } = attrs as unknown as { pool: boolean; mode?: BnGradMode };
     const [dO, zI, gI, mI, rI, yI] = ['dOut', 'z', 'gamma', 'mean', 'rstd', 'y'].map((k) => inputs[k] as tf.TensorInfo);
+    const bI = inputs.beta as tf.TensorInfo | undefined;
     const [n, h, w, c] = zI.shape;
     const m = n * h * w;
     const dz = backend.makeOutput(zI.shape, 'float32');
@@ -682,11 +712,13 @@ const bnGradKernel: tf.KernelConfig = {
     const dBeta = backend.makeOutput([c], 'float32');
     const helpers = helpersFor(st);
     const slices = slicesOf(helpers, n, h * w * c);
-    // a, k1, k2, then Σdu and Σdu·x̂ accumulators for every slice but the first (which uses dβ, dγ)
-    const sc = scratch(backend, (3 + 2 * (slices.length - 1)) * c);
+    // The ReLU's mask from z (see setReluMaskFromZ) where y came from simdBatchNormRelu without the pool.
+    const fromZ = reluMaskFromZ && mode === 'relu' && !pooled && bI != null && st.res != null;
+    // a, k1, k2, then Σdu and Σdu·x̂ accumulators for every slice but the first (which uses dβ, dγ), then b
+    const sc = scratch(backend, (4 + 2 * (slices.length - 1)) * c);
     // Without the pool: du = dy·(y > 0), a full-size temporary — an output too after an add (the
-    // residual's gradient); without a ReLU, du is dy itself.
-    const du = pooled || mode === 'plain' ? null : backend.makeOutput(zI.shape, 'float32');
+    // residual's gradient); without a ReLU, du is dy itself; with the mask from z, never stored.
+    const du = pooled || mode === 'plain' || fromZ ? null : backend.makeOutput(zI.shape, 'float32');
     try {
       const heap = () => st.memory.buffer;
       const [zP, yP, dOP, dzP, meanP, rstdP] = [zI, yI, dO, dz, mI, rI].map((t) => ptrOf(backend, t));
@@ -696,15 +728,31 @@ const bnGradKernel: tf.KernelConfig = {
       const aP = sc.ptr;
       const k1P = aP + c * 4;
       const k2P = k1P + c * 4;
+      const bP = aP + (3 + 2 * (slices.length - 1)) * c * 4;
       const s1 = slices.map((_, i) => (i === 0 ? ptrOf(backend, dBeta) : k2P + (2 * i - 1) * c * 4));
       const s2 = slices.map((_, i) => (i === 0 ? ptrOf(backend, dGamma) : k2P + 2 * i * c * 4));
       const resetSums = (i: number) => [s1[i], s2[i]].forEach((p) => zero(st.memory, p, c));
       slices.forEach((_, i) => resetSums(i));
-      if (pooled) {
+      if (fromZ) {
+        // The forward's a = γ·rstd and b = β − μ·a, rounded to float32 as affineOf rounded them.
+        const g = new Float32Array(heap(), ptrOf(backend, gI), c);
+        const r = new Float32Array(heap(), rstdP, c);
+        const mu = new Float32Array(heap(), meanP, c);
+        const beta = new Float32Array(heap(), ptrOf(backend, bI!), c);
+        const a = new Float32Array(heap(), aP, c);
+        const b = new Float32Array(heap(), bP, c);
+        for (let i = 0; i < c; i++) {
+          a[i] = g[i] * r[i];
+          b[i] = beta[i] - mu[i] * a[i];
+        }
+        // Channel by channel up to 16 channels (batchNorm.ts columnsFn: 0.99 → 0.64 ms a call at 64×32×32×16 in the page), else row by row.
+        runSliced(st, helpers, columnKernels && c <= 16 ? 'reluSumsZCols' : 'reluSumsZ', slices, (start, count, i) => [dOP + row(start), zP + row(start), count * h * w, c, aP, bP, meanP, rstdP, s1[i], s2[i]], resetSums);
+        simdKernelStats.reluMaskFromZ++;
+      } else if (pooled) {
         runSliced(st, helpers, 'poolSums', slices, (start, count, i) => [dOP + row(start) / 4, yP + row(start) / 4, codeP + row(start) / 4, (count * h * w) / 4, c, meanP, rstdP, s1[i], s2[i]], resetSums);
       } else {
         // du = dy·(y > 0) and its sums in one pass (one job less per BatchNorm than a mask pass, then the sums)
-        if (du) runSliced(st, helpers, 'maskSums', slices, (start, count, i) => [dOP + row(start), yP + row(start), zP + row(start), count * h * w, c, meanP, rstdP, s1[i], s2[i], duP + row(start)], resetSums);
+        if (du) runSliced(st, helpers, columnKernels && c <= 16 ? 'maskSumsCols' : 'maskSums', slices, (start, count, i) => [dOP + row(start), yP + row(start), zP + row(start), count * h * w, c, meanP, rstdP, s1[i], s2[i], duP + row(start)], resetSums);
         else runSliced(st, helpers, 'bwdSums', slices, (start, count, i) => [duP + row(start), zP + row(start), count * h * w, c, meanP, rstdP, s1[i], s2[i]], resetSums);
       }
       const sumDu = sumSlices(st.memory, s1, c);
@@ -721,7 +769,8 @@ const bnGradKernel: tf.KernelConfig = {
         k1[i] = (a[i] * sumDu[i]) / m;
         k2[i] = (a[i] * sumDuX[i]) / m;
       }
-      if (pooled) runSliced(st, helpers, 'poolDz', slices, (start, count) => [dOP + row(start) / 4, zP + row(start), codeP + row(start) / 4, count, h, w, c, meanP, rstdP, aP, k1P, k2P, dzP + row(start)]);
+      if (fromZ) runSliced(st, helpers, 'reluDzZ', slices, (start, count) => [dOP + row(start), zP + row(start), count * h * w, c, aP, bP, meanP, rstdP, k1P, k2P, dzP + row(start)]);
+      else if (pooled) runSliced(st, helpers, 'poolDz', slices, (start, count) => [dOP + row(start) / 4, zP + row(start), codeP + row(start) / 4, count, h, w, c, meanP, rstdP, aP, k1P, k2P, dzP + row(start)]);
       else runSliced(st, helpers, 'bwdDz', slices, (start, count) => [duP + row(start), zP + row(start), count * h * w, c, meanP, rstdP, aP, k1P, k2P, dzP + row(start)]);
       simdKernelStats.batchNormGrad++;
     } finally {
@@ -745,12 +794,15 @@ export function simdBatchNormReluGrad(
   rstd: tf.Tensor1D,
   y: tf.Tensor4D,
   pool: boolean,
+  /** β, when y came from simdBatchNormRelu without the pool (isSimdReluOutput): the ReLU's mask then comes from z. */
+  beta?: tf.Tensor1D,
 ): [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D] | null {
   const s = state();
   if (!s?.bn || !enabledKernels.batchNorm || (pool && (z.shape[1] % 2 || z.shape[2] % 2))) return null;
   // Pooled, `y` must be this file's pool record; a full-size y (the forward ran on the tfjs ops) is the caller's.
   if (pool && y.size === z.size) return null;
-  const [dz, dGamma, dBeta] = tf.engine().runKernel(SIMD_BN_GRAD, { dOut, z, gamma, mean, rstd, y }, { pool } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  const inputs: tf.NamedTensorMap = beta ? { dOut, z, gamma, mean, rstd, y, beta } : { dOut, z, gamma, mean, rstd, y };
+  const [dz, dGamma, dBeta] = tf.engine().runKernel(SIMD_BN_GRAD, inputs, { pool } as unknown as tf.NamedAttrMap) as tf.Tensor[];
   return [dz as tf.Tensor4D, dGamma as tf.Tensor1D, dBeta as tf.Tensor1D];
 }
 

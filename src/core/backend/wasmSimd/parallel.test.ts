@@ -11,7 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { filterGradWithBias } from '../convGrad';
 import { batchNormRelu } from '../convBlock';
-import { guidedSlices, setSimdParallel, simdKernelStats, wasmConvFilterGrad } from './index';
+import { guidedSlices, setColumnKernels, setReluMaskFromZ, setSimdParallel, simdKernelStats, wasmConvFilterGrad } from './index';
+import { batchNormAdd } from '../convBlock';
 import { BUSY_US, CONTROL_INTS, DONE, FAILED, type HelpersFactory, IDLE, type Job, RUNNING, awaitHelper, chunkArgs, claim, doneMask, jobStats, kernelTable, kernelThreads, runJob, setKernelThreads, postJob, serveJob, wake, workerHelpers } from './parallel';
 
 /**
@@ -239,8 +240,91 @@ describe('SIMD kernels split over the batch', () => {
     await compare(() => bnValuesAndGrads([5, 4, 6, 8], true), ['moments', 'poolFwd', 'poolSums', 'poolDz']);
   });
 
-  test('BatchNorm + ReLU without pool (7 channels: a SIMD tail): split = unsplit = cpu', async () => {
-    await compare(() => bnValuesAndGrads([3, 4, 4, 7], false), ['moments', 'affineRelu', 'maskSums', 'bwdDz']);
+  test('BatchNorm + ReLU without pool (7 or 21 channels: a SIMD tail): split = unsplit = cpu, the mask from z or from y', async () => {
+    await compare(() => bnValuesAndGrads([3, 4, 4, 7], false), ['moments', 'affineRelu', 'reluSumsZCols', 'reluDzZ']);
+    await compare(() => bnValuesAndGrads([3, 4, 4, 21], false), ['moments', 'affineRelu', 'reluSumsZ', 'reluDzZ']);
+    setReluMaskFromZ(false);
+    try {
+      await compare(() => bnValuesAndGrads([3, 4, 4, 7], false), ['moments', 'affineRelu', 'maskSumsCols', 'bwdDz']);
+      setColumnKernels(false);
+      await compare(() => bnValuesAndGrads([3, 4, 4, 7], false), ['moments', 'affineRelu', 'maskSums', 'bwdDz']);
+    } finally {
+      setReluMaskFromZ(true);
+      setColumnKernels(true);
+    }
+  });
+
+  test.each([9, 19])('BatchNorm + ReLU backward with the mask from z: the same values bit for bit as from the saved output, split or not (%i channels)', async (channels) => {
+    await tf.setBackend('wasm');
+    // A fifth of z is 0, and β = μ·γ·rstd (rounded) in most channels: there the zeros' pre-activation
+    // z·a + b is b = β − μ·a, within a rounding error of 0 — the ReLU's edge, on both sides of it.
+    const shape = [4, 6, 6, channels];
+    const gammas = Array.from({ length: channels }, (_, c) => [1.5, -0.7, 2, 1e-3, 1, 0.25, -2, 3, 1][c % 9] * (1 + c / 10));
+    const zOf = () => {
+      const base = rand(shape, 11);
+      return tf.where(tf.less(tf.abs(base), 0.2), tf.zerosLike(base), base) as tf.Tensor4D;
+    };
+    const edgeBeta = tf.tidy(() => {
+      const { mean, variance } = batchNormRelu(zOf(), tf.tensor1d(gammas), tf.zeros([channels]) as tf.Tensor1D, 1e-5, false);
+      const [mu, v] = [mean.dataSync(), variance.dataSync()];
+      return Float32Array.from(gammas, (g, c) => (c % 9 === 8 ? 0.3 : mu[c] * Math.fround(g * Math.fround(1 / Math.sqrt(v[c] + 1e-5)))));
+    });
+    const run = (fromZ: boolean, columns = fromZ) => {
+      setReluMaskFromZ(fromZ);
+      setColumnKernels(columns);
+      return tf.tidy(() => {
+        const z = zOf();
+        const gamma = tf.tensor1d(gammas);
+        const beta = tf.tensor1d(edgeBeta);
+        const f = (zz: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => batchNormRelu(zz as tf.Tensor4D, gg as tf.Tensor1D, bb as tf.Tensor1D, 1e-5, false).y;
+        const r = rand(shape, 12);
+        return tf.grads((zz: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(f(zz, gg, bb), r)))([z, gamma, beta]).map((t) => t.dataSync() as Float32Array);
+      });
+    };
+    try {
+      for (const helpers of [0, 2]) {
+        setSimdParallel(helpers > 0, helpers > 0 ? inlineHelpers(helpers, ran) : undefined);
+        const fromY = run(false); // maskSums and bwdDz row by row: the reference
+        const counted = simdKernelStats.reluMaskFromZ;
+        const fromZ = run(true);
+        expect(simdKernelStats.reluMaskFromZ).toBe(counted + 1);
+        const fromYColumns = run(false, true);
+        for (let i = 0; i < 3; i++) {
+          expect(Array.from(fromZ[i])).toEqual(Array.from(fromY[i]));
+          expect(Array.from(fromYColumns[i])).toEqual(Array.from(fromY[i]));
+        }
+      }
+    } finally {
+      setReluMaskFromZ(true);
+      setColumnKernels(true);
+    }
+  });
+
+  test.each([6, 17])('BatchNorm → add → ReLU backward: the sums channel by channel give the same values bit for bit as row by row (%i channels)', async (channels) => {
+    await tf.setBackend('wasm');
+    const shape = [3, 5, 4, channels];
+    const run = (columns: boolean) => {
+      setColumnKernels(columns);
+      return tf.tidy(() => {
+        const [z, res, r] = [rand(shape, 21), rand(shape, 22), rand(shape, 23)];
+        const gamma = tf.add(rand([channels], 24), 1.2);
+        const beta = rand([channels], 25);
+        const f = (zz: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor, rr: tf.Tensor) => batchNormAdd(zz as tf.Tensor4D, gg as tf.Tensor1D, bb as tf.Tensor1D, 1e-5, rr as tf.Tensor4D, true).y;
+        return tf.grads((zz: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor, rr: tf.Tensor) => tf.sum(tf.mul(f(zz, gg, bb, rr), r)))([z, gamma, beta, res]).map((t) => t.dataSync() as Float32Array);
+      });
+    };
+    try {
+      for (const helpers of [0, 2]) {
+        setSimdParallel(helpers > 0, helpers > 0 ? inlineHelpers(helpers, ran) : undefined);
+        const rows = run(false);
+        const columns = run(true);
+        if (helpers) expect(new Set(ran)).toContain(channels <= 16 ? 'maskSumsCols' : 'maskSums');
+        ran.length = 0;
+        for (let i = 0; i < 4; i++) expect(Array.from(columns[i])).toEqual(Array.from(rows[i]));
+      }
+    } finally {
+      setColumnKernels(true);
+    }
   });
 
   test('a helper that dies in a chunk: the chunk is cleared and rerun here, results unchanged', async () => {
