@@ -319,49 +319,9 @@ function buildResidualFns(): Array<{ name: string; fn: Fn }> {
       }, [0, 5, 6], 1, 2),
     },
     // reluSumsZCols(dy, z, M, C, a, b, mean, rstd, s1, s2): reluSumsZ channel by channel (for C ≤ 16: see columnsFn)
-    {
-      name: 'reluSumsZCols',
-      fn: columnsFn(10, 2, 3, (f, [dy, z, , , a, b, mean, rstd, s1, s2], m, zero) => {
-        const [va, vb, vMean, vRstd, acc1, acc2, t, zt] = channelLocals(f, m, 8);
-        return {
-          pre: (cb) => {
-            for (const [l, base] of [[va, a], [vb, b], [vMean, mean], [vRstd, rstd], [acc1, s1], [acc2, s2]]) { at(f, base, cb); load(f, m); f.set(l); }
-          },
-          body: (p) => {
-            f.get(z).get(p).add(); load(f, m); f.set(zt);
-            maskedDy(f, m, zero, dy, zt, p, va, vb); f.set(t);
-            f.get(acc1).get(t); add(f, m); f.set(acc1);
-            f.get(acc2); f.get(t); f.get(zt); f.get(vMean); sub(f, m); mul(f, m); f.get(vRstd); mul(f, m); add(f, m); f.set(acc2);
-          },
-          post: (cb) => {
-            at(f, s1, cb); f.get(acc1); store(f, m);
-            at(f, s2, cb); f.get(acc2); store(f, m);
-          },
-        };
-      }),
-    },
+    { name: 'reluSumsZCols', fn: columnSumsFn('z') },
     // maskSumsCols(dy, y, z, M, C, mean, rstd, s1, s2, du): maskSums channel by channel (for C ≤ 16)
-    {
-      name: 'maskSumsCols',
-      fn: columnsFn(10, 3, 4, (f, [dy, y, z, , , mean, rstd, s1, s2, du], m, zero) => {
-        const [vMean, vRstd, acc1, acc2, t] = channelLocals(f, m, 5);
-        return {
-          pre: (cb) => {
-            for (const [l, base] of [[vMean, mean], [vRstd, rstd], [acc1, s1], [acc2, s2]]) { at(f, base, cb); load(f, m); f.set(l); }
-          },
-          body: (p) => {
-            f.get(dy).get(p).add(); load(f, m); f.get(y).get(p).add(); load(f, m); gt0(f, m, zero); keep(f, m); f.set(t);
-            f.get(du).get(p).add(); f.get(t); store(f, m);
-            f.get(acc1).get(t); add(f, m); f.set(acc1);
-            f.get(acc2); f.get(t); f.get(z).get(p).add(); load(f, m); f.get(vMean); sub(f, m); mul(f, m); f.get(vRstd); mul(f, m); add(f, m); f.set(acc2);
-          },
-          post: (cb) => {
-            at(f, s1, cb); f.get(acc1); store(f, m);
-            at(f, s2, cb); f.get(acc2); store(f, m);
-          },
-        };
-      }),
-    },
+    { name: 'maskSumsCols', fn: columnSumsFn('y') },
     // reluSumsZ(dy, z, M, C, a, b, mean, rstd, s1, s2): maskSums' sums with the mask from z, du not stored
     {
       name: 'reluSumsZ',
@@ -413,6 +373,38 @@ function maskedDy(f: Fn, m: Mode, zero: number, dy: number, z: number, p: number
   f.get(dy).get(p).add(); load(f, m);
   f.get(z); param(a); mul(f, m); param(b); add(f, m);
   gt0(f, m, zero); keep(f, m);
+}
+
+/**
+ * maskSums (`mask` 'y': du = dy·(y > 0) stored) or reluSumsZ (`mask` 'z': the mask from z·a + b, du not
+ * stored) channel by channel: s1 += du, s2 += (du·(z − mean))·rstd, in registers over a block's rows.
+ */
+function columnSumsFn(mask: 'y' | 'z'): Fn {
+  // parameter positions: maskSums(dy, y, z, M, C, mean, rstd, s1, s2, du), reluSumsZ(dy, z, M, C, a, b, mean, rstd, s1, s2)
+  const [M, C] = mask === 'y' ? [3, 4] : [2, 3];
+  return columnsFn(10, M, C, (f, p, m, zero) => {
+    const [dy, y, z, a, b, mean, rstd, s1, s2, du] = mask === 'y' ? [p[0], p[1], p[2], -1, -1, p[5], p[6], p[7], p[8], p[9]] : [p[0], -1, p[1], p[4], p[5], p[6], p[7], p[8], p[9], -1];
+    const [vMean, vRstd, acc1, acc2, t, zt, va, vb] = channelLocals(f, m, 8);
+    const loaded: Array<[number, number]> = [[vMean, mean], [vRstd, rstd], [acc1, s1], [acc2, s2], ...(mask === 'z' ? ([[va, a], [vb, b]] as Array<[number, number]>) : [])];
+    return {
+      pre: (cb) => {
+        for (const [l, base] of loaded) { at(f, base, cb); load(f, m); f.set(l); }
+      },
+      body: (o) => {
+        f.get(z).get(o).add(); load(f, m); f.set(zt);
+        if (mask === 'z') maskedDy(f, m, zero, dy, zt, o, va, vb);
+        else { f.get(dy).get(o).add(); load(f, m); f.get(y).get(o).add(); load(f, m); gt0(f, m, zero); keep(f, m); }
+        f.set(t);
+        if (mask === 'y') { f.get(du).get(o).add(); f.get(t); store(f, m); }
+        f.get(acc1).get(t); add(f, m); f.set(acc1);
+        f.get(acc2); f.get(t); f.get(zt); f.get(vMean); sub(f, m); mul(f, m); f.get(vRstd); mul(f, m); add(f, m); f.set(acc2);
+      },
+      post: (cb) => {
+        at(f, s1, cb); f.get(acc1); store(f, m);
+        at(f, s2, cb); f.get(acc2); store(f, m);
+      },
+    };
+  });
 }
 
 /** `count` locals of the mode's type (v128 for 'v', f32 for 's'), made once per mode. */
