@@ -47,7 +47,7 @@ for (const c of cases) {
     // Skipped only locally without torch: under CI=true (.ci/run installs python3-torch) a missing torch fails
     // here, as the unit tests' torchOrSkip does, so every landing runs the exported script.
     if (process.env.CI === 'true') expect(torchMissing, 'CI=true needs PyTorch to check the exported script').toBeNull();
-    test.skip(torchMissing !== null, `PyTorch check skipped: ${torchMissing}`);
+    test.skip(torchMissing !== null, `PyTorch check skipped: ${torchMissing}`); // only without torch, and never under CI=true (above)
     const dir = mkdtempSync(path.join(tmpdir(), 'pp-export-'));
     for (const [name, bytes] of Object.entries(files)) writeFileSync(path.join(dir, name), bytes);
     const run = spawnSync(python, [path.join(dir, 'prune_run.py'), '--data', dataDir], { encoding: 'utf8', timeout: 300_000 });

@@ -65,12 +65,5 @@ export const conv1x1Stride2Kernel: tf.KernelConfig = {
  * kernels; null when they are unavailable (not wasm, no SIMD, fewer than 4 channels either way).
  */
 export function simdConv1x1Stride2(x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D | null {
-  const ctx = simdContext();
-  if (!ctx || x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
-  const [, h, w, cin] = x.shape;
-  const [kh, kw, fi, cout] = filter.shape;
-  if (kh !== 1 || kw !== 1 || fi !== cin) return null;
-  const s = { h, w, cin, cout };
-  if (!pointwiseSupports(s) || !pointwiseModule(s, ctx.memory, ctx.shared)) return null;
-  return convOpOfModes(SIMD_CONV1X1_STRIDE2, x, filter);
+  return convOpOfModes(SIMD_CONV1X1_STRIDE2, 1, x, filter, (s, memory, shared) => pointwiseSupports(s) && !!pointwiseModule(s, memory, shared));
 }

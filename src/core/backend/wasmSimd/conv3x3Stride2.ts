@@ -70,12 +70,5 @@ export const conv3x3Stride2Kernel: tf.KernelConfig = {
  * gradient, on the SIMD kernels; null when they are unavailable (not wasm, no SIMD, fewer than 4 channels either way).
  */
 export function simdConv3x3Stride2(x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D | null {
-  const ctx = simdContext();
-  if (!ctx || x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
-  const [, h, w, cin] = x.shape;
-  const [kh, kw, fi, cout] = filter.shape;
-  if (kh !== 3 || kw !== 3 || fi !== cin) return null;
-  const s = { h, w, cin, cout };
-  if (!strided3x3Supports(s) || !strided3x3Module(s, ctx.memory, ctx.shared)) return null;
-  return convOpOfModes(SIMD_CONV3X3_STRIDE2, x, filter);
+  return convOpOfModes(SIMD_CONV3X3_STRIDE2, 3, x, filter, (s, memory, shared) => strided3x3Supports(s) && !!strided3x3Module(s, memory, shared));
 }

@@ -332,12 +332,23 @@ export function convModeCall(inputs: Parameters<tf.KernelFunc>[0]['inputs'], att
 }
 
 /**
- * conv(x, filter) as a taped op whose value and gradients are one registered kernel in three modes
- * (attrs mode, and h, w: x's height and width): forward (x, filter), inputGrad (dy, filter),
- * filterGrad (x, dy) — the stride-2 convs' glue (conv1x1Stride2.ts, conv3x3Stride2.ts).
+ * conv(x, filter) for a k×k float32 filter as a taped op whose value and gradients are one registered
+ * kernel in three modes (attrs mode, and h, w: x's height and width): forward (x, filter), inputGrad
+ * (dy, filter), filterGrad (x, dy) — the stride-2 convs' glue (conv1x1Stride2.ts, conv3x3Stride2.ts).
+ * Null when the SIMD kernels are unavailable or `usable` refuses the shape (or its module did not build).
  */
-export function convOpOfModes(kernelName: string, x: tf.Tensor4D, filter: tf.Tensor4D): tf.Tensor4D {
-  const [, h, w] = x.shape;
+export function convOpOfModes(
+  kernelName: string,
+  k: number,
+  x: tf.Tensor4D,
+  filter: tf.Tensor4D,
+  usable: (s: { h: number; w: number; cin: number; cout: number }, memory: WebAssembly.Memory, shared: boolean) => boolean,
+): tf.Tensor4D | null {
+  const ctx = simdContext();
+  if (!ctx || x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  const [, h, w, cin] = x.shape;
+  const [kh, kw, fi, cout] = filter.shape;
+  if (kh !== k || kw !== k || fi !== cin || !usable({ h, w, cin, cout }, ctx.memory, ctx.shared)) return null;
   const run = (mode: ConvModeAttrs['mode'], a: tf.Tensor4D, b: tf.Tensor4D) =>
     tf.engine().runKernel(kernelName, { a, b }, { mode, h, w } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
